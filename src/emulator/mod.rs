@@ -1,0 +1,1 @@
+//! A local stand-in for the parts of Google's Cloud Resource Manager API that jit uses (SPEC §6).

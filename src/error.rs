@@ -1,0 +1,157 @@
+//! One error type for the whole tool: a message per variant, an exit code (SPEC §2) and an optional
+//! hint that says what to do next.
+
+use std::fmt;
+
+/// Exit codes of SPEC §2.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const PERMISSION: i32 = 3;
+    pub const PARTIAL: i32 = 4;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Bad input from the user (flags, durations, principals, roles, files): exit 2.
+    Usage { message: String, hint: Option<String> },
+    /// A policy (from a file or the API) that jit must not edit, or an edit that would break one of
+    /// Google's documented limits: exit 2, nothing is written.
+    Policy { message: String, hint: Option<String> },
+    /// The caller lacks a permission on a resource (HTTP 403): exit 3.
+    PermissionDenied { resource: String, message: String, permission: Option<String> },
+    /// The etag no longer matches (HTTP 409 ABORTED or 412): the caller repeats the whole
+    /// read-modify-write.
+    Conflict { resource: String, message: String },
+    /// Google asked us to slow down or failed on its side (429, 5xx): retried honouring
+    /// `Retry-After`.
+    Unavailable { resource: String, status: u16, message: String, retry_after: Option<std::time::Duration> },
+    /// Any other failure from the API: exit 1.
+    Api { resource: String, status: Option<u16>, message: String },
+    /// Credentials could not be found or used.
+    Auth { message: String, hint: Option<String> },
+    /// Local I/O (files, the terminal).
+    Io { message: String },
+    /// Some resources of a multi-resource command failed, the rest were done: exit 4.
+    Partial { failed: usize, total: usize },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage { message: message.into(), hint: None }
+    }
+
+    pub fn usage_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Usage { message: message.into(), hint: Some(hint.into()) }
+    }
+
+    pub fn policy(message: impl Into<String>) -> Self {
+        Error::Policy { message: message.into(), hint: None }
+    }
+
+    pub fn policy_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Policy { message: message.into(), hint: Some(hint.into()) }
+    }
+
+    pub fn io(message: impl Into<String>) -> Self {
+        Error::Io { message: message.into() }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage { .. } | Error::Policy { .. } => exit::USAGE,
+            Error::PermissionDenied { .. } => exit::PERMISSION,
+            Error::Partial { .. } => exit::PARTIAL,
+            Error::Auth { .. } => exit::FAILED,
+            Error::Conflict { .. } | Error::Unavailable { .. } | Error::Api { .. } | Error::Io { .. } => {
+                exit::FAILED
+            }
+        }
+    }
+
+    /// What to do about it, printed on a second line.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Usage { hint, .. } | Error::Policy { hint, .. } | Error::Auth { hint, .. } => hint.clone(),
+            Error::PermissionDenied { resource, permission, .. } => Some(match permission {
+                Some(p) => format!(
+                    "ask for `{p}` on `{resource}` (Google also answers 403 when the resource does not exist)"
+                ),
+                None => format!(
+                    "check that `{resource}` exists and that you may read and set its IAM policy \
+                     (Google answers 403 for both)"
+                ),
+            }),
+            Error::Conflict { .. } => {
+                Some("someone else kept changing the policy; run the command again".to_string())
+            }
+            Error::Unavailable { .. } => Some("Google's API is busy or failing; try again later".to_string()),
+            Error::Partial { .. } => Some("the report above names each failed resource".to_string()),
+            Error::Api { .. } | Error::Io { .. } => None,
+        }
+    }
+
+    /// True for errors a read-modify-write loop should repeat the whole cycle for.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage { message, .. } | Error::Policy { message, .. } | Error::Auth { message, .. } => {
+                f.write_str(message)
+            }
+            Error::PermissionDenied { resource, message, .. } => {
+                write!(f, "permission denied on `{resource}`: {message}")
+            }
+            Error::Conflict { resource, message } => {
+                write!(f, "the policy of `{resource}` kept changing under us: {message}")
+            }
+            Error::Unavailable { resource, status, message, .. } => {
+                write!(f, "`{resource}`: HTTP {status}: {message}")
+            }
+            Error::Api { resource, status: Some(status), message } => {
+                write!(f, "`{resource}`: HTTP {status}: {message}")
+            }
+            Error::Api { resource, status: None, message } => write!(f, "`{resource}`: {message}"),
+            Error::Io { message } => f.write_str(message),
+            Error::Partial { failed, total } => {
+                write!(f, "{failed} of {total} resources failed")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_spec() {
+        assert_eq!(Error::usage("x").exit_code(), 2);
+        assert_eq!(Error::policy("x").exit_code(), 2);
+        let denied =
+            Error::PermissionDenied { resource: "projects/p".into(), message: "no".into(), permission: None };
+        assert_eq!(denied.exit_code(), 3);
+        assert_eq!(Error::Partial { failed: 1, total: 3 }.exit_code(), 4);
+        assert_eq!(Error::io("x").exit_code(), 1);
+    }
+
+    #[test]
+    fn permission_hint_names_the_permission_and_the_resource() {
+        let e = Error::PermissionDenied {
+            resource: "projects/p".into(),
+            message: "denied".into(),
+            permission: Some("resourcemanager.projects.setIamPolicy".into()),
+        };
+        assert_eq!(e.to_string(), "permission denied on `projects/p`: denied");
+        assert!(e.hint().unwrap().contains("`resourcemanager.projects.setIamPolicy` on `projects/p`"));
+    }
+}

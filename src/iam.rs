@@ -1,0 +1,338 @@
+//! Domain types that exist only in valid form past the CLI boundary: roles, principals and the
+//! resources whose allow policies jit edits.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// Google's basic roles, which cannot be used in a conditional binding.
+/// <https://cloud.google.com/iam/docs/conditions-overview#limitations>
+pub const BASIC_ROLES: [&str; 3] = ["roles/owner", "roles/editor", "roles/viewer"];
+
+/// Principals that Google refuses in a conditional binding (and in project policies altogether for
+/// conditions). <https://cloud.google.com/iam/docs/conditions-overview#limitations>
+pub const PUBLIC_PRINCIPALS: [&str; 2] = ["allUsers", "allAuthenticatedUsers"];
+
+/// A role that jit may put in a time-bound binding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Role(String);
+
+impl Role {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The syntactic check shared by jit and the emulator: `roles/NAME`,
+    /// `projects/ID/roles/NAME` or `organizations/N/roles/NAME`.
+    pub fn is_well_formed(role: &str) -> bool {
+        let name_ok =
+            |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+        let parts: Vec<&str> = role.split('/').collect();
+        match parts.as_slice() {
+            ["roles", name] => name_ok(name),
+            ["projects", id, "roles", name] => ResourceId::project_ok(id) && name_ok(name),
+            ["organizations", n, "roles", name] => is_number(n) && name_ok(name),
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.contains("_withcond_") {
+            return Err(Error::usage_hint(
+                format!("role `{s}` is a version-1 view of a conditional binding, not a real role"),
+                "name the role without its `_withcond_` suffix",
+            ));
+        }
+        if !Role::is_well_formed(s) {
+            let hint = if !s.contains('/') && !s.is_empty() {
+                format!("predefined roles look like `roles/{s}`")
+            } else {
+                "use `roles/NAME`, `projects/ID/roles/NAME` or `organizations/N/roles/NAME`".to_string()
+            };
+            return Err(Error::usage_hint(format!("`{s}` is not a valid role"), hint));
+        }
+        if BASIC_ROLES.contains(&s) {
+            return Err(Error::usage_hint(
+                format!("role `{s}` cannot be granted with a condition"),
+                "Google refuses basic roles in conditional bindings; pick a predefined role instead",
+            ));
+        }
+        Ok(Role(s.to_string()))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A principal that jit may put in a time-bound binding, in Google's `type:value` form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Principal(String);
+
+impl Principal {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The syntactic check of a member string as it may appear in any policy (jit's and other
+    /// tools'), shared with the emulator's validation.
+    pub fn is_well_formed(member: &str) -> bool {
+        if PUBLIC_PRINCIPALS.contains(&member) {
+            return true;
+        }
+        if let Some(rest) = member.strip_prefix("deleted:") {
+            // `deleted:user:alice@example.com?uid=123`
+            let base = rest.split('?').next().unwrap_or_default();
+            return Principal::is_well_formed(base);
+        }
+        if member.starts_with("principal://") || member.starts_with("principalSet://") {
+            return member.len() > "principal://".len() + 3 && !member.chars().any(char::is_whitespace);
+        }
+        match member.split_once(':') {
+            Some(("user" | "group" | "serviceAccount", email)) => is_email(email),
+            Some(("domain", domain)) => is_domain(domain),
+            Some(("projectOwner" | "projectEditor" | "projectViewer", project)) => {
+                ResourceId::project_ok(project)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Principal {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if PUBLIC_PRINCIPALS.contains(&s) {
+            return Err(Error::usage_hint(
+                format!("`{s}` cannot be granted access with a condition"),
+                "Google refuses allUsers and allAuthenticatedUsers in conditional bindings",
+            ));
+        }
+        let full = if !s.contains(':') && is_email(s) {
+            if s.ends_with(".gserviceaccount.com") {
+                format!("serviceAccount:{s}")
+            } else {
+                format!("user:{s}")
+            }
+        } else {
+            s.to_string()
+        };
+        if full.starts_with("deleted:") || full.starts_with("project") || !Principal::is_well_formed(&full) {
+            return Err(Error::usage_hint(
+                format!("`{s}` is not a principal jit can grant to"),
+                "use user:EMAIL, group:EMAIL, serviceAccount:EMAIL, domain:DOMAIN, principal://… or \
+                 principalSet://…",
+            ));
+        }
+        Ok(Principal(full))
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_domain(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+fn is_email(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.len() <= 64
+                && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"@".contains(c))
+                && is_domain(domain)
+        }
+        None => false,
+    }
+}
+
+/// The kind of resource an allow policy is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Organization,
+    Folder,
+    Project,
+}
+
+/// A resource jit reads and writes allow policies on: `projects/ID`, `folders/N` or
+/// `organizations/N`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceId {
+    pub kind: Kind,
+    pub id: String,
+}
+
+impl ResourceId {
+    pub fn project(id: &str) -> Result<Self, Error> {
+        if !ResourceId::project_ok(id) {
+            return Err(Error::usage_hint(
+                format!("`{id}` is not a valid project ID"),
+                "project IDs are 6 to 30 lowercase letters, digits and hyphens, starting with a letter",
+            ));
+        }
+        Ok(ResourceId { kind: Kind::Project, id: id.to_string() })
+    }
+
+    pub fn folder(n: &str) -> Result<Self, Error> {
+        let n = n.strip_prefix("folders/").unwrap_or(n);
+        if !is_number(n) {
+            return Err(Error::usage_hint(
+                format!("`{n}` is not a folder number"),
+                "folders are named by number: `--folder 123456789012`",
+            ));
+        }
+        Ok(ResourceId { kind: Kind::Folder, id: n.to_string() })
+    }
+
+    pub fn organization(n: &str) -> Result<Self, Error> {
+        let n = n.strip_prefix("organizations/").unwrap_or(n);
+        if !is_number(n) {
+            return Err(Error::usage_hint(
+                format!("`{n}` is not an organization number"),
+                "organizations are named by number: `--organization 123456789012`",
+            ));
+        }
+        Ok(ResourceId { kind: Kind::Organization, id: n.to_string() })
+    }
+
+    /// Project IDs: 6–30 characters of lowercase letters, digits and hyphens, starting with a
+    /// letter and not ending with a hyphen; legacy domain-scoped IDs (`example.com:my-proj`) and
+    /// project numbers are accepted too, as Google's API accepts them.
+    pub fn project_ok(id: &str) -> bool {
+        if is_number(id) {
+            return true;
+        }
+        let id = match id.split_once(':') {
+            Some((domain, rest)) if is_domain(domain) => rest,
+            Some(_) => return false,
+            None => id,
+        };
+        let b = id.as_bytes();
+        (6..=30).contains(&b.len())
+            && b[0].is_ascii_lowercase()
+            && b[b.len() - 1] != b'-'
+            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    }
+
+    /// `projects/ID`, `folders/N` or `organizations/N`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.collection(), self.id)
+    }
+
+    pub fn collection(&self) -> &'static str {
+        match self.kind {
+            Kind::Project => "projects",
+            Kind::Folder => "folders",
+            Kind::Organization => "organizations",
+        }
+    }
+}
+
+impl FromStr for ResourceId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.split_once('/') {
+            Some(("projects", id)) => ResourceId::project(id),
+            Some(("folders", n)) => ResourceId::folder(n),
+            Some(("organizations", n)) => ResourceId::organization(n),
+            _ => Err(Error::usage_hint(
+                format!("`{s}` is not a resource name"),
+                "use projects/ID, folders/NUMBER or organizations/NUMBER",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.collection(), self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_emails_get_their_type() {
+        assert_eq!(Principal::from_str("alice@example.com").unwrap().as_str(), "user:alice@example.com");
+        assert_eq!(
+            Principal::from_str("ci@p-1234.iam.gserviceaccount.com").unwrap().as_str(),
+            "serviceAccount:ci@p-1234.iam.gserviceaccount.com"
+        );
+        assert_eq!(Principal::from_str("group:sre@example.com").unwrap().as_str(), "group:sre@example.com");
+        assert_eq!(Principal::from_str("domain:example.com").unwrap().as_str(), "domain:example.com");
+        let wif = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*";
+        assert_eq!(Principal::from_str(wif).unwrap().as_str(), wif);
+    }
+
+    #[test]
+    fn bad_principals_are_refused() {
+        for bad in [
+            "allUsers",
+            "allAuthenticatedUsers",
+            "alice",
+            "user:alice",
+            "user:",
+            "robot:x@example.com",
+            "user:a b@example.com",
+            "deleted:user:a@example.com?uid=1",
+            "domain:localhost",
+            "",
+        ] {
+            assert!(Principal::from_str(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn roles() {
+        assert!(Role::from_str("roles/storage.admin").is_ok());
+        assert!(Role::from_str("projects/my-proj/roles/custom_1").is_ok());
+        assert!(Role::from_str("organizations/123/roles/custom").is_ok());
+        let e = Role::from_str("roles/owner").unwrap_err();
+        assert_eq!(e.to_string(), "role `roles/owner` cannot be granted with a condition");
+        assert!(Role::from_str("storage.admin").unwrap_err().hint().unwrap().contains("roles/storage.admin"));
+        assert!(Role::from_str("roles/x_withcond_0123456789abcdef0123").is_err());
+        assert!(Role::from_str("roles/").is_err());
+        assert!(Role::from_str("roles/a b").is_err());
+    }
+
+    #[test]
+    fn resources() {
+        assert_eq!(ResourceId::project("my-project").unwrap().name(), "projects/my-project");
+        assert!(ResourceId::project("My-Project").is_err());
+        assert!(ResourceId::project("short").is_err());
+        assert!(ResourceId::project("ends-with-").is_err());
+        assert!(ResourceId::project("example.com:legacy-proj").is_ok());
+        assert_eq!(ResourceId::folder("folders/123").unwrap().name(), "folders/123");
+        assert!(ResourceId::folder("abc").is_err());
+        assert_eq!("organizations/42".parse::<ResourceId>().unwrap().kind, Kind::Organization);
+    }
+}

@@ -1,0 +1,14 @@
+//! jit: temporary, self-expiring IAM role bindings on Google Cloud, with no server.
+//!
+//! The pure core (`condition`, `policy`, `edit`, `source`, `iam`, `timespec`) decides every change
+//! from (policy, request, now); `gcp` is the only code that talks to Google; `emulator` is a local
+//! stand-in for Google's API.
+
+pub mod condition;
+pub mod emulator;
+pub mod error;
+pub mod gcp;
+pub mod iam;
+pub mod policy;
+
+pub use error::{Error, Result};

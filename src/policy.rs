@@ -1,0 +1,166 @@
+//! Allow-policy types that keep every JSON field they do not know, so that a read-modify-write
+//! never drops anything (SPEC §4.4).
+//!
+//! The JSON shape is Google's (`google.iam.v1.Policy`), as `gcloud ... get-iam-policy --format=json`
+//! prints it and as the REST API sends it. The edits themselves live in [`crate::edit`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// `google.iam.v1.Policy`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    /// `auditConfigs` and anything Google adds later ride here untouched.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// `google.iam.v1.Binding`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    pub role: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Expr>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `google.type.Expr`: the condition of a binding.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Expr {
+    #[serde(default)]
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Expr {
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or_default()
+    }
+
+    pub fn description(&self) -> &str {
+        self.description.as_deref().unwrap_or_default()
+    }
+}
+
+impl Binding {
+    /// Two bindings are the same binding when role and condition (expression, title, description)
+    /// match; Google merges such bindings on write.
+    pub fn same_target(&self, other: &Binding) -> bool {
+        self.role == other.role && conditions_equal(self.condition.as_ref(), other.condition.as_ref())
+    }
+}
+
+/// Conditions compare by the three fields Google compares; `location` and unknown fields are
+/// bookkeeping.
+pub fn conditions_equal(a: Option<&Expr>, b: Option<&Expr>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.expression == b.expression && a.title() == b.title() && a.description() == b.description()
+        }
+        _ => false,
+    }
+}
+
+impl Policy {
+    /// Parses a policy as `gcloud ... get-iam-policy --format=json` prints it (or as the API sends
+    /// it).
+    pub fn from_json(text: &str) -> Result<Policy, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a policy always serialises");
+        s.push('\n');
+        s
+    }
+
+    /// True when any role carries the `_withcond_` suffix of a version-1 view of a conditional
+    /// policy; such a policy must never be written back (SPEC §4.3).
+    pub fn is_version1_view_of_conditions(&self) -> bool {
+        self.bindings.iter().any(|b| b.role.contains("_withcond_"))
+    }
+
+    pub fn has_conditions(&self) -> bool {
+        self.bindings.iter().any(|b| b.condition.is_some())
+    }
+
+    /// Every occurrence of a principal counts towards Google's limit of 1,500.
+    pub fn principal_count(&self) -> usize {
+        self.bindings.iter().map(|b| b.members.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GCLOUD: &str = r#"{
+  "auditConfigs": [
+    {
+      "auditLogConfigs": [{"logType": "DATA_READ"}],
+      "service": "storage.googleapis.com"
+    }
+  ],
+  "bindings": [
+    {
+      "condition": {
+        "description": "jit: granted by alice@example.com",
+        "expression": "request.time < timestamp(\"2026-11-25T14:00:00Z\")",
+        "title": "jit until 2026-11-25T14:00:00Z"
+      },
+      "members": ["user:bob@example.com"],
+      "role": "roles/storage.admin"
+    },
+    {
+      "members": ["user:alice@example.com", "group:sre@example.com"],
+      "role": "roles/viewer",
+      "futureField": {"x": 1}
+    }
+  ],
+  "etag": "BwYRRpZ0Nr8=",
+  "version": 3
+}"#;
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let p = Policy::from_json(GCLOUD).unwrap();
+        assert_eq!(p.version, Some(3));
+        assert_eq!(p.etag.as_deref(), Some("BwYRRpZ0Nr8="));
+        assert!(p.extra.contains_key("auditConfigs"));
+        assert_eq!(p.bindings[1].extra["futureField"]["x"], 1);
+        let again = Policy::from_json(&p.to_json_pretty()).unwrap();
+        assert_eq!(p, again);
+        let a: Value = serde_json::from_str(GCLOUD).unwrap();
+        let b: Value = serde_json::from_str(&p.to_json_pretty()).unwrap();
+        assert_eq!(a, b, "nothing added or dropped");
+    }
+
+    #[test]
+    fn withcond_roles_are_detected() {
+        let p = Policy::from_json(
+            r#"{"bindings":[{"role":"roles/storage.admin_withcond_8a0b2c3d4e5f60718293","members":["user:a@example.com"]}]}"#,
+        )
+        .unwrap();
+        assert!(p.is_version1_view_of_conditions());
+    }
+}
