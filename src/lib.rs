@@ -4,6 +4,7 @@
 //! from (policy, request, now); `gcp` is the only code that talks to Google; `emulator` is a local
 //! stand-in for Google's API.
 
+pub mod cli;
 pub mod condition;
 pub mod emulator;
 pub mod error;
@@ -12,3 +13,14 @@ pub mod iam;
 pub mod policy;
 
 pub use error::{Error, Result};
+
+use clap::Parser;
+
+/// Parses the command line and runs the command; the caller prints the error and exits with its
+/// code.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
+    let cli = cli::Cli::parse_from(args);
+    match cli.command {
+        cli::Command::Emulator(args) => emulator::run(args).map(|()| error::exit::OK),
+    }
+}
