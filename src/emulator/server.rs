@@ -414,7 +414,8 @@ fn iam(
             let now = store.now(wall);
             // An injected conflict answers like a real one, after the permission check.
             store.authorize(caller, kind, id, "setIamPolicy", now).map_err(se)?;
-            if take_fault(shared, |f| &mut f.conflict_next, lock(&shared.faults).conflict_rate) {
+            let conflict_rate = lock(&shared.faults).conflict_rate;
+            if take_fault(shared, |f| &mut f.conflict_next, conflict_rate) {
                 return Err(ApiError::aborted());
             }
             let p = store.set_policy(caller, kind, id, incoming, mask.as_deref(), now).map_err(se)?;
