@@ -6,11 +6,14 @@
 
 pub mod cli;
 pub mod condition;
+pub mod edit;
 pub mod emulator;
 pub mod error;
 pub mod gcp;
 pub mod iam;
 pub mod policy;
+pub mod source;
+pub mod timespec;
 
 pub use error::{Error, Result};
 
