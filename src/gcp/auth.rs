@@ -128,7 +128,7 @@ fn read_json(path: &Path, what: &str) -> crate::Result<Value> {
     })
 }
 
-fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
+pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
     let kind = json.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let source = format!("{kind} credentials from `{}`", path.display());
     let what = format!("`{}`", path.display());

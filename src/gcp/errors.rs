@@ -224,6 +224,18 @@ pub(crate) fn redact(s: &str) -> String {
         let end = out[start..].find([' ', '"', '\'', ',']).map_or(out.len(), |j| start + j);
         out.replace_range(start..end, "[redacted]");
     }
+    // Google's access tokens start with `ya29.`, its refresh tokens with `1//`.
+    for prefix in ["ya29.", "1//"] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(prefix) {
+            let start = from + i;
+            let end = out[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._-/".contains(c)))
+                .map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "[redacted]");
+            from = start + "[redacted]".len();
+        }
+    }
     if out.contains("PRIVATE KEY") {
         return "[message withheld: it contained key material]".to_string();
     }
@@ -250,6 +262,8 @@ mod tests {
         );
         assert_eq!(redact("header Bearer ya29.secret, oops"), "header Bearer [redacted], oops");
         assert!(!redact("-----BEGIN PRIVATE KEY-----abc").contains("abc"));
+        assert_eq!(redact("token ya29.a0-b_c.d expired"), "token [redacted] expired");
+        assert_eq!(redact("refresh 1//0g-abc"), "refresh [redacted]");
     }
 
     #[test]

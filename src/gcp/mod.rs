@@ -129,6 +129,16 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
         })?;
+        Gcp::from_resolved(resolved, endpoint, opts.verbose, opts.retry, log).await
+    }
+
+    pub(crate) async fn from_resolved(
+        resolved: auth::Resolved,
+        endpoint: Option<String>,
+        verbose: bool,
+        budget: RetryBudget,
+        log: LogSink,
+    ) -> crate::Result<Gcp> {
         let clients = client::Clients::new(endpoint.as_deref(), resolved.creds.clone()).await?;
         let gcp = Gcp {
             inner: Arc::new(Inner {
@@ -137,8 +147,8 @@ impl Gcp {
                 identity: resolved.identity,
                 endpoint_override: endpoint,
                 http: auth::http_client()?,
-                verbose: opts.verbose,
-                budget: opts.retry,
+                verbose,
+                budget,
                 log,
             }),
         };
@@ -325,6 +335,10 @@ impl Gcp {
     async fn metadata_email(&self) -> Option<String> {
         let host =
             std::env::var("GCE_METADATA_HOST").unwrap_or_else(|_| "metadata.google.internal".to_string());
+        self.metadata_email_from(&host).await
+    }
+
+    async fn metadata_email_from(&self, host: &str) -> Option<String> {
         let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
         self.log(&format!("asking the metadata server `{url}` for the service account"));
         let response = self
