@@ -1,1 +1,467 @@
 //! The only code that talks to Google: client, credentials, error mapping, read-modify-write loop.
+//!
+//! - [`client`]: Cloud Resource Manager v3 through `google-cloud-resourcemanager-v3`, one call at
+//!   a time; endpoint from `--endpoint` or gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_…` variable.
+//! - [`auth`]: credentials in SPEC §5's order through `google-cloud-auth`.
+//! - [`errors`]: Google's errors as typed [`crate::Error`]s.
+//! - [`retry`]: the budget and the jittered backoff of SPEC §4.2.
+//!
+//! Endpoints other than Cloud Resource Manager's follow the same override, so that one emulator
+//! serves them all: with an endpoint override, tokeninfo is `<endpoint>/oauth2/v3/tokeninfo` and
+//! impersonation's `generateAccessToken` is `<endpoint>/v1/projects/-/serviceAccounts/…`
+//! (`CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS`, gcloud's own variable, wins for the latter).
+
+pub mod auth;
+pub mod client;
+pub mod errors;
+pub mod retry;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+pub use client::{CRM_OVERRIDE_VAR, DEFAULT_ENDPOINT, resolve_endpoint};
+pub use retry::RetryBudget;
+
+use crate::error::Error;
+use crate::iam::{Kind, ResourceId};
+use crate::policy::Policy;
+use auth::Identity;
+use retry::{Next, Tracker};
+
+/// Google's tokeninfo endpoint, used to learn a user token's e-mail.
+/// <https://developers.google.com/identity/protocols/oauth2/web-server#tokeninfo>
+pub const TOKENINFO_URL: &str = "https://oauth2.googleapis.com/tokeninfo";
+
+/// How to reach Google: resolved from the global flags.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--endpoint`; `None` falls back to `CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER`,
+    /// then Google's.
+    pub endpoint: Option<String>,
+    pub access_token_file: Option<PathBuf>,
+    /// `--impersonate-service-account EMAIL`.
+    pub impersonate: Option<String>,
+    /// No credentials at all (the in-process emulator).
+    pub anonymous: bool,
+    /// Report each attempt and wait on stderr.
+    pub verbose: bool,
+    pub retry: RetryBudget,
+}
+
+/// What an edit of a read policy decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit<T> {
+    /// Write this policy (its version and etag are set by [`Gcp::read_modify_write`]), and report
+    /// `T`.
+    Write(Policy, T),
+    /// Nothing to write; report `T`.
+    Unchanged(T),
+}
+
+/// The result of a read-modify-write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<T> {
+    /// The edit's report from the cycle that succeeded.
+    pub value: T,
+    /// The policy as Google returned it from the write, or as read when nothing was written.
+    pub policy: Policy,
+    pub written: bool,
+    /// Cycles made, the successful one included.
+    pub attempts: u32,
+}
+
+type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The connection to Google (or to an emulator) for one run: cheap to clone and share across
+/// tasks.
+#[derive(Clone)]
+pub struct Gcp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clients: client::Clients,
+    creds: google_cloud_auth::credentials::Credentials,
+    identity: Identity,
+    /// The endpoint override, if any: tokeninfo follows it.
+    endpoint_override: Option<String>,
+    http: reqwest::Client,
+    verbose: bool,
+    budget: RetryBudget,
+    log: LogSink,
+}
+
+impl fmt::Debug for Gcp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gcp")
+            .field("endpoint", &self.inner.clients.endpoint)
+            .field("identity", &self.inner.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gcp {
+    /// Resolves credentials and builds the clients; no network call is made yet.
+    pub async fn new(opts: Options) -> crate::Result<Gcp> {
+        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{line}"))).await
+    }
+
+    /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
+    pub async fn with_log(opts: Options, log: Arc<dyn Fn(&str) + Send + Sync>) -> crate::Result<Gcp> {
+        // The SDK is built without its default crypto provider; rustls needs one installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let endpoint = resolve_endpoint(opts.endpoint.as_deref());
+        let iam_endpoint = std::env::var(auth::IAMCREDENTIALS_OVERRIDE_VAR)
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| endpoint.clone());
+        let resolved = auth::resolve(&auth::AuthOptions {
+            access_token_file: opts.access_token_file.clone(),
+            impersonate: opts.impersonate.clone(),
+            anonymous: opts.anonymous,
+            iam_endpoint,
+        })?;
+        Gcp::from_resolved(resolved, endpoint, opts.verbose, opts.retry, log).await
+    }
+
+    pub(crate) async fn from_resolved(
+        resolved: auth::Resolved,
+        endpoint: Option<String>,
+        verbose: bool,
+        budget: RetryBudget,
+        log: LogSink,
+    ) -> crate::Result<Gcp> {
+        let clients = client::Clients::new(endpoint.as_deref(), resolved.creds.clone()).await?;
+        let gcp = Gcp {
+            inner: Arc::new(Inner {
+                clients,
+                creds: resolved.creds,
+                identity: resolved.identity,
+                endpoint_override: endpoint,
+                http: auth::http_client()?,
+                verbose,
+                budget,
+                log,
+            }),
+        };
+        gcp.log(&format!("using {} against `{}`", resolved.source, gcp.inner.clients.endpoint));
+        Ok(gcp)
+    }
+
+    /// The API endpoint in use.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.clients.endpoint
+    }
+
+    fn log(&self, line: &str) {
+        if self.inner.verbose {
+            (self.inner.log)(&format!("jit: {line}"));
+        }
+    }
+
+    /// Reads the allow policy, asking for version 3; 429 and 5xx are retried within the budget.
+    pub async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
+        self.retrying(&format!("{r}: getIamPolicy"), || self.inner.clients.get_policy(r)).await
+    }
+
+    /// Writes `p` as version 3 with the etag it carries (the one that was read). Refuses a
+    /// version-1 view (`_withcond_` roles) and a policy without an etag. 429 and 5xx are retried
+    /// (the etag makes a repeated write safe); a conflict is returned to the caller, whose etag is
+    /// stale.
+    pub async fn set_policy(&self, r: &ResourceId, p: &Policy) -> crate::Result<Policy> {
+        refuse_unwritable(r, p)?;
+        let mut p = p.clone();
+        p.version = Some(3);
+        self.retrying(&format!("{r}: setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
+    }
+
+    /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
+    /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
+    /// budget (SPEC §4.1–4.3). When the budget is spent the last error is returned and nothing
+    /// more is written.
+    pub async fn read_modify_write<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
+    where
+        F: FnMut(&Policy) -> crate::Result<Edit<T>>,
+    {
+        let mut tracker = Tracker::new(self.inner.budget);
+        loop {
+            tracker.attempts += 1;
+            self.log(&format!(
+                "{r}: read-modify-write, attempt {} of {}",
+                tracker.attempts,
+                tracker.budget().max_attempts
+            ));
+            match self.cycle(r, &mut edit).await {
+                Ok((value, policy, written)) => {
+                    self.log(&format!(
+                        "{r}: {} after {} attempt(s) in {:.1}s",
+                        if written { "written" } else { "nothing to write" },
+                        tracker.attempts,
+                        tracker.elapsed().as_secs_f64()
+                    ));
+                    return Ok(Outcome { value, policy, written, attempts: tracker.attempts });
+                }
+                Err(e) => match tracker.next(&e) {
+                    Next::Wait(wait) => {
+                        self.log(&format!(
+                            "{r}: attempt {} failed: {e}; reading again in {}",
+                            tracker.attempts,
+                            secs(wait)
+                        ));
+                        tokio::time::sleep(wait).await;
+                    }
+                    Next::GiveUp => {
+                        if matches!(e, Error::Conflict { .. } | Error::Unavailable { .. }) {
+                            self.log(&format!(
+                                "{r}: attempt {} failed: {e}; retry budget spent",
+                                tracker.attempts
+                            ));
+                        }
+                        return Err(retry::exhausted(e, &tracker));
+                    }
+                },
+            }
+        }
+    }
+
+    async fn cycle<T, F>(&self, r: &ResourceId, edit: &mut F) -> crate::Result<(T, Policy, bool)>
+    where
+        F: FnMut(&Policy) -> crate::Result<Edit<T>>,
+    {
+        self.log(&format!("{r}: getIamPolicy (version 3)"));
+        let read = self.inner.clients.get_policy(r).await?;
+        match edit(&read)? {
+            Edit::Unchanged(value) => Ok((value, read, false)),
+            Edit::Write(mut new, value) => {
+                refuse_unwritable(r, &read)?;
+                new.version = Some(3);
+                new.etag = read.etag.clone();
+                refuse_unwritable(r, &new)?;
+                self.log(&format!(
+                    "{r}: setIamPolicy (version 3, etag {})",
+                    new.etag.as_deref().unwrap_or("")
+                ));
+                let written = self.inner.clients.set_policy(r, &new).await?;
+                Ok((value, written, true))
+            }
+        }
+    }
+
+    /// One call retried on 429/5xx within the budget.
+    async fn retrying<T, Fut>(&self, what: &str, mut call: impl FnMut() -> Fut) -> crate::Result<T>
+    where
+        Fut: Future<Output = crate::Result<T>>,
+    {
+        let mut tracker = Tracker::new(self.inner.budget);
+        loop {
+            tracker.attempts += 1;
+            self.log(&format!("{what}, attempt {} of {}", tracker.attempts, tracker.budget().max_attempts));
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e @ Error::Unavailable { .. }) => match tracker.next(&e) {
+                    Next::Wait(wait) => {
+                        self.log(&format!("{what}: {e}; trying again in {}", secs(wait)));
+                        tokio::time::sleep(wait).await;
+                    }
+                    Next::GiveUp => {
+                        self.log(&format!("{what}: {e}; retry budget spent"));
+                        return Err(retry::exhausted(e, &tracker));
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The caller's own principal, for the default `--member`: `serviceAccount:EMAIL` for a key
+    /// file, impersonation or the metadata server; `user:EMAIL` (or `serviceAccount:`) for a user
+    /// token, from tokeninfo (`<endpoint>/oauth2/v3/tokeninfo` when an endpoint override is set).
+    /// `None` when jit cannot tell.
+    pub async fn caller_principal(&self) -> crate::Result<Option<String>> {
+        match &self.inner.identity {
+            Identity::Known(p) => Ok(Some(p.clone())),
+            Identity::Unknown => Ok(None),
+            Identity::Metadata => Ok(self.metadata_email().await.map(|e| auth::principal_of_email(&e))),
+            Identity::TokenInfo => {
+                self.tokeninfo_email().await.map(|e| e.map(|e| auth::principal_of_email(&e)))
+            }
+        }
+    }
+
+    fn tokeninfo_url(&self) -> String {
+        match &self.inner.endpoint_override {
+            Some(e) => client::join(e, "oauth2/v3/tokeninfo"),
+            None => TOKENINFO_URL.to_string(),
+        }
+    }
+
+    async fn tokeninfo_email(&self) -> crate::Result<Option<String>> {
+        let token = auth::access_token(&self.inner.creds).await.map_err(|e| Error::Auth {
+            message: format!("could not get an access token: {}", errors::redact(&errors::chain(&e))),
+            hint: Some(errors::AUTH_HINT.to_string()),
+        })?;
+        let Some(token) = token else { return Ok(None) };
+        let url = self.tokeninfo_url();
+        self.log(&format!("asking `{url}` whose token this is"));
+        // The token travels as the documented query parameter; reqwest's errors would name the
+        // URL, so they are stripped of it.
+        let response = match self.inner.http.get(&url).query(&[("access_token", token.as_str())]).send().await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.log(&format!("tokeninfo failed: {}", errors::redact(&errors::chain(&e.without_url()))));
+                return Ok(None);
+            }
+        };
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            self.log(&format!("tokeninfo answered HTTP {}", status.as_u16()));
+            return Ok(None);
+        }
+        Ok(body["email"].as_str().filter(|e| e.contains('@')).map(str::to_string))
+    }
+
+    /// The default service account's e-mail from the metadata server (`GCE_METADATA_HOST`
+    /// honoured, as the SDK does).
+    async fn metadata_email(&self) -> Option<String> {
+        let host =
+            std::env::var("GCE_METADATA_HOST").unwrap_or_else(|_| "metadata.google.internal".to_string());
+        self.metadata_email_from(&host).await
+    }
+
+    async fn metadata_email_from(&self, host: &str) -> Option<String> {
+        let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
+        self.log(&format!("asking the metadata server `{url}` for the service account"));
+        let response = self
+            .inner
+            .http
+            .get(&url)
+            .header("Metadata-Flavor", "Google")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let email = response.text().await.ok()?.trim().to_string();
+        email.contains('@').then_some(email)
+    }
+
+    /// Every folder and project below `root` (a folder or an organization; `root` itself is not
+    /// included), through `folders.list?parent=` and `projects.list?parent=`, paginated, with at
+    /// most `concurrency` parents listed at once. A parent that cannot be listed is reported in
+    /// the second list; the others go on. The resources come back sorted.
+    pub async fn descendants(
+        &self,
+        root: &ResourceId,
+        concurrency: usize,
+    ) -> (Vec<ResourceId>, Vec<(ResourceId, Error)>) {
+        let mut found = Vec::new();
+        let mut failed = Vec::new();
+        if root.kind == Kind::Project {
+            return (found, failed);
+        }
+        let mut queue = vec![root.clone()];
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < concurrency.max(1)
+                && let Some(parent) = queue.pop()
+            {
+                running.push(self.children(parent));
+            }
+            let Some((parent, folders, projects)) = running.next().await else { break };
+            match folders {
+                Ok(folders) => {
+                    found.extend(folders.iter().cloned());
+                    queue.extend(folders);
+                }
+                Err(e) => failed.push((parent.clone(), e)),
+            }
+            match projects {
+                Ok(projects) => found.extend(projects),
+                Err(e) => failed.push((parent, e)),
+            }
+        }
+        found.sort();
+        found.dedup();
+        (found, failed)
+    }
+
+    /// The folders and the projects directly under `parent`, every page.
+    #[allow(clippy::type_complexity)]
+    async fn children(
+        &self,
+        parent: ResourceId,
+    ) -> (ResourceId, crate::Result<Vec<ResourceId>>, crate::Result<Vec<ResourceId>>) {
+        let clients = &self.inner.clients;
+        let folders = self
+            .all_pages(&format!("{parent}: folders.list"), |token| {
+                let parent = parent.clone();
+                async move { clients.list_folders_page(&parent, &token).await }
+            })
+            .await;
+        let projects = self
+            .all_pages(&format!("{parent}: projects.list"), |token| {
+                let parent = parent.clone();
+                async move { clients.list_projects_page(&parent, &token).await }
+            })
+            .await;
+        (parent, folders, projects)
+    }
+
+    async fn all_pages<Fut>(&self, what: &str, page: impl Fn(String) -> Fut) -> crate::Result<Vec<ResourceId>>
+    where
+        Fut: Future<Output = crate::Result<(Vec<ResourceId>, String)>>,
+    {
+        let mut all = Vec::new();
+        let mut token = String::new();
+        // A server that keeps handing out page tokens must not keep us forever.
+        for _ in 0..10_000 {
+            let (items, next) = self.retrying(what, || page(token.clone())).await?;
+            all.extend(items);
+            if next.is_empty() {
+                return Ok(all);
+            }
+            token = next;
+        }
+        Err(Error::Api {
+            resource: what.to_string(),
+            status: None,
+            message: "more than 10,000 pages".to_string(),
+        })
+    }
+}
+
+/// SPEC §4.3: a version-1 view of a conditional policy is never written back, and neither is a
+/// policy without the etag that guards the write.
+fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
+    if p.is_version1_view_of_conditions() {
+        return Err(Error::policy_hint(
+            format!(
+                "the policy of `{r}` was read as a version-1 view (roles with `_withcond_`); jit will not write it"
+            ),
+            "the server ignored the request for policy version 3; nothing was changed",
+        ));
+    }
+    if p.etag.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::policy_hint(
+            format!("the policy of `{r}` has no etag; jit will not write it without one"),
+            "the etag guards against overwriting a concurrent change; read the policy again",
+        ));
+    }
+    Ok(())
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}

@@ -1,0 +1,409 @@
+//! Credentials (SPEC §5), in order: `--access-token-file`, `GOOGLE_APPLICATION_CREDENTIALS`,
+//! gcloud's application-default credentials file, the metadata server; impersonation on top.
+//! Everything but the token file and the emulator-pointed impersonation goes through
+//! `google-cloud-auth`'s own builders.
+//!
+//! Nothing here ever formats a token, a refresh token or a key: tokens live in `HeaderValue`s
+//! marked sensitive, and every `Debug` names files and e-mails only (SPEC §4.7).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use google_cloud_auth::credentials::{
+    CacheableResource, Credentials, CredentialsProvider, EntityTag, anonymous, external_account,
+    impersonated, mds, service_account, user_account,
+};
+use google_cloud_auth::errors::CredentialsError;
+use http::{Extensions, HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::errors::{AUTH_HINT, redact};
+use crate::error::Error;
+
+const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
+const UNIVERSE: &str = "googleapis.com";
+/// gcloud's `api_endpoint_overrides/iamcredentials` property, as an environment variable.
+pub(crate) const IAMCREDENTIALS_OVERRIDE_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS";
+
+/// How jit can tell who the caller is (for the default `--member`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Identity {
+    /// Known from the credentials themselves: `serviceAccount:EMAIL`.
+    Known(String),
+    /// Ask Google's tokeninfo about the access token (user credentials, a token file).
+    TokenInfo,
+    /// Ask the metadata server for the default service account's e-mail.
+    Metadata,
+    /// No way to tell (anonymous, workload identity federation without impersonation).
+    Unknown,
+}
+
+/// Credentials ready for the SDK clients, and what jit knows about them.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub creds: Credentials,
+    pub identity: Identity,
+    /// Where they came from, for `--verbose` (a path or a kind, never a secret).
+    pub source: String,
+}
+
+/// The inputs of [`resolve`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthOptions {
+    pub access_token_file: Option<PathBuf>,
+    pub impersonate: Option<String>,
+    pub anonymous: bool,
+    /// Where to send `generateAccessToken` for impersonation: `None` lets the SDK use Google's
+    /// IAM Credentials API.
+    pub iam_endpoint: Option<String>,
+}
+
+/// Picks the credentials in SPEC §5's order.
+pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
+    if opts.anonymous {
+        return Ok(Resolved {
+            creds: anonymous::Builder::new().build(),
+            identity: Identity::Unknown,
+            source: "no credentials (anonymous)".to_string(),
+        });
+    }
+    let base = base_credentials(opts)?;
+    match &opts.impersonate {
+        None => Ok(base),
+        Some(email) => impersonate(base, email, opts.iam_endpoint.as_deref()),
+    }
+}
+
+fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
+    if let Some(path) = &opts.access_token_file {
+        return Ok(Resolved {
+            creds: Credentials::from(TokenFile { path: path.clone() }),
+            identity: Identity::TokenInfo,
+            source: format!("the access token in `{}`", path.display()),
+        });
+    }
+    if let Some(path) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let json = read_json(&path, "GOOGLE_APPLICATION_CREDENTIALS names")?;
+        return from_json(json, &path);
+    }
+    if let Some(path) = adc_file()
+        && path.is_file()
+    {
+        let json = read_json(&path, "gcloud's application-default credentials file")?;
+        return from_json(json, &path);
+    }
+    // Cloud Run, GCE, GKE: the metadata server (`GCE_METADATA_HOST` honoured by the SDK). The
+    // universe is fixed so that building a client does not query the metadata server.
+    let creds = mds::Builder::default()
+        .with_universe_domain(UNIVERSE)
+        .with_retry_policy(google_cloud_gax::retry_policy::RetryPolicyExt::with_attempt_limit(
+            google_cloud_gax::retry_policy::Aip194Strict,
+            3,
+        ))
+        .build()
+        .map_err(|e| build_error("the metadata server", &e))?;
+    Ok(Resolved { creds, identity: Identity::Metadata, source: "the metadata server".to_string() })
+}
+
+/// gcloud's application-default credentials file: `$CLOUDSDK_CONFIG` when set (as gcloud itself
+/// does), else `~/.config/gcloud` (AIP-4113).
+pub(crate) fn adc_file() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLOUDSDK_CONFIG").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("application_default_credentials.json"));
+    }
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".config/gcloud/application_default_credentials.json"))
+}
+
+fn read_json(path: &Path, what: &str) -> crate::Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Auth {
+        message: format!("{what} `{}`, which cannot be read: {e}", path.display()),
+        hint: Some(AUTH_HINT.to_string()),
+    })?;
+    // serde_json's error names a line and column, never the text around it.
+    serde_json::from_str(&text).map_err(|e| Error::Auth {
+        message: format!("`{}` is not a JSON credentials file: {e}", path.display()),
+        hint: Some(AUTH_HINT.to_string()),
+    })
+}
+
+pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
+    let kind = json.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+    let source = format!("{kind} credentials from `{}`", path.display());
+    let what = format!("`{}`", path.display());
+    let (creds, identity) = match kind.as_str() {
+        // The SDK signs a JWT with the key itself (no token endpoint).
+        "service_account" => {
+            let email =
+                json.get("client_email").and_then(Value::as_str).map(|e| format!("serviceAccount:{e}"));
+            let creds = service_account::Builder::new(json).build().map_err(|e| build_error(&what, &e))?;
+            (creds, email.map_or(Identity::Unknown, Identity::Known))
+        }
+        // Refreshed at the file's `token_uri` (the emulator's `/token` in tests).
+        "authorized_user" => (
+            user_account::Builder::new(json).build().map_err(|e| build_error(&what, &e))?,
+            Identity::TokenInfo,
+        ),
+        "external_account" => {
+            let email = json
+                .get("service_account_impersonation_url")
+                .and_then(Value::as_str)
+                .and_then(email_of_impersonation_url)
+                .map(|e| format!("serviceAccount:{e}"));
+            let creds = external_account::Builder::new(json).build().map_err(|e| build_error(&what, &e))?;
+            (creds, email.map_or(Identity::Unknown, Identity::Known))
+        }
+        "impersonated_service_account" => {
+            let email = json
+                .get("service_account_impersonation_url")
+                .and_then(Value::as_str)
+                .and_then(email_of_impersonation_url)
+                .map(|e| format!("serviceAccount:{e}"));
+            let creds = impersonated::Builder::new(json).build().map_err(|e| build_error(&what, &e))?;
+            (creds, email.map_or(Identity::Unknown, Identity::Known))
+        }
+        other => {
+            return Err(Error::Auth {
+                message: format!("{what} holds credentials of type `{other}`, which jit cannot use"),
+                hint: Some(
+                    "use a service account key, an authorized_user file (`gcloud auth application-default login`) \
+                     or an external_account file"
+                        .to_string(),
+                ),
+            });
+        }
+    };
+    Ok(Resolved { creds, identity, source })
+}
+
+fn build_error(what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
+    Error::Auth {
+        message: format!("cannot use the credentials from {what}: {}", redact(&super::errors::chain(e))),
+        hint: Some(AUTH_HINT.to_string()),
+    }
+}
+
+/// `https://…/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken` → `EMAIL`.
+fn email_of_impersonation_url(url: &str) -> Option<String> {
+    let rest = url.rsplit_once("/serviceAccounts/")?.1;
+    let email = rest.split_once(':').map_or(rest, |(e, _)| e);
+    (!email.is_empty()).then(|| email.to_string())
+}
+
+fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate::Result<Resolved> {
+    let source = format!("{} impersonating `{email}`", base.source);
+    let identity = Identity::Known(format!("serviceAccount:{email}"));
+    let creds = match iam_endpoint {
+        // The SDK's builder: Google's IAM Credentials API.
+        None => impersonated::Builder::from_source_credentials(base.creds)
+            .with_target_principal(email)
+            .with_scopes([CLOUD_PLATFORM])
+            .build()
+            .map_err(|e| build_error(&format!("impersonating `{email}`"), &e))?,
+        // The SDK keeps its IAM endpoint override test-only (`iam_endpoint_override` in
+        // impersonated.rs is set only under cfg(test)), so for an emulator jit calls
+        // `generateAccessToken` itself, exactly as the SDK does.
+        Some(endpoint) => Credentials::from(Impersonate {
+            source: base.creds,
+            url: format!(
+                "{}/v1/projects/-/serviceAccounts/{email}:generateAccessToken",
+                endpoint.trim_end_matches('/')
+            ),
+            email: email.to_string(),
+            http: http_client()?,
+            cache: tokio::sync::Mutex::new(None),
+        }),
+    };
+    Ok(Resolved { creds, identity, source })
+}
+
+/// A plain HTTP client for the calls the SDK does not make (tokeninfo, the metadata e-mail,
+/// emulator-pointed impersonation). reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
+pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| Error::Api {
+        resource: String::new(),
+        status: None,
+        message: format!("cannot start HTTP: {e}"),
+    })
+}
+
+/// The bearer token in `headers`, for tokeninfo.
+pub(crate) async fn access_token(creds: &Credentials) -> Result<Option<String>, CredentialsError> {
+    let headers = match creds.headers(Extensions::new()).await? {
+        CacheableResource::New { data, .. } => data,
+        CacheableResource::NotModified => return Ok(None),
+    };
+    Ok(headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string))
+}
+
+fn bearer(token: &str) -> Result<HeaderMap, CredentialsError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        CredentialsError::from_msg(false, "the access token holds characters a header cannot carry")
+    })?;
+    value.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::AUTHORIZATION, value);
+    Ok(headers)
+}
+
+/// `--access-token-file`: the file is read on every call, so a token refreshed by another process
+/// (as with gcloud's `CLOUDSDK_AUTH_ACCESS_TOKEN_FILE`) is picked up.
+#[derive(Debug)]
+pub(crate) struct TokenFile {
+    pub path: PathBuf,
+}
+
+impl CredentialsProvider for TokenFile {
+    async fn headers(
+        &self,
+        _extensions: Extensions,
+    ) -> Result<CacheableResource<HeaderMap>, CredentialsError> {
+        let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
+            CredentialsError::from_msg(
+                false,
+                format!("cannot read the access token file `{}`: {e}", self.path.display()),
+            )
+        })?;
+        let token = text.trim();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(CredentialsError::from_msg(
+                false,
+                format!("the access token file `{}` does not hold one token", self.path.display()),
+            ));
+        }
+        Ok(CacheableResource::New { entity_tag: EntityTag::new(), data: bearer(token)? })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        Some(UNIVERSE.to_string())
+    }
+}
+
+/// Impersonation through an IAM Credentials endpoint other than Google's (the emulator):
+/// `POST …/serviceAccounts/EMAIL:generateAccessToken` with the source credentials, the token
+/// cached until a minute before it expires.
+/// <https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/generateAccessToken>
+struct Impersonate {
+    source: Credentials,
+    url: String,
+    email: String,
+    http: reqwest::Client,
+    cache: tokio::sync::Mutex<Option<(String, Instant)>>,
+}
+
+impl std::fmt::Debug for Impersonate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Impersonate")
+            .field("email", &self.email)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialsProvider for Impersonate {
+    async fn headers(
+        &self,
+        _extensions: Extensions,
+    ) -> Result<CacheableResource<HeaderMap>, CredentialsError> {
+        let mut cache = self.cache.lock().await;
+        if let Some((token, until)) = cache.as_ref()
+            && *until > Instant::now()
+        {
+            return Ok(CacheableResource::New { entity_tag: EntityTag::new(), data: bearer(token)? });
+        }
+        let source = match self.source.headers(Extensions::new()).await? {
+            CacheableResource::New { data, .. } => data,
+            CacheableResource::NotModified => HeaderMap::new(),
+        };
+        let fail = |m: String| {
+            CredentialsError::from_msg(false, format!("cannot impersonate `{}`: {m}", self.email))
+        };
+        let response = self
+            .http
+            .post(&self.url)
+            .headers(source)
+            .json(&serde_json::json!({"scope": [CLOUD_PLATFORM], "lifetime": "3600s"}))
+            .send()
+            .await
+            .map_err(|e| fail(redact(&super::errors::chain(&e.without_url()))))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            let message = body["error"]["message"].as_str().unwrap_or("no message");
+            return Err(fail(format!("HTTP {}: {}", status.as_u16(), redact(message))));
+        }
+        let Some(token) = body["accessToken"].as_str().filter(|t| !t.is_empty()) else {
+            return Err(fail("the answer has no accessToken".to_string()));
+        };
+        let lifetime = body["expireTime"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .and_then(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok())
+            .unwrap_or(Duration::from_secs(3600));
+        let until = Instant::now() + lifetime.saturating_sub(Duration::from_secs(60));
+        let headers = bearer(token)?;
+        *cache = Some((token.to_string(), until));
+        Ok(CacheableResource::New { entity_tag: EntityTag::new(), data: headers })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        Some(UNIVERSE.to_string())
+    }
+}
+
+/// `user:EMAIL` or `serviceAccount:EMAIL` for an e-mail Google returned.
+pub(crate) fn principal_of_email(email: &str) -> String {
+    if email.ends_with(".gserviceaccount.com") {
+        format!("serviceAccount:{email}")
+    } else {
+        format!("user:{email}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impersonation_urls_name_the_account() {
+        assert_eq!(
+            email_of_impersonation_url(
+                "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/ci@p.iam.gserviceaccount.com:generateAccessToken"
+            )
+            .as_deref(),
+            Some("ci@p.iam.gserviceaccount.com")
+        );
+        assert_eq!(email_of_impersonation_url("https://example.com/token"), None);
+    }
+
+    #[test]
+    fn emails_become_principals() {
+        assert_eq!(principal_of_email("a@example.com"), "user:a@example.com");
+        assert_eq!(
+            principal_of_email("ci@p.iam.gserviceaccount.com"),
+            "serviceAccount:ci@p.iam.gserviceaccount.com"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_files_give_a_sensitive_bearer_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "ya29.file-token\n").unwrap();
+        let creds = Credentials::from(TokenFile { path: path.clone() });
+        assert_eq!(access_token(&creds).await.unwrap().as_deref(), Some("ya29.file-token"));
+        let CacheableResource::New { data, .. } = creds.headers(Extensions::new()).await.unwrap() else {
+            panic!("no headers")
+        };
+        assert!(data[http::header::AUTHORIZATION].is_sensitive());
+        assert!(!format!("{creds:?}").contains("ya29"));
+        std::fs::write(&path, "").unwrap();
+        let e = creds.headers(Extensions::new()).await.unwrap_err();
+        assert!(e.to_string().contains("does not hold one token"), "{e}");
+    }
+}

@@ -1,0 +1,275 @@
+//! Google's errors as typed [`crate::Error`]s: the HTTP status decides the variant, the message
+//! says what went wrong and, where it helps, what to do.
+//!
+//! The SDK's `gax::error::Error` carries the HTTP status, the response headers and, for bodies that
+//! are not Google's JSON error, the raw payload (`http_status_code()`, `http_headers()`,
+//! `http_payload()`); a JSON error body is parsed into `status()`. That is all we need.
+
+use std::time::Duration;
+
+use google_cloud_gax::error::Error as GaxError;
+
+use crate::error::Error;
+
+/// Which call failed: names the permission a 403 is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    GetIamPolicy,
+    SetIamPolicy,
+    ListFolders,
+    ListProjects,
+}
+
+impl Call {
+    /// The IAM permission the call needs on `collection` (`projects`, `folders`, `organizations`).
+    /// <https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy> and
+    /// siblings list them.
+    pub(crate) fn permission(self, collection: &str) -> String {
+        match self {
+            Call::GetIamPolicy => format!("resourcemanager.{collection}.getIamPolicy"),
+            Call::SetIamPolicy => format!("resourcemanager.{collection}.setIamPolicy"),
+            Call::ListFolders => "resourcemanager.folders.list".to_string(),
+            Call::ListProjects => "resourcemanager.projects.list".to_string(),
+        }
+    }
+
+    pub(crate) fn verb(self) -> &'static str {
+        match self {
+            Call::GetIamPolicy => "getIamPolicy",
+            Call::SetIamPolicy => "setIamPolicy",
+            Call::ListFolders => "folders.list",
+            Call::ListProjects => "projects.list",
+        }
+    }
+}
+
+/// What the mapping needs to know besides the error itself.
+pub(crate) struct Context<'a> {
+    /// `projects/ID`, `folders/N` or `organizations/N`.
+    pub resource: &'a str,
+    /// `projects`, `folders` or `organizations`: the collection whose permission a 403 names.
+    pub collection: &'a str,
+    pub call: Call,
+    /// The API endpoint, named when the answer was not Google's (an HTML page, a cut body).
+    pub endpoint: &'a str,
+}
+
+/// Maps an SDK error to jit's error, by HTTP status first.
+pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
+    let resource = cx.resource.to_string();
+    if e.is_authentication() {
+        return Error::Auth {
+            message: redact(&format!("could not get credentials to call Google: {}", chain(e))),
+            hint: Some(AUTH_HINT.to_string()),
+        };
+    }
+    if let Some(status) = e.http_status_code() {
+        let server_message = match e.status() {
+            Some(s) if !s.message.is_empty() => redact(&s.message),
+            Some(_) => String::new(),
+            None => return not_google_json(e, cx, status),
+        };
+        let retry_after =
+            e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
+        return by_status(status, server_message, retry_after, cx);
+    }
+    if let Some(status) = e.status() {
+        // A service error without HTTP metadata: map the gRPC code to its HTTP status.
+        let http = http_of_code(status.code.name());
+        return by_status(http, redact(&status.message), None, cx);
+    }
+    if e.is_deserialization() {
+        return Error::Api {
+            resource,
+            status: None,
+            message: format!(
+                "the answer from `{}` to {} is not a valid policy (cut short or not JSON): {}",
+                cx.endpoint,
+                cx.call.verb(),
+                redact(&chain(e))
+            ),
+        };
+    }
+    if e.is_connect() {
+        return Error::Api {
+            resource,
+            status: None,
+            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&chain(e))),
+        };
+    }
+    if e.is_timeout() {
+        return Error::Api {
+            resource,
+            status: None,
+            message: format!("`{}` did not answer {} in time", cx.endpoint, cx.call.verb()),
+        };
+    }
+    Error::Api {
+        resource,
+        status: None,
+        message: format!("{} failed: {}", cx.call.verb(), redact(&chain(e))),
+    }
+}
+
+pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
+    `--access-token-file`, or point GOOGLE_APPLICATION_CREDENTIALS at a key file";
+
+fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &Context<'_>) -> Error {
+    let resource = cx.resource.to_string();
+    let message = if message.is_empty() { format!("HTTP {status}") } else { message };
+    match status {
+        401 => Error::Auth {
+            message: format!(
+                "Google refused the credentials for {} on `{resource}`: {message}",
+                cx.call.verb()
+            ),
+            hint: Some(AUTH_HINT.to_string()),
+        },
+        403 => {
+            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
+        }
+        409 | 412 => Error::Conflict { resource, message },
+        429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
+        _ => Error::Api { resource, status: Some(status), message },
+    }
+}
+
+/// An error answer that is not Google's JSON: an HTML 404 from a wrong endpoint, a proxy's page, a
+/// body cut short.
+fn not_google_json(e: &GaxError, cx: &Context<'_>, status: u16) -> Error {
+    let resource = cx.resource.to_string();
+    let content_type = e
+        .http_headers()
+        .and_then(|h| h.get(http::header::CONTENT_TYPE))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type")
+        .to_string();
+    let retry_after =
+        e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
+    let what =
+        if content_type.contains("html") { "an HTML page" } else { "a body that is not Google's JSON" };
+    let message = format!(
+        "`{}` answered {} with {what} ({content_type}); is the endpoint right?",
+        cx.endpoint,
+        cx.call.verb()
+    );
+    match status {
+        429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
+        403 => {
+            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
+        }
+        _ => Error::Api { resource, status: Some(status), message },
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub(crate) fn parse_retry_after(v: &http::HeaderValue) -> Option<Duration> {
+    let s = v.to_str().ok()?.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(s).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// `google.rpc.Code` → HTTP status, as in <https://cloud.google.com/apis/design/errors#handling_errors>.
+fn http_of_code(code: &str) -> u16 {
+    match code {
+        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
+        "UNAUTHENTICATED" => 401,
+        "PERMISSION_DENIED" => 403,
+        "NOT_FOUND" => 404,
+        "ALREADY_EXISTS" | "ABORTED" => 409,
+        "RESOURCE_EXHAUSTED" => 429,
+        "CANCELLED" => 499,
+        "UNIMPLEMENTED" => 501,
+        "UNAVAILABLE" => 503,
+        "DEADLINE_EXCEEDED" => 504,
+        _ => 500,
+    }
+}
+
+/// The error and its sources, one line.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(src) = cur {
+        let part = src.to_string();
+        if !s.contains(&part) {
+            s.push_str(": ");
+            s.push_str(&part);
+        }
+        cur = src.source();
+    }
+    s.replace('\n', " ")
+}
+
+/// Removes anything that looks like a credential from a message we did not write (a server's
+/// message, a library's error): SPEC §4.7 holds even when a server echoes a token back.
+pub(crate) fn redact(s: &str) -> String {
+    let mut out = s.to_string();
+    for key in ["access_token=", "refresh_token=", "id_token=", "assertion="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(key) {
+            let start = from + i + key.len();
+            let end = out[start..].find(['&', ' ', '"', '\'', ')', ',']).map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "[redacted]");
+            from = start + "[redacted]".len();
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    if let Some(i) = lower.find("bearer ") {
+        let start = i + "bearer ".len();
+        let end = out[start..].find([' ', '"', '\'', ',']).map_or(out.len(), |j| start + j);
+        out.replace_range(start..end, "[redacted]");
+    }
+    // Google's access tokens start with `ya29.`, its refresh tokens with `1//`.
+    for prefix in ["ya29.", "1//"] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(prefix) {
+            let start = from + i;
+            let end = out[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._-/".contains(c)))
+                .map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "[redacted]");
+            from = start + "[redacted]".len();
+        }
+    }
+    if out.contains("PRIVATE KEY") {
+        return "[message withheld: it contained key material]".to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after(&http::HeaderValue::from_static("7")), Some(Duration::from_secs(7)));
+        let past = http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(&http::HeaderValue::from_static("soon")), None);
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact("GET https://x/tokeninfo?access_token=ya29.secret&x=1 failed"),
+            "GET https://x/tokeninfo?access_token=[redacted]&x=1 failed"
+        );
+        assert_eq!(redact("header Bearer ya29.secret, oops"), "header Bearer [redacted], oops");
+        assert!(!redact("-----BEGIN PRIVATE KEY-----abc").contains("abc"));
+        assert_eq!(redact("token ya29.a0-b_c.d expired"), "token [redacted] expired");
+        assert_eq!(redact("refresh 1//0g-abc"), "refresh [redacted]");
+    }
+
+    #[test]
+    fn permissions_per_call() {
+        assert_eq!(Call::SetIamPolicy.permission("projects"), "resourcemanager.projects.setIamPolicy");
+        assert_eq!(Call::GetIamPolicy.permission("folders"), "resourcemanager.folders.getIamPolicy");
+        assert_eq!(Call::ListProjects.permission("folders"), "resourcemanager.projects.list");
+    }
+}

@@ -1,0 +1,185 @@
+//! The retry budget shared by a whole operation: how many tries and how much time, and the
+//! jittered exponential backoff between them (SPEC §4.2).
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use crate::error::Error;
+
+/// How hard one operation (a read-modify-write, a read, a listing) tries before it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudget {
+    /// Tries in all, the first one included.
+    pub max_attempts: u32,
+    /// Wall time for the whole operation, waits included: a wait that would end past it is not
+    /// started.
+    pub max_elapsed: Duration,
+    /// The first backoff; each further one doubles, up to `max_backoff`, then a random part of
+    /// it is taken (jitter), so that concurrent writers spread out.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryBudget {
+    /// 8 tries within 60 s, backoff 250 ms doubling to 8 s: enough for a busy policy with a few
+    /// dozen concurrent writers, short enough for an interactive command.
+    fn default() -> Self {
+        RetryBudget {
+            max_attempts: 8,
+            max_elapsed: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryBudget {
+    /// The un-jittered backoff before try `attempt + 1` (attempt counts from 1).
+    fn ceiling(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
+
+/// One operation's use of its budget.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    budget: RetryBudget,
+    started: Instant,
+    /// Tries made so far.
+    pub attempts: u32,
+}
+
+/// What to do after a failed try.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    Wait(Duration),
+    GiveUp,
+}
+
+impl Tracker {
+    pub(crate) fn new(budget: RetryBudget) -> Self {
+        Tracker { budget, started: Instant::now(), attempts: 0 }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub(crate) fn budget(&self) -> &RetryBudget {
+        &self.budget
+    }
+
+    /// After try number `self.attempts` failed with `error`: wait how long, or give up. Only
+    /// conflicts, 429 and 5xx are retried; `Retry-After` is a floor on the wait.
+    pub(crate) fn next(&self, error: &Error) -> Next {
+        let retry_after = match error {
+            Error::Conflict { .. } => None,
+            Error::Unavailable { retry_after, .. } => *retry_after,
+            _ => return Next::GiveUp,
+        };
+        if self.attempts >= self.budget.max_attempts {
+            return Next::GiveUp;
+        }
+        let ceiling = self.budget.ceiling(self.attempts);
+        // "Equal jitter": half fixed, half random, so the wait never collapses to nothing.
+        let half = ceiling / 2;
+        let jitter =
+            if half.is_zero() { Duration::ZERO } else { rand::rng().random_range(Duration::ZERO..=half) };
+        let wait = (half + jitter).max(retry_after.unwrap_or_default());
+        if self.elapsed() + wait > self.budget.max_elapsed {
+            return Next::GiveUp;
+        }
+        Next::Wait(wait)
+    }
+}
+
+/// The error to report once the budget is spent: the last one, saying how hard we tried.
+pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
+    if !matches!(error, Error::Conflict { .. } | Error::Unavailable { .. }) {
+        return error;
+    }
+    let tried = format!(
+        " (gave up after {} {} in {:.1}s; budget {} tries, {}s)",
+        tracker.attempts,
+        if tracker.attempts == 1 { "try" } else { "tries" },
+        tracker.elapsed().as_secs_f64(),
+        tracker.budget.max_attempts,
+        tracker.budget.max_elapsed.as_secs()
+    );
+    match error {
+        Error::Conflict { resource, message } => Error::Conflict { resource, message: message + &tried },
+        Error::Unavailable { resource, status, message, retry_after } => {
+            Error::Unavailable { resource, status, message: message + &tried, retry_after }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conflict() -> Error {
+        Error::Conflict { resource: "projects/p".into(), message: "etag".into() }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let b = RetryBudget {
+            max_attempts: 100,
+            max_elapsed: Duration::from_secs(3600),
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        };
+        assert_eq!(b.ceiling(1), Duration::from_millis(100));
+        assert_eq!(b.ceiling(2), Duration::from_millis(200));
+        assert_eq!(b.ceiling(4), Duration::from_millis(800));
+        assert_eq!(b.ceiling(5), Duration::from_secs(1));
+        assert_eq!(b.ceiling(60), Duration::from_secs(1));
+        let mut t = Tracker::new(b);
+        t.attempts = 3;
+        for _ in 0..50 {
+            match t.next(&conflict()) {
+                Next::Wait(w) => {
+                    assert!(w >= Duration::from_millis(200) && w <= Duration::from_millis(400), "{w:?}")
+                }
+                Next::GiveUp => panic!("gave up"),
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_and_the_budget_a_ceiling() {
+        let b = RetryBudget { max_elapsed: Duration::from_secs(10), ..RetryBudget::default() };
+        let mut t = Tracker::new(b);
+        t.attempts = 1;
+        let busy = |secs| Error::Unavailable {
+            resource: "projects/p".into(),
+            status: 429,
+            message: "slow down".into(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert_eq!(t.next(&busy(3)), Next::Wait(Duration::from_secs(3)));
+        assert_eq!(t.next(&busy(30)), Next::GiveUp, "a wait past the budget is not started");
+        t.attempts = b.max_attempts;
+        assert_eq!(t.next(&conflict()), Next::GiveUp);
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        let t = Tracker::new(RetryBudget::default());
+        assert_eq!(t.next(&Error::usage("x")), Next::GiveUp);
+        let denied = Error::PermissionDenied { resource: "p".into(), message: "no".into(), permission: None };
+        assert_eq!(t.next(&denied), Next::GiveUp);
+    }
+
+    #[test]
+    fn the_final_error_says_how_hard_we_tried() {
+        let mut t = Tracker::new(RetryBudget::default());
+        t.attempts = 8;
+        let e = exhausted(conflict(), &t);
+        assert!(e.to_string().contains("gave up after 8 tries"), "{e}");
+    }
+}
