@@ -5,3 +5,10 @@ mod support;
 mod completions;
 mod offline;
 mod properties;
+
+mod harness;
+
+mod emulator_concurrency;
+mod emulator_gcloud;
+mod emulator_http;
+mod emulator_sdk;

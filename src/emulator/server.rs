@@ -143,7 +143,15 @@ impl Req {
 
     fn form(&self) -> Vec<(String, String)> {
         let mut pairs = self.query_pairs();
-        pairs.extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default());
+        // OAuth clients post forms; Google's Rust SDK posts its refresh grant as JSON.
+        match serde_json::from_slice::<Map<String, Value>>(&self.body) {
+            Ok(object) => pairs.extend(
+                object.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))),
+            ),
+            Err(_) => pairs.extend(
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default(),
+            ),
+        }
         pairs
     }
 
@@ -844,10 +852,10 @@ fn tokeninfo(shared: &Shared, req: &Req) -> Result<Routed, ApiError> {
     };
     let exp = expires.unwrap_or(wall + chrono::Duration::seconds(3599));
     let email = auth::email_of(&principal).to_string();
+    // A stable 21-digit subject id, like Google's.
     let sub = format!(
-        "{}",
+        "1{:020}",
         u64::from_be_bytes(Sha256::digest(email.as_bytes())[..8].try_into().expect("8 bytes"))
-            % 10u64.pow(20)
     );
     ok(json!({
         "azp": "32555940559.apps.googleusercontent.com",
