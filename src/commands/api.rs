@@ -45,7 +45,11 @@ impl Session {
             impersonate: conn.impersonate.clone(),
             anonymous: false,
             verbose: config.verbose,
-            retry: Default::default(),
+            retry: gcp::RetryBudget {
+                max_attempts: conn.retry_attempts,
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(std::time::Duration::from_secs(60)),
+                ..Default::default()
+            },
         };
         let mut handle = None;
         if conn.emulator {
