@@ -143,10 +143,11 @@ impl Req {
 
     fn form(&self) -> Vec<(String, String)> {
         let mut pairs = self.query_pairs();
-        // OAuth clients post forms; Google's Rust SDK posts its refresh grant as JSON.
-        match serde_json::from_slice::<Map<String, Value>>(&self.body) {
+        // Google's token endpoint takes the grant as a form or as JSON; google-cloud-auth sends
+        // the refresh_token grant as JSON (user_account.rs), other clients as a form.
+        match serde_json::from_slice::<serde_json::Map<String, Value>>(&self.body) {
             Ok(object) => pairs.extend(
-                object.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))),
+                object.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
             ),
             Err(_) => pairs.extend(
                 serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default(),
