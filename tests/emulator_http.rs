@@ -22,7 +22,7 @@ fn unknown_paths_get_googles_html_404_and_missing_tokens_a_401() {
     assert_eq!(a.status, 401);
     let e = a.json();
     assert_eq!(e["error"]["status"], "UNAUTHENTICATED");
-    assert_eq!(e["error"]["errors"][0]["reason"], "required");
+    assert_eq!(e["error"]["details"][0]["reason"], "CREDENTIALS_MISSING");
     assert!(a.header("www-authenticate").is_some());
     let a = emu.request("POST", "/v3/projects/jit-demo-prod:getIamPolicy", Some("wrong"), Some(json!({})));
     assert_eq!(a.status, 401);
