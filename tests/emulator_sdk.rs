@@ -304,3 +304,31 @@ async fn refresh_tokens_and_the_metadata_server_give_access_tokens() {
         "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jit_emulator_write_key_writes_a_key_file_the_sdk_uses() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+        .args(["emulator", "--port", "0", "--write-key"])
+        .arg(&key_path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("jit emulator listening on ").unwrap().to_string();
+    let key: serde_json::Value = serde_json::from_slice(&std::fs::read(&key_path).unwrap()).unwrap();
+    assert_eq!(key["type"], "service_account");
+    assert_eq!(key["client_email"], "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com");
+    assert_eq!(key["token_uri"], format!("{url}/token"));
+    assert!(key["private_key"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let creds = service_account::Builder::new(key).build().unwrap();
+    let orgs = Organizations::builder().with_endpoint(&url).with_credentials(creds).build().await.unwrap();
+    let p = orgs.get_iam_policy().set_resource("organizations/123456789012").send().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(p.unwrap().bindings.iter().any(|b| b.role == "roles/iam.securityAdmin"));
+}

@@ -590,6 +590,8 @@ fn project_field(p: &Project, field: &str) -> Option<String> {
 
 /// A filter or query: terms joined by spaces or `AND` (every one must hold).
 fn project_matches(p: &Project, query: &str) -> Result<bool, ApiError> {
+    // gcloud wraps the user's filter in parentheses after its own `lifecycleState:ACTIVE AND`.
+    let query = query.replace(['(', ')'], " ");
     for term in query.split_whitespace().filter(|t| !t.eq_ignore_ascii_case("AND")) {
         let (field, value) = term
             .split_once(':')
@@ -1141,6 +1143,10 @@ mod tests {
         assert!(project_matches(&p, "parent:folders/2 id:jit-*").unwrap());
         assert!(project_matches(&p, "parent.type:folder parent.id:2").unwrap());
         assert!(project_matches(&p, "labels.env:prod").unwrap());
+        assert!(
+            project_matches(&p, "lifecycleState:ACTIVE AND (parent.id=2 AND parent.type=folder)").unwrap()
+        );
+        assert!(project_matches(&p, "lifecycleState:ACTIVE AND (name:\"jit*\")").unwrap());
         assert!(!project_matches(&p, "state:DELETE_REQUESTED").unwrap());
         assert!(project_matches(&p, "garbage").is_err());
     }
