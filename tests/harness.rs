@@ -313,18 +313,26 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// True when gcloud is installed; tests that need it print a visible notice and return otherwise.
+/// True when gcloud is installed. Where it is not, tests that need it return early, and a notice is
+/// written straight to stderr (past the test harness's capture, so it shows in every run).
 pub fn gcloud_available() -> bool {
-    let found = Command::new("gcloud")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("NOTICE: gcloud is not installed; skipping the gcloud-against-the-emulator test");
-    }
-    found
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        let found = Command::new("gcloud")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: gcloud is not installed; the tests that drive gcloud against the emulator are skipped"
+            );
+        }
+        found
+    })
 }
 
 fn rand_suffix() -> String {

@@ -170,6 +170,60 @@ impl Clock {
     }
 }
 
+impl Data {
+    /// Checks that a seed or state file hangs together: names in Google's form, every parent and
+    /// every policy's resource present, no project ID or number twice. The message names the first
+    /// problem.
+    pub fn check(&self) -> Result<(), String> {
+        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let mut names = BTreeSet::new();
+        for o in &self.organizations {
+            if !o.name.strip_prefix("organizations/").is_some_and(number) {
+                return Err(format!("organization `{}` is not named organizations/NUMBER", o.name));
+            }
+            names.insert(o.name.clone());
+        }
+        for f in &self.folders {
+            if !f.name.strip_prefix("folders/").is_some_and(number) {
+                return Err(format!("folder `{}` is not named folders/NUMBER", f.name));
+            }
+            names.insert(f.name.clone());
+        }
+        for f in &self.folders {
+            if !names.contains(&f.parent) {
+                return Err(format!("the parent `{}` of folder `{}` is not in the seed", f.parent, f.name));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for p in &self.projects {
+            if !crate::iam::ResourceId::project_ok(&p.project_id) || !number(&p.project_number) {
+                return Err(format!(
+                    "project `{}` needs a valid projectId and a numeric projectNumber",
+                    p.project_id
+                ));
+            }
+            if !ids.insert(p.project_id.clone()) || !ids.insert(p.project_number.clone()) {
+                return Err(format!("project `{}` appears twice", p.project_id));
+            }
+            if !p.parent.is_empty() && !names.contains(&p.parent) {
+                return Err(format!(
+                    "the parent `{}` of project `{}` is not in the seed",
+                    p.parent, p.project_id
+                ));
+            }
+            names.insert(format!("projects/{}", p.project_id));
+        }
+        for key in self.policies.keys() {
+            if !names.contains(key) {
+                return Err(format!(
+                    "a policy is given for `{key}`, which is not in the seed (use organizations/N, folders/N or projects/ID)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The kind of a resource in the hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -1165,6 +1219,20 @@ mod tests {
         assert_eq!(s.token_principal(&tok.token, t(1)).unwrap().principal, "user:bob@example.com");
         assert!(s.token_principal(&tok.token, t(2)).is_none());
         assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
+    }
+
+    #[test]
+    fn seeds_are_checked() {
+        assert_eq!(demo_seed().check(), Ok(()));
+        let mut d = demo_seed();
+        d.projects[0].parent = "folders/999".into();
+        assert!(d.check().unwrap_err().contains("folders/999"));
+        let mut d = demo_seed();
+        d.policies.insert("projects/nope-nope".into(), Policy::default());
+        assert!(d.check().unwrap_err().contains("projects/nope-nope"));
+        let mut d = demo_seed();
+        d.projects[1].project_number = d.projects[0].project_number.clone();
+        assert!(d.check().unwrap_err().contains("twice"));
     }
 
     #[test]
