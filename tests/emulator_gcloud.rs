@@ -82,8 +82,18 @@ fn policy_round_trip(t: &Target) {
         return;
     }
     let emu = harness::emulator().start();
+    // set-iam-policy with the file get-iam-policy wrote.
     let read = json_out(run(&emu, t, "get-iam-policy", &["--format=json"]));
     assert!(read["etag"].as_str().is_some_and(|e| !e.is_empty()), "{read}");
+    let file = emu.dir().join("policy.json");
+    let mut edited = read.clone();
+    edited["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/browser", "members": ["user:dave@example.com"]}));
+    std::fs::write(&file, edited.to_string()).unwrap();
+    ok(run(&emu, t, "set-iam-policy", &[file.to_str().unwrap(), "--format=json"]));
+    assert!(has_binding(&emu.policy(t.name), "roles/browser", "user:dave@example.com", false));
 
     let member = "user:bob@example.com";
     ok(run(
@@ -122,18 +132,7 @@ fn policy_round_trip(t: &Target) {
     let stored = emu.policy(t.name);
     assert!(!has_binding(&stored, "roles/storage.admin", member, true), "{stored}");
     assert!(!has_binding(&stored, "roles/logging.viewer", member, false), "{stored}");
-
-    // set-iam-policy with the file get-iam-policy wrote.
-    let current = json_out(run(&emu, t, "get-iam-policy", &["--format=json"]));
-    let file = emu.dir().join("policy.json");
-    let mut edited = current.clone();
-    edited["bindings"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"role": "roles/browser", "members": ["user:dave@example.com"]}));
-    std::fs::write(&file, edited.to_string()).unwrap();
-    ok(run(&emu, t, "set-iam-policy", &[file.to_str().unwrap(), "--format=json"]));
-    assert!(has_binding(&emu.policy(t.name), "roles/browser", "user:dave@example.com", false));
+    assert!(has_binding(&stored, "roles/browser", "user:dave@example.com", false), "{stored}");
 
     // What gcloud sent: version 3 and the etag it read, on the v1/v2 surface.
     let sets: Vec<Value> = emu.requests().into_iter().filter(|r| r["path"] == t.path).collect();

@@ -279,11 +279,11 @@ impl Emulator {
         path
     }
 
-    /// Runs gcloud against the emulator as the holder of `token`, each run with its own fresh
-    /// configuration directory; any metadata-server probe goes to the emulator, never off the
+    /// Runs gcloud against the emulator as the holder of `token`, with a configuration directory
+    /// of this emulator's own; any metadata-server probe goes to the emulator, never off the
     /// machine.
     pub fn gcloud(&self, token: &str, args: &[&str]) -> Output {
-        let config = self.dir().join(format!("gcloud-{}", rand_suffix()));
+        let config = self.dir().join("gcloud-config");
         std::fs::create_dir_all(&config).unwrap();
         // gcloud caches whether it runs on GCE here; "False" spares it the probe.
         std::fs::write(config.join("gce"), "False").unwrap();
