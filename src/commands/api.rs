@@ -18,6 +18,9 @@ use crate::gcp::{self, Edit, Gcp};
 use crate::iam::{Kind, Principal, ResourceId};
 use crate::output::{self, GrantOutput, RemovalOutput, ResourceError};
 
+/// The built-in demo seed's token for `user:alice@example.com`, the demo organization's admin.
+const EMULATOR_TOKEN: &str = "alice-token";
+
 /// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
 struct Session {
     gcp: Gcp,
@@ -58,19 +61,22 @@ impl Session {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
             }
+            // The demo organization's admin (alice, in the built-in seed) is the caller, so that
+            // permissions are checked and "granted by" is filled in as against Google.
             let h = emulator::start(emulator::Options {
                 port: 0,
                 state: Some(state.clone()),
-                no_auth: true,
                 ..Default::default()
             })
             .await?;
+            let token = state.with_file_name("emulator-token");
+            std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
+                .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
             if config.verbose {
                 eprintln!("in-process emulator at {} with its state in {}", h.url, state.display());
             }
             opts.endpoint = Some(h.url.clone());
-            opts.anonymous = true;
-            opts.access_token_file = None;
+            opts.access_token_file = Some(token);
             opts.impersonate = None;
             handle = Some(h);
         }
