@@ -288,7 +288,10 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         }
         out.errors = resource_errors(&errors);
         if errors.len() < config.scopes.len() || config.scopes.len() > 1 {
-            print_report(config, |w| output::grant(&out, config.format, now, w))?;
+            print_report(config, |w| {
+                output::grant(&out, config.format, now, w)?;
+                output::dry_run_note(g.dry_run, config.format, w)
+            })?;
         }
         settle(&errors, config.scopes.len())
     })
@@ -415,7 +418,10 @@ fn removal_report(
     if out.removed.is_empty() && errors.is_empty() && !config.quiet && config.format == Format::Table {
         eprintln!("{nothing}");
     }
-    print_report(config, |w| output::removal(&out, config.format, w))?;
+    print_report(config, |w| {
+        output::removal(&out, config.format, w)?;
+        output::dry_run_note(dry_run, config.format, w)
+    })?;
     settle(&errors, total)
 }
 
