@@ -976,3 +976,54 @@ fn a_terminal_gets_the_plan_and_a_question() {
     assert_eq!(code, Some(0), "--yes does not ask");
     assert!(jit_members(&emu.policy(&resource), "roles/compute.admin").is_empty());
 }
+
+/// `--emulator`: an in-process emulator whose state persists in $XDG_STATE_HOME/jit, created
+/// with the demo organization on first use; concurrent runs take turns instead of losing writes.
+#[test]
+fn the_in_process_emulator_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| jit(&[&["--emulator"], args].concat()).env("XDG_STATE_HOME", dir.path()).run();
+    let report = run(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--for",
+        "2h",
+        "--member",
+        "alice@example.com",
+        "--project",
+        PROD,
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "acts as the demo admin");
+    assert!(dir.path().join("jit/emulator.json").exists());
+    let children: Vec<_> = (0..5)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+                .args([
+                    "--emulator",
+                    "grant",
+                    "roles/logging.viewer",
+                    "--member",
+                    &format!("u{i}@example.com"),
+                    "--project",
+                    DEV,
+                ])
+                .env("XDG_STATE_HOME", dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let rows = run(&["list", "--project", PROD, "--project", DEV, "--all", "--format", "json"]).ok().json();
+    let members: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    assert_eq!(members.len(), 7, "the demo's expired grant, alice's and five more: {members:?}");
+    for i in 0..5 {
+        assert!(members.contains(&format!("user:u{i}@example.com").as_str()));
+    }
+}

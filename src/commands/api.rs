@@ -25,6 +25,9 @@ const EMULATOR_TOKEN: &str = "alice-token";
 struct Session {
     gcp: Gcp,
     _emulator: Option<emulator::Handle>,
+    /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
+    /// instead of each overwriting the other's state file.
+    _lock: Option<std::fs::File>,
 }
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
@@ -55,12 +58,18 @@ impl Session {
             },
         };
         let mut handle = None;
+        let mut lock = None;
         if conn.emulator {
             let state = emulator_state_file()?;
             if let Some(dir) = state.parent() {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
             }
+            let lock_path = state.with_file_name("emulator.lock");
+            let file = std::fs::File::create(&lock_path)
+                .and_then(|f| f.lock().map(|()| f))
+                .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+            lock = Some(file);
             // The demo organization's admin (alice, in the built-in seed) is the caller, so that
             // permissions are checked and "granted by" is filled in as against Google.
             let h = emulator::start(emulator::Options {
@@ -81,7 +90,7 @@ impl Session {
             handle = Some(h);
         }
         let gcp = Gcp::new(opts).await?;
-        Ok(Session { gcp, _emulator: handle })
+        Ok(Session { gcp, _emulator: handle, _lock: lock })
     }
 
     /// The caller as a principal, for the default `--member` and for "granted by".
