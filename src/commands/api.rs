@@ -151,6 +151,37 @@ where
     out.into_iter().flatten().collect()
 }
 
+/// One read-modify-write per resource with a pure `edit` of (resource name, policy) that returns
+/// the new policy, its report and whether anything changed; nothing is written in a dry run or
+/// when nothing changed. The edit runs again on a fresh read after every conflict.
+async fn edit_each<T, F>(
+    session: &Session,
+    resources: &[ResourceId],
+    concurrency: usize,
+    progress: &Progress,
+    dry_run: bool,
+    edit: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
+{
+    each(resources, concurrency, progress, |r| {
+        let edit = &edit;
+        async move {
+            let name = r.name();
+            let outcome = session
+                .gcp
+                .read_modify_write(&r, |policy| {
+                    let (new, report, changed) = edit(&name, policy)?;
+                    Ok(if changed && !dry_run { Edit::Write(new, report) } else { Edit::Unchanged(report) })
+                })
+                .await?;
+            Ok(outcome.value)
+        }
+    })
+    .await
+}
+
 /// A progress bar on a terminal (stderr), nothing otherwise.
 struct Progress(Option<indicatif::ProgressBar>);
 
@@ -266,24 +297,10 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             }
         }
 
-        let results = each(&config.scopes, 8, &progress, |r| {
-            let session = &session;
-            let req = &req;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, report) = edit::grant(&name, policy, req, now)?;
-                        Ok(if report.changed() && !g.dry_run {
-                            Edit::Write(new, report)
-                        } else {
-                            Edit::Unchanged(report)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
+        let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
+            let (new, report) = edit::grant(name, policy, &req, now)?;
+            let changed = report.changed();
+            Ok((new, report, changed))
         })
         .await;
         progress.finish();
@@ -379,24 +396,10 @@ pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result
             }
         }
         let progress = Progress::new(config, config.scopes.len(), "revoking");
-        let results = each(&config.scopes, 8, &progress, |r| {
-            let session = &session;
-            let members = &members;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, removed) = edit::revoke(&name, policy, &rv.roles, members, now)?;
-                        Ok(if !removed.is_empty() && !rv.dry_run {
-                            Edit::Write(new, removed)
-                        } else {
-                            Edit::Unchanged(removed)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
+        let results = edit_each(&session, &config.scopes, 8, &progress, rv.dry_run, |name, policy| {
+            let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+            let changed = !removed.is_empty();
+            Ok((new, removed, changed))
         })
         .await;
         progress.finish();
@@ -458,25 +461,13 @@ pub fn cleanup(config: &Config, conn: &Connection, c: &config::Cleanup) -> Resul
             resources.dedup();
         }
         let progress = Progress::new(config, resources.len(), "cleaning up");
-        let mut results = each(&resources, c.concurrency, &progress, |r| {
-            let session = &session;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, removed) = edit::cleanup(&name, policy, now, c.grace, c.only_jit)?;
-                        Ok(if !removed.is_empty() && !c.dry_run {
-                            Edit::Write(new, removed)
-                        } else {
-                            Edit::Unchanged(removed)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
-        })
-        .await;
+        let mut results =
+            edit_each(&session, &resources, c.concurrency, &progress, c.dry_run, |name, policy| {
+                let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
         progress.finish();
         results.extend(walk_errors.into_iter().map(|(r, e)| (r, Err(e))));
         removal_report(config, results, c.dry_run, "Nothing to clean up.")
