@@ -72,6 +72,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--cleanup-runs", type=int, default=3)
     ap.add_argument("--out", default=None, help="write the figures here as JSON")
+    ap.add_argument("--jit-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment for the jit commands only (experiments, e.g. SSL_CERT_DIR=…)")
     a = ap.parse_args()
     if not a.gcloud:
         sys.exit("gcloud is not installed: the grant and list comparisons need the Google Cloud CLI")
@@ -120,6 +122,7 @@ def run(a, url: str, token: str, work: str) -> dict:
         "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "1",
     })
     jenv = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDSDK_")}
+    jenv.update(dict(kv.split("=", 1) for kv in a.jit_env))
     gversion = subprocess.run([a.gcloud, "--version"], env=genv, capture_output=True, text=True).stdout.split("\n")[0]
     jversion = subprocess.run([a.jit, "--version"], capture_output=True, text=True).stdout.strip()
     info = {
@@ -129,6 +132,7 @@ def run(a, url: str, token: str, work: str) -> dict:
         "jit": jversion,
         "gcloud": gversion,
         "runs": a.runs,
+        "jitEnv": a.jit_env,
     }
     print(f"{info['date']}  {info['machine']}\n{jversion}; {gversion}; emulator at {url}\n")
 
