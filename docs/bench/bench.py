@@ -58,6 +58,17 @@ def measure(cmd, env=None, stdout=subprocess.DEVNULL):
     return wall, rss, user + sys_, p.stdout
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def med(xs):
     return statistics.median(xs)
 
@@ -95,7 +106,7 @@ def main() -> None:
         if not m:
             sys.exit(f"the emulator did not start: {line!r}")
         url = m.group(0)
-        results = run(a, url, token, work)
+        results = run(a, url, token, work, emu.pid)
     finally:
         emu.terminate()
         try:
@@ -108,7 +119,14 @@ def main() -> None:
         print(f"\nfigures written to {a.out}")
 
 
-def run(a, url: str, token: str, work: str) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(a, url: str, token: str, work: str, emu_pid: int) -> dict:
     jit = [a.jit, "--endpoint", url, "--access-token-file", token]
     gconfig = os.path.join(work, "gcloud-config")
     genv = dict(os.environ)
@@ -127,9 +145,12 @@ def run(a, url: str, token: str, work: str) -> dict:
     jversion = subprocess.run([a.jit, "--version"], capture_output=True, text=True).stdout.strip()
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), load average "
+        "cpu": cpu_model(),
+        "machine": f"{os.cpu_count()} cores ({cpu_model()}), load average "
                    f"{os.getloadavg()[0]:.2f} at start",
         "jit": jversion,
+        "commit": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                 text=True).stdout.strip(),
         "gcloud": gversion,
         "runs": a.runs,
         "jitEnv": a.jit_env,
@@ -189,7 +210,9 @@ def run(a, url: str, token: str, work: str) -> dict:
         # reset restores the seed and clears the request log; the faults are kept apart.
         http("POST", base + "/reset", {})
         http("POST", base + "/faults", {"latencyMs": a.latency_ms})
+        emu_cpu = cpu_seconds(emu_pid)
         wall, rss, cpu, stdout = measure(cleanup, jenv, stdout=subprocess.PIPE)
+        emu_cpu = cpu_seconds(emu_pid) - emu_cpu
         http("POST", base + "/faults", {"latencyMs": 0})
         log = http("GET", base + "/requests")
         report = json.loads(stdout)
@@ -209,13 +232,14 @@ def run(a, url: str, token: str, work: str) -> dict:
         calls = sum(v for k, v in kinds.items() if k.startswith(("get", "set", "folders", "projects")))
         bound = calls * a.latency_ms / 1000 / a.concurrency
         runs.append({
-            "wallS": wall, "rssKiB": rss, "cpuS": cpu, "calls": calls, "byKind": dict(kinds),
+            "wallS": wall, "rssKiB": rss, "cpuS": cpu, "emulatorCpuS": emu_cpu, "calls": calls, "byKind": dict(kinds),
             "boundS": bound, "ratio": wall / bound, "resources": report["resources"],
             "removed": len(report["removed"]), "errors": len(report["errors"]),
             "non2xx": sum(1 for e in log if e["status"] >= 300),
         })
         x = runs[-1]
-        print(f"cleanup run {r + 1}: {wall:.2f} s, {rss / 1024:.1f} MiB, cpu {cpu:.2f} s; {x['resources']} resources,"
+        print(f"cleanup run {r + 1}: {wall:.2f} s, {rss / 1024:.1f} MiB, cpu {cpu:.2f} s (emulator {emu_cpu:.2f} s);"
+              f" {x['resources']} resources,"
               f" {x['removed']} members removed, {x['errors']} errors; {calls} calls {dict(kinds)};"
               f" bound {bound:.2f} s; ratio {wall / bound:.2f} (target <= 1.3)")
     walls = [x["wallS"] for x in runs]
@@ -225,6 +249,8 @@ def run(a, url: str, token: str, work: str) -> dict:
         "wallMedianS": med(walls), "calls": mid["calls"], "boundS": mid["boundS"],
         "ratio": med(walls) / mid["boundS"], "runs": runs,
     }
+    out["info"]["loadAverageAtEnd"] = round(os.getloadavg()[0], 2)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(f"cleanup: median {med(walls):.2f} s against a bound of {mid['boundS']:.2f} s "
           f"({mid['calls']} calls x {a.latency_ms} ms / {a.concurrency}): {med(walls) / mid['boundS']:.2f}x")
     return out
