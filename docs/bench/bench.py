@@ -113,6 +113,8 @@ def main() -> None:
             emu.wait(timeout=10)
         except subprocess.TimeoutExpired:
             emu.kill()
+        emu_log.close()
+        shutil.rmtree(work, ignore_errors=True)
     if a.out:
         with open(a.out, "w") as f:
             json.dump(results, f, indent=2)
