@@ -44,12 +44,15 @@ pub(crate) struct Clients {
     organizations: Organizations,
     /// For messages: the endpoint in use.
     pub endpoint: String,
+    /// For messages: where the credentials come from (never a secret).
+    pub credentials: String,
 }
 
 impl Clients {
     pub(crate) async fn new(
         endpoint: Option<&str>,
         creds: google_cloud_auth::credentials::Credentials,
+        credentials: String,
     ) -> crate::Result<Clients> {
         let shown = endpoint.unwrap_or(DEFAULT_ENDPOINT).to_string();
         let fail = |e: google_cloud_gax::client_builder::Error| Error::Api {
@@ -72,11 +75,12 @@ impl Clients {
             folders: build!(Folders),
             organizations: build!(Organizations),
             endpoint: shown.clone(),
+            credentials,
         })
     }
 
     fn cx<'a>(&'a self, resource: &'a str, collection: &'a str, call: Call) -> Context<'a> {
-        Context { resource, collection, call, endpoint: &self.endpoint }
+        Context { resource, collection, call, endpoint: &self.endpoint, credentials: &self.credentials }
     }
 
     /// One `getIamPolicy` asking for version 3 (SPEC §4.1).

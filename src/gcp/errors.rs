@@ -52,6 +52,8 @@ pub(crate) struct Context<'a> {
     pub call: Call,
     /// The API endpoint, named when the answer was not Google's (an HTML page, a cut body).
     pub endpoint: &'a str,
+    /// Where the credentials come from, named when they fail.
+    pub credentials: &'a str,
 }
 
 /// Maps an SDK error to jit's error, by HTTP status first.
@@ -59,7 +61,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
     if e.is_authentication() {
         return Error::Auth {
-            message: redact(&format!("could not get credentials to call Google: {}", chain(e))),
+            message: redact(&format!("could not get credentials from {}: {}", cx.credentials, chain(e))),
             hint: Some(AUTH_HINT.to_string()),
         };
     }

@@ -139,7 +139,9 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
     ) -> crate::Result<Gcp> {
-        let clients = client::Clients::new(endpoint.as_deref(), resolved.creds.clone()).await?;
+        let clients =
+            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())
+                .await?;
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
@@ -212,8 +214,9 @@ impl Gcp {
                 Err(e) => match tracker.next(&e) {
                     Next::Wait(wait) => {
                         self.log(&format!(
-                            "{r}: attempt {} failed: {e}; reading again in {}",
+                            "{r}: attempt {} failed: {}; reading again in {}",
                             tracker.attempts,
+                            describe(&e),
                             secs(wait)
                         ));
                         tokio::time::sleep(wait).await;
@@ -221,8 +224,9 @@ impl Gcp {
                     Next::GiveUp => {
                         if matches!(e, Error::Conflict { .. } | Error::Unavailable { .. }) {
                             self.log(&format!(
-                                "{r}: attempt {} failed: {e}; retry budget spent",
-                                tracker.attempts
+                                "{r}: attempt {} failed: {}; retry budget spent",
+                                tracker.attempts,
+                                describe(&e)
                             ));
                         }
                         return Err(retry::exhausted(e, &tracker));
@@ -268,11 +272,11 @@ impl Gcp {
                 Ok(v) => return Ok(v),
                 Err(e @ Error::Unavailable { .. }) => match tracker.next(&e) {
                     Next::Wait(wait) => {
-                        self.log(&format!("{what}: {e}; trying again in {}", secs(wait)));
+                        self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
                         tokio::time::sleep(wait).await;
                     }
                     Next::GiveUp => {
-                        self.log(&format!("{what}: {e}; retry budget spent"));
+                        self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
                         return Err(retry::exhausted(e, &tracker));
                     }
                 },
@@ -460,6 +464,20 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A retried error, short, for `--verbose`.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::Conflict { message, .. } => {
+            format!("conflict, the etag changed ({})", message.trim_end_matches('.'))
+        }
+        Error::Unavailable { status, message, retry_after, .. } => {
+            let after = retry_after.map(|d| format!(", Retry-After {}s", d.as_secs())).unwrap_or_default();
+            format!("HTTP {status} ({}){after}", message.trim_end_matches('.'))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn secs(d: Duration) -> String {

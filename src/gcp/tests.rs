@@ -904,3 +904,16 @@ async fn no_token_in_verbose_output_or_errors() {
         assert!(!line.contains("SECRET"), "token shown: {line}");
     }
 }
+
+#[tokio::test]
+async fn an_unreadable_token_file_is_an_auth_error_naming_it() {
+    let t = setup().await;
+    t.fake.seed("projects/my-project", base_policy());
+    std::fs::remove_file(t._dir.path().join("token")).unwrap();
+    let e = t.gcp.get_policy(&project()).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("cannot read the access token file") && text.contains("token"), "{text}");
+    assert!(e.hint().is_some());
+    assert!(t.fake.requests().is_empty(), "nothing sent without credentials");
+}
