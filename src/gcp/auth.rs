@@ -103,7 +103,9 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
         ))
         .build()
         .map_err(|e| build_error("the metadata server", &e))?;
-    Ok(Resolved { creds, identity: Identity::Metadata, source: "the metadata server".to_string() })
+    let source = "the metadata server (there is no --access-token-file, GOOGLE_APPLICATION_CREDENTIALS or \
+                  gcloud application-default credentials file)";
+    Ok(Resolved { creds, identity: Identity::Metadata, source: source.to_string() })
 }
 
 /// gcloud's application-default credentials file: `$CLOUDSDK_CONFIG` when set (as gcloud itself
@@ -179,7 +181,7 @@ pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
 
 fn build_error(what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
     Error::Auth {
-        message: format!("cannot use the credentials from {what}: {}", redact(&super::errors::chain(e))),
+        message: format!("cannot use the credentials from {what}: {}", redact(&super::errors::root_cause(e))),
         hint: Some(AUTH_HINT.to_string()),
     }
 }

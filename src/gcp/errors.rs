@@ -61,7 +61,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
     if e.is_authentication() {
         return Error::Auth {
-            message: redact(&format!("could not get credentials from {}: {}", cx.credentials, chain(e))),
+            message: redact(&format!("could not get credentials from {}: {}", cx.credentials, root_cause(e))),
             hint: Some(AUTH_HINT.to_string()),
         };
     }
@@ -205,6 +205,21 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = src.source();
     }
     s.replace('\n', " ")
+}
+
+/// The innermost error of the chain, without the SDK's "but future attempts may succeed": what
+/// actually went wrong (a missing file, a refused connection, an HTTP status).
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(src) = last.source() {
+        last = src;
+    }
+    let text = last.to_string();
+    let text = text
+        .trim_end_matches("but future attempts may succeed")
+        .trim_end_matches("and future attempts will not succeed")
+        .trim_end();
+    text.replace('\n', " ")
 }
 
 /// Removes anything that looks like a credential from a message we did not write (a server's
