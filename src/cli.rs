@@ -1,16 +1,212 @@
 //! What the user types: clap derive structs only. `config` turns these into what jit uses.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  jit grant roles/storage.admin --for 2h --reason INC-42 --project my-project
+  jit list --organization 123456789012 --all
+  jit revoke roles/storage.admin --member bob@example.com --project my-project
+  jit cleanup --recursive --organization 123456789012 --dry-run
+  gcloud projects get-iam-policy P --format=json | jit list --policy-file - --all
+  jit --emulator grant roles/storage.objectViewer --for 2h --member alice@example.com --project jit-demo-prod";
 
 #[derive(Debug, Parser)]
-#[command(name = "jit", version, about = "Temporary, self-expiring IAM role bindings on Google Cloud")]
+#[command(
+    name = "jit",
+    version,
+    about = "Temporary, self-expiring IAM role bindings on Google Cloud, with no server",
+    long_about = "Temporary, self-expiring IAM role bindings on Google Cloud, with no server.\n\n\
+        jit adds role bindings whose IAM Condition is `request.time < timestamp(...)`. Google evaluates \
+        the condition on every request, so access ends on time even if jit and its host are gone.",
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
+    /// the active gcloud configuration's project.
+    #[arg(long, global = true, value_name = "ID")]
+    pub project: Vec<String>,
+    /// Folder number to work on (repeatable).
+    #[arg(long, global = true, value_name = "NUMBER")]
+    pub folder: Vec<String>,
+    /// Organization number to work on (repeatable).
+    #[arg(long, global = true, value_name = "NUMBER")]
+    pub organization: Vec<String>,
+    /// Output format. Default: table on a terminal, JSON otherwise.
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Print nothing but errors (and the edited policy with --policy-file).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Explain each API call, retry and wait on stderr (never a token).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator.
+    /// Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google's.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Work against a local, in-process emulator whose state lives in
+    /// $XDG_STATE_HOME/jit/emulator.json (no Google account needed).
+    #[arg(long, global = true, conflicts_with = "endpoint")]
+    pub emulator: bool,
+    /// Act as this service account, through short-lived tokens from IAM Credentials.
+    #[arg(long, global = true, value_name = "EMAIL")]
+    pub impersonate_service_account: Option<String>,
+    /// Read the OAuth access token from this file instead of looking for credentials.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub access_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// A saved policy instead of the API (list, grant, revoke, cleanup).
+#[derive(Debug, Args, Default)]
+pub struct PolicyFileArgs {
+    /// Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for
+    /// stdin), with no network and no credentials. The edited policy goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub policy_file: Option<String>,
+}
+
+/// A saved policy that may be written back.
+#[derive(Debug, Args, Default)]
+pub struct EditFileArgs {
+    #[command(flatten)]
+    pub file: PolicyFileArgs,
+    /// With --policy-file FILE: write the edited policy back into FILE instead of stdout.
+    #[arg(long, requires = "policy_file")]
+    pub in_place: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Grant roles until a time: adds bindings with a time-bound IAM Condition.
+    Grant(GrantArgs),
+    /// List time-bound bindings from any tool: who holds what, until when.
+    List(ListArgs),
+    /// End time-bound access early by removing those bindings or members.
+    Revoke(RevokeArgs),
+    /// Remove bindings that can never grant access again (for cron).
+    Cleanup(CleanupArgs),
     /// Serve the local emulator of Google's IAM policy API.
     Emulator(crate::emulator::Args),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// Roles to grant, e.g. roles/storage.admin.
+    #[arg(required = true, value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// How long: 90m, 2h, 1h30m, 1d, PT2H. Default: 1h.
+    #[arg(long = "for", value_name = "DURATION", conflicts_with = "until", allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    /// Until when: RFC 3339 with an offset, or HH:MM (the next such local time).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Start later: RFC 3339 with an offset, or HH:MM. --for then counts from the start.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Who gets the roles (repeatable): user:, group:, serviceAccount:, domain:, principal://,
+    /// principalSet://, or a bare email. Default: yourself.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub member: Vec<String>,
+    /// Why; recorded in the condition's description.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Set the expiry exactly, even if that shortens an existing grant.
+    #[arg(long)]
+    pub replace: bool,
+    /// The longest grant allowed. Default: JIT_MAX_DURATION or 12h.
+    #[arg(long, value_name = "DURATION", env = "JIT_MAX_DURATION", allow_hyphen_values = true)]
+    pub max_duration: Option<String>,
+    /// Show the change without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub file: EditFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include expired bindings.
+    #[arg(long)]
+    pub all: bool,
+    /// Only this member (repeatable).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub member: Vec<String>,
+    /// Only this role (repeatable).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Vec<String>,
+    #[command(flatten)]
+    pub file: PolicyFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Roles whose time-bound bindings to end.
+    #[arg(required = true, value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Whose access to end (repeatable). Default: yourself.
+    #[arg(long, value_name = "PRINCIPAL", conflicts_with = "all_members")]
+    pub member: Vec<String>,
+    /// End everyone's time-bound access to these roles.
+    #[arg(long)]
+    pub all_members: bool,
+    /// Show the change without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub file: EditFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Show what would be removed without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --folder or --organization: also every folder and project below.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Only remove bindings jit wrote.
+    #[arg(long)]
+    pub only_jit: bool,
+    /// Keep bindings that ended less than this long ago, e.g. 24h. Default: 0.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub grace: Option<String>,
+    /// How many resources to work on at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub file: EditFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

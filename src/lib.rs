@@ -5,12 +5,18 @@
 //! stand-in for Google's API.
 
 pub mod cli;
+pub mod commands;
 pub mod condition;
+pub mod config;
+pub mod edit;
 pub mod emulator;
 pub mod error;
 pub mod gcp;
 pub mod iam;
+pub mod output;
 pub mod policy;
+pub mod source;
+pub mod timespec;
 
 pub use error::{Error, Result};
 
@@ -22,5 +28,6 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
     let cli = cli::Cli::parse_from(args);
     match cli.command {
         cli::Command::Emulator(args) => emulator::run(args).map(|()| error::exit::OK),
+        _ => commands::run(cli),
     }
 }

@@ -88,8 +88,11 @@ impl Policy {
         serde_json::from_str(text)
     }
 
+    /// Pretty JSON with keys sorted, as `gcloud --format=json` prints a policy, so the output
+    /// diffs cleanly against gcloud's.
     pub fn to_json_pretty(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a policy always serialises");
+        let value = serde_json::to_value(self).expect("a policy always serialises");
+        let mut s = serde_json::to_string_pretty(&value).expect("a JSON value always serialises");
         s.push('\n');
         s
     }

@@ -1,1 +1,7 @@
+//! The one integration test binary: a module per feature.
 
+mod support;
+
+mod completions;
+mod offline;
+mod properties;

@@ -1,0 +1,49 @@
+//! `jit grant`.
+
+use crate::config::{self, Config, Target};
+use crate::edit::{self, GrantRequest};
+use crate::error::{Error, exit};
+use crate::iam::Principal;
+use crate::output::{self, GrantOutput};
+
+use super::offline;
+
+pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
+    match &config.target {
+        Target::File { path, in_place } => {
+            if g.members.is_empty() {
+                return Err(Error::usage_hint(
+                    "--member is required with --policy-file",
+                    "offline, jit has no credentials to tell who you are",
+                ));
+            }
+            let policy = offline::read(path)?;
+            let resource = offline::resource_label(config, path);
+            let (new, report) =
+                edit::grant(&resource, &policy, &request(g, &g.members, None, config), config.now)?;
+            let changed = report.changed();
+            let out = GrantOutput { report, errors: Vec::new(), dry_run: g.dry_run };
+            offline::finish(config, path, *in_place, g.dry_run, &new, changed, |w, format| {
+                output::grant(&out, format, config.now, w)
+            })?;
+            Ok(exit::OK)
+        }
+        Target::Api(conn) => super::api::grant(config, conn, g),
+    }
+}
+
+pub(crate) fn request(
+    g: &config::Grant,
+    members: &[Principal],
+    caller: Option<&Principal>,
+    config: &Config,
+) -> GrantRequest {
+    GrantRequest {
+        roles: g.roles.clone(),
+        members: members.to_vec(),
+        start: g.start,
+        end: g.end,
+        replace: g.replace,
+        note: g.note(caller, config.now),
+    }
+}

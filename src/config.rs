@@ -1,0 +1,430 @@
+//! Turns the command line, the environment and gcloud's configuration into what jit uses. Every
+//! value here exists only in valid form; anything wrong is a usage error before any network call.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Local, Utc};
+
+use crate::cli::{self, Format};
+use crate::condition::GrantNote;
+use crate::edit::Members;
+use crate::error::Error;
+use crate::iam::{Principal, ResourceId, Role};
+use crate::timespec;
+
+/// Where policies come from and go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Google's API (or an emulator at `endpoint`).
+    Api(Connection),
+    /// A saved policy: `-` is stdin; `in_place` writes the result back into the file.
+    File { path: String, in_place: bool },
+}
+
+/// How to reach the API.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Connection {
+    pub endpoint: Option<String>,
+    pub emulator: bool,
+    pub impersonate: Option<String>,
+    pub access_token_file: Option<PathBuf>,
+}
+
+/// What every command gets.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub scopes: Vec<ResourceId>,
+    pub target: Target,
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub now: DateTime<Utc>,
+    /// stdin and stderr are terminals: prompts and progress bars are allowed.
+    pub interactive: bool,
+}
+
+/// The parts of the process environment config reads, so resolution is testable.
+pub struct Env<'a> {
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    pub stdout_is_terminal: bool,
+    pub interactive: bool,
+    pub now: DateTime<Utc>,
+}
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.var)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Config {
+    /// `file` is the command's --policy-file/--in-place, when it has them.
+    pub fn resolve(
+        global: &cli::Global,
+        file: Option<&cli::EditFileArgs>,
+        env: &Env,
+    ) -> Result<Config, Error> {
+        let policy_file = file.and_then(|f| f.file.policy_file.clone());
+        let target = match policy_file {
+            Some(path) => {
+                let in_place = file.is_some_and(|f| f.in_place);
+                if in_place && path == "-" {
+                    return Err(Error::usage_hint(
+                        "--in-place cannot write back to stdin",
+                        "name a file with --policy-file, or drop --in-place to get the policy on stdout",
+                    ));
+                }
+                if global.emulator || global.endpoint.is_some() {
+                    return Err(Error::usage("--policy-file works offline; drop --emulator and --endpoint"));
+                }
+                Target::File { path, in_place }
+            }
+            None => Target::Api(Connection {
+                endpoint: global.endpoint.clone(),
+                emulator: global.emulator,
+                impersonate: global.impersonate_service_account.clone(),
+                access_token_file: global.access_token_file.clone(),
+            }),
+        };
+        let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;
+        let format =
+            global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
+        Ok(Config {
+            scopes,
+            target,
+            format,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            now: env.now,
+            interactive: env.interactive,
+        })
+    }
+}
+
+/// The resources named on the command line, or the default project (SPEC §2). Offline, no scope
+/// is needed (the file is the scope).
+pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<ResourceId>, Error> {
+    let mut out = Vec::new();
+    for p in &global.project {
+        out.push(ResourceId::project(p.trim())?);
+    }
+    for f in &global.folder {
+        out.push(ResourceId::folder(f.trim())?);
+    }
+    for o in &global.organization {
+        out.push(ResourceId::organization(o.trim())?);
+    }
+    out.dedup();
+    if !out.is_empty() || !required {
+        return Ok(out);
+    }
+    let project =
+        env.get("CLOUDSDK_CORE_PROJECT").or_else(|| env.get("GOOGLE_CLOUD_PROJECT")).or_else(|| {
+            gcloud_config_dir(env)
+                .and_then(|dir| gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
+        });
+    match project {
+        Some(p) => Ok(vec![ResourceId::project(p.trim())?]),
+        None => Err(Error::usage_hint(
+            "no project, folder or organization given, and no default project found",
+            "pass --project ID (or --folder/--organization), or set CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, \
+             or `gcloud config set project ID`",
+        )),
+    }
+}
+
+/// `$CLOUDSDK_CONFIG`, else `~/.config/gcloud`.
+fn gcloud_config_dir(env: &Env) -> Option<PathBuf> {
+    env.get("CLOUDSDK_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(&h).join(".config").join("gcloud")))
+}
+
+/// The `[core] project` of gcloud's active configuration: the name comes from
+/// CLOUDSDK_ACTIVE_CONFIG_NAME or the file `active_config` (default `default`), the settings from
+/// `configurations/config_<name>`.
+pub fn gcloud_project(dir: &Path, active: Option<String>) -> Option<String> {
+    let name = active
+        .or_else(|| std::fs::read_to_string(dir.join("active_config")).ok().map(|s| s.trim().to_string()))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".to_string());
+    let text = std::fs::read_to_string(dir.join("configurations").join(format!("config_{name}"))).ok()?;
+    let mut section = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
+            continue;
+        }
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = s.trim().to_string();
+        } else if section == "core" {
+            if let Some((k, v)) = line.split_once('=') {
+                if k.trim() == "project" && !v.trim().is_empty() {
+                    return Some(v.trim().to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A resolved `jit grant`.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub roles: Vec<Role>,
+    /// Empty: the caller.
+    pub members: Vec<Principal>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: DateTime<Utc>,
+    pub replace: bool,
+    pub reason: Option<String>,
+    pub dry_run: bool,
+    pub yes: bool,
+}
+
+impl Grant {
+    pub fn resolve(args: &cli::GrantArgs, now: DateTime<Utc>) -> Result<Grant, Error> {
+        Grant::resolve_in(args, now, &Local)
+    }
+
+    pub fn resolve_in<Tz: chrono::TimeZone>(
+        args: &cli::GrantArgs,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) -> Result<Grant, Error> {
+        let roles = roles(&args.roles)?;
+        let members = principals(&args.member)?;
+        let max = match &args.max_duration {
+            Some(m) => timespec::parse_duration(m)?,
+            None => timespec::DEFAULT_MAX,
+        };
+        let start = args.start.as_deref().map(|s| timespec::parse_time(s, now, tz)).transpose()?;
+        let end = match (&args.duration, &args.until) {
+            (Some(d), _) => start.unwrap_or(now) + timespec::parse_duration(d)?,
+            (None, Some(u)) => timespec::parse_time(u, now, tz)?,
+            (None, None) => start.unwrap_or(now) + Duration::hours(1),
+        };
+        let (start, end) = timespec::grant_window(start, end, now, max)?;
+        Ok(Grant {
+            roles,
+            members,
+            start,
+            end,
+            replace: args.replace,
+            reason: args.reason.clone(),
+            dry_run: args.dry_run,
+            yes: args.yes,
+        })
+    }
+
+    pub fn note(&self, granted_by: Option<&Principal>, now: DateTime<Utc>) -> GrantNote {
+        GrantNote {
+            granted_by: granted_by.map(|p| p.to_string()),
+            granted_at: Some(now),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+/// A resolved `jit revoke`.
+#[derive(Debug, Clone)]
+pub struct Revoke {
+    pub roles: Vec<Role>,
+    /// `Only(empty)`: the caller.
+    pub members: Members,
+    pub dry_run: bool,
+    pub yes: bool,
+}
+
+impl Revoke {
+    pub fn resolve(args: &cli::RevokeArgs) -> Result<Revoke, Error> {
+        Ok(Revoke {
+            roles: revoke_roles(&args.roles)?,
+            members: if args.all_members { Members::All } else { Members::Only(principals(&args.member)?) },
+            dry_run: args.dry_run,
+            yes: args.yes,
+        })
+    }
+}
+
+/// A resolved `jit list` filter.
+#[derive(Debug, Clone, Default)]
+pub struct List {
+    pub all: bool,
+    pub members: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+impl List {
+    pub fn resolve(args: &cli::ListArgs) -> Result<List, Error> {
+        // Filters match what is in policies, so members are normalised the way grant writes them
+        // (a bare email becomes user: or serviceAccount:), but any well-formed member is allowed.
+        let members = args
+            .member
+            .iter()
+            .map(|m| {
+                let m = m.trim();
+                if crate::iam::Principal::is_well_formed(m) {
+                    Ok(m.to_string())
+                } else {
+                    Principal::from_str(m).map(|p| p.to_string())
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        for r in &args.role {
+            if !Role::is_well_formed(r.trim()) {
+                return Err(Error::usage_hint(format!("`{r}` is not a valid role"), "use roles/NAME"));
+            }
+        }
+        Ok(List { all: args.all, members, roles: args.role.iter().map(|r| r.trim().to_string()).collect() })
+    }
+}
+
+/// A resolved `jit cleanup`.
+#[derive(Debug, Clone)]
+pub struct Cleanup {
+    pub dry_run: bool,
+    pub recursive: bool,
+    pub only_jit: bool,
+    pub grace: Duration,
+    pub concurrency: usize,
+}
+
+impl Cleanup {
+    pub fn resolve(args: &cli::CleanupArgs) -> Result<Cleanup, Error> {
+        Ok(Cleanup {
+            dry_run: args.dry_run,
+            recursive: args.recursive,
+            only_jit: args.only_jit,
+            grace: args
+                .grace
+                .as_deref()
+                .map(timespec::parse_duration)
+                .transpose()?
+                .unwrap_or_else(Duration::zero),
+            concurrency: args.concurrency.into(),
+        })
+    }
+}
+
+fn roles(raw: &[String]) -> Result<Vec<Role>, Error> {
+    raw.iter().map(|r| Role::from_str(r)).collect()
+}
+
+/// Revoking accepts any well-formed role (a basic role simply has no time-bound binding to end).
+fn revoke_roles(raw: &[String]) -> Result<Vec<Role>, Error> {
+    raw.iter()
+        .map(|r| match Role::from_str(r) {
+            Err(_) if crate::iam::BASIC_ROLES.contains(&r.trim()) => Err(Error::usage_hint(
+                format!("role `{}` never has a time-bound binding", r.trim()),
+                "basic roles cannot carry conditions, so there is nothing temporary to revoke",
+            )),
+            other => other,
+        })
+        .collect()
+}
+
+fn principals(raw: &[String]) -> Result<Vec<Principal>, Error> {
+    raw.iter().map(|m| Principal::from_str(m)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    fn now() -> DateTime<Utc> {
+        crate::condition::parse_timestamp("2026-11-25T12:00:00Z").unwrap()
+    }
+
+    fn cli(args: &[&str]) -> cli::Cli {
+        cli::Cli::try_parse_from(std::iter::once("jit").chain(args.iter().copied())).unwrap()
+    }
+
+    fn resolve(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, Error> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let get = move |k: &str| vars.get(k).cloned();
+        let env = Env { var: &get, stdout_is_terminal: false, interactive: false, now: now() };
+        let c = cli(args);
+        let file = match &c.command {
+            cli::Command::Grant(g) => Some(&g.file),
+            _ => None,
+        };
+        Config::resolve(&c.global, file, &env)
+    }
+
+    #[test]
+    fn default_project_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("configurations")).unwrap();
+        std::fs::write(dir.path().join("active_config"), "work\n").unwrap();
+        std::fs::write(
+            dir.path().join("configurations/config_work"),
+            "[core]\naccount = a@example.com\nproject = from-gcloud\n[compute]\nproject = nope\n",
+        )
+        .unwrap();
+        let cfg = dir.path().to_str().unwrap();
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (&[("CLOUDSDK_CORE_PROJECT", "core-proj"), ("GOOGLE_CLOUD_PROJECT", "google-proj")], "core-proj"),
+            (&[("GOOGLE_CLOUD_PROJECT", "google-proj"), ("CLOUDSDK_CONFIG", cfg)], "google-proj"),
+            (&[("CLOUDSDK_CONFIG", cfg)], "from-gcloud"),
+        ];
+        for (vars, want) in table {
+            let c = resolve(&["list"], vars).unwrap();
+            assert_eq!(c.scopes, vec![ResourceId::project(want).unwrap()], "{vars:?}");
+        }
+        let e = resolve(&["list"], &[("CLOUDSDK_CONFIG", "/nonexistent")]).unwrap_err();
+        assert!(e.to_string().contains("no default project"));
+        assert!(e.hint().unwrap().contains("CLOUDSDK_CORE_PROJECT"));
+        let c = resolve(
+            &["list", "--project", "explicit-1", "--folder", "123"],
+            &[("CLOUDSDK_CORE_PROJECT", "x-proj")],
+        )
+        .unwrap();
+        assert_eq!(c.scopes.len(), 2);
+        assert_eq!(gcloud_project(dir.path(), Some("other".into())), None);
+    }
+
+    #[test]
+    fn targets_and_formats() {
+        let c = resolve(&["grant", "roles/a.b", "--policy-file", "p.json", "--in-place"], &[]).unwrap();
+        assert_eq!(c.target, Target::File { path: "p.json".into(), in_place: true });
+        assert!(c.scopes.is_empty(), "offline needs no scope");
+        assert_eq!(c.format, Format::Json, "not a terminal");
+        assert!(resolve(&["grant", "roles/a.b", "--policy-file", "-", "--in-place"], &[]).is_err());
+        let c =
+            resolve(&["--emulator", "--project", "jit-demo-prod", "--format", "yaml", "list"], &[]).unwrap();
+        assert!(matches!(c.target, Target::Api(Connection { emulator: true, .. })));
+        assert_eq!(c.format, Format::Yaml);
+    }
+
+    fn grant(args: &[&str]) -> Result<Grant, Error> {
+        let c = cli(&[&["grant"], args].concat());
+        let cli::Command::Grant(g) = c.command else { unreachable!() };
+        Grant::resolve_in(&g, now(), &chrono::FixedOffset::east_opt(3600).unwrap())
+    }
+
+    #[test]
+    fn grant_windows() {
+        let g = grant(&["roles/a.b", "--for", "2h"]).unwrap();
+        assert_eq!(g.end, now() + Duration::hours(2));
+        assert!(g.members.is_empty());
+        let g = grant(&["roles/a.b", "--until", "18:00"]).unwrap();
+        assert_eq!(g.end.to_rfc3339(), "2026-11-25T17:00:00+00:00", "local time, one hour east");
+        let g = grant(&["roles/a.b", "--start", "2026-11-26T08:00:00Z", "--for", "1h"]).unwrap();
+        assert_eq!(
+            (g.start.unwrap().to_rfc3339(), g.end.to_rfc3339()),
+            ("2026-11-26T08:00:00+00:00".into(), "2026-11-26T09:00:00+00:00".into())
+        );
+        let g = grant(&["roles/a.b"]).unwrap();
+        assert_eq!(g.end, now() + Duration::hours(1), "one hour by default");
+        assert!(grant(&["roles/a.b", "--for", "13h"]).is_err());
+        assert!(grant(&["roles/a.b", "--for", "13h", "--max-duration", "1d"]).is_ok());
+        assert!(grant(&["roles/a.b", "--until", "2026-11-25T11:00:00Z"]).is_err());
+        assert!(grant(&["roles/owner"]).is_err());
+        assert!(grant(&["roles/a.b", "--member", "allUsers"]).is_err());
+    }
+}

@@ -1,0 +1,781 @@
+//! The policy engine: pure functions from (policy, request, now) to a new policy plus a report of
+//! what changed and why (SPEC §2, §4). Nothing here reads the clock, the network or the
+//! environment.
+//!
+//! Every edit leaves the bindings it does not target exactly as read (role, member order,
+//! condition text, unknown fields); see the property tests in `tests/properties.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::condition::{self, GrantNote, State, Window};
+use crate::error::Error;
+use crate::iam::{Principal, Role};
+use crate::policy::{Binding, Expr, Policy, conditions_equal};
+use crate::source::{self, Source};
+
+/// Google's documented limits. <https://cloud.google.com/iam/docs/policies#limits>
+pub const MAX_PRINCIPALS: usize = 1500;
+pub const MAX_BINDINGS_PER_ROLE_AND_MEMBER: usize = 20;
+
+/// One member of one time-bound binding on one resource: a row of `jit list` and an object of
+/// every JSON report (docs/output.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimedBinding {
+    pub resource: String,
+    pub role: String,
+    pub member: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub starts: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339")]
+    pub expires: Option<DateTime<Utc>>,
+    pub state: State,
+    pub source: Source,
+    pub granted_by: Option<String>,
+    pub reason: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub expression: String,
+}
+
+fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        None => s.serialize_none(),
+    }
+}
+
+impl TimedBinding {
+    /// The row for `member` of a binding whose condition has the window `w`.
+    fn new(
+        resource: &str,
+        binding: &Binding,
+        condition: &Expr,
+        w: &Window,
+        member: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        TimedBinding {
+            resource: resource.to_string(),
+            role: binding.role.clone(),
+            member: member.to_string(),
+            starts: w.lower.map(|b| b.at),
+            expires: w.upper.map(|b| b.at),
+            state: w.state(now),
+            source: Source::of(condition),
+            granted_by: source::granted_by(condition),
+            reason: source::reason(condition),
+            title: condition.title().to_string(),
+            description: condition.description().to_string(),
+            expression: condition.expression.clone(),
+        }
+    }
+
+    /// One row per member of a time-bound binding; nothing for any other binding.
+    fn rows(resource: &str, binding: &Binding, now: DateTime<Utc>) -> Vec<TimedBinding> {
+        match time_bound(binding) {
+            Some((condition, w)) => binding
+                .members
+                .iter()
+                .map(|m| TimedBinding::new(resource, binding, condition, &w, m, now))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The condition and window of a binding with an upper time bound; `None` for a binding without
+/// a condition, with an unparseable one, or with one that has no upper bound.
+fn time_bound(binding: &Binding) -> Option<(&Expr, Window)> {
+    let condition = binding.condition.as_ref()?;
+    let w = condition::window(&condition.expression).ok()?;
+    w.is_time_bound().then_some((condition, w))
+}
+
+fn is_jit(binding: &Binding) -> bool {
+    binding.condition.as_ref().is_some_and(|c| Source::of(c) == Source::Jit)
+}
+
+/// Every time-bound binding of a policy, one row per member, sorted by expiry.
+pub fn timed_bindings(resource: &str, policy: &Policy, now: DateTime<Utc>) -> Vec<TimedBinding> {
+    let mut rows: Vec<TimedBinding> =
+        policy.bindings.iter().flat_map(|b| TimedBinding::rows(resource, b, now)).collect();
+    sort(&mut rows);
+    rows
+}
+
+pub fn sort(rows: &mut [TimedBinding]) {
+    rows.sort_by(|a, b| {
+        (a.expires, &a.resource, &a.role, &a.member).cmp(&(b.expires, &b.resource, &b.role, &b.member))
+    });
+}
+
+/// Refuses a version-1 view of a conditional policy (SPEC §4.3): its `_withcond_` roles are not
+/// real roles, and writing it back would destroy the conditions.
+pub fn ensure_editable(policy: &Policy) -> Result<(), Error> {
+    if let Some(b) = policy.bindings.iter().find(|b| b.role.contains("_withcond_")) {
+        return Err(Error::policy_hint(
+            format!("the policy is a version-1 view of conditional bindings (role `{}`)", b.role),
+            "read it again asking for version 3 (gcloud: --format=json on a recent gcloud; API: \
+             options.requestedPolicyVersion=3) and never write this one back",
+        ));
+    }
+    Ok(())
+}
+
+/// What `jit grant` asks for.
+#[derive(Debug, Clone)]
+pub struct GrantRequest {
+    pub roles: Vec<Role>,
+    pub members: Vec<Principal>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: DateTime<Utc>,
+    /// Set the window exactly, even if it shortens an existing grant.
+    pub replace: bool,
+    pub note: GrantNote,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GrantReport {
+    /// New grants.
+    pub granted: Vec<TimedBinding>,
+    /// Existing live jit grants whose window changed (extended, or set exactly with --replace).
+    pub extended: Vec<TimedBinding>,
+    /// Existing live jit grants that already cover the request.
+    pub unchanged: Vec<TimedBinding>,
+    /// jit's own expired bindings dropped in the same write.
+    pub pruned: Vec<TimedBinding>,
+    pub warnings: Vec<String>,
+}
+
+impl GrantReport {
+    /// True when the policy must be written.
+    pub fn changed(&self) -> bool {
+        !self.granted.is_empty() || !self.extended.is_empty()
+    }
+}
+
+/// A window as (start, end) instants, jit's own shape: start inclusive, end exclusive.
+type Span = (Option<DateTime<Utc>>, DateTime<Utc>);
+
+/// Grants every role to every member in one edit (SPEC §2 grant): extend, never shorten (unless
+/// `replace`); merge into a binding with identical role and condition; never two live jit
+/// bindings for one (role, member); drop jit's own expired bindings; warn when a member already
+/// holds a role unconditionally. Returns the new policy (identical to the input when the report
+/// says nothing changed).
+pub fn grant(
+    resource: &str,
+    policy: &Policy,
+    req: &GrantRequest,
+    now: DateTime<Utc>,
+) -> Result<(Policy, GrantReport), Error> {
+    ensure_editable(policy)?;
+    let mut report = GrantReport::default();
+    // (binding index, member) pairs to take out, and (role, span) → members to add.
+    let mut take_out: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut add: BTreeMap<(String, Span), Vec<String>> = BTreeMap::new();
+    let mut add_order: Vec<(String, Span)> = Vec::new();
+    let mut kept: Vec<(usize, String)> = Vec::new();
+    let mut extending: BTreeSet<(String, String)> = BTreeSet::new();
+
+    let roles: Vec<&Role> = dedup(&req.roles);
+    let members: Vec<&Principal> = dedup(&req.members);
+    for role in &roles {
+        for member in &members {
+            let (role, member) = (role.as_str(), member.as_str());
+            let holds = |b: &Binding| b.role == role && b.members.iter().any(|m| m == member);
+            if policy.bindings.iter().any(|b| holds(b) && b.condition.is_none()) {
+                report.warnings.push(format!(
+                    "`{member}` already holds `{role}` without a condition on `{resource}`; this grant adds nothing \
+                     until that binding is removed"
+                ));
+            }
+            let live: Vec<(usize, Window)> = policy
+                .bindings
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| holds(b) && is_jit(b))
+                .filter_map(|(i, b)| time_bound(b).map(|(_, w)| (i, w)))
+                .filter(|(_, w)| !w.ended_by(now))
+                .collect();
+            let wanted: Span = if req.replace || live.is_empty() {
+                (req.start, req.end)
+            } else {
+                // The hull of everything already granted and what is asked for: extend, never shorten.
+                let end = live.iter().filter_map(|(_, w)| w.upper.map(|u| u.at)).fold(req.end, DateTime::max);
+                let active_now = req.start.is_none() || live.iter().any(|(_, w)| !w.not_started_at(now));
+                let start = if active_now {
+                    None
+                } else {
+                    live.iter().filter_map(|(_, w)| w.lower.map(|l| l.at)).chain(req.start).min()
+                };
+                (start, end)
+            };
+            if let [(i, w)] = live.as_slice() {
+                if span_of(w, now) == Some(wanted) {
+                    kept.push((*i, member.to_string()));
+                    continue;
+                }
+            }
+            for (i, _) in &live {
+                take_out.insert((*i, member.to_string()));
+            }
+            let key = (role.to_string(), wanted);
+            if !add.contains_key(&key) {
+                add_order.push(key.clone());
+            }
+            add.entry(key).or_default().push(member.to_string());
+            if !live.is_empty() {
+                extending.insert((role.to_string(), member.to_string()));
+            }
+        }
+    }
+
+    for (i, member) in &kept {
+        let b = &policy.bindings[*i];
+        let (c, w) = time_bound(b).expect("kept bindings are time-bound");
+        report.unchanged.push(TimedBinding::new(resource, b, c, &w, member, now));
+    }
+    if add.is_empty() {
+        return Ok((policy.clone(), report));
+    }
+
+    let mut out = policy.clone();
+    // Take members out of the live bindings they are being moved from.
+    for (i, b) in out.bindings.iter_mut().enumerate() {
+        b.members.retain(|m| !take_out.contains(&(i, m.clone())));
+    }
+    let emptied: BTreeSet<usize> = take_out.iter().map(|(i, _)| *i).collect();
+    let mut index = 0;
+    out.bindings.retain(|b| {
+        let drop = emptied.contains(&index) && b.members.is_empty();
+        index += 1;
+        !drop
+    });
+    report.pruned = prune_expired_jit(resource, &mut out, now);
+
+    // Add the new grants, merging into a binding with identical role and condition.
+    let mut conditions: BTreeMap<Span, Expr> = BTreeMap::new();
+    for key in &add_order {
+        let (role, span) = key;
+        let condition =
+            conditions.entry(*span).or_insert_with(|| condition::build(span.0, span.1, &req.note)).clone();
+        let members = &add[key];
+        let target = out
+            .bindings
+            .iter()
+            .position(|b| b.role == *role && conditions_equal(b.condition.as_ref(), Some(&condition)));
+        let i = match target {
+            Some(i) => i,
+            None => {
+                out.bindings.push(Binding {
+                    role: role.clone(),
+                    members: Vec::new(),
+                    condition: Some(condition.clone()),
+                    extra: Default::default(),
+                });
+                out.bindings.len() - 1
+            }
+        };
+        for m in members {
+            if !out.bindings[i].members.contains(m) {
+                out.bindings[i].members.push(m.clone());
+            }
+        }
+        let w = condition::window(&condition.expression).expect("jit's own expressions parse");
+        for m in members {
+            let row = TimedBinding::new(resource, &out.bindings[i], &condition, &w, m, now);
+            if extending.contains(&(role.clone(), m.clone())) {
+                report.extended.push(row);
+            } else {
+                report.granted.push(row);
+            }
+        }
+    }
+    out.version = Some(3);
+    let touched: Vec<(&str, &str)> =
+        add.iter().flat_map(|((role, _), ms)| ms.iter().map(move |m| (role.as_str(), m.as_str()))).collect();
+    check_limits(resource, policy, &out, &touched)?;
+    Ok((out, report))
+}
+
+fn dedup<T: Ord>(items: &[T]) -> Vec<&T> {
+    let mut seen = BTreeSet::new();
+    items.iter().filter(|i| seen.insert(*i)).collect()
+}
+
+/// The window of an existing binding in jit's own shape, if it has that shape: start inclusive
+/// (or none, or already passed), end exclusive.
+fn span_of(w: &Window, now: DateTime<Utc>) -> Option<Span> {
+    let upper = w.upper.filter(|u| !u.inclusive)?;
+    let start = match w.lower {
+        None => None,
+        Some(l) if !l.inclusive => return None,
+        Some(l) if l.at <= now => None,
+        Some(l) => Some(l.at),
+    };
+    Some((start, upper.at))
+}
+
+/// Removes jit's own bindings that have ended (access-neutral: they grant nothing now or later).
+fn prune_expired_jit(resource: &str, policy: &mut Policy, now: DateTime<Utc>) -> Vec<TimedBinding> {
+    let mut pruned = Vec::new();
+    policy.bindings.retain(|b| match time_bound(b) {
+        Some((c, w)) if is_jit(b) && w.ended_by(now) => {
+            pruned.extend(b.members.iter().map(|m| TimedBinding::new(resource, b, c, &w, m, now)));
+            false
+        }
+        _ => true,
+    });
+    pruned
+}
+
+/// Google's documented limits, checked before a write instead of sending a doomed one
+/// (SPEC §4.6).
+pub fn check_limits(
+    resource: &str,
+    before: &Policy,
+    after: &Policy,
+    touched: &[(&str, &str)],
+) -> Result<(), Error> {
+    let count = after.principal_count();
+    if count > MAX_PRINCIPALS && count > before.principal_count() {
+        return Err(Error::policy_hint(
+            format!(
+                "the policy of `{resource}` would hold {count} principals, over Google's limit of {MAX_PRINCIPALS}"
+            ),
+            "run `jit cleanup` to remove expired bindings, or grant to a group instead of individuals",
+        ));
+    }
+    for (role, member) in touched {
+        let n = after
+            .bindings
+            .iter()
+            .filter(|b| b.role == *role && b.members.iter().any(|m| m == member))
+            .count();
+        if n > MAX_BINDINGS_PER_ROLE_AND_MEMBER {
+            return Err(Error::policy_hint(
+                format!(
+                    "`{member}` would be in {n} bindings of `{role}` on `{resource}`, over Google's limit of \
+                     {MAX_BINDINGS_PER_ROLE_AND_MEMBER}"
+                ),
+                "run `jit cleanup` to remove expired bindings first",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whose access `jit revoke` ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Members {
+    All,
+    Only(Vec<Principal>),
+}
+
+/// Ends time-bound access early (SPEC §2 revoke): removes the named members (or whole bindings) of
+/// every time-bound binding of the roles. Never touches a binding without a time bound.
+pub fn revoke(
+    resource: &str,
+    policy: &Policy,
+    roles: &[Role],
+    members: &Members,
+    now: DateTime<Utc>,
+) -> Result<(Policy, Vec<TimedBinding>), Error> {
+    ensure_editable(policy)?;
+    let mut removed = Vec::new();
+    let mut out = policy.clone();
+    out.bindings.retain_mut(|b| {
+        if !roles.iter().any(|r| r.as_str() == b.role) {
+            return true;
+        }
+        let Some((c, w)) = time_bound(b) else { return true };
+        let gone: Vec<String> = match members {
+            Members::All => b.members.clone(),
+            Members::Only(ms) => {
+                b.members.iter().filter(|m| ms.iter().any(|p| p.as_str() == *m)).cloned().collect()
+            }
+        };
+        if gone.is_empty() {
+            return true;
+        }
+        let c = c.clone();
+        removed.extend(gone.iter().map(|m| TimedBinding::new(resource, b, &c, &w, m, now)));
+        b.members.retain(|m| !gone.contains(m));
+        !b.members.is_empty()
+    });
+    if !removed.is_empty() {
+        out.version = Some(3);
+    }
+    sort(&mut removed);
+    Ok((out, removed))
+}
+
+/// Removes every binding that can never grant access again: upper bound ≤ now − grace
+/// (SPEC §4.5). With `only_jit`, only jit's own.
+pub fn cleanup(
+    resource: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    grace: Duration,
+    only_jit: bool,
+) -> Result<(Policy, Vec<TimedBinding>), Error> {
+    ensure_editable(policy)?;
+    let cutoff = now - grace;
+    let mut removed = Vec::new();
+    let mut out = policy.clone();
+    out.bindings.retain(|b| match time_bound(b) {
+        Some((c, w)) if w.ended_by(cutoff) && (!only_jit || is_jit(b)) => {
+            removed.extend(b.members.iter().map(|m| TimedBinding::new(resource, b, c, &w, m, now)));
+            false
+        }
+        _ => true,
+    });
+    if !removed.is_empty() {
+        out.version = Some(3);
+    }
+    sort(&mut removed);
+    Ok((out, removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        condition::parse_timestamp(s).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        t("2026-11-25T12:00:00Z")
+    }
+
+    fn policy(json: &str) -> Policy {
+        Policy::from_json(json).unwrap()
+    }
+
+    fn req(roles: &[&str], members: &[&str], end: &str) -> GrantRequest {
+        GrantRequest {
+            roles: roles.iter().map(|r| Role::from_str(r).unwrap()).collect(),
+            members: members.iter().map(|m| Principal::from_str(m).unwrap()).collect(),
+            start: None,
+            end: t(end),
+            replace: false,
+            note: GrantNote {
+                granted_by: Some("user:alice@example.com".into()),
+                granted_at: Some(now()),
+                reason: Some("INC-1".into()),
+            },
+        }
+    }
+
+    const BASE: &str = r#"{
+      "version": 1,
+      "etag": "BwXyz=",
+      "bindings": [
+        {"role": "roles/viewer", "members": ["user:carol@example.com", "group:sre@example.com"]},
+        {"role": "roles/storage.admin", "members": ["user:dave@example.com"]}
+      ],
+      "auditConfigs": [{"service": "allServices", "auditLogConfigs": [{"logType": "ADMIN_READ"}]}]
+    }"#;
+
+    #[test]
+    fn grant_many_roles_and_members_in_one_binding_per_role() {
+        let p = policy(BASE);
+        let r = req(
+            &["roles/storage.objectViewer", "roles/logging.viewer"],
+            &["bob@example.com", "group:oncall@example.com"],
+            "2026-11-25T14:00:00Z",
+        );
+        let (out, report) = grant("projects/p", &p, &r, now()).unwrap();
+        assert_eq!(report.granted.len(), 4);
+        assert!(report.changed());
+        assert_eq!(out.bindings.len(), 4);
+        assert_eq!(out.bindings[..2], p.bindings[..], "untouched bindings stay exactly as read");
+        assert_eq!(out.extra, p.extra, "auditConfigs unchanged");
+        assert_eq!(out.etag, p.etag, "the etag that was read goes back");
+        assert_eq!(out.version, Some(3));
+        let b = &out.bindings[2];
+        assert_eq!(b.role, "roles/storage.objectViewer");
+        assert_eq!(b.members, ["user:bob@example.com", "group:oncall@example.com"]);
+        assert_eq!(
+            b.condition.as_ref().unwrap().expression,
+            r#"request.time < timestamp("2026-11-25T14:00:00Z")"#
+        );
+        let row = &report.granted[0];
+        assert_eq!(
+            (row.state, row.source, row.expires),
+            (State::Active, Source::Jit, Some(t("2026-11-25T14:00:00Z")))
+        );
+        assert_eq!(row.granted_by.as_deref(), Some("user:alice@example.com"));
+        assert_eq!(row.reason.as_deref(), Some("INC-1"));
+    }
+
+    #[test]
+    fn extend_never_shorten_and_replace() {
+        let p = policy(BASE);
+        let (p1, _) = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T16:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        // Shorter: unchanged.
+        let (p2, rep) = grant(
+            "projects/p",
+            &p1,
+            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p2, p1);
+        assert_eq!(rep.unchanged.len(), 1);
+        assert!(!rep.changed());
+        // Longer: extended, still one binding.
+        let (p3, rep) = grant(
+            "projects/p",
+            &p1,
+            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T18:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.extended.len(), 1);
+        assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T18:00:00Z")));
+        assert_eq!(p3.bindings.iter().filter(|b| b.role == "roles/storage.objectViewer").count(), 1);
+        // Replace: shortened exactly.
+        let mut r = req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T13:00:00Z");
+        r.replace = true;
+        let (p4, rep) = grant("projects/p", &p3, &r, now()).unwrap();
+        assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T13:00:00Z")));
+        assert_eq!(timed_bindings("projects/p", &p4, now()).len(), 1);
+    }
+
+    #[test]
+    fn extending_one_member_of_a_shared_binding_moves_only_that_member() {
+        let p = policy(BASE);
+        let (p1, _) = grant(
+            "projects/p",
+            &p,
+            &req(
+                &["roles/storage.objectViewer"],
+                &["bob@example.com", "erin@example.com"],
+                "2026-11-25T14:00:00Z",
+            ),
+            now(),
+        )
+        .unwrap();
+        let (p2, rep) = grant(
+            "projects/p",
+            &p1,
+            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T15:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.extended.len(), 1);
+        let rows = timed_bindings("projects/p", &p2, now());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].member.as_str(), rows[0].expires),
+            ("user:erin@example.com", Some(t("2026-11-25T14:00:00Z")))
+        );
+        assert_eq!(
+            (rows[1].member.as_str(), rows[1].expires),
+            ("user:bob@example.com", Some(t("2026-11-25T15:00:00Z")))
+        );
+    }
+
+    #[test]
+    fn scheduled_grants_and_the_hull() {
+        let p = policy(BASE);
+        let mut r = req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T20:00:00Z");
+        r.start = Some(t("2026-11-25T18:00:00Z"));
+        let (p1, rep) = grant("projects/p", &p, &r, now()).unwrap();
+        assert_eq!(rep.granted[0].state, State::Scheduled);
+        assert_eq!(rep.granted[0].starts, Some(t("2026-11-25T18:00:00Z")));
+        // An immediate grant on top covers now through the later end.
+        let (p2, rep) = grant(
+            "projects/p",
+            &p1,
+            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T13:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.extended[0].starts, None);
+        assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T20:00:00Z")));
+        assert_eq!(timed_bindings("projects/p", &p2, now()).len(), 1);
+    }
+
+    #[test]
+    fn prunes_expired_jit_bindings_only_and_warns_on_unconditional() {
+        let p = policy(
+            r#"{"bindings": [
+            {"role": "roles/storage.admin", "members": ["user:bob@example.com"]},
+            {"role": "roles/a.b", "members": ["user:x@example.com"],
+             "condition": {"expression": "request.time < timestamp('2026-11-25T11:00:00Z')", "title": "jit until 2026-11-25T11:00:00Z"}},
+            {"role": "roles/a.b", "members": ["user:y@example.com"],
+             "condition": {"expression": "request.time < timestamp('2026-11-25T11:00:00Z')", "title": "granted by y"}}
+        ]}"#,
+        );
+        let (out, rep) = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/storage.admin"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.pruned.len(), 1);
+        assert_eq!(rep.pruned[0].member, "user:x@example.com");
+        assert_eq!(rep.warnings.len(), 1);
+        assert!(rep.warnings[0].contains("without a condition"));
+        assert!(
+            out.bindings.iter().any(|b| b.members == ["user:y@example.com"]),
+            "other tools' expired bindings stay"
+        );
+        assert_eq!(out.bindings[0], p.bindings[0]);
+    }
+
+    #[test]
+    fn merges_into_identical_binding() {
+        let p = policy(BASE);
+        let r = req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T14:00:00Z");
+        let (p1, _) = grant("projects/p", &p, &r, now()).unwrap();
+        let r2 = req(&["roles/storage.objectViewer"], &["erin@example.com"], "2026-11-25T14:00:00Z");
+        let (p2, _) = grant("projects/p", &p1, &r2, now()).unwrap();
+        let b: Vec<&Binding> =
+            p2.bindings.iter().filter(|b| b.role == "roles/storage.objectViewer").collect();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].members, ["user:bob@example.com", "user:erin@example.com"]);
+    }
+
+    #[test]
+    fn limits() {
+        let members: Vec<String> = (0..1500).map(|i| format!("\"user:u{i}@example.com\"")).collect();
+        let p = policy(&format!(
+            r#"{{"bindings":[{{"role":"roles/viewer","members":[{}]}}]}}"#,
+            members.join(",")
+        ));
+        let e = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/logging.viewer"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the policy of `projects/p` would hold 1501 principals, over Google's limit of 1500"
+        );
+
+        let bindings: Vec<String> = (0..20)
+            .map(|i| format!(r#"{{"role":"roles/logging.viewer","members":["user:bob@example.com"],"condition":{{"expression":"request.time < timestamp('2027-01-01T00:00:00Z') && {i} == {i}","title":"t{i}"}}}}"#))
+            .collect();
+        let p = policy(&format!(r#"{{"bindings":[{}]}}"#, bindings.join(",")));
+        let e = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/logging.viewer"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("over Google's limit of 20"), "{e}");
+    }
+
+    #[test]
+    fn withcond_policies_are_refused() {
+        let p = policy(
+            r#"{"bindings":[{"role":"roles/a.b_withcond_0123456789abcdef0123","members":["user:x@example.com"]}]}"#,
+        );
+        assert!(
+            grant(
+                "projects/p",
+                &p,
+                &req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+                now()
+            )
+            .is_err()
+        );
+        assert!(
+            revoke("projects/p", &p, &[Role::from_str("roles/a.b").unwrap()], &Members::All, now()).is_err()
+        );
+        assert!(cleanup("projects/p", &p, now(), Duration::zero(), false).is_err());
+    }
+
+    const MIXED: &str = r#"{"bindings": [
+        {"role": "roles/a.b", "members": ["user:x@example.com", "user:y@example.com"],
+         "condition": {"expression": "request.time < timestamp('2026-11-25T14:00:00Z')", "title": "jit until 2026-11-25T14:00:00Z"}},
+        {"role": "roles/a.b", "members": ["user:x@example.com"]},
+        {"role": "roles/a.b", "members": ["user:x@example.com"],
+         "condition": {"expression": "has({}.jitAccessConstraint)", "title": "Eligible for JIT access"}},
+        {"role": "roles/a.b", "members": ["user:z@example.com"],
+         "condition": {"expression": "request.time < timestamp('2026-11-25T10:00:00Z')", "title": "granted by z", "description": "created by Gimme"}},
+        {"role": "roles/c.d", "members": ["user:x@example.com"],
+         "condition": {"expression": "request.time < timestamp('2026-11-25T11:59:00Z')", "title": "jit until 2026-11-25T11:59:00Z"}}
+    ]}"#;
+
+    #[test]
+    fn revoke_members_or_whole_bindings_never_untimed() {
+        let p = policy(MIXED);
+        let ab = [Role::from_str("roles/a.b").unwrap()];
+        let (out, removed) = revoke(
+            "projects/p",
+            &p,
+            &ab,
+            &Members::Only(vec![Principal::from_str("user:x@example.com").unwrap()]),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(out.bindings[0].members, ["user:y@example.com"]);
+        assert_eq!(out.bindings[1..], p.bindings[1..], "the unconditional and the eligibility binding stay");
+        let (out, removed) = revoke("projects/p", &p, &ab, &Members::All, now()).unwrap();
+        assert_eq!(removed.len(), 3);
+        assert_eq!(out.bindings.len(), 3);
+        assert!(out.bindings.iter().all(|b| b.condition.is_none()
+            || b.role == "roles/c.d"
+            || b.condition.as_ref().unwrap().expression.starts_with("has(")));
+        let (same, removed) =
+            revoke("projects/p", &p, &[Role::from_str("roles/e.f").unwrap()], &Members::All, now()).unwrap();
+        assert!(removed.is_empty());
+        assert_eq!(same, p);
+    }
+
+    #[test]
+    fn cleanup_grace_and_only_jit() {
+        let p = policy(MIXED);
+        let (out, removed) = cleanup("projects/p", &p, now(), Duration::zero(), false).unwrap();
+        assert_eq!(
+            removed.iter().map(|r| r.member.as_str()).collect::<Vec<_>>(),
+            ["user:z@example.com", "user:x@example.com"]
+        );
+        assert_eq!(out.bindings.len(), 3);
+        let (_, removed) = cleanup("projects/p", &p, now(), Duration::zero(), true).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].source, Source::Jit);
+        let (_, removed) = cleanup("projects/p", &p, now(), Duration::minutes(30), false).unwrap();
+        assert_eq!(removed.len(), 1, "only what ended over 30 minutes ago");
+        let (same, removed) = cleanup("projects/p", &policy(BASE), now(), Duration::zero(), false).unwrap();
+        assert!(removed.is_empty());
+        assert_eq!(same, policy(BASE));
+    }
+
+    #[test]
+    fn list_rows_are_sorted_by_expiry() {
+        let rows = timed_bindings("projects/p", &policy(MIXED), now());
+        let got: Vec<(&str, State, Source)> =
+            rows.iter().map(|r| (r.member.as_str(), r.state, r.source)).collect();
+        assert_eq!(
+            got,
+            [
+                ("user:z@example.com", State::Expired, Source::Gimme),
+                ("user:x@example.com", State::Expired, Source::Jit),
+                ("user:x@example.com", State::Active, Source::Jit),
+                ("user:y@example.com", State::Active, Source::Jit),
+            ]
+        );
+    }
+}

@@ -1,0 +1,1176 @@
+//! The emulator's store: the resource hierarchy, allow policies with their etags and versions,
+//! identities, and the rules Google applies when a policy is read, written or tested. It knows
+//! nothing of HTTP; every operation takes the time it happens at (`now`, the emulator's clock) and
+//! returns a value or a [`StoreError`] that `wire` renders the way Google does.
+//!
+//! Each rule carries the source it follows; docs/emulator.md holds the same list as a table.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::catalog;
+use crate::iam::{BASIC_ROLES, PUBLIC_PRINCIPALS, Principal, Role};
+use crate::policy::{Binding, Expr, Policy};
+
+/// Google's limit on principals in one policy, counting every occurrence.
+/// <https://cloud.google.com/iam/quotas#limits>
+pub const MAX_PRINCIPALS: usize = 1500;
+/// Google's limit on bindings with the same role and principal (each with another condition).
+/// <https://cloud.google.com/iam/quotas#limits>
+pub const MAX_SAME_ROLE_AND_MEMBER: usize = 20;
+/// The etag of a policy that was never written; Google answers it for resources without a policy.
+pub const EMPTY_ETAG: &str = "ACAB";
+
+/// Everything the emulator keeps: the seed format and the state file are this one JSON shape
+/// (docs/emulator.md, "Seed and state file").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Data {
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+    #[serde(default)]
+    pub folders: Vec<Folder>,
+    #[serde(default)]
+    pub projects: Vec<Project>,
+    /// Allow policies by resource name (`organizations/N`, `folders/N`, `projects/ID`), in Google's
+    /// JSON shape; conditions are kept, the etag is the current one.
+    #[serde(default)]
+    pub policies: BTreeMap<String, Policy>,
+    /// Bearer tokens and the principal each stands for.
+    #[serde(default)]
+    pub tokens: Vec<Token>,
+    /// Refresh tokens (as in gcloud's `authorized_user` files) and their principals.
+    #[serde(default)]
+    pub refresh_tokens: Vec<Token>,
+    /// Service accounts whose keys the emulator knows.
+    #[serde(default)]
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Google groups and their members, so that `group:` bindings grant access.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// Whom the metadata server's token stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_principal: Option<String>,
+    /// The emulator's clock: absent = the wall clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Clock>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    /// `organizations/N`.
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    /// `folders/N`.
+    pub name: String,
+    /// `organizations/N` or `folders/N`.
+    pub parent: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub project_id: String,
+    pub project_number: String,
+    /// `organizations/N` or `folders/N` (or empty for a project without an organization).
+    #[serde(default)]
+    pub parent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// `ACTIVE` (default) or `DELETE_REQUESTED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+}
+
+impl Project {
+    pub fn state(&self) -> &str {
+        self.state.as_deref().unwrap_or("ACTIVE")
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.project_id)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    pub token: String,
+    /// `user:…` or `serviceAccount:…`.
+    pub principal: String,
+    /// Wall-clock expiry; absent = never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccount {
+    pub email: String,
+    #[serde(default)]
+    pub keys: Vec<ServiceAccountKey>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountKey {
+    /// `private_key_id` of the key file, `kid` of the JWTs it signs.
+    pub key_id: String,
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// `group:…`.
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// The emulator's clock: the wall clock moved by `offsetSeconds`, or frozen at `frozenAt`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Clock {
+    #[serde(default)]
+    pub offset_seconds: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_at: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    pub fn now(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        self.frozen_at.unwrap_or(wall + chrono::Duration::seconds(self.offset_seconds))
+    }
+}
+
+/// The kind of a resource in the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Organization,
+    Folder,
+    Project,
+}
+
+impl Kind {
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Organization => "organizations",
+            Kind::Folder => "folders",
+            Kind::Project => "projects",
+        }
+    }
+
+    pub fn from_collection(c: &str) -> Option<Kind> {
+        match c {
+            "organizations" => Some(Kind::Organization),
+            "folders" => Some(Kind::Folder),
+            "projects" => Some(Kind::Project),
+            _ => None,
+        }
+    }
+
+    /// `resourcemanager.projects.getIamPolicy` and the like.
+    pub fn permission(self, verb: &str) -> String {
+        format!("resourcemanager.{}.{verb}", self.collection())
+    }
+}
+
+/// Who calls: a principal, or anybody when the emulator runs with `--no-auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anyone,
+    Principal(String),
+}
+
+/// What went wrong, in Google's terms; `wire` renders each as Google's error JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// 403 PERMISSION_DENIED: the caller lacks `permission` on `resource`, or it does not exist
+    /// (Google answers both alike). `resource` is the name as the client wrote it.
+    Denied { permission: String, resource: String },
+    /// 400 INVALID_ARGUMENT with Google's message.
+    Invalid(String),
+    /// 409 ABORTED: the etag is stale.
+    Aborted,
+    /// 404 NOT_FOUND (used where Google says so, e.g. a service account key id).
+    NotFound(String),
+}
+
+/// The message Google sends with a stale etag.
+/// Seen in <https://github.com/DataBiosphere/leonardo/pull/737>.
+pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.";
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub data: Data,
+    last_etag: u64,
+}
+
+/// A resource found in the hierarchy, by its canonical policy key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub kind: Kind,
+    /// `organizations/N`, `folders/N`, `projects/ID`.
+    pub key: String,
+}
+
+impl Store {
+    pub fn new(data: Data) -> Store {
+        let last_etag = data
+            .policies
+            .values()
+            .filter_map(|p| p.etag.as_deref())
+            .filter_map(etag_number)
+            .max()
+            .unwrap_or(0);
+        Store { data, last_etag }
+    }
+
+    /// The emulator's clock at wall time `wall`.
+    pub fn now(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        self.data.clock.clone().unwrap_or_default().now(wall)
+    }
+
+    // ---- the hierarchy ----------------------------------------------------------------------
+
+    pub fn project(&self, id_or_number: &str) -> Option<&Project> {
+        self.data.projects.iter().find(|p| p.project_id == id_or_number || p.project_number == id_or_number)
+    }
+
+    pub fn folder(&self, number: &str) -> Option<&Folder> {
+        let name = format!("folders/{number}");
+        self.data.folders.iter().find(|f| f.name == name)
+    }
+
+    pub fn organization(&self, number: &str) -> Option<&Organization> {
+        let name = format!("organizations/{number}");
+        self.data.organizations.iter().find(|o| o.name == name)
+    }
+
+    /// Finds `projects/ID|NUMBER`, `folders/N` or `organizations/N`.
+    pub fn find(&self, kind: Kind, id: &str) -> Option<Found> {
+        match kind {
+            Kind::Project => self.project(id).map(|p| format!("projects/{}", p.project_id)),
+            Kind::Folder => self.folder(id).map(|f| f.name.clone()),
+            Kind::Organization => self.organization(id).map(|o| o.name.clone()),
+        }
+        .map(|key| Found { kind, key })
+    }
+
+    /// The parent of a resource as a policy key (`projects/ID` → `folders/N`).
+    fn parent_key(&self, key: &str) -> Option<String> {
+        let (collection, id) = key.split_once('/')?;
+        let parent = match collection {
+            "projects" => self.project(id)?.parent.clone(),
+            "folders" => self.folder(id)?.parent.clone(),
+            _ => return None,
+        };
+        (!parent.is_empty()).then_some(parent)
+    }
+
+    /// The resource and its ancestors, nearest first.
+    pub fn ancestry(&self, key: &str) -> Vec<String> {
+        let mut chain = vec![key.to_string()];
+        while let Some(parent) = self.parent_key(chain.last().expect("never empty")) {
+            if chain.contains(&parent) || chain.len() > 32 {
+                break;
+            }
+            chain.push(parent);
+        }
+        chain
+    }
+
+    // ---- permissions --------------------------------------------------------------------------
+
+    /// True when `principal` is one of `member` (directly, by group, by domain, or as a public
+    /// principal).
+    fn member_matches(&self, member: &str, principal: &str) -> bool {
+        if member == principal || member == "allUsers" || member == "allAuthenticatedUsers" {
+            return true;
+        }
+        if let Some(domain) = member.strip_prefix("domain:") {
+            return principal
+                .strip_prefix("user:")
+                .and_then(|e| e.rsplit_once('@'))
+                .is_some_and(|(_, d)| d == domain);
+        }
+        if member.starts_with("group:") {
+            return self
+                .data
+                .groups
+                .iter()
+                .any(|g| g.name == member && g.members.iter().any(|m| m == principal));
+        }
+        false
+    }
+
+    /// Does `caller` hold `permission` on the resource `key` at `now`? Every binding on the
+    /// resource and its ancestors counts, and every condition is evaluated by the `cel`
+    /// interpreter with `request.time = now`; a condition that fails to evaluate grants nothing,
+    /// as in IAM (<https://cloud.google.com/iam/docs/conditions-overview#evaluation>).
+    pub fn has_permission(&self, caller: &Caller, key: &str, permission: &str, now: DateTime<Utc>) -> bool {
+        let principal = match caller {
+            Caller::Anyone => return true,
+            Caller::Principal(p) => p,
+        };
+        self.ancestry(key).iter().filter_map(|k| self.data.policies.get(k)).any(|policy| {
+            policy.bindings.iter().any(|b| {
+                catalog::grants(&b.role, permission)
+                    && b.members.iter().any(|m| self.member_matches(m, principal))
+                    && b.condition.as_ref().is_none_or(|c| {
+                        crate::condition::parse(&c.expression)
+                            .map(|program| crate::condition::evaluate_program(&program, now))
+                            .unwrap_or(false)
+                    })
+            })
+        })
+    }
+
+    /// Finds a resource and checks one permission on it; an unknown resource and a missing
+    /// permission give the same 403, as Google's do.
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        verb: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Found, StoreError> {
+        let permission = kind.permission(verb);
+        let denied = || StoreError::Denied {
+            permission: permission.clone(),
+            resource: format!("{}/{id}", kind.collection()),
+        };
+        let found = self.find(kind, id).ok_or_else(denied)?;
+        if self.has_permission(caller, &found.key, &permission, now) { Ok(found) } else { Err(denied()) }
+    }
+
+    // ---- policies -------------------------------------------------------------------------------
+
+    /// `getIamPolicy`: the policy at the requested version (0, 1 or 3).
+    ///
+    /// Version 3 shows conditions, with `version: 3` when any exist and 1 otherwise. Version 1 (or
+    /// none) on a conditional policy shows each conditional binding's role as
+    /// `<role>_withcond_<hash>` without its condition.
+    /// <https://cloud.google.com/iam/docs/policies#versions>
+    pub fn get_policy(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        requested_version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Policy, StoreError> {
+        let found = self.authorize(caller, kind, id, "getIamPolicy", now)?;
+        check_requested_version(requested_version)?;
+        Ok(self.view(&found.key, requested_version))
+    }
+
+    /// The stored policy of a resource (an empty one, etag `ACAB`, when none was ever written).
+    pub fn stored(&self, key: &str) -> Policy {
+        self.data
+            .policies
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| Policy { etag: Some(EMPTY_ETAG.into()), ..Policy::default() })
+    }
+
+    fn view(&self, key: &str, requested_version: i64) -> Policy {
+        let mut p = self.stored(key);
+        let conditional = p.has_conditions();
+        if conditional && requested_version < 3 {
+            for b in &mut p.bindings {
+                if let Some(c) = b.condition.take() {
+                    b.role = withcond_role(&b.role, &c);
+                }
+            }
+        }
+        p.version = Some(if conditional && requested_version >= 3 { 3 } else { 1 });
+        p
+    }
+
+    /// `setIamPolicy`: validates, merges and stores the policy; returns what Google returns (the
+    /// new policy with conditions).
+    pub fn set_policy(
+        &mut self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        incoming: Policy,
+        update_mask: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Policy, StoreError> {
+        let found = self.authorize(caller, kind, id, "setIamPolicy", now)?;
+        let mask: Vec<&str> = update_mask
+            // "If no mask is provided, the following default mask is used: paths: "bindings, etag""
+            // <https://cloud.google.com/resource-manager/reference/rest/v1/projects/setIamPolicy>
+            .unwrap_or("bindings,etag")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        for path in &mask {
+            if !["bindings", "etag", "version", "auditConfigs", "audit_configs"].contains(path) {
+                return Err(StoreError::Invalid(format!("Invalid update_mask path: {path}")));
+            }
+        }
+        let current = self.stored(&found.key);
+        let version = i64::from(incoming.version.unwrap_or(0));
+        if ![0, 1, 3].contains(&version) {
+            return Err(StoreError::Invalid(format!(
+                "Invalid policy version: {version}. Valid values are 0, 1 and 3."
+            )));
+        }
+        let bindings = validate_bindings(kind, &incoming.bindings, version)?;
+        let mut extra = Map::new();
+        let audit = if mask.iter().any(|p| *p == "auditConfigs" || *p == "audit_configs") {
+            incoming.extra.get("auditConfigs").cloned()
+        } else {
+            current.extra.get("auditConfigs").cloned()
+        };
+        if let Some(a) = audit.filter(|a| !a.as_array().is_some_and(Vec::is_empty)) {
+            extra.insert("auditConfigs".into(), a);
+        }
+        let principals = bindings.iter().map(|b| b.members.len()).sum::<usize>() + audit_exemptions(&extra);
+        if principals > MAX_PRINCIPALS {
+            // Google's words, e.g. <https://github.com/kubeflow/pipelines/issues/1146>.
+            return Err(StoreError::Invalid(format!(
+                "The number of members in the policy ({}) is larger than the maximum allowed size {}.",
+                thousands(principals),
+                thousands(MAX_PRINCIPALS)
+            )));
+        }
+        if let Some(etag) = incoming.etag.as_deref().filter(|e| !e.is_empty()) {
+            let sent =
+                decode_etag(etag).ok_or_else(|| StoreError::Invalid(format!("Invalid etag: {etag}")))?;
+            let stored = current.etag.as_deref().and_then(decode_etag).unwrap_or_default();
+            if sent != stored {
+                return Err(StoreError::Aborted);
+            }
+            let stored_version = if current.has_conditions() { 3 } else { 1 };
+            if version.max(1) < stored_version {
+                // <https://github.com/hashicorp/vault-plugin-secrets-gcp/issues/88>
+                return Err(StoreError::Invalid(format!(
+                    "Specified policy version ({}) cannot be less than the existing policy version ({stored_version}). \
+                     For more information, please refer to https://cloud.google.com/iam/docs/policies#versions",
+                    version.max(1)
+                )));
+            }
+        }
+        let conditional = bindings.iter().any(|b| b.condition.is_some());
+        let stored = Policy {
+            version: Some(if conditional { 3 } else { 1 }),
+            bindings,
+            extra,
+            etag: Some(self.next_etag(now)),
+        };
+        self.data.policies.insert(found.key, stored.clone());
+        Ok(stored)
+    }
+
+    /// `testIamPermissions`: the subset of `permissions` the caller holds. An unknown resource is a
+    /// 403, like every other call on it.
+    pub fn test_permissions(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        id: &str,
+        permissions: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let found = self.find(kind, id).ok_or_else(|| StoreError::Denied {
+            permission: kind.permission("get"),
+            resource: format!("{}/{id}", kind.collection()),
+        })?;
+        for p in permissions {
+            if p.contains('*') {
+                return Err(StoreError::Invalid(format!(
+                    "Permissions with wildcards (such as '*') are not allowed: {p}"
+                )));
+            }
+        }
+        Ok(permissions.iter().filter(|p| self.has_permission(caller, &found.key, p, now)).cloned().collect())
+    }
+
+    /// A new etag: 8 bytes, never repeated. Google's look like `BwYRRpZ0Nr8=` (a timestamp in
+    /// microseconds); these are too, made strictly increasing.
+    fn next_etag(&mut self, now: DateTime<Utc>) -> String {
+        let micros = u64::try_from(now.timestamp_micros()).unwrap_or(0);
+        self.last_etag = micros.max(self.last_etag + 1);
+        STANDARD.encode(self.last_etag.to_be_bytes())
+    }
+
+    // ---- identities -----------------------------------------------------------------------------
+
+    /// The principal a bearer token stands for, if it is known and not expired at wall time `wall`.
+    pub fn token_principal(&self, token: &str, wall: DateTime<Utc>) -> Option<&Token> {
+        self.data.tokens.iter().find(|t| t.token == token && t.expire_time.is_none_or(|e| e > wall))
+    }
+
+    /// Issues an access token for `principal`, valid for `seconds` of wall time.
+    pub fn issue_token(&mut self, principal: &str, wall: DateTime<Utc>, seconds: i64) -> Token {
+        let token = Token {
+            token: format!("ya29.emu-{}", hex::encode(rand::random::<[u8; 24]>())),
+            principal: principal.to_string(),
+            expire_time: Some(wall + chrono::Duration::seconds(seconds)),
+        };
+        // Expired tokens are of no use to anyone; dropping them keeps the state file small.
+        self.data.tokens.retain(|t| t.expire_time.is_none_or(|e| e > wall));
+        self.data.tokens.push(token.clone());
+        token
+    }
+
+    pub fn add_token(&mut self, token: Token) {
+        self.data.tokens.retain(|t| t.token != token.token);
+        self.data.tokens.push(token);
+    }
+
+    pub fn service_account_key(&self, key_id: &str) -> Option<(&ServiceAccount, &ServiceAccountKey)> {
+        self.data
+            .service_accounts
+            .iter()
+            .find_map(|sa| sa.keys.iter().find(|k| k.key_id == key_id).map(|k| (sa, k)))
+    }
+
+    pub fn add_service_account_key(&mut self, email: &str, key: ServiceAccountKey) {
+        match self.data.service_accounts.iter_mut().find(|sa| sa.email == email) {
+            Some(sa) => sa.keys.push(key),
+            None => {
+                self.data.service_accounts.push(ServiceAccount { email: email.to_string(), keys: vec![key] })
+            }
+        }
+    }
+}
+
+/// `requestedPolicyVersion` may be 0 (unset), 1 or 3.
+/// <https://cloud.google.com/iam/docs/policies#specifying-version-get>
+fn check_requested_version(v: i64) -> Result<(), StoreError> {
+    if [0, 1, 3].contains(&v) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "Invalid requested policy version: {v}. Valid values are 0, 1 and 3."
+        )))
+    }
+}
+
+/// `roles/x_withcond_<20 hex>`: the role of a conditional binding in a version-1 view. Google's
+/// suffix is an opaque hash; ours is the first 10 bytes of SHA-256 over the condition.
+pub fn withcond_role(role: &str, c: &Expr) -> String {
+    let mut h = Sha256::new();
+    for part in [c.expression.as_str(), c.title(), c.description()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("{role}_withcond_{}", hex::encode(&h.finalize()[..10]))
+}
+
+/// An etag as bytes, from either base64 alphabet (gcloud sends back the URL-safe one it decoded
+/// into, observed with gcloud 528 against a capture server: `BwY+RpZ/Nr8=` comes back as
+/// `BwY-RpZ_Nr8=`).
+pub fn decode_etag(etag: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(etag).or_else(|_| URL_SAFE.decode(etag)).ok()
+}
+
+fn etag_number(etag: &str) -> Option<u64> {
+    let bytes: [u8; 8] = decode_etag(etag)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
+fn audit_exemptions(extra: &Map<String, Value>) -> usize {
+    extra
+        .get("auditConfigs")
+        .and_then(Value::as_array)
+        .map(|configs| {
+            configs
+                .iter()
+                .filter_map(|c| c.get("auditLogConfigs").and_then(Value::as_array))
+                .flatten()
+                .filter_map(|l| l.get("exemptedMembers").and_then(Value::as_array))
+                .map(Vec::len)
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// `1500` → `1,500`, as Google prints counts in its limit message.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks every binding the way Google does and merges bindings with the same role and condition
+/// (members de-duplicated, first occurrence kept), then orders bindings by role and members
+/// alphabetically as Google's responses show them.
+fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<Vec<Binding>, StoreError> {
+    let mut merged: Vec<Binding> = Vec::new();
+    for b in bindings {
+        if !Role::is_well_formed(&b.role) || b.role.contains("_withcond_") {
+            return Err(StoreError::Invalid(format!("Role {} is not supported for this resource.", b.role)));
+        }
+        if b.members.is_empty() {
+            // "bindings with no members will result in an error" (google/iam/v1/policy.proto).
+            return Err(StoreError::Invalid(format!("Policy binding for role {} has no members.", b.role)));
+        }
+        for m in &b.members {
+            if !m.contains(':') && !PUBLIC_PRINCIPALS.contains(&m.as_str()) {
+                // <https://github.com/hashicorp/terraform-provider-google/issues/4965>
+                return Err(StoreError::Invalid(
+                    "Policy members must be of the form \"<type>:<value>\".".into(),
+                ));
+            }
+            if !Principal::is_well_formed(m) {
+                return Err(StoreError::Invalid(format!(
+                    "The member {m} is of an unknown type. Please set a valid type prefix for the member."
+                )));
+            }
+            if kind == Kind::Project && PUBLIC_PRINCIPALS.contains(&m.as_str()) {
+                // "Project does not support allUsers and allAuthenticatedUsers as members in a
+                // Binding of a Policy." (v1 projects.setIamPolicy reference)
+                return Err(StoreError::Invalid(format!(
+                    "Project does not support {m} as a member in a Binding of a Policy."
+                )));
+            }
+        }
+        if let Some(c) = &b.condition {
+            if version < 3 {
+                return Err(StoreError::Invalid(
+                    "Conditional bindings require policy version 3. For more information, please refer to \
+                     https://cloud.google.com/iam/docs/policies#versions"
+                        .into(),
+                ));
+            }
+            if BASIC_ROLES.contains(&b.role.as_str()) {
+                return Err(StoreError::Invalid(format!(
+                    "Conditions are not supported for basic role {}. For more information, please refer to \
+                     https://cloud.google.com/iam/docs/conditions-overview#limitations",
+                    b.role
+                )));
+            }
+            if let Some(m) = b.members.iter().find(|m| PUBLIC_PRINCIPALS.contains(&m.as_str())) {
+                return Err(StoreError::Invalid(format!(
+                    "Conditions are not supported for {m}. For more information, please refer to \
+                     https://cloud.google.com/iam/docs/conditions-overview#limitations"
+                )));
+            }
+            if let Err(e) = crate::condition::parse(&c.expression) {
+                return Err(StoreError::Invalid(format!(
+                    "Condition expression is invalid: {}",
+                    e.0.lines().next().unwrap_or_default()
+                )));
+            }
+        }
+        match merged.iter_mut().find(|x| x.same_target(b)) {
+            Some(x) => {
+                for m in &b.members {
+                    if !x.members.contains(m) {
+                        x.members.push(m.clone());
+                    }
+                }
+            }
+            None => {
+                let mut members: Vec<String> = Vec::new();
+                for m in &b.members {
+                    if !members.contains(m) {
+                        members.push(m.clone());
+                    }
+                }
+                merged.push(Binding { members, ..b.clone() });
+            }
+        }
+    }
+    let mut per_role_member: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for b in &merged {
+        for m in &b.members {
+            *per_role_member.entry((&b.role, m)).or_default() += 1;
+        }
+    }
+    if let Some(((role, member), n)) =
+        per_role_member.into_iter().find(|(_, n)| *n > MAX_SAME_ROLE_AND_MEMBER)
+    {
+        return Err(StoreError::Invalid(format!(
+            "The policy has {n} bindings of role {role} to principal {member}; at most {MAX_SAME_ROLE_AND_MEMBER} \
+             bindings may bind the same principal to the same role."
+        )));
+    }
+    for b in &mut merged {
+        b.members.sort();
+    }
+    merged.sort_by(|a, b| a.role.cmp(&b.role));
+    Ok(merged)
+}
+
+/// Every principal named in a policy, for listing identities.
+pub fn principals(p: &Policy) -> BTreeSet<String> {
+    p.bindings.iter().flat_map(|b| b.members.iter().cloned()).collect()
+}
+
+/// The built-in demo seed (docs/emulator.md): an organization, a folder, two projects, a few
+/// realistic bindings and the identities tests use.
+pub const DEMO_SEED: &str = r#"{
+  "organizations": [
+    {"name": "organizations/123456789012", "displayName": "example.com", "directoryCustomerId": "C01abcdef", "createTime": "2019-03-01T09:00:00.000Z"}
+  ],
+  "folders": [
+    {"name": "folders/234567890123", "parent": "organizations/123456789012", "displayName": "Production", "createTime": "2020-01-15T10:00:00.000Z"}
+  ],
+  "projects": [
+    {"projectId": "jit-demo-prod", "projectNumber": "100000000001", "parent": "folders/234567890123", "displayName": "jit demo (prod)", "labels": {"env": "prod"}, "createTime": "2021-06-01T08:00:00.000Z"},
+    {"projectId": "jit-demo-dev", "projectNumber": "100000000002", "parent": "organizations/123456789012", "displayName": "jit demo (dev)", "labels": {"env": "dev"}, "createTime": "2021-06-02T08:00:00.000Z"}
+  ],
+  "policies": {
+    "organizations/123456789012": {
+      "version": 1,
+      "etag": "BwYRRpZ0Nr8=",
+      "bindings": [
+        {"role": "roles/iam.securityAdmin", "members": ["serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com", "user:alice@example.com"]},
+        {"role": "roles/resourcemanager.organizationAdmin", "members": ["user:alice@example.com"]},
+        {"role": "roles/resourcemanager.organizationViewer", "members": ["domain:example.com"]}
+      ]
+    },
+    "folders/234567890123": {
+      "version": 1,
+      "etag": "BwYRRpZ1AAA=",
+      "bindings": [
+        {"role": "roles/resourcemanager.folderViewer", "members": ["group:sre@example.com"]}
+      ]
+    },
+    "projects/jit-demo-prod": {
+      "version": 3,
+      "etag": "BwYRRpZ2AAA=",
+      "bindings": [
+        {"role": "roles/bigquery.dataViewer", "members": ["user:carol@example.com"],
+         "condition": {"title": "incident-4711", "description": "granted by hand for INC-4711", "expression": "request.time < timestamp(\"2024-03-01T00:00:00Z\")"}},
+        {"role": "roles/logging.viewer", "members": ["group:sre@example.com"]},
+        {"role": "roles/owner", "members": ["user:alice@example.com"]},
+        {"role": "roles/viewer", "members": ["group:sre@example.com", "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"]}
+      ],
+      "auditConfigs": [
+        {"service": "allServices", "auditLogConfigs": [{"logType": "ADMIN_READ"}, {"logType": "DATA_WRITE"}]}
+      ]
+    },
+    "projects/jit-demo-dev": {
+      "version": 1,
+      "etag": "BwYRRpZ3AAA=",
+      "bindings": [
+        {"role": "roles/editor", "members": ["group:developers@example.com"]},
+        {"role": "roles/owner", "members": ["user:alice@example.com"]}
+      ]
+    }
+  },
+  "tokens": [
+    {"token": "alice-token", "principal": "user:alice@example.com"},
+    {"token": "bob-token", "principal": "user:bob@example.com"},
+    {"token": "cleanup-token", "principal": "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"}
+  ],
+  "refreshTokens": [
+    {"token": "alice-refresh-token", "principal": "user:alice@example.com"},
+    {"token": "bob-refresh-token", "principal": "user:bob@example.com"}
+  ],
+  "serviceAccounts": [
+    {"email": "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com", "keys": []}
+  ],
+  "groups": [
+    {"name": "group:sre@example.com", "members": ["user:carol@example.com"]}
+  ],
+  "metadataPrincipal": "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
+}"#;
+
+pub fn demo_seed() -> Data {
+    serde_json::from_str(DEMO_SEED).expect("the demo seed is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
+    }
+
+    fn alice() -> Caller {
+        Caller::Principal("user:alice@example.com".into())
+    }
+
+    fn bob() -> Caller {
+        Caller::Principal("user:bob@example.com".into())
+    }
+
+    fn store() -> Store {
+        Store::new(demo_seed())
+    }
+
+    fn read(s: &Store, v: i64) -> Policy {
+        s.get_policy(&alice(), Kind::Project, "jit-demo-prod", v, t(12)).unwrap()
+    }
+
+    fn write(s: &mut Store, p: Policy) -> Result<Policy, StoreError> {
+        s.set_policy(&alice(), Kind::Project, "jit-demo-prod", p, None, t(12))
+    }
+
+    fn grant_bob(expiry: &str) -> Binding {
+        Binding {
+            role: "roles/resourcemanager.projectIamAdmin".into(),
+            members: vec!["user:bob@example.com".into()],
+            condition: Some(Expr {
+                expression: format!("request.time < timestamp(\"{expiry}\")"),
+                title: Some("jit".into()),
+                ..Expr::default()
+            }),
+            ..Binding::default()
+        }
+    }
+
+    #[test]
+    fn etags_are_8_bytes_new_on_every_write_and_accepted_in_either_alphabet() {
+        let mut s = store();
+        let p = read(&s, 3);
+        let e1 = p.etag.clone().unwrap();
+        assert_eq!(decode_etag(&e1).unwrap().len(), 8);
+        let mut p2 = write(&mut s, p.clone()).unwrap();
+        let e2 = p2.etag.clone().unwrap();
+        assert_ne!(e1, e2);
+        assert_eq!(decode_etag(&e2).unwrap().len(), 8);
+        // The same content written twice still gets a new etag.
+        p2.version = Some(3);
+        let e3 = write(&mut s, p2.clone()).unwrap().etag.unwrap();
+        assert_ne!(e2, e3);
+        // The stale etag: 409.
+        assert_eq!(write(&mut s, p2.clone()), Err(StoreError::Aborted));
+        // URL-safe spelling of the current etag is the same etag.
+        let mut p3 = read(&s, 3);
+        p3.etag = Some(p3.etag.unwrap().replace('+', "-").replace('/', "_"));
+        write(&mut s, p3).unwrap();
+        // No etag: a blind write.
+        let mut blind = read(&s, 3);
+        blind.etag = None;
+        write(&mut s, blind).unwrap();
+    }
+
+    #[test]
+    fn url_safe_and_standard_etags_decode_alike() {
+        assert_eq!(decode_etag("BwY+RpZ/Nr8="), decode_etag("BwY-RpZ_Nr8="));
+        assert!(decode_etag("not base64!").is_none());
+    }
+
+    #[test]
+    fn versions_and_withcond_views() {
+        let s = store();
+        let v3 = read(&s, 3);
+        assert_eq!(v3.version, Some(3));
+        assert!(v3.bindings.iter().any(|b| b.condition.is_some()));
+        for v in [0, 1] {
+            let v1 = read(&s, v);
+            assert_eq!(v1.version, Some(1));
+            assert!(v1.bindings.iter().all(|b| b.condition.is_none()));
+            let role = &v1.bindings.iter().find(|b| b.role.contains("_withcond_")).unwrap().role;
+            let suffix = role.split("_withcond_").nth(1).unwrap();
+            assert_eq!(suffix.len(), 20);
+            assert!(suffix.chars().all(|c| c.is_ascii_hexdigit()));
+            assert!(v1.is_version1_view_of_conditions());
+        }
+        // No conditions: version 1 whatever was asked.
+        let dev = s.get_policy(&alice(), Kind::Project, "jit-demo-dev", 3, t(12)).unwrap();
+        assert_eq!(dev.version, Some(1));
+        assert!(matches!(
+            s.get_policy(&alice(), Kind::Project, "jit-demo-dev", 2, t(12)),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_version_1_write_over_conditions_with_an_etag_is_refused() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.retain(|b| b.condition.is_none());
+        p.version = Some(1);
+        let Err(StoreError::Invalid(m)) = write(&mut s, p.clone()) else { panic!() };
+        assert!(m.starts_with(
+            "Specified policy version (1) cannot be less than the existing policy version (3)."
+        ));
+        // Without an etag the same write is a blind overwrite.
+        p.etag = None;
+        assert_eq!(write(&mut s, p).unwrap().version, Some(1));
+    }
+
+    #[test]
+    fn a_condition_needs_version_3() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.version = Some(1);
+        let Err(StoreError::Invalid(m)) = write(&mut s, p) else { panic!() };
+        assert!(m.contains("version 3"), "{m}");
+    }
+
+    #[test]
+    fn validation() {
+        let mut s = store();
+        let base = read(&s, 3);
+        let with = |b: Binding| {
+            let mut p = base.clone();
+            p.bindings.push(b);
+            p
+        };
+        let cases = [
+            (
+                Binding {
+                    role: "roles/storage.admin".into(),
+                    members: vec!["alice@example.com".into()],
+                    ..Binding::default()
+                },
+                "Policy members must be of the form",
+            ),
+            (
+                Binding {
+                    role: "roles/storage.admin".into(),
+                    members: vec!["robot:x@example.com".into()],
+                    ..Binding::default()
+                },
+                "unknown type",
+            ),
+            (
+                Binding {
+                    role: "storage.admin".into(),
+                    members: vec!["user:x@example.com".into()],
+                    ..Binding::default()
+                },
+                "Role storage.admin is not supported",
+            ),
+            (
+                Binding { role: "roles/storage.admin".into(), members: vec![], ..Binding::default() },
+                "has no members",
+            ),
+            (
+                Binding {
+                    role: "roles/storage.admin".into(),
+                    members: vec!["allUsers".into()],
+                    ..Binding::default()
+                },
+                "Project does not support allUsers",
+            ),
+            (
+                Binding { role: "roles/owner".into(), ..grant_bob("2026-11-25T14:00:00Z") },
+                "basic role roles/owner",
+            ),
+            (
+                Binding {
+                    condition: Some(Expr {
+                        expression: "request.time < ".into(),
+                        title: Some("x".into()),
+                        ..Expr::default()
+                    }),
+                    ..grant_bob("x")
+                },
+                "Condition expression is invalid",
+            ),
+        ];
+        for (b, want) in cases {
+            let Err(StoreError::Invalid(m)) = write(&mut s, with(b.clone())) else {
+                panic!("{b:?} accepted")
+            };
+            assert!(m.contains(want), "{m} lacks {want}");
+        }
+        // allUsers is fine unconditionally on an organization, not with a condition.
+        let mut org = s.get_policy(&alice(), Kind::Organization, "123456789012", 3, t(12)).unwrap();
+        org.bindings.push(Binding {
+            role: "roles/browser".into(),
+            members: vec!["allAuthenticatedUsers".into()],
+            ..Binding::default()
+        });
+        s.set_policy(&alice(), Kind::Organization, "123456789012", org.clone(), None, t(12)).unwrap();
+        let mut org = s.get_policy(&alice(), Kind::Organization, "123456789012", 3, t(12)).unwrap();
+        org.version = Some(3);
+        org.bindings.push(Binding { members: vec!["allUsers".into()], ..grant_bob("2026-11-25T14:00:00Z") });
+        let Err(StoreError::Invalid(m)) =
+            s.set_policy(&alice(), Kind::Organization, "123456789012", org, None, t(12))
+        else {
+            panic!()
+        };
+        assert!(m.contains("Conditions are not supported for allUsers"), "{m}");
+    }
+
+    #[test]
+    fn bindings_with_the_same_role_and_condition_merge_and_members_deduplicate() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(grant_bob("2026-11-25T14:00:00Z"));
+        let mut again = grant_bob("2026-11-25T14:00:00Z");
+        again.members = vec!["user:dave@example.com".into(), "user:bob@example.com".into()];
+        p.bindings.push(again);
+        p.bindings.push(Binding {
+            role: "roles/viewer".into(),
+            members: vec!["user:erin@example.com".into()],
+            ..Binding::default()
+        });
+        let stored = write(&mut s, p).unwrap();
+        let jit: Vec<&Binding> =
+            stored.bindings.iter().filter(|b| b.role == "roles/resourcemanager.projectIamAdmin").collect();
+        assert_eq!(jit.len(), 1);
+        assert_eq!(jit[0].members, ["user:bob@example.com", "user:dave@example.com"]);
+        let viewers: Vec<&Binding> = stored.bindings.iter().filter(|b| b.role == "roles/viewer").collect();
+        assert_eq!(viewers.len(), 1);
+        assert!(viewers[0].members.contains(&"user:erin@example.com".to_string()));
+        // Audit configs survive a write whose mask does not name them.
+        assert!(stored.extra.contains_key("auditConfigs"));
+    }
+
+    #[test]
+    fn limits() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        let mut big = Binding { role: "roles/storage.objectViewer".into(), ..Binding::default() };
+        let already = p.principal_count();
+        for i in 0..(MAX_PRINCIPALS - already) {
+            big.members.push(format!("user:u{i}@example.com"));
+        }
+        p.bindings.push(big.clone());
+        let ok = write(&mut s, p).unwrap();
+        assert_eq!(ok.principal_count(), MAX_PRINCIPALS);
+        let mut p = read(&s, 3);
+        p.bindings.push(Binding {
+            role: "roles/compute.viewer".into(),
+            members: vec!["user:one-more@example.com".into()],
+            ..Binding::default()
+        });
+        let Err(StoreError::Invalid(m)) = write(&mut s, p) else { panic!() };
+        assert_eq!(
+            m,
+            "The number of members in the policy (1,501) is larger than the maximum allowed size 1,500."
+        );
+
+        let mut s = store();
+        let mut p = read(&s, 3);
+        for i in 0..MAX_SAME_ROLE_AND_MEMBER {
+            p.bindings.push(grant_bob(&format!("2026-11-25T{:02}:00:00Z", i + 1)));
+        }
+        let mut p = write(&mut s, p).unwrap();
+        p.bindings.push(grant_bob("2026-11-26T00:00:00Z"));
+        let Err(StoreError::Invalid(m)) = write(&mut s, p) else { panic!() };
+        assert!(m.contains("at most 20"), "{m}");
+    }
+
+    #[test]
+    fn permissions_follow_the_hierarchy_and_the_clock() {
+        let mut s = store();
+        let set = "resourcemanager.projects.setIamPolicy";
+        // Alice is organization admin: everything below it.
+        assert!(s.has_permission(&alice(), "projects/jit-demo-prod", set, t(12)));
+        assert!(s.has_permission(
+            &alice(),
+            "folders/234567890123",
+            "resourcemanager.folders.setIamPolicy",
+            t(12)
+        ));
+        // Bob holds nothing.
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(12)));
+        assert!(matches!(
+            s.get_policy(&bob(), Kind::Project, "jit-demo-prod", 3, t(12)),
+            Err(StoreError::Denied { .. })
+        ));
+        // A time-bound grant: access before its end, none after.
+        let mut p = read(&s, 3);
+        p.bindings.push(grant_bob("2026-11-25T14:00:00Z"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob(), "projects/jit-demo-prod", set, t(13)));
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(14)));
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-dev", set, t(13)));
+        // Groups and domains.
+        let carol = Caller::Principal("user:carol@example.com".into());
+        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
+        // Carol's own binding expired in 2024.
+        assert!(!s.has_permission(&carol, "projects/jit-demo-prod", "bigquery.tables.getData", t(12)));
+        assert!(s.has_permission(
+            &bob(),
+            "organizations/123456789012",
+            "resourcemanager.organizations.get",
+            t(12)
+        ));
+        // testIamPermissions returns the subset held.
+        let asked = vec![set.to_string(), "storage.buckets.list".to_string()];
+        assert_eq!(
+            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(13)).unwrap(),
+            vec![set.to_string()]
+        );
+        assert!(
+            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(15)).unwrap().is_empty()
+        );
+        assert!(matches!(
+            s.test_permissions(&bob(), Kind::Project, "nope-nope", &asked, t(15)),
+            Err(StoreError::Denied { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_resources_are_denied_like_forbidden_ones() {
+        let s = store();
+        let Err(StoreError::Denied { permission, resource }) =
+            s.get_policy(&alice(), Kind::Project, "no-such-project", 3, t(12))
+        else {
+            panic!()
+        };
+        assert_eq!(permission, "resourcemanager.projects.getIamPolicy");
+        assert_eq!(resource, "projects/no-such-project");
+        // Projects are found by number too.
+        assert!(s.get_policy(&alice(), Kind::Project, "100000000001", 3, t(12)).is_ok());
+    }
+
+    #[test]
+    fn the_clock_moves_by_offset_or_stays_frozen() {
+        let c = Clock { offset_seconds: 3600, frozen_at: None };
+        assert_eq!(c.now(t(1)), t(2));
+        let c = Clock { offset_seconds: 0, frozen_at: Some(t(5)) };
+        assert_eq!(c.now(t(1)), t(5));
+    }
+
+    #[test]
+    fn tokens_expire_on_the_wall_clock() {
+        let mut s = store();
+        let tok = s.issue_token("user:bob@example.com", t(1), 3600);
+        assert_eq!(s.token_principal(&tok.token, t(1)).unwrap().principal, "user:bob@example.com");
+        assert!(s.token_principal(&tok.token, t(2)).is_none());
+        assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1500), "1,500");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

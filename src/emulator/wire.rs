@@ -1,0 +1,305 @@
+//! Google's wire format: the error JSON every Google API answers with, the HTML 404 of Google's front
+//! end, and the `enum-encoding=int` rendering the Rust SDK asks for. Handlers return values; this
+//! module turns them into HTTP responses.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+use super::state::{CONCURRENT_CHANGES, StoreError};
+
+/// Which API generation a request came through: v1/v2 (the "apiary" surface gcloud uses) add an
+/// `errors[]` array to error bodies, v3 does not.
+/// Seen in <https://github.com/DataBiosphere/leonardo/pull/737> (v1: `errors[]` with
+/// `domain: global`, `reason: aborted`) and in the v3 error bodies of Google's client libraries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    V1,
+    V3,
+}
+
+/// An API error in Google's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub code: u16,
+    pub status: &'static str,
+    pub message: String,
+    /// `errors[].reason` of the v1/v2 surface.
+    pub reason: &'static str,
+    pub details: Vec<Value>,
+    /// `Retry-After` seconds.
+    pub retry_after: Option<u64>,
+    /// Extra `errors[]` fields (`location`, `locationType` for 401).
+    pub location: Option<(&'static str, &'static str)>,
+}
+
+impl ApiError {
+    pub fn new(
+        code: u16,
+        status: &'static str,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            code,
+            status,
+            message: message.into(),
+            reason,
+            details: vec![],
+            retry_after: None,
+            location: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "INVALID_ARGUMENT", "badRequest", message)
+    }
+
+    pub fn aborted() -> ApiError {
+        ApiError::new(409, "ABORTED", "aborted", CONCURRENT_CHANGES)
+    }
+
+    /// 401 with no credentials at all. Google's words (every googleapis.com API).
+    pub fn missing_credentials() -> ApiError {
+        let mut e = ApiError::new(
+            401,
+            "UNAUTHENTICATED",
+            "required",
+            "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie \
+             or other valid authentication credential. See \
+             https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        );
+        e.location = Some(("Authorization", "header"));
+        e
+    }
+
+    /// 401 with a token Google does not accept.
+    pub fn invalid_credentials() -> ApiError {
+        let mut e = ApiError::new(
+            401,
+            "UNAUTHENTICATED",
+            "authError",
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other \
+             valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        );
+        e.location = Some(("Authorization", "header"));
+        e
+    }
+
+    pub fn rate_limited(retry_after: u64) -> ApiError {
+        let mut e = ApiError::new(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "rateLimitExceeded",
+            "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service \
+             'cloudresourcemanager.googleapis.com'.",
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    pub fn unavailable(retry_after: u64) -> ApiError {
+        let mut e =
+            ApiError::new(503, "UNAVAILABLE", "backendError", "The service is currently unavailable.");
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(500, "INTERNAL", "backendError", message)
+    }
+
+    /// A store error on a given surface. The 403 message differs: v1/v2 say "The caller does not
+    /// have permission" (what gcloud shows after its own "[…] does not have permission to access
+    /// projects instance […] (or it may not exist)"), v3 names the permission and the resource,
+    /// e.g. `Permission 'resourcemanager.projects.get' denied on resource
+    /// '//cloudresourcemanager.googleapis.com/projects/123456789' (or it may not exist).`
+    /// (<https://github.com/CrowdStrike/falcon-integration-gateway/pull/98>).
+    pub fn from_store(e: StoreError, surface: Surface) -> ApiError {
+        match e {
+            StoreError::Denied { permission, resource } => {
+                let mut err = match surface {
+                    Surface::V1 => ApiError::new(
+                        403,
+                        "PERMISSION_DENIED",
+                        "forbidden",
+                        "The caller does not have permission",
+                    ),
+                    Surface::V3 => ApiError::new(
+                        403,
+                        "PERMISSION_DENIED",
+                        "forbidden",
+                        format!(
+                            "Permission '{permission}' denied on resource '//cloudresourcemanager.googleapis.com/{resource}' \
+                             (or it may not exist)."
+                        ),
+                    ),
+                };
+                if surface == Surface::V3 {
+                    err.details.push(json!({
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "IAM_PERMISSION_DENIED",
+                        "domain": "cloudresourcemanager.googleapis.com",
+                        "metadata": {"permission": permission, "resource": resource}
+                    }));
+                }
+                err
+            }
+            StoreError::Invalid(m) => ApiError::invalid(m),
+            StoreError::Aborted => ApiError::aborted(),
+            StoreError::NotFound(m) => ApiError::new(404, "NOT_FOUND", "notFound", m),
+        }
+    }
+
+    /// `{"error": {"code", "message", "errors"?, "status", "details"?}}`.
+    pub fn body(&self, surface: Surface) -> Value {
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), json!(self.code));
+        error.insert("message".into(), json!(self.message));
+        if surface == Surface::V1 {
+            let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
+            if let Some((location, kind)) = self.location {
+                item["location"] = json!(location);
+                item["locationType"] = json!(kind);
+            }
+            error.insert("errors".into(), json!([item]));
+        }
+        error.insert("status".into(), json!(self.status));
+        if !self.details.is_empty() {
+            error.insert("details".into(), Value::Array(self.details.clone()));
+        }
+        json!({ "error": error })
+    }
+
+    pub fn response(&self, surface: Surface) -> Response<Body> {
+        let mut r = json_response(self.code, &self.body(surface));
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if self.code == 401 {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"https://accounts.google.com/\""),
+            );
+        }
+        r
+    }
+}
+
+/// A JSON response as Google's front end sends it (`application/json; charset=UTF-8`, pretty
+/// printed with two spaces, as `?prettyPrint` defaults to true).
+pub fn json_response(code: u16, body: &Value) -> Response<Body> {
+    let mut text = serde_json::to_string_pretty(body).expect("JSON values serialise");
+    text.push('\n');
+    Response::builder()
+        .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+        .header(header::VARY, "Origin, X-Origin, Referer")
+        .body(Body::from(text))
+        .expect("a valid response")
+}
+
+/// The HTML page Google's front end answers for a path no API serves.
+pub fn html_404(path: &str) -> Response<Body> {
+    let escaped = path.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <meta name=viewport content=\"initial-scale=1, \
+         minimum-scale=1, width=device-width\">\n  <title>Error 404 (Not Found)!!1</title>\n  <a \
+         href=//www.google.com/><span id=logo aria-label=Google></span></a>\n  <p><b>404.</b> <ins>That’s an \
+         error.</ins>\n  <p>The requested URL <code>{escaped}</code> was not found on this server.  <ins>That’s all \
+         we know.</ins>\n"
+    );
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(header::CONTENT_TYPE, "text/html; charset=UTF-8")
+        .body(Body::from(page))
+        .expect("a valid response")
+}
+
+/// True when the query asks for enum values as numbers: the Rust SDK sends
+/// `$alt=json;enum-encoding=int` (see google-cloud-resourcemanager-v3's transport.rs).
+pub fn wants_int_enums(query: &str) -> bool {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, v)| (k == "$alt" || k == "alt") && v.split(';').any(|p| p.trim() == "enum-encoding=int"))
+}
+
+/// `State` of v3 projects, folders and organizations (google.cloud.resourcemanager.v3).
+pub fn state_enum(name: &str, int: bool) -> Value {
+    if !int {
+        return json!(name);
+    }
+    json!(match name {
+        "ACTIVE" => 1,
+        "DELETE_REQUESTED" => 2,
+        _ => 0,
+    })
+}
+
+/// `AuditLogConfig.LogType` (google.iam.v1): numbers for `enum-encoding=int`, names otherwise.
+pub fn policy_enums(policy: &mut Value, int: bool) {
+    if !int {
+        return;
+    }
+    let Some(configs) = policy.get_mut("auditConfigs").and_then(Value::as_array_mut) else { return };
+    for c in configs {
+        let Some(logs) = c.get_mut("auditLogConfigs").and_then(Value::as_array_mut) else { continue };
+        for l in logs {
+            if let Some(name) = l.get("logType").and_then(Value::as_str) {
+                let n = match name {
+                    "ADMIN_READ" => 1,
+                    "DATA_WRITE" => 2,
+                    "DATA_READ" => 3,
+                    _ => 0,
+                };
+                l["logType"] = json!(n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_carry_googles_message_and_shape() {
+        let v1 = ApiError::aborted().body(Surface::V1);
+        assert_eq!(v1["error"]["code"], 409);
+        assert_eq!(v1["error"]["status"], "ABORTED");
+        assert_eq!(v1["error"]["errors"][0]["reason"], "aborted");
+        assert_eq!(v1["error"]["errors"][0]["domain"], "global");
+        assert_eq!(v1["error"]["message"], CONCURRENT_CHANGES);
+        let v3 = ApiError::aborted().body(Surface::V3);
+        assert!(v3["error"].get("errors").is_none());
+    }
+
+    #[test]
+    fn denied_on_v3_names_the_permission_and_may_not_exist() {
+        let e = ApiError::from_store(
+            StoreError::Denied {
+                permission: "resourcemanager.projects.get".into(),
+                resource: "projects/x".into(),
+            },
+            Surface::V3,
+        );
+        assert_eq!(
+            e.message,
+            "Permission 'resourcemanager.projects.get' denied on resource \
+             '//cloudresourcemanager.googleapis.com/projects/x' (or it may not exist)."
+        );
+        assert_eq!(e.body(Surface::V3)["error"]["details"][0]["reason"], "IAM_PERMISSION_DENIED");
+    }
+
+    #[test]
+    fn enum_encoding() {
+        assert!(wants_int_enums("%24alt=json%3Benum-encoding%3Dint"));
+        assert!(wants_int_enums("$alt=json;enum-encoding=int"));
+        assert!(!wants_int_enums("alt=json"));
+        assert_eq!(state_enum("ACTIVE", true), json!(1));
+        let mut p = json!({"auditConfigs": [{"service": "allServices", "auditLogConfigs": [{"logType": "DATA_READ"}]}]});
+        policy_enums(&mut p, true);
+        assert_eq!(p["auditConfigs"][0]["auditLogConfigs"][0]["logType"], 3);
+    }
+}

@@ -1,0 +1,279 @@
+//! Durations and times as users type them, and remaining time in words.
+//!
+//! Pure: `now` and the local time zone are arguments. jit uses chrono for its own code because the
+//! `cel` crate it evaluates conditions with speaks chrono (`Value::Timestamp` is a
+//! `chrono::DateTime`), so one date-time library serves both; the few duration forms jit accepts
+//! are parsed here in a few dozen lines.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveTime, TimeZone, Utc};
+
+use crate::error::Error;
+
+/// The longest grant jit makes unless configured otherwise.
+pub const DEFAULT_MAX: Duration = Duration::hours(12);
+
+/// Parses `90m`, `2h`, `1h30m`, `1d`, `45s`, `1d2h` and ISO 8601 `PT2H`, `P1D`, `PT1H30M`,
+/// `P1DT2H`. Zero and negative durations are refused.
+pub fn parse_duration(text: &str) -> Result<Duration, Error> {
+    let s = text.trim();
+    let bad = || {
+        Error::usage_hint(
+            format!("`{text}` is not a duration"),
+            "use a number and a unit, like `90m`, `2h`, `1h30m` or `1d`, or ISO 8601 like `PT2H`",
+        )
+    };
+    if s.starts_with('-') {
+        return Err(Error::usage_hint(
+            format!("the duration `{text}` is negative"),
+            "give a positive duration, like `2h`",
+        ));
+    }
+    let total = if let Some(iso) = s.strip_prefix('P').or_else(|| s.strip_prefix('p')) {
+        let (date, time) = match iso.find(['T', 't']) {
+            Some(i) => (&iso[..i], Some(&iso[i + 1..])),
+            None => (iso, None),
+        };
+        if date.is_empty() && time.is_none_or(str::is_empty) {
+            return Err(bad());
+        }
+        let mut total = units(date, &[('d', 86_400), ('w', 7 * 86_400)]).ok_or_else(bad)?;
+        if let Some(time) = time {
+            if time.is_empty() {
+                return Err(bad());
+            }
+            total += units(time, &[('h', 3600), ('m', 60), ('s', 1)]).ok_or_else(bad)?;
+        }
+        total
+    } else {
+        units(s, &[('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)]).ok_or_else(bad)?
+    };
+    if total == 0 {
+        return Err(Error::usage_hint(
+            format!("the duration `{text}` is zero"),
+            "give a positive duration, like `2h`",
+        ));
+    }
+    Ok(Duration::seconds(total))
+}
+
+/// Sums `<number><unit>` groups; units must each appear at most once and in the given order.
+fn units(s: &str, allowed: &[(char, i64)]) -> Option<i64> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let mut total: i64 = 0;
+    let mut next_unit = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = c.to_ascii_lowercase();
+        let pos = allowed.iter().position(|(u, _)| *u == unit)?;
+        if digits.is_empty() || digits.len() > 9 || pos < next_unit {
+            return None;
+        }
+        total = total.checked_add(digits.parse::<i64>().ok()?.checked_mul(allowed[pos].1)?)?;
+        next_unit = pos + 1;
+        digits.clear();
+    }
+    digits.is_empty().then_some(total)
+}
+
+/// Parses an RFC 3339 time with an offset, or `HH:MM` meaning the next such wall-clock time in
+/// `tz` after `now`.
+pub fn parse_time<Tz: TimeZone>(text: &str, now: DateTime<Utc>, tz: &Tz) -> Result<DateTime<Utc>, Error> {
+    let s = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(hm) = NaiveTime::parse_from_str(s, "%H:%M") {
+        let local_now = now.with_timezone(tz);
+        for day in 0..=2 {
+            let date = local_now.date_naive() + Duration::days(day);
+            let candidate = match tz.from_local_datetime(&date.and_time(hm)) {
+                LocalResult::Single(t) => t,
+                LocalResult::Ambiguous(first, _) => first,
+                // A wall-clock time skipped by a daylight-saving change: try the next day.
+                LocalResult::None => continue,
+            };
+            let candidate = candidate.with_timezone(&Utc);
+            if candidate > now {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Error::usage_hint(
+        format!("`{text}` is not a time"),
+        "use RFC 3339 with an offset, like `2026-11-25T18:00:00Z`, or a local `HH:MM` like `18:30`",
+    ))
+}
+
+/// The window a grant asks for, checked before anything is sent: the end after now and after the
+/// start, the start not in the past, and the length of access within `max`.
+pub fn grant_window(
+    start: Option<DateTime<Utc>>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    max: Duration,
+) -> Result<(Option<DateTime<Utc>>, DateTime<Utc>), Error> {
+    // Whole seconds: jit writes whole seconds, and a start "now" typed by a slow human is fine.
+    if let Some(s) = start {
+        if s < now - Duration::seconds(60) {
+            return Err(Error::usage_hint(
+                format!("the start `{}` is in the past", crate::condition::format_timestamp(s)),
+                "leave out --start to begin now, or give a future time",
+            ));
+        }
+    }
+    if end <= now {
+        return Err(Error::usage_hint(
+            format!("the end `{}` is in the past", crate::condition::format_timestamp(end)),
+            "give a future time or a duration with --for",
+        ));
+    }
+    let begins = start.map_or(now, |s| s.max(now));
+    if end <= begins {
+        return Err(Error::usage_hint(
+            "the grant would end before it starts".to_string(),
+            "give an end after --start",
+        ));
+    }
+    if end - begins > max {
+        return Err(Error::usage_hint(
+            format!("`{}` is longer than the maximum of {}", words(end - begins), words(max)),
+            "ask for less, or raise the maximum with --max-duration (or JIT_MAX_DURATION)",
+        ));
+    }
+    // A start that is already (nearly) now is no start at all.
+    Ok((start.filter(|s| *s > now), end))
+}
+
+/// A duration in words: `1h 59m`, `2d 3h`, `45s`.
+pub fn words(d: Duration) -> String {
+    let secs = d.num_seconds().abs();
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let parts: Vec<String> = if days > 0 {
+        vec![format!("{days}d"), format!("{hours}h")]
+    } else if hours > 0 {
+        vec![format!("{hours}h"), format!("{minutes}m")]
+    } else if minutes > 0 {
+        vec![format!("{minutes}m"), format!("{seconds}s")]
+    } else {
+        vec![format!("{seconds}s")]
+    };
+    let parts: Vec<String> = parts.into_iter().filter(|p| !p.starts_with('0')).collect();
+    if parts.is_empty() { "0s".to_string() } else { parts.join(" ") }
+}
+
+/// Time remaining until `end` as seen at `now`: `1h 59m left`, `expired 5m ago`.
+pub fn remaining(end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match end {
+        None => "no expiry".to_string(),
+        Some(e) if e > now => format!("{} left", words(e - now)),
+        Some(e) => format!("expired {} ago", words(now - e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn durations() {
+        for (text, secs) in [
+            ("90m", 5400),
+            ("2h", 7200),
+            ("1h30m", 5400),
+            ("1d", 86_400),
+            ("45s", 45),
+            ("1d2h", 93_600),
+            ("PT2H", 7200),
+            ("pt2h", 7200),
+            ("PT1H30M", 5400),
+            ("P1D", 86_400),
+            ("P1DT2H", 93_600),
+            ("PT90S", 90),
+            (" 2h ", 7200),
+        ] {
+            assert_eq!(parse_duration(text).unwrap(), Duration::seconds(secs), "{text}");
+        }
+        for bad in [
+            "",
+            "2",
+            "h",
+            "2x",
+            "2h2h",
+            "30m1h",
+            "P",
+            "PT",
+            "P2H",
+            "1.5h",
+            "2 h",
+            "-2h",
+            "0h",
+            "PT0S",
+            "0",
+            "99999999999h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(parse_duration("-2h").unwrap_err().to_string(), "the duration `-2h` is negative");
+        assert_eq!(parse_duration("0m").unwrap_err().to_string(), "the duration `0m` is zero");
+    }
+
+    #[test]
+    fn times() {
+        let now = t("2026-11-25T12:00:00Z");
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let cet = FixedOffset::east_opt(3600).unwrap();
+        assert_eq!(parse_time("2026-11-25T18:00:00+01:00", now, &utc).unwrap(), t("2026-11-25T17:00:00Z"));
+        assert_eq!(parse_time("18:30", now, &utc).unwrap(), t("2026-11-25T18:30:00Z"));
+        assert_eq!(parse_time("18:30", now, &cet).unwrap(), t("2026-11-25T17:30:00Z"));
+        assert_eq!(parse_time("09:00", now, &utc).unwrap(), t("2026-11-26T09:00:00Z"), "next such time");
+        assert_eq!(parse_time("12:00", now, &utc).unwrap(), t("2026-11-26T12:00:00Z"));
+        for bad in ["25:00", "tomorrow", "2026-11-25", "2026-11-25T18:00:00", "18h"] {
+            assert!(parse_time(bad, now, &utc).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows() {
+        let now = t("2026-11-25T12:00:00Z");
+        let max = DEFAULT_MAX;
+        assert_eq!(
+            grant_window(None, now + Duration::hours(2), now, max).unwrap(),
+            (None, now + Duration::hours(2))
+        );
+        assert!(grant_window(None, now, now, max).is_err());
+        assert!(grant_window(None, now - Duration::hours(1), now, max).is_err());
+        let e = grant_window(None, now + Duration::hours(13), now, max).unwrap_err();
+        assert_eq!(e.to_string(), "`13h` is longer than the maximum of 12h");
+        let start = now + Duration::days(1);
+        assert_eq!(
+            grant_window(Some(start), start + Duration::hours(2), now, max).unwrap(),
+            (Some(start), start + Duration::hours(2)),
+            "the maximum applies to the length of access, not to how far ahead it is"
+        );
+        assert!(grant_window(Some(start), start, now, max).is_err());
+        assert!(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max).is_err());
+    }
+
+    #[test]
+    fn in_words() {
+        assert_eq!(words(Duration::seconds(7140)), "1h 59m");
+        assert_eq!(words(Duration::seconds(7200)), "2h");
+        assert_eq!(words(Duration::seconds(183_600)), "2d 3h");
+        assert_eq!(words(Duration::seconds(45)), "45s");
+        assert_eq!(words(Duration::seconds(0)), "0s");
+        let now = t("2026-11-25T12:00:00Z");
+        assert_eq!(remaining(Some(now + Duration::minutes(90)), now), "1h 30m left");
+        assert_eq!(remaining(Some(now - Duration::minutes(5)), now), "expired 5m ago");
+    }
+}

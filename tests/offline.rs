@@ -1,0 +1,672 @@
+//! The real binary on policy files (`--policy-file`, SPEC §2): every flag, and bad input refused
+//! with a clear message, exit code 2 and the file untouched.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::support::{Run, jit};
+
+fn at(offset: Duration) -> String {
+    (Utc::now() + offset).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A policy as gcloud prints it, with bindings from several tools at times around now.
+fn fixture() -> Value {
+    json!({
+        "auditConfigs": [{"auditLogConfigs": [{"logType": "ADMIN_READ"}], "service": "allServices"}],
+        "bindings": [
+            {"members": ["user:alice@example.com"], "role": "roles/owner"},
+            {"members": ["user:bob@example.com", "group:sre@example.com"], "role": "roles/storage.admin"},
+            {
+                "condition": {
+                    "description": "Granted by user:alice@example.com at 2025-01-01T00:00:00Z via jit. Reason: old",
+                    "expression": format!("request.time < timestamp(\"{}\")", at(Duration::hours(-3))),
+                    "title": "jit until then"
+                },
+                "members": ["user:old@example.com"],
+                "role": "roles/logging.viewer"
+            },
+            {
+                "condition": {
+                    "description": "Granted by user:alice@example.com at 2025-01-01T00:00:00Z via jit. Reason: INC-9",
+                    "expression": format!("request.time < timestamp(\"{}\")", at(Duration::hours(2))),
+                    "title": "jit until later"
+                },
+                "members": ["user:carol@example.com", "user:dan@example.com"],
+                "role": "roles/storage.objectViewer"
+            },
+            {
+                "condition": {
+                    "description": "access created by Gimme",
+                    "expression": format!("request.time < timestamp('{}')", at(Duration::hours(-1))),
+                    "title": "granted by alice@example.com"
+                },
+                "members": ["user:gimme@example.com"],
+                "role": "roles/logging.viewer"
+            },
+            {
+                "condition": {"expression": "has({}.jitAccessConstraint)", "title": "Eligible for JIT access"},
+                "members": ["group:oncall@example.com"],
+                "role": "roles/compute.admin"
+            },
+            {
+                "condition": {
+                    "expression": format!(
+                        "request.time >= timestamp(\"{}\") && request.time < timestamp(\"{}\")",
+                        at(Duration::hours(5)),
+                        at(Duration::hours(6))
+                    ),
+                    "title": "JIT access activation",
+                    "description": "Self-approved, justification: maintenance"
+                },
+                "members": ["user:erin@example.com"],
+                "role": "roles/compute.admin",
+                "someFutureField": {"kept": true}
+            }
+        ],
+        "etag": "BwYmEJ6v3Xo=",
+        "version": 3
+    })
+}
+
+struct File {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl File {
+    fn new(policy: &Value) -> File {
+        File::raw(&serde_json::to_string_pretty(policy).unwrap())
+    }
+
+    fn raw(text: &str) -> File {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.json");
+        std::fs::write(&path, text).unwrap();
+        File { _dir: dir, path }
+    }
+
+    fn p(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.path).unwrap()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes()).unwrap()
+    }
+}
+
+fn bindings(v: &Value) -> &Vec<Value> {
+    v["bindings"].as_array().unwrap()
+}
+
+fn members_of(rows: &Value) -> Vec<String> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["role"].as_str().unwrap(), r["member"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn list_shows_every_time_bound_binding_from_any_tool() {
+    let f = File::new(&fixture());
+    let run = jit(&["list", "--policy-file", f.p(), "--all", "--format", "json"]).run().ok();
+    let rows = run.json();
+    let got: Vec<(String, String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["member"].as_str().unwrap().into(),
+                r["state"].as_str().unwrap().into(),
+                r["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("user:old@example.com", "expired", "jit"),
+        ("user:gimme@example.com", "expired", "gimme"),
+        ("user:carol@example.com", "active", "jit"),
+        ("user:dan@example.com", "active", "jit"),
+        ("user:erin@example.com", "scheduled", "jit-access"),
+    ];
+    let want: Vec<(String, String, String)> =
+        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(
+        got, want,
+        "sorted by expiry; the eligibility marker and unconditional bindings are not listed"
+    );
+    let carol = &rows[2];
+    assert_eq!(carol["resource"], f.p());
+    assert_eq!(carol["grantedBy"], "user:alice@example.com");
+    assert_eq!(carol["reason"], "INC-9");
+    assert_eq!(carol["starts"], Value::Null);
+    for key in [
+        "resource",
+        "role",
+        "member",
+        "starts",
+        "expires",
+        "state",
+        "source",
+        "title",
+        "description",
+        "expression",
+    ] {
+        assert!(carol.get(key).is_some(), "{key} missing");
+    }
+    assert!(rows[4]["starts"].is_string());
+}
+
+#[test]
+fn list_filters_and_formats() {
+    let f = File::new(&fixture());
+    let rows = jit(&["list", "--policy-file", f.p(), "--format", "json"]).run().ok().json();
+    assert_eq!(rows.as_array().unwrap().len(), 3, "expired ones only with --all");
+    let rows = jit(&["list", "--policy-file", f.p(), "--member", "carol@example.com", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(members_of(&rows), ["roles/storage.objectViewer user:carol@example.com"]);
+    let rows =
+        jit(&["list", "--policy-file", f.p(), "--all", "--role", "roles/logging.viewer", "--format", "json"])
+            .run()
+            .ok()
+            .json();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    let yaml = jit(&["list", "--policy-file", f.p(), "--format", "yaml"]).run().ok().stdout;
+    assert!(yaml.contains("member: user:carol@example.com"), "{yaml}");
+    let table = jit(&["list", "--policy-file", f.p(), "--format", "table", "--project", "my-project"])
+        .run()
+        .ok()
+        .stdout;
+    assert!(table.contains("EXPIRES (UTC)") && table.contains("REMAINING"), "{table}");
+    assert!(table.contains("projects/my-project"), "the one scope given names the resource");
+    assert!(table.contains("1h 59m left") || table.contains("2h left"), "{table}");
+    let default = jit(&["list", "--policy-file", f.p()]).run().ok();
+    assert!(default.stdout.trim_start().starts_with('['), "JSON when stdout is not a terminal");
+}
+
+#[test]
+fn list_reads_stdin_as_gcloud_prints_it_json_or_yaml() {
+    let policy = serde_json::to_string(&fixture()).unwrap();
+    let rows = jit(&["list", "--policy-file", "-", "--all"]).stdin(policy).run().ok().json();
+    assert_eq!(rows.as_array().unwrap().len(), 5);
+    assert_eq!(rows[0]["resource"], "stdin");
+    let yaml = "bindings:\n- condition:\n    expression: request.time < timestamp(\"2099-01-01T00:00:00Z\")\n    title: x\n  members:\n  - user:a@example.com\n  role: roles/viewer\netag: BwX=\nversion: 3\n";
+    let rows = jit(&["list", "--policy-file", "-"]).stdin(yaml).run().ok().json();
+    assert_eq!(rows[0]["member"], "user:a@example.com");
+}
+
+#[test]
+fn grant_writes_the_policy_to_stdout_and_reports_on_stderr() {
+    let f = File::new(&fixture());
+    let before = f.json();
+    let run = jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "roles/logging.viewer",
+        "--for",
+        "2h",
+        "--member",
+        "bob@example.com",
+        "--member",
+        "ci@p-1.iam.gserviceaccount.com",
+        "--reason",
+        "INC-42 \"disk\"\nfull",
+        "--policy-file",
+        f.p(),
+    ])
+    .run()
+    .ok();
+    assert_eq!(f.json(), before, "without --in-place the file is untouched");
+    let after: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(after["etag"], before["etag"], "the etag read goes back, so gcloud set-iam-policy is guarded");
+    assert_eq!(after["auditConfigs"], before["auditConfigs"]);
+    assert_eq!(after["version"], 3);
+    // Every binding not targeted is exactly as read; the expired jit one is pruned.
+    let kept: Vec<&Value> =
+        bindings(&before).iter().filter(|b| b["members"] != json!(["user:old@example.com"])).collect();
+    for b in &kept {
+        assert!(bindings(&after).contains(b), "binding changed or lost: {b}");
+    }
+    let new: Vec<&Value> = bindings(&after).iter().filter(|b| !kept.contains(b)).collect();
+    assert_eq!(new.len(), 2, "one binding per role: {new:?}");
+    for b in new {
+        assert_eq!(
+            b["members"],
+            json!(["user:bob@example.com", "serviceAccount:ci@p-1.iam.gserviceaccount.com"])
+        );
+        let c = &b["condition"];
+        assert!(c["title"].as_str().unwrap().starts_with("jit until "));
+        assert!(c["description"].as_str().unwrap().ends_with("Reason: INC-42 \"disk\" full"), "{c}");
+        assert!(c["expression"].as_str().unwrap().starts_with("request.time < timestamp(\""));
+    }
+    assert!(run.stderr.contains("granted") && run.stderr.contains("pruned"), "{}", run.stderr);
+    assert!(run.stderr.contains("user:bob@example.com"));
+}
+
+#[test]
+fn grant_in_place_extends_never_shortens_and_replace_sets_exactly() {
+    let f = File::new(&fixture());
+    let grant = |extra: &[&str]| {
+        let mut args = vec![
+            "grant",
+            "roles/storage.objectViewer",
+            "--member",
+            "carol@example.com",
+            "--policy-file",
+            f.p(),
+            "--in-place",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        jit(&args).run().ok().json()
+    };
+    let report = grant(&["--for", "1h"]);
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["granted"], json!([]));
+    let report = grant(&["--for", "4h"]);
+    assert_eq!(report["extended"].as_array().unwrap().len(), 1, "{report}");
+    let expires = report["extended"][0]["expires"].as_str().unwrap().to_string();
+    let rows = jit(&["list", "--policy-file", f.p(), "--member", "carol@example.com"]).run().ok().json();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "never two live jit bindings for one role and member");
+    assert_eq!(rows[0]["expires"], expires.as_str());
+    let dan = jit(&["list", "--policy-file", f.p(), "--member", "dan@example.com"]).run().ok().json();
+    assert_eq!(dan.as_array().unwrap().len(), 1, "dan keeps his own grant");
+    let report = grant(&["--for", "30m", "--replace"]);
+    assert_eq!(report["extended"].as_array().unwrap().len(), 1);
+    assert!(report["extended"][0]["expires"].as_str().unwrap() < expires.as_str());
+}
+
+#[test]
+fn grant_dry_run_changes_nothing() {
+    let f = File::new(&fixture());
+    let before = f.bytes();
+    let report = jit(&[
+        "grant",
+        "roles/a.b",
+        "--member",
+        "x@example.com",
+        "--dry-run",
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(report["dryRun"], true);
+    assert_eq!(report["granted"].as_array().unwrap().len(), 1);
+    assert_eq!(f.bytes(), before);
+    let table = jit(&[
+        "grant",
+        "roles/a.b",
+        "--member",
+        "x@example.com",
+        "--dry-run",
+        "--policy-file",
+        f.p(),
+        "--format",
+        "table",
+    ])
+    .run()
+    .ok();
+    assert!(table.stdout.contains("would grant") && table.stdout.contains("Dry run"), "{}", table.stdout);
+}
+
+#[test]
+fn grant_start_until_and_warnings() {
+    let f = File::new(&fixture());
+    let start = at(Duration::hours(1));
+    let report = jit(&[
+        "grant",
+        "roles/a.b",
+        "--member",
+        "x@example.com",
+        "--start",
+        &start,
+        "--for",
+        "1h",
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(report["granted"][0]["state"], "scheduled");
+    assert_eq!(report["granted"][0]["starts"], start.as_str());
+    let until = at(Duration::hours(3));
+    let report = jit(&[
+        "grant",
+        "roles/c.d",
+        "--member",
+        "x@example.com",
+        "--until",
+        &until,
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(report["granted"][0]["expires"], until.as_str());
+    let report = jit(&[
+        "grant",
+        "roles/e.f",
+        "--member",
+        "x@example.com",
+        "--until",
+        "23:59",
+        "--policy-file",
+        f.p(),
+        "--format",
+        "json",
+        "--dry-run",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert!(report["granted"][0]["expires"].as_str().unwrap().ends_with("T23:59:00Z"));
+    let report = jit(&[
+        "grant",
+        "roles/storage.admin",
+        "--member",
+        "bob@example.com",
+        "--policy-file",
+        f.p(),
+        "--format",
+        "json",
+        "--dry-run",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("already holds `roles/storage.admin` without a condition")
+    );
+}
+
+#[test]
+fn revoke_members_or_all_never_untimed() {
+    let f = File::new(&fixture());
+    let before = f.json();
+    let report = jit(&[
+        "revoke",
+        "roles/storage.objectViewer",
+        "--member",
+        "carol@example.com",
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(members_of(&report["removed"]), ["roles/storage.objectViewer user:carol@example.com"]);
+    assert_eq!(report["resources"], 1);
+    let rows =
+        jit(&["list", "--policy-file", f.p(), "--role", "roles/storage.objectViewer"]).run().ok().json();
+    assert_eq!(members_of(&rows), ["roles/storage.objectViewer user:dan@example.com"]);
+    let report = jit(&[
+        "revoke",
+        "roles/compute.admin",
+        "--all-members",
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(members_of(&report["removed"]), ["roles/compute.admin user:erin@example.com"]);
+    let after = f.json();
+    let eligibility = &bindings(&before)[5];
+    assert!(bindings(&after).contains(eligibility), "the JIT Access eligibility marker is never touched");
+    let none = jit(&[
+        "revoke",
+        "roles/storage.admin",
+        "--all-members",
+        "--policy-file",
+        f.p(),
+        "--in-place",
+        "--format",
+        "table",
+    ])
+    .run()
+    .ok();
+    assert!(none.stdout.contains("Removed 0"), "{}", none.stdout);
+    assert!(
+        bindings(&f.json()).iter().any(|b| b["role"] == "roles/storage.admin"),
+        "an unconditional binding is never revoked"
+    );
+}
+
+#[test]
+fn cleanup_removes_only_what_can_never_grant_again() {
+    let f = File::new(&fixture());
+    let report = jit(&["cleanup", "--policy-file", f.p(), "--dry-run", "--format", "json"]).run().ok().json();
+    assert_eq!(members_of(&report["removed"]).len(), 2);
+    assert_eq!(report["dryRun"], true);
+    let report = jit(&["cleanup", "--only-jit", "--policy-file", f.p(), "--format", "json", "--dry-run"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(members_of(&report["removed"]), ["roles/logging.viewer user:old@example.com"]);
+    let report = jit(&["cleanup", "--grace", "2h", "--policy-file", f.p(), "--format", "json", "--dry-run"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(
+        members_of(&report["removed"]),
+        ["roles/logging.viewer user:old@example.com"],
+        "gimme's ended 1h ago, inside the grace"
+    );
+    let before = f.json();
+    let run = jit(&["cleanup", "--policy-file", f.p(), "--in-place", "--format", "json"]).run().ok();
+    assert_eq!(run.json()["removed"].as_array().unwrap().len(), 2);
+    let after = f.json();
+    assert_eq!(bindings(&after).len(), bindings(&before).len() - 2);
+    assert_eq!(after["auditConfigs"], before["auditConfigs"]);
+    assert_eq!(bindings(&after)[4]["someFutureField"], json!({"kept": true}), "unknown fields survive");
+    // Idempotent, as cron wants.
+    let again = jit(&["cleanup", "--policy-file", f.p(), "--in-place", "--format", "json"]).run().ok().json();
+    assert_eq!(again["removed"], json!([]));
+}
+
+/// Every bad input: exit 2, one clear first line, the file byte-identical.
+#[test]
+fn bad_input_is_refused_before_anything_is_written() {
+    let f = File::new(&fixture());
+    let before = f.bytes();
+    let p = f.p();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["grant", "roles/owner", "--member", "a@example.com"],
+            "error: role `roles/owner` cannot be granted with a condition",
+        ),
+        (
+            &["grant", "roles/editor", "--member", "a@example.com"],
+            "error: role `roles/editor` cannot be granted with a condition",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "allUsers"],
+            "error: `allUsers` cannot be granted access with a condition",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "allAuthenticatedUsers"],
+            "error: `allAuthenticatedUsers` cannot be granted access with a condition",
+        ),
+        (&["grant", "roles/a.b", "--member", "alice"], "error: `alice` is not a principal jit can grant to"),
+        (
+            &["grant", "roles/a.b", "--member", "robot:x@example.com"],
+            "error: `robot:x@example.com` is not a principal jit can grant to",
+        ),
+        (
+            &["grant", "storage.admin", "--member", "a@example.com"],
+            "error: `storage.admin` is not a valid role",
+        ),
+        (
+            &["grant", "roles/a.b_withcond_0123456789abcdef0123", "--member", "a@example.com"],
+            "error: role `roles/a.b_withcond_0123456789abcdef0123` is a version-1 view of a conditional binding, not a real role",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "0m"],
+            "error: the duration `0m` is zero",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "-1h"],
+            "error: the duration `-1h` is negative",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "2 hours"],
+            "error: `2 hours` is not a duration",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "13h"],
+            "error: `13h` is longer than the maximum of 12h",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--until", "2020-01-01T00:00:00Z"],
+            "error: the end `2020-01-01T00:00:00Z` is in the past",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--until", "tomorrow"],
+            "error: `tomorrow` is not a time",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--start", "2020-01-01T00:00:00Z"],
+            "error: the start `2020-01-01T00:00:00Z` is in the past",
+        ),
+        (&["grant", "roles/a.b"], "error: --member is required with --policy-file"),
+        (&["revoke", "roles/a.b"], "error: --member or --all-members is required with --policy-file"),
+        (
+            &["revoke", "roles/owner", "--all-members"],
+            "error: role `roles/owner` never has a time-bound binding",
+        ),
+        (
+            &["cleanup", "--recursive"],
+            "error: --recursive walks folders through the API and cannot work on a policy file",
+        ),
+        (&["cleanup", "--grace", "soon"], "error: `soon` is not a duration"),
+        (&["list", "--member", "nobody"], "error: `nobody` is not a principal jit can grant to"),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--project", "Bad_Project"],
+            "error: `Bad_Project` is not a valid project ID",
+        ),
+        (
+            &["grant", "roles/a.b", "--member", "a@example.com", "--folder", "abc"],
+            "error: `abc` is not a folder number",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = args.to_vec();
+        full.extend_from_slice(&["--policy-file", p]);
+        if args[0] != "list" {
+            full.push("--in-place");
+        }
+        let run = jit(&full).run();
+        assert_eq!((run.code, run.error_line()), (2, *want), "{args:?}\n{}", run.stderr);
+        assert!(run.stderr.lines().count() <= 2, "one or two lines: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert_eq!(f.bytes(), before, "{args:?} touched the file");
+    }
+    // Clap's own usage errors also exit 2.
+    let run = jit(&["grant", "roles/a.b", "--for", "1h", "--until", "18:00", "--policy-file", p]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = jit(&["grant", "--policy-file", p]).run();
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn bad_policies_are_refused() {
+    let cases: &[(&str, &str)] = &[
+        ("{\"bindings\": [", "is not an IAM policy"),
+        ("", "is empty, not a policy"),
+        ("<html>404</html>", "is not an IAM policy"),
+        (
+            "{\"bindings\": [{\"role\": \"roles/a.b_withcond_0123456789abcdef0123\", \"members\": [\"user:a@example.com\"]}]}",
+            "the policy is a version-1 view of conditional bindings",
+        ),
+    ];
+    for (text, want) in cases {
+        let f = File::raw(text);
+        for args in [
+            vec!["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"],
+            vec!["cleanup", "--policy-file", f.p(), "--in-place"],
+            vec!["revoke", "roles/a.b", "--all-members", "--policy-file", f.p(), "--in-place"],
+        ] {
+            let run = jit(&args).run();
+            assert_eq!(run.code, 2, "{args:?} {}", run.stderr);
+            assert!(run.error_line().contains(want), "{args:?}: {}", run.stderr);
+            assert_eq!(std::fs::read_to_string(&f.path).unwrap(), *text);
+        }
+    }
+    let run = jit(&["list", "--policy-file", "/nonexistent/policy.json"]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: cannot read the policy file `/nonexistent/policy.json`: no such file"
+    );
+    let run: Run =
+        jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", "-", "--in-place"])
+            .run()
+            .code(2);
+    assert_eq!(run.error_line(), "error: --in-place cannot write back to stdin");
+}
+
+#[test]
+fn googles_limits_are_checked_before_writing() {
+    let members: Vec<String> = (0..1500).map(|i| format!("user:u{i}@example.com")).collect();
+    let full =
+        json!({"bindings": [{"role": "roles/viewer", "members": members}], "etag": "BwX=", "version": 1});
+    let f = File::new(&full);
+    let before = f.bytes();
+    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+        .run()
+        .code(2);
+    assert_eq!(
+        run.error_line(),
+        format!("error: the policy of `{}` would hold 1501 principals, over Google's limit of 1500", f.p())
+    );
+    assert_eq!(f.bytes(), before);
+
+    let twenty: Vec<Value> = (0..20)
+        .map(|i| json!({"role": "roles/a.b", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
+        .collect();
+    let f = File::new(&json!({"bindings": twenty}));
+    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+        .run()
+        .code(2);
+    assert!(run.error_line().contains("over Google's limit of 20"), "{}", run.stderr);
+}
+
+#[test]
+fn quiet_prints_only_the_policy() {
+    let f = File::new(&fixture());
+    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
+        .run()
+        .ok();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(serde_json::from_str::<Value>(&run.stdout).is_ok());
+}

@@ -1,0 +1,340 @@
+//! Property tests of the safety invariants (SPEC §4) over generated policies. Effective access is
+//! computed by evaluating every condition with the `cel` interpreter, not with jit's own bound
+//! analysis, so the two check each other.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use jit::condition::{self, GrantNote};
+use jit::edit::{self, GrantRequest, Members};
+use jit::iam::{Principal, Role};
+use jit::policy::{Binding, Expr, Policy};
+use jit::source::Source;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+const ROLES: [&str; 3] = ["roles/storage.admin", "roles/logging.viewer", "roles/compute.admin"];
+const MEMBERS: [&str; 4] = [
+    "user:a@example.com",
+    "user:b@example.com",
+    "group:g@example.com",
+    "serviceAccount:s@p-1.iam.gserviceaccount.com",
+];
+
+fn now() -> DateTime<Utc> {
+    condition::parse_timestamp("2026-11-25T12:00:00Z").unwrap()
+}
+
+fn ts(minutes: i64) -> String {
+    condition::format_timestamp(now() + Duration::minutes(minutes))
+}
+
+/// Conditions as the tools in the wild write them, at times around now.
+fn arb_condition() -> impl Strategy<Value = Option<Expr>> {
+    let m = -600i64..600;
+    prop_oneof![
+        2 => Just(None),
+        3 => m.clone().prop_map(|e| Some(Expr {
+            expression: format!("request.time < timestamp(\"{}\")", ts(e)),
+            title: Some(format!("jit until {}", ts(e))),
+            description: Some("Granted by user:x@example.com at 2026-11-25T10:00:00Z via jit.".into()),
+            ..Default::default()
+        })),
+        1 => (m.clone(), 1i64..300).prop_map(|(s, len)| Some(Expr {
+            expression: format!("request.time >= timestamp(\"{}\") && request.time < timestamp(\"{}\")", ts(s), ts(s + len)),
+            title: Some(format!("jit from {} until {}", ts(s), ts(s + len))),
+            ..Default::default()
+        })),
+        1 => m.clone().prop_map(|e| Some(Expr {
+            expression: format!("request.time <= timestamp('{}')", ts(e)),
+            title: Some("granted by y@example.com".into()),
+            description: Some("created by Gimme".into()),
+            ..Default::default()
+        })),
+        1 => (m.clone(), m.clone()).prop_map(|(a, b)| Some(Expr {
+            expression: format!("request.time < timestamp(\"{}\") || timestamp(\"{}\") > request.time", ts(a), ts(b)),
+            title: Some("hand-written".into()),
+            ..Default::default()
+        })),
+        1 => m.clone().prop_map(|e| Some(Expr {
+            expression: format!("!(request.time < timestamp(\"{}\"))", ts(e)),
+            title: Some("after".into()),
+            ..Default::default()
+        })),
+        1 => m.clone().prop_map(|e| Some(Expr {
+            expression: format!("resource.name.startsWith(\"projects/_/buckets/x\") && request.time < timestamp(\"{}\")", ts(e)),
+            title: Some("terraform".into()),
+            ..Default::default()
+        })),
+        1 => Just(Some(Expr { expression: "has({}.jitAccessConstraint)".into(), title: Some("Eligible".into()), ..Default::default() })),
+    ]
+}
+
+fn arb_binding() -> impl Strategy<Value = Binding> {
+    (
+        0..ROLES.len(),
+        proptest::sample::subsequence(MEMBERS.to_vec(), 1..=MEMBERS.len()),
+        arb_condition(),
+        any::<bool>(),
+    )
+        .prop_map(|(r, members, condition, extra)| {
+            let mut b = Binding {
+                role: ROLES[r].into(),
+                members: members.into_iter().map(String::from).collect(),
+                condition,
+                extra: Map::new(),
+            };
+            if extra {
+                b.extra.insert("futureField".into(), json!({"n": 1}));
+            }
+            b
+        })
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    proptest::collection::vec(arb_binding(), 0..8).prop_map(|bindings| {
+        let mut extra = Map::new();
+        extra.insert(
+            "auditConfigs".into(),
+            json!([{"service": "allServices", "auditLogConfigs": [{"logType": "DATA_READ"}]}]),
+        );
+        Policy { version: Some(3), bindings, extra, etag: Some("BwYmEJ6v3Xo=".into()) }
+    })
+}
+
+/// Who can use which role at `t`, by evaluating every condition with the `cel` interpreter.
+struct Access {
+    programs: HashMap<String, cel::Program>,
+}
+
+impl Access {
+    fn new() -> Access {
+        Access { programs: HashMap::new() }
+    }
+
+    fn holds(&mut self, p: &Policy, role: &str, member: &str, t: DateTime<Utc>) -> bool {
+        for b in &p.bindings {
+            if b.role != role || !b.members.iter().any(|m| m == member) {
+                continue;
+            }
+            match &b.condition {
+                None => return true,
+                Some(c) => {
+                    let program = self
+                        .programs
+                        .entry(c.expression.clone())
+                        .or_insert_with(|| condition::parse(&c.expression).unwrap());
+                    if condition::evaluate_program(program, t) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn table(&mut self, p: &Policy, times: &[DateTime<Utc>], members: &[&str]) -> Vec<bool> {
+        let mut out = Vec::new();
+        for t in times {
+            for r in ROLES {
+                for m in members {
+                    out.push(self.holds(p, r, m, *t));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// now, each bound instant in the policies (and one second either side) that is not before now,
+/// and a week ahead.
+fn sample_times(policies: &[&Policy]) -> Vec<DateTime<Utc>> {
+    let mut times: BTreeSet<DateTime<Utc>> = BTreeSet::new();
+    times.insert(now());
+    times.insert(now() + Duration::days(7));
+    for p in policies {
+        for b in &p.bindings {
+            if let Some(c) = &b.condition {
+                let w = condition::window(&c.expression).unwrap();
+                for at in [w.upper.map(|u| u.at), w.lower.map(|l| l.at)].into_iter().flatten() {
+                    for d in [-1, 0, 1] {
+                        times.insert(at + Duration::seconds(d));
+                    }
+                }
+            }
+        }
+    }
+    times.into_iter().filter(|t| *t >= now()).collect()
+}
+
+fn live_jit_count(p: &Policy, role: &str, member: &str) -> usize {
+    p.bindings
+        .iter()
+        .filter(|b| b.role == role && b.members.iter().any(|m| m == member))
+        .filter_map(|b| b.condition.as_ref())
+        .filter(|c| Source::of(c) == Source::Jit)
+        .filter(|c| {
+            let w = condition::window(&c.expression).unwrap();
+            w.is_time_bound() && !w.ended_by(now())
+        })
+        .count()
+}
+
+fn is_expired_jit(b: &Binding) -> bool {
+    b.condition.as_ref().is_some_and(|c| {
+        let w = condition::window(&c.expression).unwrap();
+        Source::of(c) == Source::Jit && w.ended_by(now())
+    })
+}
+
+fn grant_request(roles: &[&str], members: &[&str], minutes: i64) -> GrantRequest {
+    GrantRequest {
+        roles: roles.iter().map(|r| Role::from_str(r).unwrap()).collect(),
+        members: members.iter().map(|m| Principal::from_str(m).unwrap()).collect(),
+        start: None,
+        end: now() + Duration::minutes(minutes),
+        replace: false,
+        note: GrantNote {
+            granted_by: Some("user:x@example.com".into()),
+            granted_at: Some(now()),
+            reason: Some("prop".into()),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn policies_round_trip(p in arb_policy()) {
+        let text = p.to_json_pretty();
+        let back = Policy::from_json(&text).unwrap();
+        prop_assert_eq!(&back, &p);
+        prop_assert_eq!(back.to_json_pretty(), text);
+    }
+
+    #[test]
+    fn cleanup_changes_nobodys_access(p in arb_policy(), grace in 0i64..120, only_jit in any::<bool>()) {
+        let (after, removed) = edit::cleanup("projects/p", &p, now(), Duration::minutes(grace), only_jit).unwrap();
+        let times = sample_times(&[&p]);
+        let mut access = Access::new();
+        prop_assert_eq!(access.table(&p, &times, &MEMBERS), access.table(&after, &times, &MEMBERS));
+        for b in &after.bindings {
+            prop_assert!(p.bindings.contains(b), "cleanup only removes whole bindings");
+        }
+        let gone = p.bindings.iter().filter(|b| !after.bindings.contains(b)).map(|b| b.members.len()).sum::<usize>();
+        prop_assert_eq!(gone, removed.len());
+        prop_assert_eq!(&after.extra, &p.extra);
+    }
+
+    #[test]
+    fn grant_leaves_the_rest_alone_and_never_doubles_up(
+        p in arb_policy(),
+        roles in proptest::sample::subsequence(ROLES.to_vec(), 1..=2),
+        members in proptest::sample::subsequence(MEMBERS.to_vec(), 1..=2),
+        minutes in 1i64..720,
+        replace in any::<bool>(),
+    ) {
+        let mut req = grant_request(&roles, &members, minutes);
+        req.replace = replace;
+        let (after, report) = match edit::grant("projects/p", &p, &req, now()) {
+            Ok(x) => x,
+            Err(e) => { prop_assert!(e.to_string().contains("limit"), "{}", e); return Ok(()); }
+        };
+        let targeted = |b: &Binding| roles.contains(&b.role.as_str()) && b.members.iter().any(|m| members.contains(&m.as_str()));
+        for b in &p.bindings {
+            let is_targeted_jit = targeted(b) && b.condition.as_ref().is_some_and(|c| Source::of(c) == Source::Jit);
+            let pruned = report.changed() && is_expired_jit(b);
+            if !is_targeted_jit && !pruned {
+                prop_assert!(after.bindings.contains(b), "untargeted binding changed: {:?}", b);
+            }
+            if b.condition.is_none() {
+                prop_assert!(after.bindings.contains(b), "grant never changes a binding without a time bound");
+            }
+        }
+        for r in &roles {
+            for m in &members {
+                prop_assert_eq!(live_jit_count(&after, r, m), 1, "{} {}", r, m);
+            }
+        }
+        // Access: everyone else's is unchanged from now on; the grantees hold the roles until the end.
+        let times = sample_times(&[&p, &after]);
+        let mut access = Access::new();
+        let others: Vec<&str> = MEMBERS.iter().copied().filter(|m| !members.contains(m)).collect();
+        prop_assert_eq!(access.table(&p, &times, &others), access.table(&after, &times, &others));
+        for r in &roles {
+            for m in &members {
+                for t in &times {
+                    if *t < req.end {
+                        prop_assert!(access.holds(&after, r, m, *t), "{} {} at {}", r, m, t);
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(&after.extra, &p.extra);
+        prop_assert_eq!(&after.etag, &p.etag);
+    }
+
+    #[test]
+    fn grant_then_revoke_gives_back_the_original_access(
+        p in arb_policy(),
+        roles in proptest::sample::subsequence(ROLES.to_vec(), 1..=3),
+        minutes in 1i64..720,
+    ) {
+        let fresh = "user:fresh@example.com";
+        let (granted, _) = edit::grant("projects/p", &p, &grant_request(&roles, &[fresh], minutes), now()).unwrap();
+        let role_list: Vec<Role> = roles.iter().map(|r| Role::from_str(r).unwrap()).collect();
+        let (revoked, removed) = edit::revoke("projects/p", &granted, &role_list, &Members::Only(vec![Principal::from_str(fresh).unwrap()]), now()).unwrap();
+        prop_assert_eq!(removed.len(), roles.len());
+        let times = sample_times(&[&p, &granted]);
+        let mut access = Access::new();
+        let everyone: Vec<&str> = MEMBERS.iter().copied().chain([fresh]).collect();
+        prop_assert_eq!(access.table(&p, &times, &everyone), access.table(&revoked, &times, &everyone));
+    }
+
+    #[test]
+    fn revoke_touches_only_time_bound_bindings_of_the_roles(
+        p in arb_policy(),
+        roles in proptest::sample::subsequence(ROLES.to_vec(), 1..=2),
+        members in proptest::sample::subsequence(MEMBERS.to_vec(), 0..=2),
+    ) {
+        let role_list: Vec<Role> = roles.iter().map(|r| Role::from_str(r).unwrap()).collect();
+        let who = if members.is_empty() { Members::All } else { Members::Only(members.iter().map(|m| Principal::from_str(m).unwrap()).collect()) };
+        let (after, _) = edit::revoke("projects/p", &p, &role_list, &who, now()).unwrap();
+        for b in &p.bindings {
+            let bound = b.condition.as_ref().is_some_and(|c| condition::window(&c.expression).unwrap().is_time_bound());
+            if !bound || !roles.contains(&b.role.as_str()) {
+                prop_assert!(after.bindings.contains(b), "revoke touched {:?}", b);
+            }
+        }
+        for b in &after.bindings {
+            let bound = b.condition.as_ref().is_some_and(|c| condition::window(&c.expression).unwrap().is_time_bound());
+            if bound && roles.contains(&b.role.as_str()) {
+                let revoked: Vec<&str> = match &who { Members::All => MEMBERS.to_vec(), Members::Only(_) => members.clone() };
+                prop_assert!(b.members.iter().all(|m| !revoked.contains(&m.as_str())));
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_agrees_with_the_interpreter(c in arb_condition(), offset in -700i64..700) {
+        if let Some(c) = c {
+            let w = condition::window(&c.expression).unwrap();
+            let t = now() + Duration::minutes(offset);
+            let holds = condition::evaluate(&c.expression, t).unwrap();
+            if w.ended_by(t) || w.not_started_at(t) {
+                prop_assert!(!holds, "{} holds at {} outside its window {:?}", c.expression, t, w);
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_json_fields_are_kept_everywhere() {
+    let text = r#"{"bindings":[{"role":"roles/a.b","members":["user:a@example.com"],"condition":{"expression":"true","title":"t","newExprField":1},"newBindingField":[1]}],"auditConfigs":[],"newTopField":"x","etag":"BwX=","version":3}"#;
+    let p = Policy::from_json(text).unwrap();
+    let a: Value = serde_json::from_str(text).unwrap();
+    let b: Value = serde_json::from_str(&p.to_json_pretty()).unwrap();
+    assert_eq!(a, b);
+}
