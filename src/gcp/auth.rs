@@ -58,8 +58,15 @@ pub(crate) struct AuthOptions {
     pub iam_endpoint: Option<String>,
 }
 
+/// rustls needs a process-wide crypto provider before any HTTPS client is built: the SDK is built
+/// without its default one (aws-lc), and jit uses ring. Idempotent.
+pub(crate) fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Picks the credentials in SPEC §5's order.
 pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
+    install_crypto();
     if opts.anonymous {
         return Ok(Resolved {
             creds: anonymous::Builder::new().build(),
@@ -131,6 +138,7 @@ fn read_json(path: &Path, what: &str) -> crate::Result<Value> {
 }
 
 pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
+    install_crypto();
     let kind = json.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let source = format!("{kind} credentials from `{}`", path.display());
     let what = format!("`{}`", path.display());
@@ -223,6 +231,7 @@ fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate
 /// A plain HTTP client for the calls the SDK does not make (tokeninfo, the metadata e-mail,
 /// emulator-pointed impersonation). reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
 pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
+    install_crypto();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| Error::Api {
         resource: String::new(),
         status: None,

@@ -17,6 +17,8 @@ pub mod errors;
 pub mod retry;
 
 #[cfg(test)]
+mod emulator_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -116,8 +118,7 @@ impl Gcp {
 
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
     pub async fn with_log(opts: Options, log: Arc<dyn Fn(&str) + Send + Sync>) -> crate::Result<Gcp> {
-        // The SDK is built without its default crypto provider; rustls needs one installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        auth::install_crypto();
         let endpoint = resolve_endpoint(opts.endpoint.as_deref());
         let iam_endpoint = std::env::var(auth::IAMCREDENTIALS_OVERRIDE_VAR)
             .ok()
@@ -139,6 +140,7 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
     ) -> crate::Result<Gcp> {
+        auth::install_crypto();
         let clients =
             client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())
                 .await?;
