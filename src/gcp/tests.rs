@@ -917,3 +917,52 @@ async fn an_unreadable_token_file_is_an_auth_error_naming_it() {
     assert!(e.hint().is_some());
     assert!(t.fake.requests().is_empty(), "nothing sent without credentials");
 }
+
+/// The child half of [`requests_go_through_the_proxy_in_the_environment`]: run in its own process,
+/// with `HTTP_PROXY` set, so that no other test sees the variable.
+#[tokio::test]
+#[ignore = "run by requests_go_through_the_proxy_in_the_environment"]
+async fn proxy_child() {
+    let Ok(endpoint) = std::env::var("JIT_TEST_PROXY_CHILD_ENDPOINT") else { return };
+    let gcp = Gcp::new(Options {
+        endpoint: Some(endpoint),
+        anonymous: true,
+        retry: fast_budget(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    gcp.get_policy(&project()).await.unwrap();
+}
+
+/// reqwest (the SDK's transport and jit's) takes its proxy from the environment: `HTTP_PROXY` for
+/// http, `HTTPS_PROXY` for https (a CONNECT tunnel, same code path), `NO_PROXY` for exceptions.
+#[tokio::test]
+async fn requests_go_through_the_proxy_in_the_environment() {
+    let proxy = Fake::start().await;
+    proxy.seed("projects/my-project", base_policy());
+    let exe = std::env::current_exe().unwrap();
+    let fake = proxy.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .args(["gcp::tests::proxy_child", "--exact", "--ignored", "--nocapture"])
+            .env("JIT_TEST_PROXY_CHILD_ENDPOINT", "http://crm.jit-proxy-test.invalid/")
+            .env("HTTP_PROXY", &fake.url)
+            .env("http_proxy", &fake.url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1, "the request went to the proxy, not to the (unresolvable) host");
+    assert_eq!(requests[0].path, "/v3/projects/my-project:getIamPolicy");
+}
