@@ -100,8 +100,12 @@ pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
     if !matches!(error, Error::Conflict { .. } | Error::Unavailable { .. }) {
         return error;
     }
+    let asked = match &error {
+        Error::Unavailable { retry_after: Some(d), .. } => format!("; Google asked to wait {}s", d.as_secs()),
+        _ => String::new(),
+    };
     let tried = format!(
-        " (gave up after {} {} in {:.1}s; budget {} tries, {}s)",
+        " (gave up after {} {} in {:.1}s; budget {} tries, {}s{asked})",
         tracker.attempts,
         if tracker.attempts == 1 { "try" } else { "tries" },
         tracker.elapsed().as_secs_f64(),
