@@ -561,6 +561,7 @@ async fn the_time_budget_bounds_a_long_retry_after() {
         matches!(e, Error::Unavailable { retry_after: Some(d), .. } if d == Duration::from_secs(30)),
         "{e:?}"
     );
+    assert!(e.to_string().contains("Google asked to wait 30s"), "{e}");
 }
 
 #[tokio::test]
