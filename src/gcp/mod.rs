@@ -95,7 +95,8 @@ struct Inner {
     identity: Identity,
     /// The endpoint override, if any: tokeninfo follows it.
     endpoint_override: Option<String>,
-    http: reqwest::Client,
+    /// For tokeninfo and the metadata e-mail, built on first use.
+    http: std::sync::OnceLock<reqwest::Client>,
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
@@ -142,15 +143,14 @@ impl Gcp {
     ) -> crate::Result<Gcp> {
         auth::install_crypto();
         let clients =
-            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())
-                .await?;
+            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())?;
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
                 creds: resolved.creds,
                 identity: resolved.identity,
                 endpoint_override: endpoint,
-                http: auth::http_client()?,
+                http: std::sync::OnceLock::new(),
                 verbose,
                 budget,
                 log,
@@ -302,6 +302,14 @@ impl Gcp {
         }
     }
 
+    fn http(&self) -> crate::Result<&reqwest::Client> {
+        if let Some(c) = self.inner.http.get() {
+            return Ok(c);
+        }
+        let c = auth::http_client()?;
+        Ok(self.inner.http.get_or_init(|| c))
+    }
+
     fn tokeninfo_url(&self) -> String {
         match &self.inner.endpoint_override {
             Some(e) => client::join(e, "oauth2/v3/tokeninfo"),
@@ -319,8 +327,7 @@ impl Gcp {
         self.log(&format!("asking `{url}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        let response = match self.inner.http.get(&url).query(&[("access_token", token.as_str())]).send().await
-        {
+        let response = match self.http()?.get(&url).query(&[("access_token", token.as_str())]).send().await {
             Ok(r) => r,
             Err(e) => {
                 self.log(&format!("tokeninfo failed: {}", errors::redact(&errors::chain(&e.without_url()))));
@@ -348,8 +355,8 @@ impl Gcp {
         let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
         self.log(&format!("asking the metadata server `{url}` for the service account"));
         let response = self
-            .inner
-            .http
+            .http()
+            .ok()?
             .get(&url)
             .header("Metadata-Flavor", "Google")
             .timeout(Duration::from_secs(5))

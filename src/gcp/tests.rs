@@ -967,3 +967,27 @@ async fn requests_go_through_the_proxy_in_the_environment() {
     assert_eq!(requests.len(), 1, "the request went to the proxy, not to the (unresolvable) host");
     assert_eq!(requests[0].path, "/v3/projects/my-project:getIamPolicy");
 }
+
+#[tokio::test]
+async fn a_bad_endpoint_is_a_usage_error_before_any_call() {
+    for bad in ["not a url", "ftp://127.0.0.1/"] {
+        let e = Gcp::new(Options { endpoint: Some(bad.into()), anonymous: true, ..Options::default() })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Usage { .. }), "{e:?}");
+        assert!(e.to_string().contains(bad), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_endpoint() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let gcp = Gcp::new(Options { endpoint: Some(url.clone()), anonymous: true, ..Options::default() })
+        .await
+        .unwrap();
+    let e = gcp.get_policy(&project()).await.unwrap_err();
+    assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("cannot connect to `{url}`")), "{e}");
+}
