@@ -88,7 +88,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
                 "the answer from `{}` to {} is not a valid policy (cut short or not JSON): {}",
                 cx.endpoint,
                 cx.call.verb(),
-                redact(&chain(e))
+                redact(&root_cause(e))
             ),
         };
     }
@@ -96,7 +96,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
         return Error::Api {
             resource,
             status: None,
-            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&chain(e))),
+            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(e))),
         };
     }
     if e.is_timeout() {
@@ -109,7 +109,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     Error::Api {
         resource,
         status: None,
-        message: format!("{} failed: {}", cx.call.verb(), redact(&chain(e))),
+        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(e))),
     }
 }
 

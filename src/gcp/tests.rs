@@ -990,4 +990,5 @@ async fn a_refused_connection_names_the_endpoint() {
     let e = gcp.get_policy(&project()).await.unwrap_err();
     assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
     assert!(e.to_string().contains(&format!("cannot connect to `{url}`")), "{e}");
+    assert!(e.to_string().ends_with("Connection refused (os error 111)"), "{e}");
 }
