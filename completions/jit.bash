@@ -65,7 +65,7 @@ _jit() {
 
     case "${cmd}" in
         jit)
-            opts="-q -v -h -V --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help --version grant list revoke cleanup emulator completions help"
+            opts="-q -v -h -V --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help --version grant list revoke cleanup emulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,6 +99,14 @@ _jit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -107,7 +115,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__cleanup)
-            opts="-q -v -h --dry-run --recursive --only-jit --grace --concurrency --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help"
+            opts="-q -v -h --dry-run --recursive --only-jit --grace --concurrency --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +161,14 @@ _jit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,7 +177,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__completions)
-            opts="-q -v -h --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help bash elvish fish powershell zsh"
+            opts="-q -v -h --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,6 +208,14 @@ _jit() {
                     return 0
                     ;;
                 --access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -203,13 +227,57 @@ _jit() {
             return 0
             ;;
         jit__subcmd__emulator)
-            opts="-q -v -h --port --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help"
+            opts="-q -v -h --port --state --seed --no-auth --clock --freeze-clock --latency-ms --conflict-rate --error-rate --error-status --retry-after --drop-rate --write-key --service-account --print-seed --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --latency-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --conflict-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drop-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,6 +309,14 @@ _jit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -249,7 +325,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__grant)
-            opts="-y -q -v -h --for --until --start --member --reason --replace --max-duration --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help"
+            opts="-y -q -v -h --for --until --start --member --reason --replace --max-duration --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +384,14 @@ _jit() {
                     return 0
                     ;;
                 --access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -431,7 +515,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__list)
-            opts="-q -v -h --all --member --role --policy-file --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help"
+            opts="-q -v -h --all --member --role --policy-file --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,6 +561,14 @@ _jit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -485,7 +577,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__revoke)
-            opts="-y -q -v -h --member --all-members --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --help"
+            opts="-y -q -v -h --member --all-members --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,6 +616,14 @@ _jit() {
                     return 0
                     ;;
                 --access-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_jit_global_optspecs
-    string join \n project= folder= organization= format= q/quiet v/verbose endpoint= emulator impersonate-service-account= access-token-file= h/help V/version
+    string join \n project= folder= organization= format= q/quiet v/verbose endpoint= emulator impersonate-service-account= access-token-file= retry-attempts= retry-timeout= h/help V/version
 end
 
 function __fish_jit_needs_command
@@ -33,6 +33,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_needs_command" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_needs_command" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_needs_command" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_needs_command" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_needs_command" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_needs_command" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_needs_command" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_needs_command" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
@@ -61,6 +63,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand grant" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l replace -d 'Set the expiry exactly, even if that shortens an existing grant'
 complete -c jit -n "__fish_jit_using_subcommand grant" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand grant" -s y -l yes -d 'Do not ask for confirmation on a terminal'
@@ -81,6 +85,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand list" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand list" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l all -d 'Include expired bindings'
 complete -c jit -n "__fish_jit_using_subcommand list" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand list" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
@@ -97,6 +103,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l all-members -d 'End everyone\'s time-bound access to these roles'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -s y -l yes -d 'Do not ask for confirmation on a terminal'
@@ -117,6 +125,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l dry-run -d 'Show what would be removed without writing'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l recursive -d 'With --folder or --organization: also every folder and project below'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l only-jit -d 'Only remove bindings jit wrote'
@@ -125,7 +135,18 @@ complete -c jit -n "__fish_jit_using_subcommand cleanup" -s q -l quiet -d 'Print
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -s h -l help -d 'Print help'
-complete -c jit -n "__fish_jit_using_subcommand emulator" -l port -d 'Port to listen on (0 picks a free one and prints it)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l port -d 'Port to listen on, on 127.0.0.1 (0 picks a free one and prints it)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l state -d 'Keep the state in this JSON file: written atomically after every change, reloaded on start' -r -F
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l seed -d 'Start from this seed (hierarchy, policies, identities) instead of the built-in demo' -r -F
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l clock -d 'Start the emulator\'s clock (the `request.time` of conditions) at this RFC 3339 time' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l latency-ms -d 'Fault: add this latency to every API call' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l conflict-rate -d 'Fault: probability (0–1) that a setIamPolicy answers 409 ABORTED' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l error-rate -d 'Fault: probability (0–1) that an API call answers --error-status with Retry-After' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l error-status -d 'Fault: the status of injected errors, 429 or 503' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-after -d 'Fault: Retry-After seconds on injected errors' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l drop-rate -d 'Fault: probability (0–1) that an API call\'s connection is dropped without an answer' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l write-key -d 'Write a service-account JSON key file (token_uri pointing at the emulator) and register its key, then serve' -r -F
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l service-account -d 'The service account of --write-key' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l organization -d 'Organization number to work on (repeatable)' -r
@@ -135,6 +156,11 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l no-auth -d 'Accept every request without credentials and allow everything'
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l freeze-clock -d 'Keep the clock still (it moves only through the control routes)'
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l print-seed -d 'Print the built-in demo seed (the seed file format) and exit'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
@@ -148,6 +174,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand completions" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
+complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'

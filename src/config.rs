@@ -23,12 +23,14 @@ pub enum Target {
 }
 
 /// How to reach the API.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     pub endpoint: Option<String>,
     pub emulator: bool,
     pub impersonate: Option<String>,
     pub access_token_file: Option<PathBuf>,
+    pub retry_attempts: u32,
+    pub retry_timeout: Duration,
 }
 
 /// What every command gets.
@@ -85,6 +87,8 @@ impl Config {
                 emulator: global.emulator,
                 impersonate: global.impersonate_service_account.clone(),
                 access_token_file: global.access_token_file.clone(),
+                retry_attempts: global.retry_attempts,
+                retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
             }),
         };
         let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;
@@ -158,12 +162,12 @@ pub fn gcloud_project(dir: &Path, active: Option<String>) -> Option<String> {
         }
         if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             section = s.trim().to_string();
-        } else if section == "core" {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "project" && !v.trim().is_empty() {
-                    return Some(v.trim().to_string());
-                }
-            }
+        } else if section == "core"
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "project"
+            && !v.trim().is_empty()
+        {
+            return Some(v.trim().to_string());
         }
     }
     None

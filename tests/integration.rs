@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod completions;
 mod offline;
 mod properties;

@@ -1,24 +1,475 @@
-//! The commands against Google's API (or an emulator).
+//! The commands against Google's API (or an emulator): one read-modify-write per resource through
+//! `gcp`, the same pure edits as offline, one report over every resource.
 
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::cli::Format;
 use crate::config::{self, Config, Connection};
-use crate::error::Error;
+use crate::edit::{self, GrantReport, Members, TimedBinding};
+use crate::emulator;
+use crate::error::{Error, exit};
+use crate::gcp::{self, Edit, Gcp};
+use crate::iam::{Kind, Principal, ResourceId};
+use crate::output::{self, GrantOutput, RemovalOutput, ResourceError};
 
-fn not_yet() -> Error {
-    Error::usage("talking to Google's API is not wired in yet; use --policy-file")
+/// The built-in demo seed's token for `user:alice@example.com`, the demo organization's admin.
+const EMULATOR_TOKEN: &str = "alice-token";
+
+/// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
+struct Session {
+    gcp: Gcp,
+    _emulator: Option<emulator::Handle>,
+    /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
+    /// instead of each overwriting the other's state file.
+    _lock: Option<std::fs::File>,
 }
 
-pub fn grant(_config: &Config, _conn: &Connection, _g: &config::Grant) -> Result<i32, Error> {
-    Err(not_yet())
+/// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
+/// `~/.local/state/jit/emulator.json`.
+pub fn emulator_state_file() -> Result<PathBuf, Error> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
+        .ok_or_else(|| {
+            Error::usage("cannot place the emulator's state: neither XDG_STATE_HOME nor HOME is set")
+        })?;
+    Ok(base.join("jit").join("emulator.json"))
 }
 
-pub fn list(_config: &Config, _conn: &Connection, _l: &config::List) -> Result<i32, Error> {
-    Err(not_yet())
+impl Session {
+    async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
+        let mut opts = gcp::Options {
+            endpoint: conn.endpoint.clone(),
+            access_token_file: conn.access_token_file.clone(),
+            impersonate: conn.impersonate.clone(),
+            anonymous: false,
+            verbose: config.verbose,
+            retry: gcp::RetryBudget {
+                max_attempts: conn.retry_attempts,
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(std::time::Duration::from_secs(60)),
+                ..Default::default()
+            },
+        };
+        let mut handle = None;
+        let mut lock = None;
+        if conn.emulator {
+            let state = emulator_state_file()?;
+            if let Some(dir) = state.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
+            }
+            let lock_path = state.with_file_name("emulator.lock");
+            let file = std::fs::File::create(&lock_path)
+                .and_then(|f| f.lock().map(|()| f))
+                .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+            lock = Some(file);
+            // The demo organization's admin (alice, in the built-in seed) is the caller, so that
+            // permissions are checked and "granted by" is filled in as against Google.
+            let h = emulator::start(emulator::Options {
+                port: 0,
+                state: Some(state.clone()),
+                ..Default::default()
+            })
+            .await?;
+            let token = state.with_file_name("emulator-token");
+            std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
+                .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
+            if config.verbose {
+                eprintln!("in-process emulator at {} with its state in {}", h.url, state.display());
+            }
+            opts.endpoint = Some(h.url.clone());
+            opts.access_token_file = Some(token);
+            opts.impersonate = None;
+            handle = Some(h);
+        }
+        let gcp = Gcp::new(opts).await?;
+        Ok(Session { gcp, _emulator: handle, _lock: lock })
+    }
+
+    /// The caller as a principal, for the default `--member` and for "granted by".
+    async fn caller(&self) -> Result<Option<Principal>, Error> {
+        Ok(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+    }
+
+    async fn members_or_caller(&self, members: &[Principal]) -> Result<Vec<Principal>, Error> {
+        if !members.is_empty() {
+            return Ok(members.to_vec());
+        }
+        match self.caller().await? {
+            Some(me) => Ok(vec![me]),
+            None => Err(Error::usage_hint(
+                "cannot tell who you are from these credentials",
+                "name the principal with --member (e.g. --member user:you@example.com)",
+            )),
+        }
+    }
 }
 
-pub fn revoke(_config: &Config, _conn: &Connection, _r: &config::Revoke) -> Result<i32, Error> {
-    Err(not_yet())
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))
 }
 
-pub fn cleanup(_config: &Config, _conn: &Connection, _c: &config::Cleanup) -> Result<i32, Error> {
-    Err(not_yet())
+/// Runs `work` on every resource with at most `concurrency` at once; results in resource order.
+async fn each<T, F, Fut>(
+    resources: &[ResourceId],
+    concurrency: usize,
+    progress: &Progress,
+    work: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(ResourceId) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut queue = resources.iter().cloned().enumerate();
+    let mut running = FuturesUnordered::new();
+    let mut out: Vec<Option<(ResourceId, Result<T, Error>)>> = resources.iter().map(|_| None).collect();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some((i, r)) = queue.next() else { break };
+            let fut = work(r.clone());
+            running.push(async move { (i, r, fut.await) });
+        }
+        match running.next().await {
+            Some((i, r, result)) => {
+                progress.tick(&r);
+                out[i] = Some((r, result));
+            }
+            None => break,
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// One read-modify-write per resource with a pure `edit` of (resource name, policy) that returns
+/// the new policy, its report and whether anything changed; nothing is written in a dry run or
+/// when nothing changed. The edit runs again on a fresh read after every conflict.
+async fn edit_each<T, F>(
+    session: &Session,
+    resources: &[ResourceId],
+    concurrency: usize,
+    progress: &Progress,
+    dry_run: bool,
+    edit: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
+{
+    each(resources, concurrency, progress, |r| {
+        let edit = &edit;
+        async move {
+            let name = r.name();
+            let outcome = session
+                .gcp
+                .read_modify_write(&r, |policy| {
+                    let (new, report, changed) = edit(&name, policy)?;
+                    Ok(if changed && !dry_run { Edit::Write(new, report) } else { Edit::Unchanged(report) })
+                })
+                .await?;
+            Ok(outcome.value)
+        }
+    })
+    .await
+}
+
+/// A progress bar on a terminal (stderr), nothing otherwise.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(config: &Config, total: usize, what: &str) -> Progress {
+        if config.quiet || total < 2 || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        Progress(Some(bar))
+    }
+
+    fn tick(&self, r: &ResourceId) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            bar.set_message(r.name());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The exit code of a multi-resource run: the error itself when the only resource failed; when
+/// every resource failed, their common exit code (1 if they differ); 4 when some failed; 0 when
+/// none did.
+fn settle(errors: &[(ResourceId, Error)], total: usize) -> Result<i32, Error> {
+    match errors {
+        [] => Ok(exit::OK),
+        [(_, e)] if total == 1 => Err(e.clone()),
+        [(_, first), rest @ ..] if errors.len() == total => {
+            let code = first.exit_code();
+            Ok(if rest.iter().all(|(_, e)| e.exit_code() == code) { code } else { exit::FAILED })
+        }
+        _ => Ok(exit::PARTIAL),
+    }
+}
+
+fn resource_errors(errors: &[(ResourceId, Error)]) -> Vec<ResourceError> {
+    errors
+        .iter()
+        .map(|(r, e)| ResourceError {
+            resource: r.name(),
+            message: match e.hint() {
+                Some(h) => format!("{e} ({h})"),
+                None => e.to_string(),
+            },
+        })
+        .collect()
+}
+
+/// Asks on a terminal; answers yes when told to, in a dry run, and without a terminal (never a
+/// prompt without one).
+fn confirm(config: &Config, yes: bool, dry_run: bool, question: &str) -> Result<bool, Error> {
+    if yes || dry_run || !config.interactive {
+        return Ok(true);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
+}
+
+fn cancelled() -> Error {
+    Error::Io { message: "cancelled; nothing was written".to_string() }
+}
+
+fn print_report(
+    config: &Config,
+    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
+) -> Result<(), Error> {
+    super::to_stdout(config, render)
+}
+
+/// `jit grant` against the API: one atomic read-modify-write per resource.
+pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
+    runtime()?.block_on(async {
+        let session = Session::connect(config, conn).await?;
+        let caller = session.caller().await?;
+        let members = session.members_or_caller(&g.members).await?;
+        let req = super::grant::request(g, &members, caller.as_ref(), config);
+        let now = config.now;
+        let interactive_plan = config.interactive && !g.yes && !g.dry_run;
+        let progress = Progress::new(config, config.scopes.len(), "granting");
+
+        if interactive_plan {
+            // Show the planned change, ask, then do it (the edit is recomputed on a fresh read).
+            let mut plan = GrantOutput { dry_run: true, ..Default::default() };
+            for r in &config.scopes {
+                let policy = session.gcp.get_policy(r).await?;
+                let (_, report) = edit::grant(&r.name(), &policy, &req, now)?;
+                merge_grant(&mut plan.report, report);
+            }
+            output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
+            if !plan.report.changed() {
+                print_report(config, |w| {
+                    output::grant(&GrantOutput { dry_run: false, ..plan.clone() }, config.format, now, w)
+                })?;
+                return Ok(exit::OK);
+            }
+            if !confirm(config, g.yes, g.dry_run, "Apply this change?")? {
+                return Err(cancelled());
+            }
+        }
+
+        let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
+            let (new, report) = edit::grant(name, policy, &req, now)?;
+            let changed = report.changed();
+            Ok((new, report, changed))
+        })
+        .await;
+        progress.finish();
+        let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
+        let mut errors = Vec::new();
+        for (r, result) in results {
+            match result {
+                Ok(report) => merge_grant(&mut out.report, report),
+                Err(e) => errors.push((r, e)),
+            }
+        }
+        out.errors = resource_errors(&errors);
+        if errors.len() < config.scopes.len() || config.scopes.len() > 1 {
+            print_report(config, |w| {
+                output::grant(&out, config.format, now, w)?;
+                output::dry_run_note(g.dry_run, config.format, w)
+            })?;
+        }
+        settle(&errors, config.scopes.len())
+    })
+}
+
+fn merge_grant(into: &mut GrantReport, from: GrantReport) {
+    into.granted.extend(from.granted);
+    into.extended.extend(from.extended);
+    into.unchanged.extend(from.unchanged);
+    into.pruned.extend(from.pruned);
+    into.warnings.extend(from.warnings);
+}
+
+/// `jit list` against the API.
+pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32, Error> {
+    runtime()?.block_on(async {
+        let session = Session::connect(config, conn).await?;
+        let now = config.now;
+        let progress = Progress::new(config, config.scopes.len(), "reading");
+        let results = each(&config.scopes, 16, &progress, |r| {
+            let session = &session;
+            async move {
+                let policy = session.gcp.get_policy(&r).await?;
+                Ok(edit::timed_bindings(&r.name(), &policy, now))
+            }
+        })
+        .await;
+        progress.finish();
+        let mut rows: Vec<TimedBinding> = Vec::new();
+        let mut errors = Vec::new();
+        for (r, result) in results {
+            match result {
+                Ok(found) => rows.extend(found),
+                Err(e) => errors.push((r, e)),
+            }
+        }
+        if errors.len() == config.scopes.len() {
+            return settle(&errors, config.scopes.len());
+        }
+        let mut rows = super::list::filter(rows, l);
+        edit::sort(&mut rows);
+        print_report(config, |w| output::list(&rows, config.format, now, w))?;
+        for e in resource_errors(&errors) {
+            eprintln!("error: {}: {}", e.resource, e.message);
+        }
+        settle(&errors, config.scopes.len())
+    })
+}
+
+/// `jit revoke` against the API.
+pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result<i32, Error> {
+    runtime()?.block_on(async {
+        let session = Session::connect(config, conn).await?;
+        let members = match &rv.members {
+            Members::All => Members::All,
+            Members::Only(m) => Members::Only(session.members_or_caller(m).await?),
+        };
+        let now = config.now;
+        if config.interactive && !rv.yes && !rv.dry_run {
+            let mut plan =
+                RemovalOutput { dry_run: true, resources: config.scopes.len(), ..Default::default() };
+            for r in &config.scopes {
+                let policy = session.gcp.get_policy(r).await?;
+                plan.removed.extend(edit::revoke(&r.name(), &policy, &rv.roles, &members, now)?.1);
+            }
+            if plan.removed.is_empty() {
+                eprintln!("Nothing to revoke.");
+                print_report(config, |w| {
+                    output::removal(&RemovalOutput { dry_run: false, ..plan.clone() }, config.format, w)
+                })?;
+                return Ok(exit::OK);
+            }
+            output::removal(&plan, Format::Table, &mut std::io::stderr())?;
+            if !confirm(config, rv.yes, rv.dry_run, "Revoke this access?")? {
+                return Err(cancelled());
+            }
+        }
+        let progress = Progress::new(config, config.scopes.len(), "revoking");
+        let results = edit_each(&session, &config.scopes, 8, &progress, rv.dry_run, |name, policy| {
+            let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+            let changed = !removed.is_empty();
+            Ok((new, removed, changed))
+        })
+        .await;
+        progress.finish();
+        removal_report(config, results, rv.dry_run, "Nothing to revoke.")
+    })
+}
+
+fn removal_report(
+    config: &Config,
+    results: Vec<(ResourceId, Result<Vec<TimedBinding>, Error>)>,
+    dry_run: bool,
+    nothing: &str,
+) -> Result<i32, Error> {
+    let total = results.len();
+    let mut out = RemovalOutput { dry_run, resources: total, ..Default::default() };
+    let mut errors = Vec::new();
+    for (r, result) in results {
+        match result {
+            Ok(removed) => out.removed.extend(removed),
+            Err(e) => errors.push((r, e)),
+        }
+    }
+    edit::sort(&mut out.removed);
+    out.errors = resource_errors(&errors);
+    if errors.len() == 1 && total == 1 {
+        return settle(&errors, total);
+    }
+    if out.removed.is_empty() && errors.is_empty() && !config.quiet && config.format == Format::Table {
+        eprintln!("{nothing}");
+    }
+    print_report(config, |w| {
+        output::removal(&out, config.format, w)?;
+        output::dry_run_note(dry_run, config.format, w)
+    })?;
+    settle(&errors, total)
+}
+
+/// `jit cleanup` against the API: every resource in the scope (and below it with --recursive),
+/// with bounded concurrency; one resource's failure does not stop the others.
+pub fn cleanup(config: &Config, conn: &Connection, c: &config::Cleanup) -> Result<i32, Error> {
+    runtime()?.block_on(async {
+        let session = Session::connect(config, conn).await?;
+        let now = config.now;
+        let mut resources: Vec<ResourceId> = config.scopes.clone();
+        let mut walk_errors: Vec<(ResourceId, Error)> = Vec::new();
+        if c.recursive {
+            if config.scopes.iter().all(|s| s.kind == Kind::Project) {
+                return Err(Error::usage_hint(
+                    "--recursive needs a folder or an organization",
+                    "name one with --folder NUMBER or --organization NUMBER",
+                ));
+            }
+            for root in config.scopes.iter().filter(|s| s.kind != Kind::Project) {
+                let (found, failed) = session.gcp.descendants(root, c.concurrency).await;
+                resources.extend(found);
+                walk_errors.extend(failed);
+            }
+            resources.sort();
+            resources.dedup();
+        }
+        let progress = Progress::new(config, resources.len(), "cleaning up");
+        let mut results =
+            edit_each(&session, &resources, c.concurrency, &progress, c.dry_run, |name, policy| {
+                let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
+        progress.finish();
+        results.extend(walk_errors.into_iter().map(|(r, e)| (r, Err(e))));
+        removal_report(config, results, c.dry_run, "Nothing to clean up.")
+    })
 }

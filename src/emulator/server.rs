@@ -143,7 +143,16 @@ impl Req {
 
     fn form(&self) -> Vec<(String, String)> {
         let mut pairs = self.query_pairs();
-        pairs.extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default());
+        // Google's token endpoint takes the grant as a form or as JSON; google-cloud-auth sends
+        // the refresh_token grant as JSON (user_account.rs), other clients as a form.
+        match serde_json::from_slice::<serde_json::Map<String, Value>>(&self.body) {
+            Ok(object) => pairs.extend(
+                object.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
+            ),
+            Err(_) => pairs.extend(
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default(),
+            ),
+        }
         pairs
     }
 
@@ -414,7 +423,8 @@ fn iam(
             let now = store.now(wall);
             // An injected conflict answers like a real one, after the permission check.
             store.authorize(caller, kind, id, "setIamPolicy", now).map_err(se)?;
-            if take_fault(shared, |f| &mut f.conflict_next, lock(&shared.faults).conflict_rate) {
+            let conflict_rate = lock(&shared.faults).conflict_rate;
+            if take_fault(shared, |f| &mut f.conflict_next, conflict_rate) {
                 return Err(ApiError::aborted());
             }
             let p = store.set_policy(caller, kind, id, incoming, mask.as_deref(), now).map_err(se)?;
@@ -846,7 +856,7 @@ fn tokeninfo(shared: &Shared, req: &Req) -> Result<Routed, ApiError> {
     let sub = format!(
         "{}",
         u64::from_be_bytes(Sha256::digest(email.as_bytes())[..8].try_into().expect("8 bytes"))
-            % 10u64.pow(20)
+            % 10u64.pow(19)
     );
     ok(json!({
         "azp": "32555940559.apps.googleusercontent.com",

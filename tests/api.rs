@@ -1,0 +1,1029 @@
+//! The real `jit` binary against an emulator on 127.0.0.1 (SPEC §2, §4, §5): every command on
+//! project, folder and organization scopes, the core promise, credentials, concurrency, faults,
+//! bad input, secrets and gcloud interop. Each test starts its own emulator.
+
+use std::path::PathBuf;
+
+use chrono::{Duration, Utc};
+use jit::emulator::{self, Faults, Handle, Options};
+use jit::policy::Policy;
+use serde_json::{Value, json};
+
+use crate::support::{Jit, Run, jit};
+
+pub const ORG: &str = "123456789012";
+pub const FOLDER: &str = "234567890123";
+pub const PROD: &str = "jit-demo-prod";
+pub const DEV: &str = "jit-demo-dev";
+pub const CLEANUP_SA: &str = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
+
+/// An emulator running in this test process, and a temporary directory for files.
+pub struct Emu {
+    pub handle: Handle,
+    pub dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Emu {
+    pub fn start() -> Emu {
+        Emu::with(Options::default())
+    }
+
+    pub fn with(opts: Options) -> Emu {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let handle = rt.block_on(emulator::start(opts)).expect("the emulator starts");
+        Emu { handle, dir: tempfile::tempdir().unwrap(), rt }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.handle.url
+    }
+
+    /// A file holding `content`, in this test's directory.
+    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// `jit` pointed at the emulator with `token` as its access token.
+    pub fn jit_as(&self, token: &str, args: &[&str]) -> Jit {
+        let file = self.file(&format!("{token}.token"), token);
+        let mut full = vec!["--endpoint", self.url(), "--access-token-file", file.to_str().unwrap()];
+        full.extend_from_slice(args);
+        jit(&full)
+    }
+
+    /// `jit` as alice, the organization's admin.
+    pub fn jit(&self, args: &[&str]) -> Jit {
+        self.jit_as("alice-token", args)
+    }
+
+    pub fn policy(&self, resource: &str) -> Policy {
+        self.handle.policy(resource).unwrap_or_else(|| panic!("no policy for {resource}"))
+    }
+
+    /// The stored policy exactly, for byte-for-byte comparisons.
+    pub fn policy_text(&self, resource: &str) -> String {
+        serde_json::to_string(&self.policy(resource)).unwrap()
+    }
+
+    /// Which of `permissions` the holder of `token` has on `resource`, as the emulator evaluates
+    /// them (conditions included, at its clock).
+    pub fn permissions(&self, token: &str, resource: &str, permissions: &[&str]) -> Vec<String> {
+        let url = format!("{}/v3/{resource}:testIamPermissions", self.url());
+        let body = json!({ "permissions": permissions });
+        let value: Value = self.rt.block_on(async {
+            let response =
+                reqwest::Client::new().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            assert!(response.status().is_success(), "testIamPermissions: {}", response.status());
+            response.json().await.unwrap()
+        });
+        value["permissions"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Replaces a policy directly in the emulator, through the API as alice.
+    pub fn set_policy(&self, resource: &str, policy: Value) {
+        let url = format!("{}/v3/{resource}:setIamPolicy", self.url());
+        let body = json!({ "policy": policy });
+        self.rt.block_on(async {
+            let response =
+                reqwest::Client::new().post(url).bearer_auth("alice-token").json(&body).send().await.unwrap();
+            let status = response.status();
+            assert!(status.is_success(), "setIamPolicy: {status}: {}", response.text().await.unwrap());
+        });
+    }
+}
+
+/// Members holding `role` with a jit condition in a policy.
+pub fn jit_members(p: &Policy, role: &str) -> Vec<String> {
+    p.bindings
+        .iter()
+        .filter(|b| b.role == role && b.condition.as_ref().is_some_and(|c| c.title().starts_with("jit ")))
+        .flat_map(|b| b.members.clone())
+        .collect()
+}
+
+#[test]
+fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
+    let emu = Emu::start();
+    let role = "roles/logging.viewer";
+    for scope in [["--project", PROD], ["--folder", FOLDER], ["--organization", ORG]] {
+        let report = emu
+            .jit(&[
+                "grant",
+                role,
+                "--for",
+                "2h",
+                "--member",
+                "bob@example.com",
+                "--reason",
+                "INC-1",
+                "--format",
+                "json",
+                scope[0],
+                scope[1],
+            ])
+            .run()
+            .ok()
+            .json();
+        let resource = match scope[0] {
+            "--project" => format!("projects/{}", scope[1]),
+            "--folder" => format!("folders/{}", scope[1]),
+            _ => format!("organizations/{}", scope[1]),
+        };
+        assert_eq!(report["granted"][0]["resource"], resource.as_str());
+        assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "granted by the caller");
+        assert_eq!(jit_members(&emu.policy(&resource), role), ["user:bob@example.com"], "{resource}");
+    }
+    // One list over all three scopes.
+    let rows = emu
+        .jit(&[
+            "list",
+            "--project",
+            PROD,
+            "--folder",
+            FOLDER,
+            "--organization",
+            ORG,
+            "--member",
+            "bob@example.com",
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    // Revoke on the folder only.
+    let report = emu
+        .jit(&["revoke", role, "--member", "bob@example.com", "--folder", FOLDER, "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(report["removed"].as_array().unwrap().len(), 1);
+    assert!(jit_members(&emu.policy(&format!("folders/{FOLDER}")), role).is_empty());
+    assert_eq!(jit_members(&emu.policy(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
+    // Revoke with nothing to revoke: says so, exit 0.
+    let run = emu
+        .jit(&["revoke", role, "--member", "bob@example.com", "--folder", FOLDER, "--format", "table"])
+        .run()
+        .ok();
+    assert!(run.stderr.contains("Nothing to revoke."), "{}", run.stderr);
+    // Cleanup: the demo project's expired hand-written binding goes; live grants stay.
+    let report =
+        emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
+    assert_eq!(report["resources"], 4, "the organization, its folder and both projects");
+    let removed: Vec<&str> =
+        report["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    assert_eq!(removed, ["user:carol@example.com"]);
+    assert_eq!(jit_members(&emu.policy(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
+    let again =
+        emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
+    assert_eq!(again["removed"], json!([]), "idempotent");
+}
+
+#[test]
+fn access_works_until_the_expiry_and_cleanup_then_removes_it() {
+    let emu = Emu::start();
+    let resource = format!("projects/{DEV}");
+    let perm = ["storage.objects.get"];
+    assert!(emu.permissions("bob-token", &resource, &perm).is_empty(), "bob starts with nothing");
+    emu.jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--for",
+        "3s",
+        "--member",
+        "bob@example.com",
+        "--project",
+        DEV,
+    ])
+    .run()
+    .ok();
+    assert_eq!(
+        emu.permissions("bob-token", &resource, &perm),
+        perm,
+        "the grant gives access before its expiry"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert!(
+        emu.permissions("bob-token", &resource, &perm).is_empty(),
+        "and none after it, with no one running anything"
+    );
+    assert_eq!(
+        jit_members(&emu.policy(&resource), "roles/storage.objectViewer"),
+        ["user:bob@example.com"],
+        "still stored"
+    );
+    let report = emu.jit(&["cleanup", "--project", DEV, "--format", "json"]).run().ok().json();
+    assert_eq!(report["removed"][0]["member"], "user:bob@example.com");
+    assert!(jit_members(&emu.policy(&resource), "roles/storage.objectViewer").is_empty());
+}
+
+#[test]
+fn extend_dry_run_and_prune_against_the_api() {
+    let emu = Emu::start();
+    let resource = format!("projects/{DEV}");
+    let grant = |d: &str, extra: &[&str]| {
+        let mut args = vec![
+            "grant",
+            "roles/compute.viewer",
+            "--for",
+            d,
+            "--member",
+            "bob@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        emu.jit(&args).run().ok().json()
+    };
+    assert_eq!(grant("1h", &[])["granted"].as_array().unwrap().len(), 1);
+    assert_eq!(grant("30m", &[])["unchanged"].as_array().unwrap().len(), 1);
+    let before = emu.policy_text(&resource);
+    let dry = grant("3h", &["--dry-run"]);
+    assert_eq!((dry["dryRun"].clone(), dry["extended"].as_array().unwrap().len()), (json!(true), 1));
+    assert_eq!(emu.policy_text(&resource), before, "a dry run writes nothing");
+    assert_eq!(grant("3h", &[])["extended"].as_array().unwrap().len(), 1);
+    assert_eq!(jit_members(&emu.policy(&resource), "roles/compute.viewer").len(), 1);
+    // An expired jit binding on the policy is pruned by the next grant.
+    let mut p = serde_json::to_value(emu.policy(&resource)).unwrap();
+    p["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/compute.admin", "members": ["user:old@example.com"],
+        "condition": {"title": "jit until 2020-01-01T00:00:00Z", "expression": "request.time < timestamp(\"2020-01-01T00:00:00Z\")"}
+    }));
+    emu.set_policy(&resource, p);
+    let report = grant("4h", &[]);
+    assert_eq!(report["pruned"][0]["member"], "user:old@example.com");
+    assert!(!emu.policy_text(&resource).contains("old@example.com"));
+}
+
+#[test]
+fn the_default_member_is_the_caller() {
+    let emu = Emu::start();
+    let report = emu
+        .jit_as("bob-token", &["grant", "roles/compute.viewer", "--project", DEV, "--format", "json"])
+        .run();
+    // bob may not set the policy: a 403 naming the permission, exit 3.
+    assert_eq!(report.code, 3, "{}", report.stderr);
+    assert!(
+        report.stderr.contains("resourcemanager.projects.setIamPolicy")
+            || report.stderr.contains("getIamPolicy"),
+        "{}",
+        report.stderr
+    );
+    let report =
+        emu.jit(&["grant", "roles/compute.viewer", "--project", DEV, "--format", "json"]).run().ok().json();
+    assert_eq!(report["granted"][0]["member"], "user:alice@example.com");
+    let report =
+        emu.jit(&["revoke", "roles/compute.viewer", "--project", DEV, "--format", "json"]).run().ok().json();
+    assert_eq!(report["removed"][0]["member"], "user:alice@example.com");
+}
+
+#[test]
+fn credentials_end_to_end() {
+    let emu = Emu::start();
+    // The member a default-member grant went to (granted, or already held).
+    let grant = |jit: Jit| {
+        let report = jit.run().ok().json();
+        let row = ["granted", "extended", "unchanged"]
+            .iter()
+            .find_map(|k| report[k].as_array().and_then(|a| a.first().cloned()));
+        row.unwrap_or_else(|| panic!("no grant in {report}"))["member"].as_str().unwrap().to_string()
+    };
+    let base = |extra: &[&str]| {
+        let mut args = vec![
+            "--endpoint",
+            emu.url(),
+            "grant",
+            "roles/compute.viewer",
+            "--for",
+            "1h",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let home = emu.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let plain = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        jit(&args).env("HOME", &home)
+    };
+
+    // A service-account key: the SDK signs its own JWT; the emulator verifies it.
+    let key = emu.handle.new_service_account_key(CLEANUP_SA).unwrap();
+    let key_file = emu.file("key.json", &key.to_string());
+    assert_eq!(
+        grant(plain(&base(&[])).env("GOOGLE_APPLICATION_CREDENTIALS", &key_file)),
+        format!("serviceAccount:{CLEANUP_SA}")
+    );
+
+    // An authorized_user file whose token_uri is the emulator's /token.
+    let user = json!({
+        "type": "authorized_user", "client_id": "jit-test.apps.googleusercontent.com", "client_secret": "not-a-secret",
+        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url())
+    });
+    let user_file = emu.file("adc.json", &user.to_string());
+    assert_eq!(
+        grant(plain(&base(&[])).env("GOOGLE_APPLICATION_CREDENTIALS", &user_file)),
+        "user:alice@example.com"
+    );
+
+    // gcloud's application-default credentials file, found through CLOUDSDK_CONFIG.
+    let gcloud_dir = emu.dir.path().join("gcloud");
+    std::fs::create_dir_all(&gcloud_dir).unwrap();
+    std::fs::write(gcloud_dir.join("application_default_credentials.json"), user.to_string()).unwrap();
+    assert_eq!(grant(plain(&base(&[])).env("CLOUDSDK_CONFIG", &gcloud_dir)), "user:alice@example.com");
+
+    // The metadata server, through GCE_METADATA_HOST.
+    let host = emu.url().trim_start_matches("http://").to_string();
+    assert_eq!(
+        grant(plain(&base(&[])).env("GCE_METADATA_HOST", &host)),
+        format!("serviceAccount:{CLEANUP_SA}")
+    );
+
+    // An access-token file.
+    let token_file = emu.file("t", "bob-token\n");
+    let run = plain(&base(&["--access-token-file", token_file.to_str().unwrap()])).run();
+    assert_eq!(run.code, 3, "bob's token is bob's: {}", run.stderr);
+
+    // Impersonation on top of alice's token, with IAM Credentials pointed at the emulator.
+    let alice = emu.file("alice", "alice-token");
+    let member = grant(
+        plain(&base(&[
+            "--access-token-file",
+            alice.to_str().unwrap(),
+            "--impersonate-service-account",
+            CLEANUP_SA,
+        ]))
+        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS", format!("{}/", emu.url())),
+    );
+    assert_eq!(member, format!("serviceAccount:{CLEANUP_SA}"));
+    let last_set =
+        emu.handle.requests().into_iter().rev().find(|r| format!("{r:?}").contains("setIamPolicy")).unwrap();
+    assert!(
+        format!("{last_set:?}").contains(CLEANUP_SA),
+        "the write was made as the service account: {last_set:?}"
+    );
+}
+
+#[test]
+fn fifty_concurrent_grants_all_land() {
+    let emu = Emu::start();
+    let token = emu.file("alice.token", "alice-token");
+    let children: Vec<_> = (0..50)
+        .map(|i| {
+            let member = format!("user:c{i}@example.com");
+            std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+                .args(["--endpoint", emu.url(), "--access-token-file", token.to_str().unwrap()])
+                .args(["--retry-attempts", "30", "--retry-timeout", "120s"])
+                .args([
+                    "grant",
+                    "roles/logging.viewer",
+                    "--for",
+                    "1h",
+                    "--member",
+                    &member,
+                    "--project",
+                    DEV,
+                    "--format",
+                    "json",
+                ])
+                .env("TZ", "UTC")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        if !out.status.success() {
+            failed.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+    }
+    assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+    let mut members = jit_members(&emu.policy(&format!("projects/{DEV}")), "roles/logging.viewer");
+    members.sort();
+    members.dedup();
+    assert_eq!(members.len(), 50);
+}
+
+#[test]
+fn faults_are_retried_and_grants_land_exactly_once() {
+    let emu = Emu::start();
+    emu.handle.set_faults(Faults {
+        conflict_rate: 0.2,
+        error_rate: 0.1,
+        error_status: 429,
+        retry_after_seconds: Some(1),
+        ..Default::default()
+    });
+    let token = emu.file("alice.token", "alice-token");
+    let mut failed = Vec::new();
+    for batch in 0..10 {
+        let children: Vec<_> = (0..10)
+            .map(|i| {
+                let member = format!("user:f{}@example.com", batch * 10 + i);
+                std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+                    .args([
+                        "--endpoint",
+                        emu.url(),
+                        "--access-token-file",
+                        token.to_str().unwrap(),
+                        "--retry-attempts",
+                        "30",
+                        "--retry-timeout",
+                        "120s",
+                    ])
+                    .args([
+                        "grant",
+                        "roles/logging.viewer",
+                        "--for",
+                        "1h",
+                        "--member",
+                        &member,
+                        "--project",
+                        PROD,
+                    ])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            if !out.status.success() {
+                failed.push(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{failed:?}");
+    let members = jit_members(&emu.policy(&format!("projects/{PROD}")), "roles/logging.viewer");
+    assert_eq!(members.len(), 100, "each grant once: {members:?}");
+    let unique: std::collections::BTreeSet<&String> = members.iter().collect();
+    assert_eq!(unique.len(), 100);
+
+    // Every write fails: a clear error once the budget is spent, and the policy unchanged.
+    emu.handle.set_faults(Faults { conflict_rate: 1.0, ..Default::default() });
+    let before = emu.policy_text(&format!("projects/{PROD}"));
+    let run = emu
+        .jit(&[
+            "--retry-attempts",
+            "3",
+            "grant",
+            "roles/compute.viewer",
+            "--member",
+            "x@example.com",
+            "--project",
+            PROD,
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("kept changing") || run.stderr.contains("concurrent"), "{}", run.stderr);
+    assert!(run.stderr.lines().count() <= 2, "{}", run.stderr);
+    assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
+    emu.handle.set_faults(Faults {
+        error_rate: 1.0,
+        error_status: 503,
+        retry_after_seconds: Some(0),
+        ..Default::default()
+    });
+    let run = emu
+        .jit(&[
+            "--retry-attempts",
+            "3",
+            "grant",
+            "roles/compute.viewer",
+            "--member",
+            "x@example.com",
+            "--project",
+            PROD,
+        ])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
+}
+
+/// A stand-in for a broken server: answers every request with `status` and `body`.
+fn broken_server(status: &'static str, content_type: &'static str, body: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = s.read(&mut buf);
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+/// At least 40 bad inputs against the API: each a clear error and its documented exit code, and
+/// the stored policy byte-identical afterwards.
+#[test]
+fn bad_input_against_the_api_changes_nothing() {
+    let emu = Emu::start();
+    let resource = format!("projects/{PROD}");
+    let before = emu.policy_text(&resource);
+    let long_reason = "x".repeat(2048);
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["grant", "roles/owner"], 2, "cannot be granted with a condition"),
+        (vec!["grant", "roles/editor"], 2, "cannot be granted with a condition"),
+        (vec!["grant", "roles/viewer"], 2, "cannot be granted with a condition"),
+        (vec!["grant", "roles/a.b", "--member", "allUsers"], 2, "`allUsers` cannot be granted"),
+        (
+            vec!["grant", "roles/a.b", "--member", "allAuthenticatedUsers"],
+            2,
+            "`allAuthenticatedUsers` cannot be granted",
+        ),
+        (vec!["grant", "roles/a.b", "--member", "bob"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "user:bob"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "group:"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "user:a b@example.com"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "robot:r@example.com"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "user:\"q\"@example.com"], 2, "is not a principal"),
+        (vec!["grant", "roles/a.b", "--member", "deleted:user:a@example.com?uid=1"], 2, "is not a principal"),
+        (vec!["grant", "storage.admin"], 2, "is not a valid role"),
+        (vec!["grant", "roles/"], 2, "is not a valid role"),
+        (vec!["grant", "roles/a b"], 2, "is not a valid role"),
+        (vec!["grant", "roles/a.b_withcond_0123456789abcdef0123"], 2, "version-1 view"),
+        (vec!["grant", "roles/a.b", "--for", "0s"], 2, "is zero"),
+        (vec!["grant", "roles/a.b", "--for", "-5m"], 2, "is negative"),
+        (vec!["grant", "roles/a.b", "--for", "5"], 2, "is not a duration"),
+        (vec!["grant", "roles/a.b", "--for", "1.5h"], 2, "is not a duration"),
+        (vec!["grant", "roles/a.b", "--for", "2w"], 2, "is not a duration"),
+        (vec!["grant", "roles/a.b", "--for", "1d"], 2, "longer than the maximum"),
+        (vec!["grant", "roles/a.b", "--for", "PT13H"], 2, "longer than the maximum"),
+        (vec!["grant", "roles/a.b", "--for", "1h", "--max-duration", "30m"], 2, "longer than the maximum"),
+        (vec!["grant", "roles/a.b", "--until", "2001-01-01T00:00:00Z"], 2, "is in the past"),
+        (vec!["grant", "roles/a.b", "--until", "25:61"], 2, "is not a time"),
+        (vec!["grant", "roles/a.b", "--until", "2030-01-01T00:00:00"], 2, "is not a time"),
+        (vec!["grant", "roles/a.b", "--start", "2001-01-01T00:00:00Z"], 2, "is in the past"),
+        (vec!["grant", "roles/a.b", "--start", "noon"], 2, "is not a time"),
+        (vec!["grant", "roles/a.b", "--for", "1h", "--until", "23:00"], 2, "cannot be used with"),
+        (vec!["grant", "roles/a.b", "--project", "UPPER-case"], 2, "is not a valid project ID"),
+        (vec!["grant", "roles/a.b", "--folder", "f-1"], 2, "is not a folder number"),
+        (vec!["grant", "roles/a.b", "--organization", "example.com"], 2, "is not an organization number"),
+        (vec!["revoke", "roles/owner", "--all-members"], 2, "never has a time-bound binding"),
+        (vec!["revoke", "roles/a.b", "--member", "x@example.com", "--all-members"], 2, "cannot be used with"),
+        (vec!["cleanup", "--grace", "later"], 2, "is not a duration"),
+        (vec!["cleanup", "--concurrency", "0"], 2, "0 is not in 1..=256"),
+        (vec!["cleanup", "--recursive"], 2, "--recursive needs a folder or an organization"),
+        (vec!["list", "--role", "owner"], 2, "is not a valid role"),
+        (vec!["--retry-timeout", "soon", "list"], 2, "is not a duration"),
+        (
+            vec!["grant", "roles/a.b", "--project", "no-such-project"],
+            3,
+            "permission denied on `projects/no-such-project`",
+        ),
+    ];
+    let mut count = 0;
+    for (args, code, want) in &cases {
+        let mut full = args.clone();
+        if !full.iter().any(|a| a.starts_with("--project") || *a == "--folder" || *a == "--organization") {
+            full.extend_from_slice(&["--project", PROD]);
+        }
+        if full[0] == "grant" && !full.contains(&"--member") {
+            full.extend_from_slice(&["--member", "bob@example.com"]);
+        }
+        let run = emu.jit(&full).run();
+        assert_eq!(run.code, *code, "{full:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{full:?}: want {want:?} in {}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{full:?}: {}", run.stderr);
+        let lines = run
+            .stderr
+            .lines()
+            .filter(|l| {
+                !l.trim().is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+            })
+            .count();
+        assert!(lines <= 2, "{full:?}: {}", run.stderr);
+        assert_eq!(emu.policy_text(&resource), before, "{full:?} changed the policy");
+        count += 1;
+    }
+    // Reasons with quotes, newlines, unicode and 2 KB land safely, cut and cleaned.
+    for reason in [
+        "it's \"quoted\" \\ and `ticked`",
+        "line one\nline two\r\n\tend",
+        "ünïcödé ✓ 日本語 \u{202e}rtl",
+        long_reason.as_str(),
+    ] {
+        let run = emu
+            .jit(&[
+                "grant",
+                "roles/compute.viewer",
+                "--for",
+                "1h",
+                "--member",
+                "bob@example.com",
+                "--project",
+                DEV,
+                "--reason",
+                reason,
+                "--format",
+                "json",
+            ])
+            .run()
+            .ok();
+        let description = run.json()["granted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(run.json()["extended"].as_array().unwrap())
+            .next()
+            .unwrap()["description"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(description.chars().count() <= 256);
+        assert!(!description.chars().any(|c| c.is_control() || c == '\u{202e}'), "{description:?}");
+        count += 1;
+    }
+    // Broken servers: an HTML 404 and truncated JSON.
+    let html = broken_server(
+        "404 Not Found",
+        "text/html; charset=UTF-8",
+        "<!DOCTYPE html><html><body>404. That’s an error.</body></html>",
+    );
+    let run = jit(&[
+        "--endpoint",
+        &html,
+        "--access-token-file",
+        emu.file("t", "alice-token").to_str().unwrap(),
+        "list",
+        "--project",
+        PROD,
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("404"), "{}", run.stderr);
+    let truncated =
+        broken_server("200 OK", "application/json", "{\"version\": 3, \"bindings\": [{\"role\": \"roles/x\"");
+    let run = jit(&[
+        "--endpoint",
+        &truncated,
+        "--access-token-file",
+        emu.file("t", "alice-token").to_str().unwrap(),
+        "grant",
+        "roles/a.b",
+        "--member",
+        "b@example.com",
+        "--project",
+        PROD,
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    count += 2;
+    // A server answering a version-3 read with `_withcond_` roles: never written back.
+    let withcond = broken_server(
+        "200 OK",
+        "application/json",
+        "{\"version\": 1, \"etag\": \"BwYmEJ6v3Xo=\", \"bindings\": [{\"role\": \"roles/a.b_withcond_0123456789abcdef0123\", \"members\": [\"user:a@example.com\"]}]}",
+    );
+    let run = jit(&[
+        "--endpoint",
+        &withcond,
+        "--access-token-file",
+        emu.file("t", "alice-token").to_str().unwrap(),
+        "cleanup",
+        "--project",
+        PROD,
+    ])
+    .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("version-1 view"), "{}", run.stderr);
+    count += 1;
+    // A policy at 1,500 principals: refused before writing.
+    let members: Vec<String> = (0..1499).map(|i| format!("user:u{i}@example.com")).collect();
+    emu.set_policy(&format!("projects/{DEV}"), json!({"version": 1, "bindings": [{"role": "roles/viewer", "members": members}, {"role": "roles/owner", "members": ["user:alice@example.com"]}]}));
+    let full = emu.policy_text(&format!("projects/{DEV}"));
+    let run = emu.jit(&["grant", "roles/a.b", "--member", "x@example.com", "--project", DEV]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("over Google's limit of 1500"), "{}", run.stderr);
+    assert_eq!(emu.policy_text(&format!("projects/{DEV}")), full);
+    count += 1;
+    assert!(count >= 40, "{count} bad inputs");
+}
+
+/// No access token, refresh token or private key in any output, at any verbosity (SPEC §4.7).
+#[test]
+fn secrets_never_appear_in_output() {
+    let emu = Emu::start();
+    let key = emu.handle.new_service_account_key(CLEANUP_SA).unwrap();
+    let key_file = emu.file("key.json", &key.to_string());
+    let private_key = key["private_key"].as_str().unwrap().to_string();
+    let key_body: String =
+        private_key.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("");
+    let user = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s3cr3t-client", "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url())});
+    let user_file = emu.file("user.json", &user.to_string());
+    let token_file = emu.file("tok", "alice-token");
+    let secrets = [
+        "alice-token",
+        "alice-refresh-token",
+        "s3cr3t-client",
+        &key_body[..40],
+        &key_body[key_body.len() - 40..],
+    ];
+    let mut runs: Vec<Run> = Vec::new();
+    for verbosity in [&[][..], &["--verbose"][..], &["--quiet"][..]] {
+        for (env, extra) in [
+            (None, vec!["--access-token-file", token_file.to_str().unwrap()]),
+            (Some(&key_file), vec![]),
+            (Some(&user_file), vec![]),
+        ] {
+            for command in [
+                vec![
+                    "grant",
+                    "roles/compute.viewer",
+                    "--for",
+                    "1h",
+                    "--member",
+                    "bob@example.com",
+                    "--project",
+                    DEV,
+                ],
+                vec!["list", "--project", DEV, "--all"],
+                vec!["cleanup", "--project", DEV, "--dry-run"],
+                vec![
+                    "grant",
+                    "roles/compute.viewer",
+                    "--member",
+                    "bob@example.com",
+                    "--project",
+                    "no-such-project",
+                ],
+            ] {
+                let mut args = vec!["--endpoint", emu.url()];
+                args.extend_from_slice(verbosity);
+                args.extend_from_slice(&extra);
+                args.extend_from_slice(&command);
+                let mut j = jit(&args);
+                if let Some(f) = env {
+                    j = j.env("GOOGLE_APPLICATION_CREDENTIALS", f);
+                }
+                runs.push(j.run());
+            }
+        }
+    }
+    // A bad token file and a corrupt key file: errors must not echo their contents either.
+    let corrupt = emu.file(
+        "corrupt.json",
+        &key.to_string().replace("\"type\":\"service_account\"", "\"type\":\"nonsense\""),
+    );
+    runs.push(
+        jit(&["--endpoint", emu.url(), "-v", "list", "--project", DEV])
+            .env("GOOGLE_APPLICATION_CREDENTIALS", &corrupt)
+            .run(),
+    );
+    assert!(runs.iter().any(|r| r.stderr.contains("jit:")), "verbose output was produced");
+    for run in &runs {
+        for secret in &secrets {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "secret {secret:?} printed:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+}
+
+/// gcloud reads back what jit wrote; jit lists, revokes and cleans up what gcloud wrote.
+#[test]
+fn gcloud_interop() {
+    let Some(gcloud) = crate::support::gcloud() else { return };
+    let emu = Emu::start();
+    let token = emu.file("gcloud.token", "alice-token");
+    let config = emu.dir.path().join("gcloud-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let run_gcloud = |args: &[&str]| {
+        let out = std::process::Command::new(&gcloud)
+            .args(args)
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", emu.url()))
+            .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", &token)
+            .env("CLOUDSDK_CONFIG", &config)
+            .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gcloud {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    emu.jit(&[
+        "grant",
+        "roles/compute.viewer",
+        "--for",
+        "2h",
+        "--member",
+        "bob@example.com",
+        "--reason",
+        "interop",
+        "--project",
+        DEV,
+    ])
+    .run()
+    .ok();
+    let policy: Value =
+        serde_json::from_str(&run_gcloud(&["projects", "get-iam-policy", DEV, "--format=json"])).unwrap();
+    let binding =
+        policy["bindings"].as_array().unwrap().iter().find(|b| b["role"] == "roles/compute.viewer").unwrap();
+    assert_eq!(binding["members"], json!(["user:bob@example.com"]));
+    assert!(binding["condition"]["title"].as_str().unwrap().starts_with("jit until "));
+
+    let expiry = (Utc::now() + Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let past = (Utc::now() - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    run_gcloud(&[
+        "projects",
+        "add-iam-policy-binding",
+        DEV,
+        "--member=user:carol@example.com",
+        "--role=roles/logging.viewer",
+        &format!(
+            "--condition=expression=request.time < timestamp(\"{expiry}\"),title=by-gcloud,description=hand made"
+        ),
+        "--format=none",
+    ]);
+    run_gcloud(&[
+        "projects",
+        "add-iam-policy-binding",
+        DEV,
+        "--member=user:dave@example.com",
+        "--role=roles/logging.viewer",
+        &format!("--condition=expression=request.time < timestamp(\"{past}\"),title=old-by-gcloud"),
+        "--format=none",
+    ]);
+    // The SPEC's pipeline: gcloud's JSON straight into jit's offline list.
+    let saved = run_gcloud(&["projects", "get-iam-policy", DEV, "--format=json"]);
+    let piped =
+        jit(&["list", "--policy-file", "-", "--all", "--format", "json"]).stdin(saved).run().ok().json();
+    let piped: Vec<(&str, &str, &str)> = piped
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["member"].as_str().unwrap(), r["state"].as_str().unwrap(), r["source"].as_str().unwrap()))
+        .collect();
+    assert!(piped.contains(&("user:bob@example.com", "active", "jit")), "{piped:?}");
+    assert!(piped.contains(&("user:dave@example.com", "expired", "other")), "{piped:?}");
+    let rows = emu.jit(&["list", "--project", DEV, "--all", "--format", "json"]).run().ok().json();
+    let listed: Vec<(&str, &str)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["member"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert!(
+        listed.contains(&("user:carol@example.com", "active"))
+            && listed.contains(&("user:dave@example.com", "expired")),
+        "{listed:?}"
+    );
+    let report = emu.jit(&["cleanup", "--project", DEV, "--format", "json"]).run().ok().json();
+    assert_eq!(report["removed"][0]["member"], "user:dave@example.com");
+    let report = emu
+        .jit(&[
+            "revoke",
+            "roles/logging.viewer",
+            "--member",
+            "carol@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(report["removed"][0]["member"], "user:carol@example.com");
+    let after: Value =
+        serde_json::from_str(&run_gcloud(&["projects", "get-iam-policy", DEV, "--format=json"])).unwrap();
+    assert!(
+        !after.to_string().contains("carol@example.com") && !after.to_string().contains("dave@example.com")
+    );
+    assert!(after.to_string().contains("bob@example.com"));
+}
+
+/// On a terminal, grant and revoke show the planned change and ask; `n` writes nothing, `y`
+/// applies it. Without a terminal (every other test) there is never a prompt.
+#[test]
+fn a_terminal_gets_the_plan_and_a_question() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("notice: `script` (util-linux) is not installed; skipping the terminal prompt test");
+        return;
+    }
+    let emu = Emu::start();
+    let token = emu.file("alice.token", "alice-token");
+    let resource = format!("projects/{DEV}");
+    let on_a_terminal = |answer: &str, command: &str| {
+        let line = format!(
+            "{} --endpoint {} --access-token-file {} {command}",
+            env!("CARGO_BIN_EXE_jit"),
+            emu.url(),
+            token.display()
+        );
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("TZ", "UTC")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(answer.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let before = emu.policy_text(&resource);
+    let (code, screen) =
+        on_a_terminal("n", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert!(screen.contains("would grant") && screen.contains("Apply this change?"), "{screen}");
+    assert!(screen.contains("cancelled; nothing was written"), "{screen}");
+    assert_eq!(code, Some(1));
+    assert_eq!(emu.policy_text(&resource), before, "no means no");
+    let (code, screen) =
+        on_a_terminal("y", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(jit_members(&emu.policy(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
+    let (code, screen) =
+        on_a_terminal("n", &format!("revoke roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert!(screen.contains("Revoke this access?"), "{screen}");
+    assert_eq!(code, Some(1));
+    let (code, _) = on_a_terminal(
+        "",
+        &format!("revoke roles/compute.admin --member bob@example.com --project {DEV} --yes"),
+    );
+    assert_eq!(code, Some(0), "--yes does not ask");
+    assert!(jit_members(&emu.policy(&resource), "roles/compute.admin").is_empty());
+}
+
+/// `--emulator`: an in-process emulator whose state persists in $XDG_STATE_HOME/jit, created
+/// with the demo organization on first use; concurrent runs take turns instead of losing writes.
+#[test]
+fn the_in_process_emulator_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| jit(&[&["--emulator"], args].concat()).env("XDG_STATE_HOME", dir.path()).run();
+    let report = run(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--for",
+        "2h",
+        "--member",
+        "alice@example.com",
+        "--project",
+        PROD,
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "acts as the demo admin");
+    assert!(dir.path().join("jit/emulator.json").exists());
+    let children: Vec<_> = (0..5)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+                .args([
+                    "--emulator",
+                    "grant",
+                    "roles/logging.viewer",
+                    "--member",
+                    &format!("u{i}@example.com"),
+                    "--project",
+                    DEV,
+                ])
+                .env("XDG_STATE_HOME", dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let rows = run(&["list", "--project", PROD, "--project", DEV, "--all", "--format", "json"]).ok().json();
+    let members: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    assert_eq!(members.len(), 7, "the demo's expired grant, alice's and five more: {members:?}");
+    for i in 0..5 {
+        assert!(members.contains(&format!("user:u{i}@example.com").as_str()));
+    }
+}
