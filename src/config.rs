@@ -162,12 +162,12 @@ pub fn gcloud_project(dir: &Path, active: Option<String>) -> Option<String> {
         }
         if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             section = s.trim().to_string();
-        } else if section == "core" {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "project" && !v.trim().is_empty() {
-                    return Some(v.trim().to_string());
-                }
-            }
+        } else if section == "core"
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "project"
+            && !v.trim().is_empty()
+        {
+            return Some(v.trim().to_string());
         }
     }
     None

@@ -214,11 +214,11 @@ pub fn grant(
                 };
                 (start, end)
             };
-            if let [(i, w)] = live.as_slice() {
-                if span_of(w, now) == Some(wanted) {
-                    kept.push((*i, member.to_string()));
-                    continue;
-                }
+            if let [(i, w)] = live.as_slice()
+                && span_of(w, now) == Some(wanted)
+            {
+                kept.push((*i, member.to_string()));
+                continue;
             }
             for (i, _) in &live {
                 take_out.insert((*i, member.to_string()));

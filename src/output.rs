@@ -70,8 +70,10 @@ pub fn local(t: DateTime<Utc>) -> String {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
+    // One line per row, never wrapped inside cells: a timestamp or an email cut in two is worse
+    // than a long line, and a terminal that reports no size would squeeze every column to a letter.
     t.load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
     t
 }
@@ -171,8 +173,12 @@ pub fn grant(out: &GrantOutput, format: Format, now: DateTime<Utc>, w: &mut dyn 
     for warning in &r.warnings {
         writeln!(w, "warning: {warning}").map_err(io)?;
     }
-    errors(&out.errors, w)?;
-    if out.dry_run {
+    errors(&out.errors, w)
+}
+
+/// The last line of a dry run's table report.
+pub fn dry_run_note(dry_run: bool, format: Format, w: &mut dyn Write) -> Result<(), Error> {
+    if dry_run && format == Format::Table {
         writeln!(w, "Dry run: nothing was written.").map_err(io)?;
     }
     Ok(())
@@ -212,11 +218,7 @@ pub fn removal(out: &RemovalOutput, format: Format, w: &mut dyn Write) -> Result
         if resources == 1 { "" } else { "s" }
     )
     .map_err(io)?;
-    errors(&out.errors, w)?;
-    if out.dry_run {
-        writeln!(w, "Dry run: nothing was written.").map_err(io)?;
-    }
-    Ok(())
+    errors(&out.errors, w)
 }
 
 fn errors(errors: &[ResourceError], w: &mut dyn Write) -> Result<(), Error> {

@@ -119,13 +119,13 @@ pub fn grant_window(
     max: Duration,
 ) -> Result<(Option<DateTime<Utc>>, DateTime<Utc>), Error> {
     // Whole seconds: jit writes whole seconds, and a start "now" typed by a slow human is fine.
-    if let Some(s) = start {
-        if s < now - Duration::seconds(60) {
-            return Err(Error::usage_hint(
-                format!("the start `{}` is in the past", crate::condition::format_timestamp(s)),
-                "leave out --start to begin now, or give a future time",
-            ));
-        }
+    if let Some(s) = start
+        && s < now - Duration::seconds(60)
+    {
+        return Err(Error::usage_hint(
+            format!("the start `{}` is in the past", crate::condition::format_timestamp(s)),
+            "leave out --start to begin now, or give a future time",
+        ));
     }
     if end <= now {
         return Err(Error::usage_hint(

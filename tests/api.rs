@@ -872,6 +872,18 @@ fn gcloud_interop() {
         &format!("--condition=expression=request.time < timestamp(\"{past}\"),title=old-by-gcloud"),
         "--format=none",
     ]);
+    // The SPEC's pipeline: gcloud's JSON straight into jit's offline list.
+    let saved = run_gcloud(&["projects", "get-iam-policy", DEV, "--format=json"]);
+    let piped =
+        jit(&["list", "--policy-file", "-", "--all", "--format", "json"]).stdin(saved).run().ok().json();
+    let piped: Vec<(&str, &str, &str)> = piped
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["member"].as_str().unwrap(), r["state"].as_str().unwrap(), r["source"].as_str().unwrap()))
+        .collect();
+    assert!(piped.contains(&("user:bob@example.com", "active", "jit")), "{piped:?}");
+    assert!(piped.contains(&("user:dave@example.com", "expired", "other")), "{piped:?}");
     let rows = emu.jit(&["list", "--project", DEV, "--all", "--format", "json"]).run().ok().json();
     let listed: Vec<(&str, &str)> = rows
         .as_array()
@@ -907,4 +919,111 @@ fn gcloud_interop() {
         !after.to_string().contains("carol@example.com") && !after.to_string().contains("dave@example.com")
     );
     assert!(after.to_string().contains("bob@example.com"));
+}
+
+/// On a terminal, grant and revoke show the planned change and ask; `n` writes nothing, `y`
+/// applies it. Without a terminal (every other test) there is never a prompt.
+#[test]
+fn a_terminal_gets_the_plan_and_a_question() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("notice: `script` (util-linux) is not installed; skipping the terminal prompt test");
+        return;
+    }
+    let emu = Emu::start();
+    let token = emu.file("alice.token", "alice-token");
+    let resource = format!("projects/{DEV}");
+    let on_a_terminal = |answer: &str, command: &str| {
+        let line = format!(
+            "{} --endpoint {} --access-token-file {} {command}",
+            env!("CARGO_BIN_EXE_jit"),
+            emu.url(),
+            token.display()
+        );
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("TZ", "UTC")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(answer.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let before = emu.policy_text(&resource);
+    let (code, screen) =
+        on_a_terminal("n", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert!(screen.contains("would grant") && screen.contains("Apply this change?"), "{screen}");
+    assert!(screen.contains("cancelled; nothing was written"), "{screen}");
+    assert_eq!(code, Some(1));
+    assert_eq!(emu.policy_text(&resource), before, "no means no");
+    let (code, screen) =
+        on_a_terminal("y", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(jit_members(&emu.policy(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
+    let (code, screen) =
+        on_a_terminal("n", &format!("revoke roles/compute.admin --member bob@example.com --project {DEV}"));
+    assert!(screen.contains("Revoke this access?"), "{screen}");
+    assert_eq!(code, Some(1));
+    let (code, _) = on_a_terminal(
+        "",
+        &format!("revoke roles/compute.admin --member bob@example.com --project {DEV} --yes"),
+    );
+    assert_eq!(code, Some(0), "--yes does not ask");
+    assert!(jit_members(&emu.policy(&resource), "roles/compute.admin").is_empty());
+}
+
+/// `--emulator`: an in-process emulator whose state persists in $XDG_STATE_HOME/jit, created
+/// with the demo organization on first use; concurrent runs take turns instead of losing writes.
+#[test]
+fn the_in_process_emulator_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| jit(&[&["--emulator"], args].concat()).env("XDG_STATE_HOME", dir.path()).run();
+    let report = run(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--for",
+        "2h",
+        "--member",
+        "alice@example.com",
+        "--project",
+        PROD,
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "acts as the demo admin");
+    assert!(dir.path().join("jit/emulator.json").exists());
+    let children: Vec<_> = (0..5)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+                .args([
+                    "--emulator",
+                    "grant",
+                    "roles/logging.viewer",
+                    "--member",
+                    &format!("u{i}@example.com"),
+                    "--project",
+                    DEV,
+                ])
+                .env("XDG_STATE_HOME", dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let rows = run(&["list", "--project", PROD, "--project", DEV, "--all", "--format", "json"]).ok().json();
+    let members: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    assert_eq!(members.len(), 7, "the demo's expired grant, alice's and five more: {members:?}");
+    for i in 0..5 {
+        assert!(members.contains(&format!("user:u{i}@example.com").as_str()));
+    }
 }

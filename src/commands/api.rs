@@ -18,10 +18,18 @@ use crate::gcp::{self, Edit, Gcp};
 use crate::iam::{Kind, Principal, ResourceId};
 use crate::output::{self, GrantOutput, RemovalOutput, ResourceError};
 
+/// The built-in demo seed's token for `user:alice@example.com`, the demo organization's admin.
+const EMULATOR_TOKEN: &str = "alice-token";
+
 /// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
 struct Session {
     gcp: Gcp,
     _emulator: Option<emulator::Handle>,
+    /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
+    /// instead of each overwriting the other's state file.
+    _lock: Option<std::fs::File>,
+    /// Who the credentials belong to, asked at most once per run.
+    caller: tokio::sync::OnceCell<Option<Principal>>,
 }
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
@@ -52,35 +60,50 @@ impl Session {
             },
         };
         let mut handle = None;
+        let mut lock = None;
         if conn.emulator {
             let state = emulator_state_file()?;
             if let Some(dir) = state.parent() {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
             }
+            let lock_path = state.with_file_name("emulator.lock");
+            let file = std::fs::File::create(&lock_path)
+                .and_then(|f| f.lock().map(|()| f))
+                .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+            lock = Some(file);
+            // The demo organization's admin (alice, in the built-in seed) is the caller, so that
+            // permissions are checked and "granted by" is filled in as against Google.
             let h = emulator::start(emulator::Options {
                 port: 0,
                 state: Some(state.clone()),
-                no_auth: true,
                 ..Default::default()
             })
             .await?;
+            let token = state.with_file_name("emulator-token");
+            std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
+                .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
             if config.verbose {
                 eprintln!("in-process emulator at {} with its state in {}", h.url, state.display());
             }
             opts.endpoint = Some(h.url.clone());
-            opts.anonymous = true;
-            opts.access_token_file = None;
+            opts.access_token_file = Some(token);
             opts.impersonate = None;
             handle = Some(h);
         }
         let gcp = Gcp::new(opts).await?;
-        Ok(Session { gcp, _emulator: handle })
+        Ok(Session { gcp, _emulator: handle, _lock: lock, caller: tokio::sync::OnceCell::new() })
     }
 
     /// The caller as a principal, for the default `--member` and for "granted by".
     async fn caller(&self) -> Result<Option<Principal>, Error> {
-        Ok(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+        let found = self
+            .caller
+            .get_or_try_init(|| async {
+                Ok::<_, Error>(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+            })
+            .await?;
+        Ok(found.clone())
     }
 
     async fn members_or_caller(&self, members: &[Principal]) -> Result<Vec<Principal>, Error> {
@@ -134,6 +157,37 @@ where
         }
     }
     out.into_iter().flatten().collect()
+}
+
+/// One read-modify-write per resource with a pure `edit` of (resource name, policy) that returns
+/// the new policy, its report and whether anything changed; nothing is written in a dry run or
+/// when nothing changed. The edit runs again on a fresh read after every conflict.
+async fn edit_each<T, F>(
+    session: &Session,
+    resources: &[ResourceId],
+    concurrency: usize,
+    progress: &Progress,
+    dry_run: bool,
+    edit: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
+{
+    each(resources, concurrency, progress, |r| {
+        let edit = &edit;
+        async move {
+            let name = r.name();
+            let outcome = session
+                .gcp
+                .read_modify_write(&r, |policy| {
+                    let (new, report, changed) = edit(&name, policy)?;
+                    Ok(if changed && !dry_run { Edit::Write(new, report) } else { Edit::Unchanged(report) })
+                })
+                .await?;
+            Ok(outcome.value)
+        }
+    })
+    .await
 }
 
 /// A progress bar on a terminal (stderr), nothing otherwise.
@@ -251,24 +305,10 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             }
         }
 
-        let results = each(&config.scopes, 8, &progress, |r| {
-            let session = &session;
-            let req = &req;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, report) = edit::grant(&name, policy, req, now)?;
-                        Ok(if report.changed() && !g.dry_run {
-                            Edit::Write(new, report)
-                        } else {
-                            Edit::Unchanged(report)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
+        let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
+            let (new, report) = edit::grant(name, policy, &req, now)?;
+            let changed = report.changed();
+            Ok((new, report, changed))
         })
         .await;
         progress.finish();
@@ -282,7 +322,10 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         }
         out.errors = resource_errors(&errors);
         if errors.len() < config.scopes.len() || config.scopes.len() > 1 {
-            print_report(config, |w| output::grant(&out, config.format, now, w))?;
+            print_report(config, |w| {
+                output::grant(&out, config.format, now, w)?;
+                output::dry_run_note(g.dry_run, config.format, w)
+            })?;
         }
         settle(&errors, config.scopes.len())
     })
@@ -361,24 +404,10 @@ pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result
             }
         }
         let progress = Progress::new(config, config.scopes.len(), "revoking");
-        let results = each(&config.scopes, 8, &progress, |r| {
-            let session = &session;
-            let members = &members;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, removed) = edit::revoke(&name, policy, &rv.roles, members, now)?;
-                        Ok(if !removed.is_empty() && !rv.dry_run {
-                            Edit::Write(new, removed)
-                        } else {
-                            Edit::Unchanged(removed)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
+        let results = edit_each(&session, &config.scopes, 8, &progress, rv.dry_run, |name, policy| {
+            let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+            let changed = !removed.is_empty();
+            Ok((new, removed, changed))
         })
         .await;
         progress.finish();
@@ -409,7 +438,10 @@ fn removal_report(
     if out.removed.is_empty() && errors.is_empty() && !config.quiet && config.format == Format::Table {
         eprintln!("{nothing}");
     }
-    print_report(config, |w| output::removal(&out, config.format, w))?;
+    print_report(config, |w| {
+        output::removal(&out, config.format, w)?;
+        output::dry_run_note(dry_run, config.format, w)
+    })?;
     settle(&errors, total)
 }
 
@@ -437,25 +469,13 @@ pub fn cleanup(config: &Config, conn: &Connection, c: &config::Cleanup) -> Resul
             resources.dedup();
         }
         let progress = Progress::new(config, resources.len(), "cleaning up");
-        let mut results = each(&resources, c.concurrency, &progress, |r| {
-            let session = &session;
-            async move {
-                let name = r.name();
-                let outcome = session
-                    .gcp
-                    .read_modify_write(&r, |policy| {
-                        let (new, removed) = edit::cleanup(&name, policy, now, c.grace, c.only_jit)?;
-                        Ok(if !removed.is_empty() && !c.dry_run {
-                            Edit::Write(new, removed)
-                        } else {
-                            Edit::Unchanged(removed)
-                        })
-                    })
-                    .await?;
-                Ok(outcome.value)
-            }
-        })
-        .await;
+        let mut results =
+            edit_each(&session, &resources, c.concurrency, &progress, c.dry_run, |name, policy| {
+                let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
         progress.finish();
         results.extend(walk_errors.into_iter().map(|(r, e)| (r, Err(e))));
         removal_report(config, results, c.dry_run, "Nothing to clean up.")

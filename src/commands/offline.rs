@@ -97,7 +97,10 @@ pub fn finish(
     render: impl FnOnce(&mut dyn Write, Format) -> Result<(), Error>,
 ) -> Result<(), Error> {
     if dry_run {
-        return super::to_stdout(config, |w| render(w, config.format));
+        return super::to_stdout(config, |w| {
+            render(w, config.format)?;
+            crate::output::dry_run_note(true, config.format, w)
+        });
     }
     if in_place {
         if changed {

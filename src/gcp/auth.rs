@@ -58,8 +58,15 @@ pub(crate) struct AuthOptions {
     pub iam_endpoint: Option<String>,
 }
 
+/// rustls needs a process-wide crypto provider before any HTTPS client is built: the SDK is built
+/// without its default one (aws-lc), and jit uses ring. Idempotent.
+pub(crate) fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Picks the credentials in SPEC §5's order.
 pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
+    install_crypto();
     if opts.anonymous {
         return Ok(Resolved {
             creds: anonymous::Builder::new().build(),
@@ -103,7 +110,9 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
         ))
         .build()
         .map_err(|e| build_error("the metadata server", &e))?;
-    Ok(Resolved { creds, identity: Identity::Metadata, source: "the metadata server".to_string() })
+    let source = "the metadata server (there is no --access-token-file, GOOGLE_APPLICATION_CREDENTIALS or \
+                  gcloud application-default credentials file)";
+    Ok(Resolved { creds, identity: Identity::Metadata, source: source.to_string() })
 }
 
 /// gcloud's application-default credentials file: `$CLOUDSDK_CONFIG` when set (as gcloud itself
@@ -129,6 +138,7 @@ fn read_json(path: &Path, what: &str) -> crate::Result<Value> {
 }
 
 pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
+    install_crypto();
     let kind = json.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let source = format!("{kind} credentials from `{}`", path.display());
     let what = format!("`{}`", path.display());
@@ -179,7 +189,7 @@ pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
 
 fn build_error(what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
     Error::Auth {
-        message: format!("cannot use the credentials from {what}: {}", redact(&super::errors::chain(e))),
+        message: format!("cannot use the credentials from {what}: {}", redact(&super::errors::root_cause(e))),
         hint: Some(AUTH_HINT.to_string()),
     }
 }
@@ -221,6 +231,7 @@ fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate
 /// A plain HTTP client for the calls the SDK does not make (tokeninfo, the metadata e-mail,
 /// emulator-pointed impersonation). reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
 pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
+    install_crypto();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| Error::Api {
         resource: String::new(),
         status: None,

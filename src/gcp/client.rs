@@ -7,6 +7,7 @@ use google_cloud_gax::retry_policy::NeverRetry;
 use google_cloud_iam_v1::model as iam;
 use google_cloud_resourcemanager_v3::client::{Folders, Organizations, Projects};
 use serde_json::Value;
+use tokio::sync::OnceCell;
 
 use super::errors::{Call, Context, map};
 use crate::error::Error;
@@ -37,46 +38,82 @@ pub(crate) fn join(endpoint: &str, path: &str) -> String {
     format!("{}/{}", endpoint.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
-#[derive(Clone, Debug)]
+/// The three clients, each built on first use: building one costs a few milliseconds (its HTTP
+/// client and TLS roots), and most runs need only one kind.
+#[derive(Debug)]
 pub(crate) struct Clients {
-    projects: Projects,
-    folders: Folders,
-    organizations: Organizations,
+    endpoint_override: Option<String>,
+    creds: google_cloud_auth::credentials::Credentials,
+    projects: OnceCell<Projects>,
+    folders: OnceCell<Folders>,
+    organizations: OnceCell<Organizations>,
     /// For messages: the endpoint in use.
     pub endpoint: String,
+    /// For messages: where the credentials come from (never a secret).
+    pub credentials: String,
+}
+
+macro_rules! lazy_client {
+    ($name:ident, $field:ident, $client:ty) => {
+        async fn $name(&self) -> crate::Result<&$client> {
+            self.$field
+                .get_or_try_init(|| async {
+                    let mut b = <$client>::builder()
+                        .with_credentials(self.creds.clone())
+                        .with_retry_policy(NeverRetry);
+                    if let Some(e) = &self.endpoint_override {
+                        b = b.with_endpoint(e);
+                    }
+                    b.build().await.map_err(|e| Error::Api {
+                        resource: String::new(),
+                        status: None,
+                        message: format!(
+                            "cannot set up a client for `{}`: {}",
+                            self.endpoint,
+                            super::errors::chain(&e)
+                        ),
+                    })
+                })
+                .await
+        }
+    };
 }
 
 impl Clients {
-    pub(crate) async fn new(
+    /// Checks the endpoint; the clients themselves are built on first use.
+    pub(crate) fn new(
         endpoint: Option<&str>,
         creds: google_cloud_auth::credentials::Credentials,
+        credentials: String,
     ) -> crate::Result<Clients> {
-        let shown = endpoint.unwrap_or(DEFAULT_ENDPOINT).to_string();
-        let fail = |e: google_cloud_gax::client_builder::Error| Error::Api {
-            resource: String::new(),
-            status: None,
-            message: format!("cannot set up a client for `{shown}`: {}", super::errors::chain(&e)),
-        };
-        macro_rules! build {
-            ($client:ty) => {{
-                let mut b =
-                    <$client>::builder().with_credentials(creds.clone()).with_retry_policy(NeverRetry);
-                if let Some(e) = endpoint {
-                    b = b.with_endpoint(e);
-                }
-                b.build().await.map_err(fail)?
-            }};
+        if let Some(e) = endpoint {
+            let url = reqwest::Url::parse(e).map_err(|err| {
+                Error::usage_hint(
+                    format!("the endpoint `{e}` is not a URL: {err}"),
+                    "use a URL like `https://cloudresourcemanager.googleapis.com` or `http://127.0.0.1:8085/`",
+                )
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(Error::usage(format!("the endpoint `{e}` is neither http:// nor https://")));
+            }
         }
         Ok(Clients {
-            projects: build!(Projects),
-            folders: build!(Folders),
-            organizations: build!(Organizations),
-            endpoint: shown.clone(),
+            endpoint_override: endpoint.map(str::to_string),
+            creds,
+            projects: OnceCell::new(),
+            folders: OnceCell::new(),
+            organizations: OnceCell::new(),
+            endpoint: endpoint.unwrap_or(DEFAULT_ENDPOINT).to_string(),
+            credentials,
         })
     }
 
+    lazy_client!(projects, projects, Projects);
+    lazy_client!(folders, folders, Folders);
+    lazy_client!(organizations, organizations, Organizations);
+
     fn cx<'a>(&'a self, resource: &'a str, collection: &'a str, call: Call) -> Context<'a> {
-        Context { resource, collection, call, endpoint: &self.endpoint }
+        Context { resource, collection, call, endpoint: &self.endpoint, credentials: &self.credentials }
     }
 
     /// One `getIamPolicy` asking for version 3 (SPEC §4.1).
@@ -85,13 +122,19 @@ impl Clients {
         let options = iam::GetPolicyOptions::new().set_requested_policy_version(3);
         let result = match r.kind {
             Kind::Project => {
-                self.projects.get_iam_policy().set_resource(&name).set_options(options).send().await
+                self.projects().await?.get_iam_policy().set_resource(&name).set_options(options).send().await
             }
             Kind::Folder => {
-                self.folders.get_iam_policy().set_resource(&name).set_options(options).send().await
+                self.folders().await?.get_iam_policy().set_resource(&name).set_options(options).send().await
             }
             Kind::Organization => {
-                self.organizations.get_iam_policy().set_resource(&name).set_options(options).send().await
+                self.organizations()
+                    .await?
+                    .get_iam_policy()
+                    .set_resource(&name)
+                    .set_options(options)
+                    .send()
+                    .await
             }
         };
         let policy = result.map_err(|e| map(&e, &self.cx(&name, r.collection(), Call::GetIamPolicy)))?;
@@ -106,11 +149,19 @@ impl Clients {
         let policy = to_sdk(p, &name)?;
         let result = match r.kind {
             Kind::Project => {
-                self.projects.set_iam_policy().set_resource(&name).set_policy(policy).send().await
+                self.projects().await?.set_iam_policy().set_resource(&name).set_policy(policy).send().await
             }
-            Kind::Folder => self.folders.set_iam_policy().set_resource(&name).set_policy(policy).send().await,
+            Kind::Folder => {
+                self.folders().await?.set_iam_policy().set_resource(&name).set_policy(policy).send().await
+            }
             Kind::Organization => {
-                self.organizations.set_iam_policy().set_resource(&name).set_policy(policy).send().await
+                self.organizations()
+                    .await?
+                    .set_iam_policy()
+                    .set_resource(&name)
+                    .set_policy(policy)
+                    .send()
+                    .await
             }
         };
         let policy = result.map_err(|e| map(&e, &self.cx(&name, r.collection(), Call::SetIamPolicy)))?;
@@ -125,7 +176,8 @@ impl Clients {
     ) -> crate::Result<(Vec<ResourceId>, String)> {
         let name = parent.name();
         let page = self
-            .folders
+            .folders()
+            .await?
             .list_folders()
             .set_parent(&name)
             .set_page_token(page_token)
@@ -149,7 +201,8 @@ impl Clients {
     ) -> crate::Result<(Vec<ResourceId>, String)> {
         let name = parent.name();
         let page = self
-            .projects
+            .projects()
+            .await?
             .list_projects()
             .set_parent(&name)
             .set_page_token(page_token)

@@ -52,6 +52,8 @@ pub(crate) struct Context<'a> {
     pub call: Call,
     /// The API endpoint, named when the answer was not Google's (an HTML page, a cut body).
     pub endpoint: &'a str,
+    /// Where the credentials come from, named when they fail.
+    pub credentials: &'a str,
 }
 
 /// Maps an SDK error to jit's error, by HTTP status first.
@@ -59,7 +61,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
     if e.is_authentication() {
         return Error::Auth {
-            message: redact(&format!("could not get credentials to call Google: {}", chain(e))),
+            message: redact(&format!("could not get credentials from {}: {}", cx.credentials, root_cause(e))),
             hint: Some(AUTH_HINT.to_string()),
         };
     }
@@ -86,7 +88,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
                 "the answer from `{}` to {} is not a valid policy (cut short or not JSON): {}",
                 cx.endpoint,
                 cx.call.verb(),
-                redact(&chain(e))
+                redact(&root_cause(e))
             ),
         };
     }
@@ -94,7 +96,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
         return Error::Api {
             resource,
             status: None,
-            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&chain(e))),
+            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(e))),
         };
     }
     if e.is_timeout() {
@@ -107,7 +109,7 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     Error::Api {
         resource,
         status: None,
-        message: format!("{} failed: {}", cx.call.verb(), redact(&chain(e))),
+        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(e))),
     }
 }
 
@@ -203,6 +205,21 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = src.source();
     }
     s.replace('\n', " ")
+}
+
+/// The innermost error of the chain, without the SDK's "but future attempts may succeed": what
+/// actually went wrong (a missing file, a refused connection, an HTTP status).
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(src) = last.source() {
+        last = src;
+    }
+    let text = last.to_string();
+    let text = text
+        .trim_end_matches("but future attempts may succeed")
+        .trim_end_matches("and future attempts will not succeed")
+        .trim_end();
+    text.replace('\n', " ")
 }
 
 /// Removes anything that looks like a credential from a message we did not write (a server's

@@ -17,6 +17,8 @@ pub mod errors;
 pub mod retry;
 
 #[cfg(test)]
+mod emulator_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -93,7 +95,8 @@ struct Inner {
     identity: Identity,
     /// The endpoint override, if any: tokeninfo follows it.
     endpoint_override: Option<String>,
-    http: reqwest::Client,
+    /// For tokeninfo and the metadata e-mail, built on first use.
+    http: std::sync::OnceLock<reqwest::Client>,
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
@@ -116,8 +119,7 @@ impl Gcp {
 
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
     pub async fn with_log(opts: Options, log: Arc<dyn Fn(&str) + Send + Sync>) -> crate::Result<Gcp> {
-        // The SDK is built without its default crypto provider; rustls needs one installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        auth::install_crypto();
         let endpoint = resolve_endpoint(opts.endpoint.as_deref());
         let iam_endpoint = std::env::var(auth::IAMCREDENTIALS_OVERRIDE_VAR)
             .ok()
@@ -139,14 +141,16 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
     ) -> crate::Result<Gcp> {
-        let clients = client::Clients::new(endpoint.as_deref(), resolved.creds.clone()).await?;
+        auth::install_crypto();
+        let clients =
+            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())?;
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
                 creds: resolved.creds,
                 identity: resolved.identity,
                 endpoint_override: endpoint,
-                http: auth::http_client()?,
+                http: std::sync::OnceLock::new(),
                 verbose,
                 budget,
                 log,
@@ -212,8 +216,9 @@ impl Gcp {
                 Err(e) => match tracker.next(&e) {
                     Next::Wait(wait) => {
                         self.log(&format!(
-                            "{r}: attempt {} failed: {e}; reading again in {}",
+                            "{r}: attempt {} failed: {}; reading again in {}",
                             tracker.attempts,
+                            describe(&e),
                             secs(wait)
                         ));
                         tokio::time::sleep(wait).await;
@@ -221,8 +226,9 @@ impl Gcp {
                     Next::GiveUp => {
                         if matches!(e, Error::Conflict { .. } | Error::Unavailable { .. }) {
                             self.log(&format!(
-                                "{r}: attempt {} failed: {e}; retry budget spent",
-                                tracker.attempts
+                                "{r}: attempt {} failed: {}; retry budget spent",
+                                tracker.attempts,
+                                describe(&e)
                             ));
                         }
                         return Err(retry::exhausted(e, &tracker));
@@ -268,11 +274,11 @@ impl Gcp {
                 Ok(v) => return Ok(v),
                 Err(e @ Error::Unavailable { .. }) => match tracker.next(&e) {
                     Next::Wait(wait) => {
-                        self.log(&format!("{what}: {e}; trying again in {}", secs(wait)));
+                        self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
                         tokio::time::sleep(wait).await;
                     }
                     Next::GiveUp => {
-                        self.log(&format!("{what}: {e}; retry budget spent"));
+                        self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
                         return Err(retry::exhausted(e, &tracker));
                     }
                 },
@@ -296,6 +302,14 @@ impl Gcp {
         }
     }
 
+    fn http(&self) -> crate::Result<&reqwest::Client> {
+        if let Some(c) = self.inner.http.get() {
+            return Ok(c);
+        }
+        let c = auth::http_client()?;
+        Ok(self.inner.http.get_or_init(|| c))
+    }
+
     fn tokeninfo_url(&self) -> String {
         match &self.inner.endpoint_override {
             Some(e) => client::join(e, "oauth2/v3/tokeninfo"),
@@ -313,8 +327,7 @@ impl Gcp {
         self.log(&format!("asking `{url}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        let response = match self.inner.http.get(&url).query(&[("access_token", token.as_str())]).send().await
-        {
+        let response = match self.http()?.get(&url).query(&[("access_token", token.as_str())]).send().await {
             Ok(r) => r,
             Err(e) => {
                 self.log(&format!("tokeninfo failed: {}", errors::redact(&errors::chain(&e.without_url()))));
@@ -342,8 +355,8 @@ impl Gcp {
         let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
         self.log(&format!("asking the metadata server `{url}` for the service account"));
         let response = self
-            .inner
-            .http
+            .http()
+            .ok()?
             .get(&url)
             .header("Metadata-Flavor", "Google")
             .timeout(Duration::from_secs(5))
@@ -460,6 +473,20 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A retried error, short, for `--verbose`.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::Conflict { message, .. } => {
+            format!("conflict, the etag changed ({})", message.trim_end_matches('.'))
+        }
+        Error::Unavailable { status, message, retry_after, .. } => {
+            let after = retry_after.map(|d| format!(", Retry-After {}s", d.as_secs())).unwrap_or_default();
+            format!("HTTP {status} ({}){after}", message.trim_end_matches('.'))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn secs(d: Duration) -> String {

@@ -22,11 +22,11 @@ pub struct RetryBudget {
 }
 
 impl Default for RetryBudget {
-    /// 8 tries within 60 s, backoff 250 ms doubling to 8 s: enough for a busy policy with a few
+    /// 10 tries within 60 s, backoff 250 ms doubling to 8 s: enough for a busy policy with a few
     /// dozen concurrent writers, short enough for an interactive command.
     fn default() -> Self {
         RetryBudget {
-            max_attempts: 8,
+            max_attempts: 10,
             max_elapsed: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
@@ -100,8 +100,12 @@ pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
     if !matches!(error, Error::Conflict { .. } | Error::Unavailable { .. }) {
         return error;
     }
+    let asked = match &error {
+        Error::Unavailable { retry_after: Some(d), .. } => format!("; Google asked to wait {}s", d.as_secs()),
+        _ => String::new(),
+    };
     let tried = format!(
-        " (gave up after {} {} in {:.1}s; budget {} tries, {}s)",
+        " (gave up after {} {} in {:.1}s; budget {} tries, {}s{asked})",
         tracker.attempts,
         if tracker.attempts == 1 { "try" } else { "tries" },
         tracker.elapsed().as_secs_f64(),

@@ -290,12 +290,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
@@ -561,6 +562,7 @@ async fn the_time_budget_bounds_a_long_retry_after() {
         matches!(e, Error::Unavailable { retry_after: Some(d), .. } if d == Duration::from_secs(30)),
         "{e:?}"
     );
+    assert!(e.to_string().contains("Google asked to wait 30s"), "{e}");
 }
 
 #[tokio::test]
@@ -903,4 +905,91 @@ async fn no_token_in_verbose_output_or_errors() {
     for line in &shown {
         assert!(!line.contains("SECRET"), "token shown: {line}");
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_token_file_is_an_auth_error_naming_it() {
+    let t = setup().await;
+    t.fake.seed("projects/my-project", base_policy());
+    std::fs::remove_file(t._dir.path().join("token")).unwrap();
+    let e = t.gcp.get_policy(&project()).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("cannot read the access token file") && text.contains("token"), "{text}");
+    assert!(e.hint().is_some());
+    assert!(t.fake.requests().is_empty(), "nothing sent without credentials");
+}
+
+/// The child half of [`requests_go_through_the_proxy_in_the_environment`]: run in its own process,
+/// with `HTTP_PROXY` set, so that no other test sees the variable.
+#[tokio::test]
+#[ignore = "run by requests_go_through_the_proxy_in_the_environment"]
+async fn proxy_child() {
+    let Ok(endpoint) = std::env::var("JIT_TEST_PROXY_CHILD_ENDPOINT") else { return };
+    let gcp = Gcp::new(Options {
+        endpoint: Some(endpoint),
+        anonymous: true,
+        retry: fast_budget(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    gcp.get_policy(&project()).await.unwrap();
+}
+
+/// reqwest (the SDK's transport and jit's) takes its proxy from the environment: `HTTP_PROXY` for
+/// http, `HTTPS_PROXY` for https (a CONNECT tunnel, same code path), `NO_PROXY` for exceptions.
+#[tokio::test]
+async fn requests_go_through_the_proxy_in_the_environment() {
+    let proxy = Fake::start().await;
+    proxy.seed("projects/my-project", base_policy());
+    let exe = std::env::current_exe().unwrap();
+    let fake = proxy.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .args(["gcp::tests::proxy_child", "--exact", "--ignored", "--nocapture"])
+            .env("JIT_TEST_PROXY_CHILD_ENDPOINT", "http://crm.jit-proxy-test.invalid/")
+            .env("HTTP_PROXY", &fake.url)
+            .env("http_proxy", &fake.url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1, "the request went to the proxy, not to the (unresolvable) host");
+    assert_eq!(requests[0].path, "/v3/projects/my-project:getIamPolicy");
+}
+
+#[tokio::test]
+async fn a_bad_endpoint_is_a_usage_error_before_any_call() {
+    for bad in ["not a url", "ftp://127.0.0.1/"] {
+        let e = Gcp::new(Options { endpoint: Some(bad.into()), anonymous: true, ..Options::default() })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Usage { .. }), "{e:?}");
+        assert!(e.to_string().contains(bad), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_endpoint() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let gcp = Gcp::new(Options { endpoint: Some(url.clone()), anonymous: true, ..Options::default() })
+        .await
+        .unwrap();
+    let e = gcp.get_policy(&project()).await.unwrap_err();
+    assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("cannot connect to `{url}`")), "{e}");
+    assert!(e.to_string().ends_with("Connection refused (os error 111)"), "{e}");
 }
