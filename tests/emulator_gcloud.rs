@@ -223,13 +223,27 @@ fn a_stale_etag_is_reported_by_gcloud_as_googles_409() {
     );
     let conflict = emu.requests().into_iter().find(|r| r["status"] == 409).expect("a 409 was answered");
     assert_eq!(conflict["path"], "/v2/folders/234567890123:setIamPolicy");
-    // Nothing of the stale write landed.
+    // The stale write did not overwrite the one made in between.
     assert!(has_binding(
         &emu.policy("folders/234567890123"),
         "roles/browser",
         "user:erin@example.com",
         false
     ));
+
+    // add-iam-policy-binding does not repeat its read-modify-write on 409 either: one set, reported.
+    emu.faults(json!({"conflictNext": 1}));
+    let out = run(
+        &emu,
+        &PROJECT,
+        "add-iam-policy-binding",
+        &["--member=user:bob@example.com", "--role=roles/browser", "--condition=None"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is the subject of a conflict"), "{}", stderr(&out));
+    let sets =
+        emu.requests().into_iter().filter(|r| r["path"] == "/v1/projects/jit-demo-prod:setIamPolicy").count();
+    assert_eq!(sets, 1);
 }
 
 #[test]
