@@ -227,12 +227,16 @@ fn take_fault(shared: &Shared, counter: impl Fn(&mut Faults) -> &mut u32, rate: 
 }
 
 fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
-    let body = serde_json::from_slice(&req.body).ok();
+    // Bodies of API calls only: token routes carry refresh tokens, assertions and client secrets,
+    // which the log never keeps (SPEC §4.7), and neither does it keep query strings of tokeninfo.
+    let api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
+    let body = if api { serde_json::from_slice(&req.body).ok() } else { None };
+    let query = if api { req.query.clone() } else { String::new() };
     let entry = LogEntry {
         time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
         method: req.method.to_string(),
         path: req.path.clone(),
-        query: req.query.clone(),
+        query,
         status,
         principal,
         body,
