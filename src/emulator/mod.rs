@@ -25,6 +25,7 @@ use crate::policy::Policy;
 
 /// `jit emulator` flags.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Emulator options")]
 pub struct Args {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one and prints it).
     #[arg(long, default_value_t = 0)]
