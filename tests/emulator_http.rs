@@ -17,6 +17,11 @@ fn unknown_paths_get_googles_html_404_and_missing_tokens_a_401() {
     assert!(a.text.contains("The requested URL <code>/v1/nothing/here</code> was not found on this server."));
     let a = emu.request("GET", "/storage/v1/b", ALICE, None);
     assert_eq!(a.status, 404);
+    // A path no API serves is a 404 before any credential check.
+    let a = emu.request("GET", "/v1/nothing/here", None, None);
+    assert_eq!(a.status, 404);
+    let a = emu.request("GET", "/v1/projects/jit-demo-prod:getIamPolicy", None, None);
+    assert_eq!(a.status, 404, "getIamPolicy is a POST");
 
     let a = emu.request("POST", "/v1/projects/jit-demo-prod:getIamPolicy?alt=json", None, Some(json!({})));
     assert_eq!(a.status, 401);

@@ -316,6 +316,69 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
     if !api {
         return (None, Ok(Routed::Raw(wire::html_404(&req.path))));
     }
+    let int = wire::wants_int_enums(&req.query);
+    let v = verb.as_deref();
+    // Find the handler first: a path no API serves is a 404 whatever the credentials.
+    let handler: Option<Handler> = match (m.as_str(), s.as_slice(), v) {
+        ("POST", ["v1", "projects", "-", "serviceAccounts", email], Some("generateAccessToken")) => {
+            Some(Box::new(move |c: &Caller| generate_access_token(shared, c, email, req)))
+        }
+        ("POST", ["v1", "projects", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| iam(shared, c, Kind::Project, id, verb, req, int)))
+        }
+        ("POST", ["v1", "organizations", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| iam(shared, c, Kind::Organization, id, verb, req, int)))
+        }
+        ("POST", ["v2", "folders", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| iam(shared, c, Kind::Folder, id, verb, req, int)))
+        }
+        ("POST", ["v3", coll, id], Some(verb)) if Kind::from_collection(coll).is_some() => {
+            Some(Box::new(move |c: &Caller| {
+                iam(shared, c, Kind::from_collection(coll).expect("checked"), id, verb, req, int)
+            }))
+        }
+        ("GET", ["v1", "projects", id], None) => {
+            Some(Box::new(move |c: &Caller| get_project(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "projects", id], None) => {
+            Some(Box::new(move |c: &Caller| get_project(shared, c, id, true, int)))
+        }
+        ("GET", ["v1", "projects"], None) => {
+            Some(Box::new(move |c: &Caller| list_projects_v1(shared, c, req)))
+        }
+        ("GET", ["v3", "projects"], None) => {
+            Some(Box::new(move |c: &Caller| list_projects_v3(shared, c, req, int)))
+        }
+        ("GET", ["v3", "projects"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| search_projects_v3(shared, c, req, int)))
+        }
+        ("GET", ["v2", "folders", id], None) => {
+            Some(Box::new(move |c: &Caller| get_folder(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "folders", id], None) => {
+            Some(Box::new(move |c: &Caller| get_folder(shared, c, id, true, int)))
+        }
+        ("GET", ["v2", "folders"], None) => {
+            Some(Box::new(move |c: &Caller| list_folders(shared, c, req, false, int)))
+        }
+        ("GET", ["v3", "folders"], None) => {
+            Some(Box::new(move |c: &Caller| list_folders(shared, c, req, true, int)))
+        }
+        ("GET", ["v1", "organizations", id], None) => {
+            Some(Box::new(move |c: &Caller| get_organization(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "organizations", id], None) => {
+            Some(Box::new(move |c: &Caller| get_organization(shared, c, id, true, int)))
+        }
+        ("POST", ["v1", "organizations"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| search_organizations(shared, c, false, int)))
+        }
+        ("GET", ["v3", "organizations"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| search_organizations(shared, c, true, int)))
+        }
+        _ => None,
+    };
+    let Some(handler) = handler else { return (None, Ok(Routed::Raw(wire::html_404(&req.path)))) };
     let caller = match caller(shared, req) {
         Ok(c) => c,
         Err(e) => return (None, Err(e)),
@@ -324,41 +387,10 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         Caller::Principal(p) => Some(p.clone()),
         Caller::Anyone => None,
     };
-    let int = wire::wants_int_enums(&req.query);
-    let v = verb.as_deref();
-    let result = match (m.as_str(), s.as_slice(), v) {
-        ("POST", ["v1", "projects", "-", "serviceAccounts", email], Some("generateAccessToken")) => {
-            generate_access_token(shared, &caller, email, req)
-        }
-        ("POST", ["v1", "projects", id], Some(verb)) => {
-            iam(shared, &caller, Kind::Project, id, verb, req, int)
-        }
-        ("POST", ["v1", "organizations", id], Some(verb)) => {
-            iam(shared, &caller, Kind::Organization, id, verb, req, int)
-        }
-        ("POST", ["v2", "folders", id], Some(verb)) => iam(shared, &caller, Kind::Folder, id, verb, req, int),
-        ("POST", ["v3", coll, id], Some(verb)) if Kind::from_collection(coll).is_some() => {
-            iam(shared, &caller, Kind::from_collection(coll).expect("checked"), id, verb, req, int)
-        }
-        ("GET", ["v1", "projects", id], None) => get_project(shared, &caller, id, false, int),
-        ("GET", ["v3", "projects", id], None) => get_project(shared, &caller, id, true, int),
-        ("GET", ["v1", "projects"], None) => list_projects_v1(shared, &caller, req),
-        ("GET", ["v3", "projects"], None) => list_projects_v3(shared, &caller, req, int),
-        ("GET", ["v3", "projects"], Some("search")) => search_projects_v3(shared, &caller, req, int),
-        ("GET", ["v2", "folders", id], None) => get_folder(shared, &caller, id, false, int),
-        ("GET", ["v3", "folders", id], None) => get_folder(shared, &caller, id, true, int),
-        ("GET", ["v2", "folders"], None) => list_folders(shared, &caller, req, false, int),
-        ("GET", ["v3", "folders"], None) => list_folders(shared, &caller, req, true, int),
-        ("GET", ["v1", "organizations", id], None) => get_organization(shared, &caller, id, false, int),
-        ("GET", ["v3", "organizations", id], None) => get_organization(shared, &caller, id, true, int),
-        ("POST", ["v1", "organizations"], Some("search")) => {
-            search_organizations(shared, &caller, false, int)
-        }
-        ("GET", ["v3", "organizations"], Some("search")) => search_organizations(shared, &caller, true, int),
-        _ => Ok(Routed::Raw(wire::html_404(&req.path))),
-    };
-    (who, result)
+    (who, handler(&caller))
 }
+
+type Handler<'a> = Box<dyn FnOnce(&Caller) -> Result<Routed, ApiError> + 'a>;
 
 /// The caller of an API request: 401 without a bearer token or with one the emulator does not
 /// know (unless it runs with `--no-auth`).
