@@ -72,6 +72,17 @@ async fn the_sdk_reads_and_writes_policies_with_etags() {
     assert!(p.bindings.iter().any(|b| b.condition.is_some()));
     // Audit configs come back as numbers (enum-encoding=int) and the SDK reads them.
     assert_eq!(p.audit_configs.len(), 1);
+    // Asked for version 1, the same policy hides its conditions behind `_withcond_` roles.
+    let v1 = client
+        .get_iam_policy()
+        .set_resource("projects/jit-demo-prod")
+        .set_options(GetPolicyOptions::new().set_requested_policy_version(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert!(v1.bindings.iter().any(|b| b.role.starts_with("roles/bigquery.dataViewer_withcond_")));
+    assert!(v1.bindings.iter().all(|b| b.condition.is_none()));
 
     let mut edited = p.clone();
     edited.bindings.push(grant("roles/storage.admin", "user:bob@example.com", "2030-01-01T00:00:00Z"));
