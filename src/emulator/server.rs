@@ -1064,7 +1064,7 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
         }
         ("POST", "reset") => {
             let mut store = lock(&shared.store);
-            *store = Store::new(shared.initial.clone());
+            store.reset(shared.initial.clone());
             shared.persist(&store)?;
             lock(&shared.log).clear();
             Ok(json!({}))

@@ -308,6 +308,14 @@ impl Store {
         Store { data, last_etag }
     }
 
+    /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
+    /// before is ever valid again.
+    pub fn reset(&mut self, data: Data) {
+        let last = self.last_etag;
+        *self = Store::new(data);
+        self.last_etag = self.last_etag.max(last);
+    }
+
     /// The emulator's clock at wall time `wall`.
     pub fn now(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
         self.data.clock.clone().unwrap_or_default().now(wall)
