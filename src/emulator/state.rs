@@ -797,11 +797,6 @@ fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<V
     Ok(merged)
 }
 
-/// Every principal named in a policy, for listing identities.
-pub fn principals(p: &Policy) -> BTreeSet<String> {
-    p.bindings.iter().flat_map(|b| b.members.iter().cloned()).collect()
-}
-
 /// The built-in demo seed (docs/emulator.md): an organization, a folder, two projects, a few
 /// realistic bindings and the identities tests use.
 pub const DEMO_SEED: &str = r#"{
