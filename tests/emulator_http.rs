@@ -237,3 +237,34 @@ fn the_clock_moves_only_when_told() {
     // --no-auth: no token needed.
     assert_eq!(emu.request("GET", "/v3/projects/jit-demo-prod", None, None).status, 200);
 }
+
+#[test]
+fn print_seed_prints_the_demo_seed_which_loads_back() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+        .args(["emulator", "--print-seed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let seed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seed["organizations"][0]["name"], "organizations/123456789012");
+    let emu = harness::emulator().seed(seed).binary().start();
+    assert_eq!(
+        emu.request("GET", "/v3/folders/234567890123", ALICE, None).json()["displayName"],
+        "Production"
+    );
+    // A seed that does not hang together is refused with the reason.
+    let bad =
+        json!({"projects": [{"projectId": "orphan-project", "projectNumber": "5", "parent": "folders/9"}]});
+    let path = emu.dir().join("bad-seed.json");
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+        .args(["emulator", "--seed"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the parent `folders/9` of project `orphan-project` is not in the seed")
+    );
+}
