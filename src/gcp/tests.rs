@@ -868,6 +868,13 @@ async fn descendants_walk_folders_and_projects_page_by_page() {
         .filter(|r| r.path == "/v3/projects" && r.query.split('&').any(|kv| kv == "parent=folders/10"))
         .count();
     assert_eq!(project_pages, 3, "five projects in pages of two");
+    assert!(
+        t.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == Method::GET)
+            .all(|r| r.query.contains("pageSize=1000"))
+    );
 }
 
 /// SPEC §4.7: the token appears nowhere, even when a server echoes it back in an error.
