@@ -6,3 +6,10 @@ mod api;
 mod completions;
 mod offline;
 mod properties;
+
+mod harness;
+
+mod emulator_concurrency;
+mod emulator_gcloud;
+mod emulator_http;
+mod emulator_sdk;

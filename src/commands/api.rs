@@ -28,6 +28,8 @@ struct Session {
     /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
     /// instead of each overwriting the other's state file.
     _lock: Option<std::fs::File>,
+    /// Who the credentials belong to, asked at most once per run.
+    caller: tokio::sync::OnceCell<Option<Principal>>,
 }
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
@@ -90,12 +92,18 @@ impl Session {
             handle = Some(h);
         }
         let gcp = Gcp::new(opts).await?;
-        Ok(Session { gcp, _emulator: handle, _lock: lock })
+        Ok(Session { gcp, _emulator: handle, _lock: lock, caller: tokio::sync::OnceCell::new() })
     }
 
     /// The caller as a principal, for the default `--member` and for "granted by".
     async fn caller(&self) -> Result<Option<Principal>, Error> {
-        Ok(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+        let found = self
+            .caller
+            .get_or_try_init(|| async {
+                Ok::<_, Error>(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+            })
+            .await?;
+        Ok(found.clone())
     }
 
     async fn members_or_caller(&self, members: &[Principal]) -> Result<Vec<Principal>, Error> {

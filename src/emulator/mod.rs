@@ -25,6 +25,7 @@ use crate::policy::Policy;
 
 /// `jit emulator` flags.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Emulator options")]
 pub struct Args {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one and prints it).
     #[arg(long, default_value_t = 0)]
@@ -177,18 +178,23 @@ impl Drop for Handle {
 fn read_data(path: &std::path::Path, what: &str) -> crate::Result<Data> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| crate::Error::io(format!("cannot read the {what} `{}`: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        crate::Error::usage_hint(
-            format!("the {what} `{}` is not valid: {e}", path.display()),
-            "docs/emulator.md describes the format; `jit emulator --print-seed` prints an example",
-        )
-    })
+    let hint = "docs/emulator.md describes the format; `jit emulator --print-seed` prints an example";
+    let data: Data = serde_json::from_str(&text).map_err(|e| {
+        crate::Error::usage_hint(format!("the {what} `{}` is not valid: {e}", path.display()), hint)
+    })?;
+    data.check().map_err(|e| {
+        crate::Error::usage_hint(format!("the {what} `{}` is not valid: {e}", path.display()), hint)
+    })?;
+    Ok(data)
 }
 
 /// Starts an emulator inside the caller's tokio runtime.
 pub async fn start(opts: Options) -> crate::Result<Handle> {
     let initial = match (&opts.seed_data, &opts.seed) {
-        (Some(d), _) => d.clone(),
+        (Some(d), _) => {
+            d.check().map_err(|e| crate::Error::usage(format!("the seed is not valid: {e}")))?;
+            d.clone()
+        }
         (None, Some(path)) => read_data(path, "seed file")?,
         (None, None) => state::demo_seed(),
     };

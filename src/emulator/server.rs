@@ -227,12 +227,16 @@ fn take_fault(shared: &Shared, counter: impl Fn(&mut Faults) -> &mut u32, rate: 
 }
 
 fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
-    let body = serde_json::from_slice(&req.body).ok();
+    // Bodies of API calls only: token routes carry refresh tokens, assertions and client secrets,
+    // which the log never keeps (SPEC §4.7), and neither does it keep query strings of tokeninfo.
+    let api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
+    let body = if api { serde_json::from_slice(&req.body).ok() } else { None };
+    let query = if api { req.query.clone() } else { String::new() };
     let entry = LogEntry {
         time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
         method: req.method.to_string(),
         path: req.path.clone(),
-        query: req.query.clone(),
+        query,
         status,
         principal,
         body,
@@ -590,6 +594,8 @@ fn project_field(p: &Project, field: &str) -> Option<String> {
 
 /// A filter or query: terms joined by spaces or `AND` (every one must hold).
 fn project_matches(p: &Project, query: &str) -> Result<bool, ApiError> {
+    // gcloud wraps the user's filter in parentheses after its own `lifecycleState:ACTIVE AND`.
+    let query = query.replace(['(', ')'], " ");
     for term in query.split_whitespace().filter(|t| !t.eq_ignore_ascii_case("AND")) {
         let (field, value) = term
             .split_once(':')
@@ -853,10 +859,10 @@ fn tokeninfo(shared: &Shared, req: &Req) -> Result<Routed, ApiError> {
     };
     let exp = expires.unwrap_or(wall + chrono::Duration::seconds(3599));
     let email = auth::email_of(&principal).to_string();
+    // A stable 21-digit subject id, like Google's.
     let sub = format!(
-        "{}",
+        "1{:020}",
         u64::from_be_bytes(Sha256::digest(email.as_bytes())[..8].try_into().expect("8 bytes"))
-            % 10u64.pow(19)
     );
     ok(json!({
         "azp": "32555940559.apps.googleusercontent.com",
@@ -1141,6 +1147,10 @@ mod tests {
         assert!(project_matches(&p, "parent:folders/2 id:jit-*").unwrap());
         assert!(project_matches(&p, "parent.type:folder parent.id:2").unwrap());
         assert!(project_matches(&p, "labels.env:prod").unwrap());
+        assert!(
+            project_matches(&p, "lifecycleState:ACTIVE AND (parent.id=2 AND parent.type=folder)").unwrap()
+        );
+        assert!(project_matches(&p, "lifecycleState:ACTIVE AND (name:\"jit*\")").unwrap());
         assert!(!project_matches(&p, "state:DELETE_REQUESTED").unwrap());
         assert!(project_matches(&p, "garbage").is_err());
     }

@@ -170,6 +170,60 @@ impl Clock {
     }
 }
 
+impl Data {
+    /// Checks that a seed or state file hangs together: names in Google's form, every parent and
+    /// every policy's resource present, no project ID or number twice. The message names the first
+    /// problem.
+    pub fn check(&self) -> Result<(), String> {
+        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let mut names = BTreeSet::new();
+        for o in &self.organizations {
+            if !o.name.strip_prefix("organizations/").is_some_and(number) {
+                return Err(format!("organization `{}` is not named organizations/NUMBER", o.name));
+            }
+            names.insert(o.name.clone());
+        }
+        for f in &self.folders {
+            if !f.name.strip_prefix("folders/").is_some_and(number) {
+                return Err(format!("folder `{}` is not named folders/NUMBER", f.name));
+            }
+            names.insert(f.name.clone());
+        }
+        for f in &self.folders {
+            if !names.contains(&f.parent) {
+                return Err(format!("the parent `{}` of folder `{}` is not in the seed", f.parent, f.name));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for p in &self.projects {
+            if !crate::iam::ResourceId::project_ok(&p.project_id) || !number(&p.project_number) {
+                return Err(format!(
+                    "project `{}` needs a valid projectId and a numeric projectNumber",
+                    p.project_id
+                ));
+            }
+            if !ids.insert(p.project_id.clone()) || !ids.insert(p.project_number.clone()) {
+                return Err(format!("project `{}` appears twice", p.project_id));
+            }
+            if !p.parent.is_empty() && !names.contains(&p.parent) {
+                return Err(format!(
+                    "the parent `{}` of project `{}` is not in the seed",
+                    p.parent, p.project_id
+                ));
+            }
+            names.insert(format!("projects/{}", p.project_id));
+        }
+        for key in self.policies.keys() {
+            if !names.contains(key) {
+                return Err(format!(
+                    "a policy is given for `{key}`, which is not in the seed (use organizations/N, folders/N or projects/ID)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The kind of a resource in the hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -1165,6 +1219,122 @@ mod tests {
         assert_eq!(s.token_principal(&tok.token, t(1)).unwrap().principal, "user:bob@example.com");
         assert!(s.token_principal(&tok.token, t(2)).is_none());
         assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
+    }
+
+    #[test]
+    fn seeds_are_checked() {
+        assert_eq!(demo_seed().check(), Ok(()));
+        let mut d = demo_seed();
+        d.projects[0].parent = "folders/999".into();
+        assert!(d.check().unwrap_err().contains("folders/999"));
+        let mut d = demo_seed();
+        d.policies.insert("projects/nope-nope".into(), Policy::default());
+        assert!(d.check().unwrap_err().contains("projects/nope-nope"));
+        let mut d = demo_seed();
+        d.projects[1].project_number = d.projects[0].project_number.clone();
+        assert!(d.check().unwrap_err().contains("twice"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A write: which members to grant `roles/storage.objectViewer`, whether to send the etag
+        /// read just before (fresh), an older one (stale) or none (blind), and in which alphabet.
+        #[derive(Debug, Clone)]
+        struct Write {
+            members: Vec<u8>,
+            etag: u8,
+            url_safe: bool,
+        }
+
+        fn writes() -> impl Strategy<Value = Vec<Write>> {
+            prop::collection::vec(
+                (prop::collection::vec(0u8..6, 1..4), 0u8..3, any::<bool>())
+                    .prop_map(|(members, etag, url_safe)| Write { members, etag, url_safe }),
+                1..12,
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            /// Every write lands or is ABORTED; a landed write is exactly what is stored next, a
+            /// stale etag never lands, and etags never repeat.
+            #[test]
+            fn writes_land_whole_or_not_at_all(ws in writes()) {
+                let mut s = store();
+                let mut seen = BTreeSet::new();
+                let mut previous_etag = read(&s, 3).etag.unwrap();
+                seen.insert(previous_etag.clone());
+                for w in ws {
+                    let current = read(&s, 3);
+                    let mut p = current.clone();
+                    p.bindings.retain(|b| b.role != "roles/storage.objectViewer");
+                    p.bindings.push(Binding {
+                        role: "roles/storage.objectViewer".into(),
+                        members: w.members.iter().map(|m| format!("user:u{m}@example.com")).collect(),
+                        ..Binding::default()
+                    });
+                    let etag = match w.etag {
+                        0 => current.etag.clone(),
+                        1 => Some(previous_etag.clone()),
+                        _ => None,
+                    };
+                    p.etag = etag.map(|e| if w.url_safe { e.replace('+', "-").replace('/', "_") } else { e });
+                    let stale = w.etag == 1 && previous_etag != current.etag.clone().unwrap();
+                    match write(&mut s, p.clone()) {
+                        Ok(stored) => {
+                            prop_assert!(!stale);
+                            let after = read(&s, 3);
+                            prop_assert_eq!(&after, &stored);
+                            let mut want: Vec<String> = p.bindings.last().unwrap().members.clone();
+                            want.sort();
+                            want.dedup();
+                            let got = &after.bindings.iter().find(|b| b.role == "roles/storage.objectViewer").unwrap().members;
+                            prop_assert_eq!(got, &want);
+                            prop_assert!(seen.insert(stored.etag.clone().unwrap()), "an etag repeated");
+                        }
+                        Err(StoreError::Aborted) => {
+                            prop_assert!(stale);
+                            prop_assert_eq!(&read(&s, 3), &current);
+                        }
+                        Err(e) => prop_assert!(false, "unexpected {:?}", e),
+                    }
+                    previous_etag = current.etag.clone().unwrap();
+                }
+            }
+
+            /// Whatever the bindings, a write merges to one binding per (role, condition) with
+            /// distinct, sorted members, and writing the result again changes nothing but the etag.
+            #[test]
+            fn merging_is_idempotent(groups in prop::collection::vec((0u8..3, prop::collection::vec(0u8..5, 1..4)), 1..8)) {
+                let mut s = store();
+                let mut p = read(&s, 3);
+                for (role, members) in &groups {
+                    p.bindings.push(Binding {
+                        role: format!("roles/logging.role{role}"),
+                        members: members.iter().map(|m| format!("user:u{m}@example.com")).collect(),
+                        ..Binding::default()
+                    });
+                }
+                let once = write(&mut s, p).unwrap();
+                for b in &once.bindings {
+                    let mut sorted = b.members.clone();
+                    sorted.sort();
+                    sorted.dedup();
+                    prop_assert_eq!(&sorted, &b.members);
+                }
+                let keys: Vec<(String, Option<String>)> =
+                    once.bindings.iter().map(|b| (b.role.clone(), b.condition.as_ref().map(|c| c.expression.clone()))).collect();
+                let distinct: BTreeSet<_> = keys.iter().cloned().collect();
+                prop_assert_eq!(keys.len(), distinct.len());
+                let again = read(&s, 3);
+                let twice = write(&mut s, again).unwrap();
+                prop_assert_eq!(&once.bindings, &twice.bindings);
+                prop_assert_ne!(once.etag, twice.etag);
+            }
+        }
     }
 
     #[test]

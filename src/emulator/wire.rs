@@ -29,8 +29,11 @@ pub struct ApiError {
     pub details: Vec<Value>,
     /// `Retry-After` seconds.
     pub retry_after: Option<u64>,
-    /// Extra `errors[]` fields (`location`, `locationType` for 401).
+    /// Extra `errors[]` fields (`location`, `locationType`).
     pub location: Option<(&'static str, &'static str)>,
+    /// Whether the v1/v2 surface adds `errors[]`: Google's front end answers 401s without it, with
+    /// an `ErrorInfo` instead (<https://github.com/openforis/sepal/issues/192>).
+    pub errors_array: bool,
 }
 
 impl ApiError {
@@ -48,6 +51,7 @@ impl ApiError {
             details: vec![],
             retry_after: None,
             location: None,
+            errors_array: true,
         }
     }
 
@@ -59,30 +63,35 @@ impl ApiError {
         ApiError::new(409, "ABORTED", "aborted", CONCURRENT_CHANGES)
     }
 
-    /// 401 with no credentials at all. Google's words (every googleapis.com API).
+    /// 401 with no credentials at all. Google's words and shape (every googleapis.com API), e.g.
+    /// <https://github.com/openforis/sepal/issues/192>.
     pub fn missing_credentials() -> ApiError {
-        let mut e = ApiError::new(
-            401,
-            "UNAUTHENTICATED",
-            "required",
+        ApiError::unauthenticated(
             "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie \
              or other valid authentication credential. See \
              https://developers.google.com/identity/sign-in/web/devconsole-project.",
-        );
-        e.location = Some(("Authorization", "header"));
-        e
+            "CREDENTIALS_MISSING",
+        )
     }
 
     /// 401 with a token Google does not accept.
     pub fn invalid_credentials() -> ApiError {
-        let mut e = ApiError::new(
-            401,
-            "UNAUTHENTICATED",
-            "authError",
+        ApiError::unauthenticated(
             "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other \
              valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-        );
-        e.location = Some(("Authorization", "header"));
+            "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+        )
+    }
+
+    fn unauthenticated(message: &str, reason: &str) -> ApiError {
+        let mut e = ApiError::new(401, "UNAUTHENTICATED", "authError", message);
+        e.errors_array = false;
+        e.details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": reason,
+            "domain": "googleapis.com",
+            "metadata": {"service": "cloudresourcemanager.googleapis.com"}
+        }));
         e
     }
 
@@ -156,7 +165,7 @@ impl ApiError {
         let mut error = serde_json::Map::new();
         error.insert("code".into(), json!(self.code));
         error.insert("message".into(), json!(self.message));
-        if surface == Surface::V1 {
+        if surface == Surface::V1 && self.errors_array {
             let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
             if let Some((location, kind)) = self.location {
                 item["location"] = json!(location);
