@@ -264,3 +264,18 @@ async fn no_token_in_verbose_output_against_the_emulator() {
     assert!(lines.len() > 5);
     assert!(lines.iter().all(|l| !l.contains("alice-token")), "{lines:#?}");
 }
+
+#[tokio::test]
+async fn impersonation_without_the_permission_says_which_one() {
+    let env = env().await;
+    let (gcp, _) =
+        env.with_token("bob-token", |o| Options { impersonate: Some(CLEANUP_SA.into()), ..o }).await;
+    let e = gcp.get_policy(&prod()).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("cannot impersonate") && text.contains("iam.serviceAccounts.getAccessToken"),
+        "{text}"
+    );
+    assert!(e.hint().unwrap().contains("roles/iam.serviceAccountTokenCreator"));
+}
