@@ -33,6 +33,10 @@ pub fn resolve_endpoint(flag: Option<&str>) -> Option<String> {
         .filter(|e| !e.is_empty())
 }
 
+/// Asked for on every list call: "the server can return fewer … than requested", so a large value
+/// only saves round trips (`cleanup --recursive` over thousands of projects).
+const PAGE_SIZE: i32 = 1000;
+
 /// `<endpoint>/<path>` with exactly one slash between them.
 pub(crate) fn join(endpoint: &str, path: &str) -> String {
     format!("{}/{}", endpoint.trim_end_matches('/'), path.trim_start_matches('/'))
@@ -180,6 +184,7 @@ impl Clients {
             .await?
             .list_folders()
             .set_parent(&name)
+            .set_page_size(PAGE_SIZE)
             .set_page_token(page_token)
             .send()
             .await
@@ -205,6 +210,7 @@ impl Clients {
             .await?
             .list_projects()
             .set_parent(&name)
+            .set_page_size(PAGE_SIZE)
             .set_page_token(page_token)
             .send()
             .await
@@ -254,11 +260,13 @@ pub(crate) fn from_sdk(p: iam::Policy, resource: &str) -> crate::Result<Policy> 
                     if let Some(t) = log.get_mut("logType")
                         && let Some(n) = t.as_i64()
                     {
+                        // An enum value this build does not know stays a number.
                         let name = match n {
+                            0 => "LOG_TYPE_UNSPECIFIED",
                             1 => "ADMIN_READ",
                             2 => "DATA_WRITE",
                             3 => "DATA_READ",
-                            _ => "LOG_TYPE_UNSPECIFIED",
+                            _ => continue,
                         };
                         *t = Value::String(name.to_string());
                     }
@@ -287,6 +295,22 @@ mod tests {
         assert_eq!(resolve_endpoint(Some("  ")), None);
         assert_eq!(join("http://h:1/", "/oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
         assert_eq!(join("http://h:1", "oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
+    }
+
+    #[test]
+    fn enum_numbers_from_the_wire_become_names() {
+        // What Google sends with `$alt=json;enum-encoding=int`.
+        let wire = r#"{"version": 3, "etag": "BwYRRpZ0Nr8=", "auditConfigs": [{"service": "allServices",
+            "auditLogConfigs": [{"logType": 1}, {"logType": 2}, {"logType": 3}, {"logType": 9}]}]}"#;
+        let sdk: iam::Policy = serde_json::from_str(wire).unwrap();
+        let ours = from_sdk(sdk, "projects/p").unwrap();
+        let types: Vec<String> = ours.extra["auditConfigs"][0]["auditLogConfigs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["logType"].to_string())
+            .collect();
+        assert_eq!(types, [r#""ADMIN_READ""#, r#""DATA_WRITE""#, r#""DATA_READ""#, "9"]);
     }
 
     #[test]

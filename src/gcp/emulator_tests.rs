@@ -97,7 +97,6 @@ fn grant(member: &'static str) -> impl FnMut(&Policy) -> crate::Result<Edit<()>>
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's tokeninfo overflow fix (branch emulator)"]
 async fn a_token_file_grant_lands_and_keeps_everything_else() {
     let env = env().await;
     let before = env.emulator.policy("projects/jit-demo-prod").unwrap();
@@ -134,7 +133,6 @@ async fn a_service_account_key_signs_a_jwt_the_emulator_verifies() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's JSON refresh grant (branch emulator)"]
 async fn an_authorized_user_file_refreshes_at_the_emulators_token_uri() {
     let env = env().await;
     let gcp = env
@@ -183,7 +181,6 @@ async fn metadata_credentials_and_email() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's conflict-fault deadlock fix (branch emulator)"]
 async fn conflicts_and_busy_answers_are_retried_and_land_once() {
     let env = env().await;
     let (gcp, lines) = env.with_token("alice-token", |o| o).await;
@@ -212,7 +209,6 @@ async fn conflicts_and_busy_answers_are_retried_and_land_once() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's conflict-fault deadlock fix (branch emulator)"]
 async fn conflicts_every_time_give_a_clear_error_and_leave_the_policy_alone() {
     let env = env().await;
     let (gcp, _) = env.with_token("alice-token", |o| o).await;
@@ -253,7 +249,6 @@ async fn descendants_of_the_demo_organization() {
 }
 
 #[tokio::test]
-#[ignore = "needs the emulator's conflict-fault deadlock fix (branch emulator)"]
 async fn no_token_in_verbose_output_against_the_emulator() {
     let env = env().await;
     let (gcp, lines) = env.with_token("alice-token", |o| o).await;
@@ -268,4 +263,19 @@ async fn no_token_in_verbose_output_against_the_emulator() {
     let lines = lines.lock().unwrap();
     assert!(lines.len() > 5);
     assert!(lines.iter().all(|l| !l.contains("alice-token")), "{lines:#?}");
+}
+
+#[tokio::test]
+async fn impersonation_without_the_permission_says_which_one() {
+    let env = env().await;
+    let (gcp, _) =
+        env.with_token("bob-token", |o| Options { impersonate: Some(CLEANUP_SA.into()), ..o }).await;
+    let e = gcp.get_policy(&prod()).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("cannot impersonate") && text.contains("iam.serviceAccounts.getAccessToken"),
+        "{text}"
+    );
+    assert!(e.hint().unwrap().contains("roles/iam.serviceAccountTokenCreator"));
 }

@@ -60,9 +60,15 @@ pub(crate) struct Context<'a> {
 pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
     if e.is_authentication() {
+        let cause = root_cause(e);
+        let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
+            IMPERSONATION_HINT
+        } else {
+            AUTH_HINT
+        };
         return Error::Auth {
-            message: redact(&format!("could not get credentials from {}: {}", cx.credentials, root_cause(e))),
-            hint: Some(AUTH_HINT.to_string()),
+            message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
+            hint: Some(hint.to_string()),
         };
     }
     if let Some(status) = e.http_status_code() {
@@ -115,6 +121,9 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
     `--access-token-file`, or point GOOGLE_APPLICATION_CREDENTIALS at a key file";
+
+const IMPERSONATION_HINT: &str = "impersonating needs `iam.serviceAccounts.getAccessToken` on the service \
+    account (roles/iam.serviceAccountTokenCreator); ask for it, or drop --impersonate-service-account";
 
 fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();

@@ -868,6 +868,13 @@ async fn descendants_walk_folders_and_projects_page_by_page() {
         .filter(|r| r.path == "/v3/projects" && r.query.split('&').any(|kv| kv == "parent=folders/10"))
         .count();
     assert_eq!(project_pages, 3, "five projects in pages of two");
+    assert!(
+        t.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == Method::GET)
+            .all(|r| r.query.contains("pageSize=1000"))
+    );
 }
 
 /// SPEC §4.7: the token appears nowhere, even when a server echoes it back in an error.
@@ -992,4 +999,45 @@ async fn a_refused_connection_names_the_endpoint() {
     assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
     assert!(e.to_string().contains(&format!("cannot connect to `{url}`")), "{e}");
     assert!(e.to_string().ends_with("Connection refused (os error 111)"), "{e}");
+}
+
+/// 50 writers on one policy at once, with the default budget: every one lands, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_writers_all_land_with_the_default_budget() {
+    let t = setup_with(|o| Options { retry: RetryBudget::default(), verbose: false, ..o }).await;
+    t.fake.seed(
+        "projects/my-project",
+        json!({"bindings": [{"role": "roles/viewer", "members": ["user:a@example.com"]}]}),
+    );
+    let members: Vec<String> = (0..50).map(|i| format!("user:u{i}@example.com")).collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = members
+        .iter()
+        .cloned()
+        .map(|m| {
+            let gcp = t.gcp.clone();
+            tokio::spawn(async move {
+                gcp.read_modify_write(&project(), move |p: &Policy| {
+                    let mut new = p.clone();
+                    new.bindings.push(crate::policy::Binding {
+                        role: "roles/storage.admin".into(),
+                        members: vec![m.clone()],
+                        ..Default::default()
+                    });
+                    Ok(Edit::Write(new, ()))
+                })
+                .await
+            })
+        })
+        .collect();
+    let mut attempts = Vec::new();
+    for task in tasks {
+        attempts.push(task.await.unwrap().unwrap().attempts);
+    }
+    let stored = t.fake.policy("projects/my-project").to_string();
+    for m in &members {
+        assert_eq!(stored.matches(&format!("\"{m}\"")).count(), 1, "{m}");
+    }
+    assert_eq!(t.fake.writes(), 50);
+    eprintln!("50 writers: {:?}, most attempts {}", started.elapsed(), attempts.iter().max().unwrap());
 }
