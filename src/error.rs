@@ -27,6 +27,9 @@ pub enum Error {
     /// Google asked us to slow down or failed on its side (429, 5xx): retried honouring
     /// `Retry-After`.
     Unavailable { resource: String, status: u16, message: String, retry_after: Option<std::time::Duration> },
+    /// The connection failed after it was made (dropped, timed out): retried like a 503, because
+    /// the whole read-modify-write is safe to repeat.
+    Network { resource: String, message: String },
     /// Any other failure from the API: exit 1.
     Api { resource: String, status: Option<u16>, message: String },
     /// Credentials could not be found or used.
@@ -66,9 +69,11 @@ impl Error {
             Error::PermissionDenied { .. } => exit::PERMISSION,
             Error::Partial { .. } => exit::PARTIAL,
             Error::Auth { .. } => exit::FAILED,
-            Error::Conflict { .. } | Error::Unavailable { .. } | Error::Api { .. } | Error::Io { .. } => {
-                exit::FAILED
-            }
+            Error::Conflict { .. }
+            | Error::Unavailable { .. }
+            | Error::Network { .. }
+            | Error::Api { .. }
+            | Error::Io { .. } => exit::FAILED,
         }
     }
 
@@ -89,6 +94,7 @@ impl Error {
                 Some("someone else kept changing the policy; run the command again".to_string())
             }
             Error::Unavailable { .. } => Some("Google's API is busy or failing; try again later".to_string()),
+            Error::Network { .. } => Some("check the network (and HTTPS_PROXY), then try again".to_string()),
             Error::Partial { .. } => Some("the report above names each failed resource".to_string()),
             Error::Api { .. } | Error::Io { .. } => None,
         }
@@ -118,7 +124,9 @@ impl fmt::Display for Error {
             Error::Api { resource, status: Some(status), message } => {
                 write!(f, "`{resource}`: HTTP {status}: {message}")
             }
-            Error::Api { resource, status: None, message } => write!(f, "`{resource}`: {message}"),
+            Error::Api { resource, status: None, message } | Error::Network { resource, message } => {
+                write!(f, "`{resource}`: {message}")
+            }
             Error::Io { message } => f.write_str(message),
             Error::Partial { failed, total } => {
                 write!(f, "{failed} of {total} resources failed")

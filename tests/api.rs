@@ -1027,3 +1027,31 @@ fn the_in_process_emulator_keeps_its_state() {
         assert!(members.contains(&format!("user:u{i}@example.com").as_str()));
     }
 }
+
+/// Connections dropped before an answer are retried like a 503: the whole read-modify-write is
+/// safe to repeat, so a write that did land is seen on the fresh read and not made twice.
+#[test]
+fn dropped_connections_are_retried() {
+    let emu = Emu::start();
+    emu.handle.set_faults(Faults { drop_rate: 0.3, ..Default::default() });
+    for i in 0..10 {
+        let member = format!("d{i}@example.com");
+        emu.jit(&[
+            "--retry-attempts",
+            "20",
+            "grant",
+            "roles/logging.viewer",
+            "--for",
+            "1h",
+            "--member",
+            &member,
+            "--project",
+            DEV,
+        ])
+        .run()
+        .ok();
+    }
+    emu.handle.set_faults(Faults::default());
+    let members = jit_members(&emu.policy(&format!("projects/{DEV}")), "roles/logging.viewer");
+    assert_eq!(members.len(), 10, "{members:?}");
+}

@@ -106,15 +106,14 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
         };
     }
     if e.is_timeout() {
-        return Error::Api {
+        return Error::Network {
             resource,
-            status: None,
             message: format!("`{}` did not answer {} in time", cx.endpoint, cx.call.verb()),
         };
     }
-    Error::Api {
+    // A connection that was made and then dropped before an answer: as transient as a 503.
+    Error::Network {
         resource,
-        status: None,
         message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(e))),
     }
 }

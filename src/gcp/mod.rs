@@ -224,7 +224,10 @@ impl Gcp {
                         tokio::time::sleep(wait).await;
                     }
                     Next::GiveUp => {
-                        if matches!(e, Error::Conflict { .. } | Error::Unavailable { .. }) {
+                        if matches!(
+                            e,
+                            Error::Conflict { .. } | Error::Unavailable { .. } | Error::Network { .. }
+                        ) {
                             self.log(&format!(
                                 "{r}: attempt {} failed: {}; retry budget spent",
                                 tracker.attempts,
@@ -272,7 +275,7 @@ impl Gcp {
             self.log(&format!("{what}, attempt {} of {}", tracker.attempts, tracker.budget().max_attempts));
             match call().await {
                 Ok(v) => return Ok(v),
-                Err(e @ Error::Unavailable { .. }) => match tracker.next(&e) {
+                Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => match tracker.next(&e) {
                     Next::Wait(wait) => {
                         self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
                         tokio::time::sleep(wait).await;

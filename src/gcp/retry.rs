@@ -72,10 +72,10 @@ impl Tracker {
     }
 
     /// After try number `self.attempts` failed with `error`: wait how long, or give up. Only
-    /// conflicts, 429 and 5xx are retried; `Retry-After` is a floor on the wait.
+    /// conflicts, 429, 5xx and dropped connections are retried; `Retry-After` is a floor on the wait.
     pub(crate) fn next(&self, error: &Error) -> Next {
         let retry_after = match error {
-            Error::Conflict { .. } => None,
+            Error::Conflict { .. } | Error::Network { .. } => None,
             Error::Unavailable { retry_after, .. } => *retry_after,
             _ => return Next::GiveUp,
         };
@@ -97,7 +97,7 @@ impl Tracker {
 
 /// The error to report once the budget is spent: the last one, saying how hard we tried.
 pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
-    if !matches!(error, Error::Conflict { .. } | Error::Unavailable { .. }) {
+    if !matches!(error, Error::Conflict { .. } | Error::Unavailable { .. } | Error::Network { .. }) {
         return error;
     }
     let asked = match &error {
@@ -117,6 +117,7 @@ pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
         Error::Unavailable { resource, status, message, retry_after } => {
             Error::Unavailable { resource, status, message: message + &tried, retry_after }
         }
+        Error::Network { resource, message } => Error::Network { resource, message: message + &tried },
         other => other,
     }
 }
