@@ -239,6 +239,21 @@ pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
     })
 }
 
+/// A client for plain-http URLs only: it trusts no certificate, so it never loads the platform's
+/// certificate store.
+pub(crate) fn plain_http_client() -> crate::Result<reqwest::Client> {
+    install_crypto();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .tls_certs_only(std::iter::empty())
+        .build()
+        .map_err(|e| Error::Api {
+            resource: String::new(),
+            status: None,
+            message: format!("cannot start HTTP: {e}"),
+        })
+}
+
 /// The bearer token in `headers`, for tokeninfo.
 pub(crate) async fn access_token(creds: &Credentials) -> Result<Option<String>, CredentialsError> {
     let headers = match creds.headers(Extensions::new()).await? {

@@ -309,7 +309,11 @@ impl Gcp {
         if let Some(c) = self.inner.http.get() {
             return Ok(c);
         }
-        let c = auth::http_client()?;
+        // Under a plain-http endpoint override (an emulator) tokeninfo follows the override and the
+        // metadata server is plain http too, so no TLS roots are needed: loading the platform's
+        // certificate store costs more CPU than the rest of a run (docs/performance.md).
+        let plain = self.inner.endpoint_override.as_deref().is_some_and(|e| e.starts_with("http://"));
+        let c = if plain { auth::plain_http_client()? } else { auth::http_client()? };
         Ok(self.inner.http.get_or_init(|| c))
     }
 
