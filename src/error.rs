@@ -96,6 +96,11 @@ impl Error {
             Error::Unavailable { .. } => Some("Google's API is busy or failing; try again later".to_string()),
             Error::Network { .. } => Some("check the network (and HTTPS_PROXY), then try again".to_string()),
             Error::Partial { .. } => Some("the report above names each failed resource".to_string()),
+            Error::Api { status: None, message, .. } if message.contains("invalid peer certificate") => Some(
+                "the server's certificate is not from a CA this machine trusts; if a proxy re-signs \
+                 HTTPS, point SSL_CERT_FILE at its CA certificate"
+                    .to_string(),
+            ),
             Error::Api { .. } | Error::Io { .. } => None,
         }
     }

@@ -6,6 +6,7 @@ mod api;
 mod completions;
 mod offline;
 mod properties;
+mod tls;
 
 mod harness;
 

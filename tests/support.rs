@@ -71,6 +71,11 @@ impl Jit {
         self
     }
 
+    pub fn env_remove(mut self, key: &str) -> Jit {
+        self.cmd.env_remove(key);
+        self
+    }
+
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Jit {
         self.stdin = Some(input.into());
         self

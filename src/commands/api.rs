@@ -120,9 +120,10 @@ impl Session {
     }
 }
 
+/// One thread: every command is network-bound (even a recursive cleanup only waits on sockets), so
+/// worker threads would cost start-up time and cross-thread hand-offs on every response.
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))

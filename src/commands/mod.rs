@@ -1,7 +1,7 @@
 //! One file per subcommand: resolve → read-modify-write (a file, or Google's API through `gcp`) →
 //! render.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config, Env};
@@ -60,8 +60,9 @@ pub(crate) fn to_stderr(
     if config.quiet {
         return Ok(());
     }
-    let mut err = std::io::stderr().lock();
-    render(&mut err)
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    render(&mut err)?;
+    err.flush().map_err(|e| Error::io(format!("cannot write to stderr: {e}")))
 }
 
 /// Writes the report to stdout unless --quiet (JSON and YAML are always written: they are the
@@ -73,6 +74,8 @@ pub(crate) fn to_stdout(
     if config.quiet && config.format == crate::cli::Format::Table {
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
-    render(&mut out)
+    // Buffered: a line-buffered stdout would make one system call per line of a long listing.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    render(&mut out)?;
+    out.flush().map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
 }

@@ -289,7 +289,9 @@ impl CredentialsProvider for TokenFile {
         &self,
         _extensions: Extensions,
     ) -> Result<CacheableResource<HeaderMap>, CredentialsError> {
-        let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
+        // A small local file: read in place rather than on tokio's blocking pool, which would start
+        // a thread for it.
+        let text = std::fs::read_to_string(&self.path).map_err(|e| {
             CredentialsError::from_msg(
                 false,
                 format!("cannot read the access token file `{}`: {e}", self.path.display()),
