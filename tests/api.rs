@@ -2,13 +2,12 @@
 //! project, folder and organization scopes, the core promise, credentials, concurrency, faults,
 //! bad input, secrets and gcloud interop. Each test starts its own emulator.
 
-use std::path::PathBuf;
-
 use chrono::{Duration, Utc};
-use jit::emulator::{self, Faults, Handle, Options};
+use jit::emulator::Faults;
 use jit::policy::Policy;
 use serde_json::{Value, json};
 
+use crate::harness;
 use crate::support::{Jit, Run, jit};
 
 pub const ORG: &str = "123456789012";
@@ -16,88 +15,6 @@ pub const FOLDER: &str = "234567890123";
 pub const PROD: &str = "jit-demo-prod";
 pub const DEV: &str = "jit-demo-dev";
 pub const CLEANUP_SA: &str = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
-
-/// An emulator running in this test process, and a temporary directory for files.
-pub struct Emu {
-    pub handle: Handle,
-    pub dir: tempfile::TempDir,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Emu {
-    pub fn start() -> Emu {
-        Emu::with(Options::default())
-    }
-
-    pub fn with(opts: Options) -> Emu {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let handle = rt.block_on(emulator::start(opts)).expect("the emulator starts");
-        Emu { handle, dir: tempfile::tempdir().unwrap(), rt }
-    }
-
-    pub fn url(&self) -> &str {
-        &self.handle.url
-    }
-
-    /// A file holding `content`, in this test's directory.
-    pub fn file(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    /// `jit` pointed at the emulator with `token` as its access token.
-    pub fn jit_as(&self, token: &str, args: &[&str]) -> Jit {
-        let file = self.file(&format!("{token}.token"), token);
-        let mut full = vec!["--endpoint", self.url(), "--access-token-file", file.to_str().unwrap()];
-        full.extend_from_slice(args);
-        jit(&full)
-    }
-
-    /// `jit` as alice, the organization's admin.
-    pub fn jit(&self, args: &[&str]) -> Jit {
-        self.jit_as("alice-token", args)
-    }
-
-    pub fn policy(&self, resource: &str) -> Policy {
-        self.handle.policy(resource).unwrap_or_else(|| panic!("no policy for {resource}"))
-    }
-
-    /// The stored policy exactly, for byte-for-byte comparisons.
-    pub fn policy_text(&self, resource: &str) -> String {
-        serde_json::to_string(&self.policy(resource)).unwrap()
-    }
-
-    /// Which of `permissions` the holder of `token` has on `resource`, as the emulator evaluates
-    /// them (conditions included, at its clock).
-    pub fn permissions(&self, token: &str, resource: &str, permissions: &[&str]) -> Vec<String> {
-        let url = format!("{}/v3/{resource}:testIamPermissions", self.url());
-        let body = json!({ "permissions": permissions });
-        let value: Value = self.rt.block_on(async {
-            let response =
-                reqwest::Client::new().post(url).bearer_auth(token).json(&body).send().await.unwrap();
-            assert!(response.status().is_success(), "testIamPermissions: {}", response.status());
-            response.json().await.unwrap()
-        });
-        value["permissions"]
-            .as_array()
-            .map(|a| a.iter().map(|p| p.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default()
-    }
-
-    /// Replaces a policy directly in the emulator, through the API as alice.
-    pub fn set_policy(&self, resource: &str, policy: Value) {
-        let url = format!("{}/v3/{resource}:setIamPolicy", self.url());
-        let body = json!({ "policy": policy });
-        self.rt.block_on(async {
-            let response =
-                reqwest::Client::new().post(url).bearer_auth("alice-token").json(&body).send().await.unwrap();
-            let status = response.status();
-            assert!(status.is_success(), "setIamPolicy: {status}: {}", response.text().await.unwrap());
-        });
-    }
-}
 
 /// Members holding `role` with a jit condition in a policy.
 pub fn jit_members(p: &Policy, role: &str) -> Vec<String> {
@@ -110,7 +27,7 @@ pub fn jit_members(p: &Policy, role: &str) -> Vec<String> {
 
 #[test]
 fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let role = "roles/logging.viewer";
     for scope in [["--project", PROD], ["--folder", FOLDER], ["--organization", ORG]] {
         let report = emu
@@ -138,7 +55,7 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
         };
         assert_eq!(report["granted"][0]["resource"], resource.as_str());
         assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "granted by the caller");
-        assert_eq!(jit_members(&emu.policy(&resource), role), ["user:bob@example.com"], "{resource}");
+        assert_eq!(jit_members(&emu.stored(&resource), role), ["user:bob@example.com"], "{resource}");
     }
     // One list over all three scopes.
     let rows = emu
@@ -166,8 +83,8 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
         .ok()
         .json();
     assert_eq!(report["removed"].as_array().unwrap().len(), 1);
-    assert!(jit_members(&emu.policy(&format!("folders/{FOLDER}")), role).is_empty());
-    assert_eq!(jit_members(&emu.policy(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
+    assert!(jit_members(&emu.stored(&format!("folders/{FOLDER}")), role).is_empty());
+    assert_eq!(jit_members(&emu.stored(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
     // Revoke with nothing to revoke: says so, exit 0.
     let run = emu
         .jit(&["revoke", role, "--member", "bob@example.com", "--folder", FOLDER, "--format", "table"])
@@ -181,7 +98,7 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
     let removed: Vec<&str> =
         report["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
     assert_eq!(removed, ["user:carol@example.com"]);
-    assert_eq!(jit_members(&emu.policy(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
+    assert_eq!(jit_members(&emu.stored(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
     let again =
         emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
     assert_eq!(again["removed"], json!([]), "idempotent");
@@ -189,7 +106,7 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
 
 #[test]
 fn access_works_until_the_expiry_and_cleanup_then_removes_it() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let resource = format!("projects/{DEV}");
     let perm = ["storage.objects.get"];
     assert!(emu.permissions("bob-token", &resource, &perm).is_empty(), "bob starts with nothing");
@@ -216,18 +133,18 @@ fn access_works_until_the_expiry_and_cleanup_then_removes_it() {
         "and none after it, with no one running anything"
     );
     assert_eq!(
-        jit_members(&emu.policy(&resource), "roles/storage.objectViewer"),
+        jit_members(&emu.stored(&resource), "roles/storage.objectViewer"),
         ["user:bob@example.com"],
         "still stored"
     );
     let report = emu.jit(&["cleanup", "--project", DEV, "--format", "json"]).run().ok().json();
     assert_eq!(report["removed"][0]["member"], "user:bob@example.com");
-    assert!(jit_members(&emu.policy(&resource), "roles/storage.objectViewer").is_empty());
+    assert!(jit_members(&emu.stored(&resource), "roles/storage.objectViewer").is_empty());
 }
 
 #[test]
 fn extend_dry_run_and_prune_against_the_api() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let resource = format!("projects/{DEV}");
     let grant = |d: &str, extra: &[&str]| {
         let mut args = vec![
@@ -252,9 +169,9 @@ fn extend_dry_run_and_prune_against_the_api() {
     assert_eq!((dry["dryRun"].clone(), dry["extended"].as_array().unwrap().len()), (json!(true), 1));
     assert_eq!(emu.policy_text(&resource), before, "a dry run writes nothing");
     assert_eq!(grant("3h", &[])["extended"].as_array().unwrap().len(), 1);
-    assert_eq!(jit_members(&emu.policy(&resource), "roles/compute.viewer").len(), 1);
+    assert_eq!(jit_members(&emu.stored(&resource), "roles/compute.viewer").len(), 1);
     // An expired jit binding on the policy is pruned by the next grant.
-    let mut p = serde_json::to_value(emu.policy(&resource)).unwrap();
+    let mut p = serde_json::to_value(emu.stored(&resource)).unwrap();
     p["bindings"].as_array_mut().unwrap().push(json!({
         "role": "roles/compute.admin", "members": ["user:old@example.com"],
         "condition": {"title": "jit until 2020-01-01T00:00:00Z", "expression": "request.time < timestamp(\"2020-01-01T00:00:00Z\")"}
@@ -267,7 +184,7 @@ fn extend_dry_run_and_prune_against_the_api() {
 
 #[test]
 fn the_default_member_is_the_caller() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let report = emu
         .jit_as("bob-token", &["grant", "roles/compute.viewer", "--project", DEV, "--format", "json"])
         .run();
@@ -289,7 +206,7 @@ fn the_default_member_is_the_caller() {
 
 #[test]
 fn credentials_end_to_end() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     // The member a default-member grant went to (granted, or already held).
     let grant = |jit: Jit| {
         let report = jit.run().ok().json();
@@ -301,7 +218,7 @@ fn credentials_end_to_end() {
     let base = |extra: &[&str]| {
         let mut args = vec![
             "--endpoint",
-            emu.url(),
+            emu.url.as_str(),
             "grant",
             "roles/compute.viewer",
             "--for",
@@ -314,7 +231,7 @@ fn credentials_end_to_end() {
         args.extend_from_slice(extra);
         args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
-    let home = emu.dir.path().join("home");
+    let home = emu.dir().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let plain = |args: &[String]| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -322,7 +239,7 @@ fn credentials_end_to_end() {
     };
 
     // A service-account key: the SDK signs its own JWT; the emulator verifies it.
-    let key = emu.handle.new_service_account_key(CLEANUP_SA).unwrap();
+    let key = emu.handle().new_service_account_key(CLEANUP_SA).unwrap();
     let key_file = emu.file("key.json", &key.to_string());
     assert_eq!(
         grant(plain(&base(&[])).env("GOOGLE_APPLICATION_CREDENTIALS", &key_file)),
@@ -332,7 +249,7 @@ fn credentials_end_to_end() {
     // An authorized_user file whose token_uri is the emulator's /token.
     let user = json!({
         "type": "authorized_user", "client_id": "jit-test.apps.googleusercontent.com", "client_secret": "not-a-secret",
-        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url())
+        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url.as_str())
     });
     let user_file = emu.file("adc.json", &user.to_string());
     assert_eq!(
@@ -341,13 +258,13 @@ fn credentials_end_to_end() {
     );
 
     // gcloud's application-default credentials file, found through CLOUDSDK_CONFIG.
-    let gcloud_dir = emu.dir.path().join("gcloud");
+    let gcloud_dir = emu.dir().join("gcloud");
     std::fs::create_dir_all(&gcloud_dir).unwrap();
     std::fs::write(gcloud_dir.join("application_default_credentials.json"), user.to_string()).unwrap();
     assert_eq!(grant(plain(&base(&[])).env("CLOUDSDK_CONFIG", &gcloud_dir)), "user:alice@example.com");
 
     // The metadata server, through GCE_METADATA_HOST.
-    let host = emu.url().trim_start_matches("http://").to_string();
+    let host = emu.url.as_str().trim_start_matches("http://").to_string();
     assert_eq!(
         grant(plain(&base(&[])).env("GCE_METADATA_HOST", &host)),
         format!("serviceAccount:{CLEANUP_SA}")
@@ -367,11 +284,16 @@ fn credentials_end_to_end() {
             "--impersonate-service-account",
             CLEANUP_SA,
         ]))
-        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS", format!("{}/", emu.url())),
+        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS", format!("{}/", emu.url.as_str())),
     );
     assert_eq!(member, format!("serviceAccount:{CLEANUP_SA}"));
-    let last_set =
-        emu.handle.requests().into_iter().rev().find(|r| format!("{r:?}").contains("setIamPolicy")).unwrap();
+    let last_set = emu
+        .handle()
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| format!("{r:?}").contains("setIamPolicy"))
+        .unwrap();
     assert!(
         format!("{last_set:?}").contains(CLEANUP_SA),
         "the write was made as the service account: {last_set:?}"
@@ -380,13 +302,13 @@ fn credentials_end_to_end() {
 
 #[test]
 fn fifty_concurrent_grants_all_land() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let token = emu.file("alice.token", "alice-token");
     let children: Vec<_> = (0..50)
         .map(|i| {
             let member = format!("user:c{i}@example.com");
             std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
-                .args(["--endpoint", emu.url(), "--access-token-file", token.to_str().unwrap()])
+                .args(["--endpoint", emu.url.as_str(), "--access-token-file", token.to_str().unwrap()])
                 .args(["--retry-attempts", "30", "--retry-timeout", "120s"])
                 .args([
                     "grant",
@@ -415,7 +337,7 @@ fn fifty_concurrent_grants_all_land() {
         }
     }
     assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
-    let mut members = jit_members(&emu.policy(&format!("projects/{DEV}")), "roles/logging.viewer");
+    let mut members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
     members.sort();
     members.dedup();
     assert_eq!(members.len(), 50);
@@ -423,8 +345,8 @@ fn fifty_concurrent_grants_all_land() {
 
 #[test]
 fn faults_are_retried_and_grants_land_exactly_once() {
-    let emu = Emu::start();
-    emu.handle.set_faults(Faults {
+    let emu = harness::emulator().start();
+    emu.handle().set_faults(Faults {
         conflict_rate: 0.2,
         error_rate: 0.1,
         error_status: 429,
@@ -440,7 +362,7 @@ fn faults_are_retried_and_grants_land_exactly_once() {
                 std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
                     .args([
                         "--endpoint",
-                        emu.url(),
+                        emu.url.as_str(),
                         "--access-token-file",
                         token.to_str().unwrap(),
                         "--retry-attempts",
@@ -472,13 +394,13 @@ fn faults_are_retried_and_grants_land_exactly_once() {
         }
     }
     assert!(failed.is_empty(), "{failed:?}");
-    let members = jit_members(&emu.policy(&format!("projects/{PROD}")), "roles/logging.viewer");
+    let members = jit_members(&emu.stored(&format!("projects/{PROD}")), "roles/logging.viewer");
     assert_eq!(members.len(), 100, "each grant once: {members:?}");
     let unique: std::collections::BTreeSet<&String> = members.iter().collect();
     assert_eq!(unique.len(), 100);
 
     // Every write fails: a clear error once the budget is spent, and the policy unchanged.
-    emu.handle.set_faults(Faults { conflict_rate: 1.0, ..Default::default() });
+    emu.handle().set_faults(Faults { conflict_rate: 1.0, ..Default::default() });
     let before = emu.policy_text(&format!("projects/{PROD}"));
     let run = emu
         .jit(&[
@@ -496,7 +418,7 @@ fn faults_are_retried_and_grants_land_exactly_once() {
     assert!(run.stderr.contains("kept changing") || run.stderr.contains("concurrent"), "{}", run.stderr);
     assert!(run.stderr.lines().count() <= 2, "{}", run.stderr);
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
-    emu.handle.set_faults(Faults {
+    emu.handle().set_faults(Faults {
         error_rate: 1.0,
         error_status: 503,
         retry_after_seconds: Some(0),
@@ -543,7 +465,7 @@ fn broken_server(status: &'static str, content_type: &'static str, body: &'stati
 /// the stored policy byte-identical afterwards.
 #[test]
 fn bad_input_against_the_api_changes_nothing() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let resource = format!("projects/{PROD}");
     let before = emu.policy_text(&resource);
     let long_reason = "x".repeat(2048);
@@ -729,13 +651,13 @@ fn bad_input_against_the_api_changes_nothing() {
 /// No access token, refresh token or private key in any output, at any verbosity (SPEC §4.7).
 #[test]
 fn secrets_never_appear_in_output() {
-    let emu = Emu::start();
-    let key = emu.handle.new_service_account_key(CLEANUP_SA).unwrap();
+    let emu = harness::emulator().start();
+    let key = emu.handle().new_service_account_key(CLEANUP_SA).unwrap();
     let key_file = emu.file("key.json", &key.to_string());
     let private_key = key["private_key"].as_str().unwrap().to_string();
     let key_body: String =
         private_key.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("");
-    let user = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s3cr3t-client", "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url())});
+    let user = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s3cr3t-client", "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url.as_str())});
     let user_file = emu.file("user.json", &user.to_string());
     let token_file = emu.file("tok", "alice-token");
     let secrets = [
@@ -774,7 +696,7 @@ fn secrets_never_appear_in_output() {
                     "no-such-project",
                 ],
             ] {
-                let mut args = vec!["--endpoint", emu.url()];
+                let mut args = vec!["--endpoint", emu.url.as_str()];
                 args.extend_from_slice(verbosity);
                 args.extend_from_slice(&extra);
                 args.extend_from_slice(&command);
@@ -792,7 +714,7 @@ fn secrets_never_appear_in_output() {
         &key.to_string().replace("\"type\":\"service_account\"", "\"type\":\"nonsense\""),
     );
     runs.push(
-        jit(&["--endpoint", emu.url(), "-v", "list", "--project", DEV])
+        jit(&["--endpoint", emu.url.as_str(), "-v", "list", "--project", DEV])
             .env("GOOGLE_APPLICATION_CREDENTIALS", &corrupt)
             .run(),
     );
@@ -812,20 +734,12 @@ fn secrets_never_appear_in_output() {
 /// gcloud reads back what jit wrote; jit lists, revokes and cleans up what gcloud wrote.
 #[test]
 fn gcloud_interop() {
-    let Some(gcloud) = crate::support::gcloud() else { return };
-    let emu = Emu::start();
-    let token = emu.file("gcloud.token", "alice-token");
-    let config = emu.dir.path().join("gcloud-config");
-    std::fs::create_dir_all(&config).unwrap();
+    if !harness::gcloud_available() {
+        return;
+    }
+    let emu = harness::emulator().start();
     let run_gcloud = |args: &[&str]| {
-        let out = std::process::Command::new(&gcloud)
-            .args(args)
-            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", emu.url()))
-            .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", &token)
-            .env("CLOUDSDK_CONFIG", &config)
-            .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
-            .output()
-            .unwrap();
+        let out = emu.gcloud("alice-token", args);
         assert!(out.status.success(), "gcloud {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
@@ -929,14 +843,14 @@ fn a_terminal_gets_the_plan_and_a_question() {
         eprintln!("notice: `script` (util-linux) is not installed; skipping the terminal prompt test");
         return;
     }
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let token = emu.file("alice.token", "alice-token");
     let resource = format!("projects/{DEV}");
     let on_a_terminal = |answer: &str, command: &str| {
         let line = format!(
             "{} --endpoint {} --access-token-file {} {command}",
             env!("CARGO_BIN_EXE_jit"),
-            emu.url(),
+            emu.url.as_str(),
             token.display()
         );
         let out = std::process::Command::new("/usr/bin/script")
@@ -964,7 +878,7 @@ fn a_terminal_gets_the_plan_and_a_question() {
     let (code, screen) =
         on_a_terminal("y", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
     assert_eq!(code, Some(0), "{screen}");
-    assert_eq!(jit_members(&emu.policy(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
+    assert_eq!(jit_members(&emu.stored(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
     let (code, screen) =
         on_a_terminal("n", &format!("revoke roles/compute.admin --member bob@example.com --project {DEV}"));
     assert!(screen.contains("Revoke this access?"), "{screen}");
@@ -974,7 +888,7 @@ fn a_terminal_gets_the_plan_and_a_question() {
         &format!("revoke roles/compute.admin --member bob@example.com --project {DEV} --yes"),
     );
     assert_eq!(code, Some(0), "--yes does not ask");
-    assert!(jit_members(&emu.policy(&resource), "roles/compute.admin").is_empty());
+    assert!(jit_members(&emu.stored(&resource), "roles/compute.admin").is_empty());
 }
 
 /// `--emulator`: an in-process emulator whose state persists in $XDG_STATE_HOME/jit, created
@@ -1032,8 +946,8 @@ fn the_in_process_emulator_keeps_its_state() {
 /// safe to repeat, so a write that did land is seen on the fresh read and not made twice.
 #[test]
 fn dropped_connections_are_retried() {
-    let emu = Emu::start();
-    emu.handle.set_faults(Faults { drop_rate: 0.3, ..Default::default() });
+    let emu = harness::emulator().start();
+    emu.handle().set_faults(Faults { drop_rate: 0.3, ..Default::default() });
     for i in 0..10 {
         let member = format!("d{i}@example.com");
         emu.jit(&[
@@ -1051,7 +965,7 @@ fn dropped_connections_are_retried() {
         .run()
         .ok();
     }
-    emu.handle.set_faults(Faults::default());
-    let members = jit_members(&emu.policy(&format!("projects/{DEV}")), "roles/logging.viewer");
+    emu.handle().set_faults(Faults::default());
+    let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
     assert_eq!(members.len(), 10, "{members:?}");
 }

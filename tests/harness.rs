@@ -8,6 +8,7 @@
 //! emu.url;                                                // http://127.0.0.1:PORT
 //! emu.policy("projects/jit-demo-prod");                    // the stored policy, with conditions
 //! emu.set_clock("2026-11-25T12:00:00Z");                   // frozen there
+//! emu.jit(&["list", "--project", "jit-demo-prod"]).run();  // the real jit binary, as alice
 //! emu.advance(3600);
 //! emu.gcloud("alice-token", &["projects", "get-iam-policy", "jit-demo-prod", "--format=json"]);
 //! ```
@@ -17,7 +18,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use jit::policy::Policy;
 use serde_json::{Value, json};
+
+use crate::support::{Jit, jit};
 
 /// Starts building an emulator.
 pub fn emulator() -> EmulatorBuilder {
@@ -176,6 +180,69 @@ impl Emulator {
     /// A scratch directory that lives as long as the emulator.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The in-process emulator itself (its request log, faults, keys); not for `.binary()` ones.
+    #[track_caller]
+    pub fn handle(&self) -> &jit::emulator::Handle {
+        self.handle.as_ref().expect("an in-process emulator (not started with .binary())")
+    }
+
+    /// A file holding `content` in the scratch directory.
+    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// The real `jit` binary pointed at the emulator with `token` as its access token.
+    pub fn jit_as(&self, token: &str, args: &[&str]) -> Jit {
+        let file = self.file(&format!("{token}.token"), token);
+        let mut full = vec!["--endpoint", self.url.as_str(), "--access-token-file", file.to_str().unwrap()];
+        full.extend_from_slice(args);
+        jit(&full)
+    }
+
+    /// `jit` as alice, the demo organization's admin.
+    pub fn jit(&self, args: &[&str]) -> Jit {
+        self.jit_as("alice-token", args)
+    }
+
+    /// The stored policy as jit's own type.
+    #[track_caller]
+    pub fn stored(&self, resource: &str) -> Policy {
+        match &self.handle {
+            Some(h) => h.policy(resource).unwrap_or_else(|| panic!("no policy for {resource}")),
+            None => serde_json::from_value(self.policy(resource)).expect("a stored policy reads as a Policy"),
+        }
+    }
+
+    /// The stored policy exactly, for byte-for-byte comparisons.
+    #[track_caller]
+    pub fn policy_text(&self, resource: &str) -> String {
+        serde_json::to_string(&self.stored(resource)).unwrap()
+    }
+
+    /// Which of `permissions` the holder of `token` has on `resource`, as the emulator evaluates
+    /// them (conditions included, at its clock).
+    #[track_caller]
+    pub fn permissions(&self, token: &str, resource: &str, permissions: &[&str]) -> Vec<String> {
+        let body = json!({ "permissions": permissions });
+        let a = self.request("POST", &format!("/v3/{resource}:testIamPermissions"), Some(token), Some(body));
+        assert_eq!(a.status, 200, "testIamPermissions: {}", a.text);
+        a.json()["permissions"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Replaces a policy through the API as alice.
+    #[track_caller]
+    pub fn set_policy(&self, resource: &str, policy: Value) {
+        let body = json!({ "policy": policy });
+        let a =
+            self.request("POST", &format!("/v3/{resource}:setIamPolicy"), Some("alice-token"), Some(body));
+        assert_eq!(a.status, 200, "setIamPolicy: {}", a.text);
     }
 
     /// Any HTTP request to the emulator; `token` becomes `Authorization: Bearer`.

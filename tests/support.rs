@@ -104,16 +104,3 @@ impl Jit {
         }
     }
 }
-
-/// The installed Google Cloud CLI, or `None` with a visible notice where it is absent.
-pub fn gcloud() -> Option<std::path::PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("gcloud"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("notice: gcloud is not installed; skipping a test that drives the real Google Cloud CLI");
-    }
-    found
-}

@@ -12,7 +12,8 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 
-use crate::api::{Emu, PROD, jit_members};
+use crate::api::{PROD, jit_members};
+use crate::harness::{self, Emulator};
 use crate::support::{Jit, jit};
 
 fn fixture(name: &str) -> PathBuf {
@@ -27,7 +28,7 @@ struct TlsProxy {
 }
 
 impl TlsProxy {
-    fn start(emu: &Emu) -> TlsProxy {
+    fn start(emu: &Emulator) -> TlsProxy {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture("server.pem"))
             .expect("the fixture certificate")
@@ -41,7 +42,7 @@ impl TlsProxy {
             .with_single_cert(certs, key)
             .expect("the fixture certificate and key match");
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let upstream = emu.url().trim_start_matches("http://").to_string();
+        let upstream = emu.url.as_str().trim_start_matches("http://").to_string();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("a port");
         let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -62,7 +63,7 @@ impl TlsProxy {
 }
 
 /// `jit` against the proxy as alice, with no CA settings inherited from the environment.
-fn jit_https(emu: &Emu, proxy: &TlsProxy, args: &[&str]) -> Jit {
+fn jit_https(emu: &Emulator, proxy: &TlsProxy, args: &[&str]) -> Jit {
     let token = emu.file("alice.token", "alice-token");
     let mut full = vec!["--endpoint", proxy.url.as_str(), "--access-token-file", token.to_str().unwrap()];
     full.extend_from_slice(args);
@@ -71,7 +72,7 @@ fn jit_https(emu: &Emu, proxy: &TlsProxy, args: &[&str]) -> Jit {
 
 #[test]
 fn https_endpoint_with_an_unknown_certificate_authority_is_refused() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let proxy = TlsProxy::start(&emu);
     let before = emu.policy_text(&format!("projects/{PROD}"));
     let run = jit_https(
@@ -87,13 +88,13 @@ fn https_endpoint_with_an_unknown_certificate_authority_is_refused() {
         run.stderr
     );
     assert!(run.stderr.contains("hint: ") && run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
-    assert!(emu.handle.requests().is_empty(), "nothing reached the API: {:?}", emu.handle.requests());
+    assert!(emu.handle().requests().is_empty(), "nothing reached the API: {:?}", emu.handle().requests());
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
 }
 
 #[test]
 fn https_endpoint_trusted_through_ssl_cert_file_works_end_to_end() {
-    let emu = Emu::start();
+    let emu = harness::emulator().start();
     let proxy = TlsProxy::start(&emu);
     let ca = fixture("ca.pem");
     let report = jit_https(
@@ -120,7 +121,7 @@ fn https_endpoint_trusted_through_ssl_cert_file_works_end_to_end() {
         "the caller was asked over TLS too"
     );
     assert_eq!(
-        jit_members(&emu.policy(&format!("projects/{PROD}")), "roles/logging.viewer"),
+        jit_members(&emu.stored(&format!("projects/{PROD}")), "roles/logging.viewer"),
         ["user:bob@example.com"]
     );
     let listed = jit_https(&emu, &proxy, &["list", "--project", PROD, "--format", "json"])
