@@ -5,7 +5,7 @@
 //!
 //! Each rule carries the source it follows; docs/emulator.md holds the same list as a table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
@@ -750,11 +750,8 @@ fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<V
                      https://cloud.google.com/iam/docs/conditions-overview#limitations"
                 )));
             }
-            if let Err(e) = crate::condition::parse(&c.expression) {
-                return Err(StoreError::Invalid(format!(
-                    "Condition expression is invalid: {}",
-                    e.0.lines().next().unwrap_or_default()
-                )));
+            if let Some(e) = cel_error(&c.expression) {
+                return Err(StoreError::Invalid(format!("Condition expression is invalid: {e}")));
             }
         }
         match merged.iter_mut().find(|x| x.same_target(b)) {
@@ -870,6 +867,27 @@ pub const DEMO_SEED: &str = r#"{
 
 pub fn demo_seed() -> Data {
     serde_json::from_str(DEMO_SEED).expect("the demo seed is valid")
+}
+
+/// The first line of the parser's complaint about an expression, or `None` when it parses;
+/// remembered per expression text. Every write validates the whole policy, and at about 90 µs a
+/// parse, re-reading the same conditions was most of a write's time. The answer depends on the
+/// text alone, so remembering it changes nothing but speed.
+fn cel_error(expression: &str) -> Option<String> {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<String>>>> =
+        std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().unwrap_or_else(|e| e.into_inner()).get(expression) {
+        return known.clone();
+    }
+    let error =
+        crate::condition::parse(expression).err().map(|e| e.0.lines().next().unwrap_or_default().to_string());
+    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.len() >= 10_000 {
+        seen.clear();
+    }
+    seen.insert(expression.to_string(), error.clone());
+    error
 }
 
 #[cfg(test)]
