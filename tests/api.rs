@@ -249,7 +249,7 @@ fn credentials_end_to_end() {
     // An authorized_user file whose token_uri is the emulator's /token.
     let user = json!({
         "type": "authorized_user", "client_id": "jit-test.apps.googleusercontent.com", "client_secret": "not-a-secret",
-        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url.as_str())
+        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url)
     });
     let user_file = emu.file("adc.json", &user.to_string());
     assert_eq!(
@@ -264,7 +264,7 @@ fn credentials_end_to_end() {
     assert_eq!(grant(plain(&base(&[])).env("CLOUDSDK_CONFIG", &gcloud_dir)), "user:alice@example.com");
 
     // The metadata server, through GCE_METADATA_HOST.
-    let host = emu.url.as_str().trim_start_matches("http://").to_string();
+    let host = emu.host();
     assert_eq!(
         grant(plain(&base(&[])).env("GCE_METADATA_HOST", &host)),
         format!("serviceAccount:{CLEANUP_SA}")
@@ -284,7 +284,7 @@ fn credentials_end_to_end() {
             "--impersonate-service-account",
             CLEANUP_SA,
         ]))
-        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS", format!("{}/", emu.url.as_str())),
+        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS", format!("{}/", emu.url)),
     );
     assert_eq!(member, format!("serviceAccount:{CLEANUP_SA}"));
     let last_set = emu
@@ -657,7 +657,7 @@ fn secrets_never_appear_in_output() {
     let private_key = key["private_key"].as_str().unwrap().to_string();
     let key_body: String =
         private_key.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("");
-    let user = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s3cr3t-client", "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url.as_str())});
+    let user = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s3cr3t-client", "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url)});
     let user_file = emu.file("user.json", &user.to_string());
     let token_file = emu.file("tok", "alice-token");
     let secrets = [

@@ -197,8 +197,13 @@ impl Emulator {
 
     /// The real `jit` binary pointed at the emulator with `token` as its access token.
     pub fn jit_as(&self, token: &str, args: &[&str]) -> Jit {
+        self.jit_at(&self.url, token, args)
+    }
+
+    /// `jit` with `token` at another `endpoint` in front of this emulator (a proxy).
+    pub fn jit_at(&self, endpoint: &str, token: &str, args: &[&str]) -> Jit {
         let file = self.file(&format!("{token}.token"), token);
-        let mut full = vec!["--endpoint", self.url.as_str(), "--access-token-file", file.to_str().unwrap()];
+        let mut full = vec!["--endpoint", endpoint, "--access-token-file", file.to_str().unwrap()];
         full.extend_from_slice(args);
         jit(&full)
     }

@@ -14,7 +14,7 @@ use tokio_rustls::rustls::{self, ServerConfig};
 
 use crate::api::{PROD, jit_members};
 use crate::harness::{self, Emulator};
-use crate::support::{Jit, jit};
+use crate::support::Jit;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
@@ -42,7 +42,7 @@ impl TlsProxy {
             .with_single_cert(certs, key)
             .expect("the fixture certificate and key match");
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let upstream = emu.url.as_str().trim_start_matches("http://").to_string();
+        let upstream = emu.host();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("a port");
         let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -64,10 +64,7 @@ impl TlsProxy {
 
 /// `jit` against the proxy as alice, with no CA settings inherited from the environment.
 fn jit_https(emu: &Emulator, proxy: &TlsProxy, args: &[&str]) -> Jit {
-    let token = emu.file("alice.token", "alice-token");
-    let mut full = vec!["--endpoint", proxy.url.as_str(), "--access-token-file", token.to_str().unwrap()];
-    full.extend_from_slice(args);
-    jit(&full).env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR")
+    emu.jit_at(&proxy.url, "alice-token", args).env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR")
 }
 
 #[test]

@@ -60,9 +60,7 @@ pub(crate) fn to_stderr(
     if config.quiet {
         return Ok(());
     }
-    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    render(&mut err)?;
-    err.flush().map_err(|e| Error::io(format!("cannot write to stderr: {e}")))
+    buffered(std::io::stderr().lock(), "stderr", render)
 }
 
 /// Writes the report to stdout unless --quiet (JSON and YAML are always written: they are the
@@ -74,8 +72,17 @@ pub(crate) fn to_stdout(
     if config.quiet && config.format == crate::cli::Format::Table {
         return Ok(());
     }
-    // Buffered: a line-buffered stdout would make one system call per line of a long listing.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    buffered(std::io::stdout().lock(), "stdout", render)
+}
+
+/// Renders through one buffer and writes it at the end: a line-buffered stdout (or an unbuffered
+/// stderr) would make a system call per line of a long listing.
+fn buffered(
+    to: impl Write,
+    name: &str,
+    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::new(to);
     render(&mut out)?;
-    out.flush().map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
+    out.flush().map_err(|e| Error::io(format!("cannot write to {name}: {e}")))
 }
