@@ -190,7 +190,8 @@ mod tests {
         let e = Error::usage_hint("member `user:a\u{1b}[2Jb@example.com\r` is bad", "try `\u{202e}moc`\u{7}");
         assert_eq!(e.to_string(), "member `user:a\\u{1b}[2Jb@example.com\\u{d}` is bad");
         assert_eq!(e.hint().unwrap(), "try `\\u{202e}moc`\\u{7}");
-        let api = Error::Api { resource: "projects/p\u{9b}31m".into(), status: Some(400), message: "x\ny".into() };
+        let api =
+            Error::Api { resource: "projects/p\u{9b}31m".into(), status: Some(400), message: "x\ny".into() };
         assert_eq!(api.to_string(), "`projects/p\\u{9b}31m`: HTTP 400: x\\u{a}y");
         // Escaping twice changes nothing: a message built from another error's text stays readable.
         let wrapped = Error::io(format!("cannot go on: {e}"));

@@ -153,7 +153,10 @@ impl fmt::Display for Principal {
 fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
     match s.chars().find(|&c| crate::output::is_terminal_control(c)) {
         Some(c) => Err(Error::usage_hint(
-            format!("{what} `{s}` contains the control character `{}`", crate::output::escape(&c.to_string())),
+            format!(
+                "{what} `{s}` contains the control character `{}`",
+                crate::output::escape(&c.to_string())
+            ),
             "jit refuses control characters (escape sequences, carriage returns, bidirectional overrides) \
              in roles and members; type the name again",
         )),
@@ -350,7 +353,7 @@ mod tests {
         }
         for (input, want) in [
             ("roles/a\u{1b}[2J", "role `roles/a\\u{1b}[2J` contains the control character `\\u{1b}`"),
-            ("roles/x\u{85}", "role `roles/x\\u{85}` contains the control character `\\u{85}`"),
+            ("roles/x\u{85}y", "role `roles/x\\u{85}y` contains the control character `\\u{85}`"),
             ("roles/\u{2066}x", "role `roles/\\u{2066}x` contains the control character `\\u{2066}`"),
         ] {
             let e = Role::from_str(input).unwrap_err();

@@ -140,7 +140,20 @@ fn table(header: &[&str]) -> Table {
     t.load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
+    // Two spaces between columns and none before the first: a line starts with its first cell, so
+    // `grep '^granted'` and copy-paste work.
+    for column in t.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
     t
+}
+
+/// Writes a table without the padding that ends every line.
+fn write_table(t: &Table, w: &mut dyn Write) -> Result<(), Error> {
+    for line in t.lines() {
+        writeln!(w, "{}", line.trim_end()).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// Adds a row with every cell escaped.
@@ -204,20 +217,20 @@ where
         add_row(
             &mut t,
             vec![
-            r.resource.clone(),
-            r.role.clone(),
-            r.member.clone(),
-            state_cell(r, now),
-            opt(r.expires),
-            r.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-            timespec::remaining(r.expires, now),
-            r.source.to_string(),
-            r.granted_by.clone().unwrap_or_default(),
-            r.reason.clone().unwrap_or_default(),
-        ],
+                r.resource.clone(),
+                r.role.clone(),
+                r.member.clone(),
+                state_cell(r, now),
+                opt(r.expires),
+                r.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
+                timespec::remaining(r.expires, now),
+                r.source.to_string(),
+                r.granted_by.clone().unwrap_or_default(),
+                r.reason.clone().unwrap_or_default(),
+            ],
         );
     }
-    writeln!(w, "{t}").map_err(io)
+    write_table(&t, w)
 }
 
 /// `jit grant`, local times in the local time zone.
@@ -262,17 +275,17 @@ where
             add_row(
                 &mut t,
                 vec![
-                what.to_string(),
-                row.role.clone(),
-                row.member.clone(),
-                row.resource.clone(),
-                expires,
-                row.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                timespec::remaining(row.expires, now),
-            ],
+                    what.to_string(),
+                    row.role.clone(),
+                    row.member.clone(),
+                    row.resource.clone(),
+                    expires,
+                    row.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
+                    timespec::remaining(row.expires, now),
+                ],
             );
         }
-        writeln!(w, "{t}").map_err(io)?;
+        write_table(&t, w)?;
     }
     for warning in &r.warnings {
         writeln!(w, "warning: {}", escape(warning)).map_err(io)?;
@@ -299,21 +312,21 @@ pub fn removal(out: &RemovalOutput, format: Format, w: &mut dyn Write) -> Result
             add_row(
                 &mut t,
                 vec![
-                r.resource.clone(),
-                r.role.clone(),
-                r.member.clone(),
-                r.state.to_string(),
-                opt(r.expires),
-                r.source.to_string(),
-                if r.title.is_empty() {
-                    r.expression.clone()
-                } else {
-                    format!("{}: {}", r.title, r.expression)
-                },
-            ],
+                    r.resource.clone(),
+                    r.role.clone(),
+                    r.member.clone(),
+                    r.state.to_string(),
+                    opt(r.expires),
+                    r.source.to_string(),
+                    if r.title.is_empty() {
+                        r.expression.clone()
+                    } else {
+                        format!("{}: {}", r.title, r.expression)
+                    },
+                ],
             );
         }
-        writeln!(w, "{t}").map_err(io)?;
+        write_table(&t, w)?;
     }
     let verb = if out.dry_run { "Would remove" } else { "Removed" };
     let n = out.removed.len();

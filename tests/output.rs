@@ -103,12 +103,12 @@ fn list_table_is_exactly_as_expected() {
     same(
         &got,
         "\
-RESOURCE             ROLE                        MEMBER                   STATE                      EXPIRES (UTC)          EXPIRES (LOCAL)          REMAINING           SOURCE       GRANTED BY               REASON
-projects/my-project  roles/logging.viewer        user:old@example.com     expired                    2026-11-25T09:00:00Z   2026-11-25 14:30 +05:30  expired 3h ago      jit          user:alice@example.com
-projects/my-project  roles/logging.viewer        user:gimme@example.com   expired                    2026-11-25T11:30:00Z   2026-11-25 17:00 +05:30  expired 30m ago     gimme        alice@example.com
-projects/my-project  roles/storage.objectViewer  user:carol@example.com   active                     2026-11-25T14:00:00Z   2026-11-25 19:30 +05:30  2h left             jit          user:alice@example.com   INC-9
-projects/my-project  roles/storage.objectViewer  user:dan@example.com     active                     2026-11-25T14:00:00Z   2026-11-25 19:30 +05:30  2h left             jit          user:alice@example.com   INC-9
-projects/my-project  roles/compute.admin         user:erin@example.com    scheduled, starts in 5h    2026-11-27T18:00:00Z   2026-11-27 23:30 +05:30  2d 6h left          jit-access                            maintenance
+RESOURCE             ROLE                        MEMBER                  STATE                    EXPIRES (UTC)         EXPIRES (LOCAL)          REMAINING        SOURCE      GRANTED BY              REASON
+projects/my-project  roles/logging.viewer        user:old@example.com    expired                  2026-11-25T09:00:00Z  2026-11-25 14:30 +05:30  expired 3h ago   jit         user:alice@example.com
+projects/my-project  roles/logging.viewer        user:gimme@example.com  expired                  2026-11-25T11:30:00Z  2026-11-25 17:00 +05:30  expired 30m ago  gimme       alice@example.com
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active                   2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left          jit         user:alice@example.com  INC-9
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active                   2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left          jit         user:alice@example.com  INC-9
+projects/my-project  roles/compute.admin         user:erin@example.com   scheduled, starts in 5h  2026-11-27T18:00:00Z  2026-11-27 23:30 +05:30  2d 6h left       jit-access                          maintenance
 ",
     );
     same(&text(|w| output::list_in(&[], Format::Table, now(), &india(), w)), "No time-bound bindings.\n");
@@ -129,12 +129,20 @@ fn request(roles: &[&str], members: &[&str], end: &str) -> GrantRequest {
 fn grant_table_is_exactly_as_expected() {
     // carol's grant is extended, dan's already covers 13:00, frank's is new, old's expired one is
     // pruned; bob already holds storage.admin unconditionally.
-    let req = request(&["roles/storage.objectViewer"], &["carol@example.com", "frank@example.com"], "2026-11-25T16:00:00Z");
+    let req = request(
+        &["roles/storage.objectViewer"],
+        &["carol@example.com", "frank@example.com"],
+        "2026-11-25T16:00:00Z",
+    );
     let (_, mut report) = edit::grant("projects/my-project", &policy(), &req, now()).unwrap();
     let (_, dan) = edit::grant(
         "projects/my-project",
         &policy(),
-        &request(&["roles/storage.objectViewer", "roles/storage.admin"], &["dan@example.com", "bob@example.com"], "2026-11-25T13:00:00Z"),
+        &request(
+            &["roles/storage.objectViewer", "roles/storage.admin"],
+            &["dan@example.com", "bob@example.com"],
+            "2026-11-25T13:00:00Z",
+        ),
         now(),
     )
     .unwrap();
@@ -142,17 +150,19 @@ fn grant_table_is_exactly_as_expected() {
     report.warnings.extend(dan.warnings);
     let out = GrantOutput {
         report,
-        errors: vec![ResourceError { resource: "projects/other-project".into(), message: "HTTP 403: denied".into() }],
+        errors: vec![ResourceError {
+            resource: "projects/other-project".into(),
+            message: "HTTP 403: denied".into(),
+        }],
         dry_run: false,
     };
     same(
         &text(|w| output::grant_in(&out, Format::Table, now(), &india(), w)),
-        "\
-                ROLE                        MEMBER                   RESOURCE             EXPIRES (UTC)          EXPIRES (LOCAL)          REMAINING
-granted         roles/storage.objectViewer  user:frank@example.com   projects/my-project   2026-11-25T16:00:00Z   2026-11-25 21:30 +05:30  4h left
-extended        roles/storage.objectViewer  user:carol@example.com   projects/my-project   2026-11-25T16:00:00Z   2026-11-25 21:30 +05:30  4h left
-unchanged       roles/storage.objectViewer  user:dan@example.com     projects/my-project   2026-11-25T14:00:00Z   2026-11-25 19:30 +05:30  2h left
-pruned (expired) roles/logging.viewer       user:old@example.com     projects/my-project   2026-11-25T09:00:00Z   2026-11-25 14:30 +05:30  expired 3h ago
+        "                  ROLE                        MEMBER                  RESOURCE             EXPIRES (UTC)         EXPIRES (LOCAL)          REMAINING
+granted           roles/storage.objectViewer  user:frank@example.com  projects/my-project  2026-11-25T16:00:00Z  2026-11-25 21:30 +05:30  4h left
+extended          roles/storage.objectViewer  user:carol@example.com  projects/my-project  2026-11-25T16:00:00Z  2026-11-25 21:30 +05:30  4h left
+unchanged         roles/storage.objectViewer  user:dan@example.com    projects/my-project  2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left
+pruned (expired)  roles/logging.viewer        user:old@example.com    projects/my-project  2026-11-25T09:00:00Z  2026-11-25 14:30 +05:30  expired 3h ago
 warning: `user:bob@example.com` already holds `roles/storage.admin` without a condition on `projects/my-project`; this grant adds nothing until that binding is removed
 failed: projects/other-project: HTTP 403: denied
 ",
@@ -162,15 +172,19 @@ failed: projects/other-project: HTTP 403: denied
 #[test]
 fn removal_tables_are_exactly_as_expected() {
     let roles = [Role::from_str("roles/storage.objectViewer").unwrap()];
-    let (_, removed) =
-        edit::revoke("projects/my-project", &policy(), &roles, &Members::All, now()).unwrap();
+    let (_, removed) = edit::revoke("projects/my-project", &policy(), &roles, &Members::All, now()).unwrap();
     let out = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: false };
     same(
         &text(|w| output::removal(&out, Format::Table, w)),
         "\
+RESOURCE             ROLE                        MEMBER                  STATE   EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active  2026-11-25T14:00:00Z  jit     jit until 2026-11-25T14:00:00Z: request.time < timestamp(\"2026-11-25T14:00:00Z\")
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active  2026-11-25T14:00:00Z  jit     jit until 2026-11-25T14:00:00Z: request.time < timestamp(\"2026-11-25T14:00:00Z\")
+Removed 2 time-bound grants on 1 resource.
 ",
     );
-    let (_, removed) = edit::cleanup("projects/my-project", &policy(), now(), Duration::zero(), false).unwrap();
+    let (_, removed) =
+        edit::cleanup("projects/my-project", &policy(), now(), Duration::zero(), false).unwrap();
     let out = RemovalOutput {
         removed,
         resources: 2,
@@ -183,10 +197,19 @@ fn removal_tables_are_exactly_as_expected() {
             output::dry_run_note(true, Format::Table, w)
         }),
         "\
+RESOURCE             ROLE                  MEMBER                  STATE    EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/logging.viewer  user:old@example.com    expired  2026-11-25T09:00:00Z  jit     jit until 2026-11-25T09:00:00Z: request.time < timestamp(\"2026-11-25T09:00:00Z\")
+projects/my-project  roles/logging.viewer  user:gimme@example.com  expired  2026-11-25T11:30:00Z  gimme   granted by alice@example.com: request.time < timestamp('2026-11-25T11:30:00Z')
+Would remove 2 time-bound grants on 2 resources.
+failed: folders/42: HTTP 500: boom
+Dry run: nothing was written.
 ",
     );
     let nothing = RemovalOutput { removed: Vec::new(), resources: 1, errors: Vec::new(), dry_run: false };
-    same(&text(|w| output::removal(&nothing, Format::Table, w)), "Removed 0 time-bound grants on 1 resource.\n");
+    same(
+        &text(|w| output::removal(&nothing, Format::Table, w)),
+        "Removed 0 time-bound grants on 1 resource.\n",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +312,11 @@ fn is_raw_control(c: char) -> bool {
         || (0x2066..=0x2069).contains(&u)
 }
 
+/// The cells of a table line (columns are two spaces apart; no cell here holds two spaces).
+fn cells(line: &str) -> Vec<String> {
+    line.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()
+}
+
 #[track_caller]
 fn assert_no_raw_controls(run: &Run) {
     for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
@@ -306,9 +334,17 @@ fn list_table_shows_control_characters_escaped() {
     let rows: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(rows.len(), 4, "{}", run.stdout);
     // Sorted by expiry: the two expired ones, then mallory's.
-    let cells = |line: &str| line.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect::<Vec<_>>();
     let old = cells(rows[1]);
-    assert_eq!(old[..5], [f.shown(), "roles/logging.viewer".into(), OLD_SHOWN.into(), "expired".into(), "2001-01-01T00:00:00Z".into()]);
+    assert_eq!(
+        old[..5],
+        [
+            f.shown(),
+            "roles/logging.viewer".into(),
+            OLD_SHOWN.into(),
+            "expired".into(),
+            "2001-01-01T00:00:00Z".into()
+        ]
+    );
     let other = cells(rows[2]);
     assert_eq!(other[1..3], ["roles/compute.admin\\u{1b}[8m", "group:ops\\u{85}@example.com"]);
     let mallory = cells(rows[3]);
@@ -335,13 +371,10 @@ fn json_and_yaml_keep_the_exact_characters() {
     let from_yaml: Value = serde_norway::from_str(&yaml.stdout).unwrap();
     assert_eq!(from_yaml, rows);
     // And the reports of the edits keep them too.
-    let report = jit(&[
-        "cleanup", "--policy-file", f.p(), "--dry-run", "--format", "yaml",
-    ])
-    .run()
-    .ok();
+    let report = jit(&["cleanup", "--policy-file", f.p(), "--dry-run", "--format", "yaml"]).run().ok();
     let report: Value = serde_norway::from_str(&report.stdout).unwrap();
-    let members: Vec<&str> = report["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    let members: Vec<&str> =
+        report["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
     assert_eq!(members, [OLD, OTHER_MEMBER]);
 }
 
@@ -349,7 +382,16 @@ fn json_and_yaml_keep_the_exact_characters() {
 fn grant_reports_and_dry_runs_show_control_characters_escaped() {
     let f = File::new(&hostile());
     let before = f.bytes();
-    let args = ["grant", "roles/storage.objectViewer", "--member", "bob@example.com", "--for", "1h", "--policy-file", f.p()];
+    let args = [
+        "grant",
+        "roles/storage.objectViewer",
+        "--member",
+        "bob@example.com",
+        "--for",
+        "1h",
+        "--policy-file",
+        f.p(),
+    ];
     // Without --in-place: the exact policy on stdout, the report on stderr.
     let run = jit(&args).run().ok();
     assert_eq!(f.bytes(), before);
@@ -358,8 +400,21 @@ fn grant_reports_and_dry_runs_show_control_characters_escaped() {
     assert_eq!(policy["bindings"][1]["condition"]["description"], DESCRIPTION);
     assert!(!run.stdout.contains(OLD), "old's expired jit grant is pruned");
     assert_no_raw_controls(&Run { code: 0, stdout: String::new(), stderr: run.stderr.clone() });
-    let pruned = run.stderr.lines().find(|l| l.starts_with("pruned (expired)")).unwrap_or_else(|| panic!("{}", run.stderr));
-    assert!(pruned.contains(&format!("roles/logging.viewer  {OLD_SHOWN}  {}", f.shown())), "{pruned}");
+    let pruned = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("pruned (expired)"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert_eq!(
+        cells(pruned)[..5],
+        [
+            "pruned (expired)".into(),
+            "roles/logging.viewer".into(),
+            OLD_SHOWN.into(),
+            f.shown(),
+            "2001-01-01T00:00:00Z".into()
+        ]
+    );
     let warning = run.stderr.lines().find(|l| l.starts_with("warning:")).unwrap();
     assert_eq!(
         warning,
@@ -375,7 +430,11 @@ fn grant_reports_and_dry_runs_show_control_characters_escaped() {
     let run = jit(&dry).run().ok();
     assert_no_raw_controls(&run);
     assert_eq!(f.bytes(), before);
-    assert!(run.stdout.lines().any(|l| l.starts_with("would prune (expired)") && l.contains(OLD_SHOWN)), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("would prune (expired)") && l.contains(OLD_SHOWN)),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains(&format!("warning: `user:bob@example.com` already holds `roles/storage.objectViewer` without a condition on `{}`", f.shown())));
     assert!(run.stdout.ends_with("Dry run: nothing was written.\n"), "{}", run.stdout);
 }
@@ -385,8 +444,16 @@ fn revoke_and_cleanup_tables_are_exact_and_escaped() {
     let f = File::new(&hostile());
     let before = f.bytes();
     let run = jit(&[
-        "revoke", "roles/storage.objectViewer", "--all-members", "--policy-file", f.p(), "--project", "my-project",
-        "--dry-run", "--format", "table",
+        "revoke",
+        "roles/storage.objectViewer",
+        "--all-members",
+        "--policy-file",
+        f.p(),
+        "--project",
+        "my-project",
+        "--dry-run",
+        "--format",
+        "table",
     ])
     .run()
     .ok();
@@ -394,15 +461,33 @@ fn revoke_and_cleanup_tables_are_exact_and_escaped() {
     same(
         &run.stdout,
         "\
+RESOURCE             ROLE                        MEMBER                                                        STATE   EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/storage.objectViewer  user:mallory@example.com\\u{1b}[2K\\u{d}user:alice@example.com  active  2999-01-01T00:00:00Z  jit     jit until 2999-01-01T00:00:00Z: request.time < timestamp(\"2999-01-01T00:00:00Z\")
+Would remove 1 time-bound grant on 1 resource.
+Dry run: nothing was written.
 ",
     );
-    let run = jit(&["cleanup", "--policy-file", f.p(), "--project", "my-project", "--dry-run", "--format", "table"])
-        .run()
-        .ok();
+    let run = jit(&[
+        "cleanup",
+        "--policy-file",
+        f.p(),
+        "--project",
+        "my-project",
+        "--dry-run",
+        "--format",
+        "table",
+    ])
+    .run()
+    .ok();
     assert_no_raw_controls(&run);
     same(
         &run.stdout,
         "\
+RESOURCE             ROLE                          MEMBER                                  STATE    EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/logging.viewer          user:old\\u{8}\\u{8}\\u{8}new@example.com  expired  2001-01-01T00:00:00Z  jit     jit until 2001-01-01T00:00:00Z\\u{d}\\u{1b}[1A: request.time < timestamp(\"2001-01-01T00:00:00Z\")
+projects/my-project  roles/compute.admin\\u{1b}[8m  group:ops\\u{85}@example.com             expired  2001-06-01T00:00:00Z  other   \\u{2066}temp\\u{2069}: request.time < timestamp(\"2001-06-01T00:00:00Z\")
+Would remove 2 time-bound grants on 1 resource.
+Dry run: nothing was written.
 ",
     );
     assert_eq!(f.bytes(), before);
@@ -458,7 +543,10 @@ fn errors_echo_control_characters_escaped_and_members_and_roles_holding_them_are
     assert_no_raw_controls(&run);
     assert_eq!(
         run.error_line(),
-        format!("error: cannot read the policy file `{}/gone\\u{{1b}}[31m.json`: no such file", f.dir.path().display())
+        format!(
+            "error: cannot read the policy file `{}/gone\\u{{1b}}[31m.json`: no such file",
+            f.dir.path().display()
+        )
     );
     let v1 = File::new(&json!({
         "bindings": [{"members": ["user:a@example.com"], "role": "roles/x_withcond_\u{1b}[31m\u{202e}"}],
