@@ -556,3 +556,87 @@ fn errors_echo_control_characters_escaped_and_members_and_roles_holding_them_are
     assert_no_raw_controls(&run);
     assert!(run.error_line().contains("`roles/x_withcond_\\u{1b}[31m\\u{202e}`"), "{}", run.stderr);
 }
+
+/// Against the API the same reports go through the same rendering: a policy whose conditions were
+/// written by another tool with control characters in their title and description.
+#[test]
+fn api_reports_show_control_characters_escaped() {
+    let emu = crate::harness::emulator().start();
+    let project = "projects/jit-demo-prod";
+    let mut policy = emu.policy(project);
+    for (member, expires) in
+        [("user:bob@example.com", "2001-01-01T00:00:00Z"), ("user:carol@example.com", "2999-01-01T00:00:00Z")]
+    {
+        policy["bindings"].as_array_mut().unwrap().push(json!({
+            "condition": {
+                "description": DESCRIPTION,
+                "expression": format!("request.time < timestamp(\"{expires}\")"),
+                "title": format!("jit until {expires}\r\u{1b}[1A\u{202e}")
+            },
+            "members": [member],
+            "role": "roles/storage.objectViewer"
+        }));
+    }
+    emu.set_policy(project, policy);
+    let title_shown = |t: &str| format!("jit until {t}\\u{{d}}\\u{{1b}}[1A\\u{{202e}}");
+
+    let run = emu.jit(&["list", "--project", "jit-demo-prod", "--all", "--format", "table"]).run().ok();
+    assert_no_raw_controls(&run);
+    let carol = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("user:carol@example.com") && l.contains("2999-01-01"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!(cells(carol)[cells(carol).len() - 2..], [GRANTED_BY_SHOWN, REASON_SHOWN]);
+
+    let run =
+        emu.jit(&["cleanup", "--project", "jit-demo-prod", "--dry-run", "--format", "table"]).run().ok();
+    assert_no_raw_controls(&run);
+    let bob = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("user:bob@example.com"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        bob.ends_with(&format!(
+            "{}: request.time < timestamp(\"2001-01-01T00:00:00Z\")",
+            title_shown("2001-01-01T00:00:00Z")
+        )),
+        "{bob}"
+    );
+
+    let run = emu
+        .jit(&[
+            "revoke",
+            "roles/storage.objectViewer",
+            "--member",
+            "carol@example.com",
+            "--project",
+            "jit-demo-prod",
+            "--dry-run",
+            "--format",
+            "table",
+        ])
+        .run()
+        .ok();
+    assert_no_raw_controls(&run);
+    assert!(run.stdout.contains(&title_shown("2999-01-01T00:00:00Z")), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .ends_with("Would remove 1 time-bound grant on 1 resource.\nDry run: nothing was written.\n"),
+        "{}",
+        run.stdout
+    );
+
+    // JSON keeps the stored value.
+    let rows =
+        emu.jit(&["list", "--project", "jit-demo-prod", "--all", "--format", "json"]).run().ok().json();
+    let carol = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["member"] == "user:carol@example.com" && r["expires"] == "2999-01-01T00:00:00Z")
+        .unwrap();
+    assert_eq!(carol["title"], "jit until 2999-01-01T00:00:00Z\r\u{1b}[1A\u{202e}");
+    assert_eq!(carol["description"], DESCRIPTION);
+}
