@@ -109,10 +109,32 @@ pub fn structured<T: Serialize>(value: &T, format: Format, w: &mut dyn Write) ->
             w.write_all(text.as_bytes()).map_err(io)
         }
         _ => {
-            serde_json::to_writer_pretty(&mut *w, value).map_err(|e| Error::io(e.to_string()))?;
+            let text = serde_json::to_string_pretty(value).map_err(|e| Error::io(e.to_string()))?;
+            w.write_all(json_inert(&text).as_bytes()).map_err(io)?;
             writeln!(w).map_err(io)
         }
     }
+}
+
+/// serde_json escapes the C0 controls inside strings (RFC 8259 §7 requires it) but writes DEL, the
+/// C1 controls and the bidirectional characters as they are; written as `\uXXXX` they are the same
+/// value to any JSON parser and inert on a terminal. Outside strings the pretty printer writes only
+/// ASCII punctuation, spaces and newlines, so every such character found is inside a string.
+fn json_inert(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| u32::from(c) >= 0x7f && is_terminal_control(c);
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            // Every such character is in the Basic Multilingual Plane: one `\uXXXX`.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `2026-11-25T14:00:00Z`.
@@ -380,5 +402,18 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(matches!(escape("plain"), Cow::Borrowed("plain")), "nothing is copied when nothing changes");
         assert_eq!(Escaped("a\u{1b}b").to_string(), "a\\u{1b}b");
+    }
+
+    #[test]
+    fn json_is_inert_on_a_terminal_and_keeps_the_value() {
+        let value = serde_json::json!({"t": "\u{1b}[31m\r\u{7f}\u{85}\u{9b}\u{202e}\u{2066}é名\\u{1b}"});
+        let mut out = Vec::new();
+        structured(&value, Format::Json, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"t\": \"\\u001b[31m\\r\\u007f\\u0085\\u009b\\u202e\\u2066é名\\\\u{1b}\"\n}\n"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
     }
 }

@@ -358,6 +358,10 @@ fn json_and_yaml_keep_the_exact_characters() {
     let f = File::new(&hostile());
     let json = jit(&["list", "--policy-file", f.p(), "--all", "--format", "json"]).run().ok();
     let rows = json.json();
+    // JSON escapes every one of them (`\u001b`, `\u202e`): the same value, inert on a terminal.
+    assert_no_raw_controls(&json);
+    assert!(json.stdout.contains(r#""member": "user:mallory@example.com\u001b[2K\ruser:alice@example.com""#));
+    assert!(json.stdout.contains(r#""reason": "\u202egnp.exe\u0007""#), "{}", json.stdout);
     let field = |i: usize, k: &str| rows[i][k].as_str().unwrap().to_string();
     assert_eq!(field(0, "resource"), f.p());
     assert_eq!((field(0, "member"), field(0, "title")), (OLD.to_string(), OLD_TITLE.to_string()));
