@@ -319,10 +319,14 @@ fn cells(line: &str) -> Vec<String> {
 
 #[track_caller]
 fn assert_no_raw_controls(run: &Run) {
-    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        if let Some(c) = text.chars().find(|&c| is_raw_control(c)) {
-            panic!("raw {c:?} on {name}:\n{}", text.escape_debug());
-        }
+    assert_no_raw_controls_in("stdout", &run.stdout);
+    assert_no_raw_controls_in("stderr", &run.stderr);
+}
+
+#[track_caller]
+fn assert_no_raw_controls_in(name: &str, text: &str) {
+    if let Some(c) = text.chars().find(|&c| is_raw_control(c)) {
+        panic!("raw {c:?} on {name}:\n{}", text.escape_debug());
     }
 }
 
@@ -403,7 +407,7 @@ fn grant_reports_and_dry_runs_show_control_characters_escaped() {
     assert_eq!(policy["bindings"][1]["members"], json!([MALLORY]), "the policy written keeps every byte");
     assert_eq!(policy["bindings"][1]["condition"]["description"], DESCRIPTION);
     assert!(!run.stdout.contains(OLD), "old's expired jit grant is pruned");
-    assert_no_raw_controls(&Run { code: 0, stdout: String::new(), stderr: run.stderr.clone() });
+    assert_no_raw_controls_in("stderr", &run.stderr);
     let pruned = run
         .stderr
         .lines()
@@ -497,7 +501,7 @@ Dry run: nothing was written.
     assert_eq!(f.bytes(), before);
     // Without --dry-run or --in-place the same table goes to stderr, after the policy on stdout.
     let run = jit(&["cleanup", "--policy-file", f.p()]).run().ok();
-    assert_no_raw_controls(&Run { code: 0, stdout: String::new(), stderr: run.stderr.clone() });
+    assert_no_raw_controls_in("stderr", &run.stderr);
     assert!(run.stderr.contains(OLD_SHOWN) && run.stderr.contains(&f.shown()), "{}", run.stderr);
     assert!(run.stderr.ends_with("Removed 2 time-bound grants on 1 resource.\n"), "{}", run.stderr);
 }
@@ -508,6 +512,7 @@ fn errors_echo_control_characters_escaped_and_members_and_roles_holding_them_are
     let before = f.bytes();
     const HINT: &str = "  hint: jit refuses control characters (escape sequences, carriage returns, bidirectional \
                         overrides) in roles and members; type the name again\n";
+    let mut wrong = Vec::new();
     for (args, error) in [
         (
             vec!["grant", "roles/a\u{1b}[2J", "--member", "bob@example.com"],
@@ -535,10 +540,13 @@ fn errors_echo_control_characters_escaped_and_members_and_roles_holding_them_are
         if args[0] == "list" {
             args.pop();
         }
-        let run = jit(&args).run().code(2);
-        assert_eq!(run.stderr, format!("{error}{HINT}"), "{args:?}");
-        assert_eq!(run.stdout, "");
+        let run = jit(&args).run();
+        let want = (2, format!("{error}{HINT}"), String::new());
+        if (run.code, run.stderr.clone(), run.stdout.clone()) != want {
+            wrong.push(format!("{args:?}\n  got:  {run:?}\n  want: {want:?}"));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(f.bytes(), before, "nothing was written");
 
     // A file name, and content echoed from a file.
