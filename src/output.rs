@@ -3,8 +3,8 @@
 //!
 //! Members, titles, descriptions and reasons come from whoever wrote the policy, so every text a
 //! person reads goes through [`escape`]: a terminal must show an escape sequence, a carriage return
-//! or a bidirectional override, never obey it. JSON and YAML keep the exact value (their own
-//! escaping makes it inert).
+//! or a bidirectional override, never obey it. JSON and YAML keep the exact value, JSON with
+//! every such character as a `\uXXXX` escape.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
