@@ -43,6 +43,7 @@ impl FromStr for Role {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
+        refuse_terminal_controls("role", s)?;
         if s.contains("_withcond_") {
             return Err(Error::usage_hint(
                 format!("role `{s}` is a version-1 view of a conditional binding, not a real role"),
@@ -112,6 +113,7 @@ impl FromStr for Principal {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
+        refuse_terminal_controls("member", s)?;
         if PUBLIC_PRINCIPALS.contains(&s) {
             return Err(Error::usage_hint(
                 format!("`{s}` cannot be granted access with a condition"),
@@ -141,6 +143,24 @@ impl FromStr for Principal {
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// jit never writes a role or member holding a character a terminal would act on (an escape
+/// sequence, a carriage return, a bidirectional override: `output::is_terminal_control`): every
+/// later reader of the policy would be shown something else than what is there. Checked before the
+/// syntax, so the message says what is actually wrong.
+fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
+    match s.chars().find(|&c| crate::output::is_terminal_control(c)) {
+        Some(c) => Err(Error::usage_hint(
+            format!(
+                "{what} `{s}` contains the control character `{}`",
+                crate::output::escape(&c.to_string())
+            ),
+            "jit refuses control characters (escape sequences, carriage returns, bidirectional overrides) \
+             in roles and members; type the name again",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -309,6 +329,44 @@ mod tests {
         ] {
             assert!(Principal::from_str(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_members_and_roles() {
+        let mut wrong = Vec::new();
+        for (input, want) in [
+            (
+                "user:a\u{1b}[31m@example.com",
+                "member `user:a\\u{1b}[31m@example.com` contains the control character `\\u{1b}`",
+            ),
+            (
+                "principal://iam.googleapis.com/x\u{7}",
+                "member `principal://iam.googleapis.com/x\\u{7}` contains the control character `\\u{7}`",
+            ),
+            (
+                "user:moc.elpmaxe\u{202e}@evil.com",
+                "member `user:moc.elpmaxe\\u{202e}@evil.com` contains the control character `\\u{202e}`",
+            ),
+            ("bob\rx@example.com", "member `bob\\u{d}x@example.com` contains the control character `\\u{d}`"),
+        ] {
+            match Principal::from_str(input) {
+                Err(e) if (e.to_string(), e.exit_code()) == (want.to_string(), 2) => {}
+                other => wrong.push(format!("{input:?}: got {other:?}, want {want:?}")),
+            }
+        }
+        for (input, want) in [
+            ("roles/a\u{1b}[2J", "role `roles/a\\u{1b}[2J` contains the control character `\\u{1b}`"),
+            ("roles/x\u{85}y", "role `roles/x\\u{85}y` contains the control character `\\u{85}`"),
+            ("roles/\u{2066}x", "role `roles/\\u{2066}x` contains the control character `\\u{2066}`"),
+        ] {
+            match Role::from_str(input) {
+                Err(e) if (e.to_string(), e.exit_code()) == (want.to_string(), 2) => {}
+                other => wrong.push(format!("{input:?}: got {other:?}, want {want:?}")),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Surrounding whitespace (a newline from `$(…)`) is trimmed, as before, not refused.
+        assert_eq!(Principal::from_str("a@example.com\n").unwrap().as_str(), "user:a@example.com");
     }
 
     #[test]

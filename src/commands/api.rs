@@ -84,7 +84,11 @@ impl Session {
             std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
                 .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
             if config.verbose {
-                eprintln!("in-process emulator at {} with its state in {}", h.url, state.display());
+                eprintln!(
+                    "in-process emulator at {} with its state in {}",
+                    output::escape(&h.url),
+                    output::escape(&state.display().to_string())
+                );
             }
             opts.endpoint = Some(h.url.clone());
             opts.access_token_file = Some(token);
@@ -212,7 +216,8 @@ impl Progress {
     fn tick(&self, r: &ResourceId) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
-            bar.set_message(r.name());
+            // Resource names found by a recursive walk come from the API, not from jit.
+            bar.set_message(output::escape(&r.name()).into_owned());
         }
     }
 
@@ -258,7 +263,7 @@ fn confirm(config: &Config, yes: bool, dry_run: bool, question: &str) -> Result<
         return Ok(true);
     }
     dialoguer::Confirm::new()
-        .with_prompt(question)
+        .with_prompt(output::escape(question))
         .default(false)
         .interact()
         .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
@@ -370,7 +375,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
         edit::sort(&mut rows);
         print_report(config, |w| output::list(&rows, config.format, now, w))?;
         for e in resource_errors(&errors) {
-            eprintln!("error: {}: {}", e.resource, e.message);
+            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
         }
         settle(&errors, config.scopes.len())
     })

@@ -114,7 +114,7 @@ impl fmt::Debug for Gcp {
 impl Gcp {
     /// Resolves credentials and builds the clients; no network call is made yet.
     pub async fn new(opts: Options) -> crate::Result<Gcp> {
-        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{line}"))).await
+        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{}", crate::output::escape(line)))).await
     }
 
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
