@@ -43,7 +43,7 @@ impl FromStr for Role {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
-        if s.contains("_withcond_") {
+        if crate::policy::is_version1_role(s) {
             return Err(Error::usage_hint(
                 format!("role `{s}` is a version-1 view of a conditional binding, not a real role"),
                 "name the role without its `_withcond_` suffix",
@@ -142,6 +142,33 @@ impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Member kinds whose value is an e-mail address or a domain. Google stores such a member in the
+/// account's own case, which can differ from the case it was sent in, and treats the value
+/// case-insensitively; so does Terraform (terraform-provider-google #4276, #3880, #5107, and its
+/// `normalizeIamMemberCasing`). `principal://` and `principalSet://` identifiers (and every other
+/// kind) are compared exactly: their subject attributes are case-sensitive.
+const CASE_INSENSITIVE_KINDS: [&str; 4] = ["user:", "group:", "serviceAccount:", "domain:"];
+
+/// The form in which a member compares with another: the value of an e-mail or domain member
+/// (also inside `deleted:`) lowercased, the kind and every other member exactly as written.
+pub fn member_key(member: &str) -> std::borrow::Cow<'_, str> {
+    let (deleted, rest) = match member.strip_prefix("deleted:") {
+        Some(rest) => ("deleted:", rest),
+        None => ("", member),
+    };
+    match CASE_INSENSITIVE_KINDS.iter().find(|k| rest.starts_with(**k)) {
+        Some(kind) if rest.chars().any(char::is_uppercase) => {
+            format!("{deleted}{kind}{}", rest[kind.len()..].to_lowercase()).into()
+        }
+        _ => member.into(),
+    }
+}
+
+/// True when two member strings name the same principal (see [`member_key`]).
+pub fn same_member(a: &str, b: &str) -> bool {
+    a == b || member_key(a) == member_key(b)
 }
 
 fn is_number(s: &str) -> bool {
@@ -291,6 +318,42 @@ mod tests {
         assert_eq!(Principal::from_str("domain:example.com").unwrap().as_str(), "domain:example.com");
         let wif = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*";
         assert_eq!(Principal::from_str(wif).unwrap().as_str(), wif);
+    }
+
+    #[test]
+    fn email_members_match_in_any_case_principal_identifiers_exactly() {
+        for (a, b) in [
+            ("user:jane.doe@example.com", "user:Jane.Doe@Example.COM"),
+            ("group:SRE@example.com", "group:sre@example.com"),
+            (
+                "serviceAccount:CI@p-1.iam.gserviceaccount.com",
+                "serviceAccount:ci@p-1.iam.gserviceaccount.com",
+            ),
+            ("domain:Example.com", "domain:example.com"),
+            ("deleted:user:Jane@example.com?uid=123", "deleted:user:jane@example.com?uid=123"),
+            (
+                "deleted:serviceAccount:A@p.iam.gserviceaccount.com?uid=1",
+                "deleted:serviceAccount:a@p.iam.gserviceaccount.com?uid=1",
+            ),
+        ] {
+            assert!(same_member(a, b), "{a} and {b} are one principal");
+        }
+        for (a, b) in [
+            ("user:jane@example.com", "group:jane@example.com"),
+            ("User:jane@example.com", "user:jane@example.com"),
+            (
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/Jane",
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/jane",
+            ),
+            (
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/SRE",
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/sre",
+            ),
+            ("allUsers", "allusers"),
+            ("deleted:user:jane@example.com?uid=1", "user:jane@example.com"),
+        ] {
+            assert!(!same_member(a, b), "{a} and {b} are different principals");
+        }
     }
 
     #[test]

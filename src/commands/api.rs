@@ -350,7 +350,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
             let session = &session;
             async move {
                 let policy = session.gcp.get_policy(&r).await?;
-                Ok(edit::timed_bindings(&r.name(), &policy, now))
+                edit::timed_bindings(&r.name(), &policy, now)
             }
         })
         .await;
