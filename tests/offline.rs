@@ -895,6 +895,82 @@ fn googles_limits_are_checked_before_writing() {
     assert!(run.error_line().contains("over Google's limit of 20"), "{}", run.stderr);
 }
 
+/// The names in a policy file's directory: what `--in-place` leaves behind.
+fn dir_entries(f: &File) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(f.path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `--in-place` on a symlink replaces the file it points to, and keeps the link (issue 8 defect
+/// 11: the link was replaced by a regular file and the target left as it was).
+#[test]
+fn in_place_writes_through_a_symlink() {
+    let f = File::new(&fixture());
+    let link = f.path.with_file_name("link.json");
+    std::os::unix::fs::symlink(&f.path, &link).unwrap();
+    let report = jit(&[
+        "grant",
+        "roles/a.b",
+        "--member",
+        "x@example.com",
+        "--policy-file",
+        link.to_str().unwrap(),
+        "--in-place",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok()
+    .json();
+    assert_eq!(members_of(&report["granted"]), ["roles/a.b user:x@example.com"]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "still a link");
+    assert!(
+        bindings(&f.json()).iter().any(|b| b["role"] == "roles/a.b"),
+        "the target has the grant: {}",
+        f.json()
+    );
+    assert_eq!(dir_entries(&f), ["link.json", "policy.json"], "no temporary file left");
+}
+
+/// A file nobody may write (mode 0444) is refused, even for root, before anything is written;
+/// no temporary file is left (issue 8 defect 11: it was replaced anyway).
+#[test]
+fn in_place_refuses_a_read_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = File::new(&fixture());
+    std::fs::set_permissions(&f.path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = f.bytes();
+    let run = jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
+        .run()
+        .code(2);
+    assert_eq!(run.error_line(), format!("error: `{}` is read-only; jit will not replace it", f.p()));
+    assert_eq!(f.bytes(), before);
+    assert_eq!(std::fs::metadata(&f.path).unwrap().permissions().mode() & 0o777, 0o444);
+    assert_eq!(dir_entries(&f), ["policy.json"]);
+    // Without --in-place the edited policy still goes to stdout.
+    jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p()]).run().ok();
+}
+
+/// What is read from a policy file is capped: `/dev/zero` ended only when memory did (issue 8
+/// defect 7).
+#[test]
+fn endless_policy_files_are_cut_off() {
+    let run = jit(&["list", "--policy-file", "/dev/zero"]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: cannot read the policy file `/dev/zero`: it is larger than 64 MiB, more than any IAM policy can be"
+    );
+    let run = jit(&["list", "--policy-file", "-"]).stdin(vec![b' '; 64 * 1024 * 1024 + 1]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: cannot read the policy from stdin: it is larger than 64 MiB, more than any IAM policy can be"
+    );
+}
+
 #[test]
 fn quiet_prints_only_the_policy() {
     let f = File::new(&fixture());
