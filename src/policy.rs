@@ -194,6 +194,25 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_unknown_fields_keep_every_digit() {
+        // Issue 8 defect 10: `12345678901234567890123` came back as `1.2345678901234568e22`.
+        let text = r#"{"bindings":[{"role":"roles/a.b","members":["user:a@example.com"],"n":-0.10000000000000000000001,
+            "condition":{"expression":"true","big":18446744073709551616}}],
+            "future":{"big":12345678901234567890123,"exp":1e400,"small":5e-324,"int":3},"etag":"BwX=","version":3}"#;
+        let p = Policy::from_json(text).unwrap();
+        assert_eq!(p.version, Some(3));
+        let out = p.to_json_pretty();
+        // serde_json keeps the digits as written; an exponent gets its sign spelled out (`1e+400`).
+        for number in ["12345678901234567890123", "1e+400", "5e-324", "18446744073709551616", "-0.10000000000000000000001"] {
+            assert!(out.contains(number), "{number} lost: {out}");
+        }
+        assert_eq!(p.extra["future"]["int"], 3, "small integers still compare as numbers");
+        let yaml = "bindings:\n- members:\n  - user:a@example.com\n  role: roles/a.b\nversion: 3\nfuture: 123\n";
+        let p: Policy = serde_norway::from_str(yaml).unwrap();
+        assert_eq!(p.version, Some(3));
+    }
+
+    #[test]
     fn audit_exemptions_count_as_principals() {
         let p = Policy::from_json(GCLOUD).unwrap();
         assert_eq!(p.principal_count(), 3);

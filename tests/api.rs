@@ -545,12 +545,17 @@ fn bad_input_against_the_api_changes_nothing() {
         count += 1;
     }
     // Reasons with quotes, newlines, unicode and 2 KB land safely, cut and cleaned.
-    for reason in [
+    // A member each: the same grant twice within a second is `unchanged` and writes nothing.
+    for (i, reason) in [
         "it's \"quoted\" \\ and `ticked`",
         "line one\nline two\r\n\tend",
         "ünïcödé ✓ 日本語 \u{202e}rtl",
         long_reason.as_str(),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let member = format!("reason{i}@example.com");
         let run = emu
             .jit(&[
                 "grant",
@@ -558,7 +563,7 @@ fn bad_input_against_the_api_changes_nothing() {
                 "--for",
                 "1h",
                 "--member",
-                "bob@example.com",
+                &member,
                 "--project",
                 DEV,
                 "--reason",
