@@ -203,11 +203,18 @@ mod tests {
         assert_eq!(p.version, Some(3));
         let out = p.to_json_pretty();
         // serde_json keeps the digits as written; an exponent gets its sign spelled out (`1e+400`).
-        for number in ["12345678901234567890123", "1e+400", "5e-324", "18446744073709551616", "-0.10000000000000000000001"] {
+        for number in [
+            "12345678901234567890123",
+            "1e+400",
+            "5e-324",
+            "18446744073709551616",
+            "-0.10000000000000000000001",
+        ] {
             assert!(out.contains(number), "{number} lost: {out}");
         }
         assert_eq!(p.extra["future"]["int"], 3, "small integers still compare as numbers");
-        let yaml = "bindings:\n- members:\n  - user:a@example.com\n  role: roles/a.b\nversion: 3\nfuture: 123\n";
+        let yaml =
+            "bindings:\n- members:\n  - user:a@example.com\n  role: roles/a.b\nversion: 3\nfuture: 123\n";
         let p: Policy = serde_norway::from_str(yaml).unwrap();
         assert_eq!(p.version, Some(3));
     }

@@ -895,6 +895,22 @@ fn googles_limits_are_checked_before_writing() {
     assert!(run.error_line().contains("over Google's limit of 20"), "{}", run.stderr);
 }
 
+/// Numbers in fields jit does not know come back with every digit (issue 8 defect 10: a 23-digit
+/// integer became a float).
+#[test]
+fn unknown_numbers_keep_every_digit() {
+    let text = r#"{"bindings": [{"role": "roles/viewer", "members": ["user:a@example.com"], "weight": 0.1000000000000000000000001}],
+        "future": {"big": 12345678901234567890123, "neg": -98765432109876543210}, "etag": "BwX=", "version": 3}"#;
+    let f = File::raw(text);
+    jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
+        .run()
+        .ok();
+    let after = String::from_utf8(f.bytes()).unwrap();
+    for number in ["12345678901234567890123", "-98765432109876543210", "0.1000000000000000000000001"] {
+        assert!(after.contains(number), "{number} lost:\n{after}");
+    }
+}
+
 /// The names in a policy file's directory: what `--in-place` leaves behind.
 fn dir_entries(f: &File) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(f.path.parent().unwrap())
