@@ -164,6 +164,17 @@ impl GrantReport {
     pub fn changed(&self) -> bool {
         !self.granted.is_empty() || !self.extended.is_empty()
     }
+
+    /// True when this report (of a fresh read, with nothing left to change) shows exactly the
+    /// grants `earlier` asked to write: a write whose answer was lost has landed, and the retry
+    /// reports `earlier`, not `unchanged` (issue 8 defect 12).
+    pub fn shows_landed(&self, earlier: &GrantReport) -> bool {
+        let key =
+            |r: &TimedBinding| (r.role.clone(), member_key(&r.member).into_owned(), r.starts, r.expires);
+        let asked: BTreeSet<_> = earlier.granted.iter().chain(&earlier.extended).map(key).collect();
+        let found: BTreeSet<_> = self.unchanged.iter().map(key).collect();
+        !self.changed() && !asked.is_empty() && asked == found
+    }
 }
 
 /// A window as (start, end) instants, jit's own shape: start inclusive, end exclusive.
@@ -673,6 +684,20 @@ mod tests {
         let (once, _) = grant("projects/p", &policy(BASE), &r, now()).unwrap();
         let (_, second) = grant("projects/p", &once, &r, now()).unwrap();
         assert_eq!((second.unchanged.len(), second.changed()), (1, false), "{second:?}");
+    }
+
+    #[test]
+    fn a_retry_after_a_lost_answer_reports_what_landed() {
+        let r = req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00.750Z");
+        let (written, first) = grant("projects/p", &policy(BASE), &r, now()).unwrap();
+        let (_, retry) = grant("projects/p", &written, &r, now()).unwrap();
+        assert!(retry.shows_landed(&first), "{retry:?}");
+        assert!(!first.shows_landed(&first), "a report that still writes shows nothing landed");
+        let other = req(&["roles/a.b"], &["erin@example.com"], "2026-11-25T14:00:00Z");
+        let (_, unrelated) = grant("projects/p", &written, &other, now()).unwrap();
+        assert!(!unrelated.shows_landed(&first));
+        let (_, nothing) = grant("projects/p", &written, &r, now()).unwrap();
+        assert!(!nothing.shows_landed(&GrantReport::default()), "nothing asked, nothing landed");
     }
 
     #[test]
