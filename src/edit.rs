@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::condition::{self, GrantNote, State, Window};
@@ -43,7 +43,7 @@ pub struct TimedBinding {
 
 fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        Some(t) => s.serialize_str(&condition::format_reported(*t)),
         None => s.serialize_none(),
     }
 }

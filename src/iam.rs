@@ -118,15 +118,7 @@ impl FromStr for Principal {
                 "Google refuses allUsers and allAuthenticatedUsers in conditional bindings",
             ));
         }
-        let full = if !s.contains(':') && is_email(s) {
-            if s.ends_with(".gserviceaccount.com") {
-                format!("serviceAccount:{s}")
-            } else {
-                format!("user:{s}")
-            }
-        } else {
-            s.to_string()
-        };
+        let full = if !s.contains(':') && is_email(s) { member_of_email(s) } else { s.to_string() };
         if full.starts_with("deleted:") || full.starts_with("project") || !Principal::is_well_formed(&full) {
             return Err(Error::usage_hint(
                 format!("`{s}` is not a principal jit can grant to"),
@@ -141,6 +133,18 @@ impl FromStr for Principal {
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The bare-e-mail rule, the one place it lives: a bare e-mail address is a service account when
+/// its domain is one of Google's service-account domains (`*.gserviceaccount.com`: `iam.`,
+/// `developer.`, `appspot.`…), in any case, and a user otherwise.
+/// <https://cloud.google.com/iam/docs/service-account-overview>
+pub fn member_of_email(email: &str) -> String {
+    if email.to_ascii_lowercase().ends_with(".gserviceaccount.com") {
+        format!("serviceAccount:{email}")
+    } else {
+        format!("user:{email}")
     }
 }
 
@@ -313,6 +317,10 @@ mod tests {
         assert_eq!(
             Principal::from_str("ci@p-1234.iam.gserviceaccount.com").unwrap().as_str(),
             "serviceAccount:ci@p-1234.iam.gserviceaccount.com"
+        );
+        assert_eq!(
+            Principal::from_str("CI@P-1234.IAM.GSERVICEACCOUNT.COM").unwrap().as_str(),
+            "serviceAccount:CI@P-1234.IAM.GSERVICEACCOUNT.COM"
         );
         assert_eq!(Principal::from_str("group:sre@example.com").unwrap().as_str(), "group:sre@example.com");
         assert_eq!(Principal::from_str("domain:example.com").unwrap().as_str(), "domain:example.com");
