@@ -266,7 +266,8 @@ proptest! {
         req.replace = replace;
         let (after, report) = match edit::grant("projects/p", &p, &req, now()) {
             Ok(x) => x,
-            Err(e) => { prop_assert!(e.to_string().contains("limit"), "{}", e); return Ok(()); }
+            // Generated policies are far below Google's limits: every grant succeeds.
+            Err(e) => { prop_assert!(false, "grant refused: {}", e); return Ok(()); }
         };
         let targeted = |b: &Binding| roles.contains(&b.role.as_str()) && b.members.iter().any(|m| members.contains(&m.as_str()));
         for b in &p.bindings {
@@ -365,7 +366,7 @@ proptest! {
                     prop_assert_eq!(live_jit_count_any_case(&after, r, member), 1, "{} {}", r, spelled);
                 }
             }
-            Err(e) => prop_assert!(e.to_string().contains("over Google's limit"), "{}", e),
+            Err(e) => prop_assert!(false, "grant refused: {}", e),
         }
         // revoke: the member is gone from every time-bound binding of the roles.
         let role_list: Vec<Role> = roles.iter().map(|r| Role::from_str(r).unwrap()).collect();
