@@ -205,9 +205,9 @@ impl Grant {
         };
         let start = args.start.as_deref().map(|s| timespec::parse_time(s, now, tz)).transpose()?;
         let end = match (&args.duration, &args.until) {
-            (Some(d), _) => start.unwrap_or(now) + timespec::parse_duration(d)?,
+            (Some(d), _) => timespec::after(start.unwrap_or(now), timespec::parse_duration(d)?, d.trim())?,
             (None, Some(u)) => timespec::parse_time(u, now, tz)?,
-            (None, None) => start.unwrap_or(now) + Duration::hours(1),
+            (None, None) => timespec::after(start.unwrap_or(now), Duration::hours(1), "1h")?,
         };
         let (start, end) = timespec::grant_window(start, end, now, max)?;
         Ok(Grant {

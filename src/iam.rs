@@ -44,7 +44,7 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         refuse_terminal_controls("role", s)?;
-        if s.contains("_withcond_") {
+        if crate::policy::is_version1_role(s) {
             return Err(Error::usage_hint(
                 format!("role `{s}` is a version-1 view of a conditional binding, not a real role"),
                 "name the role without its `_withcond_` suffix",
@@ -120,15 +120,7 @@ impl FromStr for Principal {
                 "Google refuses allUsers and allAuthenticatedUsers in conditional bindings",
             ));
         }
-        let full = if !s.contains(':') && is_email(s) {
-            if s.ends_with(".gserviceaccount.com") {
-                format!("serviceAccount:{s}")
-            } else {
-                format!("user:{s}")
-            }
-        } else {
-            s.to_string()
-        };
+        let full = if !s.contains(':') && is_email(s) { member_of_email(s) } else { s.to_string() };
         if full.starts_with("deleted:") || full.starts_with("project") || !Principal::is_well_formed(&full) {
             return Err(Error::usage_hint(
                 format!("`{s}` is not a principal jit can grant to"),
@@ -162,6 +154,45 @@ fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
         )),
         None => Ok(()),
     }
+}
+
+/// The bare-e-mail rule, the one place it lives: a bare e-mail address is a service account when
+/// its domain is one of Google's service-account domains (`*.gserviceaccount.com`: `iam.`,
+/// `developer.`, `appspot.`…), in any case, and a user otherwise.
+/// <https://cloud.google.com/iam/docs/service-account-overview>
+pub fn member_of_email(email: &str) -> String {
+    if email.to_ascii_lowercase().ends_with(".gserviceaccount.com") {
+        format!("serviceAccount:{email}")
+    } else {
+        format!("user:{email}")
+    }
+}
+
+/// Member kinds whose value is an e-mail address or a domain. Google stores such a member in the
+/// account's own case, which can differ from the case it was sent in, and treats the value
+/// case-insensitively; so does Terraform (terraform-provider-google #4276, #3880, #5107, and its
+/// `normalizeIamMemberCasing`). `principal://` and `principalSet://` identifiers (and every other
+/// kind) are compared exactly: their subject attributes are case-sensitive.
+const CASE_INSENSITIVE_KINDS: [&str; 4] = ["user:", "group:", "serviceAccount:", "domain:"];
+
+/// The form in which a member compares with another: the value of an e-mail or domain member
+/// (also inside `deleted:`) lowercased, the kind and every other member exactly as written.
+pub fn member_key(member: &str) -> std::borrow::Cow<'_, str> {
+    let (deleted, rest) = match member.strip_prefix("deleted:") {
+        Some(rest) => ("deleted:", rest),
+        None => ("", member),
+    };
+    match CASE_INSENSITIVE_KINDS.iter().find(|k| rest.starts_with(**k)) {
+        Some(kind) if rest.chars().any(char::is_uppercase) => {
+            format!("{deleted}{kind}{}", rest[kind.len()..].to_lowercase()).into()
+        }
+        _ => member.into(),
+    }
+}
+
+/// True when two member strings name the same principal (see [`member_key`]).
+pub fn same_member(a: &str, b: &str) -> bool {
+    a == b || member_key(a) == member_key(b)
 }
 
 fn is_number(s: &str) -> bool {
@@ -307,10 +338,50 @@ mod tests {
             Principal::from_str("ci@p-1234.iam.gserviceaccount.com").unwrap().as_str(),
             "serviceAccount:ci@p-1234.iam.gserviceaccount.com"
         );
+        assert_eq!(
+            Principal::from_str("CI@P-1234.IAM.GSERVICEACCOUNT.COM").unwrap().as_str(),
+            "serviceAccount:CI@P-1234.IAM.GSERVICEACCOUNT.COM"
+        );
         assert_eq!(Principal::from_str("group:sre@example.com").unwrap().as_str(), "group:sre@example.com");
         assert_eq!(Principal::from_str("domain:example.com").unwrap().as_str(), "domain:example.com");
         let wif = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*";
         assert_eq!(Principal::from_str(wif).unwrap().as_str(), wif);
+    }
+
+    #[test]
+    fn email_members_match_in_any_case_principal_identifiers_exactly() {
+        for (a, b) in [
+            ("user:jane.doe@example.com", "user:Jane.Doe@Example.COM"),
+            ("group:SRE@example.com", "group:sre@example.com"),
+            (
+                "serviceAccount:CI@p-1.iam.gserviceaccount.com",
+                "serviceAccount:ci@p-1.iam.gserviceaccount.com",
+            ),
+            ("domain:Example.com", "domain:example.com"),
+            ("deleted:user:Jane@example.com?uid=123", "deleted:user:jane@example.com?uid=123"),
+            (
+                "deleted:serviceAccount:A@p.iam.gserviceaccount.com?uid=1",
+                "deleted:serviceAccount:a@p.iam.gserviceaccount.com?uid=1",
+            ),
+        ] {
+            assert!(same_member(a, b), "{a} and {b} are one principal");
+        }
+        for (a, b) in [
+            ("user:jane@example.com", "group:jane@example.com"),
+            ("User:jane@example.com", "user:jane@example.com"),
+            (
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/Jane",
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/jane",
+            ),
+            (
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/SRE",
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/sre",
+            ),
+            ("allUsers", "allusers"),
+            ("deleted:user:jane@example.com?uid=1", "user:jane@example.com"),
+        ] {
+            assert!(!same_member(a, b), "{a} and {b} are different principals");
+        }
     }
 
     #[test]

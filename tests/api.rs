@@ -545,12 +545,17 @@ fn bad_input_against_the_api_changes_nothing() {
         count += 1;
     }
     // Reasons with quotes, newlines, unicode and 2 KB land safely, cut and cleaned.
-    for reason in [
+    // A member each: the same grant twice within a second is `unchanged` and writes nothing.
+    for (i, reason) in [
         "it's \"quoted\" \\ and `ticked`",
         "line one\nline two\r\n\tend",
         "ünïcödé ✓ 日本語 \u{202e}rtl",
         long_reason.as_str(),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let member = format!("reason{i}@example.com");
         let run = emu
             .jit(&[
                 "grant",
@@ -558,7 +563,7 @@ fn bad_input_against_the_api_changes_nothing() {
                 "--for",
                 "1h",
                 "--member",
-                "bob@example.com",
+                &member,
                 "--project",
                 DEV,
                 "--reason",
@@ -968,4 +973,128 @@ fn dropped_connections_are_retried() {
     emu.handle().set_faults(Faults::default());
     let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
     assert_eq!(members.len(), 10, "{members:?}");
+}
+
+/// A proxy in front of the emulator that forwards every request but drops the connection instead
+/// of answering the first `setIamPolicy`: the write lands, its answer is lost.
+fn losing_the_first_write_answer(emulator: &str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let upstream = emulator.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut lost = false;
+        for stream in listener.incoming() {
+            let Ok(client) = stream else { continue };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut client = client;
+            // One request per connection: read its head and body, forward it with
+            // `connection: close`, and pass the whole answer back (or not).
+            let mut head = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("connection:") {
+                    continue;
+                }
+                if line == "\r\n" {
+                    head.extend_from_slice(b"connection: close\r\n\r\n");
+                    break;
+                }
+                head.extend_from_slice(line.as_bytes());
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let is_write =
+                String::from_utf8_lossy(&head).lines().next().unwrap_or("").contains(":setIamPolicy");
+            let mut up = std::net::TcpStream::connect(&upstream).unwrap();
+            up.write_all(&head).unwrap();
+            up.write_all(&body).unwrap();
+            let mut answer = Vec::new();
+            let _ = up.read_to_end(&mut answer);
+            if is_write && !lost {
+                lost = true;
+                continue; // dropped: the client never hears that the write landed
+            }
+            let _ = client.write_all(&answer);
+        }
+    });
+    url
+}
+
+/// A write whose answer is lost is retried from a fresh read that already holds it: the report
+/// says `granted`, not `extended`, and no second write is sent (issue 8 defect 12).
+#[test]
+fn a_write_whose_answer_was_lost_reports_the_grant() {
+    let emu = harness::emulator().start();
+    let proxy = losing_the_first_write_answer(&emu.url);
+    let report = emu
+        .jit_at(
+            &proxy,
+            "alice-token",
+            &[
+                "grant",
+                "roles/logging.viewer",
+                "--for",
+                "1h",
+                "--member",
+                "lost@example.com",
+                "--project",
+                DEV,
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .ok()
+        .json();
+    assert_eq!(
+        (report["granted"].as_array().map(Vec::len), &report["extended"], &report["unchanged"]),
+        (Some(1), &json!([]), &json!([])),
+        "{report}"
+    );
+    let writes =
+        emu.requests().into_iter().filter(|r| r["path"].as_str().unwrap().ends_with(":setIamPolicy")).count();
+    assert_eq!(writes, 1, "the retry sends no second write");
+    let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
+    assert_eq!(members, ["user:lost@example.com"]);
+
+    // The same request twice, with a fractional end: `unchanged`, and no second write.
+    let until = (Utc::now() + Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let grant = || {
+        emu.jit(&[
+            "grant",
+            "roles/pubsub.viewer",
+            "--until",
+            &until,
+            "--member",
+            "twice@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json()
+    };
+    assert_eq!(grant()["granted"].as_array().map(Vec::len), Some(1));
+    let second = grant();
+    assert_eq!(
+        (second["unchanged"].as_array().map(Vec::len), &second["extended"]),
+        (Some(1), &json!([])),
+        "{second}"
+    );
+    let writes =
+        emu.requests().into_iter().filter(|r| r["path"].as_str().unwrap().ends_with(":setIamPolicy")).count();
+    assert_eq!(writes, 2, "one write for the lost answer's grant, one for the first of the two");
 }

@@ -311,9 +311,18 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             }
         }
 
+        // A write whose answer was lost is retried from a fresh read that already holds it; the
+        // report is then the one of the attempt that wrote (issue 8 defect 12).
+        let asked: std::sync::Mutex<std::collections::BTreeMap<String, GrantReport>> = Default::default();
         let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
             let (new, report) = edit::grant(name, policy, &req, now)?;
             let changed = report.changed();
+            let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if changed {
+                asked.insert(name.to_string(), report.clone());
+            } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
+                return Ok((new, earlier.clone(), false));
+            }
             Ok((new, report, changed))
         })
         .await;
@@ -355,7 +364,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
             let session = &session;
             async move {
                 let policy = session.gcp.get_policy(&r).await?;
-                Ok(edit::timed_bindings(&r.name(), &policy, now))
+                edit::timed_bindings(&r.name(), &policy, now)
             }
         })
         .await;
