@@ -969,3 +969,97 @@ fn dropped_connections_are_retried() {
     let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
     assert_eq!(members.len(), 10, "{members:?}");
 }
+
+/// A server that accepts every connection, reads the request, sends `prefix` (nothing, or a
+/// response's head and the start of its body) and then never another byte.
+fn stalling_server(prefix: &'static [u8]) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 65536];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(prefix);
+                // Hold the connection until the client gives up.
+                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+/// A listener whose accept queue is full and that never accepts: a connection to it is never
+/// established (Linux drops the SYN of a connection it has no room for, and the client resends).
+/// The runtime and the filling connections live as long as the returned values.
+fn never_accepting_server()
+-> (String, tokio::runtime::Runtime, tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let listener = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(0).unwrap()
+    });
+    let addr = listener.local_addr().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)) {
+            Ok(s) => filling.push(s),
+            Err(_) => break,
+        }
+    }
+    (format!("http://{addr}"), rt, listener, filling)
+}
+
+/// Issue 8 #1: against an endpoint that accepts the connection and never answers, `grant` and
+/// `list` hung far past `--retry-timeout` (140 s with a 5 s budget, and no end). Now every call
+/// has a deadline within the budget, and the error names the endpoint.
+#[test]
+fn a_stalling_endpoint_ends_within_the_retry_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "alice-token\n").unwrap();
+    let token = token.to_str().unwrap().to_string();
+    let head_then_stall: &[u8] =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"version\": 3,";
+    let (never, _rt, _listener, _filling) = never_accepting_server();
+    let endpoints = [
+        ("accepts and never answers", stalling_server(b"")),
+        ("sends the head, then stalls the body", stalling_server(head_then_stall)),
+        ("never accepts", never),
+    ];
+    let mut failures = Vec::new();
+    for (what, url) in &endpoints {
+        let crm = format!(
+            "error: `projects/{PROD}`: `{url}` did not answer getIamPolicy within 3.0s (gave up after 1 try in "
+        );
+        let tokeninfo = format!(
+            "error: `{url}/oauth2/v3/tokeninfo` did not answer tokeninfo within 3.0s (gave up after 1 try in "
+        );
+        let cases: [(&[&str], &str); 3] = [
+            (&["list", "--project", PROD], &crm),
+            (&["grant", "roles/a.b", "--member", "bob@example.com", "--project", PROD], &tokeninfo),
+            (&["revoke", "roles/a.b", "--member", "bob@example.com", "--project", PROD], &crm),
+        ];
+        for (command, want) in cases {
+            let mut args =
+                vec!["--endpoint", url.as_str(), "--access-token-file", &token, "--retry-timeout", "3s"];
+            args.extend_from_slice(command);
+            let started = std::time::Instant::now();
+            let run = jit(&args).run();
+            let took = started.elapsed();
+            // Generous: this is a hang test, not a timing test, and the machine may be loaded.
+            let ok = run.code == 1
+                && run.error_line().starts_with(want)
+                && run.stderr.contains("hint: check the network")
+                && took < std::time::Duration::from_secs(20);
+            if !ok {
+                failures
+                    .push(format!("{what}: {command:?}: exit {} after {took:?}:\n{}", run.code, run.stderr));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

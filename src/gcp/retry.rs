@@ -42,6 +42,13 @@ impl RetryBudget {
     }
 }
 
+/// The longest one try may take: connecting, the credentials it needs (a token refresh, the
+/// metadata server, impersonation), sending, and reading the whole answer. Within the budget, so a
+/// shorter `--retry-timeout` shortens it. A `getIamPolicy` or `setIamPolicy` answers in well under
+/// a second; 30 s lets a slow but living server finish while the default 60 s budget still leaves
+/// room for a second try after a server that accepted the connection and went silent.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// One operation's use of its budget.
 #[derive(Debug)]
 pub(crate) struct Tracker {
@@ -69,6 +76,16 @@ impl Tracker {
 
     pub(crate) fn budget(&self) -> &RetryBudget {
         &self.budget
+    }
+
+    /// What is left of the budget's time.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.budget.max_elapsed.saturating_sub(self.elapsed())
+    }
+
+    /// How long the next try may take: [`ATTEMPT_TIMEOUT`], or what is left of the budget.
+    pub(crate) fn attempt_limit(&self) -> Duration {
+        ATTEMPT_TIMEOUT.min(self.remaining())
     }
 
     /// After try number `self.attempts` failed with `error`: wait how long, or give up. Only
