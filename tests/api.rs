@@ -1063,3 +1063,56 @@ fn a_stalling_endpoint_ends_within_the_retry_timeout() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Issue 8 #7: `--access-token-file /dev/zero` grew to 7.9 GB and
+/// `GOOGLE_APPLICATION_CREDENTIALS=/dev/zero` to 20.7 GB; #14: a 50 MB token file said "check the
+/// network". Reads are capped, and the error says what is wrong with the file, before anything
+/// is sent.
+#[test]
+fn endless_and_huge_credential_files_are_refused_before_anything_is_sent() {
+    let emu = harness::emulator().start();
+    let resource = format!("projects/{PROD}");
+    let before = emu.policy_text(&resource);
+    let huge = emu.file("huge-token", &"a".repeat(2 << 20));
+    let huge = huge.to_str().unwrap();
+    let hint = "  hint: run `gcloud auth application-default login`, or pass `--access-token-file`, or point \
+                GOOGLE_APPLICATION_CREDENTIALS at a key file";
+    let token_error = |path: &str| {
+        format!(
+            "error: could not get credentials from the access token in `{path}`: the access token file `{path}` \
+             is larger than 64 KiB: not an access token (Google's are at most 2048 bytes)\n{hint}\n"
+        )
+    };
+    let gac_error = format!(
+        "error: GOOGLE_APPLICATION_CREDENTIALS names `/dev/zero`, which is larger than 1 MiB: not a credentials \
+         file (a key file is a few KB)\n{hint}\n"
+    );
+    let grant = ["grant", "roles/logging.viewer", "--project", PROD];
+    let grant_to_bob = ["grant", "roles/logging.viewer", "--member", "bob@example.com", "--project", PROD];
+    let list = ["list", "--project", PROD];
+    let cases: Vec<(Vec<&str>, Option<&str>, String)> = vec![
+        ([&["--access-token-file", "/dev/zero"][..], &list].concat(), None, token_error("/dev/zero")),
+        ([&["--access-token-file", "/dev/zero"][..], &grant].concat(), None, token_error("/dev/zero")),
+        ([&["--access-token-file", huge][..], &grant_to_bob].concat(), None, token_error(huge)),
+        ([&["--access-token-file", huge][..], &list].concat(), None, token_error(huge)),
+        (list.to_vec(), Some("/dev/zero"), gac_error.clone()),
+        (grant.to_vec(), Some("/dev/zero"), gac_error.clone()),
+    ];
+    let mut failures = Vec::new();
+    for (args, credentials, want) in &cases {
+        let mut full = vec!["--endpoint", emu.url.as_str()];
+        full.extend_from_slice(args);
+        let mut j = jit(&full);
+        if let Some(c) = credentials {
+            j = j.env("GOOGLE_APPLICATION_CREDENTIALS", c);
+        }
+        let started = std::time::Instant::now();
+        let run = j.run();
+        if run.code != 1 || run.stderr != *want || started.elapsed() > std::time::Duration::from_secs(20) {
+            failures
+                .push(format!("{args:?} (credentials {credentials:?}): exit {}\n{}", run.code, run.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(emu.policy_text(&resource), before);
+}

@@ -384,8 +384,13 @@ impl Gcp {
     }
 
     async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
+        // Worded as the SDK's own failure to get credentials is (errors::map).
         let token = auth::access_token(&self.inner.creds).await.map_err(|e| Error::Auth {
-            message: format!("could not get an access token: {}", errors::redact(&errors::chain(&e))),
+            message: errors::redact(&format!(
+                "could not get credentials from {}: {}",
+                self.inner.clients.credentials,
+                errors::root_cause(&e)
+            )),
             hint: Some(errors::AUTH_HINT.to_string()),
         })?;
         let Some(token) = token else { return Ok(None) };
