@@ -491,6 +491,8 @@ fn bad_input_against_the_api_changes_nothing() {
         (vec!["grant", "roles/a b"], 2, "is not a valid role"),
         (vec!["grant", "roles/a.b_withcond_0123456789abcdef0123"], 2, "version-1 view"),
         (vec!["grant", "roles/a.b", "--for", "0s"], 2, "is zero"),
+        (vec!["grant", "roles/a.b", "--for", ""], 2, "error: the duration is empty"),
+        (vec!["grant", "roles/a.b", "--for", "1000000000s"], 2, "`1000000000s` is too long"),
         (vec!["grant", "roles/a.b", "--for", "-5m"], 2, "is negative"),
         (vec!["grant", "roles/a.b", "--for", "5"], 2, "is not a duration"),
         (vec!["grant", "roles/a.b", "--for", "1.5h"], 2, "is not a duration"),
@@ -1115,4 +1117,96 @@ fn endless_and_huge_credential_files_are_refused_before_anything_is_sent() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(emu.policy_text(&resource), before);
+}
+
+/// Issue 8 #14: a garbage token or a failing tokeninfo on `grant` said "cannot tell who you are"
+/// (exit 2). The error now says whether the credentials or the server failed.
+#[test]
+fn errors_say_whether_the_credentials_or_the_server_failed() {
+    let emu = harness::emulator().start();
+    let garbage = emu.file("garbage", "not-a-token\n");
+    let garbage = garbage.to_str().unwrap();
+    let grant = |endpoint: &str, extra: &[&str]| {
+        let mut args = vec!["--endpoint", endpoint, "--access-token-file", garbage, "--retry-attempts", "2"];
+        args.extend_from_slice(&["grant", "roles/logging.viewer", "--project", PROD]);
+        args.extend_from_slice(extra);
+        jit(&args).run()
+    };
+    let auth_hint = "run `gcloud auth application-default login`, or pass `--access-token-file`, or point \
+                     GOOGLE_APPLICATION_CREDENTIALS at a key file";
+    let tokeninfo = format!("{}/oauth2/v3/tokeninfo", emu.url.trim_end_matches('/'));
+
+    let run = grant(&emu.url, &[]).code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: Google does not accept the access token in `{garbage}`: `{tokeninfo}` answered HTTP 400 \
+             (invalid_token: Invalid Value)\n  hint: the token is invalid or has expired; {auth_hint}\n"
+        )
+    );
+    // With --member the write is refused for the same reason, by the API itself.
+    let run = grant(&emu.url, &["--member", "bob@example.com"]).code(1);
+    assert!(
+        run.error_line().starts_with(&format!(
+            "error: Google refused the credentials for getIamPolicy on `projects/{PROD}`"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    let failing =
+        broken_server("500 Internal Server Error", "application/json", "{\"error\": \"internal_failure\"}");
+    let run = grant(&failing, &[]).code(1);
+    let want = format!(
+        "error: HTTP 500: `{failing}/oauth2/v3/tokeninfo` failed to say whose token this is (internal_failure) \
+         (gave up after 2 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().nth(1), Some("  hint: Google's API is busy or failing; try again later"));
+}
+
+/// Issue 8 #14: `-v` and errors printed the password of `--endpoint http://user:pass@…`.
+#[test]
+fn an_endpoints_password_is_never_printed() {
+    let emu = harness::emulator().start();
+    let secret = "pa55w0rd-s3cret";
+    let with_password = emu.url.replacen("http://", &format!("http://jit-user:{secret}@"), 1);
+    let token = emu.file("alice", "alice-token");
+    let token = token.to_str().unwrap();
+    let refused = format!("http://jit-user:{secret}@127.0.0.1:1/");
+    let not_a_url = format!("http://jit-user:{secret}@[::1");
+    let ftp = format!("ftp://jit-user:{secret}@127.0.0.1/");
+    let mut runs = Vec::new();
+    for endpoint in [&with_password, &refused, &not_a_url, &ftp] {
+        for command in [
+            &["list", "--project", PROD][..],
+            &["grant", "roles/logging.viewer", "--project", PROD],
+            &["cleanup", "--organization", ORG, "--recursive", "--dry-run"],
+        ] {
+            let mut args = vec!["-v", "--endpoint", endpoint.as_str(), "--access-token-file", token];
+            args.extend_from_slice(command);
+            runs.push((args.join(" "), jit(&args).run()));
+        }
+        // gcloud's override variable is shown the same way.
+        let run = jit(&["-v", "--access-token-file", token, "list", "--project", PROD])
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", endpoint)
+            .run();
+        runs.push((format!("CRM override {endpoint}"), run));
+    }
+    for (what, run) in &runs {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{what}:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let (_, first) = &runs[0];
+    assert!(first.stderr.contains("`http://[redacted]@127.0.0.1:"), "{}", first.stderr);
+    let (_, bad) = &runs[8];
+    assert!(
+        bad.stderr.starts_with("error: the endpoint `http://[redacted]@[::1` is not a URL"),
+        "{}",
+        bad.stderr
+    );
 }
