@@ -55,7 +55,7 @@ impl Session {
             verbose: config.verbose,
             retry: gcp::RetryBudget {
                 max_attempts: conn.retry_attempts,
-                max_elapsed: conn.retry_timeout.to_std().unwrap_or(std::time::Duration::from_secs(60)),
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(gcp::retry::DEFAULT_TIMEOUT),
                 ..Default::default()
             },
         };

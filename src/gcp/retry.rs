@@ -21,13 +21,24 @@ pub struct RetryBudget {
     pub max_backoff: Duration,
 }
 
+/// The default number of tries, the first included: the CLI's `--retry-attempts` default, the
+/// library's, and what docs/usage.md and docs/google-api.md quote. 10 tries hold a policy with
+/// 50 concurrent writers (`gcp::tests::fifty_concurrent_writers_all_land_with_the_default_budget`).
+pub const DEFAULT_ATTEMPTS: u32 = 10;
+
+/// The default time budget, waits included: `--retry-timeout`'s default, as the CLI spells it and
+/// as a duration ([`DEFAULT_TIMEOUT`]); a test holds the two to each other.
+pub const DEFAULT_TIMEOUT_FLAG: &str = "60s";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl Default for RetryBudget {
-    /// 10 tries within 60 s, backoff 250 ms doubling to 8 s: enough for a busy policy with a few
-    /// dozen concurrent writers, short enough for an interactive command.
+    /// [`DEFAULT_ATTEMPTS`] tries within [`DEFAULT_TIMEOUT`], backoff 250 ms doubling to 8 s:
+    /// enough for a busy policy with a few dozen concurrent writers, short enough for an
+    /// interactive command.
     fn default() -> Self {
         RetryBudget {
-            max_attempts: 10,
-            max_elapsed: Duration::from_secs(60),
+            max_attempts: DEFAULT_ATTEMPTS,
+            max_elapsed: DEFAULT_TIMEOUT,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
         }
@@ -187,6 +198,18 @@ mod tests {
         assert_eq!(t.next(&busy(30)), Next::GiveUp, "a wait past the budget is not started");
         t.attempts = b.max_attempts;
         assert_eq!(t.next(&conflict()), Next::GiveUp);
+    }
+
+    #[test]
+    fn the_default_budget_is_the_clis_default() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["jit", "list"]).unwrap();
+        assert_eq!(cli.global.retry_attempts, DEFAULT_ATTEMPTS);
+        assert_eq!(cli.global.retry_timeout, DEFAULT_TIMEOUT_FLAG);
+        let parsed = crate::timespec::parse_duration(DEFAULT_TIMEOUT_FLAG).unwrap();
+        assert_eq!(parsed.to_std().unwrap(), DEFAULT_TIMEOUT);
+        assert_eq!(RetryBudget::default().max_attempts, DEFAULT_ATTEMPTS);
+        assert_eq!(RetryBudget::default().max_elapsed, DEFAULT_TIMEOUT);
     }
 
     #[test]
