@@ -190,11 +190,14 @@ fn the_default_member_is_the_caller() {
         .run();
     // bob may not set the policy: a 403 naming the permission, exit 3.
     assert_eq!(report.code, 3, "{}", report.stderr);
-    assert!(
-        report.stderr.contains("resourcemanager.projects.setIamPolicy")
-            || report.stderr.contains("getIamPolicy"),
-        "{}",
-        report.stderr
+    assert_eq!(
+        report.stderr,
+        format!(
+            "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
+             denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
+             when the resource does not exist)\n"
+        )
     );
     let report =
         emu.jit(&["grant", "roles/compute.viewer", "--project", DEV, "--format", "json"]).run().ok().json();
@@ -274,6 +277,15 @@ fn credentials_end_to_end() {
     let token_file = emu.file("t", "bob-token\n");
     let run = plain(&base(&["--access-token-file", token_file.to_str().unwrap()])).run();
     assert_eq!(run.code, 3, "bob's token is bob's: {}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
+             denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
+             when the resource does not exist)\n"
+        )
+    );
 
     // Impersonation on top of alice's token, with IAM Credentials pointed at the emulator.
     let alice = emu.file("alice", "alice-token");
@@ -415,7 +427,16 @@ fn faults_are_retried_and_grants_land_exactly_once() {
         ])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("kept changing") || run.stderr.contains("concurrent"), "{}", run.stderr);
+    let want = format!(
+        "error: the policy of `projects/{PROD}` kept changing under us: There were concurrent policy changes. \
+         Please retry the whole read-modify-write with exponential backoff. (gave up after 3 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().nth(1),
+        Some("  hint: someone else kept changing the policy; run the command again")
+    );
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
     assert!(run.stderr.lines().count() <= 2, "{}", run.stderr);
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
     emu.handle().set_faults(Faults {
@@ -437,7 +458,12 @@ fn faults_are_retried_and_grants_land_exactly_once() {
         ])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    let want = format!(
+        "error: `projects/{PROD}`: HTTP 503: The service is currently unavailable. (gave up after 3 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert!(run.error_line().ends_with("s; budget 3 tries, 60s; Google asked to wait 0s)"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().nth(1), Some("  hint: Google's API is busy or failing; try again later"));
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
 }
 
@@ -523,6 +549,8 @@ fn bad_input_against_the_api_changes_nothing() {
         ),
     ];
     let mut count = 0;
+    // Every failing case is reported, not only the first.
+    let mut failures = Vec::new();
     for (args, code, want) in &cases {
         let mut full = args.clone();
         if !full.iter().any(|a| a.starts_with("--project") || *a == "--folder" || *a == "--organization") {
@@ -532,9 +560,6 @@ fn bad_input_against_the_api_changes_nothing() {
             full.extend_from_slice(&["--member", "bob@example.com"]);
         }
         let run = emu.jit(&full).run();
-        assert_eq!(run.code, *code, "{full:?}: {}", run.stderr);
-        assert!(run.stderr.contains(want), "{full:?}: want {want:?} in {}", run.stderr);
-        assert!(run.stderr.starts_with("error: "), "{full:?}: {}", run.stderr);
         let lines = run
             .stderr
             .lines()
@@ -542,10 +567,29 @@ fn bad_input_against_the_api_changes_nothing() {
                 !l.trim().is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
             })
             .count();
-        assert!(lines <= 2, "{full:?}: {}", run.stderr);
-        assert_eq!(emu.policy_text(&resource), before, "{full:?} changed the policy");
+        let changed = emu.policy_text(&resource) != before;
+        if run.code != *code
+            || !run.stderr.contains(want)
+            || !run.stderr.starts_with("error: ")
+            || lines > 2
+            || changed
+        {
+            failures.push(format!(
+                "{full:?}: want exit {code} and {want:?}; got exit {}{}:\n{}",
+                run.code,
+                if changed { ", the policy changed" } else { "" },
+                run.stderr
+            ));
+        }
         count += 1;
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     // Reasons with quotes, newlines, unicode and 2 KB land safely, cut and cleaned.
     for reason in [
         "it's \"quoted\" \\ and `ticked`",
@@ -601,7 +645,13 @@ fn bad_input_against_the_api_changes_nothing() {
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("404"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `projects/{PROD}`: HTTP 404: `{html}` answered getIamPolicy with an HTML page (text/html; \
+             charset=UTF-8); is the endpoint right?\n"
+        )
+    );
     let truncated =
         broken_server("200 OK", "application/json", "{\"version\": 3, \"bindings\": [{\"role\": \"roles/x\"");
     let run = jit(&[
@@ -618,6 +668,13 @@ fn bad_input_against_the_api_changes_nothing() {
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `projects/{PROD}`: the answer from `{truncated}` to getIamPolicy is not a valid policy (cut \
+             short or not JSON): EOF while parsing an object at line 1 column 46\n"
+        )
+    );
     count += 2;
     // A server answering a version-3 read with `_withcond_` roles: never written back.
     let withcond = broken_server(

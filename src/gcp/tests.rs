@@ -657,7 +657,12 @@ async fn a_version_1_view_is_never_written() {
     assert!(e.to_string().contains("_withcond_"), "{e}");
     assert_eq!(t.fake.count(":setIamPolicy"), 0);
     let p = t.gcp.get_policy(&project()).await.unwrap();
-    assert!(t.gcp.set_policy(&project(), &p).await.is_err());
+    let e = t.gcp.set_policy(&project(), &p).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the policy of `projects/my-project` was read as a version-1 view (roles with `_withcond_`); jit will \
+         not write it"
+    );
     assert_eq!(t.fake.count(":setIamPolicy"), 0);
 }
 
