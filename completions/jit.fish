@@ -33,8 +33,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_needs_command" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_needs_command" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_needs_command" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_needs_command" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_needs_command" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_needs_command" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_needs_command" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_needs_command" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_needs_command" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_needs_command" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
@@ -63,8 +63,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand grant" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l replace -d 'Set the expiry exactly, even if that shortens an existing grant'
 complete -c jit -n "__fish_jit_using_subcommand grant" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand grant" -s y -l yes -d 'Do not ask for confirmation on a terminal'
@@ -85,8 +85,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand list" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand list" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand list" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l all -d 'Include expired bindings'
 complete -c jit -n "__fish_jit_using_subcommand list" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand list" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
@@ -103,8 +103,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l all-members -d 'End everyone\'s time-bound access to these roles'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -s y -l yes -d 'Do not ask for confirmation on a terminal'
@@ -125,8 +125,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l dry-run -d 'Show what would be removed without writing'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l recursive -d 'With --folder or --organization: also every folder and project below'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l only-jit -d 'Only remove bindings jit wrote'
@@ -156,8 +156,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l no-auth -d 'Accept every request without credentials and allow everything'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l freeze-clock -d 'Keep the clock still (it moves only through the control routes)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l print-seed -d 'Print the built-in demo seed (the seed file format) and exit'
@@ -174,8 +174,8 @@ yaml\t''"
 complete -c jit -n "__fish_jit_using_subcommand completions" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
-complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried)' -r
-complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-timeout -d 'Give up a read-modify-write after this long, waits included' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'

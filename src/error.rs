@@ -140,6 +140,18 @@ impl fmt::Display for Raw<'_> {
             Error::Conflict { resource, message } => {
                 write!(f, "the policy of `{resource}` kept changing under us: {message}")
             }
+            // An empty resource: a call about the credentials (tokeninfo), not about a policy.
+            Error::Unavailable { resource, status, message, .. }
+            | Error::Api { resource, status: Some(status), message }
+                if resource.is_empty() =>
+            {
+                write!(f, "HTTP {status}: {message}")
+            }
+            Error::Api { resource, status: None, message } | Error::Network { resource, message }
+                if resource.is_empty() =>
+            {
+                f.write_str(message)
+            }
             Error::Unavailable { resource, status, message, .. } => {
                 write!(f, "`{resource}`: HTTP {status}: {message}")
             }

@@ -23,6 +23,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, Error> {
             "use a number and a unit, like `90m`, `2h`, `1h30m` or `1d`, or ISO 8601 like `PT2H`",
         )
     };
+    if s.is_empty() {
+        return Err(Error::usage_hint("the duration is empty", "give a positive duration, like `2h`"));
+    }
+    // `units` reads at most 9 digits per number (so that no sum overflows); a longer number is a
+    // duration too long to mean anything here, not a malformed one.
+    if s.split(|c: char| !c.is_ascii_digit()).any(|digits| digits.len() > 9) {
+        return Err(Error::usage_hint(
+            format!("the duration `{text}` is too long: jit reads at most 9 digits per number"),
+            "give a duration like `2h` or `30d`",
+        ));
+    }
     if s.starts_with('-') {
         return Err(Error::usage_hint(
             format!("the duration `{text}` is negative"),
@@ -269,6 +280,18 @@ mod tests {
         }
         assert_eq!(parse_duration("-2h").unwrap_err().to_string(), "the duration `-2h` is negative");
         assert_eq!(parse_duration("0m").unwrap_err().to_string(), "the duration `0m` is zero");
+        // Issue 8 #14: these said "is zero" and "is not a duration".
+        assert_eq!(parse_duration("").unwrap_err().to_string(), "the duration is empty");
+        assert_eq!(parse_duration("  ").unwrap_err().to_string(), "the duration is empty");
+        assert_eq!(
+            parse_duration("1000000000s").unwrap_err().to_string(),
+            "the duration `1000000000s` is too long: jit reads at most 9 digits per number"
+        );
+        assert_eq!(
+            parse_duration("PT1H9999999999M").unwrap_err().to_string(),
+            "the duration `PT1H9999999999M` is too long: jit reads at most 9 digits per number"
+        );
+        assert_eq!(parse_duration("999999999s").unwrap(), Duration::seconds(999_999_999));
     }
 
     #[test]

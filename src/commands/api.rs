@@ -55,7 +55,7 @@ impl Session {
             verbose: config.verbose,
             retry: gcp::RetryBudget {
                 max_attempts: conn.retry_attempts,
-                max_elapsed: conn.retry_timeout.to_std().unwrap_or(std::time::Duration::from_secs(60)),
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(gcp::retry::DEFAULT_TIMEOUT),
                 ..Default::default()
             },
         };
@@ -284,7 +284,12 @@ fn print_report(
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
-        let caller = session.caller().await?;
+        // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
+        // federated one) still grants; a failing or silent tokeninfo still stops the command.
+        let caller = match session.caller().await {
+            Err(Error::Auth { .. }) if !g.members.is_empty() => None,
+            other => other?,
+        };
         let members = session.members_or_caller(&g.members).await?;
         let req = super::grant::request(g, &members, caller.as_ref(), config);
         let now = config.now;
