@@ -160,7 +160,7 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> std::io::Result<Capped> {
 
 /// `64 KiB`, `1 MiB`.
 pub(crate) fn size(bytes: u64) -> String {
-    if bytes % (1024 * 1024) == 0 {
+    if bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
     } else {
         format!("{} KiB", bytes / 1024)

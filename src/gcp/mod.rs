@@ -397,12 +397,27 @@ impl Gcp {
         self.log(&format!("asking `{shown}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        let network = |e: reqwest::Error| Error::Network {
-            resource: String::new(),
-            message: format!(
-                "cannot ask `{shown}` whose token this is: {}",
-                errors::redact(&errors::chain(&e.without_url()))
-            ),
+        // As errors::map does for the API: a connection that cannot be made (refused, an untrusted
+        // certificate) is not retried; one dropped after it was made is.
+        let network = |e: reqwest::Error| {
+            let e = e.without_url();
+            if e.is_connect() {
+                return Error::Api {
+                    resource: String::new(),
+                    status: None,
+                    message: format!(
+                        "cannot connect to `{shown}`: {}",
+                        errors::redact(&errors::root_cause(&e))
+                    ),
+                };
+            }
+            Error::Network {
+                resource: String::new(),
+                message: format!(
+                    "cannot ask `{shown}` whose token this is: {}",
+                    errors::redact(&errors::chain(&e))
+                ),
+            }
         };
         let response =
             self.http()?.get(url).query(&[("access_token", token.as_str())]).send().await.map_err(network)?;

@@ -782,6 +782,32 @@ async fn a_stalling_server_costs_the_budget_not_forever() {
     }
 }
 
+/// A tokeninfo that cannot be reached (refused, an untrusted certificate) is not retried, and
+/// the error names it.
+#[tokio::test]
+async fn an_unreachable_tokeninfo_is_named_and_not_retried() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "some-token").unwrap();
+    let gcp = Gcp::new(Options {
+        endpoint: Some(url.clone()),
+        access_token_file: Some(token),
+        retry: fast_budget(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let e = gcp.caller_principal().await.unwrap_err();
+    assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("cannot connect to `{url}oauth2/v3/tokeninfo`: Connection refused (os error 111)")
+    );
+}
+
 /// tokeninfo, asked for the default member, has the same deadline.
 #[tokio::test]
 async fn a_silent_tokeninfo_costs_the_budget_not_forever() {
