@@ -98,7 +98,7 @@ fn same(got: &str, want: &str) {
 
 #[test]
 fn list_table_is_exactly_as_expected() {
-    let rows = edit::timed_bindings("projects/my-project", &policy(), now());
+    let rows = edit::timed_bindings("projects/my-project", &policy(), now()).expect("a version-3 policy");
     let got = text(|w| output::list_in(&rows, Format::Table, now(), &india(), w));
     same(
         &got,
