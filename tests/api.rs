@@ -3,8 +3,8 @@
 //! bad input, secrets and gcloud interop. Each test starts its own emulator.
 
 use chrono::{Duration, Utc};
-use jit::emulator::Faults;
 use jit::policy::Policy;
+use jit_emulator::Faults;
 use serde_json::{Value, json};
 
 use crate::harness;

@@ -1,4 +1,4 @@
-//! The gcp layer against the real emulator (`crate::emulator`, in-process on 127.0.0.1): every
+//! The gcp layer against the real emulator (`jit_emulator`, in-process on 127.0.0.1): every
 //! credential kind end to end, the read-modify-write under injected faults, and the listing.
 //! The demo seed: organizations/123456789012 > folders/234567890123 > projects/jit-demo-prod, and
 //! projects/jit-demo-dev under the organization; alice owns both projects.
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::emulator::{self, Faults};
 use crate::policy::{Binding, Expr};
+use jit_emulator::{self as emulator, Faults};
 
 const CLEANUP_SA: &str = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
 
