@@ -268,3 +268,33 @@ fn print_seed_prints_the_demo_seed_which_loads_back() {
             .contains("the parent `folders/9` of project `orphan-project` is not in the seed")
     );
 }
+
+/// Issue 8, defect 3 (the emulator's half): Google stores an e-mail member in the account's own
+/// case (terraform-provider-google #4276, #3880, #5107). The demo seed's `Jane.Doe@example.com`
+/// keeps hers when a write names her in lower case, tokeninfo answers her own case, and the
+/// binding grants her access.
+#[test]
+fn known_accounts_keep_their_own_case_through_the_api() {
+    let emu = harness::emulator().start();
+    let mut policy = emu.policy("projects/jit-demo-dev");
+    policy["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/storage.objectViewer",
+        "members": ["user:jane.doe@example.com"]
+    }));
+    emu.set_policy("projects/jit-demo-dev", policy);
+    let stored = emu.policy("projects/jit-demo-dev");
+    let binding = stored["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["role"] == "roles/storage.objectViewer")
+        .unwrap()
+        .clone();
+    assert_eq!(binding["members"], json!(["user:Jane.Doe@example.com"]));
+    let info = emu.request("GET", "/oauth2/v3/tokeninfo?access_token=jane-token", None, None);
+    assert_eq!(info.json()["email"], "Jane.Doe@example.com");
+    assert_eq!(
+        emu.permissions("jane-token", "projects/jit-demo-dev", &["storage.objects.get"]),
+        ["storage.objects.get"]
+    );
+}

@@ -138,3 +138,24 @@ pub fn run(args: Args) -> Result<(), Error> {
         .map(|path| jit_emulator::KeyFile { path, service_account: args.service_account.clone() });
     jit_emulator::serve(opts, key).map_err(from_emulator)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_without_the_emulator_says_so() {
+        let e = not_built();
+        assert_eq!(
+            e.to_string(),
+            "this build of jit has no emulator (it was built without the `emulator` feature)"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert_eq!(
+            e.hint().as_deref(),
+            Some(
+                "use a default build (`cargo install --path .`), or point jit at an emulator with --endpoint"
+            )
+        );
+    }
+}

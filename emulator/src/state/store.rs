@@ -1006,6 +1006,52 @@ mod tests {
         ));
     }
 
+    /// Google stores an e-mail member in the account's own case (terraform-provider-google #4276,
+    /// #3880, #5107): the seed's `user:Jane.Doe@example.com` keeps her case whatever case a write
+    /// uses, and e-mail members match callers without regard to case.
+    #[test]
+    fn e_mail_members_keep_the_accounts_own_case_and_match_without_it() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec![
+                "user:jane.doe@example.com".into(),
+                "user:JANE.DOE@EXAMPLE.COM".into(),
+                "user:Zed@Example.com".into(),
+                "serviceAccount:JIT-CLEANUP@jit-demo-prod.iam.gserviceaccount.com".into(),
+            ],
+            ..Binding::default()
+        });
+        let stored = write(&mut s, p).unwrap();
+        let b = stored.bindings.iter().find(|b| b.role == "roles/storage.objectViewer").unwrap();
+        assert_eq!(
+            b.members,
+            [
+                "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
+                "user:Jane.Doe@example.com",
+                // Unknown to the emulator: kept as sent.
+                "user:Zed@Example.com",
+            ]
+        );
+        let get = "storage.objects.get";
+        let jane = Caller::Principal("user:Jane.Doe@example.com".into());
+        assert!(s.has_permission(&jane, "projects/jit-demo-prod", get, t(12)));
+        let zed = Caller::Principal("user:zed@example.com".into());
+        assert!(s.has_permission(&zed, "projects/jit-demo-prod", get, t(12)));
+        let other = Caller::Principal("user:zed@example.org".into());
+        assert!(!s.has_permission(&other, "projects/jit-demo-prod", get, t(12)));
+        // Groups and domains too.
+        let carol = Caller::Principal("user:Carol@EXAMPLE.com".into());
+        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
+        assert!(s.has_permission(
+            &carol,
+            "organizations/123456789012",
+            "resourcemanager.organizations.get",
+            t(12)
+        ));
+    }
+
     #[test]
     fn unknown_resources_are_denied_like_forbidden_ones() {
         let s = store();
