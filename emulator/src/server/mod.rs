@@ -67,7 +67,7 @@ pub struct Limits {
 
 /// Google's front end refuses request bodies over 10 MiB with "Request payload size exceeds the
 /// limit: 10485760 bytes." (seen from many googleapis.com APIs, e.g.
-/// <https://github.com/googleapis/google-cloud-python/issues/4757>). A valid allow policy is far
+/// <https://github.com/googleworkspace/dotnet-samples/issues/23>). A valid allow policy is far
 /// smaller: at most 1,500 principals (<https://cloud.google.com/iam/quotas>), each a few hundred
 /// bytes, plus their conditions.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
