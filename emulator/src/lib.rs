@@ -25,7 +25,6 @@ pub mod error;
 pub mod server;
 pub mod state;
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -143,7 +142,7 @@ impl Handle {
 
     /// The request log.
     pub fn requests(&self) -> Vec<LogEntry> {
-        lock(&self.shared.log).iter().cloned().collect()
+        lock(&self.shared.log).entries.iter().cloned().collect()
     }
 }
 
@@ -205,7 +204,7 @@ pub async fn start(opts: Options) -> Result<Handle> {
         state_path: opts.state.clone(),
         no_auth: opts.no_auth,
         faults: Mutex::new(opts.faults.clone()),
-        log: Mutex::new(VecDeque::new()),
+        log: Mutex::new(server::Log::default()),
         limits: opts.limits.clone(),
         url: url.clone(),
     });

@@ -62,6 +62,7 @@ fn small_limits() -> Limits {
         max_body_bytes: 4096,
         log_entries: 5,
         log_body_bytes: 200,
+        log_total_body_bytes: 100,
     }
 }
 
@@ -150,6 +151,16 @@ async fn the_request_log_is_bounded_and_keeps_no_strangers_bodies() {
     // A stranger's: not kept.
     assert_eq!((log[4].status, log[4].principal.as_deref(), &log[4].body), (401, None, &None));
     assert_eq!(log[4].body_bytes, Some(small.len()));
+    // Past the log's total budget (100 bytes here), older entries lose their bodies first.
+    let medium = json!({"options": {"requestedPolicyVersion": 3}, "pad": "m".repeat(30)}).to_string();
+    for _ in 0..2 {
+        assert_eq!(request(&emu.url, "POST", GET_POLICY, Some("alice-token"), Some(&medium)).await.0, 200);
+    }
+    let log = emu.requests();
+    let kept: Vec<bool> = log.iter().map(|e| e.body.is_some()).collect();
+    assert_eq!(kept, [false, false, false, false, true], "{log:#?}");
+    // The small authenticated body evicted for the budget: its size stays.
+    assert_eq!((log[1].status, log[1].body_bytes), (200, Some(small.len())));
 }
 
 #[tokio::test]

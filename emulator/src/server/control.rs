@@ -82,9 +82,8 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
             lock(&shared.log).clear();
             Ok(json!({}))
         }
-        ("GET", "requests") => {
-            Ok(serde_json::to_value(lock(&shared.log).iter().collect::<Vec<_>>()).expect("log serialises"))
-        }
+        ("GET", "requests") => Ok(serde_json::to_value(lock(&shared.log).entries.iter().collect::<Vec<_>>())
+            .expect("log serialises")),
         ("DELETE", "requests") => {
             lock(&shared.log).clear();
             Ok(json!({}))

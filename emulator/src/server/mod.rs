@@ -63,6 +63,9 @@ pub struct Limits {
     pub log_entries: usize,
     /// Largest body the log keeps of one request; a larger one is logged by its size only.
     pub log_body_bytes: usize,
+    /// Bodies the log keeps in all; past it the oldest entries lose their bodies (not their
+    /// lines).
+    pub log_total_body_bytes: usize,
 }
 
 /// Google's front end refuses request bodies over 10 MiB with "Request payload size exceeds the
@@ -80,8 +83,10 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
             max_body_bytes: MAX_BODY_BYTES,
-            log_entries: 2_000,
+            // A benchmark's whole cleanup (about 2,800 calls, docs/bench) fits.
+            log_entries: 10_000,
             log_body_bytes: 64 * 1024,
+            log_total_body_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -103,6 +108,52 @@ pub struct LogEntry {
     /// authenticated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_bytes: Option<usize>,
+    /// Bytes of the kept body, for the log's budget.
+    #[serde(skip)]
+    kept: usize,
+}
+
+impl LogEntry {
+    fn kept_bytes(&self) -> usize {
+        if self.body.is_some() { self.kept } else { 0 }
+    }
+}
+
+/// The request log, and the size of the bodies it holds.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub entries: VecDeque<LogEntry>,
+    body_bytes: usize,
+}
+
+impl Log {
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.body_bytes = 0;
+    }
+
+    /// Adds an entry whose kept body was `size` bytes, within the limits.
+    fn push(&mut self, entry: LogEntry, size: usize, limits: &Limits) {
+        while self.entries.len() >= limits.log_entries.max(1) {
+            if let Some(old) = self.entries.pop_front() {
+                self.body_bytes -= old.kept_bytes();
+            }
+        }
+        self.entries.push_back(entry);
+        self.body_bytes += size;
+        for old in self.entries.iter_mut() {
+            if self.body_bytes <= limits.log_total_body_bytes {
+                break;
+            }
+            let kept = old.kept_bytes();
+            if kept > 0 {
+                self.body_bytes -= kept;
+                old.body = None;
+                old.body_bytes = Some(kept);
+                old.kept = 0;
+            }
+        }
+    }
 }
 
 /// Everything the handlers share.
@@ -113,7 +164,7 @@ pub struct Shared {
     pub state_path: Option<PathBuf>,
     pub no_auth: bool,
     pub faults: Mutex<Faults>,
-    pub log: Mutex<VecDeque<LogEntry>>,
+    pub log: Mutex<Log>,
     pub limits: Limits,
     /// `http://127.0.0.1:PORT`, known once bound.
     pub url: String,
@@ -369,14 +420,12 @@ pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<Str
         query,
         status,
         principal,
-        body,
         body_bytes,
+        kept: if body.is_some() { req.body.len() } else { 0 },
+        body,
     };
-    let mut log = lock(&shared.log);
-    while log.len() >= shared.limits.log_entries.max(1) {
-        log.pop_front();
-    }
-    log.push_back(entry);
+    let size = entry.kept_bytes();
+    lock(&shared.log).push(entry, size, &shared.limits);
 }
 
 pub(crate) enum Routed {
