@@ -298,3 +298,29 @@ fn known_accounts_keep_their_own_case_through_the_api() {
         ["storage.objects.get"]
     );
 }
+
+/// Issue 8, defect 6: a clock no CEL timestamp can hold is refused at start, from the flag or from
+/// a state file (which used to start and then fail every request), with the reason and exit 2.
+#[test]
+fn the_binary_refuses_a_clock_it_cannot_serve() {
+    let run = crate::support::jit(&["emulator", "--clock", "0000-06-01T00:00:00Z"]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: clock: `0000-06-01T00:00:00Z` is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z, the times CEL \
+         can represent"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut data: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    data["clock"] = json!({"offsetSeconds": -9_000_000_000_000i64});
+    std::fs::write(&state, data.to_string()).unwrap();
+    let run = crate::support::jit(&["emulator", "--state", state.to_str().unwrap()]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        format!(
+            "error: the state file `{}` cannot be served: the clock (offsetSeconds -9000000000000, frozenAt none) is \
+             outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z, the times CEL can represent",
+            state.display()
+        )
+    );
+}
