@@ -663,11 +663,17 @@ fn email_key(member: &str) -> Option<(&str, String)> {
 }
 
 /// Two e-mail members name the same account: same type, same address without regard to case.
+/// (On every permission check, so without allocating.)
 fn same_email_member(a: &str, b: &str) -> bool {
-    match (email_key(a), email_key(b)) {
-        (Some(x), Some(y)) => x == y,
+    match (email_parts(a), email_parts(b)) {
+        (Some((ka, ea)), Some((kb, eb))) => ka == kb && ea.eq_ignore_ascii_case(eb),
         _ => a == b,
     }
+}
+
+/// `user:A@B` → (`user`, `A@B`), for the three e-mail types.
+fn email_parts(member: &str) -> Option<(&str, &str)> {
+    member.split_once(':').filter(|(k, _)| matches!(*k, "user" | "group" | "serviceAccount"))
 }
 
 /// A member as Google stores it: an e-mail member of a known identity in the identity's own case;
