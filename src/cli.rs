@@ -113,7 +113,7 @@ pub enum Command {
     /// Remove bindings that can never grant access again (for cron).
     Cleanup(CleanupArgs),
     /// Serve the local emulator of Google's IAM policy API.
-    Emulator(crate::emulator::Args),
+    Emulator(crate::commands::emulator::Args),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }

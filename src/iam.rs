@@ -23,7 +23,7 @@ impl Role {
         &self.0
     }
 
-    /// The syntactic check shared by jit and the emulator: `roles/NAME`,
+    /// jit's syntactic check (the emulator has its own, from Google's docs): `roles/NAME`,
     /// `projects/ID/roles/NAME` or `organizations/N/roles/NAME`.
     pub fn is_well_formed(role: &str) -> bool {
         let name_ok =
@@ -84,7 +84,7 @@ impl Principal {
     }
 
     /// The syntactic check of a member string as it may appear in any policy (jit's and other
-    /// tools'), shared with the emulator's validation.
+    /// tools'). The emulator validates members with its own code, so that it can disagree.
     pub fn is_well_formed(member: &str) -> bool {
         if PUBLIC_PRINCIPALS.contains(&member) {
             return true;

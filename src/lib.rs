@@ -1,15 +1,15 @@
 //! jit: temporary, self-expiring IAM role bindings on Google Cloud, with no server.
 //!
 //! The pure core (`condition`, `policy`, `edit`, `source`, `iam`, `timespec`) decides every change
-//! from (policy, request, now); `gcp` is the only code that talks to Google; `emulator` is a local
-//! stand-in for Google's API.
+//! from (policy, request, now); `gcp` is the only code that talks to Google. The emulator, a local
+//! stand-in for Google's API, is its own crate (`jit-emulator`, behind the default `emulator`
+//! feature).
 
 pub mod cli;
 pub mod commands;
 pub mod condition;
 pub mod config;
 pub mod edit;
-pub mod emulator;
 pub mod error;
 pub mod gcp;
 pub mod iam;
@@ -27,7 +27,7 @@ use clap::Parser;
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
     let cli = cli::Cli::parse_from(args);
     match cli.command {
-        cli::Command::Emulator(args) => emulator::run(args).map(|()| error::exit::OK),
+        cli::Command::Emulator(args) => commands::emulator::run(args).map(|()| error::exit::OK),
         _ => commands::run(cli),
     }
 }

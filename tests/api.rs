@@ -3,8 +3,8 @@
 //! bad input, secrets and gcloud interop. Each test starts its own emulator.
 
 use chrono::{Duration, Utc};
-use jit::emulator::Faults;
 use jit::policy::Policy;
+use jit_emulator::Faults;
 use serde_json::{Value, json};
 
 use crate::harness;
@@ -977,6 +977,8 @@ fn the_in_process_emulator_keeps_its_state() {
     .json();
     assert_eq!(report["granted"][0]["grantedBy"], "user:alice@example.com", "acts as the demo admin");
     assert!(dir.path().join("jit/emulator.json").exists());
+    // The token comes from the emulator's API in memory; no token file is written beside the state.
+    assert!(!dir.path().join("jit/emulator-token").exists());
     let children: Vec<_> = (0..5)
         .map(|i| {
             std::process::Command::new(env!("CARGO_BIN_EXE_jit"))

@@ -252,7 +252,7 @@ fn gcloud_sends_the_etag_back_url_safe_and_it_is_accepted() {
         return;
     }
     // An etag whose standard base64 holds `+` and `/`.
-    let mut seed: Value = serde_json::from_str(jit::emulator::state::DEMO_SEED).unwrap();
+    let mut seed: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
     seed["policies"]["projects/jit-demo-dev"]["etag"] = json!("BwY+RpZ/Nr8=");
     let emu = harness::emulator().seed(seed).start();
     let read = json_out(emu.gcloud(ALICE, &["projects", "get-iam-policy", "jit-demo-dev", "--format=json"]));

@@ -268,3 +268,59 @@ fn print_seed_prints_the_demo_seed_which_loads_back() {
             .contains("the parent `folders/9` of project `orphan-project` is not in the seed")
     );
 }
+
+/// Issue 8, defect 3 (the emulator's half): Google stores an e-mail member in the account's own
+/// case (terraform-provider-google #4276, #3880, #5107). The demo seed's `Jane.Doe@example.com`
+/// keeps hers when a write names her in lower case, tokeninfo answers her own case, and the
+/// binding grants her access.
+#[test]
+fn known_accounts_keep_their_own_case_through_the_api() {
+    let emu = harness::emulator().start();
+    let mut policy = emu.policy("projects/jit-demo-dev");
+    policy["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/storage.objectViewer",
+        "members": ["user:jane.doe@example.com"]
+    }));
+    emu.set_policy("projects/jit-demo-dev", policy);
+    let stored = emu.policy("projects/jit-demo-dev");
+    let binding = stored["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["role"] == "roles/storage.objectViewer")
+        .unwrap()
+        .clone();
+    assert_eq!(binding["members"], json!(["user:Jane.Doe@example.com"]));
+    let info = emu.request("GET", "/oauth2/v3/tokeninfo?access_token=jane-token", None, None);
+    assert_eq!(info.json()["email"], "Jane.Doe@example.com");
+    assert_eq!(
+        emu.permissions("jane-token", "projects/jit-demo-dev", &["storage.objects.get"]),
+        ["storage.objects.get"]
+    );
+}
+
+/// Issue 8, defect 6: a clock no CEL timestamp can hold is refused at start, from the flag or from
+/// a state file (which used to start and then fail every request), with the reason and exit 2.
+#[test]
+fn the_binary_refuses_a_clock_it_cannot_serve() {
+    let run = crate::support::jit(&["emulator", "--clock", "0000-06-01T00:00:00Z"]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: clock: `0000-06-01T00:00:00Z` is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z, the times CEL \
+         can represent"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut data: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    data["clock"] = json!({"offsetSeconds": -9_000_000_000_000i64});
+    std::fs::write(&state, data.to_string()).unwrap();
+    let run = crate::support::jit(&["emulator", "--state", state.to_str().unwrap()]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        format!(
+            "error: the state file `{}` cannot be served: the clock (offsetSeconds -9000000000000, frozenAt none) is \
+             outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z, the times CEL can represent",
+            state.display()
+        )
+    );
+}

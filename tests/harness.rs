@@ -1,4 +1,4 @@
-//! A local emulator for tests: in-process (through `jit::emulator::start`) or as the real
+//! A local emulator for tests: in-process (through `jit_emulator::start`) or as the real
 //! `jit emulator` binary, started from a seed, with helpers to read a policy back, move the clock,
 //! inject faults, register tokens, write key files and run gcloud against it.
 //!
@@ -83,7 +83,7 @@ impl EmulatorBuilder {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let seed: Option<jit::emulator::Data> = self
+        let seed: Option<jit_emulator::Data> = self
             .seed
             .as_ref()
             .map(|s| serde_json::from_value(s.clone()).expect("the seed matches the format"));
@@ -120,16 +120,16 @@ impl EmulatorBuilder {
                 .to_string();
             (url, None, Some(child))
         } else {
-            let opts = jit::emulator::Options {
+            let opts = jit_emulator::Options {
                 seed_data: seed,
                 no_auth: self.no_auth,
                 state: self.state.clone(),
                 clock: self.clock.as_ref().map(|(t, _)| t.parse().expect("an RFC 3339 clock")),
                 freeze_clock: self.clock.as_ref().is_some_and(|(_, f)| *f),
-                ..jit::emulator::Options::default()
+                ..jit_emulator::Options::default()
             };
             let handle = std::thread::scope(|s| {
-                s.spawn(|| rt.block_on(jit::emulator::start(opts))).join().expect("start does not panic")
+                s.spawn(|| rt.block_on(jit_emulator::start(opts))).join().expect("start does not panic")
             })
             .expect("the emulator starts");
             (handle.url.clone(), Some(handle), None)
@@ -147,7 +147,7 @@ pub struct Emulator {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     rt: Option<tokio::runtime::Runtime>,
-    handle: Option<jit::emulator::Handle>,
+    handle: Option<jit_emulator::Handle>,
     child: Option<Child>,
     dir: tempfile::TempDir,
 }
@@ -184,7 +184,7 @@ impl Emulator {
 
     /// The in-process emulator itself (its request log, faults, keys); not for `.binary()` ones.
     #[track_caller]
-    pub fn handle(&self) -> &jit::emulator::Handle {
+    pub fn handle(&self) -> &jit_emulator::Handle {
         self.handle.as_ref().expect("an in-process emulator (not started with .binary())")
     }
 
@@ -217,7 +217,12 @@ impl Emulator {
     #[track_caller]
     pub fn stored(&self, resource: &str) -> Policy {
         match &self.handle {
-            Some(h) => h.policy(resource).unwrap_or_else(|| panic!("no policy for {resource}")),
+            // The emulator's own policy type, read as jit's through their common JSON shape.
+            Some(h) => {
+                let p = h.policy(resource).unwrap_or_else(|| panic!("no policy for {resource}"));
+                serde_json::from_value(serde_json::to_value(p).unwrap())
+                    .expect("a stored policy reads as a Policy")
+            }
             None => serde_json::from_value(self.policy(resource)).expect("a stored policy reads as a Policy"),
         }
     }

@@ -12,19 +12,21 @@ use futures::stream::FuturesUnordered;
 use crate::cli::Format;
 use crate::config::{self, Config, Connection};
 use crate::edit::{self, GrantReport, Members, TimedBinding};
-use crate::emulator;
 use crate::error::{Error, exit};
 use crate::gcp::{self, Edit, Gcp};
 use crate::iam::{Kind, Principal, ResourceId};
 use crate::output::{self, GrantOutput, RemovalOutput, ResourceError};
 
-/// The built-in demo seed's token for `user:alice@example.com`, the demo organization's admin.
-const EMULATOR_TOKEN: &str = "alice-token";
+/// Who `--emulator` acts as: the built-in demo seed's organization admin, so that permissions are
+/// checked and "granted by" is filled in as against Google.
+#[cfg(feature = "emulator")]
+const EMULATOR_CALLER: &str = "user:alice@example.com";
 
 /// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
 struct Session {
     gcp: Gcp,
-    _emulator: Option<emulator::Handle>,
+    #[cfg(feature = "emulator")]
+    _emulator: Option<jit_emulator::Handle>,
     /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
     /// instead of each overwriting the other's state file.
     _lock: Option<std::fs::File>,
@@ -47,9 +49,11 @@ pub fn emulator_state_file() -> Result<PathBuf, Error> {
 
 impl Session {
     async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
+        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut opts = gcp::Options {
             endpoint: conn.endpoint.clone(),
             access_token_file: conn.access_token_file.clone(),
+            access_token: None,
             impersonate: conn.impersonate.clone(),
             anonymous: false,
             verbose: config.verbose,
@@ -59,44 +63,57 @@ impl Session {
                 ..Default::default()
             },
         };
-        let mut handle = None;
+        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut lock = None;
+        #[cfg(feature = "emulator")]
+        let mut handle = None;
         if conn.emulator {
-            let state = emulator_state_file()?;
-            if let Some(dir) = state.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
+            #[cfg(not(feature = "emulator"))]
+            return Err(crate::commands::emulator::not_built());
+            #[cfg(feature = "emulator")]
+            {
+                let state = emulator_state_file()?;
+                if let Some(dir) = state.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
+                }
+                let lock_path = state.with_file_name("emulator.lock");
+                let file = std::fs::File::create(&lock_path)
+                    .and_then(|f| f.lock().map(|()| f))
+                    .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+                lock = Some(file);
+                let h = jit_emulator::start(jit_emulator::Options {
+                    port: 0,
+                    state: Some(state.clone()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(crate::commands::emulator::from_emulator)?;
+                // The token comes from the emulator's API, in memory: no token file is written.
+                let token =
+                    h.mint_token(EMULATOR_CALLER).map_err(crate::commands::emulator::from_emulator)?;
+                if config.verbose {
+                    eprintln!(
+                        "in-process emulator at {} with its state in {}",
+                        output::escape(&h.url),
+                        output::escape(&state.display().to_string())
+                    );
+                }
+                opts.endpoint = Some(h.url.clone());
+                opts.access_token = Some(gcp::auth::AccessToken::new(token));
+                opts.access_token_file = None;
+                opts.impersonate = None;
+                handle = Some(h);
             }
-            let lock_path = state.with_file_name("emulator.lock");
-            let file = std::fs::File::create(&lock_path)
-                .and_then(|f| f.lock().map(|()| f))
-                .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
-            lock = Some(file);
-            // The demo organization's admin (alice, in the built-in seed) is the caller, so that
-            // permissions are checked and "granted by" is filled in as against Google.
-            let h = emulator::start(emulator::Options {
-                port: 0,
-                state: Some(state.clone()),
-                ..Default::default()
-            })
-            .await?;
-            let token = state.with_file_name("emulator-token");
-            std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
-                .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
-            if config.verbose {
-                eprintln!(
-                    "in-process emulator at {} with its state in {}",
-                    output::escape(&h.url),
-                    output::escape(&state.display().to_string())
-                );
-            }
-            opts.endpoint = Some(h.url.clone());
-            opts.access_token_file = Some(token);
-            opts.impersonate = None;
-            handle = Some(h);
         }
         let gcp = Gcp::new(opts).await?;
-        Ok(Session { gcp, _emulator: handle, _lock: lock, caller: tokio::sync::OnceCell::new() })
+        Ok(Session {
+            gcp,
+            #[cfg(feature = "emulator")]
+            _emulator: handle,
+            _lock: lock,
+            caller: tokio::sync::OnceCell::new(),
+        })
     }
 
     /// The caller as a principal, for the default `--member` and for "granted by".

@@ -10,6 +10,7 @@ use crate::error::{Error, exit};
 pub mod api;
 pub mod cleanup;
 pub mod completions;
+pub mod emulator;
 pub mod grant;
 pub mod list;
 pub mod offline;

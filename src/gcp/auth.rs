@@ -51,6 +51,7 @@ pub(crate) struct Resolved {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AuthOptions {
     pub access_token_file: Option<PathBuf>,
+    pub access_token: Option<AccessToken>,
     pub impersonate: Option<String>,
     pub anonymous: bool,
     /// Where to send `generateAccessToken` for impersonation: `None` lets the SDK use Google's
@@ -82,6 +83,13 @@ pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
 }
 
 fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
+    if let Some(token) = &opts.access_token {
+        return Ok(Resolved {
+            creds: Credentials::from(GivenToken { token: token.clone() }),
+            identity: Identity::TokenInfo,
+            source: "an access token handed over in-process (the emulator's)".to_string(),
+        });
+    }
     if let Some(path) = &opts.access_token_file {
         return Ok(Resolved {
             creds: Credentials::from(TokenFile { path: path.clone() }),
@@ -351,6 +359,42 @@ fn bearer(token: &str) -> Result<HeaderMap, CredentialsError> {
     let mut headers = HeaderMap::new();
     headers.insert(http::header::AUTHORIZATION, value);
     Ok(headers)
+}
+
+/// An access token handed over in-process (`jit --emulator` mints one from the emulator it runs):
+/// never written to a file, never formatted (`Debug` shows nothing of it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(token: impl Into<String>) -> AccessToken {
+        AccessToken(token.into())
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(…)")
+    }
+}
+
+/// Credentials of an [`AccessToken`].
+#[derive(Debug)]
+struct GivenToken {
+    token: AccessToken,
+}
+
+impl CredentialsProvider for GivenToken {
+    async fn headers(
+        &self,
+        _extensions: Extensions,
+    ) -> Result<CacheableResource<HeaderMap>, CredentialsError> {
+        Ok(CacheableResource::New { entity_tag: EntityTag::new(), data: bearer(&self.token.0)? })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        Some(UNIVERSE.to_string())
+    }
 }
 
 /// `--access-token-file`: the file is read on every call, so a token refreshed by another process

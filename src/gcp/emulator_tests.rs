@@ -1,4 +1,4 @@
-//! The gcp layer against the real emulator (`crate::emulator`, in-process on 127.0.0.1): every
+//! The gcp layer against the real emulator (`jit_emulator`, in-process on 127.0.0.1): every
 //! credential kind end to end, the read-modify-write under injected faults, and the listing.
 //! The demo seed: organizations/123456789012 > folders/234567890123 > projects/jit-demo-prod, and
 //! projects/jit-demo-dev under the organization; alice owns both projects.
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::emulator::{self, Faults};
 use crate::policy::{Binding, Expr};
+use jit_emulator::{self as emulator, Faults};
 
 const CLEANUP_SA: &str = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
 
@@ -283,4 +283,33 @@ async fn impersonation_without_the_permission_says_which_one() {
         "{text}"
     );
     assert!(e.hint().unwrap().contains("roles/iam.serviceAccountTokenCreator"));
+}
+
+/// `jit --emulator`'s path: a token minted through the emulator's API and handed over in memory
+/// (no token file); the caller is known through tokeninfo, and the token never shows in `Debug`
+/// or in verbose lines.
+#[tokio::test]
+async fn a_token_minted_by_the_emulator_is_handed_over_in_memory() {
+    let env = env().await;
+    let token = env.emulator.mint_token("user:alice@example.com").unwrap();
+    let opts = Options {
+        endpoint: Some(format!("{}/", env.emulator.url)),
+        access_token: Some(auth::AccessToken::new(token.clone())),
+        verbose: true,
+        retry: budget(),
+        ..Options::default()
+    };
+    assert!(!format!("{opts:?}").contains(&token), "{opts:?}");
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = lines.clone();
+    let gcp =
+        Gcp::with_log(opts, Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_string()))).await.unwrap();
+    assert_eq!(gcp.caller_principal().await.unwrap().as_deref(), Some("user:alice@example.com"));
+    assert!(gcp.read_modify_write(&prod(), grant("user:bob@example.com")).await.unwrap().written);
+    assert!(lines.lock().unwrap().iter().all(|l| !l.contains(&token)));
+    // A principal that is not an e-mail one gets no token.
+    assert_eq!(
+        env.emulator.mint_token("domain:example.com").unwrap_err().to_string(),
+        "`domain:example.com` is not a principal a token can stand for (user:EMAIL or serviceAccount:EMAIL)"
+    );
 }

@@ -49,6 +49,9 @@ pub struct Options {
     /// then Google's.
     pub endpoint: Option<String>,
     pub access_token_file: Option<PathBuf>,
+    /// An access token handed over directly (the in-process emulator's, `jit --emulator`); wins
+    /// over every other credential.
+    pub access_token: Option<auth::AccessToken>,
     /// `--impersonate-service-account EMAIL`.
     pub impersonate: Option<String>,
     /// No credentials at all (the in-process emulator).
@@ -127,6 +130,7 @@ impl Gcp {
             .or_else(|| endpoint.clone());
         let resolved = auth::resolve(&auth::AuthOptions {
             access_token_file: opts.access_token_file.clone(),
+            access_token: opts.access_token.clone(),
             impersonate: opts.impersonate.clone(),
             anonymous: opts.anonymous,
             iam_endpoint,

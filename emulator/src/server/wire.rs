@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::state::{CONCURRENT_CHANGES, StoreError};
+use crate::state::{CONCURRENT_CHANGES, StoreError};
 
 /// Which API generation a request came through: v1/v2 (the "apiary" surface gcloud uses) add an
 /// `errors[]` array to error bodies, v3 does not.
@@ -112,6 +112,17 @@ impl ApiError {
             ApiError::new(503, "UNAVAILABLE", "backendError", "The service is currently unavailable.");
         e.retry_after = Some(retry_after);
         e
+    }
+
+    /// 413 for a body over the limit, in Google's words
+    /// ("Request payload size exceeds the limit: 10485760 bytes.", see [`super::MAX_BODY_BYTES`]).
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            413,
+            "INVALID_ARGUMENT",
+            "badRequest",
+            format!("Request payload size exceeds the limit: {limit} bytes."),
+        )
     }
 
     pub fn internal(message: impl Into<String>) -> ApiError {

@@ -5,224 +5,22 @@
 //!
 //! Each rule carries the source it follows; docs/emulator.md holds the same list as a table.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::catalog;
-use crate::iam::{BASIC_ROLES, PUBLIC_PRINCIPALS, Principal, Role};
-use crate::policy::{Binding, Expr, Policy};
+use super::model::{
+    Binding, Data, Expr, Folder, Organization, Policy, Project, ServiceAccount, ServiceAccountKey, Token,
+};
+use super::validation::{self, BASIC_ROLES, MAX_PRINCIPALS, MAX_SAME_ROLE_AND_MEMBER, MemberKind, PUBLIC};
 
-/// Google's limit on principals in one policy, counting every occurrence.
-/// <https://cloud.google.com/iam/quotas#limits>
-pub const MAX_PRINCIPALS: usize = 1500;
-/// Google's limit on bindings with the same role and principal (each with another condition).
-/// <https://cloud.google.com/iam/quotas#limits>
-pub const MAX_SAME_ROLE_AND_MEMBER: usize = 20;
 /// The etag of a policy that was never written; Google answers it for resources without a policy.
 pub const EMPTY_ETAG: &str = "ACAB";
-
-/// Everything the emulator keeps: the seed format and the state file are this one JSON shape
-/// (docs/emulator.md, "Seed and state file").
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Data {
-    #[serde(default)]
-    pub organizations: Vec<Organization>,
-    #[serde(default)]
-    pub folders: Vec<Folder>,
-    #[serde(default)]
-    pub projects: Vec<Project>,
-    /// Allow policies by resource name (`organizations/N`, `folders/N`, `projects/ID`), in Google's
-    /// JSON shape; conditions are kept, the etag is the current one.
-    #[serde(default)]
-    pub policies: BTreeMap<String, Policy>,
-    /// Bearer tokens and the principal each stands for.
-    #[serde(default)]
-    pub tokens: Vec<Token>,
-    /// Refresh tokens (as in gcloud's `authorized_user` files) and their principals.
-    #[serde(default)]
-    pub refresh_tokens: Vec<Token>,
-    /// Service accounts whose keys the emulator knows.
-    #[serde(default)]
-    pub service_accounts: Vec<ServiceAccount>,
-    /// Google groups and their members, so that `group:` bindings grant access.
-    #[serde(default)]
-    pub groups: Vec<Group>,
-    /// Whom the metadata server's token stands for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata_principal: Option<String>,
-    /// The emulator's clock: absent = the wall clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<Clock>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Organization {
-    /// `organizations/N`.
-    pub name: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory_customer_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Folder {
-    /// `folders/N`.
-    pub name: String,
-    /// `organizations/N` or `folders/N`.
-    pub parent: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Project {
-    pub project_id: String,
-    pub project_number: String,
-    /// `organizations/N` or `folders/N` (or empty for a project without an organization).
-    #[serde(default)]
-    pub parent: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    /// `ACTIVE` (default) or `DELETE_REQUESTED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<String>,
-}
-
-impl Project {
-    pub fn state(&self) -> &str {
-        self.state.as_deref().unwrap_or("ACTIVE")
-    }
-
-    pub fn display_name(&self) -> &str {
-        self.display_name.as_deref().unwrap_or(&self.project_id)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Token {
-    pub token: String,
-    /// `user:…` or `serviceAccount:…`.
-    pub principal: String,
-    /// Wall-clock expiry; absent = never.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expire_time: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceAccount {
-    pub email: String,
-    #[serde(default)]
-    pub keys: Vec<ServiceAccountKey>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceAccountKey {
-    /// `private_key_id` of the key file, `kid` of the JWTs it signs.
-    pub key_id: String,
-    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
-    pub public_key_pem: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Group {
-    /// `group:…`.
-    pub name: String,
-    #[serde(default)]
-    pub members: Vec<String>,
-}
-
-/// The emulator's clock: the wall clock moved by `offsetSeconds`, or frozen at `frozenAt`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Clock {
-    #[serde(default)]
-    pub offset_seconds: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frozen_at: Option<DateTime<Utc>>,
-}
-
-impl Clock {
-    pub fn now(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
-        self.frozen_at.unwrap_or(wall + chrono::Duration::seconds(self.offset_seconds))
-    }
-}
-
-impl Data {
-    /// Checks that a seed or state file hangs together: names in Google's form, every parent and
-    /// every policy's resource present, no project ID or number twice. The message names the first
-    /// problem.
-    pub fn check(&self) -> Result<(), String> {
-        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let mut names = BTreeSet::new();
-        for o in &self.organizations {
-            if !o.name.strip_prefix("organizations/").is_some_and(number) {
-                return Err(format!("organization `{}` is not named organizations/NUMBER", o.name));
-            }
-            names.insert(o.name.clone());
-        }
-        for f in &self.folders {
-            if !f.name.strip_prefix("folders/").is_some_and(number) {
-                return Err(format!("folder `{}` is not named folders/NUMBER", f.name));
-            }
-            names.insert(f.name.clone());
-        }
-        for f in &self.folders {
-            if !names.contains(&f.parent) {
-                return Err(format!("the parent `{}` of folder `{}` is not in the seed", f.parent, f.name));
-            }
-        }
-        let mut ids = BTreeSet::new();
-        for p in &self.projects {
-            if !crate::iam::ResourceId::project_ok(&p.project_id) || !number(&p.project_number) {
-                return Err(format!(
-                    "project `{}` needs a valid projectId and a numeric projectNumber",
-                    p.project_id
-                ));
-            }
-            if !ids.insert(p.project_id.clone()) || !ids.insert(p.project_number.clone()) {
-                return Err(format!("project `{}` appears twice", p.project_id));
-            }
-            if !p.parent.is_empty() && !names.contains(&p.parent) {
-                return Err(format!(
-                    "the parent `{}` of project `{}` is not in the seed",
-                    p.parent, p.project_id
-                ));
-            }
-            names.insert(format!("projects/{}", p.project_id));
-        }
-        for key in self.policies.keys() {
-            if !names.contains(key) {
-                return Err(format!(
-                    "a policy is given for `{key}`, which is not in the seed (use organizations/N, folders/N or projects/ID)"
-                ));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The kind of a resource in the hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,7 +171,11 @@ impl Store {
     // ---- permissions --------------------------------------------------------------------------
 
     /// True when `principal` is one of `member` (directly, by group, by domain, or as a public
-    /// principal).
+    /// principal). E-mail principals (`user:`, `group:`, `serviceAccount:`) and domains compare
+    /// without regard to case: e-mail addresses and DNS names are case-insensitive, and Google
+    /// stores an e-mail member in the account's own case whatever case it was sent in
+    /// (terraform-provider-google #4276, #3880, #5107), so a binding written for
+    /// `user:jane.doe@example.com` grants `user:Jane.Doe@example.com`.
     fn member_matches(&self, member: &str, principal: &str) -> bool {
         if member == principal || member == "allUsers" || member == "allAuthenticatedUsers" {
             return true;
@@ -382,14 +184,17 @@ impl Store {
             return principal
                 .strip_prefix("user:")
                 .and_then(|e| e.rsplit_once('@'))
-                .is_some_and(|(_, d)| d == domain);
+                .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
+        }
+        if validation::member_kind(member) == Some(MemberKind::Email) && same_email_member(member, principal)
+        {
+            return true;
         }
         if member.starts_with("group:") {
-            return self
-                .data
-                .groups
-                .iter()
-                .any(|g| g.name == member && g.members.iter().any(|m| m == principal));
+            return self.data.groups.iter().any(|g| {
+                same_email_member(&g.name, member)
+                    && g.members.iter().any(|m| same_email_member(m, principal))
+            });
         }
         false
     }
@@ -407,11 +212,7 @@ impl Store {
             policy.bindings.iter().any(|b| {
                 catalog::grants(&b.role, permission)
                     && b.members.iter().any(|m| self.member_matches(m, principal))
-                    && b.condition.as_ref().is_none_or(|c| {
-                        crate::condition::parse(&c.expression)
-                            .map(|program| crate::condition::evaluate_program(&program, now))
-                            .unwrap_or(false)
-                    })
+                    && b.condition.as_ref().is_none_or(|c| validation::evaluate(&c.expression, now))
             })
         })
     }
@@ -511,7 +312,7 @@ impl Store {
                 "Invalid policy version: {version}. Valid values are 0, 1 and 3."
             )));
         }
-        let bindings = validate_bindings(kind, &incoming.bindings, version)?;
+        let bindings = validate_bindings(kind, &incoming.bindings, version, &self.known_identities())?;
         let mut extra = Map::new();
         let audit = if mask.iter().any(|p| *p == "auditConfigs" || *p == "audit_configs") {
             incoming.extra.get("auditConfigs").cloned()
@@ -588,6 +389,33 @@ impl Store {
         let micros = u64::try_from(now.timestamp_micros()).unwrap_or(0);
         self.last_etag = micros.max(self.last_etag + 1);
         STANDARD.encode(self.last_etag.to_be_bytes())
+    }
+
+    /// Every identity the store knows (token and refresh-token holders, service accounts, groups
+    /// and their members, the metadata principal), keyed `type:lowercased-address`, each in its
+    /// own case.
+    pub fn known_identities(&self) -> HashMap<String, String> {
+        let d = &self.data;
+        let mut known = HashMap::new();
+        let sas = d.service_accounts.iter().map(|sa| format!("serviceAccount:{}", sa.email));
+        let all = d
+            .tokens
+            .iter()
+            .chain(&d.refresh_tokens)
+            .map(|t| t.principal.clone())
+            .chain(sas)
+            .chain(
+                d.groups
+                    .iter()
+                    .flat_map(|g| std::iter::once(g.name.clone()).chain(g.members.iter().cloned())),
+            )
+            .chain(d.metadata_principal.clone());
+        for p in all {
+            if let Some((kind, email)) = email_key(&p) {
+                known.entry(format!("{kind}:{email}")).or_insert_with(|| p.clone());
+            }
+        }
+        known
     }
 
     // ---- identities -----------------------------------------------------------------------------
@@ -699,10 +527,15 @@ fn thousands(n: usize) -> String {
 /// Checks every binding the way Google does and merges bindings with the same role and condition
 /// (members de-duplicated, first occurrence kept), then orders bindings by role and members
 /// alphabetically as Google's responses show them.
-fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<Vec<Binding>, StoreError> {
+fn validate_bindings(
+    kind: Kind,
+    bindings: &[Binding],
+    version: i64,
+    known: &HashMap<String, String>,
+) -> Result<Vec<Binding>, StoreError> {
     let mut merged: Vec<Binding> = Vec::new();
     for b in bindings {
-        if !Role::is_well_formed(&b.role) || b.role.contains("_withcond_") {
+        if !validation::role_ok(&b.role) {
             return Err(StoreError::Invalid(format!("Role {} is not supported for this resource.", b.role)));
         }
         if b.members.is_empty() {
@@ -710,18 +543,18 @@ fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<V
             return Err(StoreError::Invalid(format!("Policy binding for role {} has no members.", b.role)));
         }
         for m in &b.members {
-            if !m.contains(':') && !PUBLIC_PRINCIPALS.contains(&m.as_str()) {
+            if !m.contains(':') && !PUBLIC.contains(&m.as_str()) {
                 // <https://github.com/hashicorp/terraform-provider-google/issues/4965>
                 return Err(StoreError::Invalid(
                     "Policy members must be of the form \"<type>:<value>\".".into(),
                 ));
             }
-            if !Principal::is_well_formed(m) {
+            if validation::member_kind(m).is_none() {
                 return Err(StoreError::Invalid(format!(
                     "The member {m} is of an unknown type. Please set a valid type prefix for the member."
                 )));
             }
-            if kind == Kind::Project && PUBLIC_PRINCIPALS.contains(&m.as_str()) {
+            if kind == Kind::Project && PUBLIC.contains(&m.as_str()) {
                 // "Project does not support allUsers and allAuthenticatedUsers as members in a
                 // Binding of a Policy." (v1 projects.setIamPolicy reference)
                 return Err(StoreError::Invalid(format!(
@@ -744,16 +577,19 @@ fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<V
                     b.role
                 )));
             }
-            if let Some(m) = b.members.iter().find(|m| PUBLIC_PRINCIPALS.contains(&m.as_str())) {
+            if let Some(m) = b.members.iter().find(|m| PUBLIC.contains(&m.as_str())) {
                 return Err(StoreError::Invalid(format!(
                     "Conditions are not supported for {m}. For more information, please refer to \
                      https://cloud.google.com/iam/docs/conditions-overview#limitations"
                 )));
             }
-            if let Some(e) = cel_error(&c.expression) {
+            if let Some(e) = validation::condition_error(&c.expression) {
                 return Err(StoreError::Invalid(format!("Condition expression is invalid: {e}")));
             }
         }
+        // Known identities are stored in their own case, as Google does.
+        let canonical: Vec<String> = b.members.iter().map(|m| canonical_member(m, known)).collect();
+        let b = &Binding { members: canonical, ..b.clone() };
         match merged.iter_mut().find(|x| x.same_target(b)) {
             Some(x) => {
                 for m in &b.members {
@@ -794,105 +630,70 @@ fn validate_bindings(kind: Kind, bindings: &[Binding], version: i64) -> Result<V
     Ok(merged)
 }
 
-/// The built-in demo seed (docs/emulator.md): an organization, a folder, two projects, a few
-/// realistic bindings and the identities tests use.
-pub const DEMO_SEED: &str = r#"{
-  "organizations": [
-    {"name": "organizations/123456789012", "displayName": "example.com", "directoryCustomerId": "C01abcdef", "createTime": "2019-03-01T09:00:00.000Z"}
-  ],
-  "folders": [
-    {"name": "folders/234567890123", "parent": "organizations/123456789012", "displayName": "Production", "createTime": "2020-01-15T10:00:00.000Z"}
-  ],
-  "projects": [
-    {"projectId": "jit-demo-prod", "projectNumber": "100000000001", "parent": "folders/234567890123", "displayName": "jit demo (prod)", "labels": {"env": "prod"}, "createTime": "2021-06-01T08:00:00.000Z"},
-    {"projectId": "jit-demo-dev", "projectNumber": "100000000002", "parent": "organizations/123456789012", "displayName": "jit demo (dev)", "labels": {"env": "dev"}, "createTime": "2021-06-02T08:00:00.000Z"}
-  ],
-  "policies": {
-    "organizations/123456789012": {
-      "version": 1,
-      "etag": "BwYRRpZ0Nr8=",
-      "bindings": [
-        {"role": "roles/iam.securityAdmin", "members": ["serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com", "user:alice@example.com"]},
-        {"role": "roles/resourcemanager.organizationAdmin", "members": ["user:alice@example.com"]},
-        {"role": "roles/resourcemanager.organizationViewer", "members": ["domain:example.com"]}
-      ]
-    },
-    "folders/234567890123": {
-      "version": 1,
-      "etag": "BwYRRpZ1AAA=",
-      "bindings": [
-        {"role": "roles/resourcemanager.folderViewer", "members": ["group:sre@example.com"]}
-      ]
-    },
-    "projects/jit-demo-prod": {
-      "version": 3,
-      "etag": "BwYRRpZ2AAA=",
-      "bindings": [
-        {"role": "roles/bigquery.dataViewer", "members": ["user:carol@example.com"],
-         "condition": {"title": "incident-4711", "description": "granted by hand for INC-4711", "expression": "request.time < timestamp(\"2024-03-01T00:00:00Z\")"}},
-        {"role": "roles/logging.viewer", "members": ["group:sre@example.com"]},
-        {"role": "roles/owner", "members": ["user:alice@example.com"]},
-        {"role": "roles/viewer", "members": ["group:sre@example.com", "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"]}
-      ],
-      "auditConfigs": [
-        {"service": "allServices", "auditLogConfigs": [{"logType": "ADMIN_READ"}, {"logType": "DATA_WRITE"}]}
-      ]
-    },
-    "projects/jit-demo-dev": {
-      "version": 1,
-      "etag": "BwYRRpZ3AAA=",
-      "bindings": [
-        {"role": "roles/editor", "members": ["group:developers@example.com"]},
-        {"role": "roles/owner", "members": ["user:alice@example.com"]}
-      ]
+/// Why a stored policy (from a seed or state file) could not have come from Google, if it could
+/// not: the same checks as a write, plus a decodable etag.
+pub(crate) fn check_policy(
+    kind: Kind,
+    policy: &Policy,
+    known: &HashMap<String, String>,
+) -> Result<(), String> {
+    let version = if policy.has_conditions() { 3 } else { i64::from(policy.version.unwrap_or(1)) };
+    let message = |e: StoreError| match e {
+        StoreError::Invalid(m) | StoreError::NotFound(m) => m,
+        other => format!("{other:?}"),
+    };
+    let bindings = validate_bindings(kind, &policy.bindings, version, known).map_err(message)?;
+    let principals =
+        bindings.iter().map(|b| b.members.len()).sum::<usize>() + audit_exemptions(&policy.extra);
+    if principals > MAX_PRINCIPALS {
+        return Err(format!("it has {principals} principals; at most {MAX_PRINCIPALS} are allowed"));
     }
-  },
-  "tokens": [
-    {"token": "alice-token", "principal": "user:alice@example.com"},
-    {"token": "bob-token", "principal": "user:bob@example.com"},
-    {"token": "cleanup-token", "principal": "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"}
-  ],
-  "refreshTokens": [
-    {"token": "alice-refresh-token", "principal": "user:alice@example.com"},
-    {"token": "bob-refresh-token", "principal": "user:bob@example.com"}
-  ],
-  "serviceAccounts": [
-    {"email": "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com", "keys": []}
-  ],
-  "groups": [
-    {"name": "group:sre@example.com", "members": ["user:carol@example.com"]}
-  ],
-  "metadataPrincipal": "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
-}"#;
-
-pub fn demo_seed() -> Data {
-    serde_json::from_str(DEMO_SEED).expect("the demo seed is valid")
+    if let Some(etag) = &policy.etag
+        && decode_etag(etag).is_none()
+    {
+        return Err(format!("its etag `{etag}` is not base64"));
+    }
+    Ok(())
 }
 
-/// The first line of the parser's complaint about an expression, or `None` when it parses;
-/// remembered per expression text. Every write validates the whole policy, and at about 90 µs a
-/// parse, re-reading the same conditions was most of a write's time. The answer depends on the
-/// text alone, so remembering it changes nothing but speed.
-fn cel_error(expression: &str) -> Option<String> {
-    static SEEN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<String>>>> =
-        std::sync::OnceLock::new();
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(known) = seen.lock().unwrap_or_else(|e| e.into_inner()).get(expression) {
-        return known.clone();
+/// The address of an e-mail member (`user:A@B` → `A@B`), lowercased, with its type.
+fn email_key(member: &str) -> Option<(&str, String)> {
+    let (kind, email) = member.split_once(':')?;
+    matches!(kind, "user" | "group" | "serviceAccount").then(|| (kind, email.to_ascii_lowercase()))
+}
+
+/// Two e-mail members name the same account: same type, same address without regard to case.
+/// (On every permission check, so without allocating.)
+fn same_email_member(a: &str, b: &str) -> bool {
+    match (email_parts(a), email_parts(b)) {
+        (Some((ka, ea)), Some((kb, eb))) => ka == kb && ea.eq_ignore_ascii_case(eb),
+        _ => a == b,
     }
-    let error =
-        crate::condition::parse(expression).err().map(|e| e.0.lines().next().unwrap_or_default().to_string());
-    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.len() >= 10_000 {
-        seen.clear();
+}
+
+/// `user:A@B` → (`user`, `A@B`), for the three e-mail types.
+fn email_parts(member: &str) -> Option<(&str, &str)> {
+    member.split_once(':').filter(|(k, _)| matches!(*k, "user" | "group" | "serviceAccount"))
+}
+
+/// A member as Google stores it: an e-mail member of a known identity in the identity's own case;
+/// anything else as sent.
+fn canonical_member(member: &str, known: &HashMap<String, String>) -> String {
+    match email_key(member) {
+        Some((kind, email)) => {
+            known.get(&format!("{kind}:{email}")).cloned().unwrap_or_else(|| member.to_string())
+        }
+        None => member.to_string(),
     }
-    seen.insert(expression.to_string(), error.clone());
-    error
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+    use crate::state::model::Clock;
+    use crate::state::seed::demo_seed;
     use chrono::TimeZone;
 
     fn t(h: u32) -> DateTime<Utc> {
@@ -1208,6 +1009,52 @@ mod tests {
         assert!(matches!(
             s.test_permissions(&bob(), Kind::Project, "nope-nope", &asked, t(15)),
             Err(StoreError::Denied { .. })
+        ));
+    }
+
+    /// Google stores an e-mail member in the account's own case (terraform-provider-google #4276,
+    /// #3880, #5107): the seed's `user:Jane.Doe@example.com` keeps her case whatever case a write
+    /// uses, and e-mail members match callers without regard to case.
+    #[test]
+    fn e_mail_members_keep_the_accounts_own_case_and_match_without_it() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec![
+                "user:jane.doe@example.com".into(),
+                "user:JANE.DOE@EXAMPLE.COM".into(),
+                "user:Zed@Example.com".into(),
+                "serviceAccount:JIT-CLEANUP@jit-demo-prod.iam.gserviceaccount.com".into(),
+            ],
+            ..Binding::default()
+        });
+        let stored = write(&mut s, p).unwrap();
+        let b = stored.bindings.iter().find(|b| b.role == "roles/storage.objectViewer").unwrap();
+        assert_eq!(
+            b.members,
+            [
+                "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
+                "user:Jane.Doe@example.com",
+                // Unknown to the emulator: kept as sent.
+                "user:Zed@Example.com",
+            ]
+        );
+        let get = "storage.objects.get";
+        let jane = Caller::Principal("user:Jane.Doe@example.com".into());
+        assert!(s.has_permission(&jane, "projects/jit-demo-prod", get, t(12)));
+        let zed = Caller::Principal("user:zed@example.com".into());
+        assert!(s.has_permission(&zed, "projects/jit-demo-prod", get, t(12)));
+        let other = Caller::Principal("user:zed@example.org".into());
+        assert!(!s.has_permission(&other, "projects/jit-demo-prod", get, t(12)));
+        // Groups and domains too.
+        let carol = Caller::Principal("user:Carol@EXAMPLE.com".into());
+        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
+        assert!(s.has_permission(
+            &carol,
+            "organizations/123456789012",
+            "resourcemanager.organizations.get",
+            t(12)
         ));
     }
 

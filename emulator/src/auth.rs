@@ -16,7 +16,7 @@ use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 
-use super::state::{ServiceAccountKey, Store};
+use crate::state::{ServiceAccountKey, Store};
 
 /// Seconds a JWT's `iat` may be in the future (clock skew), as Google tolerates a few minutes.
 const SKEW_SECONDS: i64 = 300;
@@ -154,7 +154,7 @@ pub fn email_of(principal: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::state::{Data, demo_seed};
+    use crate::state::{Data, demo_seed};
     use rsa::pkcs1v15::SigningKey;
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::signature::{SignatureEncoding, Signer};

@@ -1,0 +1,286 @@
+//! A local stand-in for the parts of Google's Cloud Resource Manager API that jit uses (SPEC §6),
+//! faithful enough that gcloud and Google's Rust SDK cannot tell. docs/emulator.md lists every
+//! behaviour with its source.
+//!
+//! This crate does not depend on jit: its policy types, its validation of members, roles,
+//! conditions and limits, and its error type are its own, written from Google's documentation, so
+//! that it can disagree with jit.
+//!
+//! - [`state`]: the model, the store (hierarchy, policies, etags, versions, permissions), the
+//!   validation, the role catalog and the demo seed; no HTTP.
+//! - [`server`]: one module per service surface, the control routes, faults, and `wire`, which
+//!   alone renders Google's error JSON.
+//! - [`auth`]: tokens, service-account keys and self-signed JWTs.
+//!
+//! ```no_run
+//! # async fn demo() -> jit_emulator::Result<()> {
+//! let emulator = jit_emulator::start(jit_emulator::Options::default()).await?;
+//! let token = emulator.mint_token("user:alice@example.com")?;
+//! println!("{} answers {token}", emulator.url);
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod error;
+pub mod server;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+pub use error::{Error, Result};
+pub use server::{Faults, Limits, LogEntry};
+pub use state::{DEMO_SEED, Data, Policy, Store, demo_seed};
+
+use server::lock;
+
+/// How to start an emulator (`jit emulator`, `jit --emulator`, tests). The default: port 0, the
+/// demo seed, no state file, credentials required, no faults, the wall clock, [`Limits::default`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// State file: loaded if it exists, written atomically after every change.
+    pub state: Option<PathBuf>,
+    /// Seed file; with neither `seed` nor `seed_data`, the built-in demo seed.
+    pub seed: Option<PathBuf>,
+    /// A seed given in memory (tests); wins over `seed`.
+    pub seed_data: Option<Data>,
+    /// No credentials needed, everything allowed.
+    pub no_auth: bool,
+    pub faults: Faults,
+    /// Start the clock at this time (ticking unless `freeze_clock`).
+    pub clock: Option<DateTime<Utc>>,
+    pub freeze_clock: bool,
+    pub limits: Limits,
+}
+
+/// A running emulator. Dropping it (or [`Handle::shutdown`]) stops the server.
+pub struct Handle {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub port: u16,
+    shared: Arc<server::Shared>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Stops accepting, closes idle connections and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The stored policy of `projects/ID`, `folders/N` or `organizations/N` (with conditions).
+    pub fn policy(&self, resource: &str) -> Option<Policy> {
+        let store = lock(&self.shared.store);
+        let (c, id) = resource.split_once('/')?;
+        let found = store.find(state::Kind::from_collection(c)?, id)?;
+        Some(store.stored(&found.key))
+    }
+
+    /// A copy of everything the emulator holds.
+    pub fn data(&self) -> Data {
+        lock(&self.shared.store).data.clone()
+    }
+
+    /// Sets the emulator's clock (ticking from `time`, or frozen there); refused outside the times
+    /// CEL can represent.
+    pub fn set_clock(&self, time: DateTime<Utc>, frozen: bool) -> Result<()> {
+        let clock = server::control::clock_at(time, frozen, Utc::now()).map_err(Error::usage)?;
+        let mut store = lock(&self.shared.store);
+        store.data.clock = Some(clock);
+        self.shared.persist(&store).map_err(|e| Error::io(e.message))
+    }
+
+    /// The emulator's clock now.
+    pub fn now(&self) -> DateTime<Utc> {
+        lock(&self.shared.store).now(Utc::now())
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.shared.faults) = faults;
+    }
+
+    /// Registers a bearer token for a principal.
+    pub fn add_token(&self, token: &str, principal: &str) {
+        let mut store = lock(&self.shared.store);
+        store.add_token(state::Token { token: token.into(), principal: principal.into(), expire_time: None });
+        let _ = self.shared.persist(&store);
+    }
+
+    /// Mints a fresh access token for `principal` (`user:…`, `serviceAccount:…`), valid for an
+    /// hour of wall time, as Google's token endpoint would issue one: how a program that runs the
+    /// emulator in-process (`jit --emulator`) gets its credentials, with no token file.
+    pub fn mint_token(&self, principal: &str) -> Result<String> {
+        if state::validation::member_kind(principal) != Some(state::validation::MemberKind::Email) {
+            return Err(Error::usage(format!(
+                "`{principal}` is not a principal a token can stand for (user:EMAIL or serviceAccount:EMAIL)"
+            )));
+        }
+        let mut store = lock(&self.shared.store);
+        let token = store.issue_token(principal, Utc::now(), 3599);
+        self.shared.persist(&store).map_err(|e| Error::io(e.message))?;
+        Ok(token.token)
+    }
+
+    /// Creates a key for a service account, registers it and returns the JSON key file.
+    pub fn new_service_account_key(&self, email: &str) -> Result<serde_json::Value> {
+        let (file, key) = auth::new_key(email, &format!("{}/token", self.url))?;
+        let mut store = lock(&self.shared.store);
+        store.add_service_account_key(email, key);
+        let _ = self.shared.persist(&store);
+        Ok(file)
+    }
+
+    /// The request log.
+    pub fn requests(&self) -> Vec<LogEntry> {
+        lock(&self.shared.log).entries.iter().cloned().collect()
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+    }
+}
+
+const FORMAT_HINT: &str =
+    "docs/emulator.md describes the format; `jit emulator --print-seed` prints an example";
+
+fn read_data(path: &Path, what: &str) -> Result<Data> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read the {what} `{}`: {e}", path.display())))?;
+    let data: Data = serde_json::from_str(&text).map_err(|e| {
+        Error::usage_hint(format!("the {what} `{}` is not valid: {e}", path.display()), FORMAT_HINT)
+    })?;
+    data.check().map_err(|e| {
+        Error::usage_hint(format!("the {what} `{}` cannot be served: {e}", path.display()), FORMAT_HINT)
+    })?;
+    Ok(data)
+}
+
+/// Starts an emulator inside the caller's tokio runtime. A seed or state file that cannot be
+/// served (malformed, or holding a clock, policy or identity Google could not have) is refused
+/// here, with the reason, before anything listens.
+pub async fn start(opts: Options) -> Result<Handle> {
+    opts.faults.check().map_err(|e| Error::usage(format!("faults: {e}")))?;
+    let initial = match (&opts.seed_data, &opts.seed) {
+        (Some(d), _) => {
+            d.check().map_err(|e| Error::usage(format!("the seed cannot be served: {e}")))?;
+            d.clone()
+        }
+        (None, Some(path)) => read_data(path, "seed file")?,
+        (None, None) => demo_seed(),
+    };
+    let mut data = match &opts.state {
+        Some(path) if path.exists() => read_data(path, "state file")?,
+        _ => initial.clone(),
+    };
+    let wall = Utc::now();
+    if let Some(t) = opts.clock {
+        data.clock = Some(server::control::clock_at(t, opts.freeze_clock, wall).map_err(Error::usage)?);
+    } else if opts.freeze_clock {
+        let now = data.clock.clone().unwrap_or_default().now(wall);
+        data.clock = Some(server::control::clock_at(now, true, wall).map_err(Error::usage)?);
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+    let port = listener.local_addr().map_err(|e| Error::io(e.to_string()))?.port();
+    let url = format!("http://127.0.0.1:{port}");
+    let shared = Arc::new(server::Shared {
+        store: Mutex::new(Store::new(data)),
+        initial,
+        state_path: opts.state.clone(),
+        no_auth: opts.no_auth,
+        faults: Mutex::new(opts.faults.clone()),
+        log: Mutex::new(server::Log::default()),
+        limits: opts.limits.clone(),
+        url: url.clone(),
+    });
+    {
+        let store = lock(&shared.store);
+        shared.persist(&store).map_err(|e| Error::io(e.message))?;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::accept_loop(listener, shared.clone(), stopped));
+    Ok(Handle { url, port, shared, stop: Some(stop), task: Some(task) })
+}
+
+/// A service-account key file to write at start (`jit emulator --write-key`).
+#[derive(Debug, Clone)]
+pub struct KeyFile {
+    pub path: PathBuf,
+    pub service_account: String,
+}
+
+/// `jit emulator`: starts, prints the URL and the environment that points gcloud and jit at it,
+/// and serves until interrupted (Ctrl-C).
+pub fn serve(opts: Options, key: Option<KeyFile>) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the runtime: {e}")))?;
+    let no_auth = opts.no_auth;
+    runtime.block_on(async move {
+        let handle = start(opts).await?;
+        if let Some(k) = &key {
+            let file = handle.new_service_account_key(&k.service_account)?;
+            let text = serde_json::to_string_pretty(&file).expect("JSON serialises");
+            std::fs::write(&k.path, text + "\n")
+                .map_err(|e| Error::io(format!("cannot write `{}`: {e}", k.path.display())))?;
+        }
+        print_banner(&handle, key.as_ref(), no_auth);
+        tokio::signal::ctrl_c().await.map_err(|e| Error::io(format!("cannot wait for Ctrl-C: {e}")))?;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
+    use std::io::Write as _;
+    let url = &handle.url;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "jit emulator listening on {url}");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Point gcloud at it (the token file holds one of the tokens below):");
+    let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER={url}/");
+    let _ = writeln!(
+        out,
+        "  export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=$(mktemp) && echo alice-token > $CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"
+    );
+    let _ = writeln!(out, "Point jit at it:");
+    let _ = writeln!(out, "  jit --endpoint {url} --access-token-file $CLOUDSDK_AUTH_ACCESS_TOKEN_FILE ...");
+    let _ = writeln!(out, "Metadata server (its token is the seed's metadataPrincipal):");
+    let _ = writeln!(out, "  export GCE_METADATA_HOST=127.0.0.1:{}", handle.port);
+    if let Some(k) = key {
+        let _ = writeln!(out, "Service-account key ({}):", k.service_account);
+        let _ = writeln!(out, "  export GOOGLE_APPLICATION_CREDENTIALS={}", k.path.display());
+    }
+    if no_auth {
+        let _ = writeln!(out, "Running with --no-auth: every request is allowed, with or without a token.");
+    } else {
+        let data = handle.data();
+        let _ = writeln!(out, "Tokens:");
+        for t in data.tokens.iter().filter(|t| t.expire_time.is_none()) {
+            let _ = writeln!(out, "  {:<16} {}", t.token, t.principal);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Control: {url}/_emulator/clock, /_emulator/faults, /_emulator/requests, /_emulator/reset"
+    );
+    let _ = writeln!(out, "Press Ctrl-C to stop.");
+    let _ = out.flush();
+}

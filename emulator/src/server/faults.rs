@@ -1,0 +1,98 @@
+//! Injected faults: latency, conflicts, 429/503 answers and dropped connections, set by flags or
+//! by `POST /_emulator/faults`.
+
+use axum::body::Body;
+use axum::http::Response;
+use serde::{Deserialize, Serialize};
+
+use super::wire::{ApiError, Surface};
+use super::{Dropped, Req, Shared, lock, log};
+
+/// Faults the emulator can inject into API calls (`/v1`, `/v2`, `/v3`), set by flags or by
+/// `POST /_emulator/faults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Faults {
+    /// Added to every API call.
+    pub latency_ms: u64,
+    /// Probability (0–1) that a `setIamPolicy` answers 409 ABORTED without writing.
+    pub conflict_rate: f64,
+    /// The next N `setIamPolicy` calls answer 409 ABORTED without writing.
+    pub conflict_next: u32,
+    /// Probability that an API call answers `error_status` (429 or 503) with `Retry-After`.
+    pub error_rate: f64,
+    /// The next N API calls answer `error_status`.
+    pub error_next: u32,
+    /// 429 or 503 (default 503).
+    pub error_status: u16,
+    /// `Retry-After` seconds on injected 429/503 (default 1).
+    pub retry_after_seconds: Option<u64>,
+    /// Probability that an API call's connection is dropped without an answer.
+    pub drop_rate: f64,
+    /// The next N API calls are dropped without an answer.
+    pub drop_next: u32,
+}
+
+/// Consumes one "next N" fault or rolls the dice for a rate.
+pub(crate) fn take_fault(shared: &Shared, counter: impl Fn(&mut Faults) -> &mut u32, rate: f64) -> bool {
+    let mut f = lock(&shared.faults);
+    let n = counter(&mut f);
+    if *n > 0 {
+        *n -= 1;
+        return true;
+    }
+    rate > 0.0 && rand::random::<f64>() < rate
+}
+
+impl Faults {
+    /// Why these faults cannot be injected, if they cannot: rates are probabilities (0 to 1),
+    /// the status is 429 or 503, latency and `Retry-After` at most an hour.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, p) in [
+            ("conflictRate", self.conflict_rate),
+            ("errorRate", self.error_rate),
+            ("dropRate", self.drop_rate),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("`{name}` must be between 0 and 1, not {p}"));
+            }
+        }
+        if ![0, 429, 503].contains(&self.error_status) {
+            return Err(format!("`errorStatus` must be 429 or 503, not {}", self.error_status));
+        }
+        if self.latency_ms > 3_600_000 {
+            return Err(format!("`latencyMs` must be at most 3600000 (an hour), not {}", self.latency_ms));
+        }
+        if self.retry_after_seconds.is_some_and(|s| s > 3600) {
+            return Err("`retryAfterSeconds` must be at most 3600".into());
+        }
+        Ok(())
+    }
+}
+
+/// Injects the faults due on an API call: `Some(answer)` when one replaces the call.
+pub(crate) async fn inject(
+    shared: &Shared,
+    req: &Req,
+    surface: Surface,
+) -> Option<Result<Response<Body>, Dropped>> {
+    let faults = lock(&shared.faults).clone();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
+    }
+    if take_fault(shared, |f| &mut f.drop_next, faults.drop_rate) {
+        log(shared, req, 0, None);
+        return Some(Err(Dropped));
+    }
+    if take_fault(shared, |f| &mut f.error_next, faults.error_rate) {
+        let retry = faults.retry_after_seconds.unwrap_or(1);
+        let e = if faults.error_status == 429 {
+            ApiError::rate_limited(retry)
+        } else {
+            ApiError::unavailable(retry)
+        };
+        log(shared, req, e.code, None);
+        return Some(Ok(e.response(surface)));
+    }
+    None
+}

@@ -1,0 +1,55 @@
+//! IAM Credentials: `generateAccessToken`, the impersonation call.
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::wire::ApiError;
+use super::{Req, Routed, Shared, lock, ok};
+use crate::state::{Caller, Kind};
+
+/// IAM Credentials `projects/-/serviceAccounts/EMAIL:generateAccessToken`: impersonation. The caller
+/// needs `iam.serviceAccounts.getAccessToken` (roles/iam.serviceAccountTokenCreator) on the account's
+/// project or above.
+pub(crate) fn generate_access_token(
+    shared: &Shared,
+    caller: &Caller,
+    email: &str,
+    req: &Req,
+) -> Result<Routed, ApiError> {
+    let body = req.json()?;
+    let lifetime = body
+        .get("lifetime")
+        .and_then(Value::as_str)
+        .and_then(|s| s.trim_end_matches('s').parse::<f64>().ok())
+        .map(|s| s as i64)
+        .unwrap_or(3600);
+    if !(1..=43200).contains(&lifetime) {
+        return Err(ApiError::invalid(format!("Invalid lifetime: {lifetime}s")));
+    }
+    let wall = Utc::now();
+    let mut store = lock(&shared.store);
+    let now = store.now(wall);
+    let permission = "iam.serviceAccounts.getAccessToken";
+    let denied = || {
+        ApiError::new(
+            403,
+            "PERMISSION_DENIED",
+            "forbidden",
+            format!("Permission '{permission}' denied on resource (or it may not exist)."),
+        )
+    };
+    let project = email
+        .split_once('@')
+        .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
+        .ok_or_else(denied)?;
+    let known = store.data.service_accounts.iter().any(|sa| sa.email == email);
+    let key = store.find(Kind::Project, project).map(|f| f.key);
+    let allowed = known && key.is_some_and(|k| store.has_permission(caller, &k, permission, now));
+    if !allowed {
+        return Err(denied());
+    }
+    let token = store.issue_token(&format!("serviceAccount:{email}"), wall, lifetime);
+    shared.persist(&store)?;
+    let expire = token.expire_time.expect("issued tokens expire").to_rfc3339_opts(SecondsFormat::Secs, true);
+    ok(json!({"accessToken": token.token, "expireTime": expire}))
+}

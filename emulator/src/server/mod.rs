@@ -1,0 +1,605 @@
+//! HTTP: one module per service surface, each handler returning a value or an [`ApiError`] that
+//! `wire` alone renders as Google's error JSON.
+//!
+//! - [`resource_manager`]: Cloud Resource Manager v1/v2/v3 (policies, projects, folders,
+//!   organizations);
+//! - [`oauth`]: the OAuth token and tokeninfo routes, and the metadata server's;
+//! - [`iam_credentials`]: `generateAccessToken` (impersonation);
+//! - [`control`]: the emulator's own routes under `/_emulator/`;
+//! - [`faults`]: injected latency, conflicts, errors and dropped connections.
+//!
+//! Paths carry Google's `:verb` suffixes (`/v1/projects/p:getIamPolicy`), which no router matches
+//! mid-segment, so requests are dispatched by hand on (method, path).
+//!
+//! The server bounds what one client can take (issue 8, defect 13): connections at once, the time
+//! to send a request's headers, idle keep-alive connections, request bodies, and the request log.
+
+// Errors are the cold path of a local test server; their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod control;
+pub mod faults;
+pub mod iam_credentials;
+pub mod oauth;
+pub mod resource_manager;
+pub mod wire;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, Response, header};
+use chrono::{SecondsFormat, Utc};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth;
+use crate::state::{Caller, Data, Kind, Store};
+pub use faults::Faults;
+use resource_manager as rm;
+use wire::{ApiError, Surface};
+
+/// How much one client may take. The defaults suit a local emulator that a test suite or a few
+/// tools share; tests shrink them to show each bound holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; more wait in the kernel's accept queue (they hold no file
+    /// descriptor of the emulator's) until one ends.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers once the server waits for them (hyper's
+    /// `header_read_timeout`); a half-open connection is closed after it.
+    pub header_read_timeout: Duration,
+    /// An open connection with no request in flight for this long is closed (keep-alive).
+    pub idle_timeout: Duration,
+    /// Time to receive a request's body once its headers are in.
+    pub body_read_timeout: Duration,
+    /// Largest request body; larger ones are answered 413 without being read.
+    pub max_body_bytes: usize,
+    /// Entries the request log keeps (the oldest go first).
+    pub log_entries: usize,
+    /// Largest body the log keeps of one request; a larger one is logged by its size only.
+    pub log_body_bytes: usize,
+    /// Bodies the log keeps in all; past it the oldest entries lose their bodies (not their
+    /// lines).
+    pub log_total_body_bytes: usize,
+}
+
+/// Google's front end refuses request bodies over 10 MiB with "Request payload size exceeds the
+/// limit: 10485760 bytes." (seen from many googleapis.com APIs, e.g.
+/// <https://github.com/googleworkspace/dotnet-samples/issues/23>). A valid allow policy is far
+/// smaller: at most 1,500 principals (<https://cloud.google.com/iam/quotas>), each a few hundred
+/// bytes, plus their conditions.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 256,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_body_bytes: MAX_BODY_BYTES,
+            // A benchmark's whole cleanup (about 2,800 calls, docs/bench) fits.
+            log_entries: 10_000,
+            log_body_bytes: 64 * 1024,
+            log_total_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// One entry of the request log (`GET /_emulator/requests`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// The size of a body the log did not keep (too large, or of a request that was not
+    /// authenticated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<usize>,
+    /// Bytes of the kept body, for the log's budget.
+    #[serde(skip)]
+    kept: usize,
+}
+
+impl LogEntry {
+    fn kept_bytes(&self) -> usize {
+        if self.body.is_some() { self.kept } else { 0 }
+    }
+}
+
+/// The request log, and the size of the bodies it holds.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub entries: VecDeque<LogEntry>,
+    body_bytes: usize,
+}
+
+impl Log {
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.body_bytes = 0;
+    }
+
+    /// Adds an entry whose kept body was `size` bytes, within the limits.
+    fn push(&mut self, entry: LogEntry, size: usize, limits: &Limits) {
+        while self.entries.len() >= limits.log_entries.max(1) {
+            if let Some(old) = self.entries.pop_front() {
+                self.body_bytes -= old.kept_bytes();
+            }
+        }
+        self.entries.push_back(entry);
+        self.body_bytes += size;
+        for old in self.entries.iter_mut() {
+            if self.body_bytes <= limits.log_total_body_bytes {
+                break;
+            }
+            let kept = old.kept_bytes();
+            if kept > 0 {
+                self.body_bytes -= kept;
+                old.body = None;
+                old.body_bytes = Some(kept);
+                old.kept = 0;
+            }
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    pub store: Mutex<Store>,
+    /// What `POST /_emulator/reset` goes back to.
+    pub initial: Data,
+    pub state_path: Option<PathBuf>,
+    pub no_auth: bool,
+    pub faults: Mutex<Faults>,
+    pub log: Mutex<Log>,
+    pub limits: Limits,
+    /// `http://127.0.0.1:PORT`, known once bound.
+    pub url: String,
+}
+
+/// Returned to hyper to make it close the connection without an answer.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves the data as consistent as before it (every write is
+    // one assignment), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// Persists the store to the state file, atomically (write a temporary file, then rename),
+    /// while the caller still holds the store's lock, so files are written in the order of changes.
+    pub fn persist(&self, store: &Store) -> Result<(), ApiError> {
+        let Some(path) = &self.state_path else { return Ok(()) };
+        write_atomically(path, &store.data)
+            .map_err(|e| ApiError::internal(format!("cannot write the state file: {e}")))
+    }
+}
+
+pub fn write_atomically(path: &std::path::Path, data: &Data) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(data).expect("the state serialises");
+    text.push('\n');
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A parsed request.
+pub(crate) struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Req {
+    pub(crate) fn json(&self) -> Result<Value, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))
+    }
+
+    pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(&self.query).unwrap_or_default()
+    }
+
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub(crate) fn form(&self) -> Vec<(String, String)> {
+        let mut pairs = self.query_pairs();
+        // Google's token endpoint takes the grant as a form or as JSON; google-cloud-auth sends
+        // the refresh_token grant as JSON (user_account.rs), other clients as a form.
+        match serde_json::from_slice::<serde_json::Map<String, Value>>(&self.body) {
+            Ok(object) => pairs.extend(
+                object.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
+            ),
+            Err(_) => pairs.extend(
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default(),
+            ),
+        }
+        pairs
+    }
+
+    pub(crate) fn bearer(&self) -> Option<String> {
+        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    }
+}
+
+/// What a connection is doing, for the idle timeout.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn touch(&self) {
+        *lock(&self.last) = Instant::now();
+    }
+
+    /// Resolves once the connection has had no request in flight for `idle`.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let since = lock(&self.last).elapsed();
+            if self.in_flight.load(Ordering::SeqCst) == 0 && since >= idle {
+                return;
+            }
+            tokio::time::sleep(idle.saturating_sub(since).max(Duration::from_millis(10))).await;
+        }
+    }
+}
+
+/// Accepts connections until `stopped`, at most `limits.max_connections` at once: the permit is
+/// taken before `accept`, so excess clients wait in the kernel's queue without costing the
+/// emulator a file descriptor, and a flood of half-open connections cannot exhaust them.
+pub async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(shared.limits.max_connections.max(1)));
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stopped.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped.changed() => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            // Out of file descriptors or the like: wait a little, then go on.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(stream, shared.clone(), stopped.clone(), permit));
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let limits = shared.limits.clone();
+    let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) });
+    let seen = activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        let seen = seen.clone();
+        seen.in_flight.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let answer = handle(shared, req).await;
+            seen.touch();
+            seen.in_flight.fetch_sub(1, Ordering::SeqCst);
+            answer
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.changed() => {}
+        _ = activity.idle_for(limits.idle_timeout) => {}
+    }
+    // Stop or idle: finish a request in flight (if any), then close.
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(limits.body_read_timeout, conn).await;
+}
+
+/// Reads a request's body within the limits: `Err(response)` when it is too large (413) or does
+/// not arrive in time (the connection is dropped).
+async fn read_body(
+    limits: &Limits,
+    headers: &HeaderMap,
+    body: hyper::body::Incoming,
+) -> Result<Vec<u8>, Result<Response<Body>, Dropped>> {
+    let too_large = || Err(Ok(ApiError::payload_too_large(limits.max_body_bytes).response(Surface::V3)));
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return too_large();
+    }
+    match tokio::time::timeout(limits.body_read_timeout, Limited::new(body, limits.max_body_bytes).collect())
+        .await
+    {
+        Err(_) => Err(Err(Dropped)),
+        Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(),
+        Ok(Err(_)) => Err(Ok(ApiError::invalid("The request body could not be read.").response(Surface::V1))),
+    }
+}
+
+/// The entry point for every request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(&shared.limits, &parts.headers, body).await {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts.headers,
+        body,
+    };
+    if req.path.starts_with("/_emulator/") || req.path == "/_emulator" {
+        return Ok(control::control(&shared, &req));
+    }
+    let is_api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
+    let surface = if req.path.starts_with("/v3/") { Surface::V3 } else { Surface::V1 };
+    if is_api && let Some(answer) = faults::inject(&shared, &req, surface).await {
+        return answer;
+    }
+    let (principal, result) = route(&shared, &req);
+    let response = match result {
+        Ok(Routed::Json(code, body)) => wire::json_response(code, &body),
+        Ok(Routed::Raw(r)) => r,
+        Err(e) => e.response(surface),
+    };
+    log(&shared, &req, response.status().as_u16(), principal);
+    Ok(response)
+}
+
+/// Logs a request. Bounded: at most `limits.log_entries` entries, and a body only when it is at
+/// most `limits.log_body_bytes`, of an API call (token routes carry refresh tokens, assertions and
+/// client secrets, which the log never keeps, SPEC §4.7; nor query strings of tokeninfo), and of a
+/// caller the emulator authenticated (or any caller under `--no-auth`): an unauthenticated
+/// stranger's bytes are not kept.
+pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
+    let api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
+    let trusted = principal.is_some() || shared.no_auth;
+    let keep = api && trusted && req.body.len() <= shared.limits.log_body_bytes;
+    let body = if keep { serde_json::from_slice(&req.body).ok() } else { None };
+    let body_bytes = (!keep && api && !req.body.is_empty()).then_some(req.body.len());
+    let query = if api { req.query.clone() } else { String::new() };
+    let entry = LogEntry {
+        time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        method: req.method.to_string(),
+        path: req.path.clone(),
+        query,
+        status,
+        principal,
+        body_bytes,
+        kept: if body.is_some() { req.body.len() } else { 0 },
+        body,
+    };
+    let size = entry.kept_bytes();
+    lock(&shared.log).push(entry, size, &shared.limits);
+}
+
+pub(crate) enum Routed {
+    Json(u16, Value),
+    Raw(Response<Body>),
+}
+
+pub(crate) fn ok(v: Value) -> Result<Routed, ApiError> {
+    Ok(Routed::Json(200, v))
+}
+
+/// Percent-decodes one path segment.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const VERBS: [&str; 4] = ["getIamPolicy", "setIamPolicy", "testIamPermissions", "getAncestry"];
+
+/// Splits `/v1/projects/p:getIamPolicy` into (["v1", "projects", "p"], Some("getIamPolicy")).
+fn split_path(path: &str) -> (Vec<String>, Option<String>) {
+    let mut segments: Vec<String> = path.trim_start_matches('/').split('/').map(decode).collect();
+    let mut verb = None;
+    if let Some(last) = segments.last_mut()
+        && let Some((head, v)) = last.rsplit_once(':')
+        && (VERBS.contains(&v) || v == "search" || v == "generateAccessToken")
+    {
+        verb = Some(v.to_string());
+        *last = head.to_string();
+    }
+    (segments, verb)
+}
+
+/// Dispatches a request; returns the caller (for the log) and the result.
+fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError>) {
+    let (segments, verb) = split_path(&req.path);
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = &req.method;
+    // Routes without a bearer token.
+    match (m.as_str(), s.as_slice()) {
+        ("POST", ["token"]) | ("POST", ["oauth2", "v4", "token"]) => {
+            return (None, oauth::token_endpoint(shared, req));
+        }
+        ("GET" | "POST", ["tokeninfo"]) | ("GET" | "POST", ["oauth2", "v1" | "v3", "tokeninfo"]) => {
+            return (None, oauth::tokeninfo(shared, req));
+        }
+        ("GET", ["computeMetadata", "v1", rest @ ..]) => return (None, oauth::metadata(shared, req, rest)),
+        ("GET", [""]) if req.headers.contains_key("metadata-flavor") => {
+            return (None, Ok(Routed::Raw(oauth::metadata_text(""))));
+        }
+        _ => {}
+    }
+    let api = matches!(s.first(), Some(&("v1" | "v2" | "v3")));
+    if !api {
+        return (None, Ok(Routed::Raw(wire::html_404(&req.path))));
+    }
+    let int = wire::wants_int_enums(&req.query);
+    let v = verb.as_deref();
+    // Find the handler first: a path no API serves is a 404 whatever the credentials.
+    let handler: Option<Handler> = match (m.as_str(), s.as_slice(), v) {
+        ("POST", ["v1", "projects", "-", "serviceAccounts", email], Some("generateAccessToken")) => {
+            Some(Box::new(move |c: &Caller| iam_credentials::generate_access_token(shared, c, email, req)))
+        }
+        ("POST", ["v1", "projects", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| rm::iam(shared, c, Kind::Project, id, verb, req, int)))
+        }
+        ("POST", ["v1", "organizations", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| rm::iam(shared, c, Kind::Organization, id, verb, req, int)))
+        }
+        ("POST", ["v2", "folders", id], Some(verb)) => {
+            Some(Box::new(move |c: &Caller| rm::iam(shared, c, Kind::Folder, id, verb, req, int)))
+        }
+        ("POST", ["v3", coll, id], Some(verb)) if Kind::from_collection(coll).is_some() => {
+            Some(Box::new(move |c: &Caller| {
+                rm::iam(shared, c, Kind::from_collection(coll).expect("checked"), id, verb, req, int)
+            }))
+        }
+        ("GET", ["v1", "projects", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_project(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "projects", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_project(shared, c, id, true, int)))
+        }
+        ("GET", ["v1", "projects"], None) => {
+            Some(Box::new(move |c: &Caller| rm::list_projects_v1(shared, c, req)))
+        }
+        ("GET", ["v3", "projects"], None) => {
+            Some(Box::new(move |c: &Caller| rm::list_projects_v3(shared, c, req, int)))
+        }
+        ("GET", ["v3", "projects"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| rm::search_projects_v3(shared, c, req, int)))
+        }
+        ("GET", ["v2", "folders", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_folder(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "folders", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_folder(shared, c, id, true, int)))
+        }
+        ("GET", ["v2", "folders"], None) => {
+            Some(Box::new(move |c: &Caller| rm::list_folders(shared, c, req, false, int)))
+        }
+        ("GET", ["v3", "folders"], None) => {
+            Some(Box::new(move |c: &Caller| rm::list_folders(shared, c, req, true, int)))
+        }
+        ("GET", ["v1", "organizations", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_organization(shared, c, id, false, int)))
+        }
+        ("GET", ["v3", "organizations", id], None) => {
+            Some(Box::new(move |c: &Caller| rm::get_organization(shared, c, id, true, int)))
+        }
+        ("POST", ["v1", "organizations"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| rm::search_organizations(shared, c, false, int)))
+        }
+        ("GET", ["v3", "organizations"], Some("search")) => {
+            Some(Box::new(move |c: &Caller| rm::search_organizations(shared, c, true, int)))
+        }
+        _ => None,
+    };
+    let Some(handler) = handler else { return (None, Ok(Routed::Raw(wire::html_404(&req.path)))) };
+    let caller = match caller(shared, req) {
+        Ok(c) => c,
+        Err(e) => return (None, Err(e)),
+    };
+    let who = match &caller {
+        Caller::Principal(p) => Some(p.clone()),
+        Caller::Anyone => None,
+    };
+    (who, handler(&caller))
+}
+
+type Handler<'a> = Box<dyn FnOnce(&Caller) -> Result<Routed, ApiError> + 'a>;
+
+/// The caller of an API request: 401 without a bearer token or with one the emulator does not
+/// know (unless it runs with `--no-auth`).
+pub(crate) fn caller(shared: &Shared, req: &Req) -> Result<Caller, ApiError> {
+    if shared.no_auth {
+        return Ok(Caller::Anyone);
+    }
+    let token = req.bearer().ok_or_else(ApiError::missing_credentials)?;
+    let store = lock(&shared.store);
+    auth::principal_of(&store, &token, Utc::now())
+        .map(Caller::Principal)
+        .map_err(|_| ApiError::invalid_credentials())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_segments_and_verb() {
+        assert_eq!(
+            split_path("/v1/projects/p-1:getIamPolicy"),
+            (vec!["v1".into(), "projects".into(), "p-1".into()], Some("getIamPolicy".into()))
+        );
+        assert_eq!(
+            split_path("/v1/projects/example.com:proj"),
+            (vec!["v1".into(), "projects".into(), "example.com:proj".into()], None)
+        );
+        assert_eq!(split_path("/v3/projects:search").1.as_deref(), Some("search"));
+        assert_eq!(split_path("/v1/projects/a%40b").0[2], "a@b");
+    }
+}

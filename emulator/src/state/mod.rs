@@ -1,0 +1,18 @@
+//! Everything the emulator knows, and no HTTP: the model (hierarchy, policies in Google's wire
+//! shape, identities, clock), the store and its rules, the validation written from Google's
+//! documentation, the role catalog and the demo seed.
+
+pub mod catalog;
+pub mod model;
+pub mod seed;
+pub mod store;
+pub mod validation;
+
+pub use model::{
+    Binding, Clock, Data, Expr, Folder, Group, Organization, Policy, Project, ServiceAccount,
+    ServiceAccountKey, Token,
+};
+pub use seed::{DEMO_SEED, demo_seed};
+pub use store::{
+    CONCURRENT_CHANGES, Caller, EMPTY_ETAG, Found, Kind, Store, StoreError, decode_etag, withcond_role,
+};
