@@ -23,6 +23,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, Error> {
             "use a number and a unit, like `90m`, `2h`, `1h30m` or `1d`, or ISO 8601 like `PT2H`",
         )
     };
+    if s.is_empty() {
+        // Not "zero": nothing was given at all (issue 8 defect 14).
+        return Err(bad());
+    }
     if s.starts_with('-') {
         return Err(Error::usage_hint(
             format!("the duration `{text}` is negative"),
@@ -247,26 +251,32 @@ mod tests {
         ] {
             assert_eq!(parse_duration(text).unwrap(), Duration::seconds(secs), "{text}");
         }
-        for bad in [
-            "",
-            "2",
-            "h",
-            "2x",
-            "2h2h",
-            "30m1h",
-            "P",
-            "PT",
-            "P2H",
-            "1.5h",
-            "2 h",
-            "-2h",
-            "0h",
-            "PT0S",
-            "0",
-            "99999999999h",
+        let not = |t: &str| format!("`{t}` is not a duration");
+        let mut failures = Vec::new();
+        for (bad, want) in [
+            ("", not("")),
+            ("2", not("2")),
+            ("h", not("h")),
+            ("2x", not("2x")),
+            ("2h2h", not("2h2h")),
+            ("30m1h", not("30m1h")),
+            ("P", not("P")),
+            ("PT", not("PT")),
+            ("P2H", not("P2H")),
+            ("1.5h", not("1.5h")),
+            ("2 h", not("2 h")),
+            ("-2h", "the duration `-2h` is negative".to_string()),
+            ("0h", "the duration `0h` is zero".to_string()),
+            ("PT0S", "the duration `PT0S` is zero".to_string()),
+            ("0", not("0")),
+            ("99999999999h", not("99999999999h")),
         ] {
-            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+            match parse_duration(bad) {
+                Err(e) if e.to_string() == want && e.exit_code() == 2 => {}
+                other => failures.push(format!("{bad:?}: {other:?}, want {want:?}")),
+            }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert_eq!(parse_duration("-2h").unwrap_err().to_string(), "the duration `-2h` is negative");
         assert_eq!(parse_duration("0m").unwrap_err().to_string(), "the duration `0m` is zero");
     }
@@ -281,9 +291,14 @@ mod tests {
         assert_eq!(parse_time("18:30", now, &cet).unwrap(), t("2026-11-25T17:30:00Z"));
         assert_eq!(parse_time("09:00", now, &utc).unwrap(), t("2026-11-26T09:00:00Z"), "next such time");
         assert_eq!(parse_time("12:00", now, &utc).unwrap(), t("2026-11-26T12:00:00Z"));
-        for bad in ["25:00", "tomorrow", "2026-11-25", "2026-11-25T18:00:00", "18h"] {
-            assert!(parse_time(bad, now, &utc).is_err(), "{bad}");
-        }
+        let failures: Vec<String> = ["25:00", "tomorrow", "2026-11-25", "2026-11-25T18:00:00", "18h"]
+            .into_iter()
+            .filter_map(|bad| match parse_time(bad, now, &utc) {
+                Err(e) if e.to_string() == format!("`{bad}` is not a time") => None,
+                other => Some(format!("{bad:?}: {other:?}")),
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
@@ -294,8 +309,15 @@ mod tests {
             grant_window(None, now + Duration::hours(2), now, max).unwrap(),
             (None, now + Duration::hours(2))
         );
-        assert!(grant_window(None, now, now, max).is_err());
-        assert!(grant_window(None, now - Duration::hours(1), now, max).is_err());
+        let message = |r: Result<_, Error>| r.map_err(|e| e.to_string()).unwrap_err();
+        assert_eq!(
+            message(grant_window(None, now, now, max)),
+            "the end `2026-11-25T12:00:00Z` is in the past"
+        );
+        assert_eq!(
+            message(grant_window(None, now - Duration::hours(1), now, max)),
+            "the end `2026-11-25T11:00:00Z` is in the past"
+        );
         let e = grant_window(None, now + Duration::hours(13), now, max).unwrap_err();
         assert_eq!(e.to_string(), "`13h` is longer than the maximum of 12h");
         let start = now + Duration::days(1);
@@ -304,8 +326,14 @@ mod tests {
             (Some(start), start + Duration::hours(2)),
             "the maximum applies to the length of access, not to how far ahead it is"
         );
-        assert!(grant_window(Some(start), start, now, max).is_err());
-        assert!(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max).is_err());
+        assert_eq!(
+            message(grant_window(Some(start), start, now, max)),
+            "the grant would end before it starts"
+        );
+        assert_eq!(
+            message(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max)),
+            "the start `2026-11-25T11:00:00Z` is in the past"
+        );
     }
 
     #[test]
@@ -328,7 +356,10 @@ mod tests {
         }
         let last = t("9999-12-31T22:59:59Z");
         assert_eq!(after(last, Duration::hours(1), "1h").unwrap(), t(CEL_LATEST));
-        assert!(after(last, Duration::seconds(3601), "3601s").is_err());
+        assert_eq!(
+            after(last, Duration::seconds(3601), "3601s").unwrap_err().to_string(),
+            "a grant of `3601s` would end after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"
+        );
         assert_eq!(cutoff(now, Duration::hours(2)).unwrap(), t("2026-11-25T10:00:00Z"));
         for text in ["99999999d", "999999999d", "800000d"] {
             let e = cutoff(now, parse_duration(text).unwrap()).unwrap_err();

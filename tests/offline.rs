@@ -680,6 +680,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/a.b", "--member", "a@example.com", "--for", "-1h"],
             "error: the duration `-1h` is negative",
         ),
+        (&["grant", "roles/a.b", "--member", "a@example.com", "--for", ""], "error: `` is not a duration"),
         (
             &["grant", "roles/a.b", "--member", "a@example.com", "--for", "2 hours"],
             "error: `2 hours` is not a duration",
