@@ -5,7 +5,7 @@
 //! `chrono::DateTime`), so one date-time library serves both; the few duration forms jit accepts
 //! are parsed here in a few dozen lines.
 
-use chrono::{DateTime, Days, Duration, LocalResult, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::condition::{CEL_EARLIEST, CEL_LATEST, format_timestamp, in_cel_range};
 use crate::error::Error;
@@ -94,19 +94,15 @@ pub fn parse_time<Tz: TimeZone>(text: &str, now: DateTime<Utc>, tz: &Tz) -> Resu
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(hm) = NaiveTime::parse_from_str(s, "%H:%M") {
-        let local_now = now.with_timezone(tz);
-        for day in 0..=2 {
-            let Some(date) = local_now.date_naive().checked_add_days(Days::new(day)) else { break };
-            let candidate = match tz.from_local_datetime(&date.and_time(hm)) {
-                LocalResult::Single(t) => t,
-                LocalResult::Ambiguous(first, _) => first,
-                // A wall-clock time skipped by a daylight-saving change: try the next day.
-                LocalResult::None => continue,
-            };
-            let candidate = candidate.with_timezone(&Utc);
-            if candidate > now {
-                return Ok(candidate);
-            }
+        let today = now.with_timezone(tz).date_naive();
+        let instants = |local: NaiveDateTime| match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+            LocalResult::Ambiguous(a, b) => vec![a.with_timezone(&Utc), b.with_timezone(&Utc)],
+            // A wall-clock time skipped by a daylight-saving change.
+            LocalResult::None => Vec::new(),
+        };
+        if let Some(t) = next_wall_clock(hm, today, now, instants) {
+            return Ok(t);
         }
     }
     Err(Error::usage_hint(
@@ -143,6 +139,23 @@ pub fn cutoff(now: DateTime<Utc>, grace: Duration) -> Result<DateTime<Utc>, Erro
             "give a shorter grace, like `1d`",
         )),
     }
+}
+
+/// The first instant after `now` at which the local clock shows `hm`, looking at `today` and the
+/// next two days; `instants` gives the instants a local date-time stands for (none when a
+/// daylight-saving change skips it, two when it repeats it). Of a repeated time the earlier one
+/// after `now` wins: chrono gives the two in no promised order (for `America/St_Johns` it gives
+/// the later first), and taking the first made `--until 01:45` on the night the clocks go back an
+/// hour longer than asked.
+fn next_wall_clock(
+    hm: NaiveTime,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    instants: impl Fn(NaiveDateTime) -> Vec<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    (0..=2)
+        .map_while(|day| today.checked_add_days(Days::new(day)))
+        .find_map(|date| instants(date.and_time(hm)).into_iter().filter(|t| *t > now).min())
 }
 
 /// The window a grant asks for, checked before anything is sent: both ends times a condition can
@@ -299,6 +312,36 @@ mod tests {
             })
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_repeated_wall_clock_time_is_the_next_one() {
+        // The night `America/St_Johns` goes back from -02:30 to -03:30 (2026-11-01, 04:30Z):
+        // local 01:45 happens at 04:15Z and again at 05:15Z, and chrono gives the later first.
+        let hm = NaiveTime::from_hms_opt(1, 45, 0).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let repeated = |local: NaiveDateTime| {
+            if local.date() == today {
+                vec![t("2026-11-01T05:15:00Z"), t("2026-11-01T04:15:00Z")]
+            } else {
+                vec![local.and_utc() + Duration::minutes(210)]
+            }
+        };
+        let next = |now: &str| next_wall_clock(hm, today, t(now), repeated);
+        assert_eq!(next("2026-11-01T02:15:00Z"), Some(t("2026-11-01T04:15:00Z")), "the first of the two");
+        assert_eq!(
+            next("2026-11-01T04:20:00Z"),
+            Some(t("2026-11-01T05:15:00Z")),
+            "the second, once the first passed"
+        );
+        assert_eq!(next("2026-11-01T05:20:00Z"), Some(t("2026-11-02T05:15:00Z")), "tomorrow's");
+        // A skipped time (clocks going forward) is tomorrow's.
+        let skipped =
+            |local: NaiveDateTime| if local.date() == today { Vec::new() } else { vec![local.and_utc()] };
+        assert_eq!(
+            next_wall_clock(hm, today, t("2026-11-01T00:00:00Z"), skipped),
+            Some(t("2026-11-02T01:45:00Z"))
+        );
     }
 
     #[test]
