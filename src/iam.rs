@@ -386,20 +386,28 @@ mod tests {
 
     #[test]
     fn bad_principals_are_refused() {
-        for bad in [
-            "allUsers",
-            "allAuthenticatedUsers",
-            "alice",
-            "user:alice",
-            "user:",
-            "robot:x@example.com",
-            "user:a b@example.com",
-            "deleted:user:a@example.com?uid=1",
-            "domain:localhost",
-            "",
+        let public = |p: &str| format!("`{p}` cannot be granted access with a condition");
+        let not = |p: &str| format!("`{p}` is not a principal jit can grant to");
+        let mut failures = Vec::new();
+        for (bad, want) in [
+            ("allUsers", public("allUsers")),
+            ("allAuthenticatedUsers", public("allAuthenticatedUsers")),
+            ("alice", not("alice")),
+            ("user:alice", not("user:alice")),
+            ("user:", not("user:")),
+            ("robot:x@example.com", not("robot:x@example.com")),
+            ("user:a b@example.com", not("user:a b@example.com")),
+            ("deleted:user:a@example.com?uid=1", not("deleted:user:a@example.com?uid=1")),
+            ("domain:localhost", not("domain:localhost")),
+            ("projectOwner:my-project", not("projectOwner:my-project")),
+            ("", not("")),
         ] {
-            assert!(Principal::from_str(bad).is_err(), "{bad} accepted");
+            match Principal::from_str(bad) {
+                Err(e) if e.to_string() == want && e.exit_code() == 2 => {}
+                other => failures.push(format!("{bad:?}: {other:?}, want {want:?}")),
+            }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
@@ -442,26 +450,44 @@ mod tests {
 
     #[test]
     fn roles() {
-        assert!(Role::from_str("roles/storage.admin").is_ok());
-        assert!(Role::from_str("projects/my-proj/roles/custom_1").is_ok());
-        assert!(Role::from_str("organizations/123/roles/custom").is_ok());
+        for good in
+            ["roles/storage.admin", "projects/my-proj/roles/custom_1", "organizations/123/roles/custom"]
+        {
+            assert_eq!(Role::from_str(good).map(|r| r.to_string()), Ok(good.to_string()));
+        }
         let e = Role::from_str("roles/owner").unwrap_err();
         assert_eq!(e.to_string(), "role `roles/owner` cannot be granted with a condition");
-        assert!(Role::from_str("storage.admin").unwrap_err().hint().unwrap().contains("roles/storage.admin"));
-        assert!(Role::from_str("roles/x_withcond_0123456789abcdef0123").is_err());
-        assert!(Role::from_str("roles/").is_err());
-        assert!(Role::from_str("roles/a b").is_err());
+        assert_eq!(
+            Role::from_str("storage.admin").unwrap_err().hint().as_deref(),
+            Some("predefined roles look like `roles/storage.admin`")
+        );
+        let message = |r: &str| Role::from_str(r).map_err(|e| e.to_string()).unwrap_err();
+        assert_eq!(
+            message("roles/x_withcond_0123456789abcdef0123"),
+            "role `roles/x_withcond_0123456789abcdef0123` is a version-1 view of a conditional binding, not a real role"
+        );
+        assert_eq!(message("roles/"), "`roles/` is not a valid role");
+        assert_eq!(message("roles/a b"), "`roles/a b` is not a valid role");
     }
 
     #[test]
     fn resources() {
         assert_eq!(ResourceId::project("my-project").unwrap().name(), "projects/my-project");
-        assert!(ResourceId::project("My-Project").is_err());
-        assert!(ResourceId::project("short").is_err());
-        assert!(ResourceId::project("ends-with-").is_err());
-        assert!(ResourceId::project("example.com:legacy-proj").is_ok());
+        for bad in ["My-Project", "short", "ends-with-"] {
+            assert_eq!(
+                ResourceId::project(bad).map_err(|e| e.to_string()),
+                Err(format!("`{bad}` is not a valid project ID"))
+            );
+        }
+        assert_eq!(
+            ResourceId::project("example.com:legacy-proj").map(|r| r.name()),
+            Ok("projects/example.com:legacy-proj".to_string())
+        );
         assert_eq!(ResourceId::folder("folders/123").unwrap().name(), "folders/123");
-        assert!(ResourceId::folder("abc").is_err());
+        assert_eq!(
+            ResourceId::folder("abc").map_err(|e| e.to_string()),
+            Err("`abc` is not a folder number".to_string())
+        );
         assert_eq!("organizations/42".parse::<ResourceId>().unwrap().kind, Kind::Organization);
     }
 }

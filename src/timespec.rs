@@ -5,7 +5,7 @@
 //! `chrono::DateTime`), so one date-time library serves both; the few duration forms jit accepts
 //! are parsed here in a few dozen lines.
 
-use chrono::{DateTime, Days, Duration, LocalResult, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::condition::{CEL_EARLIEST, CEL_LATEST, format_timestamp, in_cel_range};
 use crate::error::Error;
@@ -101,19 +101,15 @@ pub fn parse_time<Tz: TimeZone>(text: &str, now: DateTime<Utc>, tz: &Tz) -> Resu
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(hm) = NaiveTime::parse_from_str(s, "%H:%M") {
-        let local_now = now.with_timezone(tz);
-        for day in 0..=2 {
-            let Some(date) = local_now.date_naive().checked_add_days(Days::new(day)) else { break };
-            let candidate = match tz.from_local_datetime(&date.and_time(hm)) {
-                LocalResult::Single(t) => t,
-                LocalResult::Ambiguous(first, _) => first,
-                // A wall-clock time skipped by a daylight-saving change: try the next day.
-                LocalResult::None => continue,
-            };
-            let candidate = candidate.with_timezone(&Utc);
-            if candidate > now {
-                return Ok(candidate);
-            }
+        let today = now.with_timezone(tz).date_naive();
+        let instants = |local: NaiveDateTime| match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+            LocalResult::Ambiguous(a, b) => vec![a.with_timezone(&Utc), b.with_timezone(&Utc)],
+            // A wall-clock time skipped by a daylight-saving change.
+            LocalResult::None => Vec::new(),
+        };
+        if let Some(t) = next_wall_clock(hm, today, now, instants) {
+            return Ok(t);
         }
     }
     Err(Error::usage_hint(
@@ -150,6 +146,23 @@ pub fn cutoff(now: DateTime<Utc>, grace: Duration) -> Result<DateTime<Utc>, Erro
             "give a shorter grace, like `1d`",
         )),
     }
+}
+
+/// The first instant after `now` at which the local clock shows `hm`, looking at `today` and the
+/// next two days; `instants` gives the instants a local date-time stands for (none when a
+/// daylight-saving change skips it, two when it repeats it). Of a repeated time the earlier one
+/// after `now` wins: chrono gives the two in no promised order (for `America/St_Johns` it gives
+/// the later first), and taking the first made `--until 01:45` on the night the clocks go back an
+/// hour longer than asked.
+fn next_wall_clock(
+    hm: NaiveTime,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    instants: impl Fn(NaiveDateTime) -> Vec<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    (0..=2)
+        .map_while(|day| today.checked_add_days(Days::new(day)))
+        .find_map(|date| instants(date.and_time(hm)).into_iter().filter(|t| *t > now).min())
 }
 
 /// The window a grant asks for, checked before anything is sent: both ends times a condition can
@@ -258,26 +271,35 @@ mod tests {
         ] {
             assert_eq!(parse_duration(text).unwrap(), Duration::seconds(secs), "{text}");
         }
-        for bad in [
-            "",
-            "2",
-            "h",
-            "2x",
-            "2h2h",
-            "30m1h",
-            "P",
-            "PT",
-            "P2H",
-            "1.5h",
-            "2 h",
-            "-2h",
-            "0h",
-            "PT0S",
-            "0",
-            "99999999999h",
+        let not = |t: &str| format!("`{t}` is not a duration");
+        let mut failures = Vec::new();
+        for (bad, want) in [
+            ("", "the duration is empty".to_string()),
+            ("2", not("2")),
+            ("h", not("h")),
+            ("2x", not("2x")),
+            ("2h2h", not("2h2h")),
+            ("30m1h", not("30m1h")),
+            ("P", not("P")),
+            ("PT", not("PT")),
+            ("P2H", not("P2H")),
+            ("1.5h", not("1.5h")),
+            ("2 h", not("2 h")),
+            ("-2h", "the duration `-2h` is negative".to_string()),
+            ("0h", "the duration `0h` is zero".to_string()),
+            ("PT0S", "the duration `PT0S` is zero".to_string()),
+            ("0", not("0")),
+            (
+                "99999999999h",
+                "the duration `99999999999h` is too long: jit reads at most 9 digits per number".to_string(),
+            ),
         ] {
-            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+            match parse_duration(bad) {
+                Err(e) if e.to_string() == want && e.exit_code() == 2 => {}
+                other => failures.push(format!("{bad:?}: {other:?}, want {want:?}")),
+            }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert_eq!(parse_duration("-2h").unwrap_err().to_string(), "the duration `-2h` is negative");
         assert_eq!(parse_duration("0m").unwrap_err().to_string(), "the duration `0m` is zero");
         // Issue 8 #14: these said "is zero" and "is not a duration".
@@ -304,9 +326,44 @@ mod tests {
         assert_eq!(parse_time("18:30", now, &cet).unwrap(), t("2026-11-25T17:30:00Z"));
         assert_eq!(parse_time("09:00", now, &utc).unwrap(), t("2026-11-26T09:00:00Z"), "next such time");
         assert_eq!(parse_time("12:00", now, &utc).unwrap(), t("2026-11-26T12:00:00Z"));
-        for bad in ["25:00", "tomorrow", "2026-11-25", "2026-11-25T18:00:00", "18h"] {
-            assert!(parse_time(bad, now, &utc).is_err(), "{bad}");
-        }
+        let failures: Vec<String> = ["25:00", "tomorrow", "2026-11-25", "2026-11-25T18:00:00", "18h"]
+            .into_iter()
+            .filter_map(|bad| match parse_time(bad, now, &utc) {
+                Err(e) if e.to_string() == format!("`{bad}` is not a time") => None,
+                other => Some(format!("{bad:?}: {other:?}")),
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_repeated_wall_clock_time_is_the_next_one() {
+        // The night `America/St_Johns` goes back from -02:30 to -03:30 (2026-11-01, 04:30Z):
+        // local 01:45 happens at 04:15Z and again at 05:15Z, and chrono gives the later first.
+        let hm = NaiveTime::from_hms_opt(1, 45, 0).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let repeated = |local: NaiveDateTime| {
+            if local.date() == today {
+                vec![t("2026-11-01T05:15:00Z"), t("2026-11-01T04:15:00Z")]
+            } else {
+                vec![local.and_utc() + Duration::minutes(210)]
+            }
+        };
+        let next = |now: &str| next_wall_clock(hm, today, t(now), repeated);
+        assert_eq!(next("2026-11-01T02:15:00Z"), Some(t("2026-11-01T04:15:00Z")), "the first of the two");
+        assert_eq!(
+            next("2026-11-01T04:20:00Z"),
+            Some(t("2026-11-01T05:15:00Z")),
+            "the second, once the first passed"
+        );
+        assert_eq!(next("2026-11-01T05:20:00Z"), Some(t("2026-11-02T05:15:00Z")), "tomorrow's");
+        // A skipped time (clocks going forward) is tomorrow's.
+        let skipped =
+            |local: NaiveDateTime| if local.date() == today { Vec::new() } else { vec![local.and_utc()] };
+        assert_eq!(
+            next_wall_clock(hm, today, t("2026-11-01T00:00:00Z"), skipped),
+            Some(t("2026-11-02T01:45:00Z"))
+        );
     }
 
     #[test]
@@ -317,8 +374,15 @@ mod tests {
             grant_window(None, now + Duration::hours(2), now, max).unwrap(),
             (None, now + Duration::hours(2))
         );
-        assert!(grant_window(None, now, now, max).is_err());
-        assert!(grant_window(None, now - Duration::hours(1), now, max).is_err());
+        let message = |r: Result<_, Error>| r.map_err(|e| e.to_string()).unwrap_err();
+        assert_eq!(
+            message(grant_window(None, now, now, max)),
+            "the end `2026-11-25T12:00:00Z` is in the past"
+        );
+        assert_eq!(
+            message(grant_window(None, now - Duration::hours(1), now, max)),
+            "the end `2026-11-25T11:00:00Z` is in the past"
+        );
         let e = grant_window(None, now + Duration::hours(13), now, max).unwrap_err();
         assert_eq!(e.to_string(), "`13h` is longer than the maximum of 12h");
         let start = now + Duration::days(1);
@@ -327,8 +391,14 @@ mod tests {
             (Some(start), start + Duration::hours(2)),
             "the maximum applies to the length of access, not to how far ahead it is"
         );
-        assert!(grant_window(Some(start), start, now, max).is_err());
-        assert!(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max).is_err());
+        assert_eq!(
+            message(grant_window(Some(start), start, now, max)),
+            "the grant would end before it starts"
+        );
+        assert_eq!(
+            message(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max)),
+            "the start `2026-11-25T11:00:00Z` is in the past"
+        );
     }
 
     #[test]
@@ -351,7 +421,10 @@ mod tests {
         }
         let last = t("9999-12-31T22:59:59Z");
         assert_eq!(after(last, Duration::hours(1), "1h").unwrap(), t(CEL_LATEST));
-        assert!(after(last, Duration::seconds(3601), "3601s").is_err());
+        assert_eq!(
+            after(last, Duration::seconds(3601), "3601s").unwrap_err().to_string(),
+            "a grant of `3601s` would end after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"
+        );
         assert_eq!(cutoff(now, Duration::hours(2)).unwrap(), t("2026-11-25T10:00:00Z"));
         for text in ["99999999d", "999999999d", "800000d"] {
             let e = cutoff(now, parse_duration(text).unwrap()).unwrap_err();

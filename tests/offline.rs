@@ -680,6 +680,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/a.b", "--member", "a@example.com", "--for", "-1h"],
             "error: the duration `-1h` is negative",
         ),
+        (&["grant", "roles/a.b", "--member", "a@example.com", "--for", ""], "error: `` is not a duration"),
         (
             &["grant", "roles/a.b", "--member", "a@example.com", "--for", "2 hours"],
             "error: `2 hours` is not a duration",
@@ -975,6 +976,49 @@ fn in_place_refuses_a_read_only_file() {
     assert_eq!(dir_entries(&f), ["policy.json"]);
     // Without --in-place the edited policy still goes to stdout.
     jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p()]).run().ok();
+}
+
+/// A write killed by SIGTERM while its temporary file exists leaves neither that file nor a
+/// half-written policy: the signal waits until the file is renamed or removed (issue 8 defect 11).
+#[test]
+fn a_killed_in_place_write_leaves_no_temporary_file() {
+    let mut policy = fixture();
+    // Tens of MB in a field jit keeps, so that the write takes long enough to be caught.
+    policy["padding"] = json!("x".repeat(40 * 1024 * 1024));
+    let f = File::new(&policy);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
+        .args([
+            "grant",
+            "roles/a.b",
+            "--member",
+            "x@example.com",
+            "--policy-file",
+            f.p(),
+            "--in-place",
+            "--quiet",
+        ])
+        .env("TZ", "UTC")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut caught = false;
+    while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(60) {
+        if dir_entries(&f).iter().any(|n| n.ends_with(".tmp")) {
+            // SAFETY: sends SIGTERM to the child this test started, by its id.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            caught = true;
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(caught, "the temporary file of a 40 MB write was never seen ({status:?})");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "the signal still ends jit, after the write");
+    assert_eq!(dir_entries(&f), ["policy.json"], "no temporary file left");
+    let after = f.json();
+    assert_eq!(after["padding"].as_str().map(str::len), Some(40 * 1024 * 1024), "old or new, never a mix");
 }
 
 /// What is read from a policy file is capped: `/dev/zero` ended only when memory did (issue 8

@@ -11,6 +11,7 @@ use jit::edit::{self, GrantRequest, Members};
 use jit::iam::{Principal, Role, same_member};
 use jit::policy::{Binding, Expr, Policy};
 use jit::source::Source;
+use jit::timespec;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -377,6 +378,30 @@ proptest! {
         prop_assert_eq!(removed.len(), before);
         for b in after.bindings.iter().filter(|b| bound(b) && roles.contains(&b.role.as_str())) {
             prop_assert!(!b.members.iter().any(|m| same_member(m, member)), "{} left in {:?}", spelled, b);
+        }
+    }
+
+    #[test]
+    fn adding_any_duration_is_an_answer_never_a_panic(
+        start in -62_135_596_800i64..=253_402_300_799,
+        seconds in 0i64..=i64::MAX / 1000,
+    ) {
+        // Issue 8 defects 4 and 5: every sum is a time a condition can hold, or an error.
+        let from = DateTime::from_timestamp(start, 0).unwrap();
+        let d = Duration::seconds(seconds);
+        match timespec::after(from, d, "d") {
+            Ok(end) => {
+                prop_assert!(condition::in_cel_range(end));
+                prop_assert_eq!(end - from, d);
+                let (written, _) = edit::grant("projects/p", &Policy::default(), &GrantRequest { start: None, end, ..grant_request(&[ROLES[0]], &[MEMBERS[0]], 1) }, from).unwrap();
+                let c = written.bindings[0].condition.as_ref().unwrap();
+                prop_assert_eq!(condition::window(&c.expression).unwrap().upper.map(|u| u.at), Some(end));
+            }
+            Err(e) => prop_assert_eq!(e.exit_code(), 2),
+        }
+        match timespec::cutoff(from, d) {
+            Ok(cutoff) => prop_assert!(condition::in_cel_range(cutoff)),
+            Err(e) => prop_assert_eq!(e.exit_code(), 2),
         }
     }
 

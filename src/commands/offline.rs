@@ -309,8 +309,9 @@ mod tests {
         assert_eq!(p.etag.as_deref(), Some("BwX="));
         let e = parse("`p.json`", "{\"bindings\": [").unwrap_err();
         assert!(e.to_string().starts_with("`p.json` is not an IAM policy: "), "{e}");
-        assert!(parse("stdin", "").is_err());
-        assert!(parse("stdin", "hello").is_err());
-        assert!(parse("stdin", "[1,2]").is_err());
+        let first = |text: &str| parse("stdin", text).map_err(|e| e.to_string()).unwrap_err();
+        assert_eq!(first(""), "stdin is empty, not a policy");
+        assert!(first("hello").starts_with("stdin is not an IAM policy: "), "{}", first("hello"));
+        assert!(first("[1,2]").starts_with("stdin is not an IAM policy: "), "{}", first("[1,2]"));
     }
 }
