@@ -633,6 +633,36 @@ mod tests {
     }
 
     #[test]
+    fn columns_is_a_positive_number_or_nothing() {
+        for (value, want) in
+            [(Some("80"), Some(80)), (Some(" 132\n"), Some(132)), (Some("0"), None), (Some("-5"), None)]
+                .into_iter()
+                .chain([(Some(""), None), (Some("wide"), None), (Some("80x24"), None), (None, None)])
+        {
+            assert_eq!(parse_columns(value), want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn fit_drops_then_wraps_and_never_cuts_a_fixed_column() {
+        let cols = [
+            Col::wrap("NAME", FLOOR),
+            Col::keep("WHEN", "WHEN"),
+            Col::keep("EXTRA", "EXTRA").drop_first(1),
+            Col::wrap("NOTE", FLOOR).then_drop(2),
+        ];
+        // Everything fits.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 200), (vec![0, 1, 2, 3], vec![20, 20, 10, 30]));
+        // EXTRA goes before anything wraps; then NOTE wraps, NAME stays whole.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 70), (vec![0, 1, 3], vec![20, 20, 26]));
+        // NOTE goes before NAME would wrap; then NAME wraps; WHEN is never cut.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 50), (vec![0, 1], vec![20, 20]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 35), (vec![0, 1], vec![13, 20]));
+        // Narrower than the narrowest: the floor, and a line wider than asked.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 20), (vec![0, 1], vec![10, 20]));
+    }
+
+    #[test]
     fn json_is_inert_on_a_terminal_and_keeps_the_value() {
         let value = serde_json::json!({"t": "\u{1b}[31m\r\u{7f}\u{85}\u{9b}\u{202e}\u{2066}é名\\u{1b}"});
         let mut out = Vec::new();

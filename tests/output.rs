@@ -767,6 +767,17 @@ Removed 2 time-bound grants on 1 resource.
         fits(&wide, 200);
         same(&wide, wide_want);
     }
+    // The condition wraps (and SOURCE goes) before any other column would.
+    let middle = text(|w| output::removal_fit(&revoke, Format::Table, Some(150), w));
+    fits(&middle, 150);
+    same(&middle, "\
+RESOURCE             ROLE                        MEMBER                  STATE   EXPIRES               CONDITION
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active  2026-11-25T14:00:00Z  jit until 2026-11-25T14:00:00Z: request.time <
+                                                                                                       timestamp(\"2026-11-25T14:00:00Z\")
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active  2026-11-25T14:00:00Z  jit until 2026-11-25T14:00:00Z: request.time <
+                                                                                                       timestamp(\"2026-11-25T14:00:00Z\")
+Removed 2 time-bound grants on 1 resource.
+");
 }
 
 /// Through the binary: COLUMNS fits the table; a pipe without it gets every column.
