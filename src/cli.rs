@@ -150,7 +150,13 @@ pub struct GrantArgs {
     #[arg(long)]
     pub replace: bool,
     /// The longest grant allowed. Default: 12h.
-    #[arg(long, value_name = "DURATION", env = "JIT_MAX_DURATION", hide_env_values = true, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "JIT_MAX_DURATION",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub max_duration: Option<String>,
     /// Show the change without writing it.
     #[arg(long)]

@@ -280,12 +280,12 @@ fn fit(cols: &[Col], natural: &[usize], width: usize) -> (Vec<usize>, Vec<usize>
         if line_width(natural, shown.iter().copied()) <= width {
             return (shown, fitted);
         }
-        let Some(next) = shown.iter().copied().filter(|&i| cols[i].drop.is_some()).min_by_key(|&i| cols[i].drop)
+        let Some(next) =
+            shown.iter().copied().filter(|&i| cols[i].drop.is_some()).min_by_key(|&i| cols[i].drop)
         else {
             return (shown, fitted);
         };
-        let kept_wraps =
-            shown.iter().zip(&fitted).any(|(&i, &f)| cols[i].drop.is_none() && f < natural[i]);
+        let kept_wraps = shown.iter().zip(&fitted).any(|(&i, &f)| cols[i].drop.is_none() && f < natural[i]);
         if !(cols[next].drop_first || kept_wraps || line_width(&narrowest, shown.iter().copied()) > width) {
             return (shown, fitted);
         }

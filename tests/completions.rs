@@ -63,7 +63,8 @@ fn man_pages_are_up_to_date() {
 #[test]
 fn man_pages_refer_only_to_pages_that_exist() {
     let pages = man_pages();
-    let names: Vec<String> = pages.iter().map(|(name, _)| name.trim_end_matches(".1").replace('-', "\\-")).collect();
+    let names: Vec<String> =
+        pages.iter().map(|(name, _)| name.trim_end_matches(".1").replace('-', "\\-")).collect();
     for (name, page) in &pages {
         let page = String::from_utf8(page.clone()).unwrap();
         assert!(page.lines().nth(3) == Some(".nh"), "{name}: no `.nh` after `.TH`:\n{page}");
@@ -95,7 +96,11 @@ fn man_pages_keep_flags_unbroken_when_formatted() {
                 Some(sub) => cmd.find_subcommand(sub).unwrap().clone(),
                 None => cmd,
             };
-            cmd.get_arguments().filter(|a| !a.is_hide_set()).filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect()
+            cmd.get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .filter_map(|a| a.get_long())
+                .map(|l| format!("--{l}"))
+                .collect()
         };
         for width in ["60", "80"] {
             let out = std::process::Command::new("man")
@@ -108,7 +113,11 @@ fn man_pages_keep_flags_unbroken_when_formatted() {
                 .output()
                 .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success() && !text.is_empty(), "man -l {name}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success() && !text.is_empty(),
+                "man -l {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             for flag in &flags {
                 if !text.contains(flag.as_str()) {
                     wrong.push(format!("{name} at {width} columns: `{flag}` is not whole"));

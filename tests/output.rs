@@ -669,7 +669,9 @@ fn list_table_fits_80_and_200_columns() {
     let at = |width| text(|w| output::list_fit(&rows, Format::Table, now(), &india(), Some(width), w));
     let narrow = at(80);
     fits(&narrow, 80);
-    same(&narrow, "\
+    same(
+        &narrow,
+        "\
 RESOURCE    ROLE        MEMBER      STATE       EXPIRES               REMAINING
 projects/m  roles/logg  user:old@e  expired     2026-11-25T09:00:00Z  expired 3h
 y-project   ing.viewer  xample.com                                    ago
@@ -685,7 +687,8 @@ y-project   age.object  xample.com
 projects/m  roles/comp  user:erin@  scheduled,  2026-11-27T18:00:00Z  2d 6h left
 y-project   ute.admin   example.co  starts in
                         m           5h
-");
+",
+    );
     let wide = at(200);
     fits(&wide, 200);
     same(&wide, "\
@@ -712,7 +715,9 @@ fn grant_table_fits_80_and_200_columns() {
     let at = |width| text(|w| output::grant_fit(&out, Format::Table, now(), &india(), Some(width), w));
     let narrow = at(80);
     fits(&narrow, 80);
-    same(&narrow, "            ROLE        MEMBER      RESOURCE    EXPIRES               REMAINING
+    same(
+        &narrow,
+        "            ROLE        MEMBER      RESOURCE    EXPIRES               REMAINING
 would       roles/stor  user:frank  projects/m  2026-11-25T16:00:00Z  4h left
 grant       age.object  @example.c  y-project
             Viewer      om
@@ -722,7 +727,8 @@ extend      age.object  @example.c  y-project
 would       roles/logg  user:old@e  projects/m  2026-11-25T09:00:00Z  expired 3h
 prune       ing.viewer  xample.com  y-project                         ago
 (expired)
-");
+",
+    );
     same(&at(200), &text(|w| output::grant_in(&out, Format::Table, now(), &india(), w)));
 }
 
@@ -787,7 +793,10 @@ fn columns_fits_the_table_of_a_pipe() {
     let args = ["list", "--policy-file", f.p(), "--all", "--format", "table"];
     let full = jit(&args).run().ok().stdout;
     let header = full.lines().next().unwrap();
-    assert!(header.starts_with("RESOURCE") && header.contains(" EXPIRES (LOCAL) ") && header.ends_with(" REASON"), "{full}");
+    assert!(
+        header.starts_with("RESOURCE") && header.contains(" EXPIRES (LOCAL) ") && header.ends_with(" REASON"),
+        "{full}"
+    );
     let narrow = jit(&args).env("COLUMNS", "80").run().ok().stdout;
     fits(&narrow, 80);
     assert!(narrow.starts_with("RESOURCE"), "{narrow}");

@@ -65,7 +65,9 @@ fn command_options_come_before_the_global_ones() {
             .unwrap_or_else(|| panic!("no {flag}:\n{text}"))
     };
     let global = text.lines().position(|l| l == "Global options:").unwrap_or_else(|| panic!("{text}"));
-    for own in ["--for", "--until", "--member", "--max-duration", "--yes", "--policy-file", "--in-place", "--help"] {
+    for own in
+        ["--for", "--until", "--member", "--max-duration", "--yes", "--policy-file", "--in-place", "--help"]
+    {
         assert!(line_of(own) < global, "{own} is among the global options:\n{text}");
     }
     for global_flag in ["--project", "--format", "--quiet", "--endpoint", "--retry-timeout"] {
@@ -76,7 +78,8 @@ fn command_options_come_before_the_global_ones() {
 #[test]
 fn help_texts_say_what_jit_does() {
     // The environment variable is named, its value (here, or an empty one) never shown.
-    let text = jit(&["grant", "--help"]).env("JIT_MAX_DURATION", "7h").env("COLUMNS", "200").run().ok().stdout;
+    let text =
+        jit(&["grant", "--help"]).env("JIT_MAX_DURATION", "7h").env("COLUMNS", "200").run().ok().stdout;
     let line = text.lines().find(|l| l.contains("--max-duration")).unwrap();
     assert!(line.ends_with(" The longest grant allowed. Default: 12h [env: JIT_MAX_DURATION]"), "{line}");
     assert!(!text.contains("7h"), "{text}");

@@ -32,7 +32,8 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     // carries its display name (`jit-grant`) and the global options.
     let mut jit = Cli::command().disable_help_subcommand(true);
     jit.build();
-    let subcommands: Vec<clap::Command> = jit.get_subcommands().filter(|s| !s.is_hide_set()).cloned().collect();
+    let subcommands: Vec<clap::Command> =
+        jit.get_subcommands().filter(|s| !s.is_hide_set()).cloned().collect();
     let mut pages = vec![("jit.1".to_string(), man_page_of(&jit, &[]))];
     for sub in &subcommands {
         let name = sub.get_display_name().unwrap_or_else(|| sub.get_name()).to_string();
