@@ -239,14 +239,50 @@ fn render(cols: &[Col], rows: &[Vec<String>], width: Option<usize>, w: &mut dyn 
         return write_table(&full, w);
     };
     let (shown, fitted) = fit(cols, &widths(&table(cols.iter().map(|c| c.short).collect(), rows)), width);
-    let rows: Vec<Vec<String>> =
-        rows.iter().map(|row| shown.iter().map(|&i| row[i].clone()).collect()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| shown.iter().zip(&fitted).map(|(&i, &width)| wrap_cell(&row[i], width)).collect())
+        .collect();
     let mut t = table(shown.iter().map(|&i| cols[i].short).collect(), &rows);
     for (column, content) in t.column_iter_mut().zip(fitted) {
         let total = u16::try_from(content + GAP).unwrap_or(u16::MAX);
         column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(total)));
     }
     write_table(&t, w)
+}
+
+/// `text` in lines of at most `width` characters, each cut after a space (dropped), `/`, `.`, `@`,
+/// `-`, `:` or `,` in its last two thirds if there is one (`projects/` `my-project`, `user:carol@`
+/// `example.com`), else after `width` characters; but cut every `width` characters when that takes
+/// fewer lines.
+fn wrap_cell(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let width = width.max(1);
+    let at_separators = wrap_at_separators(&chars, width);
+    if at_separators.len() > chars.len().div_ceil(width) {
+        return chars.chunks(width).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("\n");
+    }
+    at_separators.join("\n")
+}
+
+fn wrap_at_separators(chars: &[char], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut start = 0;
+    while chars.len() - start > width {
+        let (end, next) = if chars[start + width] == ' ' {
+            (start + width, start + width + 1)
+        } else {
+            match (start + width.div_ceil(3)..start + width).rev().find(|&i| " /.@-:,".contains(chars[i])) {
+                Some(i) if chars[i] == ' ' => (i, i + 1),
+                Some(i) => (i + 1, i + 1),
+                None => (start + width, start + width),
+            }
+        };
+        lines.push(chars[start..end].iter().collect());
+        start = next;
+    }
+    lines.push(chars[start..].iter().collect());
+    lines
 }
 
 /// The widest content (header included) of each column.
@@ -660,6 +696,24 @@ mod tests {
         assert_eq!(fit(&cols, &[20, 20, 10, 30], 35), (vec![0, 1], vec![13, 20]));
         // Narrower than the narrowest: the floor, and a line wider than asked.
         assert_eq!(fit(&cols, &[20, 20, 10, 30], 20), (vec![0, 1], vec![10, 20]));
+    }
+
+    #[test]
+    fn cells_wrap_after_separators() {
+        for (text, width, want) in [
+            ("projects/my-project", 10, "projects/\nmy-project"),
+            ("user:carol@example.com", 12, "user:carol@\nexample.com"),
+            ("scheduled, starts in 5h", 10, "scheduled,\nstarts in\n5h"),
+            ("roles/storage.objectViewer", 12, "roles/\nstorage.\nobjectViewer"),
+            // Cut at separators it would take 4 lines, not 3.
+            ("roles/storage.objectViewer", 10, "roles/stor\nage.object\nViewer"),
+            ("user:gimme@example.com", 10, "user:gimme\n@example.c\nom"),
+            ("abcdefghijkl", 5, "abcde\nfghij\nkl"),
+            ("fits", 10, "fits"),
+            ("a b", 1, "a\nb"),
+        ] {
+            assert_eq!(wrap_cell(text, width), want, "{text:?} at {width}");
+        }
     }
 
     #[test]

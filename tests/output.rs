@@ -673,20 +673,20 @@ fn list_table_fits_80_and_200_columns() {
         &narrow,
         "\
 RESOURCE    ROLE        MEMBER      STATE       EXPIRES               REMAINING
-projects/m  roles/logg  user:old@e  expired     2026-11-25T09:00:00Z  expired 3h
-y-project   ing.viewer  xample.com                                    ago
-projects/m  roles/logg  user:gimme  expired     2026-11-25T11:30:00Z  expired
-y-project   ing.viewer  @example.c                                    30m ago
+projects/   roles/logg  user:old@e  expired     2026-11-25T09:00:00Z  expired 3h
+my-project  ing.viewer  xample.com                                    ago
+projects/   roles/logg  user:gimme  expired     2026-11-25T11:30:00Z  expired
+my-project  ing.viewer  @example.c                                    30m ago
                         om
-projects/m  roles/stor  user:carol  active      2026-11-25T14:00:00Z  2h left
-y-project   age.object  @example.c
+projects/   roles/stor  user:carol  active      2026-11-25T14:00:00Z  2h left
+my-project  age.object  @example.c
             Viewer      om
-projects/m  roles/stor  user:dan@e  active      2026-11-25T14:00:00Z  2h left
-y-project   age.object  xample.com
+projects/   roles/stor  user:dan@e  active      2026-11-25T14:00:00Z  2h left
+my-project  age.object  xample.com
             Viewer
-projects/m  roles/comp  user:erin@  scheduled,  2026-11-27T18:00:00Z  2d 6h left
-y-project   ute.admin   example.co  starts in
-                        m           5h
+projects/   roles/comp  user:erin@  scheduled,  2026-11-27T18:00:00Z  2d 6h left
+my-project  ute.admin   example.    starts in
+                        com         5h
 ",
     );
     let wide = at(200);
@@ -718,14 +718,14 @@ fn grant_table_fits_80_and_200_columns() {
     same(
         &narrow,
         "            ROLE        MEMBER      RESOURCE    EXPIRES               REMAINING
-would       roles/stor  user:frank  projects/m  2026-11-25T16:00:00Z  4h left
-grant       age.object  @example.c  y-project
+would       roles/stor  user:frank  projects/   2026-11-25T16:00:00Z  4h left
+grant       age.object  @example.c  my-project
             Viewer      om
-would       roles/stor  user:carol  projects/m  2026-11-25T16:00:00Z  4h left
-extend      age.object  @example.c  y-project
+would       roles/stor  user:carol  projects/   2026-11-25T16:00:00Z  4h left
+extend      age.object  @example.c  my-project
             Viewer      om
-would       roles/logg  user:old@e  projects/m  2026-11-25T09:00:00Z  expired 3h
-prune       ing.viewer  xample.com  y-project                         ago
+would       roles/logg  user:old@e  projects/   2026-11-25T09:00:00Z  expired 3h
+prune       ing.viewer  xample.com  my-project                        ago
 (expired)
 ",
     );
@@ -742,10 +742,10 @@ fn removal_tables_fit_80_and_200_columns() {
     let cleanup = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: false };
     for (out, narrow_want, wide_want) in [(&revoke, "\
 RESOURCE          ROLE             MEMBER           STATE   EXPIRES
-projects/my-proj  roles/storage.o  user:carol@exam  active  2026-11-25T14:00:00Z
-ect               bjectViewer      ple.com
-projects/my-proj  roles/storage.o  user:dan@exampl  active  2026-11-25T14:00:00Z
-ect               bjectViewer      e.com
+projects/my-      roles/storage.   user:carol@      active  2026-11-25T14:00:00Z
+project           objectViewer     example.com
+projects/my-      roles/storage.   user:dan@        active  2026-11-25T14:00:00Z
+project           objectViewer     example.com
 Removed 2 time-bound grants on 1 resource.
 ", "\
 RESOURCE             ROLE                        MEMBER                  STATE   EXPIRES (UTC)         SOURCE  CONDITION
@@ -754,10 +754,10 @@ projects/my-project  roles/storage.objectViewer  user:dan@example.com    active 
 Removed 2 time-bound grants on 1 resource.
 "), (&cleanup, "\
 RESOURCE         ROLE             MEMBER           STATE    EXPIRES
-projects/my-pro  roles/logging.v  user:old@exampl  expired  2026-11-25T09:00:00Z
-ject             iewer            e.com
-projects/my-pro  roles/logging.v  user:gimme@exam  expired  2026-11-25T11:30:00Z
-ject             iewer            ple.com
+projects/my-     roles/logging.   user:old@        expired  2026-11-25T09:00:00Z
+project          viewer           example.com
+projects/my-     roles/logging.   user:gimme@      expired  2026-11-25T11:30:00Z
+project          viewer           example.com
 Removed 2 time-bound grants on 1 resource.
 ", "\
 RESOURCE             ROLE                  MEMBER                  STATE    EXPIRES (UTC)         SOURCE  CONDITION
