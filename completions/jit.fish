@@ -35,7 +35,7 @@ complete -c jit -n "__fish_jit_needs_command" -l impersonate-service-account -d 
 complete -c jit -n "__fish_jit_needs_command" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_needs_command" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
 complete -c jit -n "__fish_jit_needs_command" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
-complete -c jit -n "__fish_jit_needs_command" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_needs_command" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_needs_command" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_needs_command" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -52,8 +52,8 @@ complete -c jit -n "__fish_jit_using_subcommand grant" -l until -d 'Until when: 
 complete -c jit -n "__fish_jit_using_subcommand grant" -l start -d 'Start later: RFC 3339 with an offset, or HH:MM. --for then counts from the start' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l member -d 'Who gets the roles (repeatable): user:, group:, serviceAccount:, domain:, principal://, principalSet://, or a bare email. Default: yourself' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l reason -d 'Why; recorded in the condition\'s description' -r
-complete -c jit -n "__fish_jit_using_subcommand grant" -l max-duration -d 'The longest grant allowed. Default: JIT_MAX_DURATION or 12h' -r
-complete -c jit -n "__fish_jit_using_subcommand grant" -l policy-file -d 'Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin), with no network and no credentials. The edited policy goes to stdout' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l max-duration -d 'The longest grant allowed. Default: 12h' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l policy-file -d 'Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin) instead of the API: no network, no credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l organization -d 'Organization number to work on (repeatable)' -r
@@ -68,14 +68,14 @@ complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-timeout -d 'Give
 complete -c jit -n "__fish_jit_using_subcommand grant" -l replace -d 'Set the expiry exactly, even if that shortens an existing grant'
 complete -c jit -n "__fish_jit_using_subcommand grant" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand grant" -s y -l yes -d 'Do not ask for confirmation on a terminal'
-complete -c jit -n "__fish_jit_using_subcommand grant" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE instead of stdout'
-complete -c jit -n "__fish_jit_using_subcommand grant" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand grant" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE. Without it the edited policy goes to stdout and the report to stderr'
+complete -c jit -n "__fish_jit_using_subcommand grant" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand grant" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand grant" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand grant" -s h -l help -d 'Print help'
 complete -c jit -n "__fish_jit_using_subcommand list" -l member -d 'Only this member (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l role -d 'Only this role (repeatable)' -r
-complete -c jit -n "__fish_jit_using_subcommand list" -l policy-file -d 'Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin), with no network and no credentials. The edited policy goes to stdout' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l policy-file -d 'Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin) instead of the API: no network, no credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l organization -d 'Organization number to work on (repeatable)' -r
@@ -88,12 +88,12 @@ complete -c jit -n "__fish_jit_using_subcommand list" -l access-token-file -d 'R
 complete -c jit -n "__fish_jit_using_subcommand list" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l all -d 'Include expired bindings'
-complete -c jit -n "__fish_jit_using_subcommand list" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand list" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand list" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand list" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand list" -s h -l help -d 'Print help'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l member -d 'Whose access to end (repeatable). Default: yourself' -r
-complete -c jit -n "__fish_jit_using_subcommand revoke" -l policy-file -d 'Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin), with no network and no credentials. The edited policy goes to stdout' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l policy-file -d 'Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin) instead of the API: no network, no credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l organization -d 'Organization number to work on (repeatable)' -r
@@ -108,14 +108,14 @@ complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-timeout -d 'Giv
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l all-members -d 'End everyone\'s time-bound access to these roles'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l dry-run -d 'Show the change without writing it'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -s y -l yes -d 'Do not ask for confirmation on a terminal'
-complete -c jit -n "__fish_jit_using_subcommand revoke" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE instead of stdout'
-complete -c jit -n "__fish_jit_using_subcommand revoke" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE. Without it the edited policy goes to stdout and the report to stderr'
+complete -c jit -n "__fish_jit_using_subcommand revoke" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand revoke" -s h -l help -d 'Print help'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l grace -d 'Keep bindings that ended less than this long ago, e.g. 24h. Default: 0' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l concurrency -d 'How many resources to work on at once' -r
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -l policy-file -d 'Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin), with no network and no credentials. The edited policy goes to stdout' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l policy-file -d 'Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for stdin) instead of the API: no network, no credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l organization -d 'Organization number to work on (repeatable)' -r
@@ -130,8 +130,8 @@ complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-timeout -d 'Gi
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l dry-run -d 'Show what would be removed without writing'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l recursive -d 'With --folder or --organization: also every folder and project below'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l only-jit -d 'Only remove bindings jit wrote'
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE instead of stdout'
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l in-place -d 'With --policy-file FILE: write the edited policy back into FILE. Without it the edited policy goes to stdout and the report to stderr'
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -s h -l help -d 'Print help'
@@ -161,7 +161,7 @@ complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-timeout -d 'G
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l no-auth -d 'Accept every request without credentials and allow everything'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l freeze-clock -d 'Keep the clock still (it moves only through the control routes)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l print-seed -d 'Print the built-in demo seed (the seed file format) and exit'
-complete -c jit -n "__fish_jit_using_subcommand emulator" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand emulator" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand emulator" -s h -l help -d 'Print help'
@@ -176,7 +176,7 @@ complete -c jit -n "__fish_jit_using_subcommand completions" -l impersonate-serv
 complete -c jit -n "__fish_jit_using_subcommand completions" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-timeout -d 'Give up a read-modify-write (or a read, or one page of a listing) after this long, waits included; no single call waits longer for an answer' -r
-complete -c jit -n "__fish_jit_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors (and the edited policy with --policy-file)'
+complete -c jit -n "__fish_jit_using_subcommand completions" -s q -l quiet -d 'Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML output, the edited policy of --policy-file)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -s v -l verbose -d 'Explain each API call, retry and wait on stderr (never a token)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -l emulator -d 'Work against a local, in-process emulator whose state lives in $XDG_STATE_HOME/jit/emulator.json (no Google account needed)'
 complete -c jit -n "__fish_jit_using_subcommand completions" -s h -l help -d 'Print help'

@@ -4,14 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The widest help text, whatever the terminal.
+pub const HELP_MAX_WIDTH: usize = 120;
+
 const AFTER_HELP: &str = "\
 Examples:
   jit grant roles/storage.admin --for 2h --reason INC-42 --project my-project
   jit list --organization 123456789012 --all
   jit revoke roles/storage.admin --member bob@example.com --project my-project
   jit cleanup --recursive --organization 123456789012 --dry-run
-  gcloud projects get-iam-policy P --format=json | jit list --policy-file - --all
-  jit --emulator grant roles/storage.objectViewer --for 2h --member alice@example.com --project jit-demo-prod";
+  gcloud projects get-iam-policy P --format=json | jit list --policy-file -
+  jit --emulator grant roles/logging.viewer --for 2h --project jit-demo-prod";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +24,10 @@ Examples:
     long_about = "Temporary, self-expiring IAM role bindings on Google Cloud, with no server.\n\n\
         jit adds role bindings whose IAM Condition is `request.time < timestamp(...)`. Google evaluates \
         the condition on every request, so access ends on time even if jit and its host are gone.",
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    // Help follows the terminal (or COLUMNS, see `run` in lib.rs) up to this width: longer lines
+    // are hard to read.
+    max_term_width = HELP_MAX_WIDTH
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -30,8 +36,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes, shown after each command's own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
     /// the active gcloud configuration's project.
@@ -46,7 +53,8 @@ pub struct Global {
     /// Output format. Default: table on a terminal, JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
-    /// Print nothing but errors (and the edited policy with --policy-file).
+    /// Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML
+    /// output, the edited policy of --policy-file).
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Explain each API call, retry and wait on stderr (never a token).
@@ -86,8 +94,8 @@ pub enum Format {
 /// A saved policy instead of the API (list, grant, revoke, cleanup).
 #[derive(Debug, Args, Default)]
 pub struct PolicyFileArgs {
-    /// Work on a policy JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-` for
-    /// stdin), with no network and no credentials. The edited policy goes to stdout.
+    /// Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-`
+    /// for stdin) instead of the API: no network, no credentials.
     #[arg(long, value_name = "FILE")]
     pub policy_file: Option<String>,
 }
@@ -97,7 +105,8 @@ pub struct PolicyFileArgs {
 pub struct EditFileArgs {
     #[command(flatten)]
     pub file: PolicyFileArgs,
-    /// With --policy-file FILE: write the edited policy back into FILE instead of stdout.
+    /// With --policy-file FILE: write the edited policy back into FILE. Without it the edited
+    /// policy goes to stdout and the report to stderr.
     #[arg(long, requires = "policy_file")]
     pub in_place: bool,
 }
@@ -142,8 +151,14 @@ pub struct GrantArgs {
     /// Set the expiry exactly, even if that shortens an existing grant.
     #[arg(long)]
     pub replace: bool,
-    /// The longest grant allowed. Default: JIT_MAX_DURATION or 12h.
-    #[arg(long, value_name = "DURATION", env = "JIT_MAX_DURATION", allow_hyphen_values = true)]
+    /// The longest grant allowed. Default: 12h.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "JIT_MAX_DURATION",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub max_duration: Option<String>,
     /// Show the change without writing it.
     #[arg(long)]

@@ -11,7 +11,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write;
 
 use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -155,19 +155,217 @@ where
     t.with_timezone(tz).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
-fn table(header: &[&str]) -> Table {
+/// COLUMNS when it holds a positive number: the width a user asks for, as `ls` reads it.
+pub fn columns() -> Option<usize> {
+    parse_columns(std::env::var("COLUMNS").ok().as_deref())
+}
+
+fn parse_columns(value: Option<&str>) -> Option<usize> {
+    value?.trim().parse::<usize>().ok().filter(|&w| w > 0)
+}
+
+/// The width tables fit: COLUMNS, else the width of the terminal on stdout, else none: a pipe or a
+/// file gets every column in full, one line per row, as before. (A report on stderr follows the
+/// same width: it goes to the same terminal when stdout is one.)
+pub fn table_width() -> Option<usize> {
+    columns().or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)))
+}
+
+/// Spaces between two columns.
+const GAP: usize = 2;
+/// The narrowest a wrapped column gets, unless its content is narrower.
+const FLOOR: usize = 10;
+
+/// A column of a table, and how it gives way when the table is fitted to a width.
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    header: &'static str,
+    /// The header of a fitted table.
+    short: &'static str,
+    /// The narrowest the column may be wrapped to; `None`: never wrapped (a timestamp cut in two is
+    /// worse than a missing column).
+    wrap: Option<usize>,
+    /// Dropped when the table does not fit, lowest rank first.
+    drop: Option<u8>,
+    /// Dropped before any cell is wrapped (a column a person rarely needs).
+    drop_first: bool,
+}
+
+impl Col {
+    const fn keep(header: &'static str, short: &'static str) -> Col {
+        Col { header, short, wrap: None, drop: None, drop_first: false }
+    }
+
+    const fn wrap(header: &'static str, floor: usize) -> Col {
+        Col { header, short: header, wrap: Some(floor), drop: None, drop_first: false }
+    }
+
+    const fn short(self, short: &'static str) -> Col {
+        Col { short, ..self }
+    }
+
+    /// Dropped when even wrapped the table does not fit.
+    const fn then_drop(self, rank: u8) -> Col {
+        Col { drop: Some(rank), ..self }
+    }
+
+    /// Dropped before anything is wrapped.
+    const fn drop_first(self, rank: u8) -> Col {
+        Col { drop: Some(rank), drop_first: true, ..self }
+    }
+}
+
+fn table(header: Vec<&str>, rows: &[Vec<String>]) -> Table {
     let mut t = Table::new();
-    // One line per row, never wrapped inside cells: a timestamp or an email cut in two is worse
-    // than a long line, and a terminal that reports no size would squeeze every column to a letter.
-    t.load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
+    // Cells are wrapped only to the widths `fit` chose; with no width, one line per row.
+    t.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled).set_header(header);
+    for row in rows {
+        t.add_row(row.clone());
+    }
     // Two spaces between columns and none before the first: a line starts with its first cell, so
     // `grep '^granted'` and copy-paste work.
     for column in t.column_iter_mut() {
-        column.set_padding((0, 2));
+        column.set_padding((0, GAP as u16));
     }
     t
+}
+
+/// Writes a table of `cols` and `rows` (cells already escaped) fitted to `width`: unchanged when it
+/// fits (or no width is known); else with short headers, dropping the columns that give way first,
+/// then wrapping the wrappable ones, widest first, down to their floor, then dropping more.
+fn render(cols: &[Col], rows: &[Vec<String>], width: Option<usize>, w: &mut dyn Write) -> Result<(), Error> {
+    let full = table(cols.iter().map(|c| c.header).collect(), rows);
+    let Some(width) = width.filter(|&width| line_width(&widths(&full), 0..cols.len()) > width) else {
+        return write_table(&full, w);
+    };
+    let (shown, fitted) = fit(cols, &widths(&table(cols.iter().map(|c| c.short).collect(), rows)), width);
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| shown.iter().zip(&fitted).map(|(&i, &width)| wrap_cell(&row[i], width)).collect())
+        .collect();
+    let mut t = table(shown.iter().map(|&i| cols[i].short).collect(), &rows);
+    for (column, content) in t.column_iter_mut().zip(fitted) {
+        let total = u16::try_from(content + GAP).unwrap_or(u16::MAX);
+        column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(total)));
+    }
+    write_table(&t, w)
+}
+
+/// `text` in lines of at most `width` characters, each cut after a space (dropped), `/`, `.`, `@`,
+/// `-`, `:` or `,` in its last two thirds if there is one (`projects/` `my-project`, `user:carol@`
+/// `example.com`), else after `width` characters; but cut every `width` characters when that takes
+/// fewer lines.
+fn wrap_cell(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let width = width.max(1);
+    let at_separators = wrap_at_separators(&chars, width);
+    if at_separators.len() > chars.len().div_ceil(width) {
+        return chars.chunks(width).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("\n");
+    }
+    at_separators.join("\n")
+}
+
+fn wrap_at_separators(chars: &[char], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut start = 0;
+    while chars.len() - start > width {
+        let (end, next) = if chars[start + width] == ' ' {
+            (start + width, start + width + 1)
+        } else {
+            match (start + width.div_ceil(3)..start + width).rev().find(|&i| " /.@-:,".contains(chars[i])) {
+                Some(i) if chars[i] == ' ' => (i, i + 1),
+                Some(i) => (i + 1, i + 1),
+                None => (start + width, start + width),
+            }
+        };
+        lines.push(chars[start..end].iter().collect());
+        start = next;
+    }
+    lines.push(chars[start..].iter().collect());
+    lines
+}
+
+/// The widest content (header included) of each column.
+fn widths(t: &Table) -> Vec<usize> {
+    t.column_max_content_widths().into_iter().map(usize::from).collect()
+}
+
+fn line_width(widths: &[usize], shown: impl IntoIterator<Item = usize>) -> usize {
+    let (sum, n) = shown.into_iter().fold((0, 0usize), |(sum, n), i| (sum + widths[i], n + 1));
+    sum + GAP * n.saturating_sub(1)
+}
+
+/// Which columns to show, and the content width of each, for a line of at most `width`
+/// characters (more only when even the narrowest table of the columns kept is wider).
+///
+/// Columns that may be dropped are wrapped before those that may not; one is dropped, lowest rank
+/// first, when it gives way before any wrapping (`drop_first`), when a column that is never
+/// dropped would have to wrap, or when nothing else fits.
+fn fit(cols: &[Col], natural: &[usize], width: usize) -> (Vec<usize>, Vec<usize>) {
+    let narrowest: Vec<usize> = cols
+        .iter()
+        .zip(natural)
+        .map(|(c, &n)| match c.wrap {
+            None => n,
+            Some(floor) => n.min(floor.max(c.short.chars().count())),
+        })
+        .collect();
+    let mut shown: Vec<usize> = (0..cols.len()).collect();
+    loop {
+        let fitted = wrap(cols, natural, &narrowest, &shown, width);
+        if line_width(natural, shown.iter().copied()) <= width {
+            return (shown, fitted);
+        }
+        let Some(next) =
+            shown.iter().copied().filter(|&i| cols[i].drop.is_some()).min_by_key(|&i| cols[i].drop)
+        else {
+            return (shown, fitted);
+        };
+        let kept_wraps = shown.iter().zip(&fitted).any(|(&i, &f)| cols[i].drop.is_none() && f < natural[i]);
+        if !(cols[next].drop_first || kept_wraps || line_width(&narrowest, shown.iter().copied()) > width) {
+            return (shown, fitted);
+        }
+        shown.retain(|&i| i != next);
+    }
+}
+
+/// The content width of each shown column: wrappable columns are cut to a cap, the widest first,
+/// those that may be dropped before the others.
+fn wrap(cols: &[Col], natural: &[usize], narrowest: &[usize], shown: &[usize], width: usize) -> Vec<usize> {
+    let room = width.saturating_sub(GAP * shown.len().saturating_sub(1));
+    let at = |kept_cap: usize, drop_cap: usize| -> Vec<usize> {
+        shown
+            .iter()
+            .map(|&i| match cols[i].wrap {
+                None => natural[i],
+                Some(_) => {
+                    let cap = if cols[i].drop.is_some() { drop_cap } else { kept_cap };
+                    natural[i].min(cap.max(narrowest[i]))
+                }
+            })
+            .collect()
+    };
+    let sum = |v: &[usize]| v.iter().sum::<usize>();
+    let widest = shown.iter().map(|&i| natural[i]).max().unwrap_or(0);
+    let mut drop_cap = widest;
+    while drop_cap > 0 && sum(&at(widest, drop_cap)) > room {
+        drop_cap -= 1;
+    }
+    let mut kept_cap = widest;
+    while kept_cap > 0 && sum(&at(kept_cap, drop_cap)) > room {
+        kept_cap -= 1;
+    }
+    let mut fitted = at(kept_cap, drop_cap);
+    // What is left over (less than a character for each column at its cap) goes to the first
+    // wrapped columns.
+    let mut spare = room.saturating_sub(sum(&fitted));
+    for (k, &i) in shown.iter().enumerate() {
+        if spare > 0 && cols[i].wrap.is_some() && fitted[k] < natural[i] {
+            fitted[k] += 1;
+            spare -= 1;
+        }
+    }
+    fitted
 }
 
 /// Writes a table without the padding that ends every line.
@@ -178,9 +376,9 @@ fn write_table(t: &Table, w: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-/// Adds a row with every cell escaped.
-fn add_row(t: &mut Table, cells: Vec<String>) {
-    t.add_row(cells.into_iter().map(|c| escape(&c).into_owned()).collect::<Vec<_>>());
+/// A row with every cell escaped.
+fn row(cells: Vec<String>) -> Vec<String> {
+    cells.into_iter().map(|c| escape(&c).into_owned()).collect()
 }
 
 fn opt(t: Option<DateTime<Utc>>) -> String {
@@ -196,22 +394,52 @@ fn state_cell(r: &TimedBinding, now: DateTime<Utc>) -> String {
     }
 }
 
-/// `jit list`, local times in the local time zone.
+/// `jit list`, local times in the local time zone, fitted to the terminal ([`table_width`]).
 pub fn list(
     rows: &[TimedBinding],
     format: Format,
     now: DateTime<Utc>,
     w: &mut dyn Write,
 ) -> Result<(), Error> {
-    list_in(rows, format, now, &Local, w)
+    list_fit(rows, format, now, &Local, table_width(), w)
 }
 
-/// `jit list`, local times in `tz`.
+/// `jit list`, local times in `tz`, every column in full.
 pub fn list_in<Tz: TimeZone>(
     rows: &[TimedBinding],
     format: Format,
     now: DateTime<Utc>,
     tz: &Tz,
+    w: &mut dyn Write,
+) -> Result<(), Error>
+where
+    Tz::Offset: fmt::Display,
+{
+    list_fit(rows, format, now, tz, None, w)
+}
+
+/// The columns of `jit list`. A narrow terminal loses GRANTED BY, SOURCE and the local time first
+/// (the UTC time and REMAINING say when), then REASON wraps and goes before the others would wrap.
+const LIST: [Col; 10] = [
+    Col::wrap("RESOURCE", FLOOR),
+    Col::wrap("ROLE", FLOOR),
+    Col::wrap("MEMBER", FLOOR),
+    Col::wrap("STATE", FLOOR),
+    Col::keep("EXPIRES (UTC)", "EXPIRES"),
+    Col::keep("EXPIRES (LOCAL)", "LOCAL").drop_first(3),
+    Col::wrap("REMAINING", FLOOR),
+    Col::keep("SOURCE", "SOURCE").drop_first(2),
+    Col::wrap("GRANTED BY", FLOOR).drop_first(1),
+    Col::wrap("REASON", FLOOR).then_drop(4),
+];
+
+/// `jit list`, local times in `tz`, fitted to `width` columns (`None`: every column in full).
+pub fn list_fit<Tz: TimeZone>(
+    rows: &[TimedBinding],
+    format: Format,
+    now: DateTime<Utc>,
+    tz: &Tz,
+    width: Option<usize>,
     w: &mut dyn Write,
 ) -> Result<(), Error>
 where
@@ -223,22 +451,10 @@ where
     if rows.is_empty() {
         return writeln!(w, "No time-bound bindings.").map_err(io);
     }
-    let mut t = table(&[
-        "RESOURCE",
-        "ROLE",
-        "MEMBER",
-        "STATE",
-        "EXPIRES (UTC)",
-        "EXPIRES (LOCAL)",
-        "REMAINING",
-        "SOURCE",
-        "GRANTED BY",
-        "REASON",
-    ]);
-    for r in rows {
-        add_row(
-            &mut t,
-            vec![
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            row(vec![
                 r.resource.clone(),
                 r.role.clone(),
                 r.member.clone(),
@@ -249,23 +465,50 @@ where
                 r.source.to_string(),
                 r.granted_by.clone().unwrap_or_default(),
                 r.reason.clone().unwrap_or_default(),
-            ],
-        );
-    }
-    write_table(&t, w)
+            ])
+        })
+        .collect();
+    render(&LIST, &cells, width, w)
 }
 
-/// `jit grant`, local times in the local time zone.
+/// `jit grant`, local times in the local time zone, fitted to the terminal ([`table_width`]).
 pub fn grant(out: &GrantOutput, format: Format, now: DateTime<Utc>, w: &mut dyn Write) -> Result<(), Error> {
-    grant_in(out, format, now, &Local, w)
+    grant_fit(out, format, now, &Local, table_width(), w)
 }
 
-/// `jit grant`, local times in `tz`.
+/// `jit grant`, local times in `tz`, every column in full.
 pub fn grant_in<Tz: TimeZone>(
     out: &GrantOutput,
     format: Format,
     now: DateTime<Utc>,
     tz: &Tz,
+    w: &mut dyn Write,
+) -> Result<(), Error>
+where
+    Tz::Offset: fmt::Display,
+{
+    grant_fit(out, format, now, tz, None, w)
+}
+
+/// The columns of `jit grant`'s report; the local time goes first on a narrow terminal.
+const GRANT: [Col; 7] = [
+    Col::wrap("", FLOOR),
+    Col::wrap("ROLE", FLOOR),
+    Col::wrap("MEMBER", FLOOR),
+    Col::wrap("RESOURCE", FLOOR),
+    // A scheduled grant's `… (from …)` wraps after the end time.
+    Col::wrap("EXPIRES (UTC)", 20).short("EXPIRES"),
+    Col::keep("EXPIRES (LOCAL)", "LOCAL").drop_first(1),
+    Col::wrap("REMAINING", FLOOR),
+];
+
+/// `jit grant`, local times in `tz`, fitted to `width` columns (`None`: every column in full).
+pub fn grant_fit<Tz: TimeZone>(
+    out: &GrantOutput,
+    format: Format,
+    now: DateTime<Utc>,
+    tz: &Tz,
+    width: Option<usize>,
     w: &mut dyn Write,
 ) -> Result<(), Error>
 where
@@ -285,29 +528,27 @@ where
     .flat_map(|(what, rows)| rows.iter().map(move |row| (what, row)))
     .collect();
     if !rows.is_empty() {
-        let mut t =
-            table(&["", "ROLE", "MEMBER", "RESOURCE", "EXPIRES (UTC)", "EXPIRES (LOCAL)", "REMAINING"]);
-        for (what, row) in rows {
-            let expires = match row.starts {
-                Some(s) if row.state == crate::condition::State::Scheduled => {
-                    format!("{} (from {})", opt(row.expires), utc(s))
-                }
-                _ => opt(row.expires),
-            };
-            add_row(
-                &mut t,
-                vec![
+        let cells: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|(what, binding)| {
+                let expires = match binding.starts {
+                    Some(s) if binding.state == crate::condition::State::Scheduled => {
+                        format!("{} (from {})", opt(binding.expires), utc(s))
+                    }
+                    _ => opt(binding.expires),
+                };
+                row(vec![
                     what.to_string(),
-                    row.role.clone(),
-                    row.member.clone(),
-                    row.resource.clone(),
+                    binding.role.clone(),
+                    binding.member.clone(),
+                    binding.resource.clone(),
                     expires,
-                    row.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                    timespec::remaining(row.expires, now),
-                ],
-            );
-        }
-        write_table(&t, w)?;
+                    binding.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
+                    timespec::remaining(binding.expires, now),
+                ])
+            })
+            .collect();
+        render(&GRANT, &cells, width, w)?;
     }
     for warning in &r.warnings {
         writeln!(w, "warning: {}", escape(warning)).map_err(io)?;
@@ -323,17 +564,40 @@ pub fn dry_run_note(dry_run: bool, format: Format, w: &mut dyn Write) -> Result<
     Ok(())
 }
 
-/// `jit revoke` and `jit cleanup`.
+/// `jit revoke` and `jit cleanup`, fitted to the terminal ([`table_width`]).
 pub fn removal(out: &RemovalOutput, format: Format, w: &mut dyn Write) -> Result<(), Error> {
+    removal_fit(out, format, table_width(), w)
+}
+
+/// The columns of `jit revoke` and `jit cleanup`'s report: SOURCE goes first on a narrow
+/// terminal, then the condition wraps, and goes before the others would wrap (EXPIRES says what
+/// it held).
+const REMOVAL: [Col; 7] = [
+    Col::wrap("RESOURCE", FLOOR),
+    Col::wrap("ROLE", FLOOR),
+    Col::wrap("MEMBER", FLOOR),
+    Col::keep("STATE", "STATE"),
+    Col::keep("EXPIRES (UTC)", "EXPIRES"),
+    Col::keep("SOURCE", "SOURCE").drop_first(1),
+    Col::wrap("CONDITION", FLOOR).then_drop(2),
+];
+
+/// `jit revoke` and `jit cleanup`, fitted to `width` columns (`None`: every column in full).
+pub fn removal_fit(
+    out: &RemovalOutput,
+    format: Format,
+    width: Option<usize>,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
     if format != Format::Table {
         return structured(out, format, w);
     }
     if !out.removed.is_empty() {
-        let mut t = table(&["RESOURCE", "ROLE", "MEMBER", "STATE", "EXPIRES (UTC)", "SOURCE", "CONDITION"]);
-        for r in &out.removed {
-            add_row(
-                &mut t,
-                vec![
+        let cells: Vec<Vec<String>> = out
+            .removed
+            .iter()
+            .map(|r| {
+                row(vec![
                     r.resource.clone(),
                     r.role.clone(),
                     r.member.clone(),
@@ -345,10 +609,10 @@ pub fn removal(out: &RemovalOutput, format: Format, w: &mut dyn Write) -> Result
                     } else {
                         format!("{}: {}", r.title, r.expression)
                     },
-                ],
-            );
-        }
-        write_table(&t, w)?;
+                ])
+            })
+            .collect();
+        render(&REMOVAL, &cells, width, w)?;
     }
     let verb = if out.dry_run { "Would remove" } else { "Removed" };
     let n = out.removed.len();
@@ -402,6 +666,54 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(matches!(escape("plain"), Cow::Borrowed("plain")), "nothing is copied when nothing changes");
         assert_eq!(Escaped("a\u{1b}b").to_string(), "a\\u{1b}b");
+    }
+
+    #[test]
+    fn columns_is_a_positive_number_or_nothing() {
+        for (value, want) in
+            [(Some("80"), Some(80)), (Some(" 132\n"), Some(132)), (Some("0"), None), (Some("-5"), None)]
+                .into_iter()
+                .chain([(Some(""), None), (Some("wide"), None), (Some("80x24"), None), (None, None)])
+        {
+            assert_eq!(parse_columns(value), want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn fit_drops_then_wraps_and_never_cuts_a_fixed_column() {
+        let cols = [
+            Col::wrap("NAME", FLOOR),
+            Col::keep("WHEN", "WHEN"),
+            Col::keep("EXTRA", "EXTRA").drop_first(1),
+            Col::wrap("NOTE", FLOOR).then_drop(2),
+        ];
+        // Everything fits.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 200), (vec![0, 1, 2, 3], vec![20, 20, 10, 30]));
+        // EXTRA goes before anything wraps; then NOTE wraps, NAME stays whole.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 70), (vec![0, 1, 3], vec![20, 20, 26]));
+        // NOTE goes before NAME would wrap; then NAME wraps; WHEN is never cut.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 50), (vec![0, 1], vec![20, 20]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 35), (vec![0, 1], vec![13, 20]));
+        // Narrower than the narrowest: the floor, and a line wider than asked.
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], 20), (vec![0, 1], vec![10, 20]));
+    }
+
+    #[test]
+    fn cells_wrap_after_separators() {
+        for (text, width, want) in [
+            ("projects/my-project", 10, "projects/\nmy-project"),
+            ("user:carol@example.com", 12, "user:carol@\nexample.com"),
+            ("scheduled, starts in 5h", 10, "scheduled,\nstarts in\n5h"),
+            ("roles/storage.objectViewer", 12, "roles/\nstorage.\nobjectViewer"),
+            // Cut at separators it would take 4 lines, not 3.
+            ("roles/storage.objectViewer", 10, "roles/stor\nage.object\nViewer"),
+            ("user:gimme@example.com", 10, "user:gimme\n@example.c\nom"),
+            ("abcdefghijkl", 5, "abcde\nfghij\nkl"),
+            ("fits", 10, "fits"),
+            ("a b", 1, "a\nb"),
+        ] {
+            assert_eq!(wrap_cell(text, width), want, "{text:?} at {width}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod offline;
 mod output;
 mod properties;
 mod tls;
+mod ux;
 
 mod harness;
 

@@ -652,3 +652,157 @@ fn api_reports_show_control_characters_escaped() {
     assert_eq!(carol["title"], "jit until 2999-01-01T00:00:00Z\r\u{1b}[1A\u{202e}");
     assert_eq!(carol["description"], DESCRIPTION);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tables fitted to a terminal's width.
+
+#[track_caller]
+fn fits(text: &str, width: usize) {
+    for line in text.lines() {
+        assert!(line.chars().count() <= width, "wider than {width}: {line:?}\n{text}");
+    }
+}
+
+#[test]
+fn list_table_fits_80_and_200_columns() {
+    let rows = edit::timed_bindings("projects/my-project", &policy(), now()).expect("a version-3 policy");
+    let at = |width| text(|w| output::list_fit(&rows, Format::Table, now(), &india(), Some(width), w));
+    let narrow = at(80);
+    fits(&narrow, 80);
+    same(
+        &narrow,
+        "\
+RESOURCE    ROLE        MEMBER      STATE       EXPIRES               REMAINING
+projects/   roles/logg  user:old@e  expired     2026-11-25T09:00:00Z  expired 3h
+my-project  ing.viewer  xample.com                                    ago
+projects/   roles/logg  user:gimme  expired     2026-11-25T11:30:00Z  expired
+my-project  ing.viewer  @example.c                                    30m ago
+                        om
+projects/   roles/stor  user:carol  active      2026-11-25T14:00:00Z  2h left
+my-project  age.object  @example.c
+            Viewer      om
+projects/   roles/stor  user:dan@e  active      2026-11-25T14:00:00Z  2h left
+my-project  age.object  xample.com
+            Viewer
+projects/   roles/comp  user:erin@  scheduled,  2026-11-27T18:00:00Z  2d 6h left
+my-project  ute.admin   example.    starts in
+                        com         5h
+",
+    );
+    let wide = at(200);
+    fits(&wide, 200);
+    same(&wide, "\
+RESOURCE             ROLE                        MEMBER                  STATE                    EXPIRES               LOCAL                    REMAINING        SOURCE      REASON
+projects/my-project  roles/logging.viewer        user:old@example.com    expired                  2026-11-25T09:00:00Z  2026-11-25 14:30 +05:30  expired 3h ago   jit
+projects/my-project  roles/logging.viewer        user:gimme@example.com  expired                  2026-11-25T11:30:00Z  2026-11-25 17:00 +05:30  expired 30m ago  gimme
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active                   2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left          jit         INC-9
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active                   2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left          jit         INC-9
+projects/my-project  roles/compute.admin         user:erin@example.com   scheduled, starts in 5h  2026-11-27T18:00:00Z  2026-11-27 23:30 +05:30  2d 6h left       jit-access  maintenance
+");
+    // Wide enough for every column: the table of a pipe, headers and all.
+    same(&at(209), &text(|w| output::list_in(&rows, Format::Table, now(), &india(), w)));
+}
+
+#[test]
+fn grant_table_fits_80_and_200_columns() {
+    let req = request(
+        &["roles/storage.objectViewer"],
+        &["carol@example.com", "frank@example.com"],
+        "2026-11-25T16:00:00Z",
+    );
+    let (_, report) = edit::grant("projects/my-project", &policy(), &req, now()).unwrap();
+    let out = GrantOutput { report, errors: Vec::new(), dry_run: true };
+    let at = |width| text(|w| output::grant_fit(&out, Format::Table, now(), &india(), Some(width), w));
+    let narrow = at(80);
+    fits(&narrow, 80);
+    same(
+        &narrow,
+        "            ROLE        MEMBER      RESOURCE    EXPIRES               REMAINING
+would       roles/stor  user:frank  projects/   2026-11-25T16:00:00Z  4h left
+grant       age.object  @example.c  my-project
+            Viewer      om
+would       roles/stor  user:carol  projects/   2026-11-25T16:00:00Z  4h left
+extend      age.object  @example.c  my-project
+            Viewer      om
+would       roles/logg  user:old@e  projects/   2026-11-25T09:00:00Z  expired 3h
+prune       ing.viewer  xample.com  my-project                        ago
+(expired)
+",
+    );
+    same(&at(200), &text(|w| output::grant_in(&out, Format::Table, now(), &india(), w)));
+}
+
+#[test]
+fn removal_tables_fit_80_and_200_columns() {
+    let roles = [Role::from_str("roles/storage.objectViewer").unwrap()];
+    let (_, removed) = edit::revoke("projects/my-project", &policy(), &roles, &Members::All, now()).unwrap();
+    let revoke = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: false };
+    let (_, removed) =
+        edit::cleanup("projects/my-project", &policy(), now(), Duration::zero(), false).unwrap();
+    let cleanup = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: false };
+    for (out, narrow_want, wide_want) in [(&revoke, "\
+RESOURCE          ROLE             MEMBER           STATE   EXPIRES
+projects/my-      roles/storage.   user:carol@      active  2026-11-25T14:00:00Z
+project           objectViewer     example.com
+projects/my-      roles/storage.   user:dan@        active  2026-11-25T14:00:00Z
+project           objectViewer     example.com
+Removed 2 time-bound grants on 1 resource.
+", "\
+RESOURCE             ROLE                        MEMBER                  STATE   EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active  2026-11-25T14:00:00Z  jit     jit until 2026-11-25T14:00:00Z: request.time < timestamp(\"2026-11-25T14:00:00Z\")
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active  2026-11-25T14:00:00Z  jit     jit until 2026-11-25T14:00:00Z: request.time < timestamp(\"2026-11-25T14:00:00Z\")
+Removed 2 time-bound grants on 1 resource.
+"), (&cleanup, "\
+RESOURCE         ROLE             MEMBER           STATE    EXPIRES
+projects/my-     roles/logging.   user:old@        expired  2026-11-25T09:00:00Z
+project          viewer           example.com
+projects/my-     roles/logging.   user:gimme@      expired  2026-11-25T11:30:00Z
+project          viewer           example.com
+Removed 2 time-bound grants on 1 resource.
+", "\
+RESOURCE             ROLE                  MEMBER                  STATE    EXPIRES (UTC)         SOURCE  CONDITION
+projects/my-project  roles/logging.viewer  user:old@example.com    expired  2026-11-25T09:00:00Z  jit     jit until 2026-11-25T09:00:00Z: request.time < timestamp(\"2026-11-25T09:00:00Z\")
+projects/my-project  roles/logging.viewer  user:gimme@example.com  expired  2026-11-25T11:30:00Z  gimme   granted by alice@example.com: request.time < timestamp('2026-11-25T11:30:00Z')
+Removed 2 time-bound grants on 1 resource.
+")] {
+        let at = |width| text(|w| output::removal_fit(out, Format::Table, Some(width), w));
+        let narrow = at(80);
+        fits(&narrow, 80);
+        same(&narrow, narrow_want);
+        let wide = at(200);
+        fits(&wide, 200);
+        same(&wide, wide_want);
+    }
+    // The condition wraps (and SOURCE goes) before any other column would.
+    let middle = text(|w| output::removal_fit(&revoke, Format::Table, Some(150), w));
+    fits(&middle, 150);
+    same(&middle, "\
+RESOURCE             ROLE                        MEMBER                  STATE   EXPIRES               CONDITION
+projects/my-project  roles/storage.objectViewer  user:carol@example.com  active  2026-11-25T14:00:00Z  jit until 2026-11-25T14:00:00Z: request.time <
+                                                                                                       timestamp(\"2026-11-25T14:00:00Z\")
+projects/my-project  roles/storage.objectViewer  user:dan@example.com    active  2026-11-25T14:00:00Z  jit until 2026-11-25T14:00:00Z: request.time <
+                                                                                                       timestamp(\"2026-11-25T14:00:00Z\")
+Removed 2 time-bound grants on 1 resource.
+");
+}
+
+/// Through the binary: COLUMNS fits the table; a pipe without it gets every column.
+#[test]
+fn columns_fits_the_table_of_a_pipe() {
+    let f = File::new(&hostile());
+    let args = ["list", "--policy-file", f.p(), "--all", "--format", "table"];
+    let full = jit(&args).run().ok().stdout;
+    let header = full.lines().next().unwrap();
+    assert!(
+        header.starts_with("RESOURCE") && header.contains(" EXPIRES (LOCAL) ") && header.ends_with(" REASON"),
+        "{full}"
+    );
+    let narrow = jit(&args).env("COLUMNS", "80").run().ok().stdout;
+    fits(&narrow, 80);
+    assert!(narrow.starts_with("RESOURCE"), "{narrow}");
+    assert_no_raw_controls_in("stdout", &narrow);
+    // Not a number, or zero: no width.
+    for junk in ["", "0", "wide"] {
+        same(&jit(&args).env("COLUMNS", junk).run().ok().stdout, &full);
+    }
+}

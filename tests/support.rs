@@ -57,6 +57,8 @@ pub fn jit(args: &[&str]) -> Jit {
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER",
         "JIT_MAX_DURATION",
         "GCE_METADATA_HOST",
+        // Tables fit COLUMNS when it is set; tests that want a width set it themselves.
+        "COLUMNS",
     ] {
         cmd.env_remove(var);
     }
