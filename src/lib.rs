@@ -15,6 +15,7 @@ pub mod gcp;
 pub mod iam;
 pub mod output;
 pub mod policy;
+pub mod roles;
 pub mod source;
 pub mod timespec;
 
