@@ -21,12 +21,16 @@ pub mod timespec;
 
 pub use error::{Error, Result};
 
-use clap::Parser;
 
 /// Parses the command line and runs the command; the caller prints the error and exits with its
 /// code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
-    let cli = cli::Cli::parse_from(args);
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if commands::completions::complete_from_env(&args)? {
+        return Ok(error::exit::OK);
+    }
+    use std::io::IsTerminal;
+    let cli = cli::parse(args, std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
     match cli.command {
         cli::Command::Emulator(args) => emulator::run(args).map(|()| error::exit::OK),
         _ => commands::run(cli),

@@ -32,6 +32,22 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
     }
 }
 
+/// Refuses, before anything is read or sent, a role that is neither one of Google's predefined
+/// roles nor a well-formed custom role name (issue 13), unless --no-role-check.
+///
+/// Today jit's copy of Google's roles decides, online too. When the API layer can ask Google
+/// (`roles.get` for one role, or `roles.queryGrantableRoles` on the scope), its answer goes in
+/// `roles::check`'s `online` argument and decides instead, so a role newer than the copy passes.
+pub(crate) fn check_roles(args: &crate::cli::GrantArgs) -> Result<(), Error> {
+    if args.no_role_check {
+        return Ok(());
+    }
+    for role in &args.roles {
+        crate::roles::check(role, None)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn request(
     g: &config::Grant,
     members: &[Principal],
