@@ -515,7 +515,7 @@ fn bad_input_against_the_api_changes_nothing() {
         (vec!["list", "--role", "owner"], 2, "is not a valid role"),
         (vec!["--retry-timeout", "soon", "list"], 2, "is not a duration"),
         (
-            vec!["grant", "roles/a.b", "--project", "no-such-project"],
+            vec!["grant", "roles/pubsub.viewer", "--project", "no-such-project"],
             3,
             "permission denied on `projects/no-such-project`",
         ),
@@ -608,7 +608,7 @@ fn bad_input_against_the_api_changes_nothing() {
         "--access-token-file",
         emu.file("t", "alice-token").to_str().unwrap(),
         "grant",
-        "roles/a.b",
+        "roles/pubsub.viewer",
         "--member",
         "b@example.com",
         "--project",
@@ -640,7 +640,7 @@ fn bad_input_against_the_api_changes_nothing() {
     let members: Vec<String> = (0..1499).map(|i| format!("user:u{i}@example.com")).collect();
     emu.set_policy(&format!("projects/{DEV}"), json!({"version": 1, "bindings": [{"role": "roles/viewer", "members": members}, {"role": "roles/owner", "members": ["user:alice@example.com"]}]}));
     let full = emu.policy_text(&format!("projects/{DEV}"));
-    let run = emu.jit(&["grant", "roles/a.b", "--member", "x@example.com", "--project", DEV]).run();
+    let run = emu.jit(&["grant", "roles/pubsub.viewer", "--member", "x@example.com", "--project", DEV]).run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("over Google's limit of 1500"), "{}", run.stderr);
     assert_eq!(emu.policy_text(&format!("projects/{DEV}")), full);

@@ -291,7 +291,7 @@ fn grant_dry_run_changes_nothing() {
     let before = f.bytes();
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/pubsub.viewer",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -309,7 +309,7 @@ fn grant_dry_run_changes_nothing() {
     assert_eq!(f.bytes(), before);
     let table = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/pubsub.viewer",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -329,7 +329,7 @@ fn grant_start_until_and_warnings() {
     let start = at(Duration::hours(1));
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/pubsub.viewer",
         "--member",
         "x@example.com",
         "--start",
@@ -350,7 +350,7 @@ fn grant_start_until_and_warnings() {
     let until = at(Duration::hours(3));
     let report = jit(&[
         "grant",
-        "roles/c.d",
+        "roles/run.viewer",
         "--member",
         "x@example.com",
         "--until",
@@ -367,7 +367,7 @@ fn grant_start_until_and_warnings() {
     assert_eq!(report["granted"][0]["expires"], until.as_str());
     let report = jit(&[
         "grant",
-        "roles/e.f",
+        "roles/cloudsql.viewer",
         "--member",
         "x@example.com",
         "--until",

@@ -33,8 +33,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
                 roles::pick(&config, &mut args)?;
             }
-            grant::check_roles(&args)?;
-            let grant = config::Grant::resolve(&args, now)?;
+            let grant = grant::resolve_checked(&args, now)?;
             grant::run(&config, &grant)
         }
         Command::List(args) => {
