@@ -6,6 +6,7 @@ mod api;
 mod completions;
 mod offline;
 mod properties;
+mod roles;
 mod tls;
 
 mod harness;
