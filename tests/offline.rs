@@ -525,7 +525,8 @@ fn bad_input_is_refused_before_anything_is_written() {
         ),
         (
             &["grant", "storage.admin", "--member", "a@example.com"],
-            "error: `storage.admin` is not a valid role",
+            "error: `storage.admin` is not a role name; did you mean `roles/storage.admin` (Storage Admin), \
+             `roles/storage.folderAdmin` (Storage Folder Admin) or `roles/storage.objectAdmin` (Storage Object Admin)?",
         ),
         (
             &["grant", "roles/a.b_withcond_0123456789abcdef0123", "--member", "a@example.com"],
@@ -559,7 +560,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/a.b", "--member", "a@example.com", "--start", "2020-01-01T00:00:00Z"],
             "error: the start `2020-01-01T00:00:00Z` is in the past",
         ),
-        (&["grant", "roles/a.b"], "error: --member is required with --policy-file"),
+        (&["grant", "roles/pubsub.viewer"], "error: --member is required with --policy-file"),
         (&["revoke", "roles/a.b"], "error: --member or --all-members is required with --policy-file"),
         (
             &["revoke", "roles/owner", "--all-members"],
@@ -613,7 +614,7 @@ fn bad_policies_are_refused() {
     for (text, want) in cases {
         let f = File::raw(text);
         for args in [
-            vec!["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"],
+            vec!["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"],
             vec!["cleanup", "--policy-file", f.p(), "--in-place"],
             vec!["revoke", "roles/a.b", "--all-members", "--policy-file", f.p(), "--in-place"],
         ] {
@@ -642,7 +643,7 @@ fn googles_limits_are_checked_before_writing() {
         json!({"bindings": [{"role": "roles/viewer", "members": members}], "etag": "BwX=", "version": 1});
     let f = File::new(&full);
     let before = f.bytes();
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
         .run()
         .code(2);
     assert_eq!(
@@ -652,10 +653,10 @@ fn googles_limits_are_checked_before_writing() {
     assert_eq!(f.bytes(), before);
 
     let twenty: Vec<Value> = (0..20)
-        .map(|i| json!({"role": "roles/a.b", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
+        .map(|i| json!({"role": "roles/pubsub.viewer", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
         .collect();
     let f = File::new(&json!({"bindings": twenty}));
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
         .run()
         .code(2);
     assert!(run.error_line().contains("over Google's limit of 20"), "{}", run.stderr);
@@ -664,7 +665,7 @@ fn googles_limits_are_checked_before_writing() {
 #[test]
 fn quiet_prints_only_the_policy() {
     let f = File::new(&fixture());
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
+    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
         .run()
         .ok();
     assert!(run.stderr.is_empty(), "{}", run.stderr);
