@@ -141,18 +141,27 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
         return Err(Error::usage("no role given"));
     }
     let choices = pickable(config);
-    let width = choices.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
-    let items: Vec<String> = choices.iter().map(|(name, title)| format!("{name:<width$}  {}", clean(title))).collect();
+    // One terminal line per role: dialoguer redraws by counting lines, so a wrapped line would
+    // leave debris. Names are padded to a column, up to a point (the longest is ~60 characters).
+    let columns = usize::from(dialoguer::console::Term::stderr().size().1).saturating_sub(3).max(20);
+    let width = choices.iter().map(|(name, _)| name.len()).max().unwrap_or(0).min(44);
+    let items: Vec<String> = choices
+        .iter()
+        .map(|(name, title)| format!("{name:<width$}  {}", clean(title)).chars().take(columns).collect())
+        .collect();
     let picked = dialoguer::FuzzySelect::new()
         .with_prompt("Role to grant (type to filter, Enter to pick, Esc to cancel)")
         .items(&items)
         .max_length(15)
+        .report(false)
         .interact_opt()
         .map_err(|e| Error::io(format!("cannot ask for a role: {e}")))?;
     let Some(index) = picked else {
         return Err(Error::usage_hint("no role picked", "name the role: `jit grant ROLE --for DURATION`"));
     };
-    args.roles.push(choices[index].0.clone());
+    let (name, title) = &choices[index];
+    eprintln!("Role to grant: {name} ({})", clean(title));
+    args.roles.push(name.clone());
     if args.duration.is_none() && args.until.is_none() {
         let duration: String = dialoguer::Input::new()
             .with_prompt("For how long (90m, 2h, 1d…)")
