@@ -48,7 +48,8 @@ fn main() {
         .unwrap_or_else(|| panic!("{DATA}: no `roles` array"))
         .iter()
         .map(|r| {
-            let field = |k: &str| r[k].as_str().unwrap_or_else(|| panic!("{DATA}: a role without `{k}`: {r}"));
+            let field =
+                |k: &str| r[k].as_str().unwrap_or_else(|| panic!("{DATA}: a role without `{k}`: {r}"));
             let mut indexes: Vec<u16> = r["permissions"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{DATA}: a role without `permissions`: {r}"))

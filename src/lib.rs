@@ -21,7 +21,6 @@ pub mod timespec;
 
 pub use error::{Error, Result};
 
-
 /// Parses the command line and runs the command; the caller prints the error and exits with its
 /// code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {

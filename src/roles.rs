@@ -107,9 +107,7 @@ impl CatalogRole {
     }
 
     fn indexes(self) -> impl ExactSizeIterator<Item = usize> {
-        self.pairs()
-            .chunks_exact(2)
-            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        self.pairs().chunks_exact(2).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
     }
 }
 
@@ -260,7 +258,8 @@ fn unknown(name: &str, google_said_so: bool) -> Error {
     let mut message = format!("`{name}` {what}");
     let suggestions = suggest(name);
     if !suggestions.is_empty() {
-        let list: Vec<String> = suggestions.iter().map(|r| format!("`{}` ({})", r.name(), r.title())).collect();
+        let list: Vec<String> =
+            suggestions.iter().map(|r| format!("`{}` ({})", r.name(), r.title())).collect();
         let list = match list.as_slice() {
             [one] => one.clone(),
             [init @ .., last] => format!("{} or {last}", init.join(", ")),
@@ -527,12 +526,27 @@ mod tests {
     #[test]
     fn check_refuses_custom_roles_in_the_wrong_form() {
         let table = [
-            ("roles/projects/p/roles/x", "`roles/projects/p/roles/x` is not a role name: custom roles have no `roles/` prefix"),
+            (
+                "roles/projects/p/roles/x",
+                "`roles/projects/p/roles/x` is not a role name: custom roles have no `roles/` prefix",
+            ),
             ("projects/my-proj/role/xyz", "`projects/my-proj/role/xyz` is not a role name"),
-            ("projects/my-proj/roles/my-role", "`my-role` in role `projects/my-proj/roles/my-role` is not a valid custom role ID"),
-            ("projects/my-proj/roles/ab", "`ab` in role `projects/my-proj/roles/ab` is not a valid custom role ID"),
-            ("projects/My_Proj/roles/abc", "`My_Proj` in role `projects/My_Proj/roles/abc` is not a valid project ID"),
-            ("organizations/abc/roles/xyz", "`abc` in role `organizations/abc/roles/xyz` is not an organization number"),
+            (
+                "projects/my-proj/roles/my-role",
+                "`my-role` in role `projects/my-proj/roles/my-role` is not a valid custom role ID",
+            ),
+            (
+                "projects/my-proj/roles/ab",
+                "`ab` in role `projects/my-proj/roles/ab` is not a valid custom role ID",
+            ),
+            (
+                "projects/My_Proj/roles/abc",
+                "`My_Proj` in role `projects/My_Proj/roles/abc` is not a valid project ID",
+            ),
+            (
+                "organizations/abc/roles/xyz",
+                "`abc` in role `organizations/abc/roles/xyz` is not an organization number",
+            ),
             ("folders/1/roles/xyz", "`folders/1/roles/xyz` is not a role name: folders have no custom roles"),
         ];
         for (input, want) in table {
@@ -541,7 +555,10 @@ mod tests {
         assert_eq!(refused("roles/projects/p/roles/x").1, "name it `projects/p/roles/x`");
         let long = format!("projects/my-proj/roles/{}", "a".repeat(65));
         assert!(refused(&long).0.contains("is not a valid custom role ID"));
-        assert_eq!(check(&format!("projects/my-proj/roles/{}", "a".repeat(64)), None).unwrap(), RoleCheck::Custom);
+        assert_eq!(
+            check(&format!("projects/my-proj/roles/{}", "a".repeat(64)), None).unwrap(),
+            RoleCheck::Custom
+        );
     }
 
     #[test]
@@ -557,7 +574,10 @@ mod tests {
         ] {
             assert!(found.contains(&p), "{p} missing from {found:?}");
         }
-        assert_eq!(escalation_permissions(get("roles/iam.serviceAccountUser").unwrap()), ["iam.serviceAccounts.actAs"]);
+        assert_eq!(
+            escalation_permissions(get("roles/iam.serviceAccountUser").unwrap()),
+            ["iam.serviceAccounts.actAs"]
+        );
         let admin = escalation_permissions(get("roles/resourcemanager.projectIamAdmin").unwrap());
         assert!(admin.contains(&"resourcemanager.projects.setIamPolicy"), "{admin:?}");
         assert!(escalation_permissions(get("roles/storage.objectViewer").unwrap()).is_empty());

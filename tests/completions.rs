@@ -47,7 +47,10 @@ fn completions_command_prints_the_same_script() {
 fn the_role_completer_finds_roles_by_prefix() {
     use jit::commands::completions::role_names;
     let values = |current: &str| -> Vec<String> {
-        role_names(std::ffi::OsStr::new(current)).iter().map(|c| c.get_value().to_string_lossy().into_owned()).collect()
+        role_names(std::ffi::OsStr::new(current))
+            .iter()
+            .map(|c| c.get_value().to_string_lossy().into_owned())
+            .collect()
     };
     let storage = values("roles/storage.obj");
     assert!(storage.contains(&"roles/storage.objectViewer".to_string()), "{storage:?}");
@@ -78,10 +81,7 @@ fn complete(shell: &str, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_binary_completes_role_names_for_every_shell() {
-    assert_eq!(
-        complete("bash", &["jit", "grant", "roles/storage.objectV"]),
-        ["roles/storage.objectViewer"]
-    );
+    assert_eq!(complete("bash", &["jit", "grant", "roles/storage.objectV"]), ["roles/storage.objectViewer"]);
     assert_eq!(
         complete("fish", &["jit", "revoke", "roles/storage.objectV"]),
         ["roles/storage.objectViewer\tStorage Object Viewer"]

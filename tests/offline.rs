@@ -291,7 +291,7 @@ fn grant_dry_run_changes_nothing() {
     let before = f.bytes();
     let report = jit(&[
         "grant",
-        "roles/pubsub.viewer",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -309,7 +309,7 @@ fn grant_dry_run_changes_nothing() {
     assert_eq!(f.bytes(), before);
     let table = jit(&[
         "grant",
-        "roles/pubsub.viewer",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -329,7 +329,7 @@ fn grant_start_until_and_warnings() {
     let start = at(Duration::hours(1));
     let report = jit(&[
         "grant",
-        "roles/pubsub.viewer",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--start",
@@ -560,7 +560,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/a.b", "--member", "a@example.com", "--start", "2020-01-01T00:00:00Z"],
             "error: the start `2020-01-01T00:00:00Z` is in the past",
         ),
-        (&["grant", "roles/pubsub.viewer"], "error: --member is required with --policy-file"),
+        (&["grant", "roles/dlp.user"], "error: --member is required with --policy-file"),
         (&["revoke", "roles/a.b"], "error: --member or --all-members is required with --policy-file"),
         (
             &["revoke", "roles/owner", "--all-members"],
@@ -614,7 +614,15 @@ fn bad_policies_are_refused() {
     for (text, want) in cases {
         let f = File::raw(text);
         for args in [
-            vec!["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"],
+            vec![
+                "grant",
+                "roles/dlp.user",
+                "--member",
+                "a@example.com",
+                "--policy-file",
+                f.p(),
+                "--in-place",
+            ],
             vec!["cleanup", "--policy-file", f.p(), "--in-place"],
             vec!["revoke", "roles/a.b", "--all-members", "--policy-file", f.p(), "--in-place"],
         ] {
@@ -643,9 +651,10 @@ fn googles_limits_are_checked_before_writing() {
         json!({"bindings": [{"role": "roles/viewer", "members": members}], "etag": "BwX=", "version": 1});
     let f = File::new(&full);
     let before = f.bytes();
-    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert_eq!(
         run.error_line(),
         format!("error: the policy of `{}` would hold 1501 principals, over Google's limit of 1500", f.p())
@@ -653,21 +662,23 @@ fn googles_limits_are_checked_before_writing() {
     assert_eq!(f.bytes(), before);
 
     let twenty: Vec<Value> = (0..20)
-        .map(|i| json!({"role": "roles/pubsub.viewer", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
+        .map(|i| json!({"role": "roles/dlp.user", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
         .collect();
     let f = File::new(&json!({"bindings": twenty}));
-    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert!(run.error_line().contains("over Google's limit of 20"), "{}", run.stderr);
 }
 
 #[test]
 fn quiet_prints_only_the_policy() {
     let f = File::new(&fixture());
-    let run = jit(&["grant", "roles/pubsub.viewer", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
-        .run()
-        .ok();
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
+            .run()
+            .ok();
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     assert!(serde_json::from_str::<Value>(&run.stdout).is_ok());
 }

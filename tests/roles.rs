@@ -41,7 +41,8 @@ impl Policy {
     #[track_caller]
     fn grant(&self, role: &str, extra: &[&str]) -> (i32, String) {
         let before = self.bytes();
-        let mut args = vec!["grant", role, "--member", "bob@example.com", "--policy-file", self.p(), "--in-place"];
+        let mut args =
+            vec!["grant", role, "--member", "bob@example.com", "--policy-file", self.p(), "--in-place"];
         args.extend_from_slice(extra);
         let run = jit(&args).run();
         if run.code != 0 {
@@ -145,7 +146,9 @@ fn empty_roles_and_custom_roles_in_the_wrong_form_are_refused() {
 #[test]
 fn known_roles_custom_roles_and_no_role_check_are_written() {
     let f = Policy::new();
-    for role in [" roles/storage.objectViewer ", "projects/my-proj/roles/deployer", "organizations/123/roles/a.b_c"] {
+    for role in
+        [" roles/storage.objectViewer ", "projects/my-proj/roles/deployer", "organizations/123/roles/a.b_c"]
+    {
         let (code, stderr) = f.grant(role, &["--quiet"]);
         assert_eq!(code, 0, "{role}: {stderr}");
     }
@@ -158,7 +161,8 @@ fn known_roles_custom_roles_and_no_role_check_are_written() {
     let (code, stderr) = f.grant("roles/a b", &["--no-role-check"]);
     assert_eq!((code, stderr.lines().next()), (2, Some("error: `roles/a b` is not a valid role")));
     let policy: serde_json::Value = serde_json::from_slice(&f.bytes()).unwrap();
-    let roles: Vec<&str> = policy["bindings"].as_array().unwrap().iter().map(|b| b["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> =
+        policy["bindings"].as_array().unwrap().iter().map(|b| b["role"].as_str().unwrap()).collect();
     assert_eq!(
         roles,
         [
@@ -180,7 +184,12 @@ fn other_errors_come_before_the_catalog_and_a_misspelling_is_not_masked() {
     // Several roles: each is checked.
     let (code, stderr) = f.grant("roles/storage.objectViewer", &["roles/pubsub.viewr"]);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("error: `roles/pubsub.viewr` is not a predefined role; did you mean `roles/pubsub.viewer`"), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: `roles/pubsub.viewr` is not a predefined role; did you mean `roles/pubsub.viewer`"
+        ),
+        "{stderr}"
+    );
 }
 
 /// Outside a terminal (the tests' stdin is /dev/null), a grant without a role is clap's own
@@ -218,7 +227,9 @@ fn roles_show_reports_title_stage_and_escalation() {
             }]
         })
     );
-    let run = jit(&["roles", "show", "roles/storage.objectViewer", "--all-permissions", "--format", "table"]).run().ok();
+    let run = jit(&["roles", "show", "roles/storage.objectViewer", "--all-permissions", "--format", "table"])
+        .run()
+        .ok();
     assert_eq!(
         run.stdout,
         "roles/storage.objectViewer\n  Title:        Storage Object Viewer\n  Stage:        GA\n  Permissions:  8\n  \

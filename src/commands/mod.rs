@@ -54,7 +54,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
         Command::Roles(args) => {
-            let format = cli.global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
+            let format = cli.global.format.unwrap_or(if env.stdout_is_terminal {
+                Format::Table
+            } else {
+                Format::Json
+            });
             roles::run(&args.command, format)
         }
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),

@@ -110,7 +110,12 @@ fn list(prefix: Option<&str>, format: Format, w: &mut dyn Write) -> Result<(), E
         Some(p) => format!("roles/{p}"),
     };
     let rows: Vec<Listed> = roles::with_prefix(&prefix)
-        .map(|r| Listed { name: r.name(), title: r.title(), stage: r.stage(), permission_count: r.permission_count() })
+        .map(|r| Listed {
+            name: r.name(),
+            title: r.title(),
+            stage: r.stage(),
+            permission_count: r.permission_count(),
+        })
         .collect();
     if format != Format::Table {
         return structured(&rows, format, w);
