@@ -255,6 +255,6 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -
     if picker {
         command = command.mut_subcommand("grant", |g| g.mut_arg("roles", |a| a.required(false)));
     }
-    let matches = command.clone().get_matches_from(args);
+    let matches = command.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }

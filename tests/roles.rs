@@ -287,3 +287,14 @@ fn roles_list_filters_by_prefix() {
          roles/storage.objectViewer  Storage Object Viewer  GA     8           \n"
     );
 }
+
+/// On a terminal the parser lets `grant` go without a role (the picker asks for one); elsewhere
+/// the role stays required (the test above).
+#[test]
+fn on_a_terminal_grant_may_omit_its_role() {
+    let args = ["jit", "grant", "--member", "bob@example.com"].map(std::ffi::OsString::from);
+    let cli = jit::cli::parse(args, true);
+    let jit::cli::Command::Grant(grant) = cli.command else { panic!("not a grant: {:?}", cli.command) };
+    assert!(grant.roles.is_empty());
+    assert_eq!(grant.member, ["bob@example.com"]);
+}
