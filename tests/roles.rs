@@ -298,3 +298,42 @@ fn on_a_terminal_grant_may_omit_its_role() {
     assert!(grant.roles.is_empty());
     assert_eq!(grant.member, ["bob@example.com"]);
 }
+
+/// Online too, the role is checked before anything is sent: the emulator sees no request.
+#[test]
+fn online_a_misspelled_role_is_refused_before_any_request() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let before = (emu.requests().len(), emu.policy_text(&project));
+    let run = emu
+        .jit(&[
+            "grant",
+            "roles/storage.objectViwer",
+            "--member",
+            "bob@example.com",
+            "--project",
+            crate::api::PROD,
+        ])
+        .run()
+        .code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: `roles/storage.objectViwer` is not a predefined role; did you mean `roles/storage.objectViewer`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with(HINT), "{}", run.stderr);
+    assert_eq!((emu.requests().len(), emu.policy_text(&project)), before, "nothing was sent");
+    // The same grant, spelled right, goes through.
+    emu.jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--member",
+        "bob@example.com",
+        "--project",
+        crate::api::PROD,
+    ])
+    .run()
+    .ok();
+}
