@@ -392,10 +392,11 @@ fn title_has(title: &str, word: &str) -> bool {
 ///   short-lived credentials those permissions create);
 /// - <https://cloud.google.com/iam/docs/keys-upload> (an uploaded public key authenticates as the
 ///   service account);
-/// - <https://cloud.google.com/iam/docs/creating-custom-roles#edit-role> (`iam.roles.update`
+/// - <https://cloud.google.com/iam/docs/creating-custom-roles> (`iam.roles.update`
 ///   changes the permissions of everyone who holds the custom role);
 /// - <https://cloud.google.com/deployment-manager/docs/access-control> (Deployment Manager creates
-///   resources as the Google APIs service agent, which holds the Editor role on the project).
+///   resources "on your behalf" as the Google APIs service agent, by default an Editor of the
+///   project).
 ///
 /// Any `*.setIamPolicy` changes who may use the resource, the caller included
 /// (<https://cloud.google.com/iam/docs/granting-changing-revoking-access>).
