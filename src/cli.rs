@@ -69,11 +69,13 @@ pub struct Global {
     /// Read the OAuth access token from this file instead of looking for credentials.
     #[arg(long, global = true, value_name = "FILE")]
     pub access_token_file: Option<PathBuf>,
-    /// Give up a read-modify-write after this many tries (conflicts, 429 and 5xx are retried).
-    #[arg(long, global = true, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out
+    /// connections are retried).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::gcp::retry::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub retry_attempts: u32,
-    /// Give up a read-modify-write after this long, waits included.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s")]
+    /// Give up a read-modify-write (or a read, or one page of a listing) after this long, waits
+    /// included; no single call waits longer for an answer.
+    #[arg(long, global = true, value_name = "DURATION", default_value = crate::gcp::retry::DEFAULT_TIMEOUT_FLAG)]
     pub retry_timeout: String,
 }
 

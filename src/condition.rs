@@ -283,6 +283,28 @@ pub fn format_timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// RFC 3339 in UTC with `Z` and only as many fractional digits as the instant has, as jit reports
+/// a time in JSON and YAML (docs/output.md). One source for the format of every reported time.
+pub fn format_reported(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The earliest and the latest instant a CEL `timestamp` can hold: 0001-01-01T00:00:00Z and
+/// 9999-12-31T23:59:59Z (whole seconds; jit writes no fractions). A condition with a time outside
+/// this range is refused or never true, so jit writes none.
+/// <https://github.com/google/cel-spec/blob/master/doc/langdef.md#overflow>: "timestamp values
+/// ... range [0001-01-01T00:00:00Z, 9999-12-31T23:59:59.999999999Z]".
+pub const CEL_EARLIEST: &str = "0001-01-01T00:00:00Z";
+pub const CEL_LATEST: &str = "9999-12-31T23:59:59Z";
+const CEL_EARLIEST_SECONDS: i64 = -62_135_596_800;
+const CEL_LATEST_SECONDS: i64 = 253_402_300_799;
+
+/// True when a condition can hold `t` (see [`CEL_LATEST`]).
+pub fn in_cel_range(t: DateTime<Utc>) -> bool {
+    (CEL_EARLIEST_SECONDS..=CEL_LATEST_SECONDS).contains(&t.timestamp())
+        && !(t.timestamp() == CEL_LATEST_SECONDS && t.timestamp_subsec_nanos() > 0)
+}
+
 /// What jit records about a grant in the condition's description.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GrantNote {
@@ -300,9 +322,9 @@ pub struct GrantNote {
 ///
 /// Times are truncated to whole seconds.
 pub fn build(start: Option<DateTime<Utc>>, end: DateTime<Utc>, note: &GrantNote) -> Expr {
-    let end = truncate(end);
+    let end = whole_seconds(end);
     let e = format_timestamp(end);
-    let (expression, title) = match start.map(truncate) {
+    let (expression, title) = match start.map(whole_seconds) {
         Some(s) => {
             let s = format_timestamp(s);
             (
@@ -321,7 +343,8 @@ pub fn build(start: Option<DateTime<Utc>>, end: DateTime<Utc>, note: &GrantNote)
     }
 }
 
-fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+/// `t` without its fraction of a second: jit writes and compares whole seconds.
+pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).expect("whole seconds of a valid time are valid")
 }
 
@@ -413,6 +436,17 @@ mod tests {
 
     fn lower_of(expr: &str) -> Option<DateTime<Utc>> {
         window(expr).unwrap().lower.map(|b| b.at)
+    }
+
+    #[test]
+    fn cel_range_ends_are_the_documented_ones() {
+        assert_eq!(parse_timestamp(CEL_EARLIEST).unwrap().timestamp(), CEL_EARLIEST_SECONDS);
+        assert_eq!(parse_timestamp(CEL_LATEST).unwrap().timestamp(), CEL_LATEST_SECONDS);
+        assert!(in_cel_range(t(CEL_EARLIEST)));
+        assert!(in_cel_range(t(CEL_LATEST)));
+        assert!(!in_cel_range(t("9999-12-31T23:59:59.5Z")));
+        assert!(!in_cel_range(t("9999-12-31T23:59:59-00:01")));
+        assert!(!in_cel_range(t("0001-01-01T00:00:00+00:01")));
     }
 
     #[test]

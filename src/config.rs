@@ -205,9 +205,9 @@ impl Grant {
         };
         let start = args.start.as_deref().map(|s| timespec::parse_time(s, now, tz)).transpose()?;
         let end = match (&args.duration, &args.until) {
-            (Some(d), _) => start.unwrap_or(now) + timespec::parse_duration(d)?,
+            (Some(d), _) => timespec::after(start.unwrap_or(now), timespec::parse_duration(d)?, d.trim())?,
             (None, Some(u)) => timespec::parse_time(u, now, tz)?,
-            (None, None) => start.unwrap_or(now) + Duration::hours(1),
+            (None, None) => timespec::after(start.unwrap_or(now), Duration::hours(1), "1h")?,
         };
         let (start, end) = timespec::grant_window(start, end, now, max)?;
         Ok(Grant {
@@ -398,7 +398,9 @@ mod tests {
         assert_eq!(c.target, Target::File { path: "p.json".into(), in_place: true });
         assert!(c.scopes.is_empty(), "offline needs no scope");
         assert_eq!(c.format, Format::Json, "not a terminal");
-        assert!(resolve(&["grant", "roles/a.b", "--policy-file", "-", "--in-place"], &[]).is_err());
+        let e = resolve(&["grant", "roles/a.b", "--policy-file", "-", "--in-place"], &[]).unwrap_err();
+        assert_eq!(e.to_string(), "--in-place cannot write back to stdin");
+        assert_eq!(e.exit_code(), 2);
         let c =
             resolve(&["--emulator", "--project", "jit-demo-prod", "--format", "yaml", "list"], &[]).unwrap();
         assert!(matches!(c.target, Target::Api(Connection { emulator: true, .. })));
@@ -425,10 +427,25 @@ mod tests {
         );
         let g = grant(&["roles/a.b"]).unwrap();
         assert_eq!(g.end, now() + Duration::hours(1), "one hour by default");
-        assert!(grant(&["roles/a.b", "--for", "13h"]).is_err());
-        assert!(grant(&["roles/a.b", "--for", "13h", "--max-duration", "1d"]).is_ok());
-        assert!(grant(&["roles/a.b", "--until", "2026-11-25T11:00:00Z"]).is_err());
-        assert!(grant(&["roles/owner"]).is_err());
-        assert!(grant(&["roles/a.b", "--member", "allUsers"]).is_err());
+        let g = grant(&["roles/a.b", "--for", "13h", "--max-duration", "1d"]).unwrap();
+        assert_eq!(g.end, now() + Duration::hours(13));
+        // Each refusal is a usage error (exit 2) saying what is wrong.
+        let refused: &[(&[&str], &str)] = &[
+            (&["roles/a.b", "--for", "13h"], "`13h` is longer than the maximum of 12h"),
+            (
+                &["roles/a.b", "--until", "2026-11-25T11:00:00Z"],
+                "the end `2026-11-25T11:00:00Z` is in the past",
+            ),
+            (&["roles/owner"], "role `roles/owner` cannot be granted with a condition"),
+            (&["roles/a.b", "--member", "allUsers"], "`allUsers` cannot be granted access with a condition"),
+        ];
+        let mut wrong = Vec::new();
+        for (args, want) in refused {
+            match grant(args) {
+                Err(e) if e.to_string() == *want && e.exit_code() == 2 => {}
+                other => wrong.push(format!("{args:?}: {other:?}")),
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 }

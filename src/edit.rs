@@ -7,17 +7,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::condition::{self, GrantNote, State, Window};
 use crate::error::Error;
-use crate::iam::{Principal, Role};
-use crate::policy::{Binding, Expr, Policy, conditions_equal};
+use crate::iam::{Principal, Role, member_key, same_member};
+use crate::policy::{Binding, Expr, MAX_PRINCIPALS, Policy, conditions_equal};
 use crate::source::{self, Source};
 
-/// Google's documented limits. <https://cloud.google.com/iam/docs/policies#limits>
-pub const MAX_PRINCIPALS: usize = 1500;
+/// Google's documented limit on conditional bindings of one role for one principal.
+/// <https://cloud.google.com/iam/docs/policies#limits>
 pub const MAX_BINDINGS_PER_ROLE_AND_MEMBER: usize = 20;
 
 /// One member of one time-bound binding on one resource: a row of `jit list` and an object of
@@ -43,7 +43,7 @@ pub struct TimedBinding {
 
 fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        Some(t) => s.serialize_str(&condition::format_reported(*t)),
         None => s.serialize_none(),
     }
 }
@@ -99,12 +99,19 @@ fn is_jit(binding: &Binding) -> bool {
     binding.condition.as_ref().is_some_and(|c| Source::of(c) == Source::Jit)
 }
 
-/// Every time-bound binding of a policy, one row per member, sorted by expiry.
-pub fn timed_bindings(resource: &str, policy: &Policy, now: DateTime<Utc>) -> Vec<TimedBinding> {
+/// Every time-bound binding of a policy, one row per member, sorted by expiry. A version-1 view
+/// is refused as every command refuses it: its conditions are not there to read, so "nothing
+/// time-bound" would be a false answer (issue 8 defect 8).
+pub fn timed_bindings(
+    resource: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Vec<TimedBinding>, Error> {
+    ensure_editable(policy)?;
     let mut rows: Vec<TimedBinding> =
         policy.bindings.iter().flat_map(|b| TimedBinding::rows(resource, b, now)).collect();
     sort(&mut rows);
-    rows
+    Ok(rows)
 }
 
 pub fn sort(rows: &mut [TimedBinding]) {
@@ -114,11 +121,12 @@ pub fn sort(rows: &mut [TimedBinding]) {
 }
 
 /// Refuses a version-1 view of a conditional policy (SPEC §4.3): its `_withcond_` roles are not
-/// real roles, and writing it back would destroy the conditions.
+/// real roles, its conditions are missing, and writing it back would destroy them. The one check
+/// and the one message of every command (list, grant, revoke, cleanup).
 pub fn ensure_editable(policy: &Policy) -> Result<(), Error> {
-    if let Some(b) = policy.bindings.iter().find(|b| b.role.contains("_withcond_")) {
+    if let Some(role) = policy.version1_role() {
         return Err(Error::policy_hint(
-            format!("the policy is a version-1 view of conditional bindings (role `{}`)", b.role),
+            format!("the policy is a version-1 view of conditional bindings (role `{role}`)"),
             "read it again asking for version 3 (gcloud: --format=json on a recent gcloud; API: \
              options.requestedPolicyVersion=3) and never write this one back",
         ));
@@ -156,6 +164,17 @@ impl GrantReport {
     pub fn changed(&self) -> bool {
         !self.granted.is_empty() || !self.extended.is_empty()
     }
+
+    /// True when this report (of a fresh read, with nothing left to change) shows exactly the
+    /// grants `earlier` asked to write: a write whose answer was lost has landed, and the retry
+    /// reports `earlier`, not `unchanged` (issue 8 defect 12).
+    pub fn shows_landed(&self, earlier: &GrantReport) -> bool {
+        let key =
+            |r: &TimedBinding| (r.role.clone(), member_key(&r.member).into_owned(), r.starts, r.expires);
+        let asked: BTreeSet<_> = earlier.granted.iter().chain(&earlier.extended).map(key).collect();
+        let found: BTreeSet<_> = self.unchanged.iter().map(key).collect();
+        !self.changed() && !asked.is_empty() && asked == found
+    }
 }
 
 /// A window as (start, end) instants, jit's own shape: start inclusive, end exclusive.
@@ -181,12 +200,17 @@ pub fn grant(
     let mut kept: Vec<(usize, String)> = Vec::new();
     let mut extending: BTreeSet<(String, String)> = BTreeSet::new();
 
+    // jit writes whole seconds; comparing the request in whole seconds too makes the same request
+    // twice `unchanged` rather than an `extended` that rewrites identical text (issue 8 defect 12).
+    let (req_start, req_end) = (req.start.map(condition::whole_seconds), condition::whole_seconds(req.end));
     let roles: Vec<&Role> = dedup(&req.roles);
-    let members: Vec<&Principal> = dedup(&req.members);
+    let mut seen = BTreeSet::new();
+    let members: Vec<&Principal> =
+        req.members.iter().filter(|m| seen.insert(member_key(m.as_str()))).collect();
     for role in &roles {
         for member in &members {
             let (role, member) = (role.as_str(), member.as_str());
-            let holds = |b: &Binding| b.role == role && b.members.iter().any(|m| m == member);
+            let holds = |b: &Binding| b.role == role && b.members.iter().any(|m| same_member(m, member));
             if policy.bindings.iter().any(|b| holds(b) && b.condition.is_none()) {
                 report.warnings.push(format!(
                     "`{member}` already holds `{role}` without a condition on `{resource}`; this grant adds nothing \
@@ -202,27 +226,34 @@ pub fn grant(
                 .filter(|(_, w)| !w.ended_by(now))
                 .collect();
             let wanted: Span = if req.replace || live.is_empty() {
-                (req.start, req.end)
+                (req_start, req_end)
             } else {
                 // The hull of everything already granted and what is asked for: extend, never shorten.
-                let end = live.iter().filter_map(|(_, w)| w.upper.map(|u| u.at)).fold(req.end, DateTime::max);
-                let active_now = req.start.is_none() || live.iter().any(|(_, w)| !w.not_started_at(now));
+                let end = live.iter().filter_map(|(_, w)| w.upper.map(|u| u.at)).fold(req_end, DateTime::max);
+                let active_now = req_start.is_none() || live.iter().any(|(_, w)| !w.not_started_at(now));
                 let start = if active_now {
                     None
                 } else {
-                    live.iter().filter_map(|(_, w)| w.lower.map(|l| l.at)).chain(req.start).min()
+                    live.iter().filter_map(|(_, w)| w.lower.map(|l| l.at)).chain(req_start).min()
                 };
                 (start, end)
             };
+            // The member as the policy spells it (Google keeps the account's own case), so that an
+            // extension keeps that spelling instead of churning it.
+            let spelled = live
+                .iter()
+                .find_map(|(i, _)| policy.bindings[*i].members.iter().find(|m| same_member(m, member)))
+                .map_or(member, String::as_str);
             if let [(i, w)] = live.as_slice()
                 && span_of(w, now) == Some(wanted)
             {
-                kept.push((*i, member.to_string()));
+                kept.push((*i, spelled.to_string()));
                 continue;
             }
             for (i, _) in &live {
-                take_out.insert((*i, member.to_string()));
+                take_out.insert((*i, member_key(member).into_owned()));
             }
+            let member = spelled;
             let key = (role.to_string(), wanted);
             if !add.contains_key(&key) {
                 add_order.push(key.clone());
@@ -246,7 +277,7 @@ pub fn grant(
     let mut out = policy.clone();
     // Take members out of the live bindings they are being moved from.
     for (i, b) in out.bindings.iter_mut().enumerate() {
-        b.members.retain(|m| !take_out.contains(&(i, m.clone())));
+        b.members.retain(|m| !take_out.contains(&(i, member_key(m).into_owned())));
     }
     let emptied: BTreeSet<usize> = take_out.iter().map(|(i, _)| *i).collect();
     let mut index = 0;
@@ -281,7 +312,7 @@ pub fn grant(
             }
         };
         for m in members {
-            if !out.bindings[i].members.contains(m) {
+            if !out.bindings[i].members.iter().any(|x| same_member(x, m)) {
                 out.bindings[i].members.push(m.clone());
             }
         }
@@ -354,7 +385,7 @@ pub fn check_limits(
         let n = after
             .bindings
             .iter()
-            .filter(|b| b.role == *role && b.members.iter().any(|m| m == member))
+            .filter(|b| b.role == *role && b.members.iter().any(|m| same_member(m, member)))
             .count();
         if n > MAX_BINDINGS_PER_ROLE_AND_MEMBER {
             return Err(Error::policy_hint(
@@ -396,7 +427,7 @@ pub fn revoke(
         let gone: Vec<String> = match members {
             Members::All => b.members.clone(),
             Members::Only(ms) => {
-                b.members.iter().filter(|m| ms.iter().any(|p| p.as_str() == *m)).cloned().collect()
+                b.members.iter().filter(|m| ms.iter().any(|p| same_member(p.as_str(), m))).cloned().collect()
             }
         };
         if gone.is_empty() {
@@ -424,7 +455,7 @@ pub fn cleanup(
     only_jit: bool,
 ) -> Result<(Policy, Vec<TimedBinding>), Error> {
     ensure_editable(policy)?;
-    let cutoff = now - grace;
+    let cutoff = crate::timespec::cutoff(now, grace)?;
     let mut removed = Vec::new();
     let mut out = policy.clone();
     out.bindings.retain(|b| match time_bound(b) {
@@ -552,7 +583,7 @@ mod tests {
         r.replace = true;
         let (p4, rep) = grant("projects/p", &p3, &r, now()).unwrap();
         assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T13:00:00Z")));
-        assert_eq!(timed_bindings("projects/p", &p4, now()).len(), 1);
+        assert_eq!(timed_bindings("projects/p", &p4, now()).unwrap().len(), 1);
     }
 
     #[test]
@@ -577,7 +608,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rep.extended.len(), 1);
-        let rows = timed_bindings("projects/p", &p2, now());
+        let rows = timed_bindings("projects/p", &p2, now()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(
             (rows[0].member.as_str(), rows[0].expires),
@@ -607,7 +638,7 @@ mod tests {
         .unwrap();
         assert_eq!(rep.extended[0].starts, None);
         assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T20:00:00Z")));
-        assert_eq!(timed_bindings("projects/p", &p2, now()).len(), 1);
+        assert_eq!(timed_bindings("projects/p", &p2, now()).unwrap().len(), 1);
     }
 
     #[test]
@@ -637,6 +668,75 @@ mod tests {
             "other tools' expired bindings stay"
         );
         assert_eq!(out.bindings[0], p.bindings[0]);
+    }
+
+    #[test]
+    fn the_same_fractional_request_twice_is_unchanged() {
+        // Issue 8 defect 12: the end is written in whole seconds, so the request must be compared
+        // in whole seconds too, or the second run "extends" to identical text.
+        let mut r = req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00.750Z");
+        let (once, first) = grant("projects/p", &policy(BASE), &r, now()).unwrap();
+        assert_eq!(first.granted.len(), 1);
+        let (twice, second) = grant("projects/p", &once, &r, now()).unwrap();
+        assert_eq!((second.unchanged.len(), second.changed()), (1, false), "{second:?}");
+        assert_eq!(twice, once);
+        r.start = Some(t("2026-11-25T13:00:00.250Z"));
+        let (once, _) = grant("projects/p", &policy(BASE), &r, now()).unwrap();
+        let (_, second) = grant("projects/p", &once, &r, now()).unwrap();
+        assert_eq!((second.unchanged.len(), second.changed()), (1, false), "{second:?}");
+    }
+
+    #[test]
+    fn a_retry_after_a_lost_answer_reports_what_landed() {
+        let r = req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00.750Z");
+        let (written, first) = grant("projects/p", &policy(BASE), &r, now()).unwrap();
+        let (_, retry) = grant("projects/p", &written, &r, now()).unwrap();
+        assert!(retry.shows_landed(&first), "{retry:?}");
+        assert!(!first.shows_landed(&first), "a report that still writes shows nothing landed");
+        let other = req(&["roles/a.b"], &["erin@example.com"], "2026-11-25T14:00:00Z");
+        let (_, unrelated) = grant("projects/p", &written, &other, now()).unwrap();
+        assert!(!unrelated.shows_landed(&first));
+        let (_, nothing) = grant("projects/p", &written, &r, now()).unwrap();
+        assert!(!nothing.shows_landed(&GrantReport::default()), "nothing asked, nothing landed");
+    }
+
+    #[test]
+    fn members_match_in_googles_case() {
+        let p = policy(
+            r#"{"bindings":[{"role":"roles/a.b","members":["user:Jane.Doe@example.com"],
+               "condition":{"expression":"request.time < timestamp(\"2026-11-25T13:00:00Z\")","title":"jit until 2026-11-25T13:00:00Z"}}]}"#,
+        );
+        let (out, rep) = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/a.b"], &["jane.doe@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!((rep.granted.len(), rep.extended.len()), (0, 1), "{rep:?}");
+        assert_eq!(out.bindings.len(), 1, "extended, not a second live binding");
+        assert_eq!(out.bindings[0].members, ["user:Jane.Doe@example.com"], "Google's spelling kept");
+        let (_, rep) = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/a.b"], &["JANE.doe@example.com"], "2026-11-25T13:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.unchanged.len(), 1);
+        let (out, removed) = revoke(
+            "projects/p",
+            &p,
+            &[Role::from_str("roles/a.b").unwrap()],
+            &Members::Only(vec![Principal::from_str("jane.doe@example.com").unwrap()]),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            removed.iter().map(|r| r.member.as_str()).collect::<Vec<_>>(),
+            ["user:Jane.Doe@example.com"]
+        );
+        assert!(out.bindings.is_empty());
     }
 
     #[test]
@@ -671,6 +771,25 @@ mod tests {
             "the policy of `projects/p` would hold 1501 principals, over Google's limit of 1500"
         );
 
+        // Issue 8 defect 9: principals exempted from audit logging count too.
+        let members: Vec<String> = (0..1499).map(|i| format!("\"user:u{i}@example.com\"")).collect();
+        let p = policy(&format!(
+            r#"{{"bindings":[{{"role":"roles/viewer","members":[{}]}}],
+                "auditConfigs":[{{"service":"allServices","auditLogConfigs":[{{"logType":"DATA_READ","exemptedMembers":["user:u1@example.com"]}}]}}]}}"#,
+            members.join(",")
+        ));
+        let e = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/logging.viewer"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the policy of `projects/p` would hold 1501 principals, over Google's limit of 1500"
+        );
+
         let bindings: Vec<String> = (0..20)
             .map(|i| format!(r#"{{"role":"roles/logging.viewer","members":["user:bob@example.com"],"condition":{{"expression":"request.time < timestamp('2027-01-01T00:00:00Z') && {i} == {i}","title":"t{i}"}}}}"#))
             .collect();
@@ -686,23 +805,25 @@ mod tests {
     }
 
     #[test]
-    fn withcond_policies_are_refused() {
+    fn withcond_policies_are_refused_by_every_command() {
         let p = policy(
             r#"{"bindings":[{"role":"roles/a.b_withcond_0123456789abcdef0123","members":["user:x@example.com"]}]}"#,
         );
-        assert!(
-            grant(
-                "projects/p",
-                &p,
-                &req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
-                now()
-            )
-            .is_err()
-        );
-        assert!(
-            revoke("projects/p", &p, &[Role::from_str("roles/a.b").unwrap()], &Members::All, now()).is_err()
-        );
-        assert!(cleanup("projects/p", &p, now(), Duration::zero(), false).is_err());
+        let want = "the policy is a version-1 view of conditional bindings (role \
+                    `roles/a.b_withcond_0123456789abcdef0123`)";
+        let r = req(&["roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00Z");
+        let errors = [
+            grant("projects/p", &p, &r, now()).map(|_| ()).unwrap_err(),
+            revoke("projects/p", &p, &[Role::from_str("roles/a.b").unwrap()], &Members::All, now())
+                .map(|_| ())
+                .unwrap_err(),
+            cleanup("projects/p", &p, now(), Duration::zero(), false).map(|_| ()).unwrap_err(),
+            // Issue 8 defect 8: list said there was nothing.
+            timed_bindings("projects/p", &p, now()).map(|_| ()).unwrap_err(),
+        ];
+        for e in errors {
+            assert_eq!((e.to_string(), e.exit_code()), (want.to_string(), 2));
+        }
     }
 
     const MIXED: &str = r#"{"bindings": [
@@ -765,7 +886,7 @@ mod tests {
 
     #[test]
     fn list_rows_are_sorted_by_expiry() {
-        let rows = timed_bindings("projects/p", &policy(MIXED), now());
+        let rows = timed_bindings("projects/p", &policy(MIXED), now()).unwrap();
         let got: Vec<(&str, State, Source)> =
             rows.iter().map(|r| (r.member.as_str(), r.state, r.source)).collect();
         assert_eq!(

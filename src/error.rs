@@ -77,8 +77,12 @@ impl Error {
         }
     }
 
-    /// What to do about it, printed on a second line.
+    /// What to do about it, printed on a second line; escaped for a terminal like the message.
     pub fn hint(&self) -> Option<String> {
+        self.raw_hint().map(|h| crate::output::escape(&h).into_owned())
+    }
+
+    fn raw_hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } | Error::Policy { hint, .. } | Error::Auth { hint, .. } => hint.clone(),
             Error::PermissionDenied { resource, permission, .. } => Some(match permission {
@@ -111,9 +115,22 @@ impl Error {
     }
 }
 
+/// The message, escaped for a terminal (`output::escape`): messages echo roles, members,
+/// resources, file names and file content, and those may hold escape sequences or bidirectional
+/// overrides that must be shown, not obeyed. The escaping is idempotent, so a message built from
+/// another error's text is not escaped twice.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        write!(f, "{}", crate::output::Escaped(Raw(self)))
+    }
+}
+
+/// The message as built, before escaping.
+struct Raw<'a>(&'a Error);
+
+impl fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Usage { message, .. } | Error::Policy { message, .. } | Error::Auth { message, .. } => {
                 f.write_str(message)
             }
@@ -122,6 +139,18 @@ impl fmt::Display for Error {
             }
             Error::Conflict { resource, message } => {
                 write!(f, "the policy of `{resource}` kept changing under us: {message}")
+            }
+            // An empty resource: a call about the credentials (tokeninfo), not about a policy.
+            Error::Unavailable { resource, status, message, .. }
+            | Error::Api { resource, status: Some(status), message }
+                if resource.is_empty() =>
+            {
+                write!(f, "HTTP {status}: {message}")
+            }
+            Error::Api { resource, status: None, message } | Error::Network { resource, message }
+                if resource.is_empty() =>
+            {
+                f.write_str(message)
             }
             Error::Unavailable { resource, status, message, .. } => {
                 write!(f, "`{resource}`: HTTP {status}: {message}")
@@ -166,5 +195,18 @@ mod tests {
         };
         assert_eq!(e.to_string(), "permission denied on `projects/p`: denied");
         assert!(e.hint().unwrap().contains("`resourcemanager.projects.setIamPolicy` on `projects/p`"));
+    }
+
+    #[test]
+    fn messages_and_hints_show_control_characters_escaped() {
+        let e = Error::usage_hint("member `user:a\u{1b}[2Jb@example.com\r` is bad", "try `\u{202e}moc`\u{7}");
+        assert_eq!(e.to_string(), "member `user:a\\u{1b}[2Jb@example.com\\u{d}` is bad");
+        assert_eq!(e.hint().unwrap(), "try `\\u{202e}moc`\\u{7}");
+        let api =
+            Error::Api { resource: "projects/p\u{9b}31m".into(), status: Some(400), message: "x\ny".into() };
+        assert_eq!(api.to_string(), "`projects/p\\u{9b}31m`: HTTP 400: x\\u{a}y");
+        // Escaping twice changes nothing: a message built from another error's text stays readable.
+        let wrapped = Error::io(format!("cannot go on: {e}"));
+        assert_eq!(wrapped.to_string(), "cannot go on: member `user:a\\u{1b}[2Jb@example.com\\u{d}` is bad");
     }
 }

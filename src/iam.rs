@@ -43,7 +43,8 @@ impl FromStr for Role {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
-        if s.contains("_withcond_") {
+        refuse_terminal_controls("role", s)?;
+        if crate::policy::is_version1_role(s) {
             return Err(Error::usage_hint(
                 format!("role `{s}` is a version-1 view of a conditional binding, not a real role"),
                 "name the role without its `_withcond_` suffix",
@@ -112,21 +113,14 @@ impl FromStr for Principal {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
+        refuse_terminal_controls("member", s)?;
         if PUBLIC_PRINCIPALS.contains(&s) {
             return Err(Error::usage_hint(
                 format!("`{s}` cannot be granted access with a condition"),
                 "Google refuses allUsers and allAuthenticatedUsers in conditional bindings",
             ));
         }
-        let full = if !s.contains(':') && is_email(s) {
-            if s.ends_with(".gserviceaccount.com") {
-                format!("serviceAccount:{s}")
-            } else {
-                format!("user:{s}")
-            }
-        } else {
-            s.to_string()
-        };
+        let full = if !s.contains(':') && is_email(s) { member_of_email(s) } else { s.to_string() };
         if full.starts_with("deleted:") || full.starts_with("project") || !Principal::is_well_formed(&full) {
             return Err(Error::usage_hint(
                 format!("`{s}` is not a principal jit can grant to"),
@@ -142,6 +136,63 @@ impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// jit never writes a role or member holding a character a terminal would act on (an escape
+/// sequence, a carriage return, a bidirectional override: `output::is_terminal_control`): every
+/// later reader of the policy would be shown something else than what is there. Checked before the
+/// syntax, so the message says what is actually wrong.
+fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
+    match s.chars().find(|&c| crate::output::is_terminal_control(c)) {
+        Some(c) => Err(Error::usage_hint(
+            format!(
+                "{what} `{s}` contains the control character `{}`",
+                crate::output::escape(&c.to_string())
+            ),
+            "jit refuses control characters (escape sequences, carriage returns, bidirectional overrides) \
+             in roles and members; type the name again",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The bare-e-mail rule, the one place it lives: a bare e-mail address is a service account when
+/// its domain is one of Google's service-account domains (`*.gserviceaccount.com`: `iam.`,
+/// `developer.`, `appspot.`…), in any case, and a user otherwise.
+/// <https://cloud.google.com/iam/docs/service-account-overview>
+pub fn member_of_email(email: &str) -> String {
+    if email.to_ascii_lowercase().ends_with(".gserviceaccount.com") {
+        format!("serviceAccount:{email}")
+    } else {
+        format!("user:{email}")
+    }
+}
+
+/// Member kinds whose value is an e-mail address or a domain. Google stores such a member in the
+/// account's own case, which can differ from the case it was sent in, and treats the value
+/// case-insensitively; so does Terraform (terraform-provider-google #4276, #3880, #5107, and its
+/// `normalizeIamMemberCasing`). `principal://` and `principalSet://` identifiers (and every other
+/// kind) are compared exactly: their subject attributes are case-sensitive.
+const CASE_INSENSITIVE_KINDS: [&str; 4] = ["user:", "group:", "serviceAccount:", "domain:"];
+
+/// The form in which a member compares with another: the value of an e-mail or domain member
+/// (also inside `deleted:`) lowercased, the kind and every other member exactly as written.
+pub fn member_key(member: &str) -> std::borrow::Cow<'_, str> {
+    let (deleted, rest) = match member.strip_prefix("deleted:") {
+        Some(rest) => ("deleted:", rest),
+        None => ("", member),
+    };
+    match CASE_INSENSITIVE_KINDS.iter().find(|k| rest.starts_with(**k)) {
+        Some(kind) if rest.chars().any(char::is_uppercase) => {
+            format!("{deleted}{kind}{}", rest[kind.len()..].to_lowercase()).into()
+        }
+        _ => member.into(),
+    }
+}
+
+/// True when two member strings name the same principal (see [`member_key`]).
+pub fn same_member(a: &str, b: &str) -> bool {
+    a == b || member_key(a) == member_key(b)
 }
 
 fn is_number(s: &str) -> bool {
@@ -287,10 +338,50 @@ mod tests {
             Principal::from_str("ci@p-1234.iam.gserviceaccount.com").unwrap().as_str(),
             "serviceAccount:ci@p-1234.iam.gserviceaccount.com"
         );
+        assert_eq!(
+            Principal::from_str("CI@P-1234.IAM.GSERVICEACCOUNT.COM").unwrap().as_str(),
+            "serviceAccount:CI@P-1234.IAM.GSERVICEACCOUNT.COM"
+        );
         assert_eq!(Principal::from_str("group:sre@example.com").unwrap().as_str(), "group:sre@example.com");
         assert_eq!(Principal::from_str("domain:example.com").unwrap().as_str(), "domain:example.com");
         let wif = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*";
         assert_eq!(Principal::from_str(wif).unwrap().as_str(), wif);
+    }
+
+    #[test]
+    fn email_members_match_in_any_case_principal_identifiers_exactly() {
+        for (a, b) in [
+            ("user:jane.doe@example.com", "user:Jane.Doe@Example.COM"),
+            ("group:SRE@example.com", "group:sre@example.com"),
+            (
+                "serviceAccount:CI@p-1.iam.gserviceaccount.com",
+                "serviceAccount:ci@p-1.iam.gserviceaccount.com",
+            ),
+            ("domain:Example.com", "domain:example.com"),
+            ("deleted:user:Jane@example.com?uid=123", "deleted:user:jane@example.com?uid=123"),
+            (
+                "deleted:serviceAccount:A@p.iam.gserviceaccount.com?uid=1",
+                "deleted:serviceAccount:a@p.iam.gserviceaccount.com?uid=1",
+            ),
+        ] {
+            assert!(same_member(a, b), "{a} and {b} are one principal");
+        }
+        for (a, b) in [
+            ("user:jane@example.com", "group:jane@example.com"),
+            ("User:jane@example.com", "user:jane@example.com"),
+            (
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/Jane",
+                "principal://iam.googleapis.com/locations/global/workforcePools/p/subject/jane",
+            ),
+            (
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/SRE",
+                "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/attribute.team/sre",
+            ),
+            ("allUsers", "allusers"),
+            ("deleted:user:jane@example.com?uid=1", "user:jane@example.com"),
+        ] {
+            assert!(!same_member(a, b), "{a} and {b} are different principals");
+        }
     }
 
     #[test]
@@ -309,6 +400,44 @@ mod tests {
         ] {
             assert!(Principal::from_str(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_members_and_roles() {
+        let mut wrong = Vec::new();
+        for (input, want) in [
+            (
+                "user:a\u{1b}[31m@example.com",
+                "member `user:a\\u{1b}[31m@example.com` contains the control character `\\u{1b}`",
+            ),
+            (
+                "principal://iam.googleapis.com/x\u{7}",
+                "member `principal://iam.googleapis.com/x\\u{7}` contains the control character `\\u{7}`",
+            ),
+            (
+                "user:moc.elpmaxe\u{202e}@evil.com",
+                "member `user:moc.elpmaxe\\u{202e}@evil.com` contains the control character `\\u{202e}`",
+            ),
+            ("bob\rx@example.com", "member `bob\\u{d}x@example.com` contains the control character `\\u{d}`"),
+        ] {
+            match Principal::from_str(input) {
+                Err(e) if (e.to_string(), e.exit_code()) == (want.to_string(), 2) => {}
+                other => wrong.push(format!("{input:?}: got {other:?}, want {want:?}")),
+            }
+        }
+        for (input, want) in [
+            ("roles/a\u{1b}[2J", "role `roles/a\\u{1b}[2J` contains the control character `\\u{1b}`"),
+            ("roles/x\u{85}y", "role `roles/x\\u{85}y` contains the control character `\\u{85}`"),
+            ("roles/\u{2066}x", "role `roles/\\u{2066}x` contains the control character `\\u{2066}`"),
+        ] {
+            match Role::from_str(input) {
+                Err(e) if (e.to_string(), e.exit_code()) == (want.to_string(), 2) => {}
+                other => wrong.push(format!("{input:?}: got {other:?}, want {want:?}")),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Surrounding whitespace (a newline from `$(…)`) is trimmed, as before, not refused.
+        assert_eq!(Principal::from_str("a@example.com\n").unwrap().as_str(), "user:a@example.com");
     }
 
     #[test]

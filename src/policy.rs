@@ -7,6 +7,20 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// What Google appends to the role of a conditional binding when it answers a request for policy
+/// version 1: `roles/storage.admin_withcond_8a0b2c3d4e5f60718293`.
+/// <https://cloud.google.com/iam/docs/policies#versions>
+pub const WITHCOND: &str = "_withcond_";
+
+/// True for a role of a version-1 view of a conditional binding (see [`WITHCOND`]).
+pub fn is_version1_role(role: &str) -> bool {
+    role.contains(WITHCOND)
+}
+
+/// Google's limit on principals in one allow policy, counted as [`Policy::principal_count`] does.
+/// <https://cloud.google.com/iam/docs/policies#limits>
+pub const MAX_PRINCIPALS: usize = 1500;
+
 /// `google.iam.v1.Policy`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,16 +114,37 @@ impl Policy {
     /// True when any role carries the `_withcond_` suffix of a version-1 view of a conditional
     /// policy; such a policy must never be written back (SPEC §4.3).
     pub fn is_version1_view_of_conditions(&self) -> bool {
-        self.bindings.iter().any(|b| b.role.contains("_withcond_"))
+        self.version1_role().is_some()
+    }
+
+    /// The first role that shows this policy is a version-1 view of conditional bindings.
+    pub fn version1_role(&self) -> Option<&str> {
+        self.bindings.iter().map(|b| b.role.as_str()).find(|r| is_version1_role(r))
     }
 
     pub fn has_conditions(&self) -> bool {
         self.bindings.iter().any(|b| b.condition.is_some())
     }
 
-    /// Every occurrence of a principal counts towards Google's limit of 1,500.
+    /// The principals Google counts against [`MAX_PRINCIPALS`]: every occurrence in a binding (not
+    /// deduplicated), and every principal exempted from audit logging in `auditConfigs`
+    /// (`auditLogConfigs[].exemptedMembers[]`), which Google counts too: a policy at the limit
+    /// through its exemptions is refused on write (issue 8 defect 9; the emulator counts the same
+    /// way). <https://cloud.google.com/iam/docs/policies#limits>
     pub fn principal_count(&self) -> usize {
-        self.bindings.iter().map(|b| b.members.len()).sum()
+        let in_bindings: usize = self.bindings.iter().map(|b| b.members.len()).sum();
+        let exempted: usize = self
+            .extra
+            .get("auditConfigs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("auditLogConfigs").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|l| l.get("exemptedMembers").and_then(Value::as_array))
+            .map(Vec::len)
+            .sum();
+        in_bindings + exempted
     }
 }
 
@@ -156,6 +191,49 @@ mod tests {
         let a: Value = serde_json::from_str(GCLOUD).unwrap();
         let b: Value = serde_json::from_str(&p.to_json_pretty()).unwrap();
         assert_eq!(a, b, "nothing added or dropped");
+    }
+
+    #[test]
+    fn numbers_in_unknown_fields_keep_every_digit() {
+        // Issue 8 defect 10: `12345678901234567890123` came back as `1.2345678901234568e22`.
+        let text = r#"{"bindings":[{"role":"roles/a.b","members":["user:a@example.com"],"n":-0.10000000000000000000001,
+            "condition":{"expression":"true","big":18446744073709551616}}],
+            "future":{"big":12345678901234567890123,"exp":1e400,"small":5e-324,"int":3},"etag":"BwX=","version":3}"#;
+        let p = Policy::from_json(text).unwrap();
+        assert_eq!(p.version, Some(3));
+        let out = p.to_json_pretty();
+        // serde_json keeps the digits as written; an exponent gets its sign spelled out (`1e+400`).
+        for number in [
+            "12345678901234567890123",
+            "1e+400",
+            "5e-324",
+            "18446744073709551616",
+            "-0.10000000000000000000001",
+        ] {
+            assert!(out.contains(number), "{number} lost: {out}");
+        }
+        assert_eq!(p.extra["future"]["int"], 3, "small integers still compare as numbers");
+        let yaml =
+            "bindings:\n- members:\n  - user:a@example.com\n  role: roles/a.b\nversion: 3\nfuture: 123\n";
+        let p: Policy = serde_norway::from_str(yaml).unwrap();
+        assert_eq!(p.version, Some(3));
+    }
+
+    #[test]
+    fn audit_exemptions_count_as_principals() {
+        let p = Policy::from_json(GCLOUD).unwrap();
+        assert_eq!(p.principal_count(), 3);
+        let p = Policy::from_json(
+            r#"{"bindings":[{"role":"roles/viewer","members":["user:a@example.com"]}],
+                "auditConfigs":[
+                  {"service":"allServices","auditLogConfigs":[
+                    {"logType":"DATA_READ","exemptedMembers":["user:a@example.com","user:b@example.com"]},
+                    {"logType":"DATA_WRITE","exemptedMembers":["user:a@example.com"]}]},
+                  {"service":"storage.googleapis.com","auditLogConfigs":[{"logType":"ADMIN_READ"}]},
+                  {"service":"odd","auditLogConfigs":"not a list"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.principal_count(), 4, "every occurrence, bindings and exemptions");
     }
 
     #[test]

@@ -173,6 +173,11 @@ pub fn check(raw: &str, online: Option<Online>) -> Result<RoleCheck, Error> {
             "name a role such as `roles/storage.objectViewer`; `jit roles list` shows Google's predefined roles",
         ));
     }
+    if name.chars().any(crate::output::is_terminal_control) || crate::policy::is_version1_role(name) {
+        // Not a name someone misspelled: `Role`'s own message says what it is (a control
+        // character, a version-1 view of a conditional binding).
+        name.parse::<crate::iam::Role>()?;
+    }
     if let Some(rest) = name.strip_prefix("roles/")
         && (rest.starts_with("projects/") || rest.starts_with("organizations/"))
     {
@@ -190,10 +195,6 @@ pub fn check(raw: &str, online: Option<Online>) -> Result<RoleCheck, Error> {
             )),
             _ => Ok(RoleCheck::Custom),
         };
-    }
-    if name.contains("_withcond_") {
-        // Role's own message says what this is (a version-1 view of a conditional binding).
-        name.parse::<crate::iam::Role>()?;
     }
     match (get(name), online) {
         (Some(role), None | Some(Online::Exists)) => Ok(RoleCheck::Predefined(role)),
@@ -521,6 +522,12 @@ mod tests {
         let (message, _) = refused("roles/zzzzzzzzzzzzzzzz");
         assert_eq!(message, "`roles/zzzzzzzzzzzzzzzz` is not a predefined role");
         assert_eq!(refused("  ").0, "the role name is empty");
+        // Not misspellings: `Role` says what they are.
+        assert_eq!(
+            refused("roles/a\u{1b}[2J").0,
+            "role `roles/a\\u{1b}[2J` contains the control character `\\u{1b}`"
+        );
+        assert!(refused("roles/a.b_withcond_0123456789abcdef0123").0.contains("version-1 view"));
         assert_eq!(refused("").0, "the role name is empty");
     }
 

@@ -5,8 +5,9 @@
 //! `chrono::DateTime`), so one date-time library serves both; the few duration forms jit accepts
 //! are parsed here in a few dozen lines.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, LocalResult, NaiveTime, TimeZone, Utc};
 
+use crate::condition::{CEL_EARLIEST, CEL_LATEST, format_timestamp, in_cel_range};
 use crate::error::Error;
 
 /// The longest grant jit makes unless configured otherwise.
@@ -22,6 +23,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, Error> {
             "use a number and a unit, like `90m`, `2h`, `1h30m` or `1d`, or ISO 8601 like `PT2H`",
         )
     };
+    if s.is_empty() {
+        return Err(Error::usage_hint("the duration is empty", "give a positive duration, like `2h`"));
+    }
+    // `units` reads at most 9 digits per number (so that no sum overflows); a longer number is a
+    // duration too long to mean anything here, not a malformed one.
+    if s.split(|c: char| !c.is_ascii_digit()).any(|digits| digits.len() > 9) {
+        return Err(Error::usage_hint(
+            format!("the duration `{text}` is too long: jit reads at most 9 digits per number"),
+            "give a duration like `2h` or `30d`",
+        ));
+    }
     if s.starts_with('-') {
         return Err(Error::usage_hint(
             format!("the duration `{text}` is negative"),
@@ -91,7 +103,7 @@ pub fn parse_time<Tz: TimeZone>(text: &str, now: DateTime<Utc>, tz: &Tz) -> Resu
     if let Ok(hm) = NaiveTime::parse_from_str(s, "%H:%M") {
         let local_now = now.with_timezone(tz);
         for day in 0..=2 {
-            let date = local_now.date_naive() + Duration::days(day);
+            let Some(date) = local_now.date_naive().checked_add_days(Days::new(day)) else { break };
             let candidate = match tz.from_local_datetime(&date.and_time(hm)) {
                 LocalResult::Single(t) => t,
                 LocalResult::Ambiguous(first, _) => first,
@@ -110,26 +122,68 @@ pub fn parse_time<Tz: TimeZone>(text: &str, now: DateTime<Utc>, tz: &Tz) -> Resu
     ))
 }
 
-/// The window a grant asks for, checked before anything is sent: the end after now and after the
-/// start, the start not in the past, and the length of access within `max`.
+/// `from + d` for `--for`: the sum must be a time an IAM condition can hold (no later than
+/// 9999-12-31T23:59:59Z, CEL's latest timestamp), else a usage error naming the duration. Checked,
+/// never a panic on overflow.
+pub fn after(from: DateTime<Utc>, d: Duration, text: &str) -> Result<DateTime<Utc>, Error> {
+    match from.checked_add_signed(d) {
+        Some(t) if in_cel_range(t) => Ok(t),
+        _ => Err(Error::usage_hint(
+            format!(
+                "a grant of `{text}` would end after {CEL_LATEST}, the latest time an IAM condition can hold"
+            ),
+            "ask for a shorter duration",
+        )),
+    }
+}
+
+/// `now - grace` for `cleanup --grace`: the cutoff must be a time an IAM condition can hold (no
+/// earlier than 0001-01-01T00:00:00Z), else a usage error. Checked, never a panic on overflow.
+pub fn cutoff(now: DateTime<Utc>, grace: Duration) -> Result<DateTime<Utc>, Error> {
+    match now.checked_sub_signed(grace) {
+        Some(t) if in_cel_range(t) => Ok(t),
+        _ => Err(Error::usage_hint(
+            format!(
+                "the grace `{}` reaches back before {CEL_EARLIEST}, the earliest time an IAM condition can hold",
+                words(grace)
+            ),
+            "give a shorter grace, like `1d`",
+        )),
+    }
+}
+
+/// The window a grant asks for, checked before anything is sent: both ends times a condition can
+/// hold, the end after now and after the start, the start not in the past, and the length of
+/// access within `max`.
 pub fn grant_window(
     start: Option<DateTime<Utc>>,
     end: DateTime<Utc>,
     now: DateTime<Utc>,
     max: Duration,
 ) -> Result<(Option<DateTime<Utc>>, DateTime<Utc>), Error> {
+    for (what, t) in [("start", start), ("end", Some(end))] {
+        if let Some(t) = t.filter(|t| !in_cel_range(*t)) {
+            return Err(Error::usage_hint(
+                format!(
+                    "the {what} `{}` is after {CEL_LATEST}, the latest time an IAM condition can hold",
+                    format_timestamp(t)
+                ),
+                "give an earlier time",
+            ));
+        }
+    }
     // Whole seconds: jit writes whole seconds, and a start "now" typed by a slow human is fine.
     if let Some(s) = start
-        && s < now - Duration::seconds(60)
+        && s < now.checked_sub_signed(Duration::seconds(60)).unwrap_or(now)
     {
         return Err(Error::usage_hint(
-            format!("the start `{}` is in the past", crate::condition::format_timestamp(s)),
+            format!("the start `{}` is in the past", format_timestamp(s)),
             "leave out --start to begin now, or give a future time",
         ));
     }
     if end <= now {
         return Err(Error::usage_hint(
-            format!("the end `{}` is in the past", crate::condition::format_timestamp(end)),
+            format!("the end `{}` is in the past", format_timestamp(end)),
             "give a future time or a duration with --for",
         ));
     }
@@ -226,6 +280,18 @@ mod tests {
         }
         assert_eq!(parse_duration("-2h").unwrap_err().to_string(), "the duration `-2h` is negative");
         assert_eq!(parse_duration("0m").unwrap_err().to_string(), "the duration `0m` is zero");
+        // Issue 8 #14: these said "is zero" and "is not a duration".
+        assert_eq!(parse_duration("").unwrap_err().to_string(), "the duration is empty");
+        assert_eq!(parse_duration("  ").unwrap_err().to_string(), "the duration is empty");
+        assert_eq!(
+            parse_duration("1000000000s").unwrap_err().to_string(),
+            "the duration `1000000000s` is too long: jit reads at most 9 digits per number"
+        );
+        assert_eq!(
+            parse_duration("PT1H9999999999M").unwrap_err().to_string(),
+            "the duration `PT1H9999999999M` is too long: jit reads at most 9 digits per number"
+        );
+        assert_eq!(parse_duration("999999999s").unwrap(), Duration::seconds(999_999_999));
     }
 
     #[test]
@@ -263,6 +329,49 @@ mod tests {
         );
         assert!(grant_window(Some(start), start, now, max).is_err());
         assert!(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max).is_err());
+    }
+
+    #[test]
+    fn sums_past_cels_range_are_errors_not_panics() {
+        let now = t("2026-11-25T12:00:00Z");
+        // Issue 8 defects 4 and 5: `--for 99999999d` panicked on overflow (exit 101), and
+        // `--for 9999999d` wrote `timestamp("+29405-…")`.
+        for text in ["99999999d", "9999999d", "999999999d"] {
+            let d = parse_duration(text).unwrap();
+            let e = after(now, d, text).unwrap_err();
+            assert_eq!(
+                (e.to_string(), e.exit_code()),
+                (
+                    format!(
+                        "a grant of `{text}` would end after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"
+                    ),
+                    2
+                ),
+            );
+        }
+        let last = t("9999-12-31T22:59:59Z");
+        assert_eq!(after(last, Duration::hours(1), "1h").unwrap(), t(CEL_LATEST));
+        assert!(after(last, Duration::seconds(3601), "3601s").is_err());
+        assert_eq!(cutoff(now, Duration::hours(2)).unwrap(), t("2026-11-25T10:00:00Z"));
+        for text in ["99999999d", "999999999d", "800000d"] {
+            let e = cutoff(now, parse_duration(text).unwrap()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "the grace `{text}` reaches back before 0001-01-01T00:00:00Z, the earliest time an IAM condition can hold"
+                )
+            );
+        }
+        let e =
+            grant_window(None, t("9999-12-31T23:59:59-01:00"), now, Duration::days(10_000_000)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the end `+10000-01-01T00:59:59Z` is after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"
+        );
+        assert_eq!(
+            grant_window(None, t(CEL_LATEST), now, Duration::days(10_000_000)).unwrap(),
+            (None, t(CEL_LATEST))
+        );
     }
 
     #[test]

@@ -190,11 +190,14 @@ fn the_default_member_is_the_caller() {
         .run();
     // bob may not set the policy: a 403 naming the permission, exit 3.
     assert_eq!(report.code, 3, "{}", report.stderr);
-    assert!(
-        report.stderr.contains("resourcemanager.projects.setIamPolicy")
-            || report.stderr.contains("getIamPolicy"),
-        "{}",
-        report.stderr
+    assert_eq!(
+        report.stderr,
+        format!(
+            "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
+             denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
+             when the resource does not exist)\n"
+        )
     );
     let report =
         emu.jit(&["grant", "roles/compute.viewer", "--project", DEV, "--format", "json"]).run().ok().json();
@@ -274,6 +277,15 @@ fn credentials_end_to_end() {
     let token_file = emu.file("t", "bob-token\n");
     let run = plain(&base(&["--access-token-file", token_file.to_str().unwrap()])).run();
     assert_eq!(run.code, 3, "bob's token is bob's: {}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
+             denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
+             when the resource does not exist)\n"
+        )
+    );
 
     // Impersonation on top of alice's token, with IAM Credentials pointed at the emulator.
     let alice = emu.file("alice", "alice-token");
@@ -415,7 +427,16 @@ fn faults_are_retried_and_grants_land_exactly_once() {
         ])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("kept changing") || run.stderr.contains("concurrent"), "{}", run.stderr);
+    let want = format!(
+        "error: the policy of `projects/{PROD}` kept changing under us: There were concurrent policy changes. \
+         Please retry the whole read-modify-write with exponential backoff. (gave up after 3 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().nth(1),
+        Some("  hint: someone else kept changing the policy; run the command again")
+    );
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
     assert!(run.stderr.lines().count() <= 2, "{}", run.stderr);
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
     emu.handle().set_faults(Faults {
@@ -437,7 +458,12 @@ fn faults_are_retried_and_grants_land_exactly_once() {
         ])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    let want = format!(
+        "error: `projects/{PROD}`: HTTP 503: The service is currently unavailable. (gave up after 3 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert!(run.error_line().ends_with("s; budget 3 tries, 60s; Google asked to wait 0s)"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().nth(1), Some("  hint: Google's API is busy or failing; try again later"));
     assert_eq!(emu.policy_text(&format!("projects/{PROD}")), before);
 }
 
@@ -473,42 +499,60 @@ fn bad_input_against_the_api_changes_nothing() {
         (vec!["grant", "roles/owner"], 2, "cannot be granted with a condition"),
         (vec!["grant", "roles/editor"], 2, "cannot be granted with a condition"),
         (vec!["grant", "roles/viewer"], 2, "cannot be granted with a condition"),
-        (vec!["grant", "roles/a.b", "--member", "allUsers"], 2, "`allUsers` cannot be granted"),
+        (vec!["grant", "roles/dlp.user", "--member", "allUsers"], 2, "`allUsers` cannot be granted"),
         (
-            vec!["grant", "roles/a.b", "--member", "allAuthenticatedUsers"],
+            vec!["grant", "roles/dlp.user", "--member", "allAuthenticatedUsers"],
             2,
             "`allAuthenticatedUsers` cannot be granted",
         ),
-        (vec!["grant", "roles/a.b", "--member", "bob"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "user:bob"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "group:"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "user:a b@example.com"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "robot:r@example.com"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "user:\"q\"@example.com"], 2, "is not a principal"),
-        (vec!["grant", "roles/a.b", "--member", "deleted:user:a@example.com?uid=1"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "bob"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "user:bob"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "group:"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "user:a b@example.com"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "robot:r@example.com"], 2, "is not a principal"),
+        (vec!["grant", "roles/dlp.user", "--member", "user:\"q\"@example.com"], 2, "is not a principal"),
+        (
+            vec!["grant", "roles/dlp.user", "--member", "deleted:user:a@example.com?uid=1"],
+            2,
+            "is not a principal",
+        ),
         (vec!["grant", "storage.admin"], 2, "is not a role name; did you mean `roles/storage.admin`"),
         (vec!["grant", "roles/"], 2, "`roles/` is not a predefined role"),
         (vec!["grant", "roles/a b"], 2, "`roles/a b` is not a predefined role"),
         (vec!["grant", "roles/a.b_withcond_0123456789abcdef0123"], 2, "version-1 view"),
-        (vec!["grant", "roles/a.b", "--for", "0s"], 2, "is zero"),
-        (vec!["grant", "roles/a.b", "--for", "-5m"], 2, "is negative"),
-        (vec!["grant", "roles/a.b", "--for", "5"], 2, "is not a duration"),
-        (vec!["grant", "roles/a.b", "--for", "1.5h"], 2, "is not a duration"),
-        (vec!["grant", "roles/a.b", "--for", "2w"], 2, "is not a duration"),
-        (vec!["grant", "roles/a.b", "--for", "1d"], 2, "longer than the maximum"),
-        (vec!["grant", "roles/a.b", "--for", "PT13H"], 2, "longer than the maximum"),
-        (vec!["grant", "roles/a.b", "--for", "1h", "--max-duration", "30m"], 2, "longer than the maximum"),
-        (vec!["grant", "roles/a.b", "--until", "2001-01-01T00:00:00Z"], 2, "is in the past"),
-        (vec!["grant", "roles/a.b", "--until", "25:61"], 2, "is not a time"),
-        (vec!["grant", "roles/a.b", "--until", "2030-01-01T00:00:00"], 2, "is not a time"),
-        (vec!["grant", "roles/a.b", "--start", "2001-01-01T00:00:00Z"], 2, "is in the past"),
-        (vec!["grant", "roles/a.b", "--start", "noon"], 2, "is not a time"),
-        (vec!["grant", "roles/a.b", "--for", "1h", "--until", "23:00"], 2, "cannot be used with"),
-        (vec!["grant", "roles/a.b", "--project", "UPPER-case"], 2, "is not a valid project ID"),
-        (vec!["grant", "roles/a.b", "--folder", "f-1"], 2, "is not a folder number"),
-        (vec!["grant", "roles/a.b", "--organization", "example.com"], 2, "is not an organization number"),
+        (vec!["grant", "roles/dlp.user", "--for", "0s"], 2, "is zero"),
+        (vec!["grant", "roles/dlp.user", "--for", ""], 2, "error: the duration is empty"),
+        (vec!["grant", "roles/dlp.user", "--for", "1000000000s"], 2, "`1000000000s` is too long"),
+        (vec!["grant", "roles/dlp.user", "--for", "-5m"], 2, "is negative"),
+        (vec!["grant", "roles/dlp.user", "--for", "5"], 2, "is not a duration"),
+        (vec!["grant", "roles/dlp.user", "--for", "1.5h"], 2, "is not a duration"),
+        (vec!["grant", "roles/dlp.user", "--for", "2w"], 2, "is not a duration"),
+        (vec!["grant", "roles/dlp.user", "--for", "1d"], 2, "longer than the maximum"),
+        (vec!["grant", "roles/dlp.user", "--for", "PT13H"], 2, "longer than the maximum"),
+        (
+            vec!["grant", "roles/dlp.user", "--for", "1h", "--max-duration", "30m"],
+            2,
+            "longer than the maximum",
+        ),
+        (vec!["grant", "roles/dlp.user", "--until", "2001-01-01T00:00:00Z"], 2, "is in the past"),
+        (vec!["grant", "roles/dlp.user", "--until", "25:61"], 2, "is not a time"),
+        (vec!["grant", "roles/dlp.user", "--until", "2030-01-01T00:00:00"], 2, "is not a time"),
+        (vec!["grant", "roles/dlp.user", "--start", "2001-01-01T00:00:00Z"], 2, "is in the past"),
+        (vec!["grant", "roles/dlp.user", "--start", "noon"], 2, "is not a time"),
+        (vec!["grant", "roles/dlp.user", "--for", "1h", "--until", "23:00"], 2, "cannot be used with"),
+        (vec!["grant", "roles/dlp.user", "--project", "UPPER-case"], 2, "is not a valid project ID"),
+        (vec!["grant", "roles/dlp.user", "--folder", "f-1"], 2, "is not a folder number"),
+        (
+            vec!["grant", "roles/dlp.user", "--organization", "example.com"],
+            2,
+            "is not an organization number",
+        ),
         (vec!["revoke", "roles/owner", "--all-members"], 2, "never has a time-bound binding"),
-        (vec!["revoke", "roles/a.b", "--member", "x@example.com", "--all-members"], 2, "cannot be used with"),
+        (
+            vec!["revoke", "roles/dlp.user", "--member", "x@example.com", "--all-members"],
+            2,
+            "cannot be used with",
+        ),
         (vec!["cleanup", "--grace", "later"], 2, "is not a duration"),
         (vec!["cleanup", "--concurrency", "0"], 2, "0 is not in 1..=256"),
         (vec!["cleanup", "--recursive"], 2, "--recursive needs a folder or an organization"),
@@ -521,6 +565,8 @@ fn bad_input_against_the_api_changes_nothing() {
         ),
     ];
     let mut count = 0;
+    // Every failing case is reported, not only the first.
+    let mut failures = Vec::new();
     for (args, code, want) in &cases {
         let mut full = args.clone();
         if !full.iter().any(|a| a.starts_with("--project") || *a == "--folder" || *a == "--organization") {
@@ -530,9 +576,6 @@ fn bad_input_against_the_api_changes_nothing() {
             full.extend_from_slice(&["--member", "bob@example.com"]);
         }
         let run = emu.jit(&full).run();
-        assert_eq!(run.code, *code, "{full:?}: {}", run.stderr);
-        assert!(run.stderr.contains(want), "{full:?}: want {want:?} in {}", run.stderr);
-        assert!(run.stderr.starts_with("error: "), "{full:?}: {}", run.stderr);
         let lines = run
             .stderr
             .lines()
@@ -540,17 +583,41 @@ fn bad_input_against_the_api_changes_nothing() {
                 !l.trim().is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
             })
             .count();
-        assert!(lines <= 2, "{full:?}: {}", run.stderr);
-        assert_eq!(emu.policy_text(&resource), before, "{full:?} changed the policy");
+        let changed = emu.policy_text(&resource) != before;
+        if run.code != *code
+            || !run.stderr.contains(want)
+            || !run.stderr.starts_with("error: ")
+            || lines > 2
+            || changed
+        {
+            failures.push(format!(
+                "{full:?}: want exit {code} and {want:?}; got exit {}{}:\n{}",
+                run.code,
+                if changed { ", the policy changed" } else { "" },
+                run.stderr
+            ));
+        }
         count += 1;
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     // Reasons with quotes, newlines, unicode and 2 KB land safely, cut and cleaned.
-    for reason in [
+    // A member each: the same grant twice within a second is `unchanged` and writes nothing.
+    for (i, reason) in [
         "it's \"quoted\" \\ and `ticked`",
         "line one\nline two\r\n\tend",
         "ünïcödé ✓ 日本語 \u{202e}rtl",
         long_reason.as_str(),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let member = format!("reason{i}@example.com");
         let run = emu
             .jit(&[
                 "grant",
@@ -558,7 +625,7 @@ fn bad_input_against_the_api_changes_nothing() {
                 "--for",
                 "1h",
                 "--member",
-                "bob@example.com",
+                &member,
                 "--project",
                 DEV,
                 "--reason",
@@ -599,7 +666,13 @@ fn bad_input_against_the_api_changes_nothing() {
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("404"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `projects/{PROD}`: HTTP 404: `{html}` answered getIamPolicy with an HTML page (text/html; \
+             charset=UTF-8); is the endpoint right?\n"
+        )
+    );
     let truncated =
         broken_server("200 OK", "application/json", "{\"version\": 3, \"bindings\": [{\"role\": \"roles/x\"");
     let run = jit(&[
@@ -616,6 +689,13 @@ fn bad_input_against_the_api_changes_nothing() {
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `projects/{PROD}`: the answer from `{truncated}` to getIamPolicy is not a valid policy (cut \
+             short or not JSON): EOF while parsing an object at line 1 column 46\n"
+        )
+    );
     count += 2;
     // A server answering a version-3 read with `_withcond_` roles: never written back.
     let withcond = broken_server(
@@ -968,4 +1048,367 @@ fn dropped_connections_are_retried() {
     emu.handle().set_faults(Faults::default());
     let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
     assert_eq!(members.len(), 10, "{members:?}");
+}
+
+/// A proxy in front of the emulator that forwards every request but drops the connection instead
+/// of answering the first `setIamPolicy`: the write lands, its answer is lost.
+fn losing_the_first_write_answer(emulator: &str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let upstream = emulator.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut lost = false;
+        for stream in listener.incoming() {
+            let Ok(client) = stream else { continue };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut client = client;
+            // One request per connection: read its head and body, forward it with
+            // `connection: close`, and pass the whole answer back (or not).
+            let mut head = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("connection:") {
+                    continue;
+                }
+                if line == "\r\n" {
+                    head.extend_from_slice(b"connection: close\r\n\r\n");
+                    break;
+                }
+                head.extend_from_slice(line.as_bytes());
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let is_write =
+                String::from_utf8_lossy(&head).lines().next().unwrap_or("").contains(":setIamPolicy");
+            let mut up = std::net::TcpStream::connect(&upstream).unwrap();
+            up.write_all(&head).unwrap();
+            up.write_all(&body).unwrap();
+            let mut answer = Vec::new();
+            let _ = up.read_to_end(&mut answer);
+            if is_write && !lost {
+                lost = true;
+                continue; // dropped: the client never hears that the write landed
+            }
+            let _ = client.write_all(&answer);
+        }
+    });
+    url
+}
+
+/// A write whose answer is lost is retried from a fresh read that already holds it: the report
+/// says `granted`, not `extended`, and no second write is sent (issue 8 defect 12).
+#[test]
+fn a_write_whose_answer_was_lost_reports_the_grant() {
+    let emu = harness::emulator().start();
+    let proxy = losing_the_first_write_answer(&emu.url);
+    let report = emu
+        .jit_at(
+            &proxy,
+            "alice-token",
+            &[
+                "grant",
+                "roles/logging.viewer",
+                "--for",
+                "1h",
+                "--member",
+                "lost@example.com",
+                "--project",
+                DEV,
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .ok()
+        .json();
+    assert_eq!(
+        (report["granted"].as_array().map(Vec::len), &report["extended"], &report["unchanged"]),
+        (Some(1), &json!([]), &json!([])),
+        "{report}"
+    );
+    let writes =
+        emu.requests().into_iter().filter(|r| r["path"].as_str().unwrap().ends_with(":setIamPolicy")).count();
+    assert_eq!(writes, 1, "the retry sends no second write");
+    let members = jit_members(&emu.stored(&format!("projects/{DEV}")), "roles/logging.viewer");
+    assert_eq!(members, ["user:lost@example.com"]);
+
+    // The same request twice, with a fractional end: `unchanged`, and no second write.
+    let until = (Utc::now() + Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let grant = || {
+        emu.jit(&[
+            "grant",
+            "roles/pubsub.viewer",
+            "--until",
+            &until,
+            "--member",
+            "twice@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok()
+        .json()
+    };
+    assert_eq!(grant()["granted"].as_array().map(Vec::len), Some(1));
+    let second = grant();
+    assert_eq!(
+        (second["unchanged"].as_array().map(Vec::len), &second["extended"]),
+        (Some(1), &json!([])),
+        "{second}"
+    );
+    let writes =
+        emu.requests().into_iter().filter(|r| r["path"].as_str().unwrap().ends_with(":setIamPolicy")).count();
+    assert_eq!(writes, 2, "one write for the lost answer's grant, one for the first of the two");
+}
+
+/// A server that accepts every connection, reads the request, sends `prefix` (nothing, or a
+/// response's head and the start of its body) and then never another byte.
+fn stalling_server(prefix: &'static [u8]) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 65536];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(prefix);
+                // Hold the connection until the client gives up.
+                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+/// A listener whose accept queue is full and that never accepts: a connection to it is never
+/// established (Linux drops the SYN of a connection it has no room for, and the client resends).
+/// The runtime and the filling connections live as long as the returned values.
+fn never_accepting_server()
+-> (String, tokio::runtime::Runtime, tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let listener = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(0).unwrap()
+    });
+    let addr = listener.local_addr().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)) {
+            Ok(s) => filling.push(s),
+            Err(_) => break,
+        }
+    }
+    (format!("http://{addr}"), rt, listener, filling)
+}
+
+/// Issue 8 #1: against an endpoint that accepts the connection and never answers, `grant` and
+/// `list` hung far past `--retry-timeout` (140 s with a 5 s budget, and no end). Now every call
+/// has a deadline within the budget, and the error names the endpoint.
+#[test]
+fn a_stalling_endpoint_ends_within_the_retry_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "alice-token\n").unwrap();
+    let token = token.to_str().unwrap().to_string();
+    let head_then_stall: &[u8] =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"version\": 3,";
+    let (never, _rt, _listener, _filling) = never_accepting_server();
+    let endpoints = [
+        ("accepts and never answers", stalling_server(b"")),
+        ("sends the head, then stalls the body", stalling_server(head_then_stall)),
+        ("never accepts", never),
+    ];
+    let mut failures = Vec::new();
+    for (what, url) in &endpoints {
+        let crm = format!(
+            "error: `projects/{PROD}`: `{url}` did not answer getIamPolicy within 3.0s (gave up after 1 try in "
+        );
+        let tokeninfo = format!(
+            "error: `{url}/oauth2/v3/tokeninfo` did not answer tokeninfo within 3.0s (gave up after 1 try in "
+        );
+        let cases: [(&[&str], &str); 3] = [
+            (&["list", "--project", PROD], &crm),
+            (&["grant", "roles/dlp.user", "--member", "bob@example.com", "--project", PROD], &tokeninfo),
+            (&["revoke", "roles/dlp.user", "--member", "bob@example.com", "--project", PROD], &crm),
+        ];
+        for (command, want) in cases {
+            let mut args =
+                vec!["--endpoint", url.as_str(), "--access-token-file", &token, "--retry-timeout", "3s"];
+            args.extend_from_slice(command);
+            let started = std::time::Instant::now();
+            let run = jit(&args).run();
+            let took = started.elapsed();
+            // Generous: this is a hang test, not a timing test, and the machine may be loaded.
+            let ok = run.code == 1
+                && run.error_line().starts_with(want)
+                && run.stderr.contains("hint: check the network")
+                && took < std::time::Duration::from_secs(20);
+            if !ok {
+                failures
+                    .push(format!("{what}: {command:?}: exit {} after {took:?}:\n{}", run.code, run.stderr));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Issue 8 #7: `--access-token-file /dev/zero` grew to 7.9 GB and
+/// `GOOGLE_APPLICATION_CREDENTIALS=/dev/zero` to 20.7 GB; #14: a 50 MB token file said "check the
+/// network". Reads are capped, and the error says what is wrong with the file, before anything
+/// is sent.
+#[test]
+fn endless_and_huge_credential_files_are_refused_before_anything_is_sent() {
+    let emu = harness::emulator().start();
+    let resource = format!("projects/{PROD}");
+    let before = emu.policy_text(&resource);
+    let huge = emu.file("huge-token", &"a".repeat(2 << 20));
+    let huge = huge.to_str().unwrap();
+    let hint = "  hint: run `gcloud auth application-default login`, or pass `--access-token-file`, or point \
+                GOOGLE_APPLICATION_CREDENTIALS at a key file";
+    let token_error = |path: &str| {
+        format!(
+            "error: could not get credentials from the access token in `{path}`: the access token file `{path}` \
+             is larger than 64 KiB: not an access token (Google's are at most 2048 bytes)\n{hint}\n"
+        )
+    };
+    let gac_error = format!(
+        "error: GOOGLE_APPLICATION_CREDENTIALS names `/dev/zero`, which is larger than 1 MiB: not a credentials \
+         file (a key file is a few KB)\n{hint}\n"
+    );
+    let grant = ["grant", "roles/logging.viewer", "--project", PROD];
+    let grant_to_bob = ["grant", "roles/logging.viewer", "--member", "bob@example.com", "--project", PROD];
+    let list = ["list", "--project", PROD];
+    let cases: Vec<(Vec<&str>, Option<&str>, String)> = vec![
+        ([&["--access-token-file", "/dev/zero"][..], &list].concat(), None, token_error("/dev/zero")),
+        ([&["--access-token-file", "/dev/zero"][..], &grant].concat(), None, token_error("/dev/zero")),
+        ([&["--access-token-file", huge][..], &grant_to_bob].concat(), None, token_error(huge)),
+        ([&["--access-token-file", huge][..], &list].concat(), None, token_error(huge)),
+        (list.to_vec(), Some("/dev/zero"), gac_error.clone()),
+        (grant.to_vec(), Some("/dev/zero"), gac_error.clone()),
+    ];
+    let mut failures = Vec::new();
+    for (args, credentials, want) in &cases {
+        let mut full = vec!["--endpoint", emu.url.as_str()];
+        full.extend_from_slice(args);
+        let mut j = jit(&full);
+        if let Some(c) = credentials {
+            j = j.env("GOOGLE_APPLICATION_CREDENTIALS", c);
+        }
+        let started = std::time::Instant::now();
+        let run = j.run();
+        if run.code != 1 || run.stderr != *want || started.elapsed() > std::time::Duration::from_secs(20) {
+            failures
+                .push(format!("{args:?} (credentials {credentials:?}): exit {}\n{}", run.code, run.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(emu.policy_text(&resource), before);
+}
+
+/// Issue 8 #14: a garbage token or a failing tokeninfo on `grant` said "cannot tell who you are"
+/// (exit 2). The error now says whether the credentials or the server failed.
+#[test]
+fn errors_say_whether_the_credentials_or_the_server_failed() {
+    let emu = harness::emulator().start();
+    let garbage = emu.file("garbage", "not-a-token\n");
+    let garbage = garbage.to_str().unwrap();
+    let grant = |endpoint: &str, extra: &[&str]| {
+        let mut args = vec!["--endpoint", endpoint, "--access-token-file", garbage, "--retry-attempts", "2"];
+        args.extend_from_slice(&["grant", "roles/logging.viewer", "--project", PROD]);
+        args.extend_from_slice(extra);
+        jit(&args).run()
+    };
+    let auth_hint = "run `gcloud auth application-default login`, or pass `--access-token-file`, or point \
+                     GOOGLE_APPLICATION_CREDENTIALS at a key file";
+    let tokeninfo = format!("{}/oauth2/v3/tokeninfo", emu.url.trim_end_matches('/'));
+
+    let run = grant(&emu.url, &[]).code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: Google does not accept the access token in `{garbage}`: `{tokeninfo}` answered HTTP 400 \
+             (invalid_token: Invalid Value)\n  hint: the token is invalid or has expired; {auth_hint}\n"
+        )
+    );
+    // With --member the write is refused for the same reason, by the API itself.
+    let run = grant(&emu.url, &["--member", "bob@example.com"]).code(1);
+    assert!(
+        run.error_line().starts_with(&format!(
+            "error: Google refused the credentials for getIamPolicy on `projects/{PROD}`"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    let failing =
+        broken_server("500 Internal Server Error", "application/json", "{\"error\": \"internal_failure\"}");
+    let run = grant(&failing, &[]).code(1);
+    let want = format!(
+        "error: HTTP 500: `{failing}/oauth2/v3/tokeninfo` failed to say whose token this is (internal_failure) \
+         (gave up after 2 tries in "
+    );
+    assert!(run.error_line().starts_with(&want), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().nth(1), Some("  hint: Google's API is busy or failing; try again later"));
+}
+
+/// Issue 8 #14: `-v` and errors printed the password of `--endpoint http://user:pass@…`.
+#[test]
+fn an_endpoints_password_is_never_printed() {
+    let emu = harness::emulator().start();
+    let secret = "pa55w0rd-s3cret";
+    let with_password = emu.url.replacen("http://", &format!("http://jit-user:{secret}@"), 1);
+    let token = emu.file("alice", "alice-token");
+    let token = token.to_str().unwrap();
+    let refused = format!("http://jit-user:{secret}@127.0.0.1:1/");
+    let not_a_url = format!("http://jit-user:{secret}@[::1");
+    let ftp = format!("ftp://jit-user:{secret}@127.0.0.1/");
+    let mut runs = Vec::new();
+    for endpoint in [&with_password, &refused, &not_a_url, &ftp] {
+        for command in [
+            &["list", "--project", PROD][..],
+            &["grant", "roles/logging.viewer", "--project", PROD],
+            &["cleanup", "--organization", ORG, "--recursive", "--dry-run"],
+        ] {
+            let mut args = vec!["-v", "--endpoint", endpoint.as_str(), "--access-token-file", token];
+            args.extend_from_slice(command);
+            runs.push((args.join(" "), jit(&args).run()));
+        }
+        // gcloud's override variable is shown the same way.
+        let run = jit(&["-v", "--access-token-file", token, "list", "--project", PROD])
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", endpoint)
+            .run();
+        runs.push((format!("CRM override {endpoint}"), run));
+    }
+    for (what, run) in &runs {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{what}:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let (_, first) = &runs[0];
+    assert!(first.stderr.contains("`http://[redacted]@127.0.0.1:"), "{}", first.stderr);
+    let (_, bad) = &runs[8];
+    assert!(
+        bad.stderr.starts_with("error: the endpoint `http://[redacted]@[::1` is not a URL"),
+        "{}",
+        bad.stderr
+    );
 }

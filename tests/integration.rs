@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod completions;
 mod offline;
+mod output;
 mod properties;
 mod roles;
 mod tls;

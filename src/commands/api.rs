@@ -55,7 +55,7 @@ impl Session {
             verbose: config.verbose,
             retry: gcp::RetryBudget {
                 max_attempts: conn.retry_attempts,
-                max_elapsed: conn.retry_timeout.to_std().unwrap_or(std::time::Duration::from_secs(60)),
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(gcp::retry::DEFAULT_TIMEOUT),
                 ..Default::default()
             },
         };
@@ -84,7 +84,11 @@ impl Session {
             std::fs::write(&token, format!("{EMULATOR_TOKEN}\n"))
                 .map_err(|e| Error::io(format!("cannot write `{}`: {e}", token.display())))?;
             if config.verbose {
-                eprintln!("in-process emulator at {} with its state in {}", h.url, state.display());
+                eprintln!(
+                    "in-process emulator at {} with its state in {}",
+                    output::escape(&h.url),
+                    output::escape(&state.display().to_string())
+                );
             }
             opts.endpoint = Some(h.url.clone());
             opts.access_token_file = Some(token);
@@ -212,7 +216,8 @@ impl Progress {
     fn tick(&self, r: &ResourceId) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
-            bar.set_message(r.name());
+            // Resource names found by a recursive walk come from the API, not from jit.
+            bar.set_message(output::escape(&r.name()).into_owned());
         }
     }
 
@@ -258,7 +263,7 @@ fn confirm(config: &Config, yes: bool, dry_run: bool, question: &str) -> Result<
         return Ok(true);
     }
     dialoguer::Confirm::new()
-        .with_prompt(question)
+        .with_prompt(output::escape(question))
         .default(false)
         .interact()
         .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
@@ -279,7 +284,12 @@ fn print_report(
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
-        let caller = session.caller().await?;
+        // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
+        // federated one) still grants; a failing or silent tokeninfo still stops the command.
+        let caller = match session.caller().await {
+            Err(Error::Auth { .. }) if !g.members.is_empty() => None,
+            other => other?,
+        };
         let members = session.members_or_caller(&g.members).await?;
         let req = super::grant::request(g, &members, caller.as_ref(), config);
         let now = config.now;
@@ -306,9 +316,18 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             }
         }
 
+        // A write whose answer was lost is retried from a fresh read that already holds it; the
+        // report is then the one of the attempt that wrote (issue 8 defect 12).
+        let asked: std::sync::Mutex<std::collections::BTreeMap<String, GrantReport>> = Default::default();
         let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
             let (new, report) = edit::grant(name, policy, &req, now)?;
             let changed = report.changed();
+            let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if changed {
+                asked.insert(name.to_string(), report.clone());
+            } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
+                return Ok((new, earlier.clone(), false));
+            }
             Ok((new, report, changed))
         })
         .await;
@@ -350,7 +369,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
             let session = &session;
             async move {
                 let policy = session.gcp.get_policy(&r).await?;
-                Ok(edit::timed_bindings(&r.name(), &policy, now))
+                edit::timed_bindings(&r.name(), &policy, now)
             }
         })
         .await;
@@ -370,7 +389,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
         edit::sort(&mut rows);
         print_report(config, |w| output::list(&rows, config.format, now, w))?;
         for e in resource_errors(&errors) {
-            eprintln!("error: {}: {}", e.resource, e.message);
+            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
         }
         settle(&errors, config.scopes.len())
     })

@@ -8,6 +8,9 @@ use crate::output::{self, RemovalOutput};
 use super::offline;
 
 pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
+    // A grace reaching back past any time a condition can hold is refused before anything is read
+    // (issue 8 defect 5: it panicked).
+    crate::timespec::cutoff(config.now, c.grace)?;
     match &config.target {
         Target::File { path, in_place } => {
             if c.recursive {

@@ -13,7 +13,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         Target::File { path, .. } => {
             let policy = offline::read(path)?;
             let resource = offline::resource_label(config, path);
-            let rows = filter(edit::timed_bindings(&resource, &policy, config.now), l);
+            let rows = filter(edit::timed_bindings(&resource, &policy, config.now)?, l);
             super::to_stdout(config, |w| output::list(&rows, config.format, config.now, w))?;
             Ok(exit::OK)
         }
@@ -25,7 +25,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
 pub(crate) fn filter(rows: Vec<TimedBinding>, l: &config::List) -> Vec<TimedBinding> {
     rows.into_iter()
         .filter(|r| l.all || r.state != State::Expired)
-        .filter(|r| l.members.is_empty() || l.members.contains(&r.member))
+        .filter(|r| l.members.is_empty() || l.members.iter().any(|m| crate::iam::same_member(m, &r.member)))
         .filter(|r| l.roles.is_empty() || l.roles.contains(&r.role))
         .collect()
 }

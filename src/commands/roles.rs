@@ -135,7 +135,7 @@ fn list(prefix: Option<&str>, format: Format, w: &mut dyn Write) -> Result<(), E
 
 /// Control characters shown escaped, so that a refreshed catalog cannot drive the terminal.
 fn clean(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect()
+    crate::output::escape(s).into_owned()
 }
 
 /// `jit grant` with no role on a terminal: a fuzzy finder over the roles with their titles, then,

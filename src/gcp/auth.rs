@@ -125,11 +125,64 @@ pub(crate) fn adc_file() -> Option<PathBuf> {
     Some(PathBuf::from(home).join(".config/gcloud/application_default_credentials.json"))
 }
 
+/// The most jit reads of an access-token file. Google's access tokens are at most 2048 bytes
+/// (<https://developers.google.com/identity/protocols/oauth2#size>); 64 KiB leaves room for
+/// tokens of other issuers (a federated token, a downscoped one) and still refuses `/dev/zero` or
+/// a file that is not a token before it fills the memory.
+pub(crate) const TOKEN_FILE_MAX_BYTES: u64 = 64 * 1024;
+
+/// The most jit reads of a credentials JSON file (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's
+/// application-default file, an external account's subject-token file). A service account key is
+/// about 2.4 KB (a 2048-bit RSA key in PEM and a few fields), an `authorized_user` or
+/// `external_account` file under 2 KB; 1 MiB is hundreds of times that.
+pub(crate) const CREDENTIALS_FILE_MAX_BYTES: u64 = 1024 * 1024;
+
+/// What a capped read of a file found.
+#[derive(Debug)]
+pub(crate) enum Capped {
+    Text(String),
+    /// Longer than the cap: only the cap and one byte were read.
+    TooLarge,
+    NotText,
+}
+
+/// Reads at most `cap` bytes of `path` (and one more, to tell a longer file): `/dev/zero`, a pipe
+/// that never ends or a mistaken multi-gigabyte file cost 64 KiB of memory, not all of it.
+pub(crate) fn read_capped(path: &Path, cap: u64) -> std::io::Result<Capped> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Ok(Capped::TooLarge);
+    }
+    Ok(String::from_utf8(bytes).map_or(Capped::NotText, Capped::Text))
+}
+
+/// `64 KiB`, `1 MiB`.
+pub(crate) fn size(bytes: u64) -> String {
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
 fn read_json(path: &Path, what: &str) -> crate::Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Auth {
-        message: format!("{what} `{}`, which cannot be read: {e}", path.display()),
+    let fail = |why: String| Error::Auth {
+        message: format!("{what} `{}`, which {why}", path.display()),
         hint: Some(AUTH_HINT.to_string()),
-    })?;
+    };
+    let text = match read_capped(path, CREDENTIALS_FILE_MAX_BYTES) {
+        Ok(Capped::Text(text)) => text,
+        Ok(Capped::TooLarge) => {
+            return Err(fail(format!(
+                "is larger than {}: not a credentials file (a key file is a few KB)",
+                size(CREDENTIALS_FILE_MAX_BYTES)
+            )));
+        }
+        Ok(Capped::NotText) => return Err(fail("is not UTF-8 text: not a credentials file".to_string())),
+        Err(e) => return Err(fail(format!("cannot be read: {e}"))),
+    };
     // serde_json's error names a line and column, never the text around it.
     serde_json::from_str(&text).map_err(|e| Error::Auth {
         message: format!("`{}` is not a JSON credentials file: {e}", path.display()),
@@ -156,6 +209,7 @@ pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
             Identity::TokenInfo,
         ),
         "external_account" => {
+            check_subject_token_file(&json, &what)?;
             let email = json
                 .get("service_account_impersonation_url")
                 .and_then(Value::as_str)
@@ -185,6 +239,28 @@ pub(crate) fn from_json(json: Value, path: &Path) -> crate::Result<Resolved> {
         }
     };
     Ok(Resolved { creds, identity, source })
+}
+
+/// An external account reads its subject token from `credential_source.file` on every refresh,
+/// inside google-cloud-auth (`file_sourced.rs`, whole-file `read_to_string`): jit cannot cap that
+/// read, so it refuses a file that is not a regular file of at most
+/// [`CREDENTIALS_FILE_MAX_BYTES`] (a subject token, an OIDC JWT or a SAML assertion, is a few KB)
+/// before handing the credentials over.
+fn check_subject_token_file(json: &Value, what: &str) -> crate::Result<()> {
+    let Some(file) = json["credential_source"]["file"].as_str() else { return Ok(()) };
+    let fail = |why: String| Error::Auth {
+        message: format!("{what} reads its subject token from `{file}`, which {why}"),
+        hint: Some("point `credential_source.file` at the token file your platform writes".to_string()),
+    };
+    match std::fs::metadata(file) {
+        Ok(m) if !m.is_file() => Err(fail("is not a regular file".to_string())),
+        Ok(m) if m.len() > CREDENTIALS_FILE_MAX_BYTES => {
+            Err(fail(format!("is larger than {}: not a token", size(CREDENTIALS_FILE_MAX_BYTES))))
+        }
+        Ok(_) => Ok(()),
+        // Not there yet: the platform may write it later; the SDK says so when it reads it.
+        Err(_) => Ok(()),
+    }
 }
 
 fn build_error(what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
@@ -291,12 +367,23 @@ impl CredentialsProvider for TokenFile {
     ) -> Result<CacheableResource<HeaderMap>, CredentialsError> {
         // A small local file: read in place rather than on tokio's blocking pool, which would start
         // a thread for it.
-        let text = std::fs::read_to_string(&self.path).map_err(|e| {
+        let fail = |why: String| {
             CredentialsError::from_msg(
                 false,
-                format!("cannot read the access token file `{}`: {e}", self.path.display()),
+                format!("the access token file `{}` {why}", self.path.display()),
             )
-        })?;
+        };
+        let text = match read_capped(&self.path, TOKEN_FILE_MAX_BYTES) {
+            Ok(Capped::Text(text)) => text,
+            Ok(Capped::TooLarge) => {
+                return Err(fail(format!(
+                    "is larger than {}: not an access token (Google's are at most 2048 bytes)",
+                    size(TOKEN_FILE_MAX_BYTES)
+                )));
+            }
+            Ok(Capped::NotText) => return Err(fail("is not text: not an access token".to_string())),
+            Err(e) => return Err(fail(format!("cannot be read: {e}"))),
+        };
         let token = text.trim();
         if token.is_empty() || token.contains(char::is_whitespace) {
             return Err(CredentialsError::from_msg(
@@ -416,6 +503,74 @@ mod tests {
             principal_of_email("ci@p.iam.gserviceaccount.com"),
             "serviceAccount:ci@p.iam.gserviceaccount.com"
         );
+    }
+
+    /// Issue 8 #7: `--access-token-file /dev/zero` grew to 7.9 GB, a credentials file on
+    /// `/dev/zero` to 20.7 GB. Reads are capped.
+    #[tokio::test]
+    async fn endless_and_huge_credential_files_are_refused_after_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = dir.path().join("huge");
+        std::fs::write(&huge, "x".repeat(TOKEN_FILE_MAX_BYTES as usize + 1)).unwrap();
+        for path in [Path::new("/dev/zero"), huge.as_path()] {
+            let creds = Credentials::from(TokenFile { path: path.to_path_buf() });
+            let e = creds.headers(Extensions::new()).await.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "the access token file `{}` is larger than 64 KiB: not an access token (Google's are at \
+                     most 2048 bytes) and future attempts will not succeed",
+                    path.display()
+                )
+            );
+        }
+        let e = read_json(Path::new("/dev/zero"), "GOOGLE_APPLICATION_CREDENTIALS names").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GOOGLE_APPLICATION_CREDENTIALS names `/dev/zero`, which is larger than 1 MiB: not a credentials \
+             file (a key file is a few KB)"
+        );
+        assert_eq!(e.exit_code(), 1);
+        let binary = dir.path().join("binary.json");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+        let e = read_json(&binary, "GOOGLE_APPLICATION_CREDENTIALS names").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "GOOGLE_APPLICATION_CREDENTIALS names `{}`, which is not UTF-8 text: not a credentials file",
+                binary.display()
+            )
+        );
+        // A file just under the cap is read whole (and then is not JSON).
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, " ".repeat(CREDENTIALS_FILE_MAX_BYTES as usize - 1) + "x").unwrap();
+        let e = read_json(&big, "GOOGLE_APPLICATION_CREDENTIALS names").unwrap_err();
+        assert!(e.to_string().contains("is not a JSON credentials file"), "{e}");
+    }
+
+    /// The SDK reads an external account's subject-token file itself, whole, on every refresh:
+    /// jit refuses one it could not read safely before handing the credentials over.
+    #[tokio::test]
+    async fn an_external_accounts_subject_token_file_must_be_a_small_regular_file() {
+        let json = |file: &str| {
+            serde_json::json!({
+                "type": "external_account",
+                "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "token_url": "https://sts.googleapis.com/v1/token",
+                "credential_source": {"file": file}
+            })
+        };
+        let e = from_json(json("/dev/zero"), Path::new("/tmp/wif.json")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`/tmp/wif.json` reads its subject token from `/dev/zero`, which is not a regular file"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token.jwt");
+        std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln").unwrap();
+        let resolved = from_json(json(token.to_str().unwrap()), Path::new("/tmp/wif.json")).unwrap();
+        assert_eq!(resolved.identity, Identity::Unknown);
     }
 
     #[tokio::test]

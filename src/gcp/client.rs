@@ -9,7 +9,7 @@ use google_cloud_resourcemanager_v3::client::{Folders, Organizations, Projects};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use super::errors::{Call, Context, map};
+use super::errors::{Call, Context, map, redact_userinfo};
 use crate::error::Error;
 use crate::iam::{Kind, ResourceId};
 use crate::policy::Policy;
@@ -51,7 +51,7 @@ pub(crate) struct Clients {
     projects: OnceCell<Projects>,
     folders: OnceCell<Folders>,
     organizations: OnceCell<Organizations>,
-    /// For messages: the endpoint in use.
+    /// For messages: the endpoint in use, its userinfo redacted.
     pub endpoint: String,
     /// For messages: where the credentials come from (never a secret).
     pub credentials: String,
@@ -91,14 +91,15 @@ impl Clients {
         credentials: String,
     ) -> crate::Result<Clients> {
         if let Some(e) = endpoint {
+            let shown = redact_userinfo(e);
             let url = reqwest::Url::parse(e).map_err(|err| {
                 Error::usage_hint(
-                    format!("the endpoint `{e}` is not a URL: {err}"),
+                    format!("the endpoint `{shown}` is not a URL: {err}"),
                     "use a URL like `https://cloudresourcemanager.googleapis.com` or `http://127.0.0.1:8085/`",
                 )
             })?;
             if !matches!(url.scheme(), "http" | "https") {
-                return Err(Error::usage(format!("the endpoint `{e}` is neither http:// nor https://")));
+                return Err(Error::usage(format!("the endpoint `{shown}` is neither http:// nor https://")));
             }
         }
         Ok(Clients {
@@ -107,7 +108,7 @@ impl Clients {
             projects: OnceCell::new(),
             folders: OnceCell::new(),
             organizations: OnceCell::new(),
-            endpoint: endpoint.unwrap_or(DEFAULT_ENDPOINT).to_string(),
+            endpoint: redact_userinfo(endpoint.unwrap_or(DEFAULT_ENDPOINT)),
             credentials,
         })
     }

@@ -235,7 +235,12 @@ async fn unknown_projects_and_strangers_get_a_403_naming_the_permission() {
     let (nobody, _) = env.with_token("not-a-token", |o| o).await;
     let e = nobody.get_policy(&prod()).await.unwrap_err();
     assert!(matches!(&e, Error::Auth { .. }), "{e:?}");
-    assert_eq!(nobody.caller_principal().await.unwrap(), None);
+    // Issue 8 #14: tokeninfo's rejection is the credentials' fault, not "cannot tell who you are".
+    let e = nobody.caller_principal().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Auth { message, .. } if message.starts_with("Google does not accept")),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]

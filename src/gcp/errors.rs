@@ -261,9 +261,32 @@ pub(crate) fn redact(s: &str) -> String {
             from = start + "[redacted]".len();
         }
     }
+    let out = redact_userinfo(&out);
     if out.contains("PRIVATE KEY") {
         return "[message withheld: it contained key material]".to_string();
     }
+    out
+}
+
+/// Every URL in `s` with its userinfo (`user:password@`) replaced by `[redacted]@`: an endpoint
+/// such as `http://user:pass@proxy/` is shown wherever it is named, in `--verbose` lines and
+/// errors, and its password must not be.
+pub fn redact_userinfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let authority_start = i + 3;
+        out.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        // RFC 3986 §3.2: the authority ends at the first `/`, `?` or `#`; userinfo is what comes
+        // before its last `@`. Whitespace and quotes end it too, for a URL inside a sentence.
+        let end = rest.find(['/', '?', '#', ' ', '`', '"', '\'', '\n']).unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            out.push_str("[redacted]");
+            rest = &rest[at..];
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -289,6 +312,24 @@ mod tests {
         assert!(!redact("-----BEGIN PRIVATE KEY-----abc").contains("abc"));
         assert_eq!(redact("token ya29.a0-b_c.d expired"), "token [redacted] expired");
         assert_eq!(redact("refresh 1//0g-abc"), "refresh [redacted]");
+    }
+
+    #[test]
+    fn userinfo_in_urls_is_redacted() {
+        let cases = [
+            ("http://user:pa55@127.0.0.1:8085/", "http://[redacted]@127.0.0.1:8085/"),
+            ("https://tok@h/v3/x?a=b@c", "https://[redacted]@h/v3/x?a=b@c"),
+            ("`http://a:b@h:1` did not answer", "`http://[redacted]@h:1` did not answer"),
+            ("http://h:1/p@q and ftp://u@x", "http://h:1/p@q and ftp://[redacted]@x"),
+            ("http://a@b@h/", "http://[redacted]@h/"),
+            ("no url here: a@b", "no url here: a@b"),
+            ("http://h", "http://h"),
+            ("://@", "://[redacted]@"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_userinfo(input), want, "{input}");
+        }
+        assert_eq!(redact("cannot reach http://u:secret@h/x"), "cannot reach http://[redacted]@h/x");
     }
 
     #[test]

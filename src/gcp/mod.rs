@@ -114,7 +114,7 @@ impl fmt::Debug for Gcp {
 impl Gcp {
     /// Resolves credentials and builds the clients; no network call is made yet.
     pub async fn new(opts: Options) -> crate::Result<Gcp> {
-        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{line}"))).await
+        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{}", crate::output::escape(line)))).await
     }
 
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
@@ -173,7 +173,8 @@ impl Gcp {
 
     /// Reads the allow policy, asking for version 3; 429 and 5xx are retried within the budget.
     pub async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
-        self.retrying(&format!("{r}: getIamPolicy"), || self.inner.clients.get_policy(r)).await
+        let name = r.name();
+        self.retrying(self.op(&name, "getIamPolicy"), || self.inner.clients.get_policy(r)).await
     }
 
     /// Writes `p` as version 3 with the etag it carries (the one that was read). Refuses a
@@ -184,14 +185,24 @@ impl Gcp {
         refuse_unwritable(r, p)?;
         let mut p = p.clone();
         p.version = Some(3);
-        self.retrying(&format!("{r}: setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
+        let name = r.name();
+        self.retrying(self.op(&name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
     }
 
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
     /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
     /// budget (SPEC §4.1–4.3). When the budget is spent the last error is returned and nothing
-    /// more is written.
-    pub async fn read_modify_write<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
+    /// more is written. Each call has a deadline within the budget, so a server that accepts the
+    /// connection and never answers costs the budget's time, not forever.
+    pub async fn read_modify_write<T, F>(&self, r: &ResourceId, edit: F) -> crate::Result<Outcome<T>>
+    where
+        F: FnMut(&Policy) -> crate::Result<Edit<T>>,
+    {
+        let name = r.name();
+        self.backstop(self.op(&name, "the read-modify-write"), self.read_modify_write_loop(r, edit)).await
+    }
+
+    async fn read_modify_write_loop<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
@@ -203,7 +214,7 @@ impl Gcp {
                 tracker.attempts,
                 tracker.budget().max_attempts
             ));
-            match self.cycle(r, &mut edit).await {
+            match self.cycle(r, &mut edit, &tracker).await {
                 Ok((value, policy, written)) => {
                     self.log(&format!(
                         "{r}: {} after {} attempt(s) in {:.1}s",
@@ -241,12 +252,20 @@ impl Gcp {
         }
     }
 
-    async fn cycle<T, F>(&self, r: &ResourceId, edit: &mut F) -> crate::Result<(T, Policy, bool)>
+    async fn cycle<T, F>(
+        &self,
+        r: &ResourceId,
+        edit: &mut F,
+        tracker: &Tracker,
+    ) -> crate::Result<(T, Policy, bool)>
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
+        let name = r.name();
         self.log(&format!("{r}: getIamPolicy (version 3)"));
-        let read = self.inner.clients.get_policy(r).await?;
+        let read =
+            within(tracker.attempt_limit(), self.op(&name, "getIamPolicy"), self.inner.clients.get_policy(r))
+                .await?;
         match edit(&read)? {
             Edit::Unchanged(value) => Ok((value, read, false)),
             Edit::Write(mut new, value) => {
@@ -258,22 +277,36 @@ impl Gcp {
                     "{r}: setIamPolicy (version 3, etag {})",
                     new.etag.as_deref().unwrap_or("")
                 ));
-                let written = self.inner.clients.set_policy(r, &new).await?;
+                let written = within(
+                    tracker.attempt_limit(),
+                    self.op(&name, "setIamPolicy"),
+                    self.inner.clients.set_policy(r, &new),
+                )
+                .await?;
                 Ok((value, written, true))
             }
         }
     }
 
-    /// One call retried on 429/5xx within the budget.
-    async fn retrying<T, Fut>(&self, what: &str, mut call: impl FnMut() -> Fut) -> crate::Result<T>
+    /// One call retried on 429/5xx and dropped or timed-out connections within the budget, each
+    /// try with its deadline.
+    async fn retrying<T, Fut>(&self, op: Op<'_>, call: impl FnMut() -> Fut) -> crate::Result<T>
     where
         Fut: Future<Output = crate::Result<T>>,
     {
+        self.backstop(op, self.retrying_loop(op, call)).await
+    }
+
+    async fn retrying_loop<T, Fut>(&self, op: Op<'_>, mut call: impl FnMut() -> Fut) -> crate::Result<T>
+    where
+        Fut: Future<Output = crate::Result<T>>,
+    {
+        let what = op.label();
         let mut tracker = Tracker::new(self.inner.budget);
         loop {
             tracker.attempts += 1;
             self.log(&format!("{what}, attempt {} of {}", tracker.attempts, tracker.budget().max_attempts));
-            match call().await {
+            match within(tracker.attempt_limit(), op, call()).await {
                 Ok(v) => return Ok(v),
                 Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => match tracker.next(&e) {
                     Next::Wait(wait) => {
@@ -288,6 +321,22 @@ impl Gcp {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// What to name in messages about a call to the API endpoint.
+    fn op<'a>(&'a self, resource: &'a str, verb: &'a str) -> Op<'a> {
+        Op { resource, verb, endpoint: self.endpoint() }
+    }
+
+    /// The whole operation within its budget, as a backstop behind the deadline of each try: the
+    /// waits are planned within the budget and each try is cut at what is left of it, so this
+    /// only fires if something unforeseen (a credentials lock, a slow scheduler) holds on.
+    async fn backstop<T>(
+        &self,
+        op: Op<'_>,
+        work: impl Future<Output = crate::Result<T>>,
+    ) -> crate::Result<T> {
+        within(self.inner.budget.max_elapsed + BACKSTOP_GRACE, op, work).await
     }
 
     /// The caller's own principal, for the default `--member`: `serviceAccount:EMAIL` for a key
@@ -324,30 +373,90 @@ impl Gcp {
         }
     }
 
+    /// The e-mail behind the access token, from tokeninfo: `None` when the token carries none (no
+    /// `email` scope). A token tokeninfo rejects is an [`Error::Auth`] naming the credentials; a
+    /// failing or silent tokeninfo is retried within the budget and then reported as what it is.
     async fn tokeninfo_email(&self) -> crate::Result<Option<String>> {
+        let url = self.tokeninfo_url();
+        let shown = errors::redact_userinfo(&url);
+        let op = Op { resource: "", verb: "tokeninfo", endpoint: &shown };
+        self.retrying(op, || self.tokeninfo_once(&url, &shown)).await
+    }
+
+    async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
+        // Worded as the SDK's own failure to get credentials is (errors::map).
         let token = auth::access_token(&self.inner.creds).await.map_err(|e| Error::Auth {
-            message: format!("could not get an access token: {}", errors::redact(&errors::chain(&e))),
+            message: errors::redact(&format!(
+                "could not get credentials from {}: {}",
+                self.inner.clients.credentials,
+                errors::root_cause(&e)
+            )),
             hint: Some(errors::AUTH_HINT.to_string()),
         })?;
         let Some(token) = token else { return Ok(None) };
-        let url = self.tokeninfo_url();
-        self.log(&format!("asking `{url}` whose token this is"));
+        self.log(&format!("asking `{shown}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        let response = match self.http()?.get(&url).query(&[("access_token", token.as_str())]).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.log(&format!("tokeninfo failed: {}", errors::redact(&errors::chain(&e.without_url()))));
-                return Ok(None);
+        // As errors::map does for the API: a connection that cannot be made (refused, an untrusted
+        // certificate) is not retried; one dropped after it was made is.
+        let network = |e: reqwest::Error| {
+            let e = e.without_url();
+            if e.is_connect() {
+                return Error::Api {
+                    resource: String::new(),
+                    status: None,
+                    message: format!(
+                        "cannot connect to `{shown}`: {}",
+                        errors::redact(&errors::root_cause(&e))
+                    ),
+                };
+            }
+            Error::Network {
+                resource: String::new(),
+                message: format!(
+                    "cannot ask `{shown}` whose token this is: {}",
+                    errors::redact(&errors::chain(&e))
+                ),
             }
         };
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        if !status.is_success() {
-            self.log(&format!("tokeninfo answered HTTP {}", status.as_u16()));
-            return Ok(None);
+        let response =
+            self.http()?.get(url).query(&[("access_token", token.as_str())]).send().await.map_err(network)?;
+        let status = response.status().as_u16();
+        let retry_after =
+            response.headers().get(http::header::RETRY_AFTER).and_then(errors::parse_retry_after);
+        let body = read_capped(response, TOKENINFO_MAX_BYTES).await.map_err(network)?;
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        // Google's answer to a bad token is `400 {"error": "invalid_token", "error_description":
+        // "Invalid Value"}` (https://developers.google.com/identity/protocols/oauth2/web-server#tokeninfo
+        // shows the call; the emulator answers as Google does).
+        let said = [&body["error"], &body["error_description"]]
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(errors::redact)
+            .collect::<Vec<_>>()
+            .join(": ");
+        let said = if said.is_empty() { String::new() } else { format!(" ({said})") };
+        match status {
+            200..=299 => Ok(body["email"].as_str().filter(|e| e.contains('@')).map(str::to_string)),
+            400 | 401 => Err(Error::Auth {
+                message: format!(
+                    "Google does not accept {}: `{shown}` answered HTTP {status}{said}",
+                    self.inner.clients.credentials
+                ),
+                hint: Some(format!("the token is invalid or has expired; {}", errors::AUTH_HINT)),
+            }),
+            429 | 500..=599 => Err(Error::Unavailable {
+                resource: String::new(),
+                status,
+                message: format!("`{shown}` failed to say whose token this is{said}"),
+                retry_after,
+            }),
+            _ => Err(Error::Api {
+                resource: String::new(),
+                status: Some(status),
+                message: format!("`{shown}` did not say whose token this is{said}"),
+            }),
         }
-        Ok(body["email"].as_str().filter(|e| e.contains('@')).map(str::to_string))
     }
 
     /// The default service account's e-mail from the metadata server (`GCE_METADATA_HOST`
@@ -366,7 +475,7 @@ impl Gcp {
             .ok()?
             .get(&url)
             .header("Metadata-Flavor", "Google")
-            .timeout(Duration::from_secs(5))
+            .timeout(METADATA_TIMEOUT.min(self.inner.budget.max_elapsed))
             .send()
             .await
             .ok()?;
@@ -426,14 +535,13 @@ impl Gcp {
         let clients = &self.inner.clients;
         // A parent's folders and projects are listed at the same time: the walk is a chain of
         // levels, and each level costs one round trip instead of two.
-        let (folders_what, projects_what) =
-            (format!("{parent}: folders.list"), format!("{parent}: projects.list"));
+        let name = parent.name();
         let (folders, projects) = futures::join!(
-            self.all_pages(&folders_what, |token| {
+            self.all_pages(self.op(&name, "folders.list"), |token| {
                 let parent = parent.clone();
                 async move { clients.list_folders_page(&parent, &token).await }
             }),
-            self.all_pages(&projects_what, |token| {
+            self.all_pages(self.op(&name, "projects.list"), |token| {
                 let parent = parent.clone();
                 async move { clients.list_projects_page(&parent, &token).await }
             })
@@ -441,7 +549,7 @@ impl Gcp {
         (parent, folders, projects)
     }
 
-    async fn all_pages<Fut>(&self, what: &str, page: impl Fn(String) -> Fut) -> crate::Result<Vec<ResourceId>>
+    async fn all_pages<Fut>(&self, op: Op<'_>, page: impl Fn(String) -> Fut) -> crate::Result<Vec<ResourceId>>
     where
         Fut: Future<Output = crate::Result<(Vec<ResourceId>, String)>>,
     {
@@ -449,7 +557,7 @@ impl Gcp {
         let mut token = String::new();
         // A server that keeps handing out page tokens must not keep us forever.
         for _ in 0..10_000 {
-            let (items, next) = self.retrying(what, || page(token.clone())).await?;
+            let (items, next) = self.retrying(op, || page(token.clone())).await?;
             all.extend(items);
             if next.is_empty() {
                 return Ok(all);
@@ -457,11 +565,80 @@ impl Gcp {
             token = next;
         }
         Err(Error::Api {
-            resource: what.to_string(),
+            resource: op.resource.to_string(),
             status: None,
-            message: "more than 10,000 pages".to_string(),
+            message: format!("{} gave more than 10,000 pages", op.verb),
         })
     }
+}
+
+/// What a call is, for messages: the resource (empty for tokeninfo), the call, and the endpoint
+/// that should answer it (its userinfo redacted).
+#[derive(Debug, Clone, Copy)]
+struct Op<'a> {
+    resource: &'a str,
+    verb: &'a str,
+    endpoint: &'a str,
+}
+
+impl Op<'_> {
+    /// `projects/p: getIamPolicy`, for `--verbose`.
+    fn label(&self) -> String {
+        if self.resource.is_empty() {
+            self.verb.to_string()
+        } else {
+            format!("{}: {}", self.resource, self.verb)
+        }
+    }
+}
+
+/// Past the budget, how long [`Gcp::backstop`] lets an operation run before it cuts it.
+const BACKSTOP_GRACE: Duration = Duration::from_secs(1);
+
+/// How long the metadata server may take to name the service account (it answers in
+/// milliseconds on the VM itself).
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most of a tokeninfo answer that is read: Google's is a few hundred bytes.
+const TOKENINFO_MAX_BYTES: usize = 64 * 1024;
+
+/// Runs `call` with a deadline. One that does not finish in time is a [`Error::Network`] naming
+/// the endpoint, retried like a dropped connection. The deadline is ours rather than the SDK's
+/// attempt timeout (`ClientBuilder::with_attempt_timeout`) because that one is a reqwest timeout
+/// set on the request after the credentials are fetched (google-cloud-gax-internal `http.rs`,
+/// `ReqwestClient::request`): a token refresh, a metadata server or an impersonation call that
+/// hangs would not be cut by it.
+async fn within<T>(
+    limit: Duration,
+    op: Op<'_>,
+    call: impl Future<Output = crate::Result<T>>,
+) -> crate::Result<T> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Network {
+            resource: op.resource.to_string(),
+            message: format!(
+                "`{}` did not answer {} within {:.1}s",
+                op.endpoint,
+                op.verb,
+                limit.as_secs_f64()
+            ),
+        }),
+    }
+}
+
+/// The body of `response`, at most `cap` bytes of it (a longer one is cut: what jit reads from it
+/// is a small JSON object, and a cut one simply does not parse).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= cap {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 /// SPEC §4.3: a version-1 view of a conditional policy is never written back, and neither is a

@@ -21,13 +21,24 @@ pub struct RetryBudget {
     pub max_backoff: Duration,
 }
 
+/// The default number of tries, the first included: the CLI's `--retry-attempts` default, the
+/// library's, and what docs/usage.md and docs/google-api.md quote. 10 tries hold a policy with
+/// 50 concurrent writers (`gcp::tests::fifty_concurrent_writers_all_land_with_the_default_budget`).
+pub const DEFAULT_ATTEMPTS: u32 = 10;
+
+/// The default time budget, waits included: `--retry-timeout`'s default, as the CLI spells it and
+/// as a duration ([`DEFAULT_TIMEOUT`]); a test holds the two to each other.
+pub const DEFAULT_TIMEOUT_FLAG: &str = "60s";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl Default for RetryBudget {
-    /// 10 tries within 60 s, backoff 250 ms doubling to 8 s: enough for a busy policy with a few
-    /// dozen concurrent writers, short enough for an interactive command.
+    /// [`DEFAULT_ATTEMPTS`] tries within [`DEFAULT_TIMEOUT`], backoff 250 ms doubling to 8 s:
+    /// enough for a busy policy with a few dozen concurrent writers, short enough for an
+    /// interactive command.
     fn default() -> Self {
         RetryBudget {
-            max_attempts: 10,
-            max_elapsed: Duration::from_secs(60),
+            max_attempts: DEFAULT_ATTEMPTS,
+            max_elapsed: DEFAULT_TIMEOUT,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
         }
@@ -41,6 +52,13 @@ impl RetryBudget {
         self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
     }
 }
+
+/// The longest one try may take: connecting, the credentials it needs (a token refresh, the
+/// metadata server, impersonation), sending, and reading the whole answer. Within the budget, so a
+/// shorter `--retry-timeout` shortens it. A `getIamPolicy` or `setIamPolicy` answers in well under
+/// a second; 30 s lets a slow but living server finish while the default 60 s budget still leaves
+/// room for a second try after a server that accepted the connection and went silent.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One operation's use of its budget.
 #[derive(Debug)]
@@ -69,6 +87,16 @@ impl Tracker {
 
     pub(crate) fn budget(&self) -> &RetryBudget {
         &self.budget
+    }
+
+    /// What is left of the budget's time.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.budget.max_elapsed.saturating_sub(self.elapsed())
+    }
+
+    /// How long the next try may take: [`ATTEMPT_TIMEOUT`], or what is left of the budget.
+    pub(crate) fn attempt_limit(&self) -> Duration {
+        ATTEMPT_TIMEOUT.min(self.remaining())
     }
 
     /// After try number `self.attempts` failed with `error`: wait how long, or give up. Only
@@ -170,6 +198,18 @@ mod tests {
         assert_eq!(t.next(&busy(30)), Next::GiveUp, "a wait past the budget is not started");
         t.attempts = b.max_attempts;
         assert_eq!(t.next(&conflict()), Next::GiveUp);
+    }
+
+    #[test]
+    fn the_default_budget_is_the_clis_default() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["jit", "list"]).unwrap();
+        assert_eq!(cli.global.retry_attempts, DEFAULT_ATTEMPTS);
+        assert_eq!(cli.global.retry_timeout, DEFAULT_TIMEOUT_FLAG);
+        let parsed = crate::timespec::parse_duration(DEFAULT_TIMEOUT_FLAG).unwrap();
+        assert_eq!(parsed.to_std().unwrap(), DEFAULT_TIMEOUT);
+        assert_eq!(RetryBudget::default().max_attempts, DEFAULT_ATTEMPTS);
+        assert_eq!(RetryBudget::default().max_elapsed, DEFAULT_TIMEOUT);
     }
 
     #[test]

@@ -56,8 +56,10 @@ struct FakeState {
     projects: HashMap<String, Vec<String>>,
     /// parents whose folders.list answers 403.
     forbidden_parents: Vec<String>,
-    /// Access token accepted by tokeninfo, and its e-mail.
+    /// Access token accepted by tokeninfo, and its e-mail (empty: an answer without `email`).
     tokeninfo: Option<(String, String)>,
+    /// tokeninfo fails with this status.
+    tokeninfo_status: Option<u16>,
 }
 
 #[derive(Clone)]
@@ -150,7 +152,11 @@ async fn handle(
     // Auxiliary endpoints.
     if path == "/oauth2/v3/tokeninfo" {
         let token = query.split('&').find_map(|kv| kv.strip_prefix("access_token=")).unwrap_or_default();
+        if let Some(status) = s.tokeninfo_status {
+            return json_response(status, json!({"error": "internal_failure"}));
+        }
         return match &s.tokeninfo {
+            Some((t, email)) if t == token && email.is_empty() => json_response(200, json!({"scope": "x"})),
             Some((t, email)) if t == token => {
                 json_response(200, json!({"email": email, "email_verified": "true"}))
             }
@@ -651,7 +657,12 @@ async fn a_version_1_view_is_never_written() {
     assert!(e.to_string().contains("_withcond_"), "{e}");
     assert_eq!(t.fake.count(":setIamPolicy"), 0);
     let p = t.gcp.get_policy(&project()).await.unwrap();
-    assert!(t.gcp.set_policy(&project(), &p).await.is_err());
+    let e = t.gcp.set_policy(&project(), &p).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the policy of `projects/my-project` was read as a version-1 view (roles with `_withcond_`); jit will \
+         not write it"
+    );
     assert_eq!(t.fake.count(":setIamPolicy"), 0);
 }
 
@@ -675,8 +686,151 @@ async fn tokeninfo_names_the_user_behind_a_token() {
     let r = t.fake.requests().into_iter().find(|r| r.path == "/oauth2/v3/tokeninfo").unwrap();
     assert_eq!(r.method, Method::GET);
 
-    t.fake.state.lock().unwrap().tokeninfo = None;
+    // A token without the `email` scope: tokeninfo answers without `email`.
+    t.fake.state.lock().unwrap().tokeninfo = Some((TOKEN.to_string(), String::new()));
     assert_eq!(t.gcp.caller_principal().await.unwrap(), None, "when it cannot tell, it says so");
+}
+
+/// Issue 8 #14: a token tokeninfo rejects was "cannot tell who you are" (exit 2); it is the
+/// credentials' fault, and the error says so.
+#[tokio::test]
+async fn a_token_tokeninfo_rejects_is_an_auth_error_naming_the_credentials() {
+    let t = setup().await;
+    let e = t.gcp.caller_principal().await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Google does not accept the access token in `{}`: `{}oauth2/v3/tokeninfo` answered HTTP 400 \
+             (invalid_token: Invalid Value)",
+            t._dir.path().join("token").display(),
+            t.fake.url
+        )
+    );
+    assert_eq!(e.exit_code(), 1);
+    assert_eq!(t.fake.count("/tokeninfo"), 1, "a rejected token is not asked about again");
+}
+
+/// Issue 8 #14: a failing tokeninfo is retried within the budget, then reported as the server's
+/// failure, not as "cannot tell who you are".
+#[tokio::test]
+async fn a_failing_tokeninfo_is_retried_then_reported_as_the_servers_failure() {
+    let t = setup().await;
+    t.fake.state.lock().unwrap().tokeninfo_status = Some(500);
+    let e = t.gcp.caller_principal().await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { status: 500, .. }), "{e:?}");
+    let text = e.to_string();
+    let want = format!(
+        "HTTP 500: `{}oauth2/v3/tokeninfo` failed to say whose token this is (internal_failure) (gave up \
+         after 5 tries in ",
+        t.fake.url
+    );
+    assert!(text.starts_with(&want), "{text}");
+    assert_eq!(t.fake.count("/tokeninfo"), 5);
+}
+
+/// A server that accepts every connection, reads the request, sends `prefix` (nothing, or a
+/// response's head and the start of its body) and then holds the connection open without another
+/// byte.
+async fn stalling_server(prefix: &'static [u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(prefix).await;
+                // Hold the connection: read (and drop) whatever comes, never answer.
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                std::future::pending::<()>().await;
+            });
+        }
+    });
+    url
+}
+
+/// Issue 8 #1: a server that accepts the connection and never answers (or stalls in the body)
+/// cost jit 140 s and more with a 5 s budget. Each try now has a deadline within the budget.
+#[tokio::test]
+async fn a_stalling_server_costs_the_budget_not_forever() {
+    let head_then_stall: &[u8] =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"version\": 3,";
+    for prefix in [&b""[..], head_then_stall] {
+        let url = stalling_server(prefix).await;
+        let budget = RetryBudget { max_elapsed: Duration::from_secs(2), ..fast_budget() };
+        let gcp = Gcp::new(Options {
+            endpoint: Some(url.clone()),
+            anonymous: true,
+            retry: budget,
+            ..Options::default()
+        })
+        .await
+        .unwrap();
+        let want = format!(
+            "`projects/my-project`: `{url}` did not answer getIamPolicy within 2.0s (gave up after 1 try in "
+        );
+        let started = Instant::now();
+        let e = gcp.get_policy(&project()).await.unwrap_err();
+        assert!(matches!(e, Error::Network { .. }), "{e:?}");
+        assert!(e.to_string().starts_with(&want), "{e}");
+        let e = gcp.read_modify_write(&project(), |p| Ok(Edit::Unchanged(p.clone()))).await.unwrap_err();
+        assert!(e.to_string().starts_with(&want), "{e}");
+        // Generous: a hang test, not a timing test (the machine may be loaded).
+        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    }
+}
+
+/// A tokeninfo that cannot be reached (refused, an untrusted certificate) is not retried, and
+/// the error names it.
+#[tokio::test]
+async fn an_unreachable_tokeninfo_is_named_and_not_retried() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "some-token").unwrap();
+    let gcp = Gcp::new(Options {
+        endpoint: Some(url.clone()),
+        access_token_file: Some(token),
+        retry: fast_budget(),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let e = gcp.caller_principal().await.unwrap_err();
+    assert!(matches!(e, Error::Api { status: None, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("cannot connect to `{url}oauth2/v3/tokeninfo`: Connection refused (os error 111)")
+    );
+}
+
+/// tokeninfo, asked for the default member, has the same deadline.
+#[tokio::test]
+async fn a_silent_tokeninfo_costs_the_budget_not_forever() {
+    let url = stalling_server(b"").await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "some-token").unwrap();
+    let budget = RetryBudget { max_elapsed: Duration::from_secs(2), ..fast_budget() };
+    let gcp = Gcp::new(Options {
+        endpoint: Some(url.clone()),
+        access_token_file: Some(token),
+        retry: budget,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let e = gcp.caller_principal().await.unwrap_err();
+    assert!(matches!(e, Error::Network { .. }), "{e:?}");
+    let want =
+        format!("`{url}oauth2/v3/tokeninfo` did not answer tokeninfo within 2.0s (gave up after 1 try in ");
+    assert!(e.to_string().starts_with(&want), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -922,7 +1076,15 @@ async fn an_unreadable_token_file_is_an_auth_error_naming_it() {
     let e = t.gcp.get_policy(&project()).await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
     let text = e.to_string();
-    assert!(text.contains("cannot read the access token file") && text.contains("token"), "{text}");
+    let path = t._dir.path().join("token");
+    assert_eq!(
+        text,
+        format!(
+            "could not get credentials from the access token in `{0}`: the access token file `{0}` cannot be \
+             read: No such file or directory (os error 2)",
+            path.display()
+        )
+    );
     assert!(e.hint().is_some());
     assert!(t.fake.requests().is_empty(), "nothing sent without credentials");
 }
