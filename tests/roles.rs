@@ -337,3 +337,69 @@ fn online_a_misspelled_role_is_refused_before_any_request() {
     .run()
     .ok();
 }
+
+/// The picker on a real terminal: tmux runs `jit grant` with no role and no duration on its own
+/// server; the test types a filter, picks, answers the duration, and checks the policy file.
+/// Skipped where tmux is not installed.
+#[test]
+fn the_picker_grants_the_picked_role_on_a_terminal() {
+    if std::process::Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the picker test");
+        return;
+    }
+    let f = Policy::new();
+    let dir = tempfile::tempdir().unwrap();
+    let code_file = dir.path().join("code");
+    // A server of its own, on a socket in the temporary directory: nothing of the user's tmux is
+    // touched, and nothing is left behind.
+    let socket = dir.path().join("tmux.sock");
+    let tmux = |args: &[&str]| -> String {
+        let out = std::process::Command::new("tmux").arg("-S").arg(&socket).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let command = format!(
+        "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} grant --member bob@example.com --policy-file {} \
+         --in-place --quiet; echo $? > {}; sleep 30",
+        env!("CARGO_BIN_EXE_jit"),
+        f.p(),
+        code_file.display()
+    );
+    tmux(&["new-session", "-d", "-x", "120", "-y", "30", &command]);
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = tmux(&["capture-pane", "-p"]);
+            if screen.contains(what) {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                tmux(&["kill-server"]);
+                panic!("the terminal never showed {what:?}:\n{screen}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("Role to grant (type to filter");
+    tmux(&["send-keys", "storage.objectviewer"]);
+    wait_for("> roles/storage.objectViewer ");
+    tmux(&["send-keys", "Enter"]);
+    wait_for("For how long");
+    tmux(&["send-keys", "45m", "Enter"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !code_file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let screen = tmux(&["capture-pane", "-p"]);
+    tmux(&["kill-server"]);
+    let code = std::fs::read_to_string(&code_file).unwrap_or_default();
+    assert_eq!(code.trim(), "0", "jit on the terminal:\n{screen}");
+    assert!(screen.contains("Role to grant: roles/storage.objectViewer (Storage Object Viewer)"), "{screen}");
+    let policy: serde_json::Value = serde_json::from_slice(&f.bytes()).unwrap();
+    let granted = &policy["bindings"][1];
+    assert_eq!(granted["role"], "roles/storage.objectViewer");
+    assert_eq!(granted["members"], json!(["user:bob@example.com"]));
+    let expires = granted["condition"]["title"].as_str().unwrap().trim_start_matches("jit until ");
+    let expires = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
+    let left = expires.signed_duration_since(chrono::Utc::now());
+    assert!(left <= chrono::Duration::minutes(45) && left > chrono::Duration::minutes(40), "{left}");
+}
