@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
+
+use crate::commands::completions::role_names;
 
 /// The widest help text, whatever the terminal.
 pub const HELP_MAX_WIDTH: usize = 120;
@@ -121,6 +124,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Remove bindings that can never grant access again (for cron).
     Cleanup(CleanupArgs),
+    /// Look up Google's predefined roles: title, stage, permissions.
+    Roles(RolesArgs),
     /// Serve the local emulator of Google's IAM policy API.
     Emulator(crate::commands::emulator::Args),
     /// Print a shell completion script.
@@ -129,9 +134,12 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct GrantArgs {
-    /// Roles to grant, e.g. roles/storage.admin.
-    #[arg(required = true, value_name = "ROLE")]
+    /// Roles to grant, e.g. roles/storage.admin. On a terminal, none opens a picker.
+    #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
+    /// Write roles that jit's copy of Google's predefined roles does not know (a newer role).
+    #[arg(long)]
+    pub no_role_check: bool,
     /// How long: 90m, 2h, 1h30m, 1d, PT2H. Default: 1h.
     #[arg(long = "for", value_name = "DURATION", conflicts_with = "until", allow_hyphen_values = true)]
     pub duration: Option<String>,
@@ -179,7 +187,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "PRINCIPAL")]
     pub member: Vec<String>,
     /// Only this role (repeatable).
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub role: Vec<String>,
     #[command(flatten)]
     pub file: PolicyFileArgs,
@@ -188,7 +196,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// Roles whose time-bound bindings to end.
-    #[arg(required = true, value_name = "ROLE")]
+    #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
     /// Whose access to end (repeatable). Default: yourself.
     #[arg(long, value_name = "PRINCIPAL", conflicts_with = "all_members")]
@@ -232,4 +240,43 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct RolesArgs {
+    #[command(subcommand)]
+    pub command: RolesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// A role's title, stage, number of permissions and those that lead to more access.
+    Show {
+        #[arg(value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
+        role: String,
+        /// List every permission of the role.
+        #[arg(long)]
+        all_permissions: bool,
+    },
+    /// Every predefined role, or those whose names start with PREFIX (`roles/` may be left out).
+    List {
+        #[arg(value_name = "PREFIX", add = ArgValueCompleter::new(role_names))]
+        prefix: Option<String>,
+    },
+}
+
+/// Parses the command line. With `picker` (stdin and stderr are terminals), `jit grant` may omit
+/// its roles: it then asks for one. Otherwise a missing role is clap's usual error.
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -> Cli {
+    let mut command = Cli::command();
+    // clap reads COLUMNS only when no stream is a terminal; jit's tables read it first
+    // (`output::columns`), and help follows the same width.
+    if let Some(width) = crate::output::columns() {
+        command = command.term_width(width.min(HELP_MAX_WIDTH));
+    }
+    if picker {
+        command = command.mut_subcommand("grant", |g| g.mut_arg("roles", |a| a.required(false)));
+    }
+    let matches = command.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }

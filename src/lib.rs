@@ -15,24 +15,21 @@ pub mod gcp;
 pub mod iam;
 pub mod output;
 pub mod policy;
+pub mod roles;
 pub mod source;
 pub mod timespec;
 
 pub use error::{Error, Result};
 
-use clap::{CommandFactory, FromArgMatches};
-
 /// Parses the command line and runs the command; the caller prints the error and exits with its
 /// code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
-    let mut command = cli::Cli::command();
-    // clap reads COLUMNS only when no stream is a terminal; jit's tables read it first
-    // (`output::columns`), and help follows the same width.
-    if let Some(width) = output::columns() {
-        command = command.term_width(width.min(cli::HELP_MAX_WIDTH));
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if commands::completions::complete_from_env(&args)? {
+        return Ok(error::exit::OK);
     }
-    let matches = command.get_matches_from(args);
-    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    use std::io::IsTerminal;
+    let cli = cli::parse(args, std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
     match cli.command {
         cli::Command::Emulator(args) => commands::emulator::run(args).map(|()| error::exit::OK),
         _ => commands::run(cli),

@@ -39,10 +39,15 @@ fn man_path(name: &str) -> std::path::PathBuf {
 fn man_pages_are_up_to_date() {
     let pages = man_pages();
     let names: Vec<&str> = pages.iter().map(|(name, _)| name.as_str()).collect();
-    let subcommands: Vec<String> = <jit::cli::Cli as clap::CommandFactory>::command()
-        .get_subcommands()
-        .map(|s| format!("jit-{}.1", s.get_name()))
-        .collect();
+    fn pages_of(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for s in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = format!("{prefix}-{}", s.get_name());
+            out.push(format!("{name}.1"));
+            pages_of(s, &name, out);
+        }
+    }
+    let mut subcommands = Vec::new();
+    pages_of(&<jit::cli::Cli as clap::CommandFactory>::command(), "jit", &mut subcommands);
     assert_eq!(names[0], "jit.1");
     assert_eq!(names[1..], subcommands, "a page per subcommand");
     for page in ["jit-grant.1", "jit-list.1", "jit-revoke.1", "jit-cleanup.1"] {
@@ -93,7 +98,11 @@ fn man_pages_keep_flags_unbroken_when_formatted() {
             let mut cmd = <jit::cli::Cli as clap::CommandFactory>::command();
             cmd.build();
             let cmd = match name.strip_prefix("jit-").and_then(|n| n.strip_suffix(".1")) {
-                Some(sub) => cmd.find_subcommand(sub).unwrap().clone(),
+                Some(path) => path
+                    .split('-')
+                    .try_fold(&cmd, |c, sub| c.find_subcommand(sub))
+                    .unwrap_or_else(|| panic!("{name}: no such subcommand"))
+                    .clone(),
                 None => cmd,
             };
             cmd.get_arguments()
@@ -140,5 +149,84 @@ fn man_pages_keep_flags_unbroken_when_formatted() {
 fn completions_command_prints_the_same_script() {
     let run = crate::support::jit(&["completions", "bash"]).run().ok();
     assert_eq!(run.stdout.as_bytes(), script(Shell::Bash));
-    assert!(run.stdout.contains("--policy-file"));
+    // The script asks jit itself (`COMPLETE=bash jit -- WORDS`), which knows every role.
+    assert!(run.stdout.contains("COMPLETE=\"bash\""), "{}", run.stdout);
+    let registration = crate::support::jit(&[]).env("COMPLETE", "bash").run().ok();
+    assert_eq!(registration.stdout, run.stdout, "`COMPLETE=bash jit` prints the committed script");
+}
+
+#[test]
+fn the_role_completer_finds_roles_by_prefix() {
+    use jit::commands::completions::role_names;
+    let values = |current: &str| -> Vec<String> {
+        role_names(std::ffi::OsStr::new(current))
+            .iter()
+            .map(|c| c.get_value().to_string_lossy().into_owned())
+            .collect()
+    };
+    let storage = values("roles/storage.obj");
+    assert!(storage.contains(&"roles/storage.objectViewer".to_string()), "{storage:?}");
+    assert!(storage.iter().all(|v| v.starts_with("roles/storage.obj")), "{storage:?}");
+    assert_eq!(values("storage.objectVi"), ["roles/storage.objectViewer"], "`roles/` may be left out");
+    assert_eq!(values(""), ["roles/"], "nothing typed: one step, not 2,461 names");
+    assert_eq!(values("rol"), ["roles/"]);
+    assert_eq!(values("roles/").len(), 2461);
+    assert!(values("roles/zzz").is_empty());
+    assert!(values("projects/p/roles/").is_empty(), "custom roles are not in the catalog");
+    let candidate = &role_names(std::ffi::OsStr::new("roles/storage.objectViewer"))[0];
+    assert_eq!(candidate.get_help().map(|h| h.to_string()), Some("Storage Object Viewer".to_string()));
+}
+
+/// What the shell gets from `COMPLETE=SHELL jit -- WORDS`, as the committed scripts call it.
+fn complete(shell: &str, words: &[&str]) -> Vec<String> {
+    let index = (words.len() - 1).to_string();
+    let mut args = vec!["--"];
+    args.extend_from_slice(words);
+    let run = crate::support::jit(&args)
+        .env("COMPLETE", shell)
+        .env("_CLAP_COMPLETE_INDEX", index)
+        .env("_CLAP_IFS", "\n")
+        .run()
+        .ok();
+    run.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn the_binary_completes_role_names_for_every_shell() {
+    assert_eq!(complete("bash", &["jit", "grant", "roles/storage.objectV"]), ["roles/storage.objectViewer"]);
+    assert_eq!(
+        complete("fish", &["jit", "revoke", "roles/storage.objectV"]),
+        ["roles/storage.objectViewer\tStorage Object Viewer"]
+    );
+    assert_eq!(
+        complete("zsh", &["jit", "roles", "show", "roles/storage.objectV"]),
+        ["roles/storage.objectViewer:Storage Object Viewer"]
+    );
+    let listed = complete("bash", &["jit", "list", "--role", "roles/storage.obj"]);
+    assert!(listed.contains(&"roles/storage.objectViewer".to_string()), "{listed:?}");
+    assert!(complete("bash", &["jit", "grant", "--no-role"]).contains(&"--no-role-check".to_string()));
+}
+
+/// The committed bash script, sourced in a real bash, completes `jit grant roles/storage.obj<TAB>`
+/// by calling the jit on PATH.
+#[test]
+fn the_committed_bash_script_completes_roles() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_jit")).parent().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions").join(file_name(Shell::Bash));
+    let program = format!(
+        "source {}; COMP_WORDS=(jit grant roles/storage.objectV); COMP_CWORD=2; COMP_TYPE=9; \
+         _clap_complete_jit jit roles/storage.objectV grant; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .expect("bash runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "roles/storage.objectViewer\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

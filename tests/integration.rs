@@ -7,6 +7,7 @@ mod completions;
 mod offline;
 mod output;
 mod properties;
+mod roles;
 mod tls;
 mod ux;
 

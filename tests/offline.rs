@@ -312,7 +312,7 @@ fn grant_dry_run_changes_nothing() {
     let before = f.bytes();
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -330,7 +330,7 @@ fn grant_dry_run_changes_nothing() {
     assert_eq!(f.bytes(), before);
     let table = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--dry-run",
@@ -350,7 +350,7 @@ fn grant_start_until_and_warnings() {
     let start = at(Duration::hours(1));
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--start",
@@ -371,7 +371,7 @@ fn grant_start_until_and_warnings() {
     let until = at(Duration::hours(3));
     let report = jit(&[
         "grant",
-        "roles/c.d",
+        "roles/run.viewer",
         "--member",
         "x@example.com",
         "--until",
@@ -392,7 +392,7 @@ fn grant_start_until_and_warnings() {
         let (hh_mm, want) = wall_clock_in(zone, Duration::hours(2));
         let report = jit(&[
             "grant",
-            "roles/e.f",
+            "roles/cloudsql.viewer",
             "--member",
             "x@example.com",
             "--until",
@@ -444,18 +444,18 @@ fn email_members_match_in_any_case() {
                 "title": "jit until later"
             },
             "members": [member],
-            "role": "roles/a.b"
+            "role": "roles/dlp.user"
         })
     };
     let f = File::new(
         &json!({"bindings": [live("user:Jane.Doe@example.com"), live(set)], "etag": "BwX=", "version": 3}),
     );
     let rows = jit(&["list", "--policy-file", f.p(), "--member", "jane.doe@EXAMPLE.com"]).run().ok().json();
-    assert_eq!(members_of(&rows), ["roles/a.b user:Jane.Doe@example.com"], "list --member finds it");
+    assert_eq!(members_of(&rows), ["roles/dlp.user user:Jane.Doe@example.com"], "list --member finds it");
 
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "jane.doe@example.com",
         "--for",
@@ -471,20 +471,20 @@ fn email_members_match_in_any_case() {
     .json();
     assert_eq!(
         (members_of(&report["extended"]), report["granted"].clone()),
-        (vec!["roles/a.b user:Jane.Doe@example.com".to_string()], json!([])),
+        (vec!["roles/dlp.user user:Jane.Doe@example.com".to_string()], json!([])),
         "grant extends the existing binding, keeping Google's spelling: {report}"
     );
-    let rows = jit(&["list", "--policy-file", f.p(), "--role", "roles/a.b"]).run().ok().json();
+    let rows = jit(&["list", "--policy-file", f.p(), "--role", "roles/dlp.user"]).run().ok().json();
     assert_eq!(
         members_of(&rows),
-        [format!("roles/a.b {set}").as_str(), "roles/a.b user:Jane.Doe@example.com"],
+        [format!("roles/dlp.user {set}").as_str(), "roles/dlp.user user:Jane.Doe@example.com"],
         "one live binding, not a second one beside it (sorted by expiry: Jane's now ends later)"
     );
 
     let lower_set = set.replace("/SRE", "/sre");
     let report = jit(&[
         "revoke",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "JANE.DOE@example.com",
         "--member",
@@ -500,11 +500,11 @@ fn email_members_match_in_any_case() {
     .json();
     assert_eq!(
         members_of(&report["removed"]),
-        ["roles/a.b user:Jane.Doe@example.com"],
+        ["roles/dlp.user user:Jane.Doe@example.com"],
         "revoke removes the e-mail member in any case, a principalSet only as written"
     );
     let rows = jit(&["list", "--policy-file", f.p()]).run().ok().json();
-    assert_eq!(members_of(&rows), [format!("roles/a.b {set}")]);
+    assert_eq!(members_of(&rows), [format!("roles/dlp.user {set}")]);
 }
 
 /// The same grant twice: the second is `unchanged` and the file is not rewritten, also with a
@@ -516,7 +516,7 @@ fn the_same_grant_twice_is_unchanged() {
     let grant = || {
         jit(&[
             "grant",
-            "roles/a.b",
+            "roles/dlp.user",
             "--member",
             "x@example.com",
             "--until",
@@ -652,57 +652,61 @@ fn bad_input_is_refused_before_anything_is_written() {
             "error: role `roles/editor` cannot be granted with a condition",
         ),
         (
-            &["grant", "roles/a.b", "--member", "allUsers"],
+            &["grant", "roles/dlp.user", "--member", "allUsers"],
             "error: `allUsers` cannot be granted access with a condition",
         ),
         (
-            &["grant", "roles/a.b", "--member", "allAuthenticatedUsers"],
+            &["grant", "roles/dlp.user", "--member", "allAuthenticatedUsers"],
             "error: `allAuthenticatedUsers` cannot be granted access with a condition",
         ),
-        (&["grant", "roles/a.b", "--member", "alice"], "error: `alice` is not a principal jit can grant to"),
         (
-            &["grant", "roles/a.b", "--member", "robot:x@example.com"],
+            &["grant", "roles/dlp.user", "--member", "alice"],
+            "error: `alice` is not a principal jit can grant to",
+        ),
+        (
+            &["grant", "roles/dlp.user", "--member", "robot:x@example.com"],
             "error: `robot:x@example.com` is not a principal jit can grant to",
         ),
         (
             &["grant", "storage.admin", "--member", "a@example.com"],
-            "error: `storage.admin` is not a valid role",
+            "error: `storage.admin` is not a role name; did you mean `roles/storage.admin` (Storage Admin), \
+             `roles/storage.folderAdmin` (Storage Folder Admin) or `roles/storage.objectAdmin` (Storage Object Admin)?",
         ),
         (
             &["grant", "roles/a.b_withcond_0123456789abcdef0123", "--member", "a@example.com"],
             "error: role `roles/a.b_withcond_0123456789abcdef0123` is a version-1 view of a conditional binding, not a real role",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "0m"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "0m"],
             "error: the duration `0m` is zero",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "-1h"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "-1h"],
             "error: the duration `-1h` is negative",
         ),
         (&["grant", "roles/a.b", "--member", "a@example.com", "--for", ""], "error: `` is not a duration"),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "2 hours"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "2 hours"],
             "error: `2 hours` is not a duration",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "13h"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "13h"],
             "error: `13h` is longer than the maximum of 12h",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--until", "2020-01-01T00:00:00Z"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--until", "2020-01-01T00:00:00Z"],
             "error: the end `2020-01-01T00:00:00Z` is in the past",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--until", "tomorrow"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--until", "tomorrow"],
             "error: `tomorrow` is not a time",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--start", "2020-01-01T00:00:00Z"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--start", "2020-01-01T00:00:00Z"],
             "error: the start `2020-01-01T00:00:00Z` is in the past",
         ),
-        (&["grant", "roles/a.b"], "error: --member is required with --policy-file"),
-        (&["revoke", "roles/a.b"], "error: --member or --all-members is required with --policy-file"),
+        (&["grant", "roles/dlp.user"], "error: --member is required with --policy-file"),
+        (&["revoke", "roles/dlp.user"], "error: --member or --all-members is required with --policy-file"),
         (
             &["revoke", "roles/owner", "--all-members"],
             "error: role `roles/owner` never has a time-bound binding",
@@ -714,13 +718,13 @@ fn bad_input_is_refused_before_anything_is_written() {
         (&["cleanup", "--grace", "soon"], "error: `soon` is not a duration"),
         // Issue 8 defects 4 and 5: past CEL's last timestamp, or past chrono's range (a panic).
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--for", "99999999d"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "99999999d"],
             "error: a grant of `99999999d` would end after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold",
         ),
         (
             &[
                 "grant",
-                "roles/a.b",
+                "roles/dlp.user",
                 "--member",
                 "a@example.com",
                 "--for",
@@ -733,7 +737,7 @@ fn bad_input_is_refused_before_anything_is_written() {
         (
             &[
                 "grant",
-                "roles/a.b",
+                "roles/dlp.user",
                 "--member",
                 "a@example.com",
                 "--start",
@@ -746,7 +750,7 @@ fn bad_input_is_refused_before_anything_is_written() {
         (
             &[
                 "grant",
-                "roles/a.b",
+                "roles/dlp.user",
                 "--member",
                 "a@example.com",
                 "--until",
@@ -762,11 +766,11 @@ fn bad_input_is_refused_before_anything_is_written() {
         ),
         (&["list", "--member", "nobody"], "error: `nobody` is not a principal jit can grant to"),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--project", "Bad_Project"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--project", "Bad_Project"],
             "error: `Bad_Project` is not a valid project ID",
         ),
         (
-            &["grant", "roles/a.b", "--member", "a@example.com", "--folder", "abc"],
+            &["grant", "roles/dlp.user", "--member", "a@example.com", "--folder", "abc"],
             "error: `abc` is not a folder number",
         ),
     ];
@@ -797,7 +801,7 @@ fn bad_input_is_refused_before_anything_is_written() {
     }
     every_case_passed(&failures);
     // Clap's own usage errors also exit 2.
-    let run = jit(&["grant", "roles/a.b", "--for", "1h", "--until", "18:00", "--policy-file", p]).run();
+    let run = jit(&["grant", "roles/dlp.user", "--for", "1h", "--until", "18:00", "--policy-file", p]).run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     let run = jit(&["grant", "--policy-file", p]).run();
     assert_eq!(run.code, 2);
@@ -818,9 +822,17 @@ fn bad_policies_are_refused() {
     for (text, want) in cases {
         let f = File::raw(text);
         for args in [
-            vec!["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"],
+            vec![
+                "grant",
+                "roles/dlp.user",
+                "--member",
+                "a@example.com",
+                "--policy-file",
+                f.p(),
+                "--in-place",
+            ],
             vec!["cleanup", "--policy-file", f.p(), "--in-place"],
-            vec!["revoke", "roles/a.b", "--all-members", "--policy-file", f.p(), "--in-place"],
+            vec!["revoke", "roles/dlp.user", "--all-members", "--policy-file", f.p(), "--in-place"],
             // Issue 8 defect 8: list said there was nothing on a version-1 view, exit 0.
             vec!["list", "--policy-file", f.p()],
         ] {
@@ -843,7 +855,7 @@ fn bad_policies_are_refused() {
         "error: cannot read the policy file `/nonexistent/policy.json`: no such file"
     );
     let run: Run =
-        jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", "-", "--in-place"])
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", "-", "--in-place"])
             .run()
             .code(2);
     assert_eq!(run.error_line(), "error: --in-place cannot write back to stdin");
@@ -856,9 +868,10 @@ fn googles_limits_are_checked_before_writing() {
         json!({"bindings": [{"role": "roles/viewer", "members": members}], "etag": "BwX=", "version": 1});
     let f = File::new(&full);
     let before = f.bytes();
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert_eq!(
         run.error_line(),
         format!("error: the policy of `{}` would hold 1501 principals, over Google's limit of 1500", f.p())
@@ -877,9 +890,10 @@ fn googles_limits_are_checked_before_writing() {
     });
     let f = File::new(&exempting);
     let before = f.bytes();
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert_eq!(
         run.error_line(),
         format!("error: the policy of `{}` would hold 1501 principals, over Google's limit of 1500", f.p())
@@ -887,16 +901,17 @@ fn googles_limits_are_checked_before_writing() {
     assert_eq!(f.bytes(), before);
 
     let twenty: Vec<Value> = (0..20)
-        .map(|i| json!({"role": "roles/a.b", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
+        .map(|i| json!({"role": "roles/dlp.user", "members": ["user:a@example.com"], "condition": {"title": format!("t{i}"), "expression": format!("request.time < timestamp(\"2099-01-01T00:00:00Z\") && {i} == {i}")}}))
         .collect();
     let f = File::new(&json!({"bindings": twenty}));
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert_eq!(
         run.error_line(),
         format!(
-            "error: `user:a@example.com` would be in 21 bindings of `roles/a.b` on `{}`, over Google's limit of 20",
+            "error: `user:a@example.com` would be in 21 bindings of `roles/dlp.user` on `{}`, over Google's limit of 20",
             f.p()
         )
     );
@@ -909,7 +924,7 @@ fn unknown_numbers_keep_every_digit() {
     let text = r#"{"bindings": [{"role": "roles/viewer", "members": ["user:a@example.com"], "weight": 0.1000000000000000000000001}],
         "future": {"big": 12345678901234567890123, "neg": -98765432109876543210}, "etag": "BwX=", "version": 3}"#;
     let f = File::raw(text);
-    jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
+    jit(&["grant", "roles/dlp.user", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
         .run()
         .ok();
     let after = String::from_utf8(f.bytes()).unwrap();
@@ -937,7 +952,7 @@ fn in_place_writes_through_a_symlink() {
     std::os::unix::fs::symlink(&f.path, &link).unwrap();
     let report = jit(&[
         "grant",
-        "roles/a.b",
+        "roles/dlp.user",
         "--member",
         "x@example.com",
         "--policy-file",
@@ -949,10 +964,10 @@ fn in_place_writes_through_a_symlink() {
     .run()
     .ok()
     .json();
-    assert_eq!(members_of(&report["granted"]), ["roles/a.b user:x@example.com"]);
+    assert_eq!(members_of(&report["granted"]), ["roles/dlp.user user:x@example.com"]);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "still a link");
     assert!(
-        bindings(&f.json()).iter().any(|b| b["role"] == "roles/a.b"),
+        bindings(&f.json()).iter().any(|b| b["role"] == "roles/dlp.user"),
         "the target has the grant: {}",
         f.json()
     );
@@ -967,15 +982,16 @@ fn in_place_refuses_a_read_only_file() {
     let f = File::new(&fixture());
     std::fs::set_permissions(&f.path, std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = f.bytes();
-    let run = jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
-        .run()
-        .code(2);
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "x@example.com", "--policy-file", f.p(), "--in-place"])
+            .run()
+            .code(2);
     assert_eq!(run.error_line(), format!("error: `{}` is read-only; jit will not replace it", f.p()));
     assert_eq!(f.bytes(), before);
     assert_eq!(std::fs::metadata(&f.path).unwrap().permissions().mode() & 0o777, 0o444);
     assert_eq!(dir_entries(&f), ["policy.json"]);
     // Without --in-place the edited policy still goes to stdout.
-    jit(&["grant", "roles/a.b", "--member", "x@example.com", "--policy-file", f.p()]).run().ok();
+    jit(&["grant", "roles/dlp.user", "--member", "x@example.com", "--policy-file", f.p()]).run().ok();
 }
 
 /// A write killed by SIGTERM while its temporary file exists leaves neither that file nor a
@@ -1040,12 +1056,13 @@ fn endless_policy_files_are_cut_off() {
 #[test]
 fn quiet_prints_only_the_policy() {
     let f = File::new(&fixture());
-    let run = jit(&["grant", "roles/a.b", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
-        .run()
-        .ok();
+    let run =
+        jit(&["grant", "roles/dlp.user", "--member", "a@example.com", "--policy-file", f.p(), "--quiet"])
+            .run()
+            .ok();
     assert_eq!(run.stderr, "");
     let policy = run.json();
-    let granted: Vec<&Value> = bindings(&policy).iter().filter(|b| b["role"] == "roles/a.b").collect();
+    let granted: Vec<&Value> = bindings(&policy).iter().filter(|b| b["role"] == "roles/dlp.user").collect();
     assert_eq!(granted.len(), 1, "{policy}");
     assert_eq!(granted[0]["members"], json!(["user:a@example.com"]));
 }

@@ -32,6 +32,36 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
     }
 }
 
+/// Resolves a grant and checks its roles before anything is read or sent (issue 13): a role must
+/// be one of Google's predefined roles or a well-formed custom role name, unless --no-role-check.
+///
+/// A malformed role is reported with the role check's message (the closest roles, the right
+/// custom-role form); a well-formed one is looked up once every other flag is valid, as a question
+/// to Google would be asked last.
+///
+/// Today jit's copy of Google's roles decides, online too. When the API layer can ask Google
+/// (`roles.get` for one role, or `roles.queryGrantableRoles` on the scope), its answer goes in
+/// `roles::check`'s `online` argument and decides instead, so a role newer than the copy passes.
+pub(crate) fn resolve_checked(
+    args: &crate::cli::GrantArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<config::Grant, Error> {
+    let check = || -> Result<(), Error> {
+        if !args.no_role_check {
+            for role in &args.roles {
+                crate::roles::check(role, None)?;
+            }
+        }
+        Ok(())
+    };
+    if args.roles.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
+        check()?;
+    }
+    let grant = config::Grant::resolve(args, now)?;
+    check()?;
+    Ok(grant)
+}
+
 pub(crate) fn request(
     g: &config::Grant,
     members: &[Principal],

@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
 
@@ -15,6 +15,7 @@ pub mod grant;
 pub mod list;
 pub mod offline;
 pub mod revoke;
+pub mod roles;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -26,10 +27,14 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         now,
     };
-    match &cli.command {
-        Command::Grant(args) => {
+    match cli.command {
+        Command::Grant(mut args) => {
             let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
-            let grant = config::Grant::resolve(args, now)?;
+            if args.roles.is_empty() {
+                // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
+                roles::pick(&config, &mut args)?;
+            }
+            let grant = grant::resolve_checked(&args, now)?;
             grant::run(&config, &grant)
         }
         Command::List(args) => {
@@ -38,17 +43,25 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 in_place: false,
             };
             let config = Config::resolve(&cli.global, Some(&file), &env)?;
-            list::run(&config, &config::List::resolve(args)?)
+            list::run(&config, &config::List::resolve(&args)?)
         }
         Command::Revoke(args) => {
             let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
-            revoke::run(&config, &config::Revoke::resolve(args)?)
+            revoke::run(&config, &config::Revoke::resolve(&args)?)
         }
         Command::Cleanup(args) => {
             let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
-            cleanup::run(&config, &config::Cleanup::resolve(args)?)
+            cleanup::run(&config, &config::Cleanup::resolve(&args)?)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
+        Command::Roles(args) => {
+            let format = cli.global.format.unwrap_or(if env.stdout_is_terminal {
+                Format::Table
+            } else {
+                Format::Json
+            });
+            roles::run(&args.command, format)
+        }
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),
     }
 }

@@ -1,0 +1,405 @@
+//! Issue 13 on the real binary: a role that Google does not define is refused before anything is
+//! written, with the closest roles; `--no-role-check`; `jit roles show|list`; and a grant without a
+//! role outside a terminal stays clap's usual error. Offline (`--policy-file`), so no server.
+
+use clap::CommandFactory;
+use serde_json::json;
+
+use crate::support::jit;
+
+const HINT: &str = "  hint: `jit roles list` shows the 2461 roles of jit's copy of Google's list (2026-08-22); \
+                    for a newer role, pass --no-role-check\n";
+
+struct Policy {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Policy {
+    fn new() -> Policy {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.json");
+        let policy = json!({
+            "bindings": [{"members": ["user:alice@example.com"], "role": "roles/owner"}],
+            "etag": "BwYmEJ6v3Xo=",
+            "version": 3
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
+        Policy { _dir: dir, path }
+    }
+
+    fn p(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.path).unwrap()
+    }
+
+    /// `jit grant ROLE` on this file, in place: the exit code and stderr, the file checked unchanged
+    /// on failure.
+    #[track_caller]
+    fn grant(&self, role: &str, extra: &[&str]) -> (i32, String) {
+        let before = self.bytes();
+        let mut args =
+            vec!["grant", role, "--member", "bob@example.com", "--policy-file", self.p(), "--in-place"];
+        args.extend_from_slice(extra);
+        let run = jit(&args).run();
+        if run.code != 0 {
+            assert_eq!(self.bytes(), before, "the policy file changed on a refused grant of `{role}`");
+            assert_eq!(run.stdout, "", "nothing on stdout for a refused grant of `{role}`");
+        }
+        (run.code, run.stderr)
+    }
+}
+
+#[test]
+fn a_misspelled_role_is_refused_with_the_closest_roles() {
+    let f = Policy::new();
+    let cases = [
+        (
+            "roles/storage.objectViwer",
+            "error: `roles/storage.objectViwer` is not a predefined role; did you mean \
+             `roles/storage.objectViewer` (Storage Object Viewer), `roles/storage.objectUser` (Storage Object User) \
+             or `roles/composer.environmentAndStorageObjectViewer` (Environment and Storage Object Viewer)?\n",
+        ),
+        (
+            "roles/secretAccessor",
+            "error: `roles/secretAccessor` is not a predefined role; did you mean \
+             `roles/secretmanager.secretAccessor` (Secret Manager Secret Accessor)?\n",
+        ),
+        (
+            "storage.admin",
+            "error: `storage.admin` is not a role name; did you mean `roles/storage.admin` (Storage Admin), \
+             `roles/storage.folderAdmin` (Storage Folder Admin) or `roles/storage.objectAdmin` (Storage Object Admin)?\n",
+        ),
+        (
+            "roles/storage.object-viewer",
+            "error: `roles/storage.object-viewer` is not a predefined role; did you mean \
+             `roles/storage.objectViewer` (Storage Object Viewer)",
+        ),
+        ("roles/qqqqqqqqqqqqqqqqqqqq", "error: `roles/qqqqqqqqqqqqqqqqqqqq` is not a predefined role\n"),
+    ];
+    for (role, want) in cases {
+        let (code, stderr) = f.grant(role, &[]);
+        assert_eq!(code, 2, "{role}: {stderr}");
+        assert!(stderr.starts_with(want), "{role}:\n{stderr}\nwant:\n{want}");
+        assert!(stderr.ends_with(HINT), "{role}:\n{stderr}");
+        assert_eq!(stderr.lines().count(), 2, "{role}: one error line and one hint:\n{stderr}");
+    }
+}
+
+#[test]
+fn empty_roles_and_custom_roles_in_the_wrong_form_are_refused() {
+    let f = Policy::new();
+    let form = "custom roles are `projects/PROJECT_ID/roles/ROLE_ID` or `organizations/NUMBER/roles/ROLE_ID`";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "",
+            "error: the role name is empty\n  hint: name a role such as `roles/storage.objectViewer`; \
+             `jit roles list` shows Google's predefined roles\n"
+                .into(),
+        ),
+        (
+            " \t ",
+            "error: the role name is empty\n  hint: name a role such as `roles/storage.objectViewer`; \
+             `jit roles list` shows Google's predefined roles\n"
+                .into(),
+        ),
+        (
+            "roles/projects/my-proj/roles/deployer",
+            "error: `roles/projects/my-proj/roles/deployer` is not a role name: custom roles have no `roles/` prefix\n  \
+             hint: name it `projects/my-proj/roles/deployer`\n"
+                .into(),
+        ),
+        (
+            "projects/my-proj/role/deployer",
+            format!(
+                "error: `projects/my-proj/role/deployer` is not a role name\n  hint: predefined roles are \
+                 `roles/NAME`; {form}\n"
+            ),
+        ),
+        (
+            "projects/my-proj/roles/my-deployer",
+            "error: `my-deployer` in role `projects/my-proj/roles/my-deployer` is not a valid custom role ID\n  \
+             hint: a role ID is 3 to 64 letters, digits, `_` and `.` (Google's roles.create)\n"
+                .into(),
+        ),
+        (
+            "organizations/example.com/roles/deployer",
+            format!(
+                "error: `example.com` in role `organizations/example.com/roles/deployer` is not an organization \
+                 number\n  hint: {form}\n"
+            ),
+        ),
+        (
+            "folders/123/roles/deployer",
+            format!("error: `folders/123/roles/deployer` is not a role name: folders have no custom roles\n  hint: {form}\n"),
+        ),
+    ];
+    for (role, want) in &cases {
+        let (code, stderr) = f.grant(role, &[]);
+        assert_eq!((code, stderr.as_str()), (2, want.as_str()), "{role:?}");
+    }
+}
+
+#[test]
+fn known_roles_custom_roles_and_no_role_check_are_written() {
+    let f = Policy::new();
+    for role in
+        [" roles/storage.objectViewer ", "projects/my-proj/roles/deployer", "organizations/123/roles/a.b_c"]
+    {
+        let (code, stderr) = f.grant(role, &["--quiet"]);
+        assert_eq!(code, 0, "{role}: {stderr}");
+    }
+    // A role newer than jit's copy: refused, unless the check is skipped.
+    let (code, _) = f.grant("roles/brandnew.viewer", &[]);
+    assert_eq!(code, 2);
+    let (code, stderr) = f.grant("roles/brandnew.viewer", &["--no-role-check", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    // The syntax check still holds without the role check.
+    let (code, stderr) = f.grant("roles/a b", &["--no-role-check"]);
+    assert_eq!((code, stderr.lines().next()), (2, Some("error: `roles/a b` is not a valid role")));
+    let policy: serde_json::Value = serde_json::from_slice(&f.bytes()).unwrap();
+    let roles: Vec<&str> =
+        policy["bindings"].as_array().unwrap().iter().map(|b| b["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        roles,
+        [
+            "roles/owner",
+            "roles/storage.objectViewer",
+            "projects/my-proj/roles/deployer",
+            "organizations/123/roles/a.b_c",
+            "roles/brandnew.viewer"
+        ]
+    );
+}
+
+#[test]
+fn other_errors_come_before_the_catalog_and_a_misspelling_is_not_masked() {
+    let f = Policy::new();
+    // A well-formed role is looked up once the other flags are valid, as before issue 13.
+    let (code, stderr) = f.grant("roles/storage.objectViwer", &["--for", "0s"]);
+    assert_eq!((code, stderr.lines().next()), (2, Some("error: the duration `0s` is zero")));
+    // Several roles: each is checked.
+    let (code, stderr) = f.grant("roles/storage.objectViewer", &["roles/pubsub.viewr"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with(
+            "error: `roles/pubsub.viewr` is not a predefined role; did you mean `roles/pubsub.viewer`"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Outside a terminal (the tests' stdin is /dev/null), a grant without a role is clap's own
+/// error for the required ROLE, exactly as it was before the picker.
+#[test]
+fn no_role_without_a_terminal_is_the_usual_error() {
+    let f = Policy::new();
+    let run = jit(&["grant", "--member", "bob@example.com", "--policy-file", f.p()]).run();
+    let want = jit::cli::Cli::command()
+        .try_get_matches_from(["jit", "grant", "--member", "bob@example.com", "--policy-file", f.p()])
+        .unwrap_err()
+        .render()
+        .to_string();
+    assert_eq!((run.code, run.stderr.as_str()), (2, want.as_str()));
+    assert!(
+        run.stderr.starts_with("error: the following required arguments were not provided:\n  <ROLE>...\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn roles_show_reports_title_stage_and_escalation() {
+    let run = jit(&["roles", "show", "roles/iam.serviceAccountUser", "--format", "json"]).run().ok();
+    assert_eq!(
+        run.json(),
+        json!({
+            "name": "roles/iam.serviceAccountUser",
+            "title": "Service Account User",
+            "stage": "GA",
+            "permissionCount": 5,
+            "escalation": [{
+                "permission": "iam.serviceAccounts.actAs",
+                "why": "run code as a service account, with all of its access"
+            }]
+        })
+    );
+    let run = jit(&["roles", "show", "roles/storage.objectViewer", "--all-permissions", "--format", "table"])
+        .run()
+        .ok();
+    assert_eq!(
+        run.stdout,
+        "roles/storage.objectViewer\n  Title:        Storage Object Viewer\n  Stage:        GA\n  Permissions:  8\n  \
+         Escalation:   none that jit knows of\n  All permissions:\n    resourcemanager.projects.get\n    \
+         resourcemanager.projects.list\n    storage.folders.get\n    storage.folders.list\n    \
+         storage.managedFolders.get\n    storage.managedFolders.list\n    storage.objects.get\n    storage.objects.list\n"
+    );
+    let run = jit(&["roles", "show", "roles/resourcemanager.projectIamAdmin", "--format", "yaml"]).run().ok();
+    assert!(run.stdout.contains("permission: resourcemanager.projects.setIamPolicy\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("permissions:"), "no full list without --all-permissions");
+}
+
+#[test]
+fn roles_show_refuses_what_it_does_not_know() {
+    let run = jit(&["roles", "show", "roles/storage.objectViwer"]).run().code(2);
+    assert!(run.stderr.starts_with(
+        "error: `roles/storage.objectViwer` is not a predefined role; did you mean `roles/storage.objectViewer`"
+    ));
+    assert!(run.stderr.ends_with(HINT), "{}", run.stderr);
+    let run = jit(&["roles", "show", "projects/my-proj/roles/deployer"]).run().code(2);
+    assert_eq!(
+        run.stderr,
+        "error: `projects/my-proj/roles/deployer` is a custom role: jit knows only Google's predefined roles\n  \
+         hint: `gcloud iam roles describe ROLE_ID --project PROJECT_ID` (or --organization) shows a custom role\n"
+    );
+    let run = jit(&["roles", "show", " "]).run().code(2);
+    assert_eq!(run.error_line(), "error: the role name is empty");
+}
+
+#[test]
+fn roles_list_filters_by_prefix() {
+    let names = |run: &crate::support::Run| -> Vec<String> {
+        run.json().as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    };
+    let want = [
+        "roles/storage.objectAdmin",
+        "roles/storage.objectCreator",
+        "roles/storage.objectUser",
+        "roles/storage.objectViewer",
+    ];
+    assert_eq!(names(&jit(&["roles", "list", "roles/storage.obj"]).run().ok()), want);
+    assert_eq!(names(&jit(&["roles", "list", "storage.obj"]).run().ok()), want, "`roles/` may be left out");
+    assert_eq!(names(&jit(&["roles", "list"]).run().ok()).len(), 2461);
+    let run = jit(&["roles", "list", "storage.objectViewer", "--format", "json"]).run().ok();
+    assert_eq!(
+        run.json(),
+        json!([{"name": "roles/storage.objectViewer", "title": "Storage Object Viewer", "stage": "GA", "permissionCount": 8}])
+    );
+    let run = jit(&["roles", "list", "nothing.here", "--format", "table"]).run().ok();
+    assert_eq!(run.stdout, "No predefined role starts with `roles/nothing.here`.\n");
+    let run = jit(&["roles", "list", "storage.objectV", "--format", "table"]).run().ok();
+    assert_eq!(
+        run.stdout,
+        " NAME                        TITLE                  STAGE  PERMISSIONS \n \
+         roles/storage.objectViewer  Storage Object Viewer  GA     8           \n"
+    );
+}
+
+/// On a terminal the parser lets `grant` go without a role (the picker asks for one); elsewhere
+/// the role stays required (the test above).
+#[test]
+fn on_a_terminal_grant_may_omit_its_role() {
+    let args = ["jit", "grant", "--member", "bob@example.com"].map(std::ffi::OsString::from);
+    let cli = jit::cli::parse(args, true);
+    let jit::cli::Command::Grant(grant) = cli.command else { panic!("not a grant: {:?}", cli.command) };
+    assert!(grant.roles.is_empty());
+    assert_eq!(grant.member, ["bob@example.com"]);
+}
+
+/// Online too, the role is checked before anything is sent: the emulator sees no request.
+#[test]
+fn online_a_misspelled_role_is_refused_before_any_request() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let before = (emu.requests().len(), emu.policy_text(&project));
+    let run = emu
+        .jit(&[
+            "grant",
+            "roles/storage.objectViwer",
+            "--member",
+            "bob@example.com",
+            "--project",
+            crate::api::PROD,
+        ])
+        .run()
+        .code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: `roles/storage.objectViwer` is not a predefined role; did you mean `roles/storage.objectViewer`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with(HINT), "{}", run.stderr);
+    assert_eq!((emu.requests().len(), emu.policy_text(&project)), before, "nothing was sent");
+    // The same grant, spelled right, goes through.
+    emu.jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--member",
+        "bob@example.com",
+        "--project",
+        crate::api::PROD,
+    ])
+    .run()
+    .ok();
+}
+
+/// The picker on a real terminal: tmux runs `jit grant` with no role and no duration on its own
+/// server; the test types a filter, picks, answers the duration, and checks the policy file.
+/// Skipped where tmux is not installed.
+#[test]
+fn the_picker_grants_the_picked_role_on_a_terminal() {
+    if std::process::Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the picker test");
+        return;
+    }
+    let f = Policy::new();
+    let dir = tempfile::tempdir().unwrap();
+    let code_file = dir.path().join("code");
+    // A server of its own, on a socket in the temporary directory: nothing of the user's tmux is
+    // touched, and nothing is left behind.
+    let socket = dir.path().join("tmux.sock");
+    let tmux = |args: &[&str]| -> String {
+        let out = std::process::Command::new("tmux").arg("-S").arg(&socket).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let command = format!(
+        "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} grant --member bob@example.com --policy-file {} \
+         --in-place --quiet; echo $? > {}; sleep 30",
+        env!("CARGO_BIN_EXE_jit"),
+        f.p(),
+        code_file.display()
+    );
+    tmux(&["new-session", "-d", "-x", "120", "-y", "30", &command]);
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = tmux(&["capture-pane", "-p"]);
+            if screen.contains(what) {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                tmux(&["kill-server"]);
+                panic!("the terminal never showed {what:?}:\n{screen}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("Role to grant (type to filter");
+    tmux(&["send-keys", "storage.objectviewer"]);
+    wait_for("> roles/storage.objectViewer ");
+    tmux(&["send-keys", "Enter"]);
+    wait_for("For how long");
+    tmux(&["send-keys", "45m", "Enter"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !code_file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let screen = tmux(&["capture-pane", "-p"]);
+    tmux(&["kill-server"]);
+    let code = std::fs::read_to_string(&code_file).unwrap_or_default();
+    assert_eq!(code.trim(), "0", "jit on the terminal:\n{screen}");
+    assert!(screen.contains("Role to grant: roles/storage.objectViewer (Storage Object Viewer)"), "{screen}");
+    let policy: serde_json::Value = serde_json::from_slice(&f.bytes()).unwrap();
+    let granted = &policy["bindings"][1];
+    assert_eq!(granted["role"], "roles/storage.objectViewer");
+    assert_eq!(granted["members"], json!(["user:bob@example.com"]));
+    let expires = granted["condition"]["title"].as_str().unwrap().trim_start_matches("jit until ");
+    let expires = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
+    let left = expires.signed_duration_since(chrono::Utc::now());
+    assert!(left <= chrono::Duration::minutes(45) && left > chrono::Duration::minutes(40), "{left}");
+}
