@@ -684,7 +684,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "-1h"],
             "error: the duration `-1h` is negative",
         ),
-        (&["grant", "roles/a.b", "--member", "a@example.com", "--for", ""], "error: `` is not a duration"),
+        (&["grant", "roles/a.b", "--member", "a@example.com", "--for", ""], "error: the duration is empty"),
         (
             &["grant", "roles/dlp.user", "--member", "a@example.com", "--for", "2 hours"],
             "error: `2 hours` is not a duration",
@@ -1005,7 +1005,7 @@ fn a_killed_in_place_write_leaves_no_temporary_file() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jit"))
         .args([
             "grant",
-            "roles/a.b",
+            "roles/dlp.user",
             "--member",
             "x@example.com",
             "--policy-file",
