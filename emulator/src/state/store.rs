@@ -210,11 +210,31 @@ impl Store {
         };
         self.ancestry(key).iter().filter_map(|k| self.data.policies.get(k)).any(|policy| {
             policy.bindings.iter().any(|b| {
-                catalog::grants(&b.role, permission)
+                self.role_grants(&b.role, permission)
                     && b.members.iter().any(|m| self.member_matches(m, principal))
                     && b.condition.as_ref().is_none_or(|c| validation::evaluate(&c.expression, now))
             })
         })
+    }
+
+    /// True when `role` grants `permission`: a predefined role by the catalog, a custom role by
+    /// its declaration (none when deleted or disabled); a role that is neither grants nothing.
+    pub fn role_grants(&self, role: &str, permission: &str) -> bool {
+        if role.starts_with("roles/") {
+            return catalog::grants(role, permission);
+        }
+        self.data.custom_roles.iter().any(|r| r.name == role && r.grants(permission))
+    }
+
+    /// True when the custom role `role` is defined on the resource `key` or one of its ancestors,
+    /// the only places it can be bound ("you can only grant a custom role within the project or
+    /// organization in which you created it",
+    /// <https://cloud.google.com/iam/docs/roles-overview#custom>). A deleted role still counts:
+    /// its bindings stay in the policy (<https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role>)
+    /// and every read-modify-write sends them back.
+    pub fn custom_role_in_hierarchy(&self, key: &str, role: &str) -> bool {
+        self.data.custom_roles.iter().any(|r| r.name == role)
+            && self.ancestry(key).iter().any(|k| role.strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with("/roles/")))
     }
 
     /// Finds a resource and checks one permission on it; an unknown resource and a missing
@@ -312,7 +332,9 @@ impl Store {
                 "Invalid policy version: {version}. Valid values are 0, 1 and 3."
             )));
         }
-        let bindings = validate_bindings(kind, &incoming.bindings, version, &self.known_identities())?;
+        let in_hierarchy = |role: &str| self.custom_role_in_hierarchy(&found.key, role);
+        let bindings =
+            validate_bindings(kind, &incoming.bindings, version, &self.known_identities(), &in_hierarchy)?;
         let mut extra = Map::new();
         let audit = if mask.iter().any(|p| *p == "auditConfigs" || *p == "audit_configs") {
             incoming.extra.get("auditConfigs").cloned()
@@ -532,11 +554,24 @@ fn validate_bindings(
     bindings: &[Binding],
     version: i64,
     known: &HashMap<String, String>,
+    custom_in_hierarchy: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Binding>, StoreError> {
     let mut merged: Vec<Binding> = Vec::new();
     for b in bindings {
-        if !validation::role_ok(&b.role) {
+        // A malformed role and a predefined role Google does not define get the same answer:
+        // "Role roles/securityReviewer is not supported for this resource."
+        // (terraform-google-modules/terraform-google-iam#91, #219), a custom role not defined
+        // on the resource or above another: "Role (organizations/59485982875/roles/FortigateSdnViewer)
+        // does not exist in the resource's hierarchy." (GoogleCloudPlatform/pubsec-declarative-toolkit#608).
+        let predefined = b.role.starts_with("roles/");
+        if !validation::role_ok(&b.role) || (predefined && !catalog::is_predefined(&b.role)) {
             return Err(StoreError::Invalid(format!("Role {} is not supported for this resource.", b.role)));
+        }
+        if !predefined && !custom_in_hierarchy(&b.role) {
+            return Err(StoreError::Invalid(format!(
+                "Role ({}) does not exist in the resource's hierarchy.",
+                b.role
+            )));
         }
         if b.members.is_empty() {
             // "bindings with no members will result in an error" (google/iam/v1/policy.proto).
@@ -636,13 +671,14 @@ pub(crate) fn check_policy(
     kind: Kind,
     policy: &Policy,
     known: &HashMap<String, String>,
+    custom_in_hierarchy: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
     let version = if policy.has_conditions() { 3 } else { i64::from(policy.version.unwrap_or(1)) };
     let message = |e: StoreError| match e {
         StoreError::Invalid(m) | StoreError::NotFound(m) => m,
         other => format!("{other:?}"),
     };
-    let bindings = validate_bindings(kind, &policy.bindings, version, known).map_err(message)?;
+    let bindings = validate_bindings(kind, &policy.bindings, version, known, custom_in_hierarchy).map_err(message)?;
     let principals =
         bindings.iter().map(|b| b.members.len()).sum::<usize>() + audit_exemptions(&policy.extra);
     if principals > MAX_PRINCIPALS {
