@@ -290,8 +290,12 @@ mod tests {
         assert!(!grantable(c, org_viewer, Kind::Folder));
         assert!(!grantable(c, org_viewer, Kind::Project));
         let folder_viewer = role("roles/resourcemanager.folderViewer");
+        // Its `resourcemanager.projects.get` applies beneath a folder.
         assert!(grantable(c, folder_viewer, Kind::Folder));
-        assert!(!grantable(c, folder_viewer, Kind::Project));
+        assert!(grantable(c, folder_viewer, Kind::Project));
+        let billing = role("roles/billing.creator");
+        assert!(grantable(c, billing, Kind::Organization));
+        assert!(!grantable(c, billing, Kind::Project));
         for r in ["roles/owner", "roles/storage.objectViewer", "roles/secretmanager.secretAccessor"] {
             assert!(grantable(c, role(r), Kind::Project), "{r}");
         }

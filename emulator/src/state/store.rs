@@ -1125,6 +1125,114 @@ mod tests {
         assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
     }
 
+    fn binding(role: &str, member: &str) -> Binding {
+        Binding { role: role.into(), members: vec![member.into()], ..Binding::default() }
+    }
+
+    #[test]
+    fn a_role_google_does_not_define_is_refused_with_googles_message() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("roles/storage.objectViwer", "user:bob@example.com"));
+        assert_eq!(
+            write(&mut s, p),
+            Err(StoreError::Invalid("Role roles/storage.objectViwer is not supported for this resource.".into()))
+        );
+        // A custom role nobody declared, and one declared on another project.
+        for role in ["projects/jit-demo-prod/roles/nope", "projects/jit-demo-dev/roles/secretReader"] {
+            let mut p = read(&s, 3);
+            p.bindings.push(binding(role, "user:bob@example.com"));
+            assert_eq!(
+                write(&mut s, p),
+                Err(StoreError::Invalid(format!("Role ({role}) does not exist in the resource's hierarchy."))),
+            );
+        }
+    }
+
+    #[test]
+    fn every_predefined_role_and_declared_custom_roles_grant_their_permissions() {
+        let mut s = store();
+        let bob = bob();
+        let access = "secretmanager.versions.access";
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("roles/secretmanager.secretAccessor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+
+        // The project's own custom role, and the organization's one bound on a project below it.
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"));
+        p.bindings.push(binding("organizations/123456789012/roles/iamAuditor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", "resourcemanager.projects.getIamPolicy", t(12)));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+        // A deleted or disabled custom role stays bound and grants nothing.
+        s.data.custom_roles.iter_mut().for_each(|r| r.deleted = r.name.ends_with("secretReader"));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| {
+            r.deleted = false;
+            r.stage = Some("DISABLED".into());
+        });
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| r.stage = None);
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+    }
+
+    #[test]
+    fn seeds_with_custom_roles_are_checked() {
+        let with = |f: &dyn Fn(&mut Data)| {
+            let mut d = demo_seed();
+            f(&mut d);
+            d.check()
+        };
+        assert_eq!(
+            with(&|d| d.custom_roles[1].name = "projects/nope-nope/roles/x".into()),
+            Err("the parent `projects/nope-nope` of custom role `projects/nope-nope/roles/x` is not in the seed".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[1].name = "folders/234567890123/roles/x".into()),
+            Err("custom role `folders/234567890123/roles/x` is not named projects/PROJECT_ID/roles/ID or organizations/NUMBER/roles/ID".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[1].included_permissions.push("secretmanager.versions.acess".into())),
+            Err("custom role `projects/jit-demo-prod/roles/secretReader` includes `secretmanager.versions.acess`, which no predefined role carries (a typo?)".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[0].stage = Some("gA".into())),
+            Err("custom role `organizations/123456789012/roles/iamAuditor` has stage `gA`; use ALPHA, BETA, GA, DEPRECATED, DISABLED or EAP".into())
+        );
+        assert_eq!(
+            with(&|d| {
+                let again = d.custom_roles[0].clone();
+                d.custom_roles.push(again);
+            }),
+            Err("custom role `organizations/123456789012/roles/iamAuditor` appears twice".into())
+        );
+        // A seed's policy may bind a custom role only where it is defined or below.
+        assert_eq!(
+            with(&|d| d
+                .policies
+                .get_mut("projects/jit-demo-dev")
+                .unwrap()
+                .bindings
+                .push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"))),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: Role (projects/jit-demo-prod/roles/secretReader) does not exist in the resource's hierarchy.".into())
+        );
+        assert_eq!(
+            with(&|d| d
+                .policies
+                .get_mut("projects/jit-demo-dev")
+                .unwrap()
+                .bindings
+                .push(binding("roles/a.b", "user:bob@example.com"))),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: Role roles/a.b is not supported for this resource.".into())
+        );
+    }
+
     #[test]
     fn seeds_are_checked() {
         assert_eq!(demo_seed().check(), Ok(()));
@@ -1217,7 +1325,8 @@ mod tests {
                 let mut p = read(&s, 3);
                 for (role, members) in &groups {
                     p.bindings.push(Binding {
-                        role: format!("roles/logging.role{role}"),
+                        // Roles Google defines: a made-up one is refused (Role … is not supported).
+                        role: ["roles/logging.admin", "roles/logging.logWriter", "roles/logging.bucketWriter"][usize::from(*role)].to_string(),
                         members: members.iter().map(|m| format!("user:u{m}@example.com")).collect(),
                         ..Binding::default()
                     });
