@@ -98,7 +98,6 @@ fn page_size(value: Option<Value>, default: usize, max: usize) -> Result<usize, 
     }
 }
 
-
 /// A page of `items` from the offset in `token` (`emu-N`, as the emulator's other lists).
 fn page(items: Vec<Value>, token: Option<&str>, size: usize) -> Result<Value, ApiError> {
     let start = match token.filter(|t| !t.is_empty()) {
@@ -120,8 +119,9 @@ fn page(items: Vec<Value>, token: Option<&str>, size: usize) -> Result<Value, Ap
     Ok(Value::Object(out))
 }
 
+/// A boolean query parameter: gcloud sends Python's `True` / `False`, other clients `true`.
 fn truthy(value: Option<String>) -> bool {
-    value.is_some_and(|v| v == "true" || v == "1")
+    value.is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
 /// 404 for a role that does not exist.
@@ -175,7 +175,13 @@ fn authorize_parent(
 }
 
 /// `GET /v1/projects/P/roles/X` and `/v1/organizations/N/roles/X`.
-pub(crate) fn get_custom(shared: &Shared, caller: &Caller, kind: Kind, id: &str, role: &str) -> Result<Routed, ApiError> {
+pub(crate) fn get_custom(
+    shared: &Shared,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    role: &str,
+) -> Result<Routed, ApiError> {
     let store = lock(&shared.store);
     let parent = authorize_parent(&store, caller, kind, id, "iam.roles.get")?;
     let name = format!("{parent}/roles/{role}");
@@ -190,7 +196,13 @@ pub(crate) fn get_custom(shared: &Shared, caller: &Caller, kind: Kind, id: &str,
 
 /// `GET /v1/projects/P/roles` and `/v1/organizations/N/roles`: the parent's custom roles, deleted
 /// ones only with `showDeleted=true`.
-pub(crate) fn list_custom(shared: &Shared, caller: &Caller, kind: Kind, id: &str, req: &Req) -> Result<Routed, ApiError> {
+pub(crate) fn list_custom(
+    shared: &Shared,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    req: &Req,
+) -> Result<Routed, ApiError> {
     let full = full_view(req.query_param("view").as_deref())?;
     let size = page_size(req.query_param("pageSize").map(Value::String), LIST_DEFAULT, LIST_MAX)?;
     let show_deleted = truthy(req.query_param("showDeleted"));

@@ -122,7 +122,10 @@ mod tests {
         // Roles the old trimmed catalog did not know.
         assert!(grants("roles/secretmanager.secretAccessor", "secretmanager.versions.access"));
         assert!(!grants("roles/secretmanager.viewer", "secretmanager.versions.access"));
-        assert!(grants("roles/cloudkms.cryptoKeyEncrypterDecrypter", "cloudkms.cryptoKeyVersions.useToEncrypt"));
+        assert!(grants(
+            "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "cloudkms.cryptoKeyVersions.useToEncrypt"
+        ));
         assert!(grants("roles/run.invoker", "run.routes.invoke"));
         assert!(!grants("roles/unknown.role", "storage.buckets.list"));
         assert!(!grants("roles/viewer", "no.such.permission"));

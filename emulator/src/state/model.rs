@@ -174,7 +174,9 @@ impl CustomRole {
     /// disabled and will not contribute permissions to any principals it is granted to in
     /// policies", `Role.stage` in IAM's discovery document).
     pub fn grants(&self, permission: &str) -> bool {
-        !self.deleted && self.stage() != "DISABLED" && self.included_permissions.iter().any(|p| p == permission)
+        !self.deleted
+            && self.stage() != "DISABLED"
+            && self.included_permissions.iter().any(|p| p == permission)
     }
 }
 

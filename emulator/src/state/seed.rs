@@ -110,7 +110,11 @@ impl Data {
                 ));
             }
             if !names.contains(r.parent()) {
-                return Err(format!("the parent `{}` of custom role `{}` is not in the seed", r.parent(), r.name));
+                return Err(format!(
+                    "the parent `{}` of custom role `{}` is not in the seed",
+                    r.parent(),
+                    r.name
+                ));
             }
             if !roles.insert(r.name.as_str()) {
                 return Err(format!("custom role `{}` appears twice", r.name));

@@ -234,7 +234,10 @@ impl Store {
     /// and every read-modify-write sends them back.
     pub fn custom_role_in_hierarchy(&self, key: &str, role: &str) -> bool {
         self.data.custom_roles.iter().any(|r| r.name == role)
-            && self.ancestry(key).iter().any(|k| role.strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with("/roles/")))
+            && self
+                .ancestry(key)
+                .iter()
+                .any(|k| role.strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with("/roles/")))
     }
 
     /// Finds a resource and checks one permission on it; an unknown resource and a missing
@@ -678,7 +681,8 @@ pub(crate) fn check_policy(
         StoreError::Invalid(m) | StoreError::NotFound(m) => m,
         other => format!("{other:?}"),
     };
-    let bindings = validate_bindings(kind, &policy.bindings, version, known, custom_in_hierarchy).map_err(message)?;
+    let bindings =
+        validate_bindings(kind, &policy.bindings, version, known, custom_in_hierarchy).map_err(message)?;
     let principals =
         bindings.iter().map(|b| b.members.len()).sum::<usize>() + audit_exemptions(&policy.extra);
     if principals > MAX_PRINCIPALS {
@@ -1136,7 +1140,9 @@ mod tests {
         p.bindings.push(binding("roles/storage.objectViwer", "user:bob@example.com"));
         assert_eq!(
             write(&mut s, p),
-            Err(StoreError::Invalid("Role roles/storage.objectViwer is not supported for this resource.".into()))
+            Err(StoreError::Invalid(
+                "Role roles/storage.objectViwer is not supported for this resource.".into()
+            ))
         );
         // A custom role nobody declared, and one declared on another project.
         for role in ["projects/jit-demo-prod/roles/nope", "projects/jit-demo-dev/roles/secretReader"] {
@@ -1144,7 +1150,9 @@ mod tests {
             p.bindings.push(binding(role, "user:bob@example.com"));
             assert_eq!(
                 write(&mut s, p),
-                Err(StoreError::Invalid(format!("Role ({role}) does not exist in the resource's hierarchy."))),
+                Err(StoreError::Invalid(format!(
+                    "Role ({role}) does not exist in the resource's hierarchy."
+                ))),
             );
         }
     }
@@ -1168,7 +1176,12 @@ mod tests {
         p.bindings.push(binding("organizations/123456789012/roles/iamAuditor", "user:bob@example.com"));
         write(&mut s, p).unwrap();
         assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        assert!(s.has_permission(&bob, "projects/jit-demo-prod", "resourcemanager.projects.getIamPolicy", t(12)));
+        assert!(s.has_permission(
+            &bob,
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.getIamPolicy",
+            t(12)
+        ));
         assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
         // A deleted or disabled custom role stays bound and grants nothing.
         s.data.custom_roles.iter_mut().for_each(|r| r.deleted = r.name.ends_with("secretReader"));
