@@ -251,6 +251,12 @@ fn the_roles_routes_over_http() {
         assert!(list.contains(&"organizations/123456789012/roles/iamAuditor".to_string()));
         assert!(!list.contains(&"projects/jit-demo-prod/roles/secretReader".to_string()));
     }
+    // FULL by name or by number carries the permissions.
+    for view in [json!("FULL"), json!(1)] {
+        let body = json!({"fullResourceName": format!("//cloudresourcemanager.googleapis.com/projects/jit-demo-prod"), "view": view, "pageSize": 1});
+        let page = emu.request("POST", "/v1/roles:queryGrantableRoles", Some(BOB), Some(body)).json();
+        assert!(page["roles"][0]["includedPermissions"].is_array(), "{page}");
+    }
     let missing = emu.request("POST", "/v1/roles:queryGrantableRoles", Some(BOB), Some(json!({})));
     assert_eq!(
         (missing.status, missing.json()["error"]["message"].clone()),

@@ -245,7 +245,9 @@ pub fn grantable(c: &Catalog, r: &PredefinedRole, kind: Kind) -> bool {
 /// and the custom roles defined on it or above it, sorted by name.
 pub(crate) fn query_grantable(shared: &Shared, req: &Req) -> Result<Routed, ApiError> {
     let body = req.json()?;
-    let full = full_view(body.get("view").and_then(Value::as_str))?;
+    // An enum in JSON is its name or its number (proto3 JSON mapping).
+    let view = body.get("view").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+    let full = full_view(view.as_deref().filter(|v| *v != "null"))?;
     let size = page_size(body.get("pageSize").cloned(), GRANTABLE_DEFAULT, GRANTABLE_MAX)?;
     let token = body.get("pageToken").and_then(Value::as_str);
     let name = body.get("fullResourceName").and_then(Value::as_str).unwrap_or_default();
