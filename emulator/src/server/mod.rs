@@ -616,6 +616,11 @@ mod tests {
             (vec!["v1".into(), "projects".into(), "example.com:proj".into()], None)
         );
         assert_eq!(split_path("/v3/projects:search").1.as_deref(), Some("search"));
+        assert_eq!(
+            split_path("/v1/roles:queryGrantableRoles"),
+            (vec!["v1".into(), "roles".into()], Some("queryGrantableRoles".into()))
+        );
+        assert_eq!(split_path("/v1/roles/storage.objectViewer").0[2], "storage.objectViewer");
         assert_eq!(split_path("/v1/projects/a%40b").0[2], "a@b");
     }
 }
