@@ -247,7 +247,13 @@ fn print_seed_prints_the_demo_seed_which_loads_back() {
     assert!(out.status.success());
     let seed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seed["organizations"][0]["name"], "organizations/123456789012");
+    // The demo's custom roles, in the seed format (issue 13), and served once loaded back.
+    assert_eq!(seed["customRoles"][1]["name"], "projects/jit-demo-prod/roles/secretReader");
     let emu = harness::emulator().seed(seed).binary().start();
+    assert_eq!(
+        emu.request("GET", "/v1/projects/jit-demo-prod/roles/secretReader", ALICE, None).json()["stage"],
+        "BETA"
+    );
     assert_eq!(
         emu.request("GET", "/v3/folders/234567890123", ALICE, None).json()["displayName"],
         "Production"

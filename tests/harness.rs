@@ -367,6 +367,8 @@ impl Emulator {
         Command::new("gcloud")
             .args(args)
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", self.url))
+            // The IAM API's role routes (`gcloud iam roles …`, `list-grantable-roles`).
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", format!("{}/", self.url))
             .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", self.token_file(token))
             .env("CLOUDSDK_CONFIG", &config)
             .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")

@@ -16,4 +16,5 @@ mod harness;
 mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;
+mod emulator_roles;
 mod emulator_sdk;

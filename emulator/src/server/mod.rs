@@ -5,6 +5,7 @@
 //!   organizations);
 //! - [`oauth`]: the OAuth token and tokeninfo routes, and the metadata server's;
 //! - [`iam_credentials`]: `generateAccessToken` (impersonation);
+//! - [`iam_roles`]: IAM's `roles.get`, `roles.list`, `queryGrantableRoles` and custom roles;
 //! - [`control`]: the emulator's own routes under `/_emulator/`;
 //! - [`faults`]: injected latency, conflicts, errors and dropped connections.
 //!
@@ -20,6 +21,7 @@
 pub mod control;
 pub mod faults;
 pub mod iam_credentials;
+pub mod iam_roles;
 pub mod oauth;
 pub mod resource_manager;
 pub mod wire;
@@ -465,7 +467,7 @@ fn split_path(path: &str) -> (Vec<String>, Option<String>) {
     let mut verb = None;
     if let Some(last) = segments.last_mut()
         && let Some((head, v)) = last.rsplit_once(':')
-        && (VERBS.contains(&v) || v == "search" || v == "generateAccessToken")
+        && (VERBS.contains(&v) || ["search", "generateAccessToken", "queryGrantableRoles"].contains(&v))
     {
         verb = Some(v.to_string());
         *last = head.to_string();
@@ -556,6 +558,20 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         ("GET", ["v3", "organizations"], Some("search")) => {
             Some(Box::new(move |c: &Caller| rm::search_organizations(shared, c, true, int)))
         }
+        // IAM roles (iam_roles): predefined roles need only a valid token.
+        ("GET", ["v1", "roles", id], None) => Some(Box::new(move |_: &Caller| iam_roles::get_predefined(id))),
+        ("GET", ["v1", "roles"], None) => Some(Box::new(move |_: &Caller| iam_roles::list_predefined(req))),
+        ("POST", ["v1", "roles"], Some("queryGrantableRoles")) => {
+            Some(Box::new(move |_: &Caller| iam_roles::query_grantable(shared, req)))
+        }
+        ("GET", ["v1", coll @ ("projects" | "organizations"), id, "roles", role], None) => {
+            let kind = Kind::from_collection(coll).expect("matched");
+            Some(Box::new(move |c: &Caller| iam_roles::get_custom(shared, c, kind, id, role)))
+        }
+        ("GET", ["v1", coll @ ("projects" | "organizations"), id, "roles"], None) => {
+            let kind = Kind::from_collection(coll).expect("matched");
+            Some(Box::new(move |c: &Caller| iam_roles::list_custom(shared, c, kind, id, req)))
+        }
         _ => None,
     };
     let Some(handler) = handler else { return (None, Ok(Routed::Raw(wire::html_404(&req.path)))) };
@@ -600,6 +616,11 @@ mod tests {
             (vec!["v1".into(), "projects".into(), "example.com:proj".into()], None)
         );
         assert_eq!(split_path("/v3/projects:search").1.as_deref(), Some("search"));
+        assert_eq!(
+            split_path("/v1/roles:queryGrantableRoles"),
+            (vec!["v1".into(), "roles".into()], Some("queryGrantableRoles".into()))
+        );
+        assert_eq!(split_path("/v1/roles/storage.objectViewer").0[2], "storage.objectViewer");
         assert_eq!(split_path("/v1/projects/a%40b").0[2], "a@b");
     }
 }

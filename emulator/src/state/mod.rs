@@ -9,7 +9,7 @@ pub mod store;
 pub mod validation;
 
 pub use model::{
-    Binding, Clock, Data, Expr, Folder, Group, Organization, Policy, Project, ServiceAccount,
+    Binding, Clock, CustomRole, Data, Expr, Folder, Group, Organization, Policy, Project, ServiceAccount,
     ServiceAccountKey, Token,
 };
 pub use seed::{DEMO_SEED, demo_seed};

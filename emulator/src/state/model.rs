@@ -125,12 +125,59 @@ pub struct Data {
     /// Google groups and their members, so that `group:` bindings grant access.
     #[serde(default)]
     pub groups: Vec<Group>,
+    /// Custom roles (`projects/ID/roles/X`, `organizations/N/roles/X`) and their permissions;
+    /// predefined roles come from the catalog (`state::catalog`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_roles: Vec<CustomRole>,
     /// Whom the metadata server's token stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_principal: Option<String>,
     /// The emulator's clock: absent = the wall clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<Clock>,
+}
+
+/// A custom role, in the shape of IAM's `Role`
+/// (<https://cloud.google.com/iam/docs/reference/rest/v1/organizations.roles#Role>).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomRole {
+    /// `projects/PROJECT_ID/roles/ID` or `organizations/NUMBER/roles/ID`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default)]
+    pub included_permissions: Vec<String>,
+    /// `ALPHA` when absent: the first value of Google's `Role.stage` enum, which
+    /// `projects.roles.create` takes when none is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// A deleted custom role stays in its bindings but grants nothing
+    /// (<https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role>).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl CustomRole {
+    pub fn stage(&self) -> &str {
+        self.stage.as_deref().unwrap_or("ALPHA")
+    }
+
+    /// `projects/ID` or `organizations/N`: where the role is defined.
+    pub fn parent(&self) -> &str {
+        self.name.rsplit_once("/roles/").map_or("", |(p, _)| p)
+    }
+
+    /// A role grants its permissions while it is neither deleted nor `DISABLED` ("This role is
+    /// disabled and will not contribute permissions to any principals it is granted to in
+    /// policies", `Role.stage` in IAM's discovery document).
+    pub fn grants(&self, permission: &str) -> bool {
+        !self.deleted
+            && self.stage() != "DISABLED"
+            && self.included_permissions.iter().any(|p| p == permission)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::catalog;
 use super::model::Data;
 use super::store::{Kind, Store, check_policy};
 use super::validation;
@@ -99,12 +100,48 @@ impl Data {
                 return Err(format!("service account `{}` is not an e-mail address", sa.email));
             }
         }
+        let mut roles = BTreeSet::new();
+        for r in &self.custom_roles {
+            let custom = validation::role_ok(&r.name) && !r.name.starts_with("roles/");
+            if !custom {
+                return Err(format!(
+                    "custom role `{}` is not named projects/PROJECT_ID/roles/ID or organizations/NUMBER/roles/ID",
+                    r.name
+                ));
+            }
+            if !names.contains(r.parent()) {
+                return Err(format!(
+                    "the parent `{}` of custom role `{}` is not in the seed",
+                    r.parent(),
+                    r.name
+                ));
+            }
+            if !roles.insert(r.name.as_str()) {
+                return Err(format!("custom role `{}` appears twice", r.name));
+            }
+            // The values of `Role.stage` in IAM's discovery document.
+            if !["ALPHA", "BETA", "GA", "DEPRECATED", "DISABLED", "EAP"].contains(&r.stage()) {
+                return Err(format!(
+                    "custom role `{}` has stage `{}`; use ALPHA, BETA, GA, DEPRECATED, DISABLED or EAP",
+                    r.name,
+                    r.stage()
+                ));
+            }
+            // Google refuses a permission it does not know when a custom role is created; here it
+            // is most likely a typo.
+            if let Some(p) = r.included_permissions.iter().find(|p| !catalog::catalog().knows_permission(p)) {
+                return Err(format!(
+                    "custom role `{}` includes `{p}`, which no predefined role carries (a typo?)",
+                    r.name
+                ));
+            }
+        }
         let store = Store::new(self.clone());
         let known = store.known_identities();
         for (key, policy) in &self.policies {
             let kind =
                 key.split_once('/').and_then(|(c, _)| Kind::from_collection(c)).expect("checked above");
-            check_policy(kind, policy, &known)
+            check_policy(kind, policy, &known, &|role| store.custom_role_in_hierarchy(key, role))
                 .map_err(|e| format!("the policy of `{key}` cannot be served: {e}"))?;
         }
         if let Some(clock) = &self.clock {

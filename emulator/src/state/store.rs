@@ -210,11 +210,34 @@ impl Store {
         };
         self.ancestry(key).iter().filter_map(|k| self.data.policies.get(k)).any(|policy| {
             policy.bindings.iter().any(|b| {
-                catalog::grants(&b.role, permission)
+                self.role_grants(&b.role, permission)
                     && b.members.iter().any(|m| self.member_matches(m, principal))
                     && b.condition.as_ref().is_none_or(|c| validation::evaluate(&c.expression, now))
             })
         })
+    }
+
+    /// True when `role` grants `permission`: a predefined role by the catalog, a custom role by
+    /// its declaration (none when deleted or disabled); a role that is neither grants nothing.
+    pub fn role_grants(&self, role: &str, permission: &str) -> bool {
+        if role.starts_with("roles/") {
+            return catalog::grants(role, permission);
+        }
+        self.data.custom_roles.iter().any(|r| r.name == role && r.grants(permission))
+    }
+
+    /// True when the custom role `role` is defined on the resource `key` or one of its ancestors,
+    /// the only places it can be bound ("you can only grant a custom role within the project or
+    /// organization in which you created it",
+    /// <https://cloud.google.com/iam/docs/roles-overview#custom>). A deleted role still counts:
+    /// its bindings stay in the policy (<https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role>)
+    /// and every read-modify-write sends them back.
+    pub fn custom_role_in_hierarchy(&self, key: &str, role: &str) -> bool {
+        self.data.custom_roles.iter().any(|r| r.name == role)
+            && self
+                .ancestry(key)
+                .iter()
+                .any(|k| role.strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with("/roles/")))
     }
 
     /// Finds a resource and checks one permission on it; an unknown resource and a missing
@@ -312,7 +335,9 @@ impl Store {
                 "Invalid policy version: {version}. Valid values are 0, 1 and 3."
             )));
         }
-        let bindings = validate_bindings(kind, &incoming.bindings, version, &self.known_identities())?;
+        let in_hierarchy = |role: &str| self.custom_role_in_hierarchy(&found.key, role);
+        let bindings =
+            validate_bindings(kind, &incoming.bindings, version, &self.known_identities(), &in_hierarchy)?;
         let mut extra = Map::new();
         let audit = if mask.iter().any(|p| *p == "auditConfigs" || *p == "audit_configs") {
             incoming.extra.get("auditConfigs").cloned()
@@ -532,11 +557,24 @@ fn validate_bindings(
     bindings: &[Binding],
     version: i64,
     known: &HashMap<String, String>,
+    custom_in_hierarchy: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Binding>, StoreError> {
     let mut merged: Vec<Binding> = Vec::new();
     for b in bindings {
-        if !validation::role_ok(&b.role) {
+        // A malformed role and a predefined role Google does not define get the same answer:
+        // "Role roles/securityReviewer is not supported for this resource."
+        // (terraform-google-modules/terraform-google-iam#91, #219), a custom role not defined
+        // on the resource or above another: "Role (organizations/59485982875/roles/FortigateSdnViewer)
+        // does not exist in the resource's hierarchy." (GoogleCloudPlatform/pubsec-declarative-toolkit#608).
+        let predefined = b.role.starts_with("roles/");
+        if !validation::role_ok(&b.role) || (predefined && !catalog::is_predefined(&b.role)) {
             return Err(StoreError::Invalid(format!("Role {} is not supported for this resource.", b.role)));
+        }
+        if !predefined && !custom_in_hierarchy(&b.role) {
+            return Err(StoreError::Invalid(format!(
+                "Role ({}) does not exist in the resource's hierarchy.",
+                b.role
+            )));
         }
         if b.members.is_empty() {
             // "bindings with no members will result in an error" (google/iam/v1/policy.proto).
@@ -636,13 +674,15 @@ pub(crate) fn check_policy(
     kind: Kind,
     policy: &Policy,
     known: &HashMap<String, String>,
+    custom_in_hierarchy: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
     let version = if policy.has_conditions() { 3 } else { i64::from(policy.version.unwrap_or(1)) };
     let message = |e: StoreError| match e {
         StoreError::Invalid(m) | StoreError::NotFound(m) => m,
         other => format!("{other:?}"),
     };
-    let bindings = validate_bindings(kind, &policy.bindings, version, known).map_err(message)?;
+    let bindings =
+        validate_bindings(kind, &policy.bindings, version, known, custom_in_hierarchy).map_err(message)?;
     let principals =
         bindings.iter().map(|b| b.members.len()).sum::<usize>() + audit_exemptions(&policy.extra);
     if principals > MAX_PRINCIPALS {
@@ -1089,6 +1129,123 @@ mod tests {
         assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
     }
 
+    fn binding(role: &str, member: &str) -> Binding {
+        Binding { role: role.into(), members: vec![member.into()], ..Binding::default() }
+    }
+
+    #[test]
+    fn a_role_google_does_not_define_is_refused_with_googles_message() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("roles/storage.objectViwer", "user:bob@example.com"));
+        assert_eq!(
+            write(&mut s, p),
+            Err(StoreError::Invalid(
+                "Role roles/storage.objectViwer is not supported for this resource.".into()
+            ))
+        );
+        // A custom role nobody declared, and one declared on another project.
+        for role in ["projects/jit-demo-prod/roles/nope", "projects/jit-demo-dev/roles/secretReader"] {
+            let mut p = read(&s, 3);
+            p.bindings.push(binding(role, "user:bob@example.com"));
+            assert_eq!(
+                write(&mut s, p),
+                Err(StoreError::Invalid(format!(
+                    "Role ({role}) does not exist in the resource's hierarchy."
+                ))),
+            );
+        }
+    }
+
+    #[test]
+    fn every_predefined_role_and_declared_custom_roles_grant_their_permissions() {
+        let mut s = store();
+        let bob = bob();
+        let access = "secretmanager.versions.access";
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("roles/secretmanager.secretAccessor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+
+        // The project's own custom role, and the organization's one bound on a project below it.
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"));
+        p.bindings.push(binding("organizations/123456789012/roles/iamAuditor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(s.has_permission(
+            &bob,
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.getIamPolicy",
+            t(12)
+        ));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+        // A deleted or disabled custom role stays bound and grants nothing.
+        s.data.custom_roles.iter_mut().for_each(|r| r.deleted = r.name.ends_with("secretReader"));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| {
+            r.deleted = false;
+            r.stage = Some("DISABLED".into());
+        });
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| r.stage = None);
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+    }
+
+    #[test]
+    fn seeds_with_custom_roles_are_checked() {
+        let with = |f: &dyn Fn(&mut Data)| {
+            let mut d = demo_seed();
+            f(&mut d);
+            d.check()
+        };
+        assert_eq!(
+            with(&|d| d.custom_roles[1].name = "projects/nope-nope/roles/x".into()),
+            Err("the parent `projects/nope-nope` of custom role `projects/nope-nope/roles/x` is not in the seed".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[1].name = "folders/234567890123/roles/x".into()),
+            Err("custom role `folders/234567890123/roles/x` is not named projects/PROJECT_ID/roles/ID or organizations/NUMBER/roles/ID".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[1].included_permissions.push("secretmanager.versions.acess".into())),
+            Err("custom role `projects/jit-demo-prod/roles/secretReader` includes `secretmanager.versions.acess`, which no predefined role carries (a typo?)".into())
+        );
+        assert_eq!(
+            with(&|d| d.custom_roles[0].stage = Some("gA".into())),
+            Err("custom role `organizations/123456789012/roles/iamAuditor` has stage `gA`; use ALPHA, BETA, GA, DEPRECATED, DISABLED or EAP".into())
+        );
+        assert_eq!(
+            with(&|d| {
+                let again = d.custom_roles[0].clone();
+                d.custom_roles.push(again);
+            }),
+            Err("custom role `organizations/123456789012/roles/iamAuditor` appears twice".into())
+        );
+        // A seed's policy may bind a custom role only where it is defined or below.
+        assert_eq!(
+            with(&|d| d
+                .policies
+                .get_mut("projects/jit-demo-dev")
+                .unwrap()
+                .bindings
+                .push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"))),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: Role (projects/jit-demo-prod/roles/secretReader) does not exist in the resource's hierarchy.".into())
+        );
+        assert_eq!(
+            with(&|d| d
+                .policies
+                .get_mut("projects/jit-demo-dev")
+                .unwrap()
+                .bindings
+                .push(binding("roles/a.b", "user:bob@example.com"))),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: Role roles/a.b is not supported for this resource.".into())
+        );
+    }
+
     #[test]
     fn seeds_are_checked() {
         assert_eq!(demo_seed().check(), Ok(()));
@@ -1181,7 +1338,8 @@ mod tests {
                 let mut p = read(&s, 3);
                 for (role, members) in &groups {
                     p.bindings.push(Binding {
-                        role: format!("roles/logging.role{role}"),
+                        // Roles Google defines: a made-up one is refused (Role … is not supported).
+                        role: ["roles/logging.admin", "roles/logging.logWriter", "roles/logging.bucketWriter"][usize::from(*role)].to_string(),
                         members: members.iter().map(|m| format!("user:u{m}@example.com")).collect(),
                         ..Binding::default()
                     });
