@@ -78,11 +78,12 @@ impl Handle {
         }
     }
 
-    /// The stored policy of `projects/ID`, `folders/N` or `organizations/N` (with conditions).
+    /// The stored policy (with conditions) of `projects/ID`, `folders/N`, `organizations/N`, or a
+    /// resource below a project by its canonical name (`projects/_/buckets/B`,
+    /// `projects/ID/secrets/S`, `projects/ID/serviceAccounts/EMAIL`, …).
     pub fn policy(&self, resource: &str) -> Option<Policy> {
         let store = lock(&self.shared.store);
-        let (c, id) = resource.split_once('/')?;
-        let found = store.find(state::Kind::from_collection(c)?, id)?;
+        let found = store.find_key(resource)?;
         Some(store.stored(&found.key))
     }
 

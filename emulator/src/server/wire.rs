@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::state::{CONCURRENT_CHANGES, StoreError};
+use crate::state::{CONCURRENT_CHANGES, Kind, StoreError};
 
 /// Which API generation a request came through: v1/v2 (the "apiary" surface gcloud uses) add an
 /// `errors[]` array to error bodies, v3 does not.
@@ -168,6 +168,47 @@ impl ApiError {
             StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::Aborted => ApiError::aborted(),
             StoreError::NotFound(m) => ApiError::new(404, "NOT_FOUND", "notFound", m),
+            StoreError::FailedPrecondition(m) => {
+                ApiError::new(412, "FAILED_PRECONDITION", "conditionNotMet", m)
+            }
+        }
+    }
+
+    /// A store error from a service below the hierarchy (Secret Manager, IAM, Cloud KMS, Cloud
+    /// Run), rendered on the v3-style surface (no `errors[]`). A 403 names the permission and the
+    /// resource, as these services do, e.g. KMS's `Permission 'cloudkms.cryptoKeys.getIamPolicy'
+    /// denied on resource 'projects/p/locations/global/keyRings/r/cryptoKeys/k' (or it may not
+    /// exist).`; Cloud Run words its ending `(or resource may not exist).` (its 403s as gcloud
+    /// users report them, e.g. "Permission 'run.services.get' denied on resource '…' (or resource
+    /// may not exist)."). The ErrorInfo's domain is the service's host.
+    pub fn from_service_store(e: StoreError, kind: Kind) -> ApiError {
+        match e {
+            StoreError::Denied { permission, resource } => {
+                let ending = if kind == Kind::RunService {
+                    "(or resource may not exist)"
+                } else {
+                    "(or it may not exist)"
+                };
+                let mut err = ApiError::new(
+                    403,
+                    "PERMISSION_DENIED",
+                    "forbidden",
+                    format!("Permission '{permission}' denied on resource '{resource}' {ending}."),
+                );
+                err.details.push(json!({
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "IAM_PERMISSION_DENIED",
+                    "domain": service_host(kind),
+                    "metadata": {"permission": permission, "resource": resource}
+                }));
+                err.errors_array = false;
+                err
+            }
+            other => {
+                let mut err = ApiError::from_store(other, Surface::V3);
+                err.errors_array = false;
+                err
+            }
         }
     }
 
@@ -203,6 +244,43 @@ impl ApiError {
             );
         }
         r
+    }
+}
+
+/// A partial response (`fields=bindings,etag`): only the named top-level fields of an object
+/// (<https://cloud.google.com/storage/docs/json_api#partial-response>; every Google API honours
+/// the standard `fields` parameter). A field's sub-selection (`a/b`, `a(b,c)`) keeps all of `a`.
+pub fn partial(body: Value, fields: &str) -> Value {
+    let Value::Object(m) = body else { return body };
+    let mut wanted = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in fields.char_indices().chain(std::iter::once((fields.len(), ','))) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                let f = fields[start..i].trim();
+                let top = f.split(['/', '(']).next().unwrap_or_default().trim();
+                if !top.is_empty() {
+                    wanted.push(top.to_string());
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Value::Object(m.into_iter().filter(|(k, _)| wanted.contains(k)).collect())
+}
+
+/// The API host of a kind's service (`secretmanager.googleapis.com`).
+pub fn service_host(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization | Kind::Folder | Kind::Project => "cloudresourcemanager.googleapis.com",
+        Kind::Bucket => "storage.googleapis.com",
+        Kind::Secret => "secretmanager.googleapis.com",
+        Kind::ServiceAccount => "iam.googleapis.com",
+        Kind::KeyRing | Kind::CryptoKey => "cloudkms.googleapis.com",
+        Kind::RunService => "run.googleapis.com",
     }
 }
 

@@ -49,6 +49,27 @@ const LOGGING_READ: &[&str] = &["logging.logEntries.list"];
 const SA_TOKEN: &[&str] = &["iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signJwt"];
 const SA_USE: &[&str] = &["iam.serviceAccounts.actAs", "iam.serviceAccounts.get", "iam.serviceAccounts.list"];
 
+// ---- issue 9 (kindsemu): the policy permissions of the resource kinds below a project, until the
+// full catalog of predefined roles lands. Owner holds them all; each service's admin role its own.
+// <https://cloud.google.com/iam/docs/roles-permissions> (storage, secretmanager, iam, cloudkms, run).
+const SECRET_ADMIN: &[&str] = &[
+    "secretmanager.secrets.get",
+    "secretmanager.secrets.getIamPolicy",
+    "secretmanager.secrets.setIamPolicy",
+];
+const SA_ADMIN: &[&str] =
+    &["iam.serviceAccounts.get", "iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy"];
+const KMS_ADMIN: &[&str] = &[
+    "cloudkms.keyRings.get",
+    "cloudkms.keyRings.getIamPolicy",
+    "cloudkms.keyRings.setIamPolicy",
+    "cloudkms.cryptoKeys.get",
+    "cloudkms.cryptoKeys.getIamPolicy",
+    "cloudkms.cryptoKeys.setIamPolicy",
+];
+const RUN_ADMIN: &[&str] = &["run.services.get", "run.services.getIamPolicy", "run.services.setIamPolicy"];
+// ---- end of issue 9 (kindsemu)
+
 /// The roles the emulator knows, each as a list of permission groups.
 fn groups(role: &str) -> &'static [&'static [&'static str]] {
     match role {
@@ -66,6 +87,10 @@ fn groups(role: &str) -> &'static [&'static [&'static str]] {
             LOGGING_READ,
             SA_TOKEN,
             SA_USE,
+            SECRET_ADMIN,
+            SA_ADMIN,
+            KMS_ADMIN,
+            RUN_ADMIN,
         ],
         // Editor: everything but changing IAM policies.
         "roles/editor" => &[
@@ -115,6 +140,11 @@ fn groups(role: &str) -> &'static [&'static [&'static str]] {
         "roles/compute.admin" => &[COMPUTE_READ, COMPUTE_WRITE],
         "roles/bigquery.dataViewer" => &[BIGQUERY_READ, BIGQUERY_DATA],
         "roles/logging.viewer" => &[LOGGING_READ],
+        // issue 9 (kindsemu): each service's admin role.
+        "roles/secretmanager.admin" => &[SECRET_ADMIN],
+        "roles/iam.serviceAccountAdmin" => &[SA_ADMIN, SA_USE],
+        "roles/cloudkms.admin" => &[KMS_ADMIN],
+        "roles/run.admin" => &[RUN_ADMIN],
         _ => &[],
     }
 }
