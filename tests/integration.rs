@@ -14,4 +14,5 @@ mod harness;
 mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;
+mod emulator_kinds;
 mod emulator_sdk;
