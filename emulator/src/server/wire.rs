@@ -391,6 +391,43 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_response_keeps_the_named_top_level_fields() {
+        let p = json!({"kind": "storage#policy", "resourceId": "r", "version": 1, "etag": "CAE=", "bindings": []});
+        assert_eq!(partial(p.clone(), "bindings,etag"), json!({"etag": "CAE=", "bindings": []}));
+        assert_eq!(
+            partial(p.clone(), " etag , bindings(role,members)"),
+            json!({"etag": "CAE=", "bindings": []})
+        );
+        assert_eq!(partial(p.clone(), "bindings/role"), json!({"bindings": []}));
+        assert_eq!(partial(p, ""), json!({}));
+        assert_eq!(partial(json!([1]), "a"), json!([1]));
+    }
+
+    #[test]
+    fn each_service_words_its_403_and_names_its_host() {
+        let denied = |kind| {
+            ApiError::from_service_store(
+                StoreError::Denied { permission: "p.q.r".into(), resource: "projects/x/y/z".into() },
+                kind,
+            )
+        };
+        let kms = denied(Kind::CryptoKey);
+        assert_eq!(
+            kms.message,
+            "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or it may not exist)."
+        );
+        let body = kms.body(Surface::V1);
+        assert!(body["error"].get("errors").is_none(), "{body}");
+        assert_eq!(body["error"]["details"][0]["domain"], "cloudkms.googleapis.com");
+        assert_eq!(
+            denied(Kind::RunService).message,
+            "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or resource may not exist)."
+        );
+        let pre = ApiError::from_store(StoreError::FailedPrecondition("m".into()), Surface::V1);
+        assert_eq!((pre.code, pre.reason), (412, "conditionNotMet"));
+    }
+
+    #[test]
     fn enum_encoding() {
         assert!(wants_int_enums("%24alt=json%3Benum-encoding%3Dint"));
         assert!(wants_int_enums("$alt=json;enum-encoding=int"));

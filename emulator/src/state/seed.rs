@@ -184,3 +184,78 @@ impl Data {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with(change: impl FnOnce(&mut serde_json::Value)) -> Result<(), String> {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
+        change(&mut v);
+        serde_json::from_value::<Data>(v).unwrap().check()
+    }
+
+    #[test]
+    fn the_demo_seed_has_one_of_each_kind_under_jit_demo_prod() {
+        let d = demo_seed();
+        let store = Store::new(d.clone());
+        for key in [
+            "projects/_/buckets/jit-demo-prod-data",
+            "projects/jit-demo-prod/secrets/db-password",
+            "projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "projects/jit-demo-prod/locations/global/keyRings/app",
+            "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
+            "projects/jit-demo-prod/locations/europe-west1/services/api",
+        ] {
+            let found = store.find_key(key).unwrap_or_else(|| panic!("{key}"));
+            assert_eq!(found.key, key);
+            assert_eq!(store.ancestry(key).last().map(String::as_str), Some("organizations/123456789012"));
+        }
+        assert!(d.buckets.iter().any(|b| !b.uniform_bucket_level_access), "one bucket shows the refusal");
+        assert_eq!(d.check(), Ok(()));
+    }
+
+    #[test]
+    fn resources_below_projects_are_checked_before_they_are_served() {
+        assert_eq!(
+            with(|v| v["buckets"][0]["project"] = json!("nope")),
+            Err("the project `nope` of bucket `jit-demo-prod-data` is not in the seed".into())
+        );
+        assert_eq!(
+            with(|v| v["buckets"][0]["name"] = json!("Bad_Name")),
+            Err("bucket `Bad_Name` is not a valid bucket name".into())
+        );
+        assert_eq!(
+            with(|v| v["secrets"][0]["name"] = json!("projects/jit-demo-prod/secret/x")),
+            Err("`projects/jit-demo-prod/secret/x` is not named projects/ID/secrets/S".into())
+        );
+        assert_eq!(
+            with(|v| v["runServices"][0]["name"] = json!("projects/100000000001/locations/l/services/s")),
+            Err("the project of `projects/100000000001/locations/l/services/s` is not in the seed (by its projectId)".into())
+        );
+        assert_eq!(
+            with(|v| v["secrets"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "projects/jit-demo-prod/secrets/db-password"}))),
+            Err("secret `projects/jit-demo-prod/secrets/db-password` appears twice".into())
+        );
+        assert_eq!(
+            with(|v| v["keyRings"][0]["cryptoKeys"] = json!(["a/b"])),
+            Err("`projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/a/b` is not named KEY_RING/cryptoKeys/K".into())
+        );
+        let unknown =
+            with(|v| v["policies"]["projects/jit-demo-prod/secrets/other"] = json!({"bindings": []}));
+        assert!(unknown.unwrap_err().starts_with(
+            "a policy is given for `projects/jit-demo-prod/secrets/other`, which is not in the seed"
+        ));
+        // A conditional binding on a resource's own policy passes the same checks as a write.
+        let basic = with(|v| {
+            v["policies"]["projects/jit-demo-prod/secrets/db-password"] = json!({"version": 3, "bindings": [
+                {"role": "roles/owner", "members": ["user:bob@example.com"], "condition": {"expression": "true", "title": "t"}}
+            ]})
+        });
+        assert!(basic.unwrap_err().contains("basic role roles/owner"));
+    }
+}

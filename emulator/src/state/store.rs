@@ -1359,4 +1359,171 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1234567), "1,234,567");
     }
+
+    // ---- issue 9: the kinds below a project -------------------------------------------------------
+
+    #[test]
+    fn every_kind_has_its_services_permission_names() {
+        let got: Vec<String> = [
+            Kind::Project,
+            Kind::Bucket,
+            Kind::Secret,
+            Kind::ServiceAccount,
+            Kind::KeyRing,
+            Kind::CryptoKey,
+            Kind::RunService,
+        ]
+        .iter()
+        .map(|k| k.permission("setIamPolicy"))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                "resourcemanager.projects.setIamPolicy",
+                "storage.buckets.setIamPolicy",
+                "secretmanager.secrets.setIamPolicy",
+                "iam.serviceAccounts.setIamPolicy",
+                "cloudkms.keyRings.setIamPolicy",
+                "cloudkms.cryptoKeys.setIamPolicy",
+                "run.services.setIamPolicy",
+            ]
+        );
+    }
+
+    #[test]
+    fn resources_are_found_by_the_names_clients_send_and_keyed_canonically() {
+        let s = store();
+        let key = |kind, id: &str| s.find(kind, id).map(|f| f.key);
+        assert_eq!(
+            key(Kind::Bucket, "jit-demo-prod-data").as_deref(),
+            Some("projects/_/buckets/jit-demo-prod-data")
+        );
+        assert_eq!(key(Kind::Bucket, "no-such-bucket"), None);
+        // By project number, as Secret Manager names secrets in its answers.
+        assert_eq!(
+            key(Kind::Secret, "projects/100000000001/secrets/db-password").as_deref(),
+            Some("projects/jit-demo-prod/secrets/db-password")
+        );
+        assert_eq!(key(Kind::Secret, "projects/jit-demo-dev/secrets/db-password"), None);
+        let sa = "projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com";
+        for id in [
+            "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "projects/jit-demo-prod/serviceAccounts/Deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "projects/-/serviceAccounts/104635000000000000001",
+        ] {
+            assert_eq!(key(Kind::ServiceAccount, id).as_deref(), Some(sa), "{id}");
+        }
+        // Another project's name for it is no name.
+        assert_eq!(
+            key(
+                Kind::ServiceAccount,
+                "projects/jit-demo-dev/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com"
+            ),
+            None
+        );
+        let ck = "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db";
+        assert_eq!(key(Kind::CryptoKey, ck).as_deref(), Some(ck));
+        assert_eq!(key(Kind::KeyRing, ck), None, "a key is not a key ring");
+        assert_eq!(
+            key(Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/x"),
+            None
+        );
+        let run = "projects/jit-demo-prod/locations/europe-west1/services/api";
+        assert_eq!(key(Kind::RunService, run).as_deref(), Some(run));
+        assert_eq!(key(Kind::RunService, "projects/jit-demo-prod/locations/us-east1/services/api"), None);
+        assert_eq!(key(Kind::Secret, "projects/jit-demo-prod/secrets"), None);
+        assert_eq!(key(Kind::Secret, ""), None);
+    }
+
+    #[test]
+    fn a_resource_below_a_project_inherits_the_whole_chain_above() {
+        let s = store();
+        assert_eq!(
+            s.ancestry("projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
+            [
+                "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
+                "projects/jit-demo-prod/locations/global/keyRings/app",
+                "projects/jit-demo-prod",
+                "folders/234567890123",
+                "organizations/123456789012",
+            ]
+        );
+        assert_eq!(
+            s.ancestry("projects/_/buckets/jit-demo-prod-data")[1..3],
+            ["projects/jit-demo-prod", "folders/234567890123"]
+        );
+        // A binding on the bucket's own policy grants on that bucket alone.
+        let mut s = s;
+        let dave = Caller::Principal("user:dave@example.com".into());
+        let mut own = s.stored("projects/_/buckets/jit-demo-prod-data");
+        own.bindings.push(Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec!["user:dave@example.com".into()],
+            ..Binding::default()
+        });
+        s.data.policies.insert("projects/_/buckets/jit-demo-prod-data".into(), own);
+        assert!(s.has_permission(
+            &dave,
+            "projects/_/buckets/jit-demo-prod-data",
+            "storage.objects.get",
+            t(12)
+        ));
+        assert!(!s.has_permission(
+            &dave,
+            "projects/_/buckets/jit-demo-prod-legacy",
+            "storage.objects.get",
+            t(12)
+        ));
+        assert!(!s.has_permission(&dave, "projects/jit-demo-prod", "storage.objects.get", t(12)));
+        // Alice owns the project: every kind's policy is hers to set.
+        for (kind, id) in [
+            (Kind::Bucket, "jit-demo-prod-legacy"),
+            (Kind::Secret, "projects/jit-demo-prod/secrets/db-password"),
+            (
+                Kind::ServiceAccount,
+                "projects/-/serviceAccounts/jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
+            ),
+            (Kind::KeyRing, "projects/jit-demo-prod/locations/global/keyRings/app"),
+            (Kind::RunService, "projects/jit-demo-prod/locations/europe-west1/services/api"),
+        ] {
+            assert!(s.authorize(&alice(), kind, id, "setIamPolicy", t(12)).is_ok(), "{id}");
+            assert_eq!(
+                s.authorize(&bob(), kind, id, "setIamPolicy", t(12)),
+                Err(StoreError::Denied { permission: kind.permission("setIamPolicy"), resource: id.into() })
+            );
+        }
+    }
+
+    #[test]
+    fn a_bucket_takes_a_condition_only_with_uniform_access_and_version_3() {
+        let mut s = store();
+        let cond = Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec!["user:bob@example.com".into()],
+            condition: Some(Expr {
+                expression: "request.time < timestamp(\"2030-01-01T00:00:00Z\")".into(),
+                title: Some("t".into()),
+                ..Expr::default()
+            }),
+            ..Binding::default()
+        };
+        let p = |v| Policy { version: Some(v), bindings: vec![cond.clone()], ..Policy::default() };
+        let legacy = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-legacy", p(3), None, t(12));
+        assert!(
+            matches!(&legacy, Err(StoreError::FailedPrecondition(m)) if m.contains("enable uniform bucket-level access")),
+            "{legacy:?}"
+        );
+        assert_eq!(s.stored("projects/_/buckets/jit-demo-prod-legacy").etag.as_deref(), Some(EMPTY_ETAG));
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", p(1), None, t(12)),
+            Err(StoreError::Invalid(
+                "IAM policy version must be at least 3 to set a policy with conditions.".into()
+            ))
+        );
+        let stored = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", p(3), None, t(12)).unwrap();
+        assert_eq!(stored.version, Some(3));
+        // A version-1 read of it shows the `_withcond_` view, as for every kind.
+        let v1 = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 1, t(12)).unwrap();
+        assert!(v1.bindings[0].role.starts_with("roles/storage.objectViewer_withcond_"), "{v1:?}");
+    }
 }
