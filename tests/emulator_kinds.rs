@@ -477,3 +477,29 @@ fn injected_faults_reach_every_kind_and_latency_reaches_the_oauth_routes() {
         );
     }
 }
+
+#[test]
+fn a_grant_on_a_service_accounts_own_policy_lets_its_holder_impersonate_it() {
+    let emu = harness::emulator().start();
+    let sa = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    let mint = format!("/v1/projects/-/serviceAccounts/{sa}:generateAccessToken");
+    let body = Some(json!({"scope": ["https://www.googleapis.com/auth/cloud-platform"]}));
+    assert_eq!(emu.request("POST", &mint, Some(BOB), body.clone()).status, 403);
+    let p = emu
+        .request("POST", &format!("/v1/projects/-/serviceAccounts/{sa}:getIamPolicy"), Some(ALICE), None)
+        .json();
+    let mut p = p;
+    p["bindings"] = json!([{"role": "roles/iam.serviceAccountTokenCreator", "members": [MEMBER]}]);
+    let set = emu.request(
+        "POST",
+        &format!("/v1/projects/jit-demo-prod/serviceAccounts/{sa}:setIamPolicy"),
+        Some(ALICE),
+        Some(json!({ "policy": p })),
+    );
+    assert_eq!(set.status, 200, "{}", set.text);
+    let minted = emu.request("POST", &mint, Some(BOB), body.clone());
+    assert_eq!(minted.status, 200, "{}", minted.text);
+    // On that account only.
+    let other = "/v1/projects/-/serviceAccounts/jit-cleanup@jit-demo-prod.iam.gserviceaccount.com:generateAccessToken";
+    assert_eq!(emu.request("POST", other, Some(BOB), body).status, 403);
+}

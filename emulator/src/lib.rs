@@ -257,6 +257,11 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     let _ = writeln!(out);
     let _ = writeln!(out, "Point gcloud at it (the token file holds one of the tokens below):");
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER={url}/");
+    // Every kind's service answers on the same port; Storage's override names its path.
+    let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE={url}/storage/v1/");
+    for service in ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN"] {
+        let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_{service}={url}/");
+    }
     let _ = writeln!(
         out,
         "  export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=$(mktemp) && echo alice-token > $CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"
