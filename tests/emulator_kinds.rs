@@ -353,6 +353,24 @@ fn each_service_answers_a_missing_resource_and_a_missing_permission_in_its_own_w
             assert_eq!(a.json()["error"]["message"], message, "{method} {path}");
         }
     }
+    // Storage's errors: `errors[]`, no `status`; the others': `status` and details, no `errors[]`.
+    let storage = emu.request("GET", "/storage/v1/b/no-such-bucket/iam", Some(BOB), None).json();
+    assert_eq!(
+        storage,
+        json!({"error": {"code": 404, "message": "The specified bucket does not exist.",
+            "errors": [{"message": "The specified bucket does not exist.", "domain": "global", "reason": "notFound"}]}})
+    );
+    let kms = emu
+        .request(
+            "GET",
+            "/v1/projects/jit-demo-prod/locations/global/keyRings/app:getIamPolicy",
+            Some(BOB),
+            None,
+        )
+        .json();
+    assert_eq!(kms["error"]["status"], "PERMISSION_DENIED");
+    assert!(kms["error"].get("errors").is_none(), "{kms}");
+    assert_eq!(kms["error"]["details"][0]["domain"], "cloudkms.googleapis.com");
 }
 
 #[test]

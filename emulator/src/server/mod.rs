@@ -392,7 +392,13 @@ pub async fn handle(
         return Ok(control::control(&shared, &req));
     }
     let is_api = is_api_path(&req.path);
-    let surface = if req.path.starts_with("/v3/") { Surface::V3 } else { Surface::V1 };
+    let surface = if req.path.starts_with("/v3/") {
+        Surface::V3
+    } else if req.path.starts_with("/storage/") {
+        Surface::Storage
+    } else {
+        Surface::V1
+    };
     if is_api {
         if let Some(answer) = faults::inject(&shared, &req, surface).await {
             return answer;

@@ -7,7 +7,7 @@
 //! `Policy` carries `kind: "storage#policy"`, `resourceId: "projects/_/buckets/B"`, `version`,
 //! `etag` and `bindings` (with `condition`); `getIamPolicy` asks for a version with the query
 //! parameter `optionsRequestedPolicyVersion`; `setIamPolicy` is a `PUT` whose body is the policy
-//! itself. Errors carry `errors[]` with `domain: global`, as every JSON-API error Storage sends.
+//! itself. Errors carry `errors[]` with `domain: global` and no `status` ([`Surface::Storage`]).
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ fn storage_error(e: StoreError, caller: &Caller) -> ApiError {
                 ),
             )
         }
-        other => ApiError::from_store(other, Surface::V1),
+        other => ApiError::from_store(other, Surface::Storage),
     }
 }
 

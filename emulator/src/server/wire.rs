@@ -12,10 +12,16 @@ use crate::state::{CONCURRENT_CHANGES, Kind, StoreError};
 /// `errors[]` array to error bodies, v3 does not.
 /// Seen in <https://github.com/DataBiosphere/leonardo/pull/737> (v1: `errors[]` with
 /// `domain: global`, `reason: aborted`) and in the v3 error bodies of Google's client libraries.
+///
+/// Cloud Storage's JSON API is a surface of its own: `errors[]` but no `status`, e.g.
+/// `{"error": {"code": 400, "message": "Cannot insert legacy ACL for an object when uniform
+/// bucket-level access is enabled. …", "errors": [{"message": …, "domain": "global", "reason":
+/// "invalid"}]}}` (<https://github.com/Superbalist/flysystem-google-cloud-storage/issues/118>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     V1,
     V3,
+    Storage,
 }
 
 /// An API error in Google's shape.
@@ -139,7 +145,7 @@ impl ApiError {
         match e {
             StoreError::Denied { permission, resource } => {
                 let mut err = match surface {
-                    Surface::V1 => ApiError::new(
+                    Surface::V1 | Surface::Storage => ApiError::new(
                         403,
                         "PERMISSION_DENIED",
                         "forbidden",
@@ -217,7 +223,7 @@ impl ApiError {
         let mut error = serde_json::Map::new();
         error.insert("code".into(), json!(self.code));
         error.insert("message".into(), json!(self.message));
-        if surface == Surface::V1 && self.errors_array {
+        if surface != Surface::V3 && self.errors_array {
             let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
             if let Some((location, kind)) = self.location {
                 item["location"] = json!(location);
@@ -225,7 +231,9 @@ impl ApiError {
             }
             error.insert("errors".into(), json!([item]));
         }
-        error.insert("status".into(), json!(self.status));
+        if surface != Surface::Storage {
+            error.insert("status".into(), json!(self.status));
+        }
         if !self.details.is_empty() {
             error.insert("details".into(), Value::Array(self.details.clone()));
         }
@@ -425,6 +433,10 @@ mod tests {
         );
         let pre = ApiError::from_store(StoreError::FailedPrecondition("m".into()), Surface::V1);
         assert_eq!((pre.code, pre.reason), (412, "conditionNotMet"));
+        assert_eq!(
+            pre.body(Surface::Storage),
+            json!({"error": {"code": 412, "message": "m", "errors": [{"message": "m", "domain": "global", "reason": "conditionNotMet"}]}})
+        );
     }
 
     #[test]
