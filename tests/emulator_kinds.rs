@@ -252,6 +252,8 @@ fn a_condition_on_a_bucket_without_uniform_access_is_refused_with_storages_412()
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("enable uniform bucket-level access"), "{err}");
+    // Storage's body carries no `status`, so gcloud names the HTTP code.
+    assert!(err.contains("HTTPError 412"), "{err}");
     let put = emu.requests().into_iter().find(|r| r["method"] == "PUT").expect("gcloud sent the write");
     assert_eq!(put["status"], 412);
     assert_eq!(emu.policy("projects/_/buckets/jit-demo-prod-legacy"), before);
