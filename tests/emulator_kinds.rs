@@ -301,14 +301,14 @@ fn each_service_answers_a_missing_resource_and_a_missing_permission_in_its_own_w
             "/v1/projects/jit-demo-prod/secrets/nope:getIamPolicy",
             None,
             403,
-            "Permission 'secretmanager.secrets.getIamPolicy' denied on resource 'projects/jit-demo-prod/secrets/nope' (or it may not exist).",
+            "Permission 'secretmanager.secrets.getIamPolicy' denied for resource 'projects/100000000001/secrets/nope' (or it may not exist).",
         ),
         (
             "GET",
             "/v1/projects/jit-demo-prod/secrets/db-password:getIamPolicy",
             None,
             403,
-            "Permission 'secretmanager.secrets.getIamPolicy' denied on resource 'projects/jit-demo-prod/secrets/db-password' (or it may not exist).",
+            "Permission 'secretmanager.secrets.getIamPolicy' denied for resource 'projects/100000000001/secrets/db-password' (or it may not exist).",
         ),
         (
             "POST",
@@ -522,4 +522,54 @@ fn a_grant_on_a_service_accounts_own_policy_lets_its_holder_impersonate_it() {
     // On that account only.
     let other = "/v1/projects/-/serviceAccounts/jit-cleanup@jit-demo-prod.iam.gserviceaccount.com:generateAccessToken";
     assert_eq!(emu.request("POST", other, Some(BOB), body).status, 403);
+}
+
+#[test]
+fn gcloud_describes_a_secret_and_a_service_account_and_reports_a_missing_one() {
+    if !gcloud_available() {
+        return;
+    }
+    let emu = harness::emulator().start();
+    let secret = json_out(emu.gcloud(
+        ALICE,
+        &["secrets", "describe", "db-password", "--project", "jit-demo-prod", "--format=json"],
+    ));
+    assert_eq!(secret["name"], "projects/100000000001/secrets/db-password", "{secret}");
+    let sa = json_out(emu.gcloud(
+        ALICE,
+        &[
+            "iam",
+            "service-accounts",
+            "describe",
+            "deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "--project",
+            "jit-demo-prod",
+            "--format=json",
+        ],
+    ));
+    assert_eq!(sa["uniqueId"], "104635000000000000001", "{sa}");
+    assert_eq!(sa["projectId"], "jit-demo-prod", "{sa}");
+    let out = emu.gcloud(ALICE, &["secrets", "get-iam-policy", "nope", "--project", "jit-demo-prod"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out)
+            .contains("denied for resource 'projects/100000000001/secrets/nope' (or it may not exist)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = emu.gcloud(
+        BOB,
+        &[
+            "run",
+            "services",
+            "get-iam-policy",
+            "api",
+            "--region",
+            "europe-west1",
+            "--project",
+            "jit-demo-prod",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("(or resource may not exist)"), "{}", stderr(&out));
 }

@@ -14,7 +14,7 @@ use super::faults::take_fault;
 use super::resource_manager::{as_i64, parse_policy, policy_json};
 use super::wire::ApiError;
 use super::{Req, Routed, Shared, lock, ok};
-use crate::state::{Caller, Kind};
+use crate::state::{Caller, Kind, StoreError};
 
 /// `getIamPolicy`, `setIamPolicy` or `testIamPermissions` on `name` (the full relative name as the
 /// client sent it, e.g. `projects/p/secrets/s`).
@@ -27,7 +27,8 @@ pub(crate) fn iam(
     req: &Req,
 ) -> Result<Routed, ApiError> {
     let body = req.json()?;
-    let se = |e| ApiError::from_service_store(e, kind);
+    let shown = shown_name(shared, kind, name);
+    let se = |e| ApiError::from_service_store(renamed(e, &shown), kind);
     match verb {
         "getIamPolicy" => {
             let requested = match req.query_param("options.requestedPolicyVersion") {
@@ -69,6 +70,32 @@ pub(crate) fn iam(
             ok(if held.is_empty() { json!({}) } else { json!({ "permissions": held }) })
         }
         _ => Ok(Routed::Raw(super::wire::html_404(&req.path))),
+    }
+}
+
+/// The name a service's 403 shows: Secret Manager names the project by number ("Permission
+/// 'secretmanager.secrets.setIamPolicy' denied for resource 'projects/779844219229/secrets/…' (or it
+/// may not exist).", GoogleCloudPlatform/java-docs-samples#6571); the others echo the name sent.
+fn shown_name(shared: &Shared, kind: Kind, name: &str) -> String {
+    if kind != Kind::Secret {
+        return name.to_string();
+    }
+    let store = lock(&shared.store);
+    match name.strip_prefix("projects/").and_then(|r| r.split_once('/')) {
+        Some((p, rest)) => match store.project(p) {
+            Some(project) => format!("projects/{}/{rest}", project.project_number),
+            None => name.to_string(),
+        },
+        None => name.to_string(),
+    }
+}
+
+fn renamed(e: StoreError, shown: &str) -> StoreError {
+    match e {
+        StoreError::Denied { permission, .. } => {
+            StoreError::Denied { permission, resource: shown.to_string() }
+        }
+        other => other,
     }
 }
 

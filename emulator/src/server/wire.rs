@@ -195,11 +195,13 @@ impl ApiError {
                 } else {
                     "(or it may not exist)"
                 };
+                // Secret Manager says "denied for resource" (java-docs-samples#6571).
+                let on = if kind == Kind::Secret { "for" } else { "on" };
                 let mut err = ApiError::new(
                     403,
                     "PERMISSION_DENIED",
                     "forbidden",
-                    format!("Permission '{permission}' denied on resource '{resource}' {ending}."),
+                    format!("Permission '{permission}' denied {on} resource '{resource}' {ending}."),
                 );
                 err.details.push(json!({
                     "@type": "type.googleapis.com/google.rpc.ErrorInfo",
@@ -427,6 +429,10 @@ mod tests {
         let body = kms.body(Surface::V1);
         assert!(body["error"].get("errors").is_none(), "{body}");
         assert_eq!(body["error"]["details"][0]["domain"], "cloudkms.googleapis.com");
+        assert_eq!(
+            denied(Kind::Secret).message,
+            "Permission 'p.q.r' denied for resource 'projects/x/y/z' (or it may not exist)."
+        );
         assert_eq!(
             denied(Kind::RunService).message,
             "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or resource may not exist)."
