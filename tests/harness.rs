@@ -367,8 +367,12 @@ impl Emulator {
         Command::new("gcloud")
             .args(args)
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", self.url))
-            // The IAM API's role routes (`gcloud iam roles …`, `list-grantable-roles`).
+            // Every kind's service on the one port (issue 9); Storage's override names its path.
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE", format!("{}/storage/v1/", self.url))
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER", format!("{}/", self.url))
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", format!("{}/", self.url))
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS", format!("{}/", self.url))
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN", format!("{}/", self.url))
             .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", self.token_file(token))
             .env("CLOUDSDK_CONFIG", &config)
             .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")

@@ -16,5 +16,6 @@ mod harness;
 mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;
+mod emulator_kinds;
 mod emulator_roles;
 mod emulator_sdk;

@@ -1,4 +1,6 @@
-//! A local stand-in for the parts of Google's Cloud Resource Manager API that jit uses (SPEC §6),
+//! A local stand-in for the parts of Google's APIs that jit uses (SPEC §6): Cloud Resource Manager's
+//! hierarchy and allow policies, and the allow policies of buckets, secrets, service accounts, KMS
+//! key rings and keys and Cloud Run services, each in its service's own shape, on one port;
 //! faithful enough that gcloud and Google's Rust SDK cannot tell. docs/emulator.md lists every
 //! behaviour with its source.
 //!
@@ -78,11 +80,12 @@ impl Handle {
         }
     }
 
-    /// The stored policy of `projects/ID`, `folders/N` or `organizations/N` (with conditions).
+    /// The stored policy (with conditions) of `projects/ID`, `folders/N`, `organizations/N`, or a
+    /// resource below a project by its canonical name (`projects/_/buckets/B`,
+    /// `projects/ID/secrets/S`, `projects/ID/serviceAccounts/EMAIL`, …).
     pub fn policy(&self, resource: &str) -> Option<Policy> {
         let store = lock(&self.shared.store);
-        let (c, id) = resource.split_once('/')?;
-        let found = store.find(state::Kind::from_collection(c)?, id)?;
+        let found = store.find_key(resource)?;
         Some(store.stored(&found.key))
     }
 
@@ -256,6 +259,11 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     let _ = writeln!(out);
     let _ = writeln!(out, "Point gcloud at it (the token file holds one of the tokens below):");
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER={url}/");
+    // Every kind's service answers on the same port; Storage's override names its path.
+    let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE={url}/storage/v1/");
+    for service in ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN"] {
+        let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_{service}={url}/");
+    }
     let _ = writeln!(
         out,
         "  export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=$(mktemp) && echo alice-token > $CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"

@@ -120,12 +120,13 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
         ("GET", "policy") => {
             let resource = req.query_param("resource").unwrap_or_default();
             let store = lock(&shared.store);
-            let (c, id) = resource.split_once('/').ok_or_else(|| {
-                ApiError::invalid("policy: `resource` is projects/ID, folders/N or organizations/N")
-            })?;
-            let kind =
-                Kind::from_collection(c).ok_or_else(|| ApiError::invalid("policy: unknown collection"))?;
-            let found = store.find(kind, id).ok_or_else(|| {
+            if Kind::of_key(&resource).is_none() {
+                return Err(ApiError::invalid(
+                    "policy: `resource` is projects/ID, folders/N, organizations/N or a resource's full name \
+                     (projects/_/buckets/B, projects/ID/secrets/S, …)",
+                ));
+            }
+            let found = store.find_key(&resource).ok_or_else(|| {
                 ApiError::new(404, "NOT_FOUND", "notFound", format!("no resource {resource}"))
             })?;
             Ok(super::resource_manager::policy_json(&store.stored(&found.key), false))

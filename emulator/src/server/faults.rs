@@ -13,7 +13,8 @@ use super::{Dropped, Req, Shared, lock, log};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Faults {
-    /// Added to every API call.
+    /// Added to every call a real Google call would cross: the APIs, and the OAuth token,
+    /// tokeninfo and metadata routes (not the emulator's own control routes).
     pub latency_ms: u64,
     /// Probability (0–1) that a `setIamPolicy` answers 409 ABORTED without writing.
     pub conflict_rate: f64,
@@ -67,6 +68,14 @@ impl Faults {
             return Err("`retryAfterSeconds` must be at most 3600".into());
         }
         Ok(())
+    }
+}
+
+/// Waits the injected latency (on routes that get no other fault).
+pub(crate) async fn delay(shared: &Shared) {
+    let latency = lock(&shared.faults).latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
 }
 

@@ -8,8 +8,8 @@ use super::{Req, Routed, Shared, lock, ok};
 use crate::state::{Caller, Kind};
 
 /// IAM Credentials `projects/-/serviceAccounts/EMAIL:generateAccessToken`: impersonation. The caller
-/// needs `iam.serviceAccounts.getAccessToken` (roles/iam.serviceAccountTokenCreator) on the account's
-/// project or above.
+/// needs `iam.serviceAccounts.getAccessToken` (roles/iam.serviceAccountTokenCreator) on the account
+/// itself (its own allow policy, issue 9), its project or above.
 pub(crate) fn generate_access_token(
     shared: &Shared,
     caller: &Caller,
@@ -38,13 +38,8 @@ pub(crate) fn generate_access_token(
             format!("Permission '{permission}' denied on resource (or it may not exist)."),
         )
     };
-    let project = email
-        .split_once('@')
-        .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
-        .ok_or_else(denied)?;
-    let known = store.data.service_accounts.iter().any(|sa| sa.email == email);
-    let key = store.find(Kind::Project, project).map(|f| f.key);
-    let allowed = known && key.is_some_and(|k| store.has_permission(caller, &k, permission, now));
+    let key = store.find(Kind::ServiceAccount, &format!("projects/-/serviceAccounts/{email}")).map(|f| f.key);
+    let allowed = key.is_some_and(|k| store.has_permission(caller, &k, permission, now));
     if !allowed {
         return Err(denied());
     }

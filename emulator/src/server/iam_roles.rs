@@ -226,6 +226,23 @@ fn above(kind: Kind) -> &'static [&'static str] {
         Kind::Project => &["resourcemanager.organizations.", "resourcemanager.folders.", "billing.accounts."],
         Kind::Folder => &["resourcemanager.organizations.", "billing.accounts."],
         Kind::Organization => &[],
+        // Resources below a project are judged by their service's permissions instead
+        // (`service_prefix`).
+        _ => &[],
+    }
+}
+
+/// The permission prefix of a resource below a project: a role is grantable on such a resource
+/// when it carries at least one permission of that resource's service (the emulator's reading;
+/// Google's answer for a bucket lists storage roles, for a secret Secret Manager roles).
+fn service_prefix(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Organization | Kind::Folder | Kind::Project => None,
+        Kind::Bucket => Some("storage."),
+        Kind::Secret => Some("secretmanager."),
+        Kind::ServiceAccount => Some("iam.serviceAccounts."),
+        Kind::KeyRing | Kind::CryptoKey => Some("cloudkms."),
+        Kind::RunService => Some("run."),
     }
 }
 
@@ -235,6 +252,9 @@ fn above(kind: Kind) -> &'static [&'static str] {
 /// resource or to something beneath it, that is, one not in [`above`]. So
 /// `roles/resourcemanager.organizationViewer` is grantable on an organization only.
 pub fn grantable(c: &Catalog, r: &PredefinedRole, kind: Kind) -> bool {
+    if let Some(prefix) = service_prefix(kind) {
+        return c.permissions_of(r).any(|p| p.starts_with(prefix));
+    }
     let above = above(kind);
     let mut perms = c.permissions_of(r).peekable();
     perms.peek().is_none() || perms.any(|p| !above.iter().any(|a| p.starts_with(a)))

@@ -6,6 +6,9 @@
 //! - [`oauth`]: the OAuth token and tokeninfo routes, and the metadata server's;
 //! - [`iam_credentials`]: `generateAccessToken` (impersonation);
 //! - [`iam_roles`]: IAM's `roles.get`, `roles.list`, `queryGrantableRoles` and custom roles;
+//! - [`storage`]: Cloud Storage's JSON API for a bucket's metadata and allow policy;
+//! - [`services`]: the allow policies of Secret Manager secrets, IAM service accounts, Cloud KMS
+//!   key rings and keys, and Cloud Run services;
 //! - [`control`]: the emulator's own routes under `/_emulator/`;
 //! - [`faults`]: injected latency, conflicts, errors and dropped connections.
 //!
@@ -24,6 +27,8 @@ pub mod iam_credentials;
 pub mod iam_roles;
 pub mod oauth;
 pub mod resource_manager;
+pub mod services;
+pub mod storage;
 pub mod wire;
 
 use std::collections::VecDeque;
@@ -388,14 +393,33 @@ pub async fn handle(
     if req.path.starts_with("/_emulator/") || req.path == "/_emulator" {
         return Ok(control::control(&shared, &req));
     }
-    let is_api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
-    let surface = if req.path.starts_with("/v3/") { Surface::V3 } else { Surface::V1 };
-    if is_api && let Some(answer) = faults::inject(&shared, &req, surface).await {
-        return answer;
+    let is_api = is_api_path(&req.path);
+    let surface = if req.path.starts_with("/v3/") {
+        Surface::V3
+    } else if req.path.starts_with("/storage/") {
+        Surface::Storage
+    } else {
+        Surface::V1
+    };
+    if is_api {
+        if let Some(answer) = faults::inject(&shared, &req, surface).await {
+            return answer;
+        }
+    } else {
+        // The OAuth token and tokeninfo routes and the metadata server are round trips a real
+        // Google call crosses too, so the injected latency applies to them (issue 9, "Speed");
+        // errors and dropped connections stay on the API routes.
+        faults::delay(&shared).await;
     }
     let (principal, result) = route(&shared, &req);
     let response = match result {
-        Ok(Routed::Json(code, body)) => wire::json_response(code, &body),
+        Ok(Routed::Json(code, body)) => {
+            let body = match req.query_param("fields").filter(|_| (200..300).contains(&code)) {
+                Some(fields) => wire::partial(body, &fields),
+                None => body,
+            };
+            wire::json_response(code, &body)
+        }
         Ok(Routed::Raw(r)) => r,
         Err(e) => e.response(surface),
     };
@@ -409,7 +433,7 @@ pub async fn handle(
 /// caller the emulator authenticated (or any caller under `--no-auth`): an unauthenticated
 /// stranger's bytes are not kept.
 pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
-    let api = ["/v1/", "/v2/", "/v3/"].iter().any(|p| req.path.starts_with(p));
+    let api = is_api_path(&req.path);
     let trusted = principal.is_some() || shared.no_auth;
     let keep = api && trusted && req.body.len() <= shared.limits.log_body_bytes;
     let body = if keep { serde_json::from_slice(&req.body).ok() } else { None };
@@ -428,6 +452,24 @@ pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<Str
     };
     let size = entry.kept_bytes();
     lock(&shared.log).push(entry, size, &shared.limits);
+}
+
+/// The paths of Google's APIs (as opposed to OAuth, metadata and control routes).
+fn is_api_path(path: &str) -> bool {
+    ["/v1/", "/v2/", "/v3/", "/storage/v1/"].iter().any(|p| path.starts_with(p))
+}
+
+/// The kind of a resource below a project by the segments after the API version
+/// (`projects/P/secrets/S` → `Secret`).
+fn service_kind(s: &[&str]) -> Option<Kind> {
+    Some(match s {
+        ["projects", _, "secrets", _] => Kind::Secret,
+        ["projects", _, "serviceAccounts", _] => Kind::ServiceAccount,
+        ["projects", _, "locations", _, "keyRings", _] => Kind::KeyRing,
+        ["projects", _, "locations", _, "keyRings", _, "cryptoKeys", _] => Kind::CryptoKey,
+        ["projects", _, "locations", _, "services", _] => Kind::RunService,
+        _ => return None,
+    })
 }
 
 pub(crate) enum Routed {
@@ -494,7 +536,7 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         }
         _ => {}
     }
-    let api = matches!(s.first(), Some(&("v1" | "v2" | "v3")));
+    let api = matches!(s.first(), Some(&("v1" | "v2" | "v3"))) || s.starts_with(&["storage", "v1"]);
     if !api {
         return (None, Ok(Routed::Raw(wire::html_404(&req.path))));
     }
@@ -504,6 +546,43 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
     let handler: Option<Handler> = match (m.as_str(), s.as_slice(), v) {
         ("POST", ["v1", "projects", "-", "serviceAccounts", email], Some("generateAccessToken")) => {
             Some(Box::new(move |c: &Caller| iam_credentials::generate_access_token(shared, c, email, req)))
+        }
+        // Cloud Storage's JSON API.
+        ("GET", ["storage", "v1", "b", b], None) => {
+            Some(Box::new(move |c: &Caller| storage::get_bucket(shared, c, b)))
+        }
+        ("GET", ["storage", "v1", "b", b, "iam"], None) => {
+            Some(Box::new(move |c: &Caller| storage::get_iam(shared, c, b, req)))
+        }
+        ("PUT", ["storage", "v1", "b", b, "iam"], None) => {
+            Some(Box::new(move |c: &Caller| storage::set_iam(shared, c, b, req)))
+        }
+        ("GET", ["storage", "v1", "b", b, "iam", "testPermissions"], None) => {
+            Some(Box::new(move |c: &Caller| storage::test_iam(shared, c, b, req)))
+        }
+        // Secret Manager, IAM, Cloud KMS and Cloud Run (v1; Run's v2 too): `getIamPolicy` is a GET
+        // but for service accounts (each REST reference's HTTP rule); the others are POSTs.
+        (method, [version, rest @ ..], Some(verb))
+            if service_kind(rest).is_some()
+                && matches!((*version, service_kind(rest)), ("v1", _) | ("v2", Some(Kind::RunService)))
+                && match (verb, service_kind(rest)) {
+                    ("getIamPolicy", Some(Kind::ServiceAccount)) => method == "POST",
+                    ("getIamPolicy", _) => method == "GET",
+                    ("setIamPolicy" | "testIamPermissions", _) => method == "POST",
+                    _ => false,
+                } =>
+        {
+            let kind = service_kind(rest).expect("checked");
+            let name = rest.join("/");
+            Some(Box::new(move |c: &Caller| services::iam(shared, c, kind, &name, verb, req)))
+        }
+        ("GET", ["v1", rest @ ..], None) if service_kind(rest) == Some(Kind::Secret) => {
+            let name = rest.join("/");
+            Some(Box::new(move |c: &Caller| services::get_secret(shared, c, &name)))
+        }
+        ("GET", ["v1", rest @ ..], None) if service_kind(rest) == Some(Kind::ServiceAccount) => {
+            let name = rest.join("/");
+            Some(Box::new(move |c: &Caller| services::get_service_account(shared, c, &name)))
         }
         ("POST", ["v1", "projects", id], Some(verb)) => {
             Some(Box::new(move |c: &Caller| rm::iam(shared, c, Kind::Project, id, verb, req, int)))

@@ -107,7 +107,7 @@ pub(crate) fn as_i64(v: &Value) -> Option<i64> {
 
 /// A policy from a request body: Google's JSON, with `version` as a number and `logType` as a
 /// name or a number.
-fn parse_policy(mut v: Value) -> Result<Policy, ApiError> {
+pub(crate) fn parse_policy(mut v: Value) -> Result<Policy, ApiError> {
     if let Some(version) = v.get("version").and_then(as_i64) {
         v["version"] = json!(version);
     }

@@ -6,16 +6,22 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::state::{CONCURRENT_CHANGES, StoreError};
+use crate::state::{CONCURRENT_CHANGES, Kind, StoreError};
 
 /// Which API generation a request came through: v1/v2 (the "apiary" surface gcloud uses) add an
 /// `errors[]` array to error bodies, v3 does not.
 /// Seen in <https://github.com/DataBiosphere/leonardo/pull/737> (v1: `errors[]` with
 /// `domain: global`, `reason: aborted`) and in the v3 error bodies of Google's client libraries.
+///
+/// Cloud Storage's JSON API is a surface of its own: `errors[]` but no `status`, e.g.
+/// `{"error": {"code": 400, "message": "Cannot insert legacy ACL for an object when uniform
+/// bucket-level access is enabled. …", "errors": [{"message": …, "domain": "global", "reason":
+/// "invalid"}]}}` (<https://github.com/Superbalist/flysystem-google-cloud-storage/issues/118>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     V1,
     V3,
+    Storage,
 }
 
 /// An API error in Google's shape.
@@ -139,7 +145,7 @@ impl ApiError {
         match e {
             StoreError::Denied { permission, resource } => {
                 let mut err = match surface {
-                    Surface::V1 => ApiError::new(
+                    Surface::V1 | Surface::Storage => ApiError::new(
                         403,
                         "PERMISSION_DENIED",
                         "forbidden",
@@ -168,6 +174,49 @@ impl ApiError {
             StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::Aborted => ApiError::aborted(),
             StoreError::NotFound(m) => ApiError::new(404, "NOT_FOUND", "notFound", m),
+            StoreError::FailedPrecondition(m) => {
+                ApiError::new(412, "FAILED_PRECONDITION", "conditionNotMet", m)
+            }
+        }
+    }
+
+    /// A store error from a service below the hierarchy (Secret Manager, IAM, Cloud KMS, Cloud
+    /// Run), rendered on the v3-style surface (no `errors[]`). A 403 names the permission and the
+    /// resource, as these services do, e.g. KMS's `Permission 'cloudkms.cryptoKeys.getIamPolicy'
+    /// denied on resource 'projects/p/locations/global/keyRings/r/cryptoKeys/k' (or it may not
+    /// exist).`; Cloud Run words its ending `(or resource may not exist).` (its 403s as gcloud
+    /// users report them, e.g. "Permission 'run.services.get' denied on resource '…' (or resource
+    /// may not exist)."). The ErrorInfo's domain is the service's host.
+    pub fn from_service_store(e: StoreError, kind: Kind) -> ApiError {
+        match e {
+            StoreError::Denied { permission, resource } => {
+                let ending = if kind == Kind::RunService {
+                    "(or resource may not exist)"
+                } else {
+                    "(or it may not exist)"
+                };
+                // Secret Manager says "denied for resource" (java-docs-samples#6571).
+                let on = if kind == Kind::Secret { "for" } else { "on" };
+                let mut err = ApiError::new(
+                    403,
+                    "PERMISSION_DENIED",
+                    "forbidden",
+                    format!("Permission '{permission}' denied {on} resource '{resource}' {ending}."),
+                );
+                err.details.push(json!({
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "IAM_PERMISSION_DENIED",
+                    "domain": service_host(kind),
+                    "metadata": {"permission": permission, "resource": resource}
+                }));
+                err.errors_array = false;
+                err
+            }
+            other => {
+                let mut err = ApiError::from_store(other, Surface::V3);
+                err.errors_array = false;
+                err
+            }
         }
     }
 
@@ -176,7 +225,7 @@ impl ApiError {
         let mut error = serde_json::Map::new();
         error.insert("code".into(), json!(self.code));
         error.insert("message".into(), json!(self.message));
-        if surface == Surface::V1 && self.errors_array {
+        if surface != Surface::V3 && self.errors_array {
             let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
             if let Some((location, kind)) = self.location {
                 item["location"] = json!(location);
@@ -184,7 +233,9 @@ impl ApiError {
             }
             error.insert("errors".into(), json!([item]));
         }
-        error.insert("status".into(), json!(self.status));
+        if surface != Surface::Storage {
+            error.insert("status".into(), json!(self.status));
+        }
         if !self.details.is_empty() {
             error.insert("details".into(), Value::Array(self.details.clone()));
         }
@@ -203,6 +254,43 @@ impl ApiError {
             );
         }
         r
+    }
+}
+
+/// A partial response (`fields=bindings,etag`): only the named top-level fields of an object
+/// (<https://cloud.google.com/storage/docs/json_api#partial-response>; every Google API honours
+/// the standard `fields` parameter). A field's sub-selection (`a/b`, `a(b,c)`) keeps all of `a`.
+pub fn partial(body: Value, fields: &str) -> Value {
+    let Value::Object(m) = body else { return body };
+    let mut wanted = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in fields.char_indices().chain(std::iter::once((fields.len(), ','))) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                let f = fields[start..i].trim();
+                let top = f.split(['/', '(']).next().unwrap_or_default().trim();
+                if !top.is_empty() {
+                    wanted.push(top.to_string());
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Value::Object(m.into_iter().filter(|(k, _)| wanted.contains(k)).collect())
+}
+
+/// The API host of a kind's service (`secretmanager.googleapis.com`).
+pub fn service_host(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization | Kind::Folder | Kind::Project => "cloudresourcemanager.googleapis.com",
+        Kind::Bucket => "storage.googleapis.com",
+        Kind::Secret => "secretmanager.googleapis.com",
+        Kind::ServiceAccount => "iam.googleapis.com",
+        Kind::KeyRing | Kind::CryptoKey => "cloudkms.googleapis.com",
+        Kind::RunService => "run.googleapis.com",
     }
 }
 
@@ -310,6 +398,51 @@ mod tests {
              '//cloudresourcemanager.googleapis.com/projects/x' (or it may not exist)."
         );
         assert_eq!(e.body(Surface::V3)["error"]["details"][0]["reason"], "IAM_PERMISSION_DENIED");
+    }
+
+    #[test]
+    fn a_partial_response_keeps_the_named_top_level_fields() {
+        let p = json!({"kind": "storage#policy", "resourceId": "r", "version": 1, "etag": "CAE=", "bindings": []});
+        assert_eq!(partial(p.clone(), "bindings,etag"), json!({"etag": "CAE=", "bindings": []}));
+        assert_eq!(
+            partial(p.clone(), " etag , bindings(role,members)"),
+            json!({"etag": "CAE=", "bindings": []})
+        );
+        assert_eq!(partial(p.clone(), "bindings/role"), json!({"bindings": []}));
+        assert_eq!(partial(p, ""), json!({}));
+        assert_eq!(partial(json!([1]), "a"), json!([1]));
+    }
+
+    #[test]
+    fn each_service_words_its_403_and_names_its_host() {
+        let denied = |kind| {
+            ApiError::from_service_store(
+                StoreError::Denied { permission: "p.q.r".into(), resource: "projects/x/y/z".into() },
+                kind,
+            )
+        };
+        let kms = denied(Kind::CryptoKey);
+        assert_eq!(
+            kms.message,
+            "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or it may not exist)."
+        );
+        let body = kms.body(Surface::V1);
+        assert!(body["error"].get("errors").is_none(), "{body}");
+        assert_eq!(body["error"]["details"][0]["domain"], "cloudkms.googleapis.com");
+        assert_eq!(
+            denied(Kind::Secret).message,
+            "Permission 'p.q.r' denied for resource 'projects/x/y/z' (or it may not exist)."
+        );
+        assert_eq!(
+            denied(Kind::RunService).message,
+            "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or resource may not exist)."
+        );
+        let pre = ApiError::from_store(StoreError::FailedPrecondition("m".into()), Surface::V1);
+        assert_eq!((pre.code, pre.reason), (412, "conditionNotMet"));
+        assert_eq!(
+            pre.body(Surface::Storage),
+            json!({"error": {"code": 412, "message": "m", "errors": [{"message": "m", "domain": "global", "reason": "conditionNotMet"}]}})
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ pub mod store;
 pub mod validation;
 
 pub use model::{
-    Binding, Clock, CustomRole, Data, Expr, Folder, Group, Organization, Policy, Project, ServiceAccount,
-    ServiceAccountKey, Token,
+    Binding, Bucket, Clock, CustomRole, Data, Expr, Folder, Group, KeyRing, Organization, Policy, Project,
+    RunService, Secret, ServiceAccount, ServiceAccountKey, Token,
 };
 pub use seed::{DEMO_SEED, demo_seed};
 pub use store::{

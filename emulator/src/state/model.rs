@@ -119,9 +119,22 @@ pub struct Data {
     /// Refresh tokens (as in gcloud's `authorized_user` files) and their principals.
     #[serde(default)]
     pub refresh_tokens: Vec<Token>,
-    /// Service accounts whose keys the emulator knows.
+    /// Service accounts: whose keys the emulator knows, and (when their project is in the seed) IAM
+    /// resources with an allow policy of their own.
     #[serde(default)]
     pub service_accounts: Vec<ServiceAccount>,
+    /// Cloud Storage buckets (issue 9): allow policies under `projects/_/buckets/NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<Bucket>,
+    /// Secret Manager secrets, `projects/ID/secrets/S`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    /// Cloud KMS key rings with their crypto keys, `projects/ID/locations/L/keyRings/R`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rings: Vec<KeyRing>,
+    /// Cloud Run services, `projects/ID/locations/L/services/S`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_services: Vec<RunService>,
     /// Google groups and their members, so that `group:` bindings grant access.
     #[serde(default)]
     pub groups: Vec<Group>,
@@ -252,6 +265,74 @@ pub struct ServiceAccount {
     pub email: String,
     #[serde(default)]
     pub keys: Vec<ServiceAccountKey>,
+    /// The project that owns it; absent = the `ID` of an `…@ID.iam.gserviceaccount.com` address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Google's 21-digit unique id; absent = one derived from the e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+}
+
+impl ServiceAccount {
+    /// The project ID that owns the account: the seed's, or the one its address names.
+    pub fn project_id(&self) -> Option<&str> {
+        self.project.as_deref().or_else(|| {
+            let (_, domain) = self.email.rsplit_once('@')?;
+            domain.strip_suffix(".iam.gserviceaccount.com")
+        })
+    }
+
+    /// The unique id: the seed's, or 21 digits derived from the lowercased address (Google's
+    /// are 21 digits, e.g. `104635123456789012345`; IAM accepts them in place of the address).
+    pub fn unique_id(&self) -> String {
+        if let Some(id) = &self.unique_id {
+            return id.clone();
+        }
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.email.to_ascii_lowercase().as_bytes());
+        let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % 10_000_000_000_000_000_000;
+        format!("1{n:020}")
+    }
+}
+
+/// A Cloud Storage bucket (<https://cloud.google.com/storage/docs/json_api/v1/buckets>).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    pub name: String,
+    /// The project ID that owns it.
+    pub project: String,
+    /// `iamConfiguration.uniformBucketLevelAccess.enabled`: conditions need it.
+    #[serde(default)]
+    pub uniform_bucket_level_access: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// A Secret Manager secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    /// `projects/ID/secrets/S`.
+    pub name: String,
+}
+
+/// A Cloud KMS key ring and the ids of its crypto keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRing {
+    /// `projects/ID/locations/L/keyRings/R`.
+    pub name: String,
+    #[serde(default)]
+    pub crypto_keys: Vec<String>,
+}
+
+/// A Cloud Run service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunService {
+    /// `projects/ID/locations/L/services/S`.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
