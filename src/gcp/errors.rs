@@ -1,13 +1,16 @@
 //! Google's errors as typed [`crate::Error`]s: the HTTP status decides the variant, the message
 //! says what went wrong and, where it helps, what to do.
 //!
-//! The SDK's `gax::error::Error` carries the HTTP status, the response headers and, for bodies that
-//! are not Google's JSON error, the raw payload (`http_status_code()`, `http_headers()`,
-//! `http_payload()`); a JSON error body is parsed into `status()`. That is all we need.
+//! Google's error body is `{"error": {"code": 403, "message": "…", "status": "PERMISSION_DENIED",
+//! "details": […]}}` (<https://cloud.google.com/apis/design/errors#http_mapping>): the HTTP status
+//! and `error.message` are what jit needs; `error.status` names the answer when the message is
+//! empty. A body that is not that JSON (an HTML page from a wrong endpoint, a proxy's page) is
+//! named as such.
 
 use std::time::Duration;
 
-use google_cloud_gax::error::Error as GaxError;
+use google_cloud_auth::errors::CredentialsError;
+use serde::Deserialize;
 
 use crate::error::Error;
 
@@ -56,53 +59,32 @@ pub(crate) struct Context<'a> {
     pub credentials: &'a str,
 }
 
-/// Maps an SDK error to jit's error, by HTTP status first.
-pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
+/// Credentials that could not give a token (a refresh refused, a file gone, impersonation
+/// denied): an [`Error::Auth`] naming where they come from.
+pub(crate) fn credentials(e: &CredentialsError, cx: &Context<'_>) -> Error {
+    let cause = root_cause(e);
+    let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
+        IMPERSONATION_HINT
+    } else {
+        AUTH_HINT
+    };
+    Error::Auth {
+        message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
+        hint: Some(hint.to_string()),
+    }
+}
+
+/// A request that got no answer. A connection that cannot be made (refused, an untrusted
+/// certificate) is not retried; one dropped after it was made is, as transient as a 503.
+/// reqwest's errors name the URL, which may carry userinfo: they are stripped of it.
+pub(crate) fn transport(e: reqwest::Error, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
-    if e.is_authentication() {
-        let cause = root_cause(e);
-        let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
-            IMPERSONATION_HINT
-        } else {
-            AUTH_HINT
-        };
-        return Error::Auth {
-            message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
-            hint: Some(hint.to_string()),
-        };
-    }
-    if let Some(status) = e.http_status_code() {
-        let server_message = match e.status() {
-            Some(s) if !s.message.is_empty() => redact(&s.message),
-            Some(_) => String::new(),
-            None => return not_google_json(e, cx, status),
-        };
-        let retry_after =
-            e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
-        return by_status(status, server_message, retry_after, cx);
-    }
-    if let Some(status) = e.status() {
-        // A service error without HTTP metadata: map the gRPC code to its HTTP status.
-        let http = http_of_code(status.code.name());
-        return by_status(http, redact(&status.message), None, cx);
-    }
-    if e.is_deserialization() {
-        return Error::Api {
-            resource,
-            status: None,
-            message: format!(
-                "the answer from `{}` to {} is not a valid policy (cut short or not JSON): {}",
-                cx.endpoint,
-                cx.call.verb(),
-                redact(&root_cause(e))
-            ),
-        };
-    }
+    let e = e.without_url();
     if e.is_connect() {
         return Error::Api {
             resource,
             status: None,
-            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(e))),
+            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(&e))),
         };
     }
     if e.is_timeout() {
@@ -111,11 +93,46 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
             message: format!("`{}` did not answer {} in time", cx.endpoint, cx.call.verb()),
         };
     }
-    // A connection that was made and then dropped before an answer: as transient as a 503.
     Error::Network {
         resource,
-        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(e))),
+        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(&e))),
     }
+}
+
+/// A 2xx answer that is not what the call returns.
+pub(crate) fn not_an_answer(e: &serde_json::Error, cx: &Context<'_>, what: &str) -> Error {
+    Error::Api {
+        resource: cx.resource.to_string(),
+        status: None,
+        message: format!(
+            "the answer from `{}` to {} is not {what} (cut short or not JSON): {}",
+            cx.endpoint,
+            cx.call.verb(),
+            redact(&e.to_string())
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: GoogleError,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GoogleError {
+    message: String,
+    status: String,
+}
+
+/// A non-2xx answer, by HTTP status first.
+pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], cx: &Context<'_>) -> Error {
+    let retry_after = headers.get(http::header::RETRY_AFTER).and_then(parse_retry_after);
+    let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(body) else {
+        return not_google_json(headers, status, retry_after, cx);
+    };
+    let message = if error.message.is_empty() { error.status } else { error.message };
+    by_status(status, redact(&message), retry_after, cx)
 }
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
@@ -146,16 +163,18 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
 
 /// An error answer that is not Google's JSON: an HTML 404 from a wrong endpoint, a proxy's page, a
 /// body cut short.
-fn not_google_json(e: &GaxError, cx: &Context<'_>, status: u16) -> Error {
+fn not_google_json(
+    headers: &http::HeaderMap,
+    status: u16,
+    retry_after: Option<Duration>,
+    cx: &Context<'_>,
+) -> Error {
     let resource = cx.resource.to_string();
-    let content_type = e
-        .http_headers()
-        .and_then(|h| h.get(http::header::CONTENT_TYPE))
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("no content type")
         .to_string();
-    let retry_after =
-        e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
     let what =
         if content_type.contains("html") { "an HTML page" } else { "a body that is not Google's JSON" };
     let message = format!(
@@ -183,23 +202,6 @@ pub(crate) fn parse_retry_after(v: &http::HeaderValue) -> Option<Duration> {
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
-/// `google.rpc.Code` → HTTP status, as in <https://cloud.google.com/apis/design/errors#handling_errors>.
-fn http_of_code(code: &str) -> u16 {
-    match code {
-        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
-        "UNAUTHENTICATED" => 401,
-        "PERMISSION_DENIED" => 403,
-        "NOT_FOUND" => 404,
-        "ALREADY_EXISTS" | "ABORTED" => 409,
-        "RESOURCE_EXHAUSTED" => 429,
-        "CANCELLED" => 499,
-        "UNIMPLEMENTED" => 501,
-        "UNAVAILABLE" => 503,
-        "DEADLINE_EXCEEDED" => 504,
-        _ => 500,
-    }
-}
-
 /// The error and its sources, one line.
 pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
@@ -215,7 +217,7 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     s.replace('\n', " ")
 }
 
-/// The innermost error of the chain, without the SDK's "but future attempts may succeed": what
+/// The innermost error of the chain, without google-cloud-auth's "but future attempts may succeed": what
 /// actually went wrong (a missing file, a refused connection, an HTTP status).
 pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e;

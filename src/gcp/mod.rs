@@ -1,6 +1,6 @@
 //! The only code that talks to Google: client, credentials, error mapping, read-modify-write loop.
 //!
-//! - [`client`]: Cloud Resource Manager v3 through `google-cloud-resourcemanager-v3`, one call at
+//! - [`client`]: jit's one HTTP client, speaking Cloud Resource Manager v3's REST API, one call at
 //!   a time; endpoint from `--endpoint` or gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_…` variable.
 //! - [`auth`]: credentials in SPEC §5's order through `google-cloud-auth`.
 //! - [`errors`]: Google's errors as typed [`crate::Error`]s.
@@ -94,12 +94,9 @@ pub struct Gcp {
 
 struct Inner {
     clients: client::Clients,
-    creds: google_cloud_auth::credentials::Credentials,
     identity: Identity,
     /// The endpoint override, if any: tokeninfo follows it.
     endpoint_override: Option<String>,
-    /// For tokeninfo and the metadata e-mail, built on first use.
-    http: std::sync::OnceLock<reqwest::Client>,
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
@@ -146,15 +143,12 @@ impl Gcp {
         log: LogSink,
     ) -> crate::Result<Gcp> {
         auth::install_crypto();
-        let clients =
-            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())?;
+        let clients = client::Clients::new(endpoint.as_deref(), resolved.creds, resolved.source.clone())?;
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
-                creds: resolved.creds,
                 identity: resolved.identity,
                 endpoint_override: endpoint,
-                http: std::sync::OnceLock::new(),
                 verbose,
                 budget,
                 log,
@@ -359,15 +353,7 @@ impl Gcp {
     }
 
     fn http(&self) -> crate::Result<&reqwest::Client> {
-        if let Some(c) = self.inner.http.get() {
-            return Ok(c);
-        }
-        // Under a plain-http endpoint override (an emulator) tokeninfo follows the override and the
-        // metadata server is plain http too, so no TLS roots are needed: loading the platform's
-        // certificate store costs more CPU than the rest of a run (docs/performance.md).
-        let plain = self.inner.endpoint_override.as_deref().is_some_and(|e| e.starts_with("http://"));
-        let c = if plain { auth::plain_http_client()? } else { auth::http_client()? };
-        Ok(self.inner.http.get_or_init(|| c))
+        self.inner.clients.http()
     }
 
     fn tokeninfo_url(&self) -> String {
@@ -388,8 +374,8 @@ impl Gcp {
     }
 
     async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
-        // Worded as the SDK's own failure to get credentials is (errors::map).
-        let token = auth::access_token(&self.inner.creds).await.map_err(|e| Error::Auth {
+        // Worded as a failure to get credentials for an API call is (errors::credentials).
+        let token = auth::access_token(self.inner.clients.creds()).await.map_err(|e| Error::Auth {
             message: errors::redact(&format!(
                 "could not get credentials from {}: {}",
                 self.inner.clients.credentials,
@@ -401,7 +387,7 @@ impl Gcp {
         self.log(&format!("asking `{shown}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        // As errors::map does for the API: a connection that cannot be made (refused, an untrusted
+        // As errors::transport does for the API: a connection that cannot be made (refused, an untrusted
         // certificate) is not retried; one dropped after it was made is.
         let network = |e: reqwest::Error| {
             let e = e.without_url();
@@ -607,11 +593,9 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 const TOKENINFO_MAX_BYTES: usize = 64 * 1024;
 
 /// Runs `call` with a deadline. One that does not finish in time is a [`Error::Network`] naming
-/// the endpoint, retried like a dropped connection. The deadline is ours rather than the SDK's
-/// attempt timeout (`ClientBuilder::with_attempt_timeout`) because that one is a reqwest timeout
-/// set on the request after the credentials are fetched (google-cloud-gax-internal `http.rs`,
-/// `ReqwestClient::request`): a token refresh, a metadata server or an impersonation call that
-/// hangs would not be cut by it.
+/// the endpoint, retried like a dropped connection. The deadline covers the whole call, the
+/// credentials' token included: a token refresh, a metadata server or an impersonation call that
+/// hangs is cut by it too, which a reqwest timeout on the request alone would not do.
 async fn within<T>(
     limit: Duration,
     op: Op<'_>,
@@ -633,7 +617,10 @@ async fn within<T>(
 
 /// The body of `response`, at most `cap` bytes of it (a longer one is cut: what jit reads from it
 /// is a small JSON object, and a cut one simply does not parse).
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, reqwest::Error> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = cap.saturating_sub(body.len());
