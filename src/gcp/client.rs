@@ -3,7 +3,8 @@
 //! function per call jit makes. Each call is made once: retries are decided by [`super::retry`],
 //! so that `Retry-After`, the budget and `--verbose` stay ours.
 //!
-//! The calls are Cloud Resource Manager v3's, as gcloud makes them (`alt=json`, names for enums):
+//! Each kind's policy calls are in the shape its service wants (src/gcp/kinds.rs). Cloud Resource
+//! Manager v3's, as gcloud makes them (`alt=json`, names for enums):
 //! - `POST /v3/{resource}:getIamPolicy` with `{"options": {"requestedPolicyVersion": 3}}`
 //!   (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>),
 //! - `POST /v3/{resource}:setIamPolicy` with `{"policy": …}` and no `updateMask`, so that Google
@@ -23,8 +24,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::errors::{self, Call, Context, redact_userinfo};
+use super::kinds::{self, Style};
 use crate::error::Error;
-use crate::iam::ResourceId;
+use crate::iam::{Kind, ResourceId};
 use crate::policy::Policy;
 
 /// gcloud's `api_endpoint_overrides/cloudresourcemanager` property, as an environment variable.
@@ -59,21 +61,22 @@ pub(crate) fn join(endpoint: &str, path: &str) -> String {
     format!("{}/{}", endpoint.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
-/// The HTTP client and the credentials, for one run.
+/// The HTTP clients and the credentials, for one run.
 #[derive(Debug)]
 pub(crate) struct Clients {
-    /// The base URL of every API call: `--endpoint`, the override variable or Google's.
-    base: String,
+    /// Per kind: the base URL of its API and, for messages, that URL with its userinfo redacted.
+    bases: Vec<(Kind, String, String)>,
     creds: Credentials,
-    /// Built on first use; see [`Clients::http`].
-    http: OnceLock<reqwest::Client>,
-    /// For messages: the endpoint in use, its userinfo redacted.
+    /// Built on first use; see [`Clients::http_for`].
+    plain: OnceLock<reqwest::Client>,
+    tls: OnceLock<reqwest::Client>,
+    /// For messages: Cloud Resource Manager's endpoint, its userinfo redacted.
     pub endpoint: String,
     /// For messages: where the credentials come from (never a secret).
     pub credentials: String,
 }
 
-/// One request: its method, URL, query and JSON body.
+/// One request: its method, path below the API's base URL, query and JSON body.
 struct Request<'a> {
     method: reqwest::Method,
     path: String,
@@ -81,44 +84,69 @@ struct Request<'a> {
     body: Option<Value>,
 }
 
+/// Refuses an endpoint that is not an http or https URL, naming where it came from.
+fn check_endpoint(e: &str, from: &str) -> crate::Result<()> {
+    let shown = redact_userinfo(e);
+    let url = reqwest::Url::parse(e).map_err(|err| {
+        Error::usage_hint(
+            format!("the endpoint `{shown}`{from} is not a URL: {err}"),
+            "use a URL like `https://cloudresourcemanager.googleapis.com` or `http://127.0.0.1:8085/`",
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::usage(format!("the endpoint `{shown}`{from} is neither http:// nor https://")));
+    }
+    Ok(())
+}
+
 impl Clients {
-    /// Checks the endpoint; the HTTP client itself is built on first use.
+    /// Works out and checks every service's base URL (`--endpoint`, else the service's gcloud
+    /// override variable, else Google's: [`kinds::base_url`]); the HTTP clients themselves are
+    /// built on first use.
     pub(crate) fn new(
         endpoint: Option<&str>,
         creds: Credentials,
         credentials: String,
     ) -> crate::Result<Clients> {
         if let Some(e) = endpoint {
-            let shown = redact_userinfo(e);
-            let url = reqwest::Url::parse(e).map_err(|err| {
-                Error::usage_hint(
-                    format!("the endpoint `{shown}` is not a URL: {err}"),
-                    "use a URL like `https://cloudresourcemanager.googleapis.com` or `http://127.0.0.1:8085/`",
-                )
-            })?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(Error::usage(format!("the endpoint `{shown}` is neither http:// nor https://")));
-            }
+            check_endpoint(e, "")?;
         }
-        let base = endpoint.unwrap_or(DEFAULT_ENDPOINT).to_string();
-        Ok(Clients { endpoint: redact_userinfo(&base), base, creds, http: OnceLock::new(), credentials })
+        let mut bases = Vec::new();
+        for row in &kinds::ROWS {
+            let var = if endpoint.is_some() { None } else { std::env::var(row.override_var).ok() };
+            if let Some(v) = var.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                check_endpoint(v, &format!(" in {}", row.override_var))?;
+            }
+            let base = kinds::base_url(row, endpoint, var.as_deref());
+            let shown = redact_userinfo(&base);
+            bases.push((row.kind, base, shown));
+        }
+        let endpoint = bases.iter().find(|b| b.0 == Kind::Project).map(|b| b.2.clone()).unwrap_or_default();
+        Ok(Clients { bases, creds, plain: OnceLock::new(), tls: OnceLock::new(), endpoint, credentials })
     }
 
-    /// The one HTTP client of the run, for the API calls, tokeninfo and the metadata server.
-    /// Under a plain-http endpoint (an emulator) tokeninfo follows the endpoint and the metadata
-    /// server is plain http too, so the client trusts no certificate and the platform's store is
-    /// never read: reading it costs more CPU than the rest of a run (docs/performance.md). Under
-    /// an https endpoint the store is read once, when the client is built.
-    pub(crate) fn http(&self) -> crate::Result<&reqwest::Client> {
-        if let Some(c) = self.http.get() {
+    /// The base URL of `kind`'s API, and how messages show it.
+    fn base(&self, kind: Kind) -> (&str, &str) {
+        self.bases.iter().find(|b| b.0 == kind).map_or(("", ""), |b| (b.1.as_str(), b.2.as_str()))
+    }
+
+    /// For messages: the endpoint that serves `kind`'s policies.
+    pub(crate) fn shown(&self, kind: Kind) -> &str {
+        self.base(kind).1
+    }
+
+    /// The HTTP client for `url`. A plain-http URL (an emulator, the metadata server) gets a
+    /// client that trusts no certificate, so the platform's store is never read for it: reading
+    /// it costs more CPU than the rest of a run against the emulator (docs/performance.md). An
+    /// https URL gets the client that verifies with the platform's roots, built (and the store
+    /// read) on the first https call. Each is built at most once per run.
+    pub(crate) fn http_for(&self, url: &str) -> crate::Result<&reqwest::Client> {
+        let (cell, plain) = if url.starts_with("http://") { (&self.plain, true) } else { (&self.tls, false) };
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = if self.base.starts_with("http://") {
-            super::auth::plain_http_client()?
-        } else {
-            super::auth::http_client()?
-        };
-        Ok(self.http.get_or_init(|| c))
+        let c = if plain { super::auth::plain_http_client()? } else { super::auth::http_client()? };
+        Ok(cell.get_or_init(|| c))
     }
 
     /// The credentials, for tokeninfo.
@@ -126,17 +154,19 @@ impl Clients {
         &self.creds
     }
 
-    fn cx<'a>(&'a self, resource: &'a str, collection: &'a str, call: Call) -> Context<'a> {
-        Context { resource, collection, call, endpoint: &self.endpoint, credentials: &self.credentials }
+    fn cx<'a>(&'a self, resource: &'a str, kind: Kind, call: Call) -> Context<'a> {
+        Context { resource, kind, call, endpoint: self.shown(kind), credentials: &self.credentials }
     }
 
-    /// Sends `req` with the credentials' headers; a 2xx answer's body, or the error it maps to.
-    async fn send(&self, req: Request<'_>, cx: &Context<'_>) -> crate::Result<Vec<u8>> {
+    /// Sends `req` to `kind`'s API with the credentials' headers; a 2xx answer's body, or the
+    /// error it maps to.
+    async fn send(&self, kind: Kind, req: Request<'_>, cx: &Context<'_>) -> crate::Result<Vec<u8>> {
         let headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
-        let url = join(&self.base, &req.path);
+        let url = join(self.base(kind).0, &req.path);
+        // gcloud's query starts with `alt=json`: enums come back as names.
         let mut query = vec![("alt", "json")];
         query.extend(req.query);
-        let mut builder = self.http()?.request(req.method, &url).headers(headers).query(&query);
+        let mut builder = self.http_for(&url)?.request(req.method, &url).headers(headers).query(&query);
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
@@ -151,17 +181,38 @@ impl Clients {
         Err(errors::from_answer(status, &headers, &body, cx))
     }
 
-    /// One `getIamPolicy` asking for version 3 (SPEC §4.1).
+    /// One `getIamPolicy` asking for version 3 (SPEC §4.1), in the shape `r`'s service wants
+    /// ([`kinds::Style`]).
     pub(crate) async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
         let name = r.name();
-        let cx = self.cx(&name, r.collection(), Call::GetIamPolicy);
-        let req = Request {
-            method: reqwest::Method::POST,
-            path: format!("v3/{name}:getIamPolicy"),
-            query: Vec::new(),
-            body: Some(json!({"options": {"requestedPolicyVersion": 3}})),
+        let cx = self.cx(&name, r.kind, Call::GetIamPolicy);
+        let req = match kinds::row(r.kind).style {
+            Style::CrmBody => Request {
+                method: reqwest::Method::POST,
+                path: format!("v3/{name}:getIamPolicy"),
+                query: Vec::new(),
+                body: Some(json!({"options": {"requestedPolicyVersion": 3}})),
+            },
+            Style::StorageJson => Request {
+                method: reqwest::Method::GET,
+                path: format!("b/{}/iam", r.id),
+                query: vec![("optionsRequestedPolicyVersion", "3")],
+                body: None,
+            },
+            Style::GetWithQuery => Request {
+                method: reqwest::Method::GET,
+                path: format!("v1/{name}:getIamPolicy"),
+                query: vec![("options.requestedPolicyVersion", "3")],
+                body: None,
+            },
+            Style::PostWithQuery => Request {
+                method: reqwest::Method::POST,
+                path: format!("v1/{name}:getIamPolicy"),
+                query: vec![("options.requestedPolicyVersion", "3")],
+                body: None,
+            },
         };
-        let body = self.send(req, &cx).await?;
+        let body = self.send(r.kind, req, &cx).await?;
         parse_policy(&body, &cx)
     }
 
@@ -170,14 +221,28 @@ impl Clients {
     /// (SPEC §4.4).
     pub(crate) async fn set_policy(&self, r: &ResourceId, p: &Policy) -> crate::Result<Policy> {
         let name = r.name();
-        let cx = self.cx(&name, r.collection(), Call::SetIamPolicy);
-        let req = Request {
-            method: reqwest::Method::POST,
-            path: format!("v3/{name}:setIamPolicy"),
-            query: Vec::new(),
-            body: Some(json!({"policy": p})),
+        let cx = self.cx(&name, r.kind, Call::SetIamPolicy);
+        let req = match kinds::row(r.kind).style {
+            Style::CrmBody => Request {
+                method: reqwest::Method::POST,
+                path: format!("v3/{name}:setIamPolicy"),
+                query: Vec::new(),
+                body: Some(json!({"policy": p})),
+            },
+            Style::StorageJson => Request {
+                method: reqwest::Method::PUT,
+                path: format!("b/{}/iam", r.id),
+                query: Vec::new(),
+                body: Some(json!(p)),
+            },
+            Style::GetWithQuery | Style::PostWithQuery => Request {
+                method: reqwest::Method::POST,
+                path: format!("v1/{name}:setIamPolicy"),
+                query: Vec::new(),
+                body: Some(json!({"policy": p})),
+            },
         };
-        let body = self.send(req, &cx).await?;
+        let body = self.send(r.kind, req, &cx).await?;
         parse_policy(&body, &cx)
     }
 
@@ -188,7 +253,7 @@ impl Clients {
         page_token: &str,
     ) -> crate::Result<(Vec<ResourceId>, String)> {
         let name = parent.name();
-        let cx = self.cx(&name, parent.collection(), Call::ListFolders);
+        let cx = self.cx(&name, parent.kind, Call::ListFolders);
         let page: FoldersPage = self.list_page("v3/folders", &name, page_token, &cx).await?;
         let folders = page
             .folders
@@ -206,7 +271,7 @@ impl Clients {
         page_token: &str,
     ) -> crate::Result<(Vec<ResourceId>, String)> {
         let name = parent.name();
-        let cx = self.cx(&name, parent.collection(), Call::ListProjects);
+        let cx = self.cx(&name, parent.kind, Call::ListProjects);
         let page: ProjectsPage = self.list_page("v3/projects", &name, page_token, &cx).await?;
         let projects = page
             .projects
@@ -238,7 +303,7 @@ impl Clients {
             query.push(("pageToken", page_token));
         }
         let req = Request { method: reqwest::Method::GET, path: path.to_string(), query, body: None };
-        let body = self.send(req, cx).await?;
+        let body = self.send(Kind::Project, req, cx).await?;
         serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, cx, "a page of the list"))
     }
 }
@@ -336,7 +401,7 @@ mod tests {
         }"#;
         let cx = Context {
             resource: "projects/p",
-            collection: "projects",
+            kind: Kind::Project,
             call: Call::GetIamPolicy,
             endpoint: "http://h/",
             credentials: "c",

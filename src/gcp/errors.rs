@@ -13,6 +13,7 @@ use google_cloud_auth::errors::CredentialsError;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::iam::Kind;
 
 /// Which call failed: names the permission a 403 is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,13 +25,13 @@ pub(crate) enum Call {
 }
 
 impl Call {
-    /// The IAM permission the call needs on `collection` (`projects`, `folders`, `organizations`).
-    /// <https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy> and
-    /// siblings list them.
-    pub(crate) fn permission(self, collection: &str) -> String {
+    /// The IAM permission the call needs on a resource of `kind`, from its row in
+    /// src/gcp/kinds.rs (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
+    /// and each service's reference list them).
+    pub(crate) fn permission(self, kind: Kind) -> String {
         match self {
-            Call::GetIamPolicy => format!("resourcemanager.{collection}.getIamPolicy"),
-            Call::SetIamPolicy => format!("resourcemanager.{collection}.setIamPolicy"),
+            Call::GetIamPolicy => super::kinds::row(kind).get_permission.to_string(),
+            Call::SetIamPolicy => super::kinds::row(kind).set_permission.to_string(),
             Call::ListFolders => "resourcemanager.folders.list".to_string(),
             Call::ListProjects => "resourcemanager.projects.list".to_string(),
         }
@@ -50,8 +51,8 @@ impl Call {
 pub(crate) struct Context<'a> {
     /// `projects/ID`, `folders/N` or `organizations/N`.
     pub resource: &'a str,
-    /// `projects`, `folders` or `organizations`: the collection whose permission a 403 names.
-    pub collection: &'a str,
+    /// The kind of `resource`, whose permission a 403 names.
+    pub kind: Kind,
     pub call: Call,
     /// The API endpoint, named when the answer was not Google's (an HTML page, a cut body).
     pub endpoint: &'a str,
@@ -132,7 +133,25 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
         return not_google_json(headers, status, retry_after, cx);
     };
     let message = if error.message.is_empty() { error.status } else { error.message };
-    by_status(status, redact(&message), retry_after, cx)
+    let e = by_status(status, redact(&message), retry_after, cx);
+    // Storage refuses a condition on a bucket without uniform bucket-level access with a 400 that
+    // says so (https://cloud.google.com/storage/docs/access-control/using-iam-permissions#conditions):
+    // named as a policy jit should not have sent, with what to do.
+    if let Error::Api { resource, status: Some(400), message } = &e
+        && cx.kind == Kind::Bucket
+        && cx.call == Call::SetIamPolicy
+        && message.to_ascii_lowercase().contains("uniform")
+    {
+        return Error::Policy {
+            message: format!("Google refused the policy of `{resource}`: {message}"),
+            hint: Some(
+                "conditions on a bucket need uniform bucket-level access: \
+                 `gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access`, or grant on the project"
+                    .to_string(),
+            ),
+        };
+    }
+    e
 }
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
@@ -152,9 +171,7 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
             ),
             hint: Some(AUTH_HINT.to_string()),
         },
-        403 => {
-            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
-        }
+        403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         409 | 412 => Error::Conflict { resource, message },
         429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
         _ => Error::Api { resource, status: Some(status), message },
@@ -184,9 +201,7 @@ fn not_google_json(
     );
     match status {
         429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
-        403 => {
-            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
-        }
+        403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         _ => Error::Api { resource, status: Some(status), message },
     }
 }
@@ -336,8 +351,11 @@ mod tests {
 
     #[test]
     fn permissions_per_call() {
-        assert_eq!(Call::SetIamPolicy.permission("projects"), "resourcemanager.projects.setIamPolicy");
-        assert_eq!(Call::GetIamPolicy.permission("folders"), "resourcemanager.folders.getIamPolicy");
-        assert_eq!(Call::ListProjects.permission("folders"), "resourcemanager.projects.list");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::Project), "resourcemanager.projects.setIamPolicy");
+        assert_eq!(Call::GetIamPolicy.permission(Kind::Folder), "resourcemanager.folders.getIamPolicy");
+        assert_eq!(Call::ListProjects.permission(Kind::Folder), "resourcemanager.projects.list");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::Bucket), "storage.buckets.setIamPolicy");
+        assert_eq!(Call::GetIamPolicy.permission(Kind::Secret), "secretmanager.secrets.getIamPolicy");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::RunService), "run.services.setIamPolicy");
     }
 }

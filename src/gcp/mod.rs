@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod client;
 pub mod errors;
+pub mod kinds;
 pub mod retry;
 
 #[cfg(test)]
@@ -132,9 +133,12 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
         })?;
-        Gcp::from_resolved(resolved, endpoint, opts.verbose, opts.retry, log).await
+        Gcp::from_resolved(resolved, opts.endpoint, opts.verbose, opts.retry, log).await
     }
 
+    /// `endpoint` is `--endpoint`: one base for every service. Without it each service follows
+    /// its gcloud override variable (src/gcp/kinds.rs), and tokeninfo follows Cloud Resource
+    /// Manager's.
     pub(crate) async fn from_resolved(
         resolved: auth::Resolved,
         endpoint: Option<String>,
@@ -143,7 +147,9 @@ impl Gcp {
         log: LogSink,
     ) -> crate::Result<Gcp> {
         auth::install_crypto();
-        let clients = client::Clients::new(endpoint.as_deref(), resolved.creds, resolved.source.clone())?;
+        let flag = endpoint.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+        let clients = client::Clients::new(flag.as_deref(), resolved.creds, resolved.source.clone())?;
+        let endpoint = resolve_endpoint(flag.as_deref());
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
@@ -172,7 +178,7 @@ impl Gcp {
     /// Reads the allow policy, asking for version 3; 429 and 5xx are retried within the budget.
     pub async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
         let name = r.name();
-        self.retrying(self.op(&name, "getIamPolicy"), || self.inner.clients.get_policy(r)).await
+        self.retrying(self.op_on(r, &name, "getIamPolicy"), || self.inner.clients.get_policy(r)).await
     }
 
     /// Writes `p` as version 3 with the etag it carries (the one that was read). Refuses a
@@ -184,7 +190,7 @@ impl Gcp {
         let mut p = p.clone();
         p.version = Some(3);
         let name = r.name();
-        self.retrying(self.op(&name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
+        self.retrying(self.op_on(r, &name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
     }
 
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
@@ -197,7 +203,8 @@ impl Gcp {
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
         let name = r.name();
-        self.backstop(self.op(&name, "the read-modify-write"), self.read_modify_write_loop(r, edit)).await
+        self.backstop(self.op_on(r, &name, "the read-modify-write"), self.read_modify_write_loop(r, edit))
+            .await
     }
 
     async fn read_modify_write_loop<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
@@ -261,13 +268,17 @@ impl Gcp {
     {
         let name = r.name();
         self.log(&format!("{r}: getIamPolicy (version 3)"));
-        let read =
-            within(tracker.attempt_limit(), self.op(&name, "getIamPolicy"), self.inner.clients.get_policy(r))
-                .await?;
+        let read = within(
+            tracker.attempt_limit(),
+            self.op_on(r, &name, "getIamPolicy"),
+            self.inner.clients.get_policy(r),
+        )
+        .await?;
         match edit(&read)? {
             Edit::Unchanged(value) => Ok((value, read, false)),
             Edit::Write(mut new, value) => {
                 refuse_unwritable(r, &read)?;
+                refuse_conditions(r, &read, &new)?;
                 new.version = Some(3);
                 new.etag = read.etag.clone();
                 refuse_unwritable(r, &new)?;
@@ -277,7 +288,7 @@ impl Gcp {
                 ));
                 let written = within(
                     tracker.attempt_limit(),
-                    self.op(&name, "setIamPolicy"),
+                    self.op_on(r, &name, "setIamPolicy"),
                     self.inner.clients.set_policy(r, &new),
                 )
                 .await?;
@@ -321,9 +332,14 @@ impl Gcp {
         }
     }
 
-    /// What to name in messages about a call to the API endpoint.
+    /// What to name in messages about a call to Cloud Resource Manager.
     fn op<'a>(&'a self, resource: &'a str, verb: &'a str) -> Op<'a> {
         Op { resource, verb, endpoint: self.endpoint() }
+    }
+
+    /// What to name in messages about a call on `r`, to the endpoint of its service.
+    fn op_on<'a>(&'a self, r: &ResourceId, resource: &'a str, verb: &'a str) -> Op<'a> {
+        Op { resource, verb, endpoint: self.inner.clients.shown(r.kind) }
     }
 
     /// The whole operation within its budget, as a backstop behind the deadline of each try: the
@@ -350,10 +366,6 @@ impl Gcp {
                 self.tokeninfo_email().await.map(|e| e.map(|e| auth::principal_of_email(&e)))
             }
         }
-    }
-
-    fn http(&self) -> crate::Result<&reqwest::Client> {
-        self.inner.clients.http()
     }
 
     fn tokeninfo_url(&self) -> String {
@@ -409,8 +421,15 @@ impl Gcp {
                 ),
             }
         };
-        let response =
-            self.http()?.get(url).query(&[("access_token", token.as_str())]).send().await.map_err(network)?;
+        let response = self
+            .inner
+            .clients
+            .http_for(url)?
+            .get(url)
+            .query(&[("access_token", token.as_str())])
+            .send()
+            .await
+            .map_err(network)?;
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(http::header::RETRY_AFTER).and_then(errors::parse_retry_after);
@@ -461,7 +480,9 @@ impl Gcp {
         let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
         self.log(&format!("asking the metadata server `{url}` for the service account"));
         let response = self
-            .http()
+            .inner
+            .clients
+            .http_for(&url)
             .ok()?
             .get(&url)
             .header("Metadata-Flavor", "Google")
@@ -487,7 +508,7 @@ impl Gcp {
     ) -> (Vec<ResourceId>, Vec<(ResourceId, Error)>) {
         let mut found = Vec::new();
         let mut failed = Vec::new();
-        if root.kind == Kind::Project {
+        if root.kind == Kind::Project || !root.is_container() {
             return (found, failed);
         }
         let mut queue = vec![root.clone()];
@@ -650,6 +671,33 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A kind that does not accept conditional role bindings (src/gcp/kinds.rs) is never sent a
+/// policy that adds one: Google would refuse the write, and jit says why before sending it.
+pub(crate) fn refuse_conditions(r: &ResourceId, read: &Policy, new: &Policy) -> crate::Result<()> {
+    let row = kinds::row(r.kind);
+    if row.conditions != kinds::Conditions::Refused {
+        return Ok(());
+    }
+    let conditional = |p: &Policy| p.bindings.iter().filter(|b| b.condition.is_some()).count();
+    if conditional(new) > conditional(read) {
+        return Err(refused_conditions(r));
+    }
+    Ok(())
+}
+
+/// The error for a grant on a kind that does not accept conditional role bindings.
+pub fn refused_conditions(r: &ResourceId) -> Error {
+    let row = kinds::row(r.kind);
+    Error::policy_hint(
+        format!(
+            "a {} does not accept conditional role bindings, so jit cannot grant time-bound access on `{r}`",
+            row.noun
+        ),
+        "grant the role on its project instead (https://cloud.google.com/iam/help/conditions/resource-policies lists \
+         the resource types that accept conditions)",
+    )
 }
 
 /// A retried error, short, for `--verbose`.
