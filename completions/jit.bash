@@ -65,7 +65,7 @@ _jit() {
 
     case "${cmd}" in
         jit)
-            opts="-q -v -h -V --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help --version grant list revoke cleanup emulator completions help"
+            opts="-q -v -h -V --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help --version grant list revoke cleanup emulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -80,6 +80,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -115,7 +147,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__cleanup)
-            opts="-q -v -h --dry-run --recursive --only-jit --grace --concurrency --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
+            opts="-q -v -h --dry-run --recursive --only-jit --grace --concurrency --policy-file --in-place --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +174,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -177,7 +241,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__completions)
-            opts="-q -v -h --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help bash elvish fish powershell zsh"
+            opts="-q -v -h --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,6 +256,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -227,7 +323,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__emulator)
-            opts="-q -v -h --port --state --seed --no-auth --clock --freeze-clock --latency-ms --conflict-rate --error-rate --error-status --retry-after --drop-rate --write-key --service-account --print-seed --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
+            opts="-q -v -h --port --state --seed --no-auth --clock --freeze-clock --latency-ms --conflict-rate --error-rate --error-status --retry-after --drop-rate --write-key --service-account --print-seed --project --folder --organization --bucket --secret --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +389,34 @@ _jit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -325,7 +449,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__grant)
-            opts="-y -q -v -h --for --until --start --member --reason --replace --max-duration --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
+            opts="-y -q -v -h --for --until --start --member --reason --replace --max-duration --dry-run --yes --policy-file --in-place --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +492,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -515,7 +671,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__list)
-            opts="-q -v -h --all --member --role --policy-file --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
+            opts="-q -v -h --all --member --role --policy-file --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +698,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -577,7 +765,7 @@ _jit() {
             return 0
             ;;
         jit__subcmd__revoke)
-            opts="-y -q -v -h --member --all-members --dry-run --yes --policy-file --in-place --project --folder --organization --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
+            opts="-y -q -v -h --member --all-members --dry-run --yes --policy-file --in-place --project --folder --organization --bucket --secret --service-account --kms-keyring --kms-key --run-service --region --resource --format --quiet --verbose --endpoint --emulator --impersonate-service-account --access-token-file --retry-attempts --retry-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -600,6 +788,38 @@ _jit() {
                     return 0
                     ;;
                 --organization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_jit_global_optspecs
-    string join \n project= folder= organization= format= q/quiet v/verbose endpoint= emulator impersonate-service-account= access-token-file= retry-attempts= retry-timeout= h/help V/version
+    string join \n project= folder= organization= bucket= secret= service-account= kms-keyring= kms-key= run-service= region= resource= format= q/quiet v/verbose endpoint= emulator impersonate-service-account= access-token-file= retry-attempts= retry-timeout= h/help V/version
 end
 
 function __fish_jit_needs_command
@@ -27,10 +27,18 @@ end
 complete -c jit -n "__fish_jit_needs_command" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_needs_command" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_needs_command" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_needs_command" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_needs_command" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_needs_command" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_needs_command" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_needs_command" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_needs_command" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_needs_command" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_needs_command" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_needs_command" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_needs_command" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_needs_command" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_needs_command" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_needs_command" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_needs_command" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -57,10 +65,18 @@ complete -c jit -n "__fish_jit_using_subcommand grant" -l policy-file -d 'Work o
 complete -c jit -n "__fish_jit_using_subcommand grant" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand grant" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand grant" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand grant" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand grant" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -79,10 +95,18 @@ complete -c jit -n "__fish_jit_using_subcommand list" -l policy-file -d 'Work on
 complete -c jit -n "__fish_jit_using_subcommand list" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand list" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand list" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand list" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand list" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -97,10 +121,18 @@ complete -c jit -n "__fish_jit_using_subcommand revoke" -l policy-file -d 'Work 
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand revoke" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand revoke" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand revoke" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -119,10 +151,18 @@ complete -c jit -n "__fish_jit_using_subcommand cleanup" -l policy-file -d 'Work
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand cleanup" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand cleanup" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand cleanup" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -150,10 +190,17 @@ complete -c jit -n "__fish_jit_using_subcommand emulator" -l service-account -d 
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand emulator" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand emulator" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand emulator" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r
@@ -168,10 +215,18 @@ complete -c jit -n "__fish_jit_using_subcommand emulator" -s h -l help -d 'Print
 complete -c jit -n "__fish_jit_using_subcommand completions" -l project -d 'Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the active gcloud configuration\'s project' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l folder -d 'Folder number to work on (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l organization -d 'Organization number to work on (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l bucket -d 'Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform bucket-level access' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l secret -d 'Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l service-account -d 'IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not accept conditional bindings, so `grant` refuses them' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l kms-keyring -d 'Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l kms-key -d 'Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l run-service -d 'Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default project (repeatable)' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l region -d 'The region of the Cloud Run services named by their short name' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l resource -d 'Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable)' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l format -d 'Output format. Default: table on a terminal, JSON otherwise' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c jit -n "__fish_jit_using_subcommand completions" -l endpoint -d 'Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator. Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google\'s' -r
+complete -c jit -n "__fish_jit_using_subcommand completions" -l endpoint -d 'Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator (Storage under URL/storage/v1/). Default: each service\'s CLOUDSDK_API_ENDPOINT_OVERRIDES_… variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN), else Google\'s' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l impersonate-service-account -d 'Act as this service account, through short-lived tokens from IAM Credentials' -r
 complete -c jit -n "__fish_jit_using_subcommand completions" -l access-token-file -d 'Read the OAuth access token from this file instead of looking for credentials' -r -F
 complete -c jit -n "__fish_jit_using_subcommand completions" -l retry-attempts -d 'Give up a read-modify-write after this many tries (conflicts, 429, 5xx, dropped and timed-out connections are retried)' -r

@@ -1398,3 +1398,38 @@ fn an_endpoints_password_is_never_printed() {
         bad.stderr
     );
 }
+
+/// Issue 9: a service account does not accept conditional role bindings, so a grant on one is
+/// refused before anything is sent (the endpoint is never reached: no connection error) with exit
+/// 2; a `--region` without a Cloud Run service is a usage error too.
+#[test]
+fn a_grant_on_a_kind_that_refuses_conditions_is_refused_before_any_call() {
+    let run = jit(&[
+        "--endpoint",
+        "http://127.0.0.1:1/",
+        "--access-token-file",
+        "/nonexistent",
+        "grant",
+        "roles/iam.serviceAccountUser",
+        "--for",
+        "1h",
+        "--member",
+        "bob@example.com",
+        "--yes",
+        "--service-account",
+        "ci@my-project.iam.gserviceaccount.com",
+    ])
+    .run()
+    .code(2);
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        "error: a service account does not accept conditional role bindings, so jit cannot grant time-bound \
+         access on `projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com`"
+    );
+    let run = jit(&["--endpoint", "http://127.0.0.1:1/", "list", "--region", "europe-west4"]).run().code(2);
+    assert!(
+        run.stderr.starts_with("error: --region names the region of a Cloud Run service"),
+        "{}",
+        run.stderr
+    );
+}

@@ -299,6 +299,15 @@ fn print_report(
 
 /// `jit grant` against the API: one atomic read-modify-write per resource.
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
+    // jit's grants are conditional: a kind that refuses conditions is refused before anything is
+    // sent (src/gcp/kinds.rs).
+    if let Some(r) = config
+        .scopes
+        .iter()
+        .find(|r| crate::gcp::kinds::row(r.kind).conditions == crate::gcp::kinds::Conditions::Refused)
+    {
+        return Err(crate::gcp::refused_conditions(r));
+    }
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
@@ -491,13 +500,13 @@ pub fn cleanup(config: &Config, conn: &Connection, c: &config::Cleanup) -> Resul
         let mut resources: Vec<ResourceId> = config.scopes.clone();
         let mut walk_errors: Vec<(ResourceId, Error)> = Vec::new();
         if c.recursive {
-            if config.scopes.iter().all(|s| s.kind == Kind::Project) {
+            if !config.scopes.iter().any(|s| matches!(s.kind, Kind::Folder | Kind::Organization)) {
                 return Err(Error::usage_hint(
                     "--recursive needs a folder or an organization",
                     "name one with --folder NUMBER or --organization NUMBER",
                 ));
             }
-            for root in config.scopes.iter().filter(|s| s.kind != Kind::Project) {
+            for root in config.scopes.iter().filter(|s| matches!(s.kind, Kind::Folder | Kind::Organization)) {
                 let (found, failed) = session.gcp.descendants(root, c.concurrency).await;
                 resources.extend(found);
                 walk_errors.extend(failed);

@@ -227,7 +227,12 @@ pub fn row(kind: Kind) -> &'static Row {
 /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=http://h:1/storage/v1/` and `http://h:1/` both give
 /// `http://h:1/storage/v1/`.
 pub fn base_url(row: &Row, endpoint_flag: Option<&str>, var: Option<&str>) -> String {
+    // A base without a path of the API's own is kept as given, so that messages name the
+    // endpoint as the user wrote it.
     if let Some(e) = endpoint_flag {
+        if row.base_path.is_empty() {
+            return e.to_string();
+        }
         return format!("{}/{}", e.trim_end_matches('/'), row.base_path);
     }
     if let Some(o) = var.map(str::trim).filter(|o| !o.is_empty()) {
@@ -236,6 +241,9 @@ pub fn base_url(row: &Row, endpoint_flag: Option<&str>, var: Option<&str>) -> St
             return o.to_string();
         }
         return format!("{}/{}", o.trim_end_matches('/'), row.base_path);
+    }
+    if row.base_path.is_empty() {
+        return format!("https://{}", row.host);
     }
     format!("https://{}/{}", row.host, row.base_path)
 }
@@ -296,7 +304,8 @@ impl ResourceId {
                 None => {
                     return Err(Error::usage_hint(
                         format!("the secret `{s}` names no project, and there is no default project"),
-                        "use `projects/PROJECT/secrets/NAME`, or pass --project",
+                        "use `projects/PROJECT/secrets/NAME`, or set a default project (CLOUDSDK_CORE_PROJECT or \
+                         `gcloud config set project`)",
                     ));
                 }
             },
@@ -387,7 +396,8 @@ impl ResourceId {
                         format!(
                             "the Cloud Run service `{s}` names no project, and there is no default project"
                         ),
-                        "use `projects/P/locations/REGION/services/NAME`, or pass --project",
+                        "use `projects/P/locations/REGION/services/NAME`, or set a default project \
+                         (CLOUDSDK_CORE_PROJECT or `gcloud config set project`)",
                     ));
                 };
                 (project.to_string(), region.to_string(), n.to_string())
@@ -476,13 +486,14 @@ mod tests {
         let storage = row(Kind::Bucket);
         let crm = row(Kind::Project);
         assert_eq!(base_url(storage, Some("http://h:1/"), None), "http://h:1/storage/v1/");
-        assert_eq!(base_url(crm, Some("http://h:1"), None), "http://h:1/");
+        assert_eq!(base_url(crm, Some("http://h:1"), None), "http://h:1");
         assert_eq!(base_url(storage, None, Some("http://h:1/storage/v1/")), "http://h:1/storage/v1/");
         assert_eq!(base_url(storage, None, Some("http://h:1/")), "http://h:1/storage/v1/");
         assert_eq!(base_url(storage, None, Some("http://h:1/other/")), "http://h:1/other/");
         assert_eq!(base_url(row(Kind::Secret), None, Some("http://h:2/")), "http://h:2/");
         assert_eq!(base_url(storage, None, None), "https://storage.googleapis.com/storage/v1/");
-        assert_eq!(base_url(row(Kind::RunService), None, Some(" ")), "https://run.googleapis.com/");
+        assert_eq!(base_url(row(Kind::RunService), None, Some(" ")), "https://run.googleapis.com");
+        assert_eq!(base_url(crm, None, None), super::super::DEFAULT_ENDPOINT);
     }
 
     #[test]
