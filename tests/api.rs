@@ -1426,6 +1426,31 @@ fn a_grant_on_a_kind_that_refuses_conditions_is_refused_before_any_call() {
         "error: a service account does not accept conditional role bindings, so jit cannot grant time-bound \
          access on `projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com`"
     );
+    // Offline too: the file is the service account's policy, and nothing is written to it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sa.json");
+    std::fs::write(&file, r#"{"version": 1, "etag": "BwY=", "bindings": []}"#).unwrap();
+    let run = jit(&[
+        "grant",
+        "roles/iam.serviceAccountUser",
+        "--for",
+        "1h",
+        "--member",
+        "bob@example.com",
+        "--policy-file",
+        file.to_str().unwrap(),
+        "--in-place",
+        "--service-account",
+        "ci@my-project.iam.gserviceaccount.com",
+    ])
+    .run()
+    .code(2);
+    assert!(
+        run.stderr.starts_with("error: a service account does not accept conditional role bindings"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), r#"{"version": 1, "etag": "BwY=", "bindings": []}"#);
     let run = jit(&["--endpoint", "http://127.0.0.1:1/", "list", "--region", "europe-west4"]).run().code(2);
     assert!(
         run.stderr.starts_with("error: --region names the region of a Cloud Run service"),

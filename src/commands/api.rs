@@ -299,15 +299,6 @@ fn print_report(
 
 /// `jit grant` against the API: one atomic read-modify-write per resource.
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
-    // jit's grants are conditional: a kind that refuses conditions is refused before anything is
-    // sent (src/gcp/kinds.rs).
-    if let Some(r) = config
-        .scopes
-        .iter()
-        .find(|r| crate::gcp::kinds::row(r.kind).conditions == crate::gcp::kinds::Conditions::Refused)
-    {
-        return Err(crate::gcp::refused_conditions(r));
-    }
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a

@@ -3,12 +3,20 @@
 use crate::config::{self, Config, Target};
 use crate::edit::{self, GrantRequest};
 use crate::error::{Error, exit};
+use crate::gcp::kinds;
 use crate::iam::Principal;
 use crate::output::{self, GrantOutput};
 
 use super::offline;
 
 pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
+    // jit's grants are conditional: a kind that refuses conditions (src/gcp/kinds.rs) is refused
+    // before anything is read or sent, offline too (the file is that resource's policy).
+    if let Some(r) =
+        config.scopes.iter().find(|r| kinds::row(r.kind).conditions == kinds::Conditions::Refused)
+    {
+        return Err(crate::gcp::refused_conditions(r));
+    }
     match &config.target {
         Target::File { path, in_place } => {
             if g.members.is_empty() {
