@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Local, Utc};
 
 use crate::cli::{self, Format};
 use crate::condition::GrantNote;
-use crate::edit::Members;
+use crate::edit::{GrantRequest, Members, TimedBinding};
 use crate::error::Error;
 use crate::iam::{Principal, ResourceId, Role};
 use crate::timespec;
@@ -265,6 +265,24 @@ impl Grant {
             reason: self.reason.clone(),
         }
     }
+
+    /// The edit this grant asks of every policy, for `members` (the given ones, or the caller),
+    /// noted as granted by `caller` at `now`: the same for a file and for the API.
+    pub fn request(
+        &self,
+        members: &[Principal],
+        caller: Option<&Principal>,
+        now: DateTime<Utc>,
+    ) -> GrantRequest {
+        GrantRequest {
+            roles: self.roles.clone(),
+            members: members.to_vec(),
+            start: self.start,
+            end: self.end,
+            replace: self.replace,
+            note: self.note(caller, now),
+        }
+    }
 }
 
 /// A resolved `jit revoke`.
@@ -297,6 +315,17 @@ pub struct List {
 }
 
 impl List {
+    /// `--all`, `--member` and `--role`: the same for a file and for the API.
+    pub fn filter(&self, rows: Vec<TimedBinding>) -> Vec<TimedBinding> {
+        rows.into_iter()
+            .filter(|r| self.all || r.state != crate::condition::State::Expired)
+            .filter(|r| {
+                self.members.is_empty() || self.members.iter().any(|m| crate::iam::same_member(m, &r.member))
+            })
+            .filter(|r| self.roles.is_empty() || self.roles.contains(&r.role))
+            .collect()
+    }
+
     pub fn resolve(args: &cli::ListArgs) -> Result<List, Error> {
         // Filters match what is in policies, so members are normalised the way grant writes them
         // (a bare email becomes user: or serviceAccount:), but any well-formed member is allowed.

@@ -308,7 +308,7 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             other => other?,
         };
         let members = session.members_or_caller(&g.members).await?;
-        let req = super::grant::request(g, &members, caller.as_ref(), config);
+        let req = g.request(&members, caller.as_ref(), config.now);
         let now = config.now;
         let interactive_plan = config.interactive && !g.yes && !g.dry_run;
         let progress = Progress::new(config, config.scopes.len(), "granting");
@@ -402,7 +402,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
         if errors.len() == config.scopes.len() {
             return settle(&errors, config.scopes.len());
         }
-        let mut rows = super::list::filter(rows, l);
+        let mut rows = l.filter(rows);
         edit::sort(&mut rows);
         print_report(config, |w| output::list(&rows, config.format, now, w))?;
         for e in resource_errors(&errors) {

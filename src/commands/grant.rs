@@ -1,10 +1,9 @@
 //! `jit grant`.
 
 use crate::config::{self, Config, Target};
-use crate::edit::{self, GrantRequest};
+use crate::edit;
 use crate::error::{Error, exit};
 use crate::gcp::kinds;
-use crate::iam::Principal;
 use crate::output::{self, GrantOutput};
 
 use super::offline;
@@ -28,7 +27,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             let policy = offline::read(path)?;
             let resource = offline::resource_label(config, path);
             let (new, report) =
-                edit::grant(&resource, &policy, &request(g, &g.members, None, config), config.now)?;
+                edit::grant(&resource, &policy, &g.request(&g.members, None, config.now), config.now)?;
             let changed = report.changed();
             let out = GrantOutput { report, errors: Vec::new(), dry_run: g.dry_run };
             offline::finish(config, path, *in_place, g.dry_run, &new, changed, |w, format| {
@@ -37,21 +36,5 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             Ok(exit::OK)
         }
         Target::Api(conn) => super::api::grant(config, conn, g),
-    }
-}
-
-pub(crate) fn request(
-    g: &config::Grant,
-    members: &[Principal],
-    caller: Option<&Principal>,
-    config: &Config,
-) -> GrantRequest {
-    GrantRequest {
-        roles: g.roles.clone(),
-        members: members.to_vec(),
-        start: g.start,
-        end: g.end,
-        replace: g.replace,
-        note: g.note(caller, config.now),
     }
 }
