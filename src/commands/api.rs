@@ -195,13 +195,32 @@ async fn edit_each<T, F>(
 where
     F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
 {
+    edit_each_from(session, resources, Default::default(), concurrency, progress, dry_run, edit).await
+}
+
+/// As [`edit_each`], with some resources' first read already made (`first`): a read that
+/// failed is that resource's result, a policy is the first cycle's read.
+async fn edit_each_from<T, F>(
+    session: &Session,
+    resources: &[ResourceId],
+    first: std::collections::HashMap<ResourceId, Result<crate::policy::Policy, Error>>,
+    concurrency: usize,
+    progress: &Progress,
+    dry_run: bool,
+    edit: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
+{
+    let first = std::sync::Mutex::new(first);
     each(resources, concurrency, progress, |r| {
         let edit = &edit;
+        let first = first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&r).transpose();
         async move {
             let name = r.name();
             let outcome = session
                 .gcp
-                .read_modify_write(&r, |policy| {
+                .read_modify_write_from(&r, first?, |policy| {
                     let (new, report, changed) = edit(&name, policy)?;
                     Ok(if changed && !dry_run { Edit::Write(new, report) } else { Edit::Unchanged(report) })
                 })
@@ -301,16 +320,32 @@ fn print_report(
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
+        let interactive_plan = config.interactive && !g.yes && !g.dry_run;
+        // Who the caller is (tokeninfo, a round trip for a user's token) is asked while the
+        // policies are read, not before (issue 9: a grant costs two round trips, not three). The
+        // reads are only used for the first cycle; an interactive plan reads again after the
+        // question.
+        let prefetch = async {
+            if interactive_plan {
+                return Vec::new();
+            }
+            each(&config.scopes, 8, &Progress(None), |r| {
+                let gcp = &session.gcp;
+                async move { gcp.get_policy(&r).await }
+            })
+            .await
+        };
+        let (caller, first) = futures::join!(session.caller(), prefetch);
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
         // federated one) still grants; a failing or silent tokeninfo still stops the command.
-        let caller = match session.caller().await {
+        let caller = match caller {
             Err(Error::Auth { .. }) if !g.members.is_empty() => None,
             other => other?,
         };
+        let first = first.into_iter().collect();
         let members = session.members_or_caller(&g.members).await?;
         let req = g.request(&members, caller.as_ref(), config.now);
         let now = config.now;
-        let interactive_plan = config.interactive && !g.yes && !g.dry_run;
         let progress = Progress::new(config, config.scopes.len(), "granting");
 
         if interactive_plan {
@@ -336,18 +371,19 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         // A write whose answer was lost is retried from a fresh read that already holds it; the
         // report is then the one of the attempt that wrote (issue 8 defect 12).
         let asked: std::sync::Mutex<std::collections::BTreeMap<String, GrantReport>> = Default::default();
-        let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
-            let (new, report) = edit::grant(name, policy, &req, now)?;
-            let changed = report.changed();
-            let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if changed {
-                asked.insert(name.to_string(), report.clone());
-            } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
-                return Ok((new, earlier.clone(), false));
-            }
-            Ok((new, report, changed))
-        })
-        .await;
+        let results =
+            edit_each_from(&session, &config.scopes, first, 8, &progress, g.dry_run, |name, policy| {
+                let (new, report) = edit::grant(name, policy, &req, now)?;
+                let changed = report.changed();
+                let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if changed {
+                    asked.insert(name.to_string(), report.clone());
+                } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
+                    return Ok((new, earlier.clone(), false));
+                }
+                Ok((new, report, changed))
+            })
+            .await;
         progress.finish();
         let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
         let mut errors = Vec::new();

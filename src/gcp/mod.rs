@@ -202,12 +202,35 @@ impl Gcp {
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
-        let name = r.name();
-        self.backstop(self.op_on(r, &name, "the read-modify-write"), self.read_modify_write_loop(r, edit))
-            .await
+        self.read_modify_write_from(r, None, edit).await
     }
 
-    async fn read_modify_write_loop<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
+    /// As [`Gcp::read_modify_write`], with the first cycle's read already made (`first`, a policy
+    /// just read with [`Gcp::get_policy`]): a caller that had to wait for something else anyway
+    /// (who the caller is) reads at the same time. Every later cycle reads afresh.
+    pub async fn read_modify_write_from<T, F>(
+        &self,
+        r: &ResourceId,
+        first: Option<Policy>,
+        edit: F,
+    ) -> crate::Result<Outcome<T>>
+    where
+        F: FnMut(&Policy) -> crate::Result<Edit<T>>,
+    {
+        let name = r.name();
+        self.backstop(
+            self.op_on(r, &name, "the read-modify-write"),
+            self.read_modify_write_loop(r, first, edit),
+        )
+        .await
+    }
+
+    async fn read_modify_write_loop<T, F>(
+        &self,
+        r: &ResourceId,
+        mut first: Option<Policy>,
+        mut edit: F,
+    ) -> crate::Result<Outcome<T>>
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
@@ -219,7 +242,7 @@ impl Gcp {
                 tracker.attempts,
                 tracker.budget().max_attempts
             ));
-            match self.cycle(r, &mut edit, &tracker).await {
+            match self.cycle(r, first.take(), &mut edit, &tracker).await {
                 Ok((value, policy, written)) => {
                     self.log(&format!(
                         "{r}: {} after {} attempt(s) in {:.1}s",
@@ -260,6 +283,7 @@ impl Gcp {
     async fn cycle<T, F>(
         &self,
         r: &ResourceId,
+        first: Option<Policy>,
         edit: &mut F,
         tracker: &Tracker,
     ) -> crate::Result<(T, Policy, bool)>
@@ -267,13 +291,18 @@ impl Gcp {
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
         let name = r.name();
-        self.log(&format!("{r}: getIamPolicy (version 3)"));
-        let read = within(
-            tracker.attempt_limit(),
-            self.op_on(r, &name, "getIamPolicy"),
-            self.inner.clients.get_policy(r),
-        )
-        .await?;
+        let read = match first {
+            Some(read) => read,
+            None => {
+                self.log(&format!("{r}: getIamPolicy (version 3)"));
+                within(
+                    tracker.attempt_limit(),
+                    self.op_on(r, &name, "getIamPolicy"),
+                    self.inner.clients.get_policy(r),
+                )
+                .await?
+            }
+        };
         match edit(&read)? {
             Edit::Unchanged(value) => Ok((value, read, false)),
             Edit::Write(mut new, value) => {
