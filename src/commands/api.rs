@@ -198,6 +198,25 @@ where
     edit_each_from(session, resources, Default::default(), concurrency, progress, dry_run, edit).await
 }
 
+/// The policies of `resources`, read at once (at most 8 at a time) when `wanted`, for the first
+/// cycle of [`edit_each_from`]: read while something else (who the caller is) is asked.
+async fn first_reads(
+    session: &Session,
+    resources: &[ResourceId],
+    wanted: bool,
+) -> std::collections::HashMap<ResourceId, Result<crate::policy::Policy, Error>> {
+    if !wanted {
+        return Default::default();
+    }
+    each(resources, 8, &Progress(None), |r| {
+        let gcp = &session.gcp;
+        async move { gcp.get_policy(&r).await }
+    })
+    .await
+    .into_iter()
+    .collect()
+}
+
 /// As [`edit_each`], with some resources' first read already made (`first`): a read that
 /// failed is that resource's result, a policy is the first cycle's read.
 async fn edit_each_from<T, F>(
@@ -325,24 +344,15 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         // policies are read, not before (issue 9: a grant costs two round trips, not three). The
         // reads are only used for the first cycle; an interactive plan reads again after the
         // question.
-        let prefetch = async {
-            if interactive_plan {
-                return Vec::new();
-            }
-            each(&config.scopes, 8, &Progress(None), |r| {
-                let gcp = &session.gcp;
-                async move { gcp.get_policy(&r).await }
-            })
-            .await
-        };
-        let (caller, first) = futures::join!(session.caller(), prefetch);
+        let (caller, first) =
+            futures::join!(session.caller(), first_reads(&session, &config.scopes, !interactive_plan));
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
         // federated one) still grants; a failing or silent tokeninfo still stops the command.
         let caller = match caller {
             Err(Error::Auth { .. }) if !g.members.is_empty() => None,
             other => other?,
         };
-        let first = first.into_iter().collect();
+
         let members = session.members_or_caller(&g.members).await?;
         let req = g.request(&members, caller.as_ref(), config.now);
         let now = config.now;
@@ -452,12 +462,20 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
 pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
-        let members = match &rv.members {
-            Members::All => Members::All,
-            Members::Only(m) => Members::Only(session.members_or_caller(m).await?),
-        };
+        let interactive_plan = config.interactive && !rv.yes && !rv.dry_run;
+        // As for grant: the caller (the default --member) is asked while the policies are read.
+        let (members, first) = futures::join!(
+            async {
+                Ok::<_, Error>(match &rv.members {
+                    Members::All => Members::All,
+                    Members::Only(m) => Members::Only(session.members_or_caller(m).await?),
+                })
+            },
+            first_reads(&session, &config.scopes, !interactive_plan)
+        );
+        let members = members?;
         let now = config.now;
-        if config.interactive && !rv.yes && !rv.dry_run {
+        if interactive_plan {
             let mut plan =
                 RemovalOutput { dry_run: true, resources: config.scopes.len(), ..Default::default() };
             for r in &config.scopes {
@@ -477,12 +495,13 @@ pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result
             }
         }
         let progress = Progress::new(config, config.scopes.len(), "revoking");
-        let results = edit_each(&session, &config.scopes, 8, &progress, rv.dry_run, |name, policy| {
-            let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
-            let changed = !removed.is_empty();
-            Ok((new, removed, changed))
-        })
-        .await;
+        let results =
+            edit_each_from(&session, &config.scopes, first, 8, &progress, rv.dry_run, |name, policy| {
+                let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
         progress.finish();
         removal_report(config, results, rv.dry_run, "Nothing to revoke.")
     })
