@@ -53,6 +53,35 @@ pub struct Global {
     /// Organization number to work on (repeatable).
     #[arg(long, global = true, value_name = "NUMBER")]
     pub organization: Vec<String>,
+    /// Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform
+    /// bucket-level access.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub bucket: Vec<String>,
+    /// Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project
+    /// (repeatable).
+    #[arg(long, global = true, value_name = "SECRET")]
+    pub secret: Vec<String>,
+    /// IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not
+    /// accept conditional bindings, so `grant` refuses them.
+    #[arg(long, global = true, value_name = "EMAIL")]
+    pub service_account: Vec<String>,
+    /// Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kms_keyring: Vec<String>,
+    /// Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kms_key: Vec<String>,
+    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default
+    /// project (repeatable).
+    #[arg(long, global = true, value_name = "SERVICE")]
+    pub run_service: Vec<String>,
+    /// The region of the Cloud Run services named by their short name.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Any of the above by its full resource name, as Cloud Asset Inventory and Cloud Audit Logs
+    /// write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable).
+    #[arg(long, global = true, value_name = "//SERVICE.googleapis.com/NAME")]
+    pub resource: Vec<String>,
     /// Output format. Default: table on a terminal, JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
@@ -63,8 +92,10 @@ pub struct Global {
     /// Explain each API call, retry and wait on stderr (never a token).
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Cloud Resource Manager endpoint, e.g. http://127.0.0.1:8080 for an emulator.
-    /// Default: CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER, else Google's.
+    /// Base URL of every Google API jit calls, e.g. http://127.0.0.1:8080 for an emulator
+    /// (Storage under URL/storage/v1/). Default: each service's CLOUDSDK_API_ENDPOINT_OVERRIDES_…
+    /// variable (…_CLOUDRESOURCEMANAGER, …_STORAGE, …_SECRETMANAGER, …_IAM, …_CLOUDKMS, …_RUN),
+    /// else Google's.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Work against a local, in-process emulator whose state lives in

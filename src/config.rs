@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Local, Utc};
 
 use crate::cli::{self, Format};
 use crate::condition::GrantNote;
-use crate::edit::Members;
+use crate::edit::{GrantRequest, Members, TimedBinding};
 use crate::error::Error;
 use crate::iam::{Principal, ResourceId, Role};
 use crate::timespec;
@@ -107,8 +107,15 @@ impl Config {
 }
 
 /// The resources named on the command line, or the default project (SPEC §2). Offline, no scope
-/// is needed (the file is the scope).
+/// is needed (the file is the scope). Every kind's flag is parsed here, at the edge, into a
+/// checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before anything is sent.
 pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<ResourceId>, Error> {
+    let default_project = || {
+        env.get("CLOUDSDK_CORE_PROJECT").or_else(|| env.get("GOOGLE_CLOUD_PROJECT")).or_else(|| {
+            gcloud_config_dir(env)
+                .and_then(|dir| gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
+        })
+    };
     let mut out = Vec::new();
     for p in &global.project {
         out.push(ResourceId::project(p.trim())?);
@@ -119,21 +126,50 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
     for o in &global.organization {
         out.push(ResourceId::organization(o.trim())?);
     }
-    out.dedup();
+    for b in &global.bucket {
+        out.push(ResourceId::bucket(b.trim())?);
+    }
+    for s in &global.secret {
+        let s = s.trim();
+        let project = if s.contains('/') { None } else { default_project() };
+        out.push(ResourceId::secret(s, project.as_deref().map(str::trim))?);
+    }
+    for a in &global.service_account {
+        out.push(ResourceId::service_account(a.trim())?);
+    }
+    for k in &global.kms_keyring {
+        out.push(ResourceId::kms_keyring(k.trim())?);
+    }
+    for k in &global.kms_key {
+        out.push(ResourceId::kms_key(k.trim())?);
+    }
+    if global.region.is_some() && global.run_service.is_empty() {
+        return Err(Error::usage_hint(
+            "--region names the region of a Cloud Run service, and no --run-service is given",
+            "add --run-service NAME, or drop --region",
+        ));
+    }
+    for r in &global.run_service {
+        let r = r.trim();
+        let region = global.region.as_deref().map(str::trim);
+        let project = if r.contains('/') { None } else { default_project() };
+        out.push(ResourceId::run_service(r, region, project.as_deref().map(str::trim))?);
+    }
+    for r in &global.resource {
+        out.push(ResourceId::full_name(r.trim())?);
+    }
+    // The same resource named twice (by flag and by full name) is one scope.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|r| seen.insert(r.clone()));
     if !out.is_empty() || !required {
         return Ok(out);
     }
-    let project =
-        env.get("CLOUDSDK_CORE_PROJECT").or_else(|| env.get("GOOGLE_CLOUD_PROJECT")).or_else(|| {
-            gcloud_config_dir(env)
-                .and_then(|dir| gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
-        });
-    match project {
+    match default_project() {
         Some(p) => Ok(vec![ResourceId::project(p.trim())?]),
         None => Err(Error::usage_hint(
-            "no project, folder or organization given, and no default project found",
-            "pass --project ID (or --folder/--organization), or set CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, \
-             or `gcloud config set project ID`",
+            "no project, folder, organization or other resource given, and no default project found",
+            "pass --project ID (or --folder, --organization, --bucket, --secret, …), or set CLOUDSDK_CORE_PROJECT, \
+             GOOGLE_CLOUD_PROJECT, or `gcloud config set project ID`",
         )),
     }
 }
@@ -229,6 +265,24 @@ impl Grant {
             reason: self.reason.clone(),
         }
     }
+
+    /// The edit this grant asks of every policy, for `members` (the given ones, or the caller),
+    /// noted as granted by `caller` at `now`: the same for a file and for the API.
+    pub fn request(
+        &self,
+        members: &[Principal],
+        caller: Option<&Principal>,
+        now: DateTime<Utc>,
+    ) -> GrantRequest {
+        GrantRequest {
+            roles: self.roles.clone(),
+            members: members.to_vec(),
+            start: self.start,
+            end: self.end,
+            replace: self.replace,
+            note: self.note(caller, now),
+        }
+    }
 }
 
 /// A resolved `jit revoke`.
@@ -261,6 +315,17 @@ pub struct List {
 }
 
 impl List {
+    /// `--all`, `--member` and `--role`: the same for a file and for the API.
+    pub fn filter(&self, rows: Vec<TimedBinding>) -> Vec<TimedBinding> {
+        rows.into_iter()
+            .filter(|r| self.all || r.state != crate::condition::State::Expired)
+            .filter(|r| {
+                self.members.is_empty() || self.members.iter().any(|m| crate::iam::same_member(m, &r.member))
+            })
+            .filter(|r| self.roles.is_empty() || self.roles.contains(&r.role))
+            .collect()
+    }
+
     pub fn resolve(args: &cli::ListArgs) -> Result<List, Error> {
         // Filters match what is in policies, so members are normalised the way grant writes them
         // (a bare email becomes user: or serviceAccount:), but any well-formed member is allowed.
@@ -358,6 +423,84 @@ mod tests {
             _ => None,
         };
         Config::resolve(&c.global, file, &env)
+    }
+
+    /// Issue 9: every kind's flag, mixed and repeated, parsed at the edge into one scope each,
+    /// short names completed with the default project and --region.
+    #[test]
+    fn every_kinds_flag_is_a_scope() {
+        let c = resolve(
+            &[
+                "list",
+                "--project",
+                "explicit-1",
+                "--bucket",
+                "gs://logs-bucket",
+                "--bucket",
+                "data-bucket",
+                "--secret",
+                "db-password",
+                "--secret",
+                "projects/other-1/secrets/api-key",
+                "--service-account",
+                "ci@explicit-1.iam.gserviceaccount.com",
+                "--kms-keyring",
+                "projects/explicit-1/locations/global/keyRings/ring",
+                "--kms-key",
+                "projects/explicit-1/locations/global/keyRings/ring/cryptoKeys/key",
+                "--run-service",
+                "api",
+                "--region",
+                "europe-west4",
+                "--resource",
+                "//storage.googleapis.com/projects/_/buckets/logs-bucket",
+                "--resource",
+                "//cloudresourcemanager.googleapis.com/folders/123",
+            ],
+            &[("CLOUDSDK_CORE_PROJECT", "default-1")],
+        )
+        .unwrap();
+        let names: Vec<String> = c.scopes.iter().map(ResourceId::to_full_name).collect();
+        assert_eq!(
+            names,
+            [
+                "//cloudresourcemanager.googleapis.com/projects/explicit-1",
+                "//storage.googleapis.com/projects/_/buckets/logs-bucket",
+                "//storage.googleapis.com/projects/_/buckets/data-bucket",
+                "//secretmanager.googleapis.com/projects/default-1/secrets/db-password",
+                "//secretmanager.googleapis.com/projects/other-1/secrets/api-key",
+                "//iam.googleapis.com/projects/-/serviceAccounts/ci@explicit-1.iam.gserviceaccount.com",
+                "//cloudkms.googleapis.com/projects/explicit-1/locations/global/keyRings/ring",
+                "//cloudkms.googleapis.com/projects/explicit-1/locations/global/keyRings/ring/cryptoKeys/key",
+                "//run.googleapis.com/projects/default-1/locations/europe-west4/services/api",
+                "//cloudresourcemanager.googleapis.com/folders/123",
+            ]
+        );
+        // Only a bucket: no default project is added.
+        let c = resolve(&["list", "--bucket", "b-1-2"], &[("CLOUDSDK_CORE_PROJECT", "default-1")]).unwrap();
+        assert_eq!(c.scopes, vec![ResourceId::bucket("b-1-2").unwrap()]);
+    }
+
+    #[test]
+    fn bad_resource_flags_are_usage_errors() {
+        let cases: [(&[&str], &str); 5] = [
+            (
+                &["list", "--region", "europe-west4"],
+                "--region names the region of a Cloud Run service, and no --run-service is given",
+            ),
+            (&["list", "--run-service", "api"], "the Cloud Run service `api` needs a region"),
+            (&["list", "--bucket", "Bad Bucket"], "`Bad Bucket` is not a valid bucket name"),
+            (&["list", "--secret", "s"], "the secret `s` names no project, and there is no default project"),
+            (
+                &["list", "--resource", "//sqladmin.googleapis.com/projects/p/instances/i"],
+                "`//sqladmin.googleapis.com/projects/p/instances/i` is not a full resource name jit knows",
+            ),
+        ];
+        for (args, want) in cases {
+            let e = resolve(args, &[("HOME", "/nonexistent")]).unwrap_err();
+            assert_eq!(e.to_string(), want, "{args:?}");
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -195,11 +195,11 @@ pub fn same_member(a: &str, b: &str) -> bool {
     a == b || member_key(a) == member_key(b)
 }
 
-fn is_number(s: &str) -> bool {
+pub(crate) fn is_number(s: &str) -> bool {
     !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_domain(s: &str) -> bool {
+pub(crate) fn is_domain(s: &str) -> bool {
     let labels: Vec<&str> = s.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| {
@@ -211,7 +211,7 @@ fn is_domain(s: &str) -> bool {
         })
 }
 
-fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     match s.rsplit_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -229,10 +229,23 @@ pub enum Kind {
     Organization,
     Folder,
     Project,
+    /// A Cloud Storage bucket; `id` is the bucket's name.
+    Bucket,
+    /// A Secret Manager secret; `id` is `projects/P/secrets/S`.
+    Secret,
+    /// An IAM service account; `id` is its e-mail.
+    ServiceAccount,
+    /// A Cloud KMS key ring; `id` is `projects/P/locations/L/keyRings/R`.
+    KmsKeyRing,
+    /// A Cloud KMS crypto key; `id` is `projects/P/locations/L/keyRings/R/cryptoKeys/K`.
+    KmsCryptoKey,
+    /// A Cloud Run service; `id` is `projects/P/locations/L/services/S`.
+    RunService,
 }
 
-/// A resource jit reads and writes allow policies on: `projects/ID`, `folders/N` or
-/// `organizations/N`.
+/// A resource jit reads and writes allow policies on: `projects/ID`, `folders/N`,
+/// `organizations/N`, or one of the kinds of src/gcp/kinds.rs (a bucket, a secret, …). Built only
+/// through the checked constructors here and in src/gcp/kinds.rs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceId {
     pub kind: Kind,
@@ -291,17 +304,38 @@ impl ResourceId {
             && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
     }
 
-    /// `projects/ID`, `folders/N` or `organizations/N`.
+    /// The resource's relative name in its service: `projects/ID`, `folders/N`,
+    /// `organizations/N`, `projects/_/buckets/B`, `projects/-/serviceAccounts/EMAIL`, or the full
+    /// name a secret, key ring, crypto key or Run service is given by. With the service's host in
+    /// front (`//storage.googleapis.com/…`) it is the full resource name of Cloud Asset Inventory.
     pub fn name(&self) -> String {
-        format!("{}/{}", self.collection(), self.id)
+        match self.kind {
+            Kind::Project | Kind::Folder | Kind::Organization => format!("{}/{}", self.collection(), self.id),
+            Kind::Bucket => format!("projects/_/buckets/{}", self.id),
+            Kind::ServiceAccount => format!("projects/-/serviceAccounts/{}", self.id),
+            Kind::Secret | Kind::KmsKeyRing | Kind::KmsCryptoKey | Kind::RunService => self.id.clone(),
+        }
     }
 
+    /// The collection, for messages: `projects`, `folders`, `organizations`, `buckets`, ….
     pub fn collection(&self) -> &'static str {
         match self.kind {
             Kind::Project => "projects",
             Kind::Folder => "folders",
             Kind::Organization => "organizations",
+            Kind::Bucket => "buckets",
+            Kind::Secret => "secrets",
+            Kind::ServiceAccount => "serviceAccounts",
+            Kind::KmsKeyRing => "keyRings",
+            Kind::KmsCryptoKey => "cryptoKeys",
+            Kind::RunService => "services",
         }
+    }
+
+    /// Whether this is a project, folder or organization (Cloud Resource Manager's kinds, the
+    /// ones with descendants and a default).
+    pub fn is_container(&self) -> bool {
+        matches!(self.kind, Kind::Project | Kind::Folder | Kind::Organization)
     }
 }
 
@@ -323,7 +357,7 @@ impl FromStr for ResourceId {
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.collection(), self.id)
+        f.write_str(&self.name())
     }
 }
 

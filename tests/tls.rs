@@ -1,5 +1,5 @@
 //! jit over HTTPS: the server's certificate is checked against the system's roots (or
-//! `SSL_CERT_FILE`), read when the first TLS connection is made. The emulator is put behind a
+//! `SSL_CERT_FILE`), read when jit builds its client for an https endpoint. The emulator is put behind a
 //! TLS-terminating proxy on 127.0.0.1 whose certificate comes from tests/fixtures/tls (a test CA,
 //! valid until 2125, used nowhere else).
 

@@ -195,13 +195,51 @@ async fn edit_each<T, F>(
 where
     F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
 {
+    edit_each_from(session, resources, Default::default(), concurrency, progress, dry_run, edit).await
+}
+
+/// The policies of `resources`, read at once (at most 8 at a time) when `wanted`, for the first
+/// cycle of [`edit_each_from`]: read while something else (who the caller is) is asked.
+async fn first_reads(
+    session: &Session,
+    resources: &[ResourceId],
+    wanted: bool,
+) -> std::collections::HashMap<ResourceId, Result<crate::policy::Policy, Error>> {
+    if !wanted {
+        return Default::default();
+    }
+    each(resources, 8, &Progress(None), |r| {
+        let gcp = &session.gcp;
+        async move { gcp.get_policy(&r).await }
+    })
+    .await
+    .into_iter()
+    .collect()
+}
+
+/// As [`edit_each`], with some resources' first read already made (`first`): a read that
+/// failed is that resource's result, a policy is the first cycle's read.
+async fn edit_each_from<T, F>(
+    session: &Session,
+    resources: &[ResourceId],
+    first: std::collections::HashMap<ResourceId, Result<crate::policy::Policy, Error>>,
+    concurrency: usize,
+    progress: &Progress,
+    dry_run: bool,
+    edit: F,
+) -> Vec<(ResourceId, Result<T, Error>)>
+where
+    F: Fn(&str, &crate::policy::Policy) -> Result<(crate::policy::Policy, T, bool), Error>,
+{
+    let first = std::sync::Mutex::new(first);
     each(resources, concurrency, progress, |r| {
         let edit = &edit;
+        let first = first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&r).transpose();
         async move {
             let name = r.name();
             let outcome = session
                 .gcp
-                .read_modify_write(&r, |policy| {
+                .read_modify_write_from(&r, first?, |policy| {
                     let (new, report, changed) = edit(&name, policy)?;
                     Ok(if changed && !dry_run { Edit::Write(new, report) } else { Edit::Unchanged(report) })
                 })
@@ -301,16 +339,23 @@ fn print_report(
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
+        let interactive_plan = config.interactive && !g.yes && !g.dry_run;
+        // Who the caller is (tokeninfo, a round trip for a user's token) is asked while the
+        // policies are read, not before (issue 9: a grant costs two round trips, not three). The
+        // reads are only used for the first cycle; an interactive plan reads again after the
+        // question.
+        let (caller, first) =
+            futures::join!(session.caller(), first_reads(&session, &config.scopes, !interactive_plan));
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
         // federated one) still grants; a failing or silent tokeninfo still stops the command.
-        let caller = match session.caller().await {
+        let caller = match caller {
             Err(Error::Auth { .. }) if !g.members.is_empty() => None,
             other => other?,
         };
+
         let members = session.members_or_caller(&g.members).await?;
-        let req = super::grant::request(g, &members, caller.as_ref(), config);
+        let req = g.request(&members, caller.as_ref(), config.now);
         let now = config.now;
-        let interactive_plan = config.interactive && !g.yes && !g.dry_run;
         let progress = Progress::new(config, config.scopes.len(), "granting");
 
         if interactive_plan {
@@ -336,18 +381,19 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         // A write whose answer was lost is retried from a fresh read that already holds it; the
         // report is then the one of the attempt that wrote (issue 8 defect 12).
         let asked: std::sync::Mutex<std::collections::BTreeMap<String, GrantReport>> = Default::default();
-        let results = edit_each(&session, &config.scopes, 8, &progress, g.dry_run, |name, policy| {
-            let (new, report) = edit::grant(name, policy, &req, now)?;
-            let changed = report.changed();
-            let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if changed {
-                asked.insert(name.to_string(), report.clone());
-            } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
-                return Ok((new, earlier.clone(), false));
-            }
-            Ok((new, report, changed))
-        })
-        .await;
+        let results =
+            edit_each_from(&session, &config.scopes, first, 8, &progress, g.dry_run, |name, policy| {
+                let (new, report) = edit::grant(name, policy, &req, now)?;
+                let changed = report.changed();
+                let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if changed {
+                    asked.insert(name.to_string(), report.clone());
+                } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
+                    return Ok((new, earlier.clone(), false));
+                }
+                Ok((new, report, changed))
+            })
+            .await;
         progress.finish();
         let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
         let mut errors = Vec::new();
@@ -402,7 +448,7 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
         if errors.len() == config.scopes.len() {
             return settle(&errors, config.scopes.len());
         }
-        let mut rows = super::list::filter(rows, l);
+        let mut rows = l.filter(rows);
         edit::sort(&mut rows);
         print_report(config, |w| output::list(&rows, config.format, now, w))?;
         for e in resource_errors(&errors) {
@@ -416,12 +462,20 @@ pub fn list(config: &Config, conn: &Connection, l: &config::List) -> Result<i32,
 pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result<i32, Error> {
     runtime()?.block_on(async {
         let session = Session::connect(config, conn).await?;
-        let members = match &rv.members {
-            Members::All => Members::All,
-            Members::Only(m) => Members::Only(session.members_or_caller(m).await?),
-        };
+        let interactive_plan = config.interactive && !rv.yes && !rv.dry_run;
+        // As for grant: the caller (the default --member) is asked while the policies are read.
+        let (members, first) = futures::join!(
+            async {
+                Ok::<_, Error>(match &rv.members {
+                    Members::All => Members::All,
+                    Members::Only(m) => Members::Only(session.members_or_caller(m).await?),
+                })
+            },
+            first_reads(&session, &config.scopes, !interactive_plan)
+        );
+        let members = members?;
         let now = config.now;
-        if config.interactive && !rv.yes && !rv.dry_run {
+        if interactive_plan {
             let mut plan =
                 RemovalOutput { dry_run: true, resources: config.scopes.len(), ..Default::default() };
             for r in &config.scopes {
@@ -441,12 +495,13 @@ pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result
             }
         }
         let progress = Progress::new(config, config.scopes.len(), "revoking");
-        let results = edit_each(&session, &config.scopes, 8, &progress, rv.dry_run, |name, policy| {
-            let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
-            let changed = !removed.is_empty();
-            Ok((new, removed, changed))
-        })
-        .await;
+        let results =
+            edit_each_from(&session, &config.scopes, first, 8, &progress, rv.dry_run, |name, policy| {
+                let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
         progress.finish();
         removal_report(config, results, rv.dry_run, "Nothing to revoke.")
     })
@@ -491,13 +546,13 @@ pub fn cleanup(config: &Config, conn: &Connection, c: &config::Cleanup) -> Resul
         let mut resources: Vec<ResourceId> = config.scopes.clone();
         let mut walk_errors: Vec<(ResourceId, Error)> = Vec::new();
         if c.recursive {
-            if config.scopes.iter().all(|s| s.kind == Kind::Project) {
+            if !config.scopes.iter().any(|s| matches!(s.kind, Kind::Folder | Kind::Organization)) {
                 return Err(Error::usage_hint(
                     "--recursive needs a folder or an organization",
                     "name one with --folder NUMBER or --organization NUMBER",
                 ));
             }
-            for root in config.scopes.iter().filter(|s| s.kind != Kind::Project) {
+            for root in config.scopes.iter().filter(|s| matches!(s.kind, Kind::Folder | Kind::Organization)) {
                 let (found, failed) = session.gcp.descendants(root, c.concurrency).await;
                 resources.extend(found);
                 walk_errors.extend(failed);

@@ -38,7 +38,7 @@ pub(crate) enum Identity {
     Unknown,
 }
 
-/// Credentials ready for the SDK clients, and what jit knows about them.
+/// Credentials ready for the API calls, and what jit knows about them.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
     pub creds: Credentials,
@@ -305,15 +305,17 @@ fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate
                 endpoint.trim_end_matches('/')
             ),
             email: email.to_string(),
-            http: http_client()?,
+            // A plain-http IAM endpoint (the emulator) needs no TLS roots.
+            http: if endpoint.starts_with("http://") { plain_http_client()? } else { http_client()? },
             cache: tokio::sync::Mutex::new(None),
         }),
     };
     Ok(Resolved { creds, identity, source })
 }
 
-/// A plain HTTP client for the calls the SDK does not make (tokeninfo, the metadata e-mail,
-/// emulator-pointed impersonation). reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
+/// An HTTP client trusting the platform's root certificates (rustls-platform-verifier through
+/// reqwest's `rustls-no-provider`, which google-cloud-auth enables): they are read when the
+/// client is built, so it is built only for an https endpoint. reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
 pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
     install_crypto();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| Error::Api {
@@ -340,10 +342,7 @@ pub(crate) fn plain_http_client() -> crate::Result<reqwest::Client> {
 
 /// The bearer token in `headers`, for tokeninfo.
 pub(crate) async fn access_token(creds: &Credentials) -> Result<Option<String>, CredentialsError> {
-    let headers = match creds.headers(Extensions::new()).await? {
-        CacheableResource::New { data, .. } => data,
-        CacheableResource::NotModified => return Ok(None),
-    };
+    let headers = super::client::auth_headers(creds).await?;
     Ok(headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

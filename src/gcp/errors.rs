@@ -1,15 +1,19 @@
 //! Google's errors as typed [`crate::Error`]s: the HTTP status decides the variant, the message
 //! says what went wrong and, where it helps, what to do.
 //!
-//! The SDK's `gax::error::Error` carries the HTTP status, the response headers and, for bodies that
-//! are not Google's JSON error, the raw payload (`http_status_code()`, `http_headers()`,
-//! `http_payload()`); a JSON error body is parsed into `status()`. That is all we need.
+//! Google's error body is `{"error": {"code": 403, "message": "…", "status": "PERMISSION_DENIED",
+//! "details": […]}}` (<https://cloud.google.com/apis/design/errors#http_mapping>): the HTTP status
+//! and `error.message` are what jit needs; `error.status` names the answer when the message is
+//! empty. A body that is not that JSON (an HTML page from a wrong endpoint, a proxy's page) is
+//! named as such.
 
 use std::time::Duration;
 
-use google_cloud_gax::error::Error as GaxError;
+use google_cloud_auth::errors::CredentialsError;
+use serde::Deserialize;
 
 use crate::error::Error;
+use crate::iam::Kind;
 
 /// Which call failed: names the permission a 403 is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +25,13 @@ pub(crate) enum Call {
 }
 
 impl Call {
-    /// The IAM permission the call needs on `collection` (`projects`, `folders`, `organizations`).
-    /// <https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy> and
-    /// siblings list them.
-    pub(crate) fn permission(self, collection: &str) -> String {
+    /// The IAM permission the call needs on a resource of `kind`, from its row in
+    /// src/gcp/kinds.rs (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
+    /// and each service's reference list them).
+    pub(crate) fn permission(self, kind: Kind) -> String {
         match self {
-            Call::GetIamPolicy => format!("resourcemanager.{collection}.getIamPolicy"),
-            Call::SetIamPolicy => format!("resourcemanager.{collection}.setIamPolicy"),
+            Call::GetIamPolicy => super::kinds::row(kind).get_permission.to_string(),
+            Call::SetIamPolicy => super::kinds::row(kind).set_permission.to_string(),
             Call::ListFolders => "resourcemanager.folders.list".to_string(),
             Call::ListProjects => "resourcemanager.projects.list".to_string(),
         }
@@ -47,8 +51,8 @@ impl Call {
 pub(crate) struct Context<'a> {
     /// `projects/ID`, `folders/N` or `organizations/N`.
     pub resource: &'a str,
-    /// `projects`, `folders` or `organizations`: the collection whose permission a 403 names.
-    pub collection: &'a str,
+    /// The kind of `resource`, whose permission a 403 names.
+    pub kind: Kind,
     pub call: Call,
     /// The API endpoint, named when the answer was not Google's (an HTML page, a cut body).
     pub endpoint: &'a str,
@@ -56,53 +60,32 @@ pub(crate) struct Context<'a> {
     pub credentials: &'a str,
 }
 
-/// Maps an SDK error to jit's error, by HTTP status first.
-pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
+/// Credentials that could not give a token (a refresh refused, a file gone, impersonation
+/// denied): an [`Error::Auth`] naming where they come from.
+pub(crate) fn credentials(e: &CredentialsError, cx: &Context<'_>) -> Error {
+    let cause = root_cause(e);
+    let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
+        IMPERSONATION_HINT
+    } else {
+        AUTH_HINT
+    };
+    Error::Auth {
+        message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
+        hint: Some(hint.to_string()),
+    }
+}
+
+/// A request that got no answer. A connection that cannot be made (refused, an untrusted
+/// certificate) is not retried; one dropped after it was made is, as transient as a 503.
+/// reqwest's errors name the URL, which may carry userinfo: they are stripped of it.
+pub(crate) fn transport(e: reqwest::Error, cx: &Context<'_>) -> Error {
     let resource = cx.resource.to_string();
-    if e.is_authentication() {
-        let cause = root_cause(e);
-        let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
-            IMPERSONATION_HINT
-        } else {
-            AUTH_HINT
-        };
-        return Error::Auth {
-            message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
-            hint: Some(hint.to_string()),
-        };
-    }
-    if let Some(status) = e.http_status_code() {
-        let server_message = match e.status() {
-            Some(s) if !s.message.is_empty() => redact(&s.message),
-            Some(_) => String::new(),
-            None => return not_google_json(e, cx, status),
-        };
-        let retry_after =
-            e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
-        return by_status(status, server_message, retry_after, cx);
-    }
-    if let Some(status) = e.status() {
-        // A service error without HTTP metadata: map the gRPC code to its HTTP status.
-        let http = http_of_code(status.code.name());
-        return by_status(http, redact(&status.message), None, cx);
-    }
-    if e.is_deserialization() {
-        return Error::Api {
-            resource,
-            status: None,
-            message: format!(
-                "the answer from `{}` to {} is not a valid policy (cut short or not JSON): {}",
-                cx.endpoint,
-                cx.call.verb(),
-                redact(&root_cause(e))
-            ),
-        };
-    }
+    let e = e.without_url();
     if e.is_connect() {
         return Error::Api {
             resource,
             status: None,
-            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(e))),
+            message: format!("cannot connect to `{}`: {}", cx.endpoint, redact(&root_cause(&e))),
         };
     }
     if e.is_timeout() {
@@ -111,11 +94,64 @@ pub(crate) fn map(e: &GaxError, cx: &Context<'_>) -> Error {
             message: format!("`{}` did not answer {} in time", cx.endpoint, cx.call.verb()),
         };
     }
-    // A connection that was made and then dropped before an answer: as transient as a 503.
     Error::Network {
         resource,
-        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(e))),
+        message: format!("{} to `{}` failed: {}", cx.call.verb(), cx.endpoint, redact(&root_cause(&e))),
     }
+}
+
+/// A 2xx answer that is not what the call returns.
+pub(crate) fn not_an_answer(e: &serde_json::Error, cx: &Context<'_>, what: &str) -> Error {
+    Error::Api {
+        resource: cx.resource.to_string(),
+        status: None,
+        message: format!(
+            "the answer from `{}` to {} is not {what} (cut short or not JSON): {}",
+            cx.endpoint,
+            cx.call.verb(),
+            redact(&e.to_string())
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: GoogleError,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GoogleError {
+    message: String,
+    status: String,
+}
+
+/// A non-2xx answer, by HTTP status first.
+pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], cx: &Context<'_>) -> Error {
+    let retry_after = headers.get(http::header::RETRY_AFTER).and_then(parse_retry_after);
+    let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(body) else {
+        return not_google_json(headers, status, retry_after, cx);
+    };
+    let message = if error.message.is_empty() { error.status } else { error.message };
+    let e = by_status(status, redact(&message), retry_after, cx);
+    // Storage refuses a condition on a bucket without uniform bucket-level access with a 400 that
+    // says so (https://cloud.google.com/storage/docs/access-control/using-iam-permissions#conditions):
+    // named as a policy jit should not have sent, with what to do.
+    if let Error::Api { resource, status: Some(400), message } = &e
+        && cx.kind == Kind::Bucket
+        && cx.call == Call::SetIamPolicy
+        && message.to_ascii_lowercase().contains("uniform")
+    {
+        return Error::Policy {
+            message: format!("Google refused the policy of `{resource}`: {message}"),
+            hint: Some(
+                "conditions on a bucket need uniform bucket-level access: \
+                 `gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access`, or grant on the project"
+                    .to_string(),
+            ),
+        };
+    }
+    e
 }
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
@@ -135,9 +171,7 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
             ),
             hint: Some(AUTH_HINT.to_string()),
         },
-        403 => {
-            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
-        }
+        403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         409 | 412 => Error::Conflict { resource, message },
         429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
         _ => Error::Api { resource, status: Some(status), message },
@@ -146,16 +180,18 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
 
 /// An error answer that is not Google's JSON: an HTML 404 from a wrong endpoint, a proxy's page, a
 /// body cut short.
-fn not_google_json(e: &GaxError, cx: &Context<'_>, status: u16) -> Error {
+fn not_google_json(
+    headers: &http::HeaderMap,
+    status: u16,
+    retry_after: Option<Duration>,
+    cx: &Context<'_>,
+) -> Error {
     let resource = cx.resource.to_string();
-    let content_type = e
-        .http_headers()
-        .and_then(|h| h.get(http::header::CONTENT_TYPE))
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("no content type")
         .to_string();
-    let retry_after =
-        e.http_headers().and_then(|h| h.get(http::header::RETRY_AFTER)).and_then(parse_retry_after);
     let what =
         if content_type.contains("html") { "an HTML page" } else { "a body that is not Google's JSON" };
     let message = format!(
@@ -165,9 +201,7 @@ fn not_google_json(e: &GaxError, cx: &Context<'_>, status: u16) -> Error {
     );
     match status {
         429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
-        403 => {
-            Error::PermissionDenied { permission: Some(cx.call.permission(cx.collection)), resource, message }
-        }
+        403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         _ => Error::Api { resource, status: Some(status), message },
     }
 }
@@ -181,23 +215,6 @@ pub(crate) fn parse_retry_after(v: &http::HeaderValue) -> Option<Duration> {
     let when = chrono::DateTime::parse_from_rfc2822(s).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// `google.rpc.Code` → HTTP status, as in <https://cloud.google.com/apis/design/errors#handling_errors>.
-fn http_of_code(code: &str) -> u16 {
-    match code {
-        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
-        "UNAUTHENTICATED" => 401,
-        "PERMISSION_DENIED" => 403,
-        "NOT_FOUND" => 404,
-        "ALREADY_EXISTS" | "ABORTED" => 409,
-        "RESOURCE_EXHAUSTED" => 429,
-        "CANCELLED" => 499,
-        "UNIMPLEMENTED" => 501,
-        "UNAVAILABLE" => 503,
-        "DEADLINE_EXCEEDED" => 504,
-        _ => 500,
-    }
 }
 
 /// The error and its sources, one line.
@@ -215,7 +232,7 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     s.replace('\n', " ")
 }
 
-/// The innermost error of the chain, without the SDK's "but future attempts may succeed": what
+/// The innermost error of the chain, without google-cloud-auth's "but future attempts may succeed": what
 /// actually went wrong (a missing file, a refused connection, an HTTP status).
 pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e;
@@ -334,8 +351,11 @@ mod tests {
 
     #[test]
     fn permissions_per_call() {
-        assert_eq!(Call::SetIamPolicy.permission("projects"), "resourcemanager.projects.setIamPolicy");
-        assert_eq!(Call::GetIamPolicy.permission("folders"), "resourcemanager.folders.getIamPolicy");
-        assert_eq!(Call::ListProjects.permission("folders"), "resourcemanager.projects.list");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::Project), "resourcemanager.projects.setIamPolicy");
+        assert_eq!(Call::GetIamPolicy.permission(Kind::Folder), "resourcemanager.folders.getIamPolicy");
+        assert_eq!(Call::ListProjects.permission(Kind::Folder), "resourcemanager.projects.list");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::Bucket), "storage.buckets.setIamPolicy");
+        assert_eq!(Call::GetIamPolicy.permission(Kind::Secret), "secretmanager.secrets.getIamPolicy");
+        assert_eq!(Call::SetIamPolicy.permission(Kind::RunService), "run.services.setIamPolicy");
     }
 }

@@ -1,6 +1,6 @@
 //! The only code that talks to Google: client, credentials, error mapping, read-modify-write loop.
 //!
-//! - [`client`]: Cloud Resource Manager v3 through `google-cloud-resourcemanager-v3`, one call at
+//! - [`client`]: jit's one HTTP client, speaking Cloud Resource Manager v3's REST API, one call at
 //!   a time; endpoint from `--endpoint` or gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_…` variable.
 //! - [`auth`]: credentials in SPEC §5's order through `google-cloud-auth`.
 //! - [`errors`]: Google's errors as typed [`crate::Error`]s.
@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod client;
 pub mod errors;
+pub mod kinds;
 pub mod retry;
 
 #[cfg(test)]
@@ -94,12 +95,9 @@ pub struct Gcp {
 
 struct Inner {
     clients: client::Clients,
-    creds: google_cloud_auth::credentials::Credentials,
     identity: Identity,
     /// The endpoint override, if any: tokeninfo follows it.
     endpoint_override: Option<String>,
-    /// For tokeninfo and the metadata e-mail, built on first use.
-    http: std::sync::OnceLock<reqwest::Client>,
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
@@ -135,9 +133,12 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
         })?;
-        Gcp::from_resolved(resolved, endpoint, opts.verbose, opts.retry, log).await
+        Gcp::from_resolved(resolved, opts.endpoint, opts.verbose, opts.retry, log).await
     }
 
+    /// `endpoint` is `--endpoint`: one base for every service. Without it each service follows
+    /// its gcloud override variable (src/gcp/kinds.rs), and tokeninfo follows Cloud Resource
+    /// Manager's.
     pub(crate) async fn from_resolved(
         resolved: auth::Resolved,
         endpoint: Option<String>,
@@ -146,15 +147,14 @@ impl Gcp {
         log: LogSink,
     ) -> crate::Result<Gcp> {
         auth::install_crypto();
-        let clients =
-            client::Clients::new(endpoint.as_deref(), resolved.creds.clone(), resolved.source.clone())?;
+        let flag = endpoint.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+        let clients = client::Clients::new(flag.as_deref(), resolved.creds, resolved.source.clone())?;
+        let endpoint = resolve_endpoint(flag.as_deref());
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
-                creds: resolved.creds,
                 identity: resolved.identity,
                 endpoint_override: endpoint,
-                http: std::sync::OnceLock::new(),
                 verbose,
                 budget,
                 log,
@@ -178,7 +178,7 @@ impl Gcp {
     /// Reads the allow policy, asking for version 3; 429 and 5xx are retried within the budget.
     pub async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
         let name = r.name();
-        self.retrying(self.op(&name, "getIamPolicy"), || self.inner.clients.get_policy(r)).await
+        self.retrying(self.op_on(r, &name, "getIamPolicy"), || self.inner.clients.get_policy(r)).await
     }
 
     /// Writes `p` as version 3 with the etag it carries (the one that was read). Refuses a
@@ -190,7 +190,7 @@ impl Gcp {
         let mut p = p.clone();
         p.version = Some(3);
         let name = r.name();
-        self.retrying(self.op(&name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
+        self.retrying(self.op_on(r, &name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
     }
 
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
@@ -202,11 +202,35 @@ impl Gcp {
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
-        let name = r.name();
-        self.backstop(self.op(&name, "the read-modify-write"), self.read_modify_write_loop(r, edit)).await
+        self.read_modify_write_from(r, None, edit).await
     }
 
-    async fn read_modify_write_loop<T, F>(&self, r: &ResourceId, mut edit: F) -> crate::Result<Outcome<T>>
+    /// As [`Gcp::read_modify_write`], with the first cycle's read already made (`first`, a policy
+    /// just read with [`Gcp::get_policy`]): a caller that had to wait for something else anyway
+    /// (who the caller is) reads at the same time. Every later cycle reads afresh.
+    pub async fn read_modify_write_from<T, F>(
+        &self,
+        r: &ResourceId,
+        first: Option<Policy>,
+        edit: F,
+    ) -> crate::Result<Outcome<T>>
+    where
+        F: FnMut(&Policy) -> crate::Result<Edit<T>>,
+    {
+        let name = r.name();
+        self.backstop(
+            self.op_on(r, &name, "the read-modify-write"),
+            self.read_modify_write_loop(r, first, edit),
+        )
+        .await
+    }
+
+    async fn read_modify_write_loop<T, F>(
+        &self,
+        r: &ResourceId,
+        mut first: Option<Policy>,
+        mut edit: F,
+    ) -> crate::Result<Outcome<T>>
     where
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
@@ -218,7 +242,7 @@ impl Gcp {
                 tracker.attempts,
                 tracker.budget().max_attempts
             ));
-            match self.cycle(r, &mut edit, &tracker).await {
+            match self.cycle(r, first.take(), &mut edit, &tracker).await {
                 Ok((value, policy, written)) => {
                     self.log(&format!(
                         "{r}: {} after {} attempt(s) in {:.1}s",
@@ -259,6 +283,7 @@ impl Gcp {
     async fn cycle<T, F>(
         &self,
         r: &ResourceId,
+        first: Option<Policy>,
         edit: &mut F,
         tracker: &Tracker,
     ) -> crate::Result<(T, Policy, bool)>
@@ -266,14 +291,23 @@ impl Gcp {
         F: FnMut(&Policy) -> crate::Result<Edit<T>>,
     {
         let name = r.name();
-        self.log(&format!("{r}: getIamPolicy (version 3)"));
-        let read =
-            within(tracker.attempt_limit(), self.op(&name, "getIamPolicy"), self.inner.clients.get_policy(r))
-                .await?;
+        let read = match first {
+            Some(read) => read,
+            None => {
+                self.log(&format!("{r}: getIamPolicy (version 3)"));
+                within(
+                    tracker.attempt_limit(),
+                    self.op_on(r, &name, "getIamPolicy"),
+                    self.inner.clients.get_policy(r),
+                )
+                .await?
+            }
+        };
         match edit(&read)? {
             Edit::Unchanged(value) => Ok((value, read, false)),
             Edit::Write(mut new, value) => {
                 refuse_unwritable(r, &read)?;
+                refuse_conditions(r, &read, &new)?;
                 new.version = Some(3);
                 new.etag = read.etag.clone();
                 refuse_unwritable(r, &new)?;
@@ -283,7 +317,7 @@ impl Gcp {
                 ));
                 let written = within(
                     tracker.attempt_limit(),
-                    self.op(&name, "setIamPolicy"),
+                    self.op_on(r, &name, "setIamPolicy"),
                     self.inner.clients.set_policy(r, &new),
                 )
                 .await?;
@@ -327,9 +361,14 @@ impl Gcp {
         }
     }
 
-    /// What to name in messages about a call to the API endpoint.
+    /// What to name in messages about a call to Cloud Resource Manager.
     fn op<'a>(&'a self, resource: &'a str, verb: &'a str) -> Op<'a> {
         Op { resource, verb, endpoint: self.endpoint() }
+    }
+
+    /// What to name in messages about a call on `r`, to the endpoint of its service.
+    fn op_on<'a>(&'a self, r: &ResourceId, resource: &'a str, verb: &'a str) -> Op<'a> {
+        Op { resource, verb, endpoint: self.inner.clients.shown(r.kind) }
     }
 
     /// The whole operation within its budget, as a backstop behind the deadline of each try: the
@@ -358,18 +397,6 @@ impl Gcp {
         }
     }
 
-    fn http(&self) -> crate::Result<&reqwest::Client> {
-        if let Some(c) = self.inner.http.get() {
-            return Ok(c);
-        }
-        // Under a plain-http endpoint override (an emulator) tokeninfo follows the override and the
-        // metadata server is plain http too, so no TLS roots are needed: loading the platform's
-        // certificate store costs more CPU than the rest of a run (docs/performance.md).
-        let plain = self.inner.endpoint_override.as_deref().is_some_and(|e| e.starts_with("http://"));
-        let c = if plain { auth::plain_http_client()? } else { auth::http_client()? };
-        Ok(self.inner.http.get_or_init(|| c))
-    }
-
     fn tokeninfo_url(&self) -> String {
         match &self.inner.endpoint_override {
             Some(e) => client::join(e, "oauth2/v3/tokeninfo"),
@@ -388,8 +415,8 @@ impl Gcp {
     }
 
     async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
-        // Worded as the SDK's own failure to get credentials is (errors::map).
-        let token = auth::access_token(&self.inner.creds).await.map_err(|e| Error::Auth {
+        // Worded as a failure to get credentials for an API call is (errors::credentials).
+        let token = auth::access_token(self.inner.clients.creds()).await.map_err(|e| Error::Auth {
             message: errors::redact(&format!(
                 "could not get credentials from {}: {}",
                 self.inner.clients.credentials,
@@ -401,7 +428,7 @@ impl Gcp {
         self.log(&format!("asking `{shown}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the
         // URL, so they are stripped of it.
-        // As errors::map does for the API: a connection that cannot be made (refused, an untrusted
+        // As errors::transport does for the API: a connection that cannot be made (refused, an untrusted
         // certificate) is not retried; one dropped after it was made is.
         let network = |e: reqwest::Error| {
             let e = e.without_url();
@@ -423,8 +450,15 @@ impl Gcp {
                 ),
             }
         };
-        let response =
-            self.http()?.get(url).query(&[("access_token", token.as_str())]).send().await.map_err(network)?;
+        let response = self
+            .inner
+            .clients
+            .http_for(url)?
+            .get(url)
+            .query(&[("access_token", token.as_str())])
+            .send()
+            .await
+            .map_err(network)?;
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(http::header::RETRY_AFTER).and_then(errors::parse_retry_after);
@@ -475,7 +509,9 @@ impl Gcp {
         let url = format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/email");
         self.log(&format!("asking the metadata server `{url}` for the service account"));
         let response = self
-            .http()
+            .inner
+            .clients
+            .http_for(&url)
             .ok()?
             .get(&url)
             .header("Metadata-Flavor", "Google")
@@ -501,7 +537,7 @@ impl Gcp {
     ) -> (Vec<ResourceId>, Vec<(ResourceId, Error)>) {
         let mut found = Vec::new();
         let mut failed = Vec::new();
-        if root.kind == Kind::Project {
+        if root.kind == Kind::Project || !root.is_container() {
             return (found, failed);
         }
         let mut queue = vec![root.clone()];
@@ -607,11 +643,9 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 const TOKENINFO_MAX_BYTES: usize = 64 * 1024;
 
 /// Runs `call` with a deadline. One that does not finish in time is a [`Error::Network`] naming
-/// the endpoint, retried like a dropped connection. The deadline is ours rather than the SDK's
-/// attempt timeout (`ClientBuilder::with_attempt_timeout`) because that one is a reqwest timeout
-/// set on the request after the credentials are fetched (google-cloud-gax-internal `http.rs`,
-/// `ReqwestClient::request`): a token refresh, a metadata server or an impersonation call that
-/// hangs would not be cut by it.
+/// the endpoint, retried like a dropped connection. The deadline covers the whole call, the
+/// credentials' token included: a token refresh, a metadata server or an impersonation call that
+/// hangs is cut by it too, which a reqwest timeout on the request alone would not do.
 async fn within<T>(
     limit: Duration,
     op: Op<'_>,
@@ -633,7 +667,10 @@ async fn within<T>(
 
 /// The body of `response`, at most `cap` bytes of it (a longer one is cut: what jit reads from it
 /// is a small JSON object, and a cut one simply does not parse).
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, reqwest::Error> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = cap.saturating_sub(body.len());
@@ -663,6 +700,33 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A kind that does not accept conditional role bindings (src/gcp/kinds.rs) is never sent a
+/// policy that adds one: Google would refuse the write, and jit says why before sending it.
+pub(crate) fn refuse_conditions(r: &ResourceId, read: &Policy, new: &Policy) -> crate::Result<()> {
+    let row = kinds::row(r.kind);
+    if row.conditions != kinds::Conditions::Refused {
+        return Ok(());
+    }
+    let conditional = |p: &Policy| p.bindings.iter().filter(|b| b.condition.is_some()).count();
+    if conditional(new) > conditional(read) {
+        return Err(refused_conditions(r));
+    }
+    Ok(())
+}
+
+/// The error for a grant on a kind that does not accept conditional role bindings.
+pub fn refused_conditions(r: &ResourceId) -> Error {
+    let row = kinds::row(r.kind);
+    Error::policy_hint(
+        format!(
+            "a {} does not accept conditional role bindings, so jit cannot grant time-bound access on `{r}`",
+            row.noun
+        ),
+        "grant the role on its project instead (https://cloud.google.com/iam/help/conditions/resource-policies lists \
+         the resource types that accept conditions)",
+    )
 }
 
 /// A retried error, short, for `--verbose`.

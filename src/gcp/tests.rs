@@ -169,7 +169,9 @@ async fn handle(
             json!({"access_token": "ya29.user-refreshed", "expires_in": 3600, "token_type": "Bearer"}),
         );
     }
-    if let Some(rest) = path.strip_prefix("/v1/projects/-/serviceAccounts/") {
+    if let Some(rest) = path.strip_prefix("/v1/projects/-/serviceAccounts/")
+        && rest.ends_with(":generateAccessToken")
+    {
         let email = rest.trim_end_matches(":generateAccessToken");
         if authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
             return json_response(
@@ -219,6 +221,11 @@ async fn handle(
         return json_response(200, json!({key: page, "nextPageToken": next}));
     }
 
+    // The other services (src/gcp/kinds.rs), each in its own shape: Storage's JSON API, and the
+    // `v1/{name}:getIamPolicy` of Secret Manager, IAM, KMS and Run.
+    if let Some(answer) = other_service(&mut s, &method, &path, &query, &body_json) {
+        return answer;
+    }
     let Some((name, verb)) = path.strip_prefix("/v3/").and_then(|p| p.rsplit_once(':')) else {
         return (StatusCode::NOT_FOUND, [(http::header::CONTENT_TYPE, "text/html")], "<html>404</html>")
             .into_response();
@@ -289,6 +296,89 @@ async fn handle(
             json_response(200, stored)
         }
     }
+}
+
+/// Storage (`GET`/`PUT /storage/v1/b/B/iam`) and the `v1` services: the version-3 request is
+/// checked where each service takes it, and the policy where each service carries it.
+fn other_service(
+    s: &mut FakeState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Value,
+) -> Option<Response> {
+    let (name, on, wants_v3, new) = if let Some(bucket) =
+        path.strip_prefix("/storage/v1/b/").and_then(|p| p.strip_suffix("/iam"))
+    {
+        let name = format!("projects/_/buckets/{bucket}");
+        match *method {
+            Method::GET => (name, On::Get, query.contains("optionsRequestedPolicyVersion=3"), Value::Null),
+            Method::PUT => (name, On::Set, true, body.clone()),
+            _ => return Some((StatusCode::METHOD_NOT_ALLOWED, "").into_response()),
+        }
+    } else {
+        let (name, verb) = path.strip_prefix("/v1/")?.rsplit_once(':')?;
+        // IAM's service accounts take a POST for the read, the others a GET.
+        let get_method = if name.contains("/serviceAccounts/") { Method::POST } else { Method::GET };
+        match verb {
+            "getIamPolicy" if *method == get_method => {
+                (name.to_string(), On::Get, query.contains("options.requestedPolicyVersion=3"), Value::Null)
+            }
+            "setIamPolicy" if *method == Method::POST => {
+                (name.to_string(), On::Set, true, body["policy"].clone())
+            }
+            _ => return Some((StatusCode::NOT_FOUND, "no such method").into_response()),
+        }
+    };
+    if s.scripts.front().is_some_and(|(o, _)| *o == on) {
+        let (_, script) = s.scripts.pop_front().unwrap();
+        match script {
+            Script::Reply { status, content_type, body, .. } => {
+                return Some(
+                    (
+                        StatusCode::from_u16(status).unwrap(),
+                        [(http::header::CONTENT_TYPE, content_type)],
+                        body,
+                    )
+                        .into_response(),
+                );
+            }
+            Script::ConcurrentWrite => {
+                s.etags += 1;
+                let tag = etag(s.etags);
+                let p = s.policies.get_mut(&name).unwrap();
+                p["bindings"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"role": "roles/other", "members": ["user:z@example.com"]}));
+                p["etag"] = json!(tag);
+            }
+        }
+    }
+    let Some(stored) = s.policies.get(&name).cloned() else {
+        let body = google_error(
+            403,
+            "PERMISSION_DENIED",
+            &format!("Permission denied on {name} (or it may not exist)."),
+        );
+        return Some(json_response(403, serde_json::from_str(&body).unwrap()));
+    };
+    Some(match on {
+        On::Get if !wants_v3 => json_response(200, json!({"version": 1, "etag": stored["etag"]})),
+        On::Get => json_response(200, stored),
+        On::Set => {
+            if new["etag"] != stored["etag"] {
+                let body = google_error(409, "ABORTED", "There were concurrent policy changes.");
+                return Some(json_response(409, serde_json::from_str(&body).unwrap()));
+            }
+            s.etags += 1;
+            s.writes += 1;
+            let mut kept = new.clone();
+            kept["etag"] = json!(etag(s.etags));
+            s.policies.insert(name, kept.clone());
+            json_response(200, kept)
+        }
+    })
 }
 
 fn percent_decode(s: &str) -> String {
@@ -385,7 +475,7 @@ fn add_admin(
 }
 
 #[tokio::test]
-async fn get_asks_for_version_3_with_the_sdks_query_and_the_token_file_as_bearer() {
+async fn get_asks_for_version_3_as_gcloud_does_and_the_token_file_as_bearer() {
     let t = setup().await;
     t.fake.seed("projects/my-project", base_policy());
     let p = t.gcp.get_policy(&project()).await.unwrap();
@@ -395,7 +485,8 @@ async fn get_asks_for_version_3_with_the_sdks_query_and_the_token_file_as_bearer
     let r = &t.fake.requests()[0];
     assert_eq!(r.method, Method::POST);
     assert_eq!(r.path, "/v3/projects/my-project:getIamPolicy");
-    assert!(r.query.contains("$alt=json;enum-encoding=int"), "{}", r.query);
+    // gcloud's query: enums come back as names (`logType: DATA_READ`), as jit prints them.
+    assert_eq!(r.query, "alt=json");
     assert_eq!(r.body["options"]["requestedPolicyVersion"], 3);
     assert_eq!(r.authorization.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
 }
@@ -1202,4 +1293,198 @@ async fn fifty_concurrent_writers_all_land_with_the_default_budget() {
     }
     assert_eq!(t.fake.writes(), 50);
     eprintln!("50 writers: {:?}, most attempts {}", started.elapsed(), attempts.iter().max().unwrap());
+}
+
+/// An edit that adds a time-bound `roles/viewer` for `member`.
+fn add_conditional(member: &'static str) -> impl FnMut(&Policy) -> crate::Result<Edit<()>> {
+    move |p: &Policy| {
+        let mut new = p.clone();
+        new.bindings.push(crate::policy::Binding {
+            role: "roles/viewer".into(),
+            members: vec![member.into()],
+            condition: Some(crate::policy::Expr {
+                title: Some("jit until 2030-01-01T00:00:00Z".into()),
+                expression: "request.time < timestamp(\"2030-01-01T00:00:00Z\")".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        Ok(Edit::Write(new, ()))
+    }
+}
+
+/// Each kind's read and write go out in its service's own shape (src/gcp/kinds.rs, as gcloud 528
+/// sends them), version 3 asked for where that service takes it, the etag read sent back, and
+/// fields jit does not know (Storage's `kind` and `resourceId`) kept.
+#[tokio::test]
+async fn every_kind_reads_and_writes_in_its_services_shape() {
+    let t = setup().await;
+    let cases = [
+        (
+            ResourceId::bucket("gs://my-bucket").unwrap(),
+            "projects/_/buckets/my-bucket",
+            (Method::GET, "/storage/v1/b/my-bucket/iam", "alt=json&optionsRequestedPolicyVersion=3"),
+            (Method::PUT, "/storage/v1/b/my-bucket/iam"),
+        ),
+        (
+            ResourceId::secret("db-password", Some("my-project")).unwrap(),
+            "projects/my-project/secrets/db-password",
+            (
+                Method::GET,
+                "/v1/projects/my-project/secrets/db-password:getIamPolicy",
+                "alt=json&options.requestedPolicyVersion=3",
+            ),
+            (Method::POST, "/v1/projects/my-project/secrets/db-password:setIamPolicy"),
+        ),
+        (
+            ResourceId::service_account("ci@my-project.iam.gserviceaccount.com").unwrap(),
+            "projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com",
+            (
+                Method::POST,
+                "/v1/projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com:getIamPolicy",
+                "alt=json&options.requestedPolicyVersion=3",
+            ),
+            (
+                Method::POST,
+                "/v1/projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com:setIamPolicy",
+            ),
+        ),
+        (
+            ResourceId::kms_keyring("projects/my-project/locations/global/keyRings/ring").unwrap(),
+            "projects/my-project/locations/global/keyRings/ring",
+            (
+                Method::GET,
+                "/v1/projects/my-project/locations/global/keyRings/ring:getIamPolicy",
+                "alt=json&options.requestedPolicyVersion=3",
+            ),
+            (Method::POST, "/v1/projects/my-project/locations/global/keyRings/ring:setIamPolicy"),
+        ),
+        (
+            ResourceId::kms_key("projects/my-project/locations/global/keyRings/ring/cryptoKeys/key").unwrap(),
+            "projects/my-project/locations/global/keyRings/ring/cryptoKeys/key",
+            (
+                Method::GET,
+                "/v1/projects/my-project/locations/global/keyRings/ring/cryptoKeys/key:getIamPolicy",
+                "alt=json&options.requestedPolicyVersion=3",
+            ),
+            (
+                Method::POST,
+                "/v1/projects/my-project/locations/global/keyRings/ring/cryptoKeys/key:setIamPolicy",
+            ),
+        ),
+        (
+            ResourceId::run_service("api", Some("europe-west4"), Some("my-project")).unwrap(),
+            "projects/my-project/locations/europe-west4/services/api",
+            (
+                Method::GET,
+                "/v1/projects/my-project/locations/europe-west4/services/api:getIamPolicy",
+                "alt=json&options.requestedPolicyVersion=3",
+            ),
+            (Method::POST, "/v1/projects/my-project/locations/europe-west4/services/api:setIamPolicy"),
+        ),
+    ];
+    for (r, name, (get_method, get_path, get_query), (set_method, set_path)) in cases {
+        let mut seeded = base_policy();
+        seeded["kind"] = json!("storage#policy");
+        seeded["resourceId"] = json!("projects/_/buckets/my-bucket");
+        t.fake.seed(name, seeded);
+        let read_etag = t.fake.policy(name)["etag"].clone();
+        let before = t.fake.requests().len();
+        let out = t.gcp.read_modify_write(&r, add_admin("user:c@example.com", Arc::default())).await.unwrap();
+        assert!(out.written, "{r}");
+        let sent = &t.fake.requests()[before..];
+        assert_eq!(sent.len(), 2, "{r}: {sent:?}");
+        assert_eq!(
+            (&sent[0].method, sent[0].path.as_str(), sent[0].query.as_str()),
+            (&get_method, get_path, get_query)
+        );
+        assert_eq!(sent[0].body, Value::Null, "{r}: the read carries no body");
+        assert_eq!((&sent[1].method, sent[1].path.as_str()), (&set_method, set_path));
+        let policy = if set_method == Method::PUT { &sent[1].body } else { &sent[1].body["policy"] };
+        assert_eq!(policy["version"], 3, "{r}");
+        assert_eq!(policy["etag"], read_etag, "{r}");
+        assert_eq!(policy["kind"], "storage#policy", "{r}: unknown fields kept");
+        assert_eq!(policy["bindings"][0], base_policy()["bindings"][0], "{r}: untouched binding as read");
+        assert_eq!(t.fake.policy(name)["bindings"][1]["role"], "roles/storage.admin");
+    }
+}
+
+/// A 403 on another service names that service's permission.
+#[tokio::test]
+async fn a_403_on_a_bucket_names_the_storage_permission() {
+    let t = setup().await;
+    let e = t.gcp.get_policy(&ResourceId::bucket("no-such-bucket").unwrap()).await.unwrap_err();
+    match &e {
+        Error::PermissionDenied { resource, permission, .. } => {
+            assert_eq!(resource, "projects/_/buckets/no-such-bucket");
+            assert_eq!(permission.as_deref(), Some("storage.buckets.getIamPolicy"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A conflict on a secret repeats the whole cycle on the fresh policy, as on a project, and the
+/// other writer's binding survives.
+#[tokio::test]
+async fn a_conflict_on_a_secret_repeats_the_cycle() {
+    let t = setup().await;
+    let secret = ResourceId::secret("projects/my-project/secrets/s", None).unwrap();
+    t.fake.seed("projects/my-project/secrets/s", base_policy());
+    t.fake.script(On::Set, Script::ConcurrentWrite);
+    let out = t.gcp.read_modify_write(&secret, add_conditional("user:c@example.com")).await.unwrap();
+    assert_eq!(out.attempts, 2);
+    assert_eq!(t.fake.count(":setIamPolicy"), 2);
+    let roles: Vec<String> = t.fake.policy("projects/my-project/secrets/s")["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["role"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(roles, ["roles/viewer", "roles/other", "roles/viewer"]);
+}
+
+/// A service account does not accept conditional role bindings: the grant is refused before any
+/// write, with the reason.
+#[tokio::test]
+async fn a_conditional_binding_on_a_service_account_is_refused_before_any_write() {
+    let t = setup().await;
+    let sa = ResourceId::service_account("ci@my-project.iam.gserviceaccount.com").unwrap();
+    t.fake.seed(&sa.name(), base_policy());
+    let e = t.gcp.read_modify_write(&sa, add_conditional("user:c@example.com")).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "a service account does not accept conditional role bindings, so jit cannot grant time-bound access on \
+         `projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com`"
+    );
+    assert_eq!(e.exit_code(), 2);
+    assert_eq!(t.fake.count(":setIamPolicy"), 0);
+}
+
+/// Storage's 400 for a condition on a bucket without uniform access gets the way out as a hint.
+#[tokio::test]
+async fn a_bucket_without_uniform_access_is_named_with_the_fix() {
+    let t = setup().await;
+    let b = ResourceId::bucket("legacy-bucket").unwrap();
+    t.fake.seed(&b.name(), base_policy());
+    t.fake.script(
+        On::Set,
+        Script::Reply {
+            status: 400,
+            content_type: "application/json; charset=UTF-8",
+            body: google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "IAM conditions can only be set on buckets with uniform bucket-level access enabled.",
+            ),
+            retry_after: None,
+        },
+    );
+    let e = t.gcp.read_modify_write(&b, add_conditional("user:c@example.com")).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Google refused the policy of `projects/_/buckets/legacy-bucket`: IAM conditions can only be set on \
+         buckets with uniform bucket-level access enabled."
+    );
+    assert!(e.hint().unwrap().contains("--uniform-bucket-level-access"), "{:?}", e.hint());
+    assert_eq!(e.exit_code(), 2);
 }
