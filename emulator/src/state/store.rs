@@ -153,7 +153,13 @@ pub struct Found {
 }
 
 impl Store {
-    pub fn new(data: Data) -> Store {
+    pub fn new(mut data: Data) -> Store {
+        // A bucket the seed gives no policy has the one Google gives every new bucket.
+        for b in &data.buckets {
+            data.policies
+                .entry(format!("projects/_/buckets/{}", b.name))
+                .or_insert_with(|| default_bucket_policy(&b.project));
+        }
         let last_etag = data
             .policies
             .values()
@@ -313,6 +319,11 @@ impl Store {
         {
             return true;
         }
+        if let Some((kind, project)) = member.split_once(':')
+            && let Some(role) = convenience_role(kind)
+        {
+            return self.holds_basic_role(principal, project, role);
+        }
         if member.starts_with("group:") {
             return self.data.groups.iter().any(|g| {
                 same_email_member(&g.name, member)
@@ -320,6 +331,33 @@ impl Store {
             });
         }
         false
+    }
+
+    /// True when `principal` holds the basic role `role` on the project `project` (ID or
+    /// number): the convenience values `projectOwner:P`, `projectEditor:P`, `projectViewer:P` stand
+    /// for "the owners / editors / viewers of the project"
+    /// (<https://cloud.google.com/storage/docs/access-control/iam#convenience-values>).
+    ///
+    /// Only bindings on the project's own policy count, not a basic role inherited from a folder
+    /// or the organization: the documentation names the project's owners and Cloud Storage's
+    /// older "project team" (`projectTeam` in ACLs, gsutil's "Working With Projects": the
+    /// project's three groups of members) is the project's own membership. Whether Google also
+    /// counts inherited holders is not documented; this reading is assumed.
+    fn holds_basic_role(&self, principal: &str, project: &str, role: &str) -> bool {
+        let Some(p) = self.project(project) else { return false };
+        self.data.policies.get(&format!("projects/{}", p.project_id)).is_some_and(|policy| {
+            policy.bindings.iter().any(|b| {
+                // Basic roles take no condition (validation refuses one), so none is evaluated;
+                // a convenience value on a project's policy is refused too, which keeps this from
+                // recursing.
+                b.role == role
+                    && b.condition.is_none()
+                    && b.members.iter().any(|m| {
+                        validation::member_kind(m) != Some(MemberKind::Convenience)
+                            && self.member_matches(m, principal)
+                    })
+            })
+        })
     }
 
     /// Does `caller` hold `permission` on the resource `key` at `now`? Every binding on the
@@ -622,6 +660,41 @@ impl Store {
 
 /// A resource's name as a client sent it, for 403 messages: `projects/p`, `folders/N`; the other
 /// kinds' routes pass the full name already (a bucket: its name alone, as Storage's messages do).
+/// The basic role a convenience value's prefix stands for.
+/// <https://cloud.google.com/storage/docs/access-control/iam#convenience-values>
+fn convenience_role(prefix: &str) -> Option<&'static str> {
+    match prefix {
+        "projectOwner" => Some("roles/owner"),
+        "projectEditor" => Some("roles/editor"),
+        "projectViewer" => Some("roles/viewer"),
+        _ => None,
+    }
+}
+
+/// The policy Cloud Storage gives a new bucket of project `project`: the project's owners and
+/// editors are legacy bucket and object owners, its viewers legacy bucket and object readers
+/// (<https://cloud.google.com/storage/docs/access-control/iam#convenience-values>, and what
+/// `gcloud storage buckets get-iam-policy` shows for a new bucket). Its etag is that of a policy
+/// never written.
+pub fn default_bucket_policy(project: &str) -> Policy {
+    let binding = |role: &str, members: &[&str]| Binding {
+        role: role.into(),
+        members: members.iter().map(|m| format!("{m}:{project}")).collect(),
+        ..Binding::default()
+    };
+    Policy {
+        version: Some(1),
+        etag: Some(EMPTY_ETAG.into()),
+        bindings: vec![
+            binding("roles/storage.legacyBucketOwner", &["projectEditor", "projectOwner"]),
+            binding("roles/storage.legacyBucketReader", &["projectViewer"]),
+            binding("roles/storage.legacyObjectOwner", &["projectEditor", "projectOwner"]),
+            binding("roles/storage.legacyObjectReader", &["projectViewer"]),
+        ],
+        ..Policy::default()
+    }
+}
+
 fn display_name(kind: Kind, id: &str) -> String {
     if kind.is_hierarchy() { format!("{}/{id}", kind.collection()) } else { id.to_string() }
 }
@@ -729,6 +802,16 @@ fn validate_bindings(
                 ));
             }
             if validation::member_kind(m).is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "The member {m} is of an unknown type. Please set a valid type prefix for the member."
+                )));
+            }
+            if kind != Kind::Bucket && validation::member_kind(m) == Some(MemberKind::Convenience) {
+                // Convenience values are Cloud Storage's alone: Storage's `Policy.bindings[].members`
+                // lists `projectOwner:projectid` ("Owners of the given project"), `projectEditor:`,
+                // `projectViewer:` (storage v1 discovery document; gcloud's
+                // `storage_v1_messages.py`), Resource Manager's `Binding.members` does not. That
+                // the other services refuse them with the answer for any unknown prefix is assumed.
                 return Err(StoreError::Invalid(format!(
                     "The member {m} is of an unknown type. Please set a valid type prefix for the member."
                 )));
