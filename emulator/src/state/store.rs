@@ -1767,4 +1767,133 @@ mod tests {
         let v1 = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 1, t(12)).unwrap();
         assert!(v1.bindings[0].role.starts_with("roles/storage.objectViewer_withcond_"), "{v1:?}");
     }
+
+    #[test]
+    fn convenience_values_stand_for_the_holders_of_the_projects_basic_roles() {
+        let mut s = store();
+        let a = "user:alice@example.com";
+        // Alice holds roles/owner on jit-demo-prod's own policy, by ID or number.
+        assert!(s.member_matches("projectOwner:jit-demo-prod", a));
+        assert!(s.member_matches("projectOwner:100000000001", a));
+        assert!(!s.member_matches("projectEditor:jit-demo-prod", a));
+        assert!(!s.member_matches("projectViewer:jit-demo-prod", a));
+        assert!(!s.member_matches("projectOwner:jit-demo-dev", "user:bob@example.com"));
+        assert!(!s.member_matches("projectOwner:no-such-project", a));
+        // Carol is a viewer through group:sre; the project's service account directly.
+        assert!(s.member_matches("projectViewer:jit-demo-prod", "user:carol@example.com"));
+        assert!(s.member_matches(
+            "projectViewer:jit-demo-prod",
+            "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", "user:carol@example.com"));
+        // An owner by inheritance (a folder's policy) is not one of the project's owners.
+        let dave = "user:dave@example.com";
+        s.data.policies.get_mut("folders/234567890123").unwrap().bindings.push(binding("roles/owner", dave));
+        assert!(s.has_permission(
+            &Caller::Principal(dave.into()),
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.setIamPolicy",
+            t(12)
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", dave));
+        // Valid in a bucket's policy, refused in any other.
+        let with = |b: Binding| Policy { bindings: vec![b], ..Policy::default() };
+        let owner = binding("roles/storage.objectViewer", "projectOwner:jit-demo-dev");
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Project, "jit-demo-prod", with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(
+                "The member projectOwner:jit-demo-dev is of an unknown type. Please set a valid type prefix \
+                 for the member."
+                    .into()
+            ))
+        );
+        let secret = "projects/jit-demo-prod/secrets/db-password";
+        assert!(matches!(
+            s.set_policy(&alice(), Kind::Secret, secret, with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(m)) if m.contains("unknown type")
+        ));
+        let mut d = demo_seed();
+        d.policies.get_mut("projects/jit-demo-dev").unwrap().bindings.push(owner.clone());
+        assert_eq!(
+            d.check(),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: The member projectOwner:jit-demo-dev is \
+                 of an unknown type. Please set a valid type prefix for the member."
+                .into())
+        );
+        let stored = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-legacy", with(owner), None, t(12));
+        assert_eq!(stored.unwrap().bindings[0].members, ["projectOwner:jit-demo-dev"]);
+    }
+
+    #[test]
+    fn a_project_viewer_reads_a_bucket_but_neither_reads_nor_sets_its_policy_through_the_legacy_roles() {
+        let mut s = store();
+        let key = "projects/_/buckets/jit-demo-prod-legacy";
+        // The seed gives this bucket no policy: it has the one Google gives a new bucket.
+        assert!(!demo_seed().policies.contains_key(key));
+        assert_eq!(s.stored(key), default_bucket_policy("jit-demo-prod"));
+        assert_eq!(
+            s.stored(key).bindings.iter().map(|b| (b.role.as_str(), b.members.join(","))).collect::<Vec<_>>(),
+            [
+                ("roles/storage.legacyBucketOwner", "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()),
+                ("roles/storage.legacyBucketReader", "projectViewer:jit-demo-prod".into()),
+                ("roles/storage.legacyObjectOwner", "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()),
+                ("roles/storage.legacyObjectReader", "projectViewer:jit-demo-prod".into()),
+            ]
+        );
+        // What the catalog says: of the four, only legacyBucketOwner reads or sets a bucket's policy;
+        // the basic roles carry nothing of Cloud Storage's buckets or objects.
+        for (role, get, get_policy, set_policy) in [
+            ("roles/storage.legacyBucketOwner", true, true, true),
+            ("roles/storage.legacyBucketReader", true, false, false),
+            ("roles/storage.legacyObjectOwner", false, false, false),
+            ("roles/storage.legacyObjectReader", false, false, false),
+            ("roles/owner", false, false, false),
+            ("roles/viewer", false, false, false),
+        ] {
+            assert_eq!(
+                [
+                    s.role_grants(role, "storage.buckets.get"),
+                    s.role_grants(role, "storage.buckets.getIamPolicy"),
+                    s.role_grants(role, "storage.buckets.setIamPolicy"),
+                ],
+                [get, get_policy, set_policy],
+                "{role}"
+            );
+        }
+        let carol = Caller::Principal("user:carol@example.com".into());
+        let can = |s: &Store, who: &Caller, p: &str| s.has_permission(who, key, p, t(12));
+        assert!(can(&s, &carol, "storage.buckets.get"));
+        assert!(can(&s, &carol, "storage.objects.get"));
+        assert!(!can(&s, &carol, "storage.buckets.getIamPolicy"));
+        assert_eq!(
+            s.get_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", 3, t(12)),
+            Err(StoreError::Denied {
+                permission: "storage.buckets.getIamPolicy".into(),
+                resource: "jit-demo-prod-legacy".into()
+            })
+        );
+        assert!(matches!(
+            s.set_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", Policy::default(), None, t(12)),
+            Err(StoreError::Denied { permission, .. }) if permission == "storage.buckets.setIamPolicy"
+        ));
+        // A project owner reads and sets it, and reads objects, through that policy alone (Alice
+        // could anyway: roles/iam.securityAdmin on the organization carries the bucket policy
+        // permissions; Dave is an owner and nothing else).
+        let dave = Caller::Principal("user:dave@example.com".into());
+        s.data
+            .policies
+            .get_mut("projects/jit-demo-prod")
+            .unwrap()
+            .bindings
+            .push(binding("roles/owner", "user:dave@example.com"));
+        let owner = ["storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy", "storage.objects.get"];
+        for p in owner {
+            assert!(can(&s, &dave, p), "{p}");
+        }
+        s.data.policies.insert(key.into(), Policy::default());
+        for p in owner {
+            assert!(!can(&s, &dave, p), "{p}");
+        }
+        assert!(!can(&s, &carol, "storage.buckets.get"));
+    }
 }
