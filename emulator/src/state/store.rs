@@ -1716,9 +1716,16 @@ mod tests {
             t(12)
         ));
         assert!(!s.has_permission(&dave, "projects/jit-demo-prod", "storage.objects.get", t(12)));
-        // Alice owns the project: every kind's policy is hers to set.
+        // Alice owns the project: every kind's policy is hers to read and set (docs/emulator.md
+        // says so of the demo seed).
         for (kind, id) in [
             (Kind::Bucket, "jit-demo-prod-legacy"),
+            (Kind::Bucket, "jit-demo-prod-data"),
+            (Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
+            (
+                Kind::ServiceAccount,
+                "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            ),
             (Kind::Secret, "projects/jit-demo-prod/secrets/db-password"),
             (
                 Kind::ServiceAccount,
@@ -1727,6 +1734,7 @@ mod tests {
             (Kind::KeyRing, "projects/jit-demo-prod/locations/global/keyRings/app"),
             (Kind::RunService, "projects/jit-demo-prod/locations/europe-west1/services/api"),
         ] {
+            assert!(s.authorize(&alice(), kind, id, "getIamPolicy", t(12)).is_ok(), "{id}");
             assert!(s.authorize(&alice(), kind, id, "setIamPolicy", t(12)).is_ok(), "{id}");
             assert_eq!(
                 s.authorize(&bob(), kind, id, "setIamPolicy", t(12)),
@@ -1834,9 +1842,15 @@ mod tests {
         assert_eq!(
             s.stored(key).bindings.iter().map(|b| (b.role.as_str(), b.members.join(","))).collect::<Vec<_>>(),
             [
-                ("roles/storage.legacyBucketOwner", "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()),
+                (
+                    "roles/storage.legacyBucketOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
                 ("roles/storage.legacyBucketReader", "projectViewer:jit-demo-prod".into()),
-                ("roles/storage.legacyObjectOwner", "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()),
+                (
+                    "roles/storage.legacyObjectOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
                 ("roles/storage.legacyObjectReader", "projectViewer:jit-demo-prod".into()),
             ]
         );
