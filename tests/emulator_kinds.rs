@@ -423,9 +423,17 @@ fn storage_speaks_its_own_policy_shape_and_honours_fields() {
     assert_eq!(p["kind"], "storage#policy");
     assert_eq!(p["resourceId"], "projects/_/buckets/jit-demo-prod-data");
     assert_eq!(p["version"], 1);
+    // Google's default bucket policy (the legacy roles to the project's convenience values),
+    // through which the project's owner reaches the bucket, and the seed's own binding.
     assert_eq!(
         p["bindings"],
-        json!([{"role": "roles/storage.objectViewer", "members": ["group:sre@example.com"]}])
+        json!([
+            {"role": "roles/storage.legacyBucketOwner", "members": ["projectEditor:jit-demo-prod", "projectOwner:jit-demo-prod"]},
+            {"role": "roles/storage.legacyBucketReader", "members": ["projectViewer:jit-demo-prod"]},
+            {"role": "roles/storage.legacyObjectOwner", "members": ["projectEditor:jit-demo-prod", "projectOwner:jit-demo-prod"]},
+            {"role": "roles/storage.legacyObjectReader", "members": ["projectViewer:jit-demo-prod"]},
+            {"role": "roles/storage.objectViewer", "members": ["group:sre@example.com"]}
+        ])
     );
     // gcloud's read: `fields=bindings,etag` leaves exactly those.
     let part = emu.request(

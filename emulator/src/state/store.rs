@@ -153,7 +153,13 @@ pub struct Found {
 }
 
 impl Store {
-    pub fn new(data: Data) -> Store {
+    pub fn new(mut data: Data) -> Store {
+        // A bucket the seed gives no policy has the one Google gives every new bucket.
+        for b in &data.buckets {
+            data.policies
+                .entry(format!("projects/_/buckets/{}", b.name))
+                .or_insert_with(|| default_bucket_policy(&b.project));
+        }
         let last_etag = data
             .policies
             .values()
@@ -313,6 +319,11 @@ impl Store {
         {
             return true;
         }
+        if let Some((kind, project)) = member.split_once(':')
+            && let Some(role) = convenience_role(kind)
+        {
+            return self.holds_basic_role(principal, project, role);
+        }
         if member.starts_with("group:") {
             return self.data.groups.iter().any(|g| {
                 same_email_member(&g.name, member)
@@ -320,6 +331,33 @@ impl Store {
             });
         }
         false
+    }
+
+    /// True when `principal` holds the basic role `role` on the project `project` (ID or
+    /// number): the convenience values `projectOwner:P`, `projectEditor:P`, `projectViewer:P` stand
+    /// for "the owners / editors / viewers of the project"
+    /// (<https://cloud.google.com/storage/docs/access-control/iam#convenience-values>).
+    ///
+    /// Only bindings on the project's own policy count, not a basic role inherited from a folder
+    /// or the organization: the documentation names the project's owners and Cloud Storage's
+    /// older "project team" (`projectTeam` in ACLs, gsutil's "Working With Projects": the
+    /// project's three groups of members) is the project's own membership. Whether Google also
+    /// counts inherited holders is not documented; this reading is assumed.
+    fn holds_basic_role(&self, principal: &str, project: &str, role: &str) -> bool {
+        let Some(p) = self.project(project) else { return false };
+        self.data.policies.get(&format!("projects/{}", p.project_id)).is_some_and(|policy| {
+            policy.bindings.iter().any(|b| {
+                // Basic roles take no condition (validation refuses one), so none is evaluated;
+                // a convenience value on a project's policy is refused too, which keeps this from
+                // recursing.
+                b.role == role
+                    && b.condition.is_none()
+                    && b.members.iter().any(|m| {
+                        validation::member_kind(m) != Some(MemberKind::Convenience)
+                            && self.member_matches(m, principal)
+                    })
+            })
+        })
     }
 
     /// Does `caller` hold `permission` on the resource `key` at `now`? Every binding on the
@@ -622,6 +660,41 @@ impl Store {
 
 /// A resource's name as a client sent it, for 403 messages: `projects/p`, `folders/N`; the other
 /// kinds' routes pass the full name already (a bucket: its name alone, as Storage's messages do).
+/// The basic role a convenience value's prefix stands for.
+/// <https://cloud.google.com/storage/docs/access-control/iam#convenience-values>
+fn convenience_role(prefix: &str) -> Option<&'static str> {
+    match prefix {
+        "projectOwner" => Some("roles/owner"),
+        "projectEditor" => Some("roles/editor"),
+        "projectViewer" => Some("roles/viewer"),
+        _ => None,
+    }
+}
+
+/// The policy Cloud Storage gives a new bucket of project `project`: the project's owners and
+/// editors are legacy bucket and object owners, its viewers legacy bucket and object readers
+/// (<https://cloud.google.com/storage/docs/access-control/iam#convenience-values>, and what
+/// `gcloud storage buckets get-iam-policy` shows for a new bucket). Its etag is that of a policy
+/// never written.
+pub fn default_bucket_policy(project: &str) -> Policy {
+    let binding = |role: &str, members: &[&str]| Binding {
+        role: role.into(),
+        members: members.iter().map(|m| format!("{m}:{project}")).collect(),
+        ..Binding::default()
+    };
+    Policy {
+        version: Some(1),
+        etag: Some(EMPTY_ETAG.into()),
+        bindings: vec![
+            binding("roles/storage.legacyBucketOwner", &["projectEditor", "projectOwner"]),
+            binding("roles/storage.legacyBucketReader", &["projectViewer"]),
+            binding("roles/storage.legacyObjectOwner", &["projectEditor", "projectOwner"]),
+            binding("roles/storage.legacyObjectReader", &["projectViewer"]),
+        ],
+        ..Policy::default()
+    }
+}
+
 fn display_name(kind: Kind, id: &str) -> String {
     if kind.is_hierarchy() { format!("{}/{id}", kind.collection()) } else { id.to_string() }
 }
@@ -729,6 +802,16 @@ fn validate_bindings(
                 ));
             }
             if validation::member_kind(m).is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "The member {m} is of an unknown type. Please set a valid type prefix for the member."
+                )));
+            }
+            if kind != Kind::Bucket && validation::member_kind(m) == Some(MemberKind::Convenience) {
+                // Convenience values are Cloud Storage's alone: Storage's `Policy.bindings[].members`
+                // lists `projectOwner:projectid` ("Owners of the given project"), `projectEditor:`,
+                // `projectViewer:` (storage v1 discovery document; gcloud's
+                // `storage_v1_messages.py`), Resource Manager's `Binding.members` does not. That
+                // the other services refuse them with the answer for any unknown prefix is assumed.
                 return Err(StoreError::Invalid(format!(
                     "The member {m} is of an unknown type. Please set a valid type prefix for the member."
                 )));
@@ -1633,9 +1716,16 @@ mod tests {
             t(12)
         ));
         assert!(!s.has_permission(&dave, "projects/jit-demo-prod", "storage.objects.get", t(12)));
-        // Alice owns the project: every kind's policy is hers to set.
+        // Alice owns the project: every kind's policy is hers to read and set (docs/emulator.md
+        // says so of the demo seed).
         for (kind, id) in [
             (Kind::Bucket, "jit-demo-prod-legacy"),
+            (Kind::Bucket, "jit-demo-prod-data"),
+            (Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
+            (
+                Kind::ServiceAccount,
+                "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            ),
             (Kind::Secret, "projects/jit-demo-prod/secrets/db-password"),
             (
                 Kind::ServiceAccount,
@@ -1644,6 +1734,7 @@ mod tests {
             (Kind::KeyRing, "projects/jit-demo-prod/locations/global/keyRings/app"),
             (Kind::RunService, "projects/jit-demo-prod/locations/europe-west1/services/api"),
         ] {
+            assert!(s.authorize(&alice(), kind, id, "getIamPolicy", t(12)).is_ok(), "{id}");
             assert!(s.authorize(&alice(), kind, id, "setIamPolicy", t(12)).is_ok(), "{id}");
             assert_eq!(
                 s.authorize(&bob(), kind, id, "setIamPolicy", t(12)),
@@ -1683,5 +1774,140 @@ mod tests {
         // A version-1 read of it shows the `_withcond_` view, as for every kind.
         let v1 = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 1, t(12)).unwrap();
         assert!(v1.bindings[0].role.starts_with("roles/storage.objectViewer_withcond_"), "{v1:?}");
+    }
+
+    #[test]
+    fn convenience_values_stand_for_the_holders_of_the_projects_basic_roles() {
+        let mut s = store();
+        let a = "user:alice@example.com";
+        // Alice holds roles/owner on jit-demo-prod's own policy, by ID or number.
+        assert!(s.member_matches("projectOwner:jit-demo-prod", a));
+        assert!(s.member_matches("projectOwner:100000000001", a));
+        assert!(!s.member_matches("projectEditor:jit-demo-prod", a));
+        assert!(!s.member_matches("projectViewer:jit-demo-prod", a));
+        assert!(!s.member_matches("projectOwner:jit-demo-dev", "user:bob@example.com"));
+        assert!(!s.member_matches("projectOwner:no-such-project", a));
+        // Carol is a viewer through group:sre; the project's service account directly.
+        assert!(s.member_matches("projectViewer:jit-demo-prod", "user:carol@example.com"));
+        assert!(s.member_matches(
+            "projectViewer:jit-demo-prod",
+            "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", "user:carol@example.com"));
+        // An owner by inheritance (a folder's policy) is not one of the project's owners.
+        let dave = "user:dave@example.com";
+        s.data.policies.get_mut("folders/234567890123").unwrap().bindings.push(binding("roles/owner", dave));
+        assert!(s.has_permission(
+            &Caller::Principal(dave.into()),
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.setIamPolicy",
+            t(12)
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", dave));
+        // Valid in a bucket's policy, refused in any other.
+        let with = |b: Binding| Policy { bindings: vec![b], ..Policy::default() };
+        let owner = binding("roles/storage.objectViewer", "projectOwner:jit-demo-dev");
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Project, "jit-demo-prod", with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(
+                "The member projectOwner:jit-demo-dev is of an unknown type. Please set a valid type prefix \
+                 for the member."
+                    .into()
+            ))
+        );
+        let secret = "projects/jit-demo-prod/secrets/db-password";
+        assert!(matches!(
+            s.set_policy(&alice(), Kind::Secret, secret, with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(m)) if m.contains("unknown type")
+        ));
+        let mut d = demo_seed();
+        d.policies.get_mut("projects/jit-demo-dev").unwrap().bindings.push(owner.clone());
+        assert_eq!(
+            d.check(),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: The member projectOwner:jit-demo-dev is \
+                 of an unknown type. Please set a valid type prefix for the member."
+                .into())
+        );
+        let stored = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-legacy", with(owner), None, t(12));
+        assert_eq!(stored.unwrap().bindings[0].members, ["projectOwner:jit-demo-dev"]);
+    }
+
+    #[test]
+    fn a_project_viewer_reads_a_bucket_but_neither_reads_nor_sets_its_policy_through_the_legacy_roles() {
+        let mut s = store();
+        let key = "projects/_/buckets/jit-demo-prod-legacy";
+        // The seed gives this bucket no policy: it has the one Google gives a new bucket.
+        assert!(!demo_seed().policies.contains_key(key));
+        assert_eq!(s.stored(key), default_bucket_policy("jit-demo-prod"));
+        assert_eq!(
+            s.stored(key).bindings.iter().map(|b| (b.role.as_str(), b.members.join(","))).collect::<Vec<_>>(),
+            [
+                (
+                    "roles/storage.legacyBucketOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
+                ("roles/storage.legacyBucketReader", "projectViewer:jit-demo-prod".into()),
+                (
+                    "roles/storage.legacyObjectOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
+                ("roles/storage.legacyObjectReader", "projectViewer:jit-demo-prod".into()),
+            ]
+        );
+        // What the catalog says: of the four, only legacyBucketOwner reads or sets a bucket's policy;
+        // the basic roles carry nothing of Cloud Storage's buckets or objects.
+        for (role, get, get_policy, set_policy) in [
+            ("roles/storage.legacyBucketOwner", true, true, true),
+            ("roles/storage.legacyBucketReader", true, false, false),
+            ("roles/storage.legacyObjectOwner", false, false, false),
+            ("roles/storage.legacyObjectReader", false, false, false),
+            ("roles/owner", false, false, false),
+            ("roles/viewer", false, false, false),
+        ] {
+            assert_eq!(
+                [
+                    s.role_grants(role, "storage.buckets.get"),
+                    s.role_grants(role, "storage.buckets.getIamPolicy"),
+                    s.role_grants(role, "storage.buckets.setIamPolicy"),
+                ],
+                [get, get_policy, set_policy],
+                "{role}"
+            );
+        }
+        let carol = Caller::Principal("user:carol@example.com".into());
+        let can = |s: &Store, who: &Caller, p: &str| s.has_permission(who, key, p, t(12));
+        assert!(can(&s, &carol, "storage.buckets.get"));
+        assert!(can(&s, &carol, "storage.objects.get"));
+        assert!(!can(&s, &carol, "storage.buckets.getIamPolicy"));
+        assert_eq!(
+            s.get_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", 3, t(12)),
+            Err(StoreError::Denied {
+                permission: "storage.buckets.getIamPolicy".into(),
+                resource: "jit-demo-prod-legacy".into()
+            })
+        );
+        assert!(matches!(
+            s.set_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", Policy::default(), None, t(12)),
+            Err(StoreError::Denied { permission, .. }) if permission == "storage.buckets.setIamPolicy"
+        ));
+        // A project owner reads and sets it, and reads objects, through that policy alone (Alice
+        // could anyway: roles/iam.securityAdmin on the organization carries the bucket policy
+        // permissions; Dave is an owner and nothing else).
+        let dave = Caller::Principal("user:dave@example.com".into());
+        s.data
+            .policies
+            .get_mut("projects/jit-demo-prod")
+            .unwrap()
+            .bindings
+            .push(binding("roles/owner", "user:dave@example.com"));
+        let owner = ["storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy", "storage.objects.get"];
+        for p in owner {
+            assert!(can(&s, &dave, p), "{p}");
+        }
+        s.data.policies.insert(key.into(), Policy::default());
+        for p in owner {
+            assert!(!can(&s, &dave, p), "{p}");
+        }
+        assert!(!can(&s, &carol, "storage.buckets.get"));
     }
 }
