@@ -133,17 +133,20 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
         return not_google_json(headers, status, retry_after, cx);
     };
     let message = if error.message.is_empty() { error.status } else { error.message };
-    let e = by_status(status, redact(&message), retry_after, cx);
-    // Storage refuses a condition on a bucket without uniform bucket-level access with a 400 that
-    // says so (https://cloud.google.com/storage/docs/access-control/using-iam-permissions#conditions):
-    // named as a policy jit should not have sent, with what to do.
-    if let Error::Api { resource, status: Some(400), message } = &e
+    let message = redact(&message);
+    // Storage refuses a condition on a bucket without uniform bucket-level access with an answer
+    // that says so (https://cloud.google.com/storage/docs/access-control/using-iam-permissions#conditions).
+    // The status is a 412 in Google's own python-storage system test (`test_get_set_iam_policy`
+    // expects `PreconditionFailed` matching "enable uniform bucket-level access") and a 400 in other
+    // reports: both are named as a policy jit should not have sent, with what to do, never taken for
+    // an etag conflict and retried.
+    if matches!(status, 400 | 412)
         && cx.kind == Kind::Bucket
         && cx.call == Call::SetIamPolicy
-        && message.to_ascii_lowercase().contains("uniform")
+        && message.to_ascii_lowercase().contains("uniform bucket-level access")
     {
         return Error::Policy {
-            message: format!("Google refused the policy of `{resource}`: {message}"),
+            message: format!("Google refused the policy of `{}`: {message}", cx.resource),
             hint: Some(
                 "conditions on a bucket need uniform bucket-level access: \
                  `gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access`, or grant on the project"
@@ -151,7 +154,7 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
             ),
         };
     }
-    e
+    by_status(status, message, retry_after, cx)
 }
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \

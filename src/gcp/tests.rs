@@ -1463,13 +1463,19 @@ async fn a_conditional_binding_on_a_service_account_is_refused_before_any_write(
 /// Storage's 400 for a condition on a bucket without uniform access gets the way out as a hint.
 #[tokio::test]
 async fn a_bucket_without_uniform_access_is_named_with_the_fix() {
+    for status in [400, 412] {
+        a_bucket_without_uniform_access_answered(status).await;
+    }
+}
+
+async fn a_bucket_without_uniform_access_answered(status: u16) {
     let t = setup().await;
     let b = ResourceId::bucket("legacy-bucket").unwrap();
     t.fake.seed(&b.name(), base_policy());
     t.fake.script(
         On::Set,
         Script::Reply {
-            status: 400,
+            status,
             content_type: "application/json; charset=UTF-8",
             body: google_error(
                 400,
@@ -1487,4 +1493,6 @@ async fn a_bucket_without_uniform_access_is_named_with_the_fix() {
     );
     assert!(e.hint().unwrap().contains("--uniform-bucket-level-access"), "{:?}", e.hint());
     assert_eq!(e.exit_code(), 2);
+    let puts = t.fake.requests().iter().filter(|r| r.method == Method::PUT).count();
+    assert_eq!(puts, 1, "HTTP {status}: refused once, not retried as a conflict");
 }
