@@ -92,7 +92,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let data = shared.store.lock().unwrap().data.clone();
     let saved = serde_json::to_string(&data).expect("the state serialises");
-    let back: Data = serde_json::from_str(&saved).unwrap_or_else(|e| panic!("the saved state does not read: {e}"));
+    let back: Data =
+        serde_json::from_str(&saved).unwrap_or_else(|e| panic!("the saved state does not read: {e}"));
     back.check().unwrap_or_else(|e| panic!("the saved state would be refused at start: {e}"));
     let _ = back.clock.as_ref().map(|c| c.now(chrono::Utc::now()));
 });
@@ -113,7 +114,8 @@ fn known_defect(req: &http::Request<Full<Bytes>>, body: &str) -> bool {
 async fn exchange(shared: Arc<Shared>, req: http::Request<Full<Bytes>>) {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
     let service = hyper::service::service_fn(move |r| server::handle(shared.clone(), r));
-    let server = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server_io), service);
+    let server =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server_io), service);
     let client = async move {
         let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(client_io)).await.ok()?;
         let drive = async move {

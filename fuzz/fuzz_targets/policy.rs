@@ -30,7 +30,7 @@ use jit::policy::{Binding, Policy, conditions_equal};
 use jit::source::Source;
 use libfuzzer_sys::fuzz_target;
 
-const ROLES: [&str; 3] = ["roles/viewer", "roles/storage.admin", "roles/logging.viewer"];
+const ROLES: [&str; 3] = ["roles/storage.admin", "roles/logging.viewer", "roles/compute.admin"];
 const MEMBERS: [&str; 3] = ["user:alice@example.com", "group:sre@example.com", "bob@example.com"];
 
 #[derive(Debug, Arbitrary)]

@@ -95,7 +95,7 @@ fn grant(
             return;
         }
     }
-    let mut args = vec!["jit".to_string(), "grant".to_string(), "roles/viewer".to_string()];
+    let mut args = vec!["jit".to_string(), "grant".to_string(), "roles/storage.admin".to_string()];
     for (flag, value) in [("--for", dur), ("--until", until), ("--start", start), ("--max-duration", max)] {
         if let Some(v) = value {
             args.push(format!("{flag}={v}"));
