@@ -114,3 +114,33 @@ fn deeply_nested_yaml_is_refused_quickly() {
     assert!(run.error_line().starts_with("error: stdin is not an IAM policy"), "{}", run.stderr);
     assert!(took < std::time::Duration::from_secs(2), "refusing took {took:?}");
 }
+
+/// Issue 8 item 10: numbers in unknown fields changed on a rewrite. The `policy` target found that
+/// a big integer (read as an inexact float) and a float like `1111115111111111.1` do not even
+/// survive jit's own write and read (serde_json parses floats fast but not exactly unless built
+/// with `float_roundtrip` or `arbitrary_precision`).
+#[test]
+#[ignore = "issue 8 item 10 is being fixed on another branch; un-ignore after the merge"]
+fn numbers_in_unknown_fields_survive_a_rewrite() {
+    for (name, number) in [
+        ("known-item10-big-integer.json", format!("{}20", "4".repeat(110))),
+        ("known-item10-float.json", "1111115111111111.1".to_string()),
+    ] {
+        let run = jit(&[
+            "grant",
+            "roles/storage.admin",
+            "--member=b@example.com",
+            "--for=1h",
+            "--policy-file",
+            "-",
+        ])
+        .stdin(input("policy", name))
+        .run()
+        .ok();
+        assert!(
+            run.stdout.contains(&format!(": {number}")),
+            "{name}: {number} was rewritten:\n{}",
+            run.stdout
+        );
+    }
+}

@@ -94,7 +94,21 @@ fn round_trip(policy: &Policy) {
     let json = policy.to_json_pretty();
     let again = jit::commands::offline::parse("`again.json`", &json)
         .unwrap_or_else(|e| panic!("jit cannot read the JSON it wrote: {e}\n{json}"));
+    if common::skip_known() && has_float(&serde_json::to_value(policy).unwrap()) {
+        // Issue 8 item 10, being fixed elsewhere: a number that is not an exact integer can come
+        // back as a neighbouring float (fuzz/regressions/policy/known-item10-*).
+        return;
+    }
     assert_eq!(&again, policy, "the policy changed on a write and a read:\n{json}");
+}
+
+fn has_float(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.is_f64(),
+        serde_json::Value::Array(a) => a.iter().any(has_float),
+        serde_json::Value::Object(o) => o.values().any(has_float),
+        _ => false,
+    }
 }
 
 fn edits(policy: &Policy, p: &Params) {
