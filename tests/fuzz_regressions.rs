@@ -116,15 +116,17 @@ fn deeply_nested_yaml_is_refused_quickly() {
 }
 
 /// Issue 8 item 10: numbers in unknown fields changed on a rewrite. The `policy` target found that
-/// a big integer (read as an inexact float) and a float like `1111115111111111.1` do not even
-/// survive jit's own write and read (serde_json parses floats fast but not exactly unless built
-/// with `float_roundtrip` or `arbitrary_precision`).
+/// a big integer (read as an inexact float) and a float with more digits than an f64 holds
+/// (`1111115111111111.111111111`) do not even survive jit's own write and read (serde_json
+/// parses such numbers fast but not exactly unless built with `float_roundtrip` or
+/// `arbitrary_precision`).
 #[test]
 #[ignore = "issue 8 item 10 is being fixed on another branch; un-ignore after the merge"]
 fn numbers_in_unknown_fields_survive_a_rewrite() {
+    let mut failures = Vec::new();
     for (name, number) in [
         ("known-item10-big-integer.json", format!("{}20", "4".repeat(110))),
-        ("known-item10-float.json", "1111115111111111.1".to_string()),
+        ("known-item10-float.json", "1111115111111111.111111111".to_string()),
     ] {
         let run = jit(&[
             "grant",
@@ -137,10 +139,9 @@ fn numbers_in_unknown_fields_survive_a_rewrite() {
         .stdin(input("policy", name))
         .run()
         .ok();
-        assert!(
-            run.stdout.contains(&format!(": {number}")),
-            "{name}: {number} was rewritten:\n{}",
-            run.stdout
-        );
+        if !run.stdout.contains(&format!(": {number}")) {
+            failures.push(format!("{name}: {number} was rewritten:\n{}", run.stdout));
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
