@@ -6,7 +6,7 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]        default: 300 s each, all targets
 #
 # Environment:
-#   JIT_FUZZ_SKIP_KNOWN=1   skip inputs that hit the defects of issue 8 items 4-6 (see
+#   JIT_FUZZ_SKIP_KNOWN=1   skip inputs that hit the defects of issue 8 items 4-6 and 10 (see
 #                           fuzz_targets/common.rs); leave unset once those fixes are merged.
 #   JIT_FUZZ_STRICT=1       also stop at panics jit catches inside the `cel` parser.
 #   KEEP_GOING=1            after a crash, start the target again until its time is used up

@@ -32,9 +32,10 @@ pub fn init() {
     });
 }
 
-/// `JIT_FUZZ_SKIP_KNOWN=1` skips inputs that hit a defect already filed and being fixed elsewhere
-/// (issue 8, items 4, 5 and 6), so that a long run explores past them instead of stopping at the
-/// first one. Off by default: once the fixes are merged, a run without it must find nothing.
+/// `JIT_FUZZ_SKIP_KNOWN=1` skips inputs that hit a defect already filed and being fixed
+/// elsewhere (issue 8, items 4, 5, 6 and 10), so that a long run explores past them instead of
+/// stopping at the first one. Off by default: once the fixes are merged, a run without it must
+/// find nothing.
 pub fn skip_known() -> bool {
     static SKIP: OnceLock<bool> = OnceLock::new();
     *SKIP.get_or_init(|| std::env::var_os("JIT_FUZZ_SKIP_KNOWN").is_some_and(|v| v == "1"))
