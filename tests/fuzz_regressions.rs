@@ -2,9 +2,8 @@
 //! them. Each test reads its input from fuzz/regressions/TARGET/, so the kept file and the test
 //! cannot drift apart.
 //!
-//! The `known-*` inputs hit defects of issue 8 that are being fixed on other branches; their
-//! tests state the fixed behaviour and are ignored until those fixes are merged
-//! (`cargo test --test integration fuzz_regressions -- --include-ignored`).
+//! The `known-*` inputs hit defects of issue 8 (items 4, 5 and 10) that were fixed alongside the
+//! fuzzing; their tests state the fixed behaviour.
 
 use crate::support::jit;
 
@@ -60,7 +59,7 @@ fn refused(args: &[String], quoted: &str) {
 /// Issue 8 item 5: `now + 99999999d` is past chrono's last date; `grant` panicked (exit 101) in
 /// config.rs.
 #[test]
-#[ignore = "issue 8 item 5 is being fixed on another branch; un-ignore after the merge"]
+
 fn grant_for_a_duration_past_the_calendar_is_an_error() {
     let flags = time_flags(&input("timespec", "known-item5-grant-for-99999999d"));
     let mut args =
@@ -72,7 +71,7 @@ fn grant_for_a_duration_past_the_calendar_is_an_error() {
 /// Issue 8 item 5: `now - 99999999d` is before chrono's first date; `cleanup` panicked (exit 101)
 /// in edit.rs.
 #[test]
-#[ignore = "issue 8 item 5 is being fixed on another branch; un-ignore after the merge"]
+
 fn cleanup_grace_past_the_calendar_is_an_error() {
     let flags = time_flags(&input("timespec", "known-item5-cleanup-grace-99999999d"));
     let mut args = vec!["cleanup".to_string()];
@@ -83,7 +82,7 @@ fn cleanup_grace_past_the_calendar_is_an_error() {
 /// Issue 8 item 4: a grant ending in year 29405 resolved and would be written as
 /// `timestamp("+29405-…")`, which CEL cannot read.
 #[test]
-#[ignore = "issue 8 item 4 is being fixed on another branch; un-ignore after the merge"]
+
 fn grant_ending_after_9999_is_refused() {
     let flags = time_flags(&input("timespec", "known-item4-grant-past-9999"));
     let mut args =
@@ -105,7 +104,7 @@ fn grant_ending_after_9999_is_refused() {
 /// MB would take hours. A policy is nested at most five deep, so the reader can refuse anything
 /// deeper before the YAML parser sees it.
 #[test]
-#[ignore = "finding 1 of docs/fuzzing.md: the fix belongs in commands/offline.rs, which other branches rework"]
+
 fn deeply_nested_yaml_is_refused_quickly() {
     let text = input("policy", "slow-yaml-flow-nesting-20000");
     let started = std::time::Instant::now();
@@ -121,7 +120,7 @@ fn deeply_nested_yaml_is_refused_quickly() {
 /// parses such numbers fast but not exactly unless built with `float_roundtrip` or
 /// `arbitrary_precision`).
 #[test]
-#[ignore = "issue 8 item 10 is being fixed on another branch; un-ignore after the merge"]
+
 fn numbers_in_unknown_fields_survive_a_rewrite() {
     let mut failures = Vec::new();
     for (name, number) in [

@@ -25,14 +25,13 @@
 #[path = "common.rs"]
 mod common;
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use jit::emulator::server::{self, Shared};
-use jit::emulator::state::{self, Data, Store};
+use jit_emulator::server::{self, Shared};
+use jit_emulator::state::{self, Data, Store};
 use libfuzzer_sys::fuzz_target;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -49,7 +48,8 @@ fn shared(no_auth: bool) -> Arc<Shared> {
         state_path: None,
         no_auth,
         faults: Mutex::new(Default::default()),
-        log: Mutex::new(VecDeque::new()),
+        log: Mutex::new(Default::default()),
+        limits: Default::default(),
         url: "http://127.0.0.1:1".to_string(),
     })
 }

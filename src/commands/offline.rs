@@ -67,6 +67,10 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, Error> {
     }
     let parsed = if trimmed.starts_with('{') {
         serde_json::from_str::<Policy>(text).map_err(|e| e.to_string())
+    } else if yaml_flow_depth(text) > MAX_YAML_FLOW_DEPTH {
+        // libyaml (under serde_norway) takes time quadratic in the nesting of flow collections to
+        // refuse them: 20,000 `[` took 6 s, a few MB would take hours (docs/fuzzing.md, finding 1).
+        Err(format!("its YAML is nested more than {MAX_YAML_FLOW_DEPTH} levels deep"))
     } else {
         serde_norway::from_str::<Policy>(text).map_err(|e| e.to_string())
     };
@@ -76,6 +80,54 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, Error> {
             "expected the JSON (or YAML) that `gcloud projects get-iam-policy PROJECT --format=json` prints",
         )
     })
+}
+
+/// A policy is nested five levels deep (policy, bindings, binding, condition, fields); unknown
+/// fields may add some. Far past that is no policy.
+const MAX_YAML_FLOW_DEPTH: usize = 64;
+
+/// The deepest nesting of YAML flow collections (`[`, `{`) outside quoted scalars. A quote opens a
+/// quoted scalar only where a scalar can start (after a space, a line break, `[`, `{`, `,`, `:` or
+/// `-`), so an apostrophe inside a plain scalar hides nothing. Brackets inside plain scalars count,
+/// which can only overstate the depth of a text that is no policy anyway.
+fn yaml_flow_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut prev = '\n';
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let starts_scalar = matches!(prev, ' ' | '\t' | '\n' | '\r' | '[' | '{' | ',' | ':' | '-');
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '"' if starts_scalar => {
+                // A double-quoted scalar, with backslash escapes.
+                while let Some(q) = chars.next() {
+                    match q {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            // A single-quoted scalar: `''` inside it reads here as its end and a new start, which
+            // skips the same characters.
+            '\'' if starts_scalar => {
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    deepest
 }
 
 /// The `resource` jit reports for a policy file: the one scope given on the command line, or
@@ -263,6 +315,22 @@ impl Drop for HeldSignals {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn yaml_flow_depth_skips_quoted_scalars_only_where_they_start() {
+        assert_eq!(yaml_flow_depth("bindings: [{role: a, members: [b]}]"), 3);
+        assert_eq!(yaml_flow_depth("title: \"[[[[\"\nx: '{{{'"), 0);
+        assert_eq!(yaml_flow_depth("d: it's [[[\n"), 3, "an apostrophe inside a plain scalar hides nothing");
+        assert_eq!(yaml_flow_depth("a: \"\\\"[\"\n"), 0, "an escaped quote stays inside");
+        let deep = format!("a: {}", "[".repeat(20_000));
+        assert_eq!(yaml_flow_depth(&deep), 20_000);
+        let err = parse("stdin", &deep).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stdin is not an IAM policy: its YAML is nested more than 64 levels deep"
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
     use super::*;
 
     #[test]
