@@ -1,4 +1,4 @@
-//! IAM Conditions: building jit's own, and reading the time bounds of anyone's (SPEC §3).
+//! IAM Conditions: building jit's own, and reading the time bounds of anyone's (design §3).
 //!
 //! Pure: nothing here reads the clock; `now` is always an argument. Expressions are analysed on the
 //! AST of the `cel` crate's parser, never with a regex, so `request.time<timestamp('…')`,
@@ -47,9 +47,9 @@ impl Bound {
 /// The time window an expression can grant access in, as far as its structure tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Window {
-    /// The expression is false at every time after this (U in SPEC §3).
+    /// The expression is false at every time after this (U in design §3).
     pub upper: Option<Bound>,
-    /// The expression is false at every time before this (L in SPEC §3).
+    /// The expression is false at every time before this (L in design §3).
     pub lower: Option<Bound>,
 }
 
@@ -126,7 +126,7 @@ pub fn parse(expression: &str) -> Result<Program, ParseError> {
     }
 }
 
-/// The time window of an expression (SPEC §3). A malformed expression is an error, never a panic.
+/// The time window of an expression (design §3). A malformed expression is an error, never a panic.
 pub fn window(expression: &str) -> Result<Window, ParseError> {
     match own_window(expression) {
         Some(w) => Ok(w),
@@ -313,7 +313,7 @@ pub struct GrantNote {
     pub reason: Option<String>,
 }
 
-/// Builds jit's condition for a grant (SPEC §3):
+/// Builds jit's condition for a grant (design §3):
 ///
 /// - expression `request.time < timestamp("E")`, or with a start
 ///   `request.time >= timestamp("S") && request.time < timestamp("E")`;

@@ -106,7 +106,7 @@ impl Config {
     }
 }
 
-/// The resources named on the command line, or the default project (SPEC §2). Offline, no scope
+/// The resources named on the command line, or the default project (design §2). Offline, no scope
 /// is needed (the file is the scope). Every kind's flag is parsed here, at the edge, into a
 /// checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before anything is sent.
 pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<ResourceId>, Error> {

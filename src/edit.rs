@@ -1,5 +1,5 @@
 //! The policy engine: pure functions from (policy, request, now) to a new policy plus a report of
-//! what changed and why (SPEC §2, §4). Nothing here reads the clock, the network or the
+//! what changed and why (design §2, §4). Nothing here reads the clock, the network or the
 //! environment.
 //!
 //! Every edit leaves the bindings it does not target exactly as read (role, member order,
@@ -120,7 +120,7 @@ pub fn sort(rows: &mut [TimedBinding]) {
     });
 }
 
-/// Refuses a version-1 view of a conditional policy (SPEC §4.3): its `_withcond_` roles are not
+/// Refuses a version-1 view of a conditional policy (design §4.3): its `_withcond_` roles are not
 /// real roles, its conditions are missing, and writing it back would destroy them. The one check
 /// and the one message of every command (list, grant, revoke, cleanup).
 pub fn ensure_editable(policy: &Policy) -> Result<(), Error> {
@@ -180,7 +180,7 @@ impl GrantReport {
 /// A window as (start, end) instants, jit's own shape: start inclusive, end exclusive.
 type Span = (Option<DateTime<Utc>>, DateTime<Utc>);
 
-/// Grants every role to every member in one edit (SPEC §2 grant): extend, never shorten (unless
+/// Grants every role to every member in one edit (design §2 grant): extend, never shorten (unless
 /// `replace`); merge into a binding with identical role and condition; never two live jit
 /// bindings for one (role, member); drop jit's own expired bindings; warn when a member already
 /// holds a role unconditionally. Returns the new policy (identical to the input when the report
@@ -365,7 +365,7 @@ fn prune_expired_jit(resource: &str, policy: &mut Policy, now: DateTime<Utc>) ->
 }
 
 /// Google's documented limits, checked before a write instead of sending a doomed one
-/// (SPEC §4.6).
+/// (design §4.6).
 pub fn check_limits(
     resource: &str,
     before: &Policy,
@@ -407,7 +407,7 @@ pub enum Members {
     Only(Vec<Principal>),
 }
 
-/// Ends time-bound access early (SPEC §2 revoke): removes the named members (or whole bindings) of
+/// Ends time-bound access early (design §2 revoke): removes the named members (or whole bindings) of
 /// every time-bound binding of the roles. Never touches a binding without a time bound.
 pub fn revoke(
     resource: &str,
@@ -446,7 +446,7 @@ pub fn revoke(
 }
 
 /// Removes every binding that can never grant access again: upper bound ≤ now − grace
-/// (SPEC §4.5). With `only_jit`, only jit's own.
+/// (design §4.5). With `only_jit`, only jit's own.
 pub fn cleanup(
     resource: &str,
     policy: &Policy,

@@ -1,9 +1,9 @@
-//! One error type for the whole tool: a message per variant, an exit code (SPEC §2) and an optional
+//! One error type for the whole tool: a message per variant, an exit code (design §2) and an optional
 //! hint that says what to do next.
 
 use std::fmt;
 
-/// Exit codes of SPEC §2.
+/// Exit codes of design §2.
 pub mod exit {
     pub const OK: i32 = 0;
     pub const FAILED: i32 = 1;

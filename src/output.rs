@@ -26,7 +26,7 @@ pub struct ResourceError {
     pub message: String,
 }
 
-/// `jit grant`'s report over every resource (SPEC §2).
+/// `jit grant`'s report over every resource (design §2).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrantOutput {
@@ -36,7 +36,7 @@ pub struct GrantOutput {
     pub dry_run: bool,
 }
 
-/// `jit revoke` and `jit cleanup`'s report (SPEC §2).
+/// `jit revoke` and `jit cleanup`'s report (design §2).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovalOutput {

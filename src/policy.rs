@@ -1,5 +1,5 @@
 //! Allow-policy types that keep every JSON field they do not know, so that a read-modify-write
-//! never drops anything (SPEC §4.4).
+//! never drops anything (design §4.4).
 //!
 //! The JSON shape is Google's (`google.iam.v1.Policy`), as `gcloud ... get-iam-policy --format=json`
 //! prints it and as the REST API sends it. The edits themselves live in [`crate::edit`].
@@ -112,7 +112,7 @@ impl Policy {
     }
 
     /// True when any role carries the `_withcond_` suffix of a version-1 view of a conditional
-    /// policy; such a policy must never be written back (SPEC §4.3).
+    /// policy; such a policy must never be written back (design §4.3).
     pub fn is_version1_view_of_conditions(&self) -> bool {
         self.version1_role().is_some()
     }

@@ -1,5 +1,5 @@
 //! Which tool wrote a conditional binding, told from its condition's title and description
-//! (SPEC §3).
+//! (design §3).
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The real `jit` binary against an emulator on 127.0.0.1 (SPEC §2, §4, §5): every command on
+//! The real `jit` binary against an emulator on 127.0.0.1 (design §2, §4, §5): every command on
 //! project, folder and organization scopes, the core promise, credentials, concurrency, faults,
 //! bad input, secrets and gcloud interop. Each test starts its own emulator.
 
@@ -728,7 +728,7 @@ fn bad_input_against_the_api_changes_nothing() {
     assert!(count >= 40, "{count} bad inputs");
 }
 
-/// No access token, refresh token or private key in any output, at any verbosity (SPEC §4.7).
+/// No access token, refresh token or private key in any output, at any verbosity (design §4.7).
 #[test]
 fn secrets_never_appear_in_output() {
     let emu = harness::emulator().start();
@@ -866,7 +866,7 @@ fn gcloud_interop() {
         &format!("--condition=expression=request.time < timestamp(\"{past}\"),title=old-by-gcloud"),
         "--format=none",
     ]);
-    // The SPEC's pipeline: gcloud's JSON straight into jit's offline list.
+    // The pipeline of design §2: gcloud's JSON straight into jit's offline list.
     let saved = run_gcloud(&["projects", "get-iam-policy", DEV, "--format=json"]);
     let piped =
         jit(&["list", "--policy-file", "-", "--all", "--format", "json"]).stdin(saved).run().ok().json();

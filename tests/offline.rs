@@ -1,4 +1,4 @@
-//! The real binary on policy files (`--policy-file`, SPEC §2): every flag, and bad input refused
+//! The real binary on policy files (`--policy-file`, design §2): every flag, and bad input refused
 //! with a clear message, exit code 2 and the file untouched.
 
 use chrono::{Duration, SecondsFormat, Utc};

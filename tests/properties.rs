@@ -1,4 +1,4 @@
-//! Property tests of the safety invariants (SPEC §4) over generated policies. Effective access is
+//! Property tests of the safety invariants (design §4) over generated policies. Effective access is
 //! computed by evaluating every condition with the `cel` interpreter, not with jit's own bound
 //! analysis, so the two check each other.
 

@@ -1,4 +1,4 @@
-//! A local stand-in for the parts of Google's APIs that jit uses (SPEC §6): Cloud Resource Manager's
+//! A local stand-in for the parts of Google's APIs that jit uses (design §6): Cloud Resource Manager's
 //! hierarchy and allow policies, and the allow policies of buckets, secrets, service accounts, KMS
 //! key rings and keys and Cloud Run services, each in its service's own shape, on one port;
 //! faithful enough that gcloud and Google's Rust SDK cannot tell. docs/emulator.md lists every

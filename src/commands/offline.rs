@@ -1,5 +1,5 @@
 //! `--policy-file`: the same engine on a saved policy, with no network and no credentials
-//! (SPEC §2). The edited policy goes to stdout, or back into the file with `--in-place`.
+//! (design §2). The edited policy goes to stdout, or back into the file with `--in-place`.
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -1,10 +1,10 @@
-//! Credentials (SPEC §5), in order: `--access-token-file`, `GOOGLE_APPLICATION_CREDENTIALS`,
+//! Credentials (design §5), in order: `--access-token-file`, `GOOGLE_APPLICATION_CREDENTIALS`,
 //! gcloud's application-default credentials file, the metadata server; impersonation on top.
 //! Everything but the token file and the emulator-pointed impersonation goes through
 //! `google-cloud-auth`'s own builders.
 //!
 //! Nothing here ever formats a token, a refresh token or a key: tokens live in `HeaderValue`s
-//! marked sensitive, and every `Debug` names files and e-mails only (SPEC §4.7).
+//! marked sensitive, and every `Debug` names files and e-mails only (design §4.7).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -65,7 +65,7 @@ pub(crate) fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Picks the credentials in SPEC §5's order.
+/// Picks the credentials in design §5's order.
 pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
     install_crypto();
     if opts.anonymous {

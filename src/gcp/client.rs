@@ -181,7 +181,7 @@ impl Clients {
         Err(errors::from_answer(status, &headers, &body, cx))
     }
 
-    /// One `getIamPolicy` asking for version 3 (SPEC §4.1), in the shape `r`'s service wants
+    /// One `getIamPolicy` asking for version 3 (design §4.1), in the shape `r`'s service wants
     /// ([`kinds::Style`]).
     pub(crate) async fn get_policy(&self, r: &ResourceId) -> crate::Result<Policy> {
         let name = r.name();
@@ -218,7 +218,7 @@ impl Clients {
 
     /// One `setIamPolicy` of `p` as given (the caller sets version and etag). No update mask:
     /// Google then updates `bindings` and `etag` only, so `auditConfigs` are never changed
-    /// (SPEC §4.4).
+    /// (design §4.4).
     pub(crate) async fn set_policy(&self, r: &ResourceId, p: &Policy) -> crate::Result<Policy> {
         let name = r.name();
         let cx = self.cx(&name, r.kind, Call::SetIamPolicy);

@@ -251,7 +251,7 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Removes anything that looks like a credential from a message we did not write (a server's
-/// message, a library's error): SPEC §4.7 holds even when a server echoes a token back.
+/// message, a library's error): design §4.7 holds even when a server echoes a token back.
 pub(crate) fn redact(s: &str) -> String {
     let mut out = s.to_string();
     for key in ["access_token=", "refresh_token=", "id_token=", "assertion="] {

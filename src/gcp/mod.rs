@@ -2,9 +2,9 @@
 //!
 //! - [`client`]: jit's one HTTP client, speaking Cloud Resource Manager v3's REST API, one call at
 //!   a time; endpoint from `--endpoint` or gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_…` variable.
-//! - [`auth`]: credentials in SPEC §5's order through `google-cloud-auth`.
+//! - [`auth`]: credentials in design §5's order through `google-cloud-auth`.
 //! - [`errors`]: Google's errors as typed [`crate::Error`]s.
-//! - [`retry`]: the budget and the jittered backoff of SPEC §4.2.
+//! - [`retry`]: the budget and the jittered backoff of design §4.2.
 //!
 //! Endpoints other than Cloud Resource Manager's follow the same override, so that one emulator
 //! serves them all: with an endpoint override, tokeninfo is `<endpoint>/oauth2/v3/tokeninfo` and
@@ -195,7 +195,7 @@ impl Gcp {
 
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
     /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
-    /// budget (SPEC §4.1–4.3). When the budget is spent the last error is returned and nothing
+    /// budget (design §4.1–4.3). When the budget is spent the last error is returned and nothing
     /// more is written. Each call has a deadline within the budget, so a server that accepts the
     /// connection and never answers costs the budget's time, not forever.
     pub async fn read_modify_write<T, F>(&self, r: &ResourceId, edit: F) -> crate::Result<Outcome<T>>
@@ -682,7 +682,7 @@ pub(crate) async fn read_capped(
     Ok(body)
 }
 
-/// SPEC §4.3: a version-1 view of a conditional policy is never written back, and neither is a
+/// design §4.3: a version-1 view of a conditional policy is never written back, and neither is a
 /// policy without the etag that guards the write.
 fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
     if p.is_version1_view_of_conditions() {

@@ -1,5 +1,5 @@
 //! The retry budget shared by a whole operation: how many tries and how much time, and the
-//! jittered exponential backoff between them (SPEC §4.2).
+//! jittered exponential backoff between them (design §4.2).
 
 use std::time::{Duration, Instant};
 

@@ -1122,7 +1122,7 @@ async fn descendants_walk_folders_and_projects_page_by_page() {
     );
 }
 
-/// SPEC §4.7: the token appears nowhere, even when a server echoes it back in an error.
+/// design §4.7: the token appears nowhere, even when a server echoes it back in an error.
 #[tokio::test]
 async fn no_token_in_verbose_output_or_errors() {
     let t = setup_with(|o| Options { impersonate: None, ..o }).await;

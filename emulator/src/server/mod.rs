@@ -429,7 +429,7 @@ pub async fn handle(
 
 /// Logs a request. Bounded: at most `limits.log_entries` entries, and a body only when it is at
 /// most `limits.log_body_bytes`, of an API call (token routes carry refresh tokens, assertions and
-/// client secrets, which the log never keeps, SPEC §4.7; nor query strings of tokeninfo), and of a
+/// client secrets, which the log never keeps, design §4.7; nor query strings of tokeninfo), and of a
 /// caller the emulator authenticated (or any caller under `--no-auth`): an unauthenticated
 /// stranger's bytes are not kept.
 pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
