@@ -449,13 +449,18 @@ fn a_bucket_without_uniform_access_is_refused_with_the_fix() {
         ])
         .run()
         .code(2);
-    assert!(
-        run.error_line().starts_with(&format!("error: Google refused the policy of `{name}`: ")),
-        "{}",
-        run.stderr
+    assert_eq!(
+        run.stderr,
+        "error: Google refused the policy of `projects/_/buckets/jit-demo-prod-legacy`: IAM conditions cannot be \
+         used on bucket jit-demo-prod-legacy; enable uniform bucket-level access on the bucket first. See \
+         https://cloud.google.com/storage/docs/uniform-bucket-level-access\n  hint: conditions on a bucket need \
+         uniform bucket-level access: `gcloud storage buckets update gs://jit-demo-prod-legacy \
+         --uniform-bucket-level-access`, or grant on the project\n"
     );
-    assert!(run.stderr.contains("--uniform-bucket-level-access"), "{}", run.stderr);
-    assert_eq!(set_calls(&emu).len(), 1, "{:?}", emu.requests());
+    // Exactly one write, answered 412, never retried as an etag conflict.
+    let writes = set_calls(&emu);
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0]["status"], 412, "{writes:?}");
     assert_eq!(emu.policy_text(name), before);
 }
 
