@@ -624,3 +624,77 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     words
 }
+
+/// The same bucket by flag and by full name is one resource: one write, one granted row.
+#[test]
+fn one_resource_named_twice_is_written_once() {
+    let emu = harness::emulator().start();
+    let until = two_hours();
+    let report = emu
+        .jit(&[
+            "grant",
+            "roles/storage.objectViewer",
+            "--until",
+            &until,
+            "--member",
+            MEMBER,
+            "--format",
+            "json",
+            "--bucket",
+            "gs://jit-demo-prod-data",
+            "--resource",
+            "//storage.googleapis.com/projects/_/buckets/jit-demo-prod-data",
+        ])
+        .run()
+        .ok()
+        .json();
+    assert_eq!(report["granted"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(set_calls(&emu).len(), 1, "{:?}", emu.requests());
+}
+
+/// A service account refuses conditions, yet revoke, cleanup and list read it (by email and by
+/// full name) and find nothing time-bound to remove: exit 0, nothing written.
+#[test]
+fn a_service_account_is_read_but_never_written() {
+    let emu = harness::emulator().start();
+    let sa = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    let full = format!("//iam.googleapis.com/projects/-/serviceAccounts/{sa}");
+    let run = emu
+        .jit(&[
+            "revoke",
+            "roles/iam.serviceAccountUser",
+            "--member",
+            MEMBER,
+            "--service-account",
+            sa,
+            "--format",
+            "table",
+        ])
+        .run()
+        .ok();
+    assert!(run.stderr.contains("Nothing to revoke."), "{}", run.stderr);
+    let report = emu.jit(&["cleanup", "--resource", &full, "--format", "json"]).run().ok().json();
+    assert_eq!(report["removed"], json!([]), "{report}");
+    assert_eq!(report["resources"], 1, "{report}");
+    assert!(set_calls(&emu).is_empty(), "{:?}", emu.requests());
+}
+
+/// Bob holds nothing: his grant on a bucket is Google's 403, exit 3, and nothing is written.
+#[test]
+fn a_caller_without_the_permission_gets_exit_3() {
+    let emu = harness::emulator().start();
+    let before = emu.policy_text("projects/_/buckets/jit-demo-prod-data");
+    let run = emu
+        .jit_as(
+            "bob-token",
+            &["grant", "roles/storage.objectViewer", "--for", "1h", "--bucket", "jit-demo-prod-data"],
+        )
+        .run()
+        .code(3);
+    assert!(
+        run.error_line().starts_with("error: permission denied on `projects/_/buckets/jit-demo-prod-data`: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(emu.policy_text("projects/_/buckets/jit-demo-prod-data"), before);
+}
