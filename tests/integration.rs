@@ -13,6 +13,7 @@ mod tls;
 mod ux;
 
 mod harness;
+mod kinds;
 
 mod emulator_concurrency;
 mod emulator_gcloud;

@@ -145,13 +145,14 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
         && cx.call == Call::SetIamPolicy
         && message.to_ascii_lowercase().contains("uniform bucket-level access")
     {
+        // The hint names the bucket (`projects/_/buckets/NAME`), so that it can be run as it is.
+        let bucket = cx.resource.rsplit('/').next().unwrap_or(cx.resource);
         return Error::Policy {
             message: format!("Google refused the policy of `{}`: {message}", cx.resource),
-            hint: Some(
+            hint: Some(format!(
                 "conditions on a bucket need uniform bucket-level access: \
-                 `gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access`, or grant on the project"
-                    .to_string(),
-            ),
+                 `gcloud storage buckets update gs://{bucket} --uniform-bucket-level-access`, or grant on the project"
+            )),
         };
     }
     by_status(status, message, retry_after, cx)
