@@ -137,10 +137,12 @@ fn edits(policy: &Policy, p: &Params) {
         .filter_map(|(f, i)| Principal::from_str(&pick(*f, *i, &in_policy_members, &MEMBERS)).ok())
         .collect();
 
-    let rows = edit::timed_bindings("projects/p", policy, now);
-    for format in [Format::Table, Format::Json, Format::Yaml] {
-        let mut out = Vec::new();
-        jit::output::list(&rows, format, now, &mut out).expect("rendering to memory does not fail");
+    // A version-1 view is refused by list as by every command; anything else renders.
+    if let Ok(rows) = edit::timed_bindings("projects/p", policy, now) {
+        for format in [Format::Table, Format::Json, Format::Yaml] {
+            let mut out = Vec::new();
+            jit::output::list(&rows, format, now, &mut out).expect("rendering to memory does not fail");
+        }
     }
 
     if !roles.is_empty() && !members.is_empty() {
