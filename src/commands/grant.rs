@@ -5,6 +5,7 @@ use crate::edit;
 use crate::error::{Error, exit};
 use crate::gcp::kinds;
 use crate::output::{self, GrantOutput};
+use crate::roles::{self, Online, RoleCheck};
 
 use super::offline;
 
@@ -46,25 +47,76 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
 /// custom-role form); a well-formed one is looked up once every other flag is valid, as a question
 /// to Google would be asked last.
 ///
-/// Today jit's copy of Google's roles decides, online too. When the API layer can ask Google
-/// (`roles.get` for one role, or `roles.queryGrantableRoles` on the scope), its answer goes in
-/// `roles::check`'s `online` argument and decides instead, so a role newer than the copy passes.
+/// Offline, jit's copy of Google's roles decides. Online, the copy decides for the roles it knows
+/// (no round trip on the common path), and the others go in [`config::Grant::ask_google`]: a
+/// `roles/NAME` the copy does not know (it may be newer than the copy) and every custom role, for
+/// [`check_online`] to decide with Google's `roles.get`.
 pub(crate) fn resolve_checked(
     args: &crate::cli::GrantArgs,
     now: chrono::DateTime<chrono::Utc>,
+    online: bool,
 ) -> Result<config::Grant, Error> {
-    let check = || -> Result<(), Error> {
-        if !args.no_role_check {
-            for role in &args.roles {
-                crate::roles::check(role, None)?;
+    let check = || -> Result<Vec<String>, Error> {
+        let mut ask: Vec<String> = Vec::new();
+        if args.no_role_check {
+            return Ok(ask);
+        }
+        for role in &args.roles {
+            let name = role.trim();
+            match roles::check(name, None) {
+                Ok(RoleCheck::Custom) if online => ask.push(name.to_string()),
+                Ok(_) => {}
+                // A predefined-form name the copy does not know, which Google's "yes" would let
+                // through (not a malformed one, which no answer can make right): Google decides.
+                Err(_)
+                    if online
+                        && name.starts_with("roles/")
+                        && roles::check(name, Some(Online::Exists)).is_ok() =>
+                {
+                    ask.push(name.to_string());
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        ask.sort();
+        ask.dedup();
+        Ok(ask)
     };
     if args.roles.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
         check()?;
     }
-    let grant = config::Grant::resolve(args, now)?;
-    check()?;
+    let mut grant = config::Grant::resolve(args, now)?;
+    grant.ask_google = check()?;
     Ok(grant)
+}
+
+/// Decides the roles of [`config::Grant::ask_google`] with Google's answers to `roles.get`, one
+/// per role, in that order. Google's yes or no decides (a no is the role check's usage error,
+/// exit 2, before anything is written). A question Google did not answer (a 403 on a custom role
+/// without `iam.roles.get`, the network) leaves the decision to jit's copy, with a warning: a
+/// predefined role it does not know is refused as offline; a custom role goes ahead, and Google
+/// refuses the write if the role does not exist.
+pub(crate) fn check_online(
+    asked: &[String],
+    answers: Vec<Result<Online, Error>>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    for (role, answer) in asked.iter().zip(answers) {
+        match answer {
+            Ok(online) => {
+                roles::check(role, Some(online))?;
+            }
+            Err(e) => {
+                let custom = !role.starts_with("roles/");
+                let then = if custom {
+                    "granting it anyway; Google refuses the write if the role does not exist"
+                } else {
+                    "jit's copy of Google's roles decides"
+                };
+                warn(&format!("role `{role}` could not be checked with Google ({e}); {then}"));
+                roles::check(role, None)?;
+            }
+        }
+    }
+    Ok(())
 }
