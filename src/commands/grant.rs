@@ -120,3 +120,42 @@ pub(crate) fn check_online(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> Error {
+        Error::Network { resource: "roles/x".into(), message: "`https://iam.googleapis.com` did not answer".into() }
+    }
+
+    /// Google's answer decides; without one, jit's copy does (a predefined role it does not know
+    /// is refused, a custom role goes ahead), with a warning either way.
+    #[test]
+    fn google_decides_and_the_copy_is_the_fallback() {
+        let warnings = std::cell::RefCell::new(Vec::<String>::new());
+        let mut warn = |l: &str| warnings.borrow_mut().push(l.to_string());
+        let brand_new = vec!["roles/brandNew.role".to_string()];
+        assert!(check_online(&brand_new, vec![Ok(Online::Exists)], &mut warn).is_ok());
+        let no = check_online(&brand_new, vec![Ok(Online::NotFound)], &mut warn).unwrap_err();
+        assert!(no.to_string().starts_with("`roles/brandNew.role` is not a predefined role"), "{no}");
+        let custom = vec!["projects/p-1234/roles/deployer".to_string()];
+        assert!(check_online(&custom, vec![Ok(Online::Exists)], &mut warn).is_ok());
+        let no = check_online(&custom, vec![Ok(Online::NotFound)], &mut warn).unwrap_err();
+        assert_eq!(no.to_string(), "custom role `projects/p-1234/roles/deployer` does not exist");
+        assert!(warnings.borrow().is_empty(), "{warnings:?}");
+
+        assert!(check_online(&custom, vec![Err(down())], &mut warn).is_ok());
+        let refused = check_online(&brand_new, vec![Err(down())], &mut warn).unwrap_err();
+        assert!(refused.to_string().starts_with("`roles/brandNew.role` is not a predefined role"), "{refused}");
+        assert_eq!(
+            *warnings.borrow(),
+            [
+                "role `projects/p-1234/roles/deployer` could not be checked with Google (`roles/x`: \
+                 `https://iam.googleapis.com` did not answer); granting it anyway; Google refuses the write if the role does not exist",
+                "role `roles/brandNew.role` could not be checked with Google (`roles/x`: `https://iam.googleapis.com` did not \
+                 answer); jit's copy of Google's roles decides",
+            ]
+        );
+    }
+}
