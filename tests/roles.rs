@@ -495,3 +495,28 @@ fn the_picker_grants_the_picked_role_on_a_terminal() {
     let left = expires.signed_duration_since(chrono::Utc::now());
     assert!(left <= chrono::Duration::minutes(45) && left > chrono::Duration::minutes(40), "{left}");
 }
+
+/// Without `--endpoint`, roles.get follows IAM's own gcloud variable,
+/// `CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM`, as the policy calls follow Resource Manager's.
+#[test]
+fn online_roles_get_follows_the_iam_override_variable() {
+    let emu = crate::harness::emulator().start();
+    let token = emu.file("alice.token", "alice-token");
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    crate::support::jit(&[
+        "--access-token-file",
+        token.to_str().unwrap(),
+        "grant",
+        role,
+        "--member",
+        "bob@example.com",
+        "--project",
+        crate::api::PROD,
+    ])
+    .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", emu.url))
+    .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", format!("{}/", emu.url))
+    .run()
+    .ok();
+    assert_eq!(role_gets(&emu), [format!("GET /v1/{role}")]);
+    assert!(has_binding(&emu, role));
+}
