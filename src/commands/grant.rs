@@ -66,11 +66,13 @@ pub(crate) fn resolve_checked(
             match roles::check(name, None) {
                 Ok(RoleCheck::Custom) if online => ask.push(name.to_string()),
                 Ok(_) => {}
-                // A predefined-form name the copy does not know, which Google's "yes" would let
-                // through (not a malformed one, which no answer can make right): Google decides.
+                // A well-formed predefined-form name the copy does not know, which Google's "yes"
+                // would let through: Google decides. A malformed one (`roles/`, `roles/a b`) keeps
+                // the copy's message with the closest roles; no answer could make it right.
                 Err(_)
                     if online
                         && name.starts_with("roles/")
+                        && name.parse::<crate::iam::Role>().is_ok()
                         && roles::check(name, Some(Online::Exists)).is_ok() =>
                 {
                     ask.push(name.to_string());
