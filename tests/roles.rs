@@ -301,7 +301,10 @@ fn on_a_terminal_grant_may_omit_its_role() {
 
 /// The requests of the emulator's log as `METHOD PATH`.
 fn calls(emu: &crate::harness::Emulator) -> Vec<String> {
-    emu.requests().iter().map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap())).collect()
+    emu.requests()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect()
 }
 
 fn role_gets(emu: &crate::harness::Emulator) -> Vec<String> {
@@ -344,7 +347,12 @@ fn online_a_role_unknown_to_the_copy_is_asked_of_google_and_its_no_refuses() {
          hint: Google's IAM API does not define it; `jit roles list` shows the predefined roles\n"
     );
     assert_eq!(run.stdout, "");
-    assert_eq!(role_gets(&emu), ["GET /v1/roles/storage.objectViwer"], "exactly one roles.get: {:?}", calls(&emu));
+    assert_eq!(
+        role_gets(&emu),
+        ["GET /v1/roles/storage.objectViwer"],
+        "exactly one roles.get: {:?}",
+        calls(&emu)
+    );
     assert_eq!(sets(&emu), 0, "nothing written: {:?}", calls(&emu));
     assert_eq!(emu.policy_text(&project), before);
 }
@@ -396,7 +404,9 @@ fn online_a_custom_role_google_does_not_describe_is_granted_with_a_warning() {
     ));
     emu.set_policy(&project, policy);
     let written = sets(&emu);
-    assert!(!emu.permissions("bob-token", &project, &["iam.roles.get"]).contains(&"iam.roles.get".to_string()));
+    assert!(
+        !emu.permissions("bob-token", &project, &["iam.roles.get"]).contains(&"iam.roles.get".to_string())
+    );
     let role = "projects/jit-demo-prod/roles/secretReader";
     let run = emu
         .jit_as("bob-token", &["grant", role, "--member", "bob@example.com", "--project", crate::api::PROD])
@@ -404,7 +414,9 @@ fn online_a_custom_role_google_does_not_describe_is_granted_with_a_warning() {
         .ok();
     let warning = run.stderr.lines().next().unwrap();
     assert!(
-        warning.starts_with(&format!("warning: role `{role}` could not be checked with Google (permission denied on `{role}`")),
+        warning.starts_with(&format!(
+            "warning: role `{role}` could not be checked with Google (permission denied on `{role}`"
+        )),
         "{}",
         run.stderr
     );

@@ -128,7 +128,10 @@ mod tests {
     use super::*;
 
     fn down() -> Error {
-        Error::Network { resource: "roles/x".into(), message: "`https://iam.googleapis.com` did not answer".into() }
+        Error::Network {
+            resource: "roles/x".into(),
+            message: "`https://iam.googleapis.com` did not answer".into(),
+        }
     }
 
     /// Google's answer decides; without one, jit's copy does (a predefined role it does not know
@@ -149,7 +152,10 @@ mod tests {
 
         assert!(check_online(&custom, vec![Err(down())], &mut warn).is_ok());
         let refused = check_online(&brand_new, vec![Err(down())], &mut warn).unwrap_err();
-        assert!(refused.to_string().starts_with("`roles/brandNew.role` is not a predefined role"), "{refused}");
+        assert!(
+            refused.to_string().starts_with("`roles/brandNew.role` is not a predefined role"),
+            "{refused}"
+        );
         assert_eq!(
             *warnings.borrow(),
             [

@@ -201,8 +201,12 @@ impl Clients {
     /// HTML 404 from a wrong endpoint is no answer about the role); anything else is an error.
     pub(crate) async fn get_role(&self, role: &str) -> crate::Result<crate::roles::Online> {
         let cx = self.cx(role, Kind::ServiceAccount, Call::GetRole);
-        let req =
-            Request { method: reqwest::Method::GET, path: format!("v1/{role}"), query: Vec::new(), body: None };
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("v1/{role}"),
+            query: Vec::new(),
+            body: None,
+        };
         let (status, headers, body) = self.exchange(Kind::ServiceAccount, req, &cx).await?;
         if (200..300).contains(&status) {
             return Ok(crate::roles::Online::Exists);

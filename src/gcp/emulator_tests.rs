@@ -361,7 +361,9 @@ async fn an_html_404_to_roles_get_is_no_answer() {
     let env = env().await;
     let (gcp, _) = env.with_token("alice-token", |o| Options { endpoint: Some(url), ..o }).await;
     match gcp.role_exists("roles/brandNew.role").await.unwrap_err() {
-        Error::Api { status: Some(404), message, .. } => assert!(message.contains("an HTML page"), "{message}"),
+        Error::Api { status: Some(404), message, .. } => {
+            assert!(message.contains("an HTML page"), "{message}")
+        }
         other => panic!("not an API error: {other:?}"),
     }
 }

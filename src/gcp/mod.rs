@@ -197,7 +197,11 @@ impl Gcp {
     /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM`, else `iam.googleapis.com`); 429 and 5xx are retried
     /// within the budget, each try under its deadline, as every other call.
     pub async fn role_exists(&self, role: &str) -> crate::Result<crate::roles::Online> {
-        let op = Op { resource: role, verb: "roles.get", endpoint: self.inner.clients.shown(Kind::ServiceAccount) };
+        let op = Op {
+            resource: role,
+            verb: "roles.get",
+            endpoint: self.inner.clients.shown(Kind::ServiceAccount),
+        };
         self.retrying(op, || self.inner.clients.get_role(role)).await
     }
 
