@@ -221,6 +221,9 @@ pub struct Grant {
     pub reason: Option<String>,
     pub dry_run: bool,
     pub yes: bool,
+    /// Roles to ask Google about before writing (issue 13): online, the roles jit's copy does not
+    /// know and every custom role. Filled in by `commands::grant::resolve_checked`.
+    pub ask_google: Vec<String>,
 }
 
 impl Grant {
@@ -255,6 +258,7 @@ impl Grant {
             reason: args.reason.clone(),
             dry_run: args.dry_run,
             yes: args.yes,
+            ask_google: Vec::new(),
         })
     }
 

@@ -299,43 +299,147 @@ fn on_a_terminal_grant_may_omit_its_role() {
     assert_eq!(grant.member, ["bob@example.com"]);
 }
 
-/// Online too, the role is checked before anything is sent: the emulator sees no request.
+/// The requests of the emulator's log as `METHOD PATH`.
+fn calls(emu: &crate::harness::Emulator) -> Vec<String> {
+    emu.requests()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect()
+}
+
+fn role_gets(emu: &crate::harness::Emulator) -> Vec<String> {
+    calls(emu).into_iter().filter(|c| c.starts_with("GET ") && c.contains("roles/")).collect()
+}
+
+fn sets(emu: &crate::harness::Emulator) -> usize {
+    calls(emu).iter().filter(|c| c.ends_with(":setIamPolicy")).count()
+}
+
+/// `jit grant ROLE --member bob@example.com --project jit-demo-prod` against `emu`, as alice.
+fn grant_online(emu: &crate::harness::Emulator, role: &str, extra: &[&str]) -> crate::support::Run {
+    let mut args = vec!["grant", role, "--member", "bob@example.com", "--project", crate::api::PROD];
+    args.extend_from_slice(extra);
+    emu.jit(&args).run()
+}
+
+fn has_binding(emu: &crate::harness::Emulator, role: &str) -> bool {
+    let policy = emu.policy(&format!("projects/{}", crate::api::PROD));
+    policy["bindings"].as_array().unwrap().iter().any(|b| {
+        b["role"] == role && b["members"].as_array().unwrap().iter().any(|m| m == "user:bob@example.com")
+    })
+}
+
+/// Online, a `roles/…` name jit's copy does not know is asked of Google (`roles.get`), once, at
+/// the same time as the policy is read; Google's 404 refuses it with the closest roles (exit 2)
+/// and nothing is written. The emulator's catalog is jit's copy, so a misspelling stands for a
+/// role Google does not define.
 #[test]
-fn online_a_misspelled_role_is_refused_before_any_request() {
+fn online_a_role_unknown_to_the_copy_is_asked_of_google_and_its_no_refuses() {
     let emu = crate::harness::emulator().start();
     let project = format!("projects/{}", crate::api::PROD);
-    let before = (emu.requests().len(), emu.policy_text(&project));
-    let run = emu
-        .jit(&[
-            "grant",
-            "roles/storage.objectViwer",
-            "--member",
-            "bob@example.com",
-            "--project",
-            crate::api::PROD,
-        ])
-        .run()
-        .code(2);
+    let before = emu.policy_text(&project);
+    let run = grant_online(&emu, "roles/storage.objectViwer", &[]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: `roles/storage.objectViwer` is not a predefined role; did you mean \
+         `roles/storage.objectViewer` (Storage Object Viewer), `roles/storage.objectUser` (Storage Object User) \
+         or `roles/composer.environmentAndStorageObjectViewer` (Environment and Storage Object Viewer)?\n  \
+         hint: Google's IAM API does not define it; `jit roles list` shows the predefined roles\n"
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        role_gets(&emu),
+        ["GET /v1/roles/storage.objectViwer"],
+        "exactly one roles.get: {:?}",
+        calls(&emu)
+    );
+    assert_eq!(sets(&emu), 0, "nothing written: {:?}", calls(&emu));
+    assert_eq!(emu.policy_text(&project), before);
+}
+
+/// A role the copy knows is not asked about: the common path costs no extra round trip.
+#[test]
+fn online_a_role_the_copy_knows_is_not_asked_about() {
+    let emu = crate::harness::emulator().start();
+    grant_online(&emu, "roles/storage.objectViewer", &[]).ok();
+    assert!(has_binding(&emu, "roles/storage.objectViewer"));
+    assert_eq!(role_gets(&emu), Vec::<String>::new(), "{:?}", calls(&emu));
+    assert_eq!(sets(&emu), 1);
+}
+
+/// A custom role Google knows (the demo seed's `projects/jit-demo-prod/roles/secretReader`) is
+/// granted after one roles.get; one it does not know is refused, nothing written.
+#[test]
+fn online_custom_roles_are_asked_of_google() {
+    let emu = crate::harness::emulator().start();
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let run = grant_online(&emu, role, &[]).ok();
+    assert_eq!(run.stderr, "", "no warning");
+    assert!(has_binding(&emu, role), "{}", emu.policy_text(&format!("projects/{}", crate::api::PROD)));
+    assert_eq!(role_gets(&emu), [format!("GET /v1/{role}")]);
+    assert_eq!(sets(&emu), 1);
+
+    let emu = crate::harness::emulator().start();
+    let run = grant_online(&emu, "projects/jit-demo-prod/roles/noSuchRole", &[]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: custom role `projects/jit-demo-prod/roles/noSuchRole` does not exist\n  \
+         hint: Google's IAM API does not know it; `gcloud iam roles list --project ID` shows a project's\n"
+    );
+    assert_eq!(role_gets(&emu), ["GET /v1/projects/jit-demo-prod/roles/noSuchRole"]);
+    assert_eq!(sets(&emu), 0, "{:?}", calls(&emu));
+}
+
+/// A custom role Google will not describe to the caller (403: no `iam.roles.get` on its project)
+/// goes ahead with a warning; Google itself refuses the write of a role that does not exist.
+#[test]
+fn online_a_custom_role_google_does_not_describe_is_granted_with_a_warning() {
+    let emu = crate::harness::emulator().start();
+    // bob may write the policy of jit-demo-prod (roles/resourcemanager.projectIamAdmin) but holds
+    // no `iam.roles.get` there.
+    let project = format!("projects/{}", crate::api::PROD);
+    let mut policy = emu.policy(&project);
+    policy["bindings"].as_array_mut().unwrap().push(serde_json::json!(
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:bob@example.com"]}
+    ));
+    emu.set_policy(&project, policy);
+    let written = sets(&emu);
     assert!(
-        run.stderr.starts_with(
-            "error: `roles/storage.objectViwer` is not a predefined role; did you mean `roles/storage.objectViewer`"
-        ),
+        !emu.permissions("bob-token", &project, &["iam.roles.get"]).contains(&"iam.roles.get".to_string())
+    );
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let run = emu
+        .jit_as("bob-token", &["grant", role, "--member", "bob@example.com", "--project", crate::api::PROD])
+        .run()
+        .ok();
+    let warning = run.stderr.lines().next().unwrap();
+    assert!(
+        warning.starts_with(&format!(
+            "warning: role `{role}` could not be checked with Google (permission denied on `{role}`"
+        )),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.ends_with(HINT), "{}", run.stderr);
-    assert_eq!((emu.requests().len(), emu.policy_text(&project)), before, "nothing was sent");
-    // The same grant, spelled right, goes through.
-    emu.jit(&[
-        "grant",
-        "roles/storage.objectViewer",
-        "--member",
-        "bob@example.com",
-        "--project",
-        crate::api::PROD,
-    ])
-    .run()
-    .ok();
+    assert!(
+        warning.ends_with("; granting it anyway; Google refuses the write if the role does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(has_binding(&emu, role));
+    assert_eq!(sets(&emu), written + 1);
+}
+
+/// `--no-role-check` asks nothing and checks nothing: a role unknown to the copy is sent as
+/// given (the emulator, like Google, refuses to write a role it does not know).
+#[test]
+fn online_no_role_check_sends_no_roles_get() {
+    let emu = crate::harness::emulator().start();
+    let run = grant_online(&emu, "roles/storage.objectViwer", &["--no-role-check"]);
+    assert_ne!(run.code, 0, "the emulator refuses the write: {}", run.stderr);
+    assert_eq!(role_gets(&emu), Vec::<String>::new(), "{:?}", calls(&emu));
+    let emu = crate::harness::emulator().start();
+    grant_online(&emu, "projects/jit-demo-prod/roles/secretReader", &["--no-role-check"]).ok();
+    assert_eq!(role_gets(&emu), Vec::<String>::new(), "{:?}", calls(&emu));
 }
 
 /// The picker on a real terminal: tmux runs `jit grant` with no role and no duration on its own
@@ -402,4 +506,29 @@ fn the_picker_grants_the_picked_role_on_a_terminal() {
     let expires = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
     let left = expires.signed_duration_since(chrono::Utc::now());
     assert!(left <= chrono::Duration::minutes(45) && left > chrono::Duration::minutes(40), "{left}");
+}
+
+/// Without `--endpoint`, roles.get follows IAM's own gcloud variable,
+/// `CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM`, as the policy calls follow Resource Manager's.
+#[test]
+fn online_roles_get_follows_the_iam_override_variable() {
+    let emu = crate::harness::emulator().start();
+    let token = emu.file("alice.token", "alice-token");
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    crate::support::jit(&[
+        "--access-token-file",
+        token.to_str().unwrap(),
+        "grant",
+        role,
+        "--member",
+        "bob@example.com",
+        "--project",
+        crate::api::PROD,
+    ])
+    .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", format!("{}/", emu.url))
+    .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", format!("{}/", emu.url))
+    .run()
+    .ok();
+    assert_eq!(role_gets(&emu), [format!("GET /v1/{role}")]);
+    assert!(has_binding(&emu, role));
 }

@@ -344,8 +344,16 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
         // policies are read, not before (issue 9: a grant costs two round trips, not three). The
         // reads are only used for the first cycle; an interactive plan reads again after the
         // question.
-        let (caller, first) =
-            futures::join!(session.caller(), first_reads(&session, &config.scopes, !interactive_plan));
+        // The roles jit's copy does not know (and custom roles) are asked of Google at the same
+        // time too (issue 13); its answers decide before anything is written.
+        let (caller, first, answers) = futures::join!(
+            session.caller(),
+            first_reads(&session, &config.scopes, !interactive_plan),
+            futures::future::join_all(g.ask_google.iter().map(|role| session.gcp.role_exists(role)))
+        );
+        super::grant::check_online(&g.ask_google, answers, &mut |line| {
+            eprintln!("warning: {}", output::escape(line));
+        })?;
         // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
         // federated one) still grants; a failing or silent tokeninfo still stops the command.
         let caller = match caller {

@@ -5,6 +5,7 @@ use crate::edit;
 use crate::error::{Error, exit};
 use crate::gcp::kinds;
 use crate::output::{self, GrantOutput};
+use crate::roles::{self, Online, RoleCheck};
 
 use super::offline;
 
@@ -46,25 +47,123 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
 /// custom-role form); a well-formed one is looked up once every other flag is valid, as a question
 /// to Google would be asked last.
 ///
-/// Today jit's copy of Google's roles decides, online too. When the API layer can ask Google
-/// (`roles.get` for one role, or `roles.queryGrantableRoles` on the scope), its answer goes in
-/// `roles::check`'s `online` argument and decides instead, so a role newer than the copy passes.
+/// Offline, jit's copy of Google's roles decides. Online, the copy decides for the roles it knows
+/// (no round trip on the common path), and the others go in [`config::Grant::ask_google`]: a
+/// `roles/NAME` the copy does not know (it may be newer than the copy) and every custom role, for
+/// [`check_online`] to decide with Google's `roles.get`.
 pub(crate) fn resolve_checked(
     args: &crate::cli::GrantArgs,
     now: chrono::DateTime<chrono::Utc>,
+    online: bool,
 ) -> Result<config::Grant, Error> {
-    let check = || -> Result<(), Error> {
-        if !args.no_role_check {
-            for role in &args.roles {
-                crate::roles::check(role, None)?;
+    let check = || -> Result<Vec<String>, Error> {
+        let mut ask: Vec<String> = Vec::new();
+        if args.no_role_check {
+            return Ok(ask);
+        }
+        for role in &args.roles {
+            let name = role.trim();
+            match roles::check(name, None) {
+                Ok(RoleCheck::Custom) if online => ask.push(name.to_string()),
+                Ok(_) => {}
+                // A well-formed predefined-form name the copy does not know, which Google's "yes"
+                // would let through: Google decides. A malformed one (`roles/`, `roles/a b`) keeps
+                // the copy's message with the closest roles; no answer could make it right.
+                Err(_)
+                    if online
+                        && name.starts_with("roles/")
+                        && name.parse::<crate::iam::Role>().is_ok()
+                        && roles::check(name, Some(Online::Exists)).is_ok() =>
+                {
+                    ask.push(name.to_string());
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        ask.sort();
+        ask.dedup();
+        Ok(ask)
     };
     if args.roles.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
         check()?;
     }
-    let grant = config::Grant::resolve(args, now)?;
-    check()?;
+    let mut grant = config::Grant::resolve(args, now)?;
+    grant.ask_google = check()?;
     Ok(grant)
+}
+
+/// Decides the roles of [`config::Grant::ask_google`] with Google's answers to `roles.get`, one
+/// per role, in that order. Google's yes or no decides (a no is the role check's usage error,
+/// exit 2, before anything is written). A question Google did not answer (a 403 on a custom role
+/// without `iam.roles.get`, the network) leaves the decision to jit's copy, with a warning: a
+/// predefined role it does not know is refused as offline; a custom role goes ahead, and Google
+/// refuses the write if the role does not exist.
+pub(crate) fn check_online(
+    asked: &[String],
+    answers: Vec<Result<Online, Error>>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    for (role, answer) in asked.iter().zip(answers) {
+        match answer {
+            Ok(online) => {
+                roles::check(role, Some(online))?;
+            }
+            Err(e) => {
+                let custom = !role.starts_with("roles/");
+                let then = if custom {
+                    "granting it anyway; Google refuses the write if the role does not exist"
+                } else {
+                    "jit's copy of Google's roles decides"
+                };
+                warn(&format!("role `{role}` could not be checked with Google ({e}); {then}"));
+                roles::check(role, None)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> Error {
+        Error::Network {
+            resource: "roles/x".into(),
+            message: "`https://iam.googleapis.com` did not answer".into(),
+        }
+    }
+
+    /// Google's answer decides; without one, jit's copy does (a predefined role it does not know
+    /// is refused, a custom role goes ahead), with a warning either way.
+    #[test]
+    fn google_decides_and_the_copy_is_the_fallback() {
+        let warnings = std::cell::RefCell::new(Vec::<String>::new());
+        let mut warn = |l: &str| warnings.borrow_mut().push(l.to_string());
+        let brand_new = vec!["roles/brandNew.role".to_string()];
+        assert!(check_online(&brand_new, vec![Ok(Online::Exists)], &mut warn).is_ok());
+        let no = check_online(&brand_new, vec![Ok(Online::NotFound)], &mut warn).unwrap_err();
+        assert!(no.to_string().starts_with("`roles/brandNew.role` is not a predefined role"), "{no}");
+        let custom = vec!["projects/p-1234/roles/deployer".to_string()];
+        assert!(check_online(&custom, vec![Ok(Online::Exists)], &mut warn).is_ok());
+        let no = check_online(&custom, vec![Ok(Online::NotFound)], &mut warn).unwrap_err();
+        assert_eq!(no.to_string(), "custom role `projects/p-1234/roles/deployer` does not exist");
+        assert!(warnings.borrow().is_empty(), "{warnings:?}");
+
+        assert!(check_online(&custom, vec![Err(down())], &mut warn).is_ok());
+        let refused = check_online(&brand_new, vec![Err(down())], &mut warn).unwrap_err();
+        assert!(
+            refused.to_string().starts_with("`roles/brandNew.role` is not a predefined role"),
+            "{refused}"
+        );
+        assert_eq!(
+            *warnings.borrow(),
+            [
+                "role `projects/p-1234/roles/deployer` could not be checked with Google (`roles/x`: \
+                 `https://iam.googleapis.com` did not answer); granting it anyway; Google refuses the write if the role does not exist",
+                "role `roles/brandNew.role` could not be checked with Google (`roles/x`: `https://iam.googleapis.com` did not \
+                 answer); jit's copy of Google's roles decides",
+            ]
+        );
+    }
 }

@@ -34,7 +34,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
                 roles::pick(&config, &mut args)?;
             }
-            let grant = grant::resolve_checked(&args, now)?;
+            let online = matches!(config.target, crate::config::Target::Api(_));
+            let grant = grant::resolve_checked(&args, now, online)?;
             grant::run(&config, &grant)
         }
         Command::List(args) => {

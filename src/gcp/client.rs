@@ -161,6 +161,21 @@ impl Clients {
     /// Sends `req` to `kind`'s API with the credentials' headers; a 2xx answer's body, or the
     /// error it maps to.
     async fn send(&self, kind: Kind, req: Request<'_>, cx: &Context<'_>) -> crate::Result<Vec<u8>> {
+        let (status, headers, body) = self.exchange(kind, req, cx).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(errors::from_answer(status, &headers, &body, cx))
+    }
+
+    /// Sends `req` to `kind`'s API with the credentials' headers; the answer's status, headers
+    /// and body, whatever the status.
+    async fn exchange(
+        &self,
+        kind: Kind,
+        req: Request<'_>,
+        cx: &Context<'_>,
+    ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
         let headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
         let url = join(self.base(kind).0, &req.path);
         // gcloud's query starts with `alt=json`: enums come back as names.
@@ -175,10 +190,31 @@ impl Clients {
         let headers = response.headers().clone();
         let body =
             super::read_capped(response, ANSWER_MAX_BYTES).await.map_err(|e| errors::transport(e, cx))?;
+        Ok((status, headers, body))
+    }
+
+    /// One IAM v1 `roles.get` of `role` (`roles/NAME`, `projects/P/roles/ID` or
+    /// `organizations/N/roles/ID`, already checked well-formed): `GET v1/{+name}` on IAM's endpoint
+    /// (<https://cloud.google.com/iam/docs/reference/rest/v1/roles/get>,
+    /// `projects.roles/get`, `organizations.roles/get`). Google's answer decides: a role is
+    /// [`Online::Exists`] on a 2xx, [`Online::NotFound`] on Google's own `404 NOT_FOUND` (an
+    /// HTML 404 from a wrong endpoint is no answer about the role); anything else is an error.
+    pub(crate) async fn get_role(&self, role: &str) -> crate::Result<crate::roles::Online> {
+        let cx = self.cx(role, Kind::ServiceAccount, Call::GetRole);
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("v1/{role}"),
+            query: Vec::new(),
+            body: None,
+        };
+        let (status, headers, body) = self.exchange(Kind::ServiceAccount, req, &cx).await?;
         if (200..300).contains(&status) {
-            return Ok(body);
+            return Ok(crate::roles::Online::Exists);
         }
-        Err(errors::from_answer(status, &headers, &body, cx))
+        if status == 404 && is_not_found(&body) {
+            return Ok(crate::roles::Online::NotFound);
+        }
+        Err(errors::from_answer(status, &headers, &body, &cx))
     }
 
     /// One `getIamPolicy` asking for version 3 (design §4.1), in the shape `r`'s service wants
@@ -362,6 +398,12 @@ fn parse_policy(body: &[u8], cx: &Context<'_>) -> crate::Result<Policy> {
             errors::redact(&e.to_string())
         ),
     })
+}
+
+/// Whether `body` is Google's error answer with status `NOT_FOUND`
+/// (`{"error": {"code": 404, "message": "The role named … was not found.", "status": "NOT_FOUND"}}`).
+fn is_not_found(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body).is_ok_and(|v| v["error"]["status"] == "NOT_FOUND")
 }
 
 fn bad_answer(resource: &str, message: &str) -> Error {

@@ -313,3 +313,57 @@ async fn a_token_minted_by_the_emulator_is_handed_over_in_memory() {
         "`domain:example.com` is not a principal a token can stand for (user:EMAIL or serviceAccount:EMAIL)"
     );
 }
+
+/// IAM v1 `roles.get` (issue 13): Google's yes and no for predefined and custom roles; a custom
+/// role the caller may not describe is a permission error naming `iam.roles.get`, not a no.
+#[tokio::test]
+async fn roles_get_says_whether_a_role_exists() {
+    use crate::roles::Online;
+    let env = env().await;
+    let (alice, _) = env.with_token("alice-token", |o| o).await;
+    assert_eq!(alice.role_exists("roles/storage.objectViewer").await.unwrap(), Online::Exists);
+    assert_eq!(alice.role_exists("roles/storage.objectViwer").await.unwrap(), Online::NotFound);
+    let custom = "projects/jit-demo-prod/roles/secretReader";
+    assert_eq!(alice.role_exists(custom).await.unwrap(), Online::Exists);
+    assert_eq!(alice.role_exists("projects/jit-demo-prod/roles/nope").await.unwrap(), Online::NotFound);
+    let (bob, _) = env.with_token("bob-token", |o| o).await;
+    assert_eq!(bob.role_exists("roles/viewer").await.unwrap(), Online::Exists, "any valid token");
+    match bob.role_exists(custom).await.unwrap_err() {
+        Error::PermissionDenied { permission, resource, .. } => {
+            assert_eq!((permission.as_deref(), resource.as_str()), (Some("iam.roles.get"), custom));
+        }
+        other => panic!("not a permission error: {other:?}"),
+    }
+    let first = env.emulator.requests().into_iter().find(|r| r.path.contains("roles/")).unwrap();
+    assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/v1/roles/storage.objectViewer"));
+}
+
+/// An endpoint that answers 404 with an HTML page (a wrong endpoint) says nothing about the role:
+/// it is an error, never Google's no.
+#[tokio::test]
+async fn an_html_404_to_roles_get_is_no_answer() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(1) {
+            let mut stream = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = "<html>Not Found</html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let env = env().await;
+    let (gcp, _) = env.with_token("alice-token", |o| Options { endpoint: Some(url), ..o }).await;
+    match gcp.role_exists("roles/brandNew.role").await.unwrap_err() {
+        Error::Api { status: Some(404), message, .. } => {
+            assert!(message.contains("an HTML page"), "{message}")
+        }
+        other => panic!("not an API error: {other:?}"),
+    }
+}

@@ -22,6 +22,8 @@ pub(crate) enum Call {
     SetIamPolicy,
     ListFolders,
     ListProjects,
+    /// IAM v1 `roles.get`, on a predefined or a custom role.
+    GetRole,
 }
 
 impl Call {
@@ -34,6 +36,9 @@ impl Call {
             Call::SetIamPolicy => super::kinds::row(kind).set_permission.to_string(),
             Call::ListFolders => "resourcemanager.folders.list".to_string(),
             Call::ListProjects => "resourcemanager.projects.list".to_string(),
+            // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
+            // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
+            Call::GetRole => "iam.roles.get".to_string(),
         }
     }
 
@@ -43,6 +48,7 @@ impl Call {
             Call::SetIamPolicy => "setIamPolicy",
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
+            Call::GetRole => "roles.get",
         }
     }
 }

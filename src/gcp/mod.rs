@@ -193,6 +193,18 @@ impl Gcp {
         self.retrying(self.op_on(r, &name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
     }
 
+    /// Whether Google knows `role` (IAM v1 `roles.get` on IAM's endpoint: `--endpoint`, else
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM`, else `iam.googleapis.com`); 429 and 5xx are retried
+    /// within the budget, each try under its deadline, as every other call.
+    pub async fn role_exists(&self, role: &str) -> crate::Result<crate::roles::Online> {
+        let op = Op {
+            resource: role,
+            verb: "roles.get",
+            endpoint: self.inner.clients.shown(Kind::ServiceAccount),
+        };
+        self.retrying(op, || self.inner.clients.get_role(role)).await
+    }
+
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
     /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
     /// budget (design §4.1–4.3). When the budget is spent the last error is returned and nothing
