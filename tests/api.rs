@@ -90,7 +90,8 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
         .jit(&["revoke", role, "--member", "bob@example.com", "--folder", FOLDER, "--format", "table"])
         .run()
         .ok();
-    assert!(run.stderr.contains("Nothing to revoke."), "{}", run.stderr);
+    assert_eq!(run.stderr, "Nothing to revoke.\n", "one answer, not two");
+    assert_eq!(run.stdout, "", "no `Removed 0 …` line beside it");
     // Cleanup: the demo project's expired hand-written binding goes; live grants stay.
     let report =
         emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
@@ -952,8 +953,9 @@ fn a_terminal_gets_the_plan_and_a_question() {
     let (code, screen) =
         on_a_terminal("n", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
     assert!(screen.contains("would grant") && screen.contains("Apply this change?"), "{screen}");
-    assert!(screen.contains("cancelled; nothing was written"), "{screen}");
-    assert_eq!(code, Some(1));
+    assert!(screen.contains("Cancelled; nothing was written."), "{screen}");
+    assert!(!screen.contains("error:"), "a declined prompt is not an error: {screen}");
+    assert_eq!(code, Some(0), "a declined prompt is not an error");
     assert_eq!(emu.policy_text(&resource), before, "no means no");
     let (code, screen) =
         on_a_terminal("y", &format!("grant roles/compute.admin --member bob@example.com --project {DEV}"));
@@ -961,8 +963,10 @@ fn a_terminal_gets_the_plan_and_a_question() {
     assert_eq!(jit_members(&emu.stored(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
     let (code, screen) =
         on_a_terminal("n", &format!("revoke roles/compute.admin --member bob@example.com --project {DEV}"));
-    assert!(screen.contains("Revoke this access?"), "{screen}");
-    assert_eq!(code, Some(1));
+    assert!(screen.contains("Apply this change?"), "{screen}");
+    assert!(screen.contains("Cancelled; nothing was written."), "{screen}");
+    assert_eq!(code, Some(0));
+    assert_eq!(jit_members(&emu.stored(&resource), "roles/compute.admin"), ["user:bob@example.com"]);
     let (code, _) = on_a_terminal(
         "",
         &format!("revoke roles/compute.admin --member bob@example.com --project {DEV} --yes"),

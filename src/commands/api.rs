@@ -324,8 +324,11 @@ fn confirm(config: &Config, yes: bool, dry_run: bool, question: &str) -> Result<
         .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
 }
 
-fn cancelled() -> Error {
-    Error::Io { message: "cancelled; nothing was written".to_string() }
+/// A declined confirmation is the user's answer, not a failure (issue 12 item 8): it says so on
+/// stderr and jit exits 0.
+fn cancelled() -> i32 {
+    eprintln!("Cancelled; nothing was written.");
+    exit::OK
 }
 
 fn print_report(
@@ -382,7 +385,7 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
                 return Ok(exit::OK);
             }
             if !confirm(config, g.yes, g.dry_run, "Apply this change?")? {
-                return Err(cancelled());
+                return Ok(cancelled());
             }
         }
 
@@ -491,15 +494,21 @@ pub fn revoke(config: &Config, conn: &Connection, rv: &config::Revoke) -> Result
                 plan.removed.extend(edit::revoke(&r.name(), &policy, &rv.roles, &members, now)?.1);
             }
             if plan.removed.is_empty() {
-                eprintln!("Nothing to revoke.");
-                print_report(config, |w| {
-                    output::removal(&RemovalOutput { dry_run: false, ..plan.clone() }, config.format, w)
-                })?;
+                // One answer, not two: a table says it in words; JSON and YAML give the report.
+                if config.format == Format::Table {
+                    if !config.quiet {
+                        eprintln!("Nothing to revoke.");
+                    }
+                } else {
+                    print_report(config, |w| {
+                        output::removal(&RemovalOutput { dry_run: false, ..plan.clone() }, config.format, w)
+                    })?;
+                }
                 return Ok(exit::OK);
             }
             output::removal(&plan, Format::Table, &mut std::io::stderr())?;
-            if !confirm(config, rv.yes, rv.dry_run, "Revoke this access?")? {
-                return Err(cancelled());
+            if !confirm(config, rv.yes, rv.dry_run, "Apply this change?")? {
+                return Ok(cancelled());
             }
         }
         let progress = Progress::new(config, config.scopes.len(), "revoking");
@@ -535,8 +544,16 @@ fn removal_report(
     if errors.len() == 1 && total == 1 {
         return settle(&errors, total);
     }
-    if out.removed.is_empty() && errors.is_empty() && !config.quiet && config.format == Format::Table {
-        eprintln!("{nothing}");
+    if out.removed.is_empty() && errors.is_empty() && config.format == Format::Table {
+        // One answer, not two (issue 12 item 8): "Nothing to revoke." rather than that and
+        // "Removed 0 time-bound grants on 1 resource.".
+        if !config.quiet {
+            match total {
+                1 => eprintln!("{nothing}"),
+                n => eprintln!("{nothing} ({n} resources examined)"),
+            }
+        }
+        return settle(&errors, total);
     }
     print_report(config, |w| {
         output::removal(&out, config.format, w)?;
