@@ -363,6 +363,17 @@ impl fmt::Display for ResourceId {
 
 #[cfg(test)]
 mod tests {
+
+    /// The one bare-e-mail rule, as the gcp layer uses it for the e-mail Google returns for the
+    /// caller (tokeninfo, the metadata server).
+    #[test]
+    fn emails_google_returns_become_principals() {
+        assert_eq!(member_of_email("a@example.com"), "user:a@example.com");
+        assert_eq!(
+            member_of_email("ci@p.iam.gserviceaccount.com"),
+            "serviceAccount:ci@p.iam.gserviceaccount.com"
+        );
+    }
     use super::*;
 
     #[test]

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io::Write;
 
-use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Local, TimeZone, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::Serialize;
 
@@ -139,7 +139,7 @@ fn json_inert(text: &str) -> Cow<'_, str> {
 
 /// `2026-11-25T14:00:00Z`.
 pub fn utc(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    crate::condition::format_timestamp(t)
 }
 
 /// `2026-11-25 15:00 +01:00`, in the local time zone (TZ honoured).

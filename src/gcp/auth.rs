@@ -514,15 +514,6 @@ impl CredentialsProvider for Impersonate {
     }
 }
 
-/// `user:EMAIL` or `serviceAccount:EMAIL` for an e-mail Google returned.
-pub(crate) fn principal_of_email(email: &str) -> String {
-    if email.ends_with(".gserviceaccount.com") {
-        format!("serviceAccount:{email}")
-    } else {
-        format!("user:{email}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,15 +528,6 @@ mod tests {
             Some("ci@p.iam.gserviceaccount.com")
         );
         assert_eq!(email_of_impersonation_url("https://example.com/token"), None);
-    }
-
-    #[test]
-    fn emails_become_principals() {
-        assert_eq!(principal_of_email("a@example.com"), "user:a@example.com");
-        assert_eq!(
-            principal_of_email("ci@p.iam.gserviceaccount.com"),
-            "serviceAccount:ci@p.iam.gserviceaccount.com"
-        );
     }
 
     /// Issue 8 #7: `--access-token-file /dev/zero` grew to 7.9 GB, a credentials file on

@@ -402,9 +402,9 @@ impl Gcp {
         match &self.inner.identity {
             Identity::Known(p) => Ok(Some(p.clone())),
             Identity::Unknown => Ok(None),
-            Identity::Metadata => Ok(self.metadata_email().await.map(|e| auth::principal_of_email(&e))),
+            Identity::Metadata => Ok(self.metadata_email().await.map(|e| crate::iam::member_of_email(&e))),
             Identity::TokenInfo => {
-                self.tokeninfo_email().await.map(|e| e.map(|e| auth::principal_of_email(&e)))
+                self.tokeninfo_email().await.map(|e| e.map(|e| crate::iam::member_of_email(&e)))
             }
         }
     }
