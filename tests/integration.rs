@@ -11,6 +11,7 @@ mod properties;
 mod roles;
 mod tls;
 mod ux;
+mod examples;
 
 mod harness;
 mod kinds;
