@@ -12,6 +12,7 @@ mod roles;
 mod tls;
 mod ux;
 mod examples;
+mod modes;
 
 mod harness;
 mod kinds;
