@@ -144,3 +144,62 @@ fn with_auth_an_unknown_token_is_refused() {
         )
     );
 }
+
+/// `--emulator` has its own endpoint and credentials: the flags for them are refused, not ignored
+/// (a bob token used to act as alice).
+#[test]
+fn emulator_refuses_the_credential_flags() {
+    for (flag, shown) in [
+        ("--access-token-file", "--access-token-file <FILE>"),
+        ("--impersonate-service-account", "--impersonate-service-account <EMAIL>"),
+        ("--endpoint", "--endpoint <URL>"),
+    ] {
+        let run = jit(&["--emulator", flag, "x", "list", "--project", "jit-demo-prod"]).run().code(2);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: the argument '--emulator' cannot be used with '{shown}'\n\n\
+                 Usage: jit --emulator <COMMAND>\n\nFor more information, try '--help'.\n"
+            )
+        );
+    }
+}
+
+/// `jit emulator` and `jit completions` show only their own options, and refuse a global one
+/// before or after their name; an option of their own with a global's name is theirs.
+#[test]
+fn emulator_and_completions_take_only_their_own_options() {
+    let help = jit(&["completions", "--help"]).env("COLUMNS", "100").run().ok();
+    assert_eq!(
+        help.stdout,
+        "Print a shell completion script\n\nUsage: jit completions <SHELL>\n\nArguments:\n  \
+         <SHELL>  The shell to complete for [possible values: bash, elvish, fish, powershell, zsh]\n\n\
+         Options:\n  -h, --help  Print help\n"
+    );
+    let help = jit(&["emulator", "--help"]).env("COLUMNS", "100").run().ok();
+    assert!(help.stdout.contains("\nEmulator options:\n      --port <PORT>"), "{}", help.stdout);
+    for global in ["Global options", "--project", "--format", "--endpoint", "--retry-attempts", "--retry-timeout", "--quiet", "--emulator "] {
+        assert!(!help.stdout.contains(global), "{global} in:\n{}", help.stdout);
+    }
+    for (args, flag, name) in [
+        (&["emulator", "--project", "p"][..], "--project", "emulator"),
+        (&["--format", "json", "emulator"][..], "--format", "emulator"),
+        (&["emulator", "--retry-attempts", "3"][..], "--retry-attempts", "emulator"),
+        (&["completions", "bash", "-q"][..], "--quiet", "completions"),
+        (&["--endpoint", "http://127.0.0.1:1", "completions", "bash"][..], "--endpoint", "completions"),
+    ] {
+        let run = jit(args).run().code(2);
+        let usage = if name == "emulator" { "jit emulator [OPTIONS]" } else { "jit completions <SHELL>" };
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: `{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes\n\n\
+                 Usage: {usage}\n\nFor more information, try '--help'.\n"
+            ),
+            "{args:?}"
+        );
+        assert_eq!(run.stdout, "");
+    }
+    let run = jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
+    assert!(run.stdout.starts_with("{\n  \"organizations\""), "{}", run.stdout);
+}
