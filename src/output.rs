@@ -553,7 +553,7 @@ where
     for warning in &r.warnings {
         writeln!(w, "warning: {}", escape(warning)).map_err(io)?;
     }
-    errors(&out.errors, w)
+    Ok(())
 }
 
 /// The last line of a dry run's table report.
@@ -624,13 +624,6 @@ pub fn removal_fit(
         if resources == 1 { "" } else { "s" }
     )
     .map_err(io)?;
-    errors(&out.errors, w)
-}
-
-fn errors(errors: &[ResourceError], w: &mut dyn Write) -> Result<(), Error> {
-    for e in errors {
-        writeln!(w, "failed: {}: {}", escape(&e.resource), escape(&e.message)).map_err(io)?;
-    }
     Ok(())
 }
 

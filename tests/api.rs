@@ -196,8 +196,8 @@ fn the_default_member_is_the_caller() {
         format!(
             "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
              denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
-             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
-             when the resource does not exist)\n"
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}`; Google also answers 403 \
+             when the resource does not exist\n"
         )
     );
     let report =
@@ -283,8 +283,8 @@ fn credentials_end_to_end() {
         format!(
             "error: permission denied on `projects/{DEV}`: Permission 'resourcemanager.projects.getIamPolicy' \
              denied on resource '//cloudresourcemanager.googleapis.com/projects/{DEV}' (or it may not exist).\n  \
-             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}` (Google also answers 403 \
-             when the resource does not exist)\n"
+             hint: ask for `resourcemanager.projects.getIamPolicy` on `projects/{DEV}`; Google also answers 403 \
+             when the resource does not exist\n"
         )
     );
 

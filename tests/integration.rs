@@ -13,6 +13,7 @@ mod tls;
 mod ux;
 mod examples;
 mod modes;
+mod reports;
 
 mod harness;
 mod kinds;

@@ -95,6 +95,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         out.errors = target::resource_errors(&errors);
         if errors.len() < total || total > 1 {
             policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+            target::print_errors(&out.errors);
         }
         target::settle(&errors, total)
     })

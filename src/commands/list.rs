@@ -24,9 +24,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let mut rows = l.filter(found.into_iter().flatten().collect());
         edit::sort(&mut rows);
         policies.report(config, false, None, |w, format| output::list(&rows, format, now, w))?;
-        for e in target::resource_errors(&errors) {
-            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-        }
+        target::print_errors(&target::resource_errors(&errors));
         target::settle(&errors, total)
     })
 }

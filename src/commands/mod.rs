@@ -131,8 +131,13 @@ pub(crate) fn report_removals(
     nothing: &str,
 ) -> Result<i32, Error> {
     use crate::target;
-    let total = results.len();
+    // A place counts once, however often it failed (issue 12 item 8).
+    let mut places: Vec<String> = results.iter().map(|(p, _)| p.name()).collect();
+    places.sort();
+    places.dedup();
+    let total = places.len();
     let (removed, errors) = target::split(results);
+    let errors = target::one_error_per_place(errors);
     if errors.len() == 1 && total == 1 {
         return target::settle(&errors, total);
     }
@@ -151,5 +156,6 @@ pub(crate) fn report_removals(
     });
     policies
         .report(config, dry_run, nothing.as_deref(), |w, format| crate::output::removal(&out, format, w))?;
+    target::print_errors(&out.errors);
     target::settle(&errors, total)
 }

@@ -1,0 +1,112 @@
+//! What the reports say, exactly (issue 12 items 7 to 10): one rule for where failures go, flat
+//! messages, one error per failed resource, time wording, and the smaller texts a new user met.
+
+use crate::harness;
+use crate::support::jit;
+
+const DENIED_NOPE: &str = "error: projects/nope-project: permission denied on `projects/nope-project`: \
+     Permission 'resourcemanager.projects.getIamPolicy' denied on resource \
+     '//cloudresourcemanager.googleapis.com/projects/nope-project' (or it may not exist). Ask for \
+     `resourcemanager.projects.getIamPolicy` on `projects/nope-project`; Google also answers 403 when \
+     the resource does not exist.\n";
+
+/// grant, list, revoke and cleanup name a failed resource the same way: an `error:` line on
+/// stderr, one flat sentence with no brackets inside Google's own, and nothing of it on stdout.
+#[test]
+fn every_command_names_failures_on_stderr_flat() {
+    let emu = harness::emulator().start();
+    let two = ["--project", "jit-demo-prod", "--project", "nope-project"];
+    for args in [
+        &["grant", "roles/logging.viewer", "--for", "2h"][..],
+        &["list"][..],
+        &["revoke", "roles/logging.viewer"][..],
+        &["cleanup"][..],
+    ] {
+        for format in ["table", "json"] {
+            let mut all = args.to_vec();
+            all.extend_from_slice(&two);
+            all.extend_from_slice(&["--format", format]);
+            let run = emu.jit(&all).run().code(4);
+            assert_eq!(run.stderr, DENIED_NOPE, "{all:?}");
+            assert!(!run.stdout.contains("nope-project") || format == "json", "{all:?}: {}", run.stdout);
+            assert!(!run.stdout.contains("failed:"), "{all:?}: {}", run.stdout);
+        }
+    }
+}
+
+/// A root of `cleanup --recursive` that cannot be read nor walked is one resource with one error
+/// naming each permission denied, not three errors and three resources (docs/output.md).
+#[test]
+fn a_root_cleanup_cannot_read_nor_walk_is_one_error() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit_as(
+            "bob-token",
+            &[
+                "cleanup",
+                "--recursive",
+                "--organization",
+                "123456789012",
+                "--project",
+                "jit-demo-prod",
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .code(3);
+    let report = run.json();
+    assert_eq!(report["resources"], 2);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 2, "{}", run.stdout);
+    assert_eq!(report["errors"][0]["resource"], "organizations/123456789012");
+    assert_eq!(
+        report["errors"][0]["message"],
+        "permission denied on `organizations/123456789012`: permissions \
+         `resourcemanager.organizations.getIamPolicy`, `resourcemanager.folders.list` and \
+         `resourcemanager.projects.list` denied (or it may not exist). Ask for \
+         `resourcemanager.organizations.getIamPolicy`, `resourcemanager.folders.list` and \
+         `resourcemanager.projects.list` on `organizations/123456789012`; Google also answers 403 when \
+         the resource does not exist."
+    );
+    // Alone, the root is the command's one error, with its hint.
+    let run =
+        emu.jit_as("bob-token", &["cleanup", "--recursive", "--organization", "123456789012"]).run().code(3);
+    assert_eq!(
+        run.stderr,
+        "error: permission denied on `organizations/123456789012`: permissions \
+         `resourcemanager.organizations.getIamPolicy`, `resourcemanager.folders.list` and \
+         `resourcemanager.projects.list` denied (or it may not exist)\n  hint: ask for \
+         `resourcemanager.organizations.getIamPolicy`, `resourcemanager.folders.list` and \
+         `resourcemanager.projects.list` on `organizations/123456789012`; Google also answers 403 when \
+         the resource does not exist\n"
+    );
+}
+
+/// Off Google Cloud with no credentials at all, the error says where jit looked (usage.md quotes
+/// it). The metadata server is a closed port here, so the cause is the same on every machine.
+#[test]
+fn no_credentials_says_where_jit_looked() {
+    let home = tempfile::tempdir().unwrap();
+    let run = jit(&["--retry-timeout", "2s", "list", "--project", "jit-demo-prod"])
+        .env("HOME", home.path())
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .run()
+        .code(1);
+    let (first, hint) = run.stderr.split_once('\n').unwrap();
+    assert!(
+        first.starts_with(
+            "error: could not get credentials from the metadata server (there is no \
+             --access-token-file, GOOGLE_APPLICATION_CREDENTIALS or gcloud application-default \
+             credentials file): "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        hint,
+        "  hint: run `gcloud auth application-default login`, or pass `--access-token-file`, or point \
+         GOOGLE_APPLICATION_CREDENTIALS at a key file\n"
+    );
+    let usage = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md")).unwrap();
+    assert!(usage.contains(&format!("{}…\n{hint}", &first[..first.find("file): ").unwrap() + 7])), "usage.md quotes it");
+}
