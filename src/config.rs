@@ -248,7 +248,11 @@ impl Grant {
             (None, Some(u)) => timespec::parse_time(u, now, tz)?,
             (None, None) => timespec::after(start.unwrap_or(now), Duration::hours(1), "1h")?,
         };
-        let (start, end) = timespec::grant_window(start, end, now, max)?;
+        let typed = timespec::Typed {
+            duration: args.duration.as_deref().map(str::trim),
+            max: args.max_duration.as_deref().map(str::trim),
+        };
+        let (start, end) = timespec::grant_window(start, end, now, max, Some(typed))?;
         Ok(Grant {
             roles,
             members,

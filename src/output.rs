@@ -461,7 +461,7 @@ where
                 state_cell(r, now),
                 opt(r.expires),
                 r.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                timespec::remaining(r.expires, now),
+                timespec::remaining(r.starts, r.expires, now),
                 r.source.to_string(),
                 r.granted_by.clone().unwrap_or_default(),
                 r.reason.clone().unwrap_or_default(),
@@ -544,7 +544,7 @@ where
                     binding.resource.clone(),
                     expires,
                     binding.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                    timespec::remaining(binding.expires, now),
+                    timespec::remaining(binding.starts, binding.expires, now),
                 ])
             })
             .collect();

@@ -208,7 +208,7 @@ fn list_filters_and_formats() {
         .stdout;
     assert!(table.contains("EXPIRES (UTC)") && table.contains("REMAINING"), "{table}");
     assert!(table.contains("projects/my-project"), "the one scope given names the resource");
-    assert!(table.contains("1h 59m left") || table.contains("2h left"), "{table}");
+    assert!(table.contains("2h left"), "{table}");
     let default = jit(&["list", "--policy-file", f.p()]).run().ok();
     assert!(default.stdout.trim_start().starts_with('['), "JSON when stdout is not a terminal");
 }
@@ -668,11 +668,11 @@ fn bad_input_is_refused_before_anything_is_written() {
         ),
         (
             &["grant", "roles/dlp.user", "--member", "alice"],
-            "error: `alice` is not a principal jit can grant to",
+            "error: `alice` is not a principal",
         ),
         (
             &["grant", "roles/dlp.user", "--member", "robot:x@example.com"],
-            "error: `robot:x@example.com` is not a principal jit can grant to",
+            "error: `robot:x@example.com` is not a principal",
         ),
         (
             &["grant", "storage.admin", "--member", "a@example.com"],
@@ -771,7 +771,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["cleanup", "--grace", "99999999d"],
             "error: the grace `99999999d` reaches back before 0001-01-01T00:00:00Z, the earliest time an IAM condition can hold",
         ),
-        (&["list", "--member", "nobody"], "error: `nobody` is not a principal jit can grant to"),
+        (&["list", "--member", "nobody"], "error: `nobody` is not a principal"),
         (
             &["grant", "roles/dlp.user", "--member", "a@example.com", "--project", "Bad_Project"],
             "error: `Bad_Project` is not a valid project ID",

@@ -83,13 +83,14 @@ fn a_root_cleanup_cannot_read_nor_walk_is_one_error() {
 }
 
 /// Off Google Cloud with no credentials at all, the error says where jit looked (usage.md quotes
-/// it). The metadata server is a closed port here, so the cause is the same on every machine.
+/// it). The metadata server's name never resolves here, so the cause is the same on every machine.
 #[test]
 fn no_credentials_says_where_jit_looked() {
     let home = tempfile::tempdir().unwrap();
     let run = jit(&["--retry-timeout", "2s", "list", "--project", "jit-demo-prod"])
         .env("HOME", home.path())
-        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        // `.invalid` never resolves (RFC 2606), as metadata.google.internal off Google Cloud.
+        .env("GCE_METADATA_HOST", "metadata.invalid")
         .run()
         .code(1);
     let (first, hint) = run.stderr.split_once('\n').unwrap();
@@ -109,4 +110,58 @@ fn no_credentials_says_where_jit_looked() {
     );
     let usage = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md")).unwrap();
     assert!(usage.contains(&format!("{}…\n{hint}", &first[..first.find("file): ").unwrap() + 7])), "usage.md quotes it");
+}
+
+/// Time wording (issue 12 item 9): `--for 2h` is `2h left` at once, a scheduled grant counts to
+/// its start, and an error echoes the duration as it was typed.
+#[test]
+fn times_read_as_asked() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&["grant", "roles/logging.viewer", "--for", "2h", "--project", "jit-demo-prod", "--format", "table"])
+        .env("COLUMNS", "200")
+        .run()
+        .ok();
+    let row = run.stdout.lines().nth(1).unwrap_or_default();
+    assert!(row.starts_with("granted  roles/logging.viewer  user:alice@example.com"), "{}", run.stdout);
+    assert!(row.ends_with("  2h left"), "{}", run.stdout);
+
+    let start = (chrono::Utc::now() + chrono::Duration::hours(3)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    emu.jit(&["grant", "roles/compute.viewer", "--start", &start, "--for", "1h", "--project", "jit-demo-prod"])
+        .run()
+        .ok();
+    let run = emu
+        .jit(&["list", "--role", "roles/compute.viewer", "--project", "jit-demo-prod", "--format", "table"])
+        .env("COLUMNS", "250")
+        .run()
+        .ok();
+    let row = run.stdout.lines().nth(1).unwrap_or_default();
+    assert!(row.contains("  scheduled, starts in 3h  ") && row.contains("  1h once started  "), "{}", run.stdout);
+
+    for (args, want) in [
+        (&["--for", "P1D"][..], "error: `P1D` is longer than the maximum of 12h"),
+        (&["--for", "PT13H", "--max-duration", "PT12H"][..], "error: `PT13H` is longer than the maximum of PT12H"),
+        (&["--for", "90m", "--max-duration", "1h"][..], "error: `90m` is longer than the maximum of 1h"),
+    ] {
+        let mut all = vec!["grant", "roles/logging.viewer", "--project", "jit-demo-prod"];
+        all.extend_from_slice(args);
+        let run = emu.jit(&all).run().code(2);
+        assert_eq!(run.error_line(), want, "{args:?}");
+    }
+}
+
+/// `--member` of list and revoke is not about granting.
+#[test]
+fn a_bad_member_is_not_a_principal_for_every_command() {
+    for command in [&["list"][..], &["revoke", "roles/logging.viewer"][..], &["grant", "roles/logging.viewer"][..]] {
+        let mut all = command.to_vec();
+        all.extend_from_slice(&["--member", "carol", "--policy-file", "docs/example-policy.json"]);
+        let run = jit(&all).current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).run().code(2);
+        assert_eq!(
+            run.stderr,
+            "error: `carol` is not a principal\n  hint: use user:EMAIL, group:EMAIL, serviceAccount:EMAIL, \
+             domain:DOMAIN, principal://… or principalSet://…, or an e-mail address\n",
+            "{command:?}"
+        );
+    }
 }
