@@ -548,7 +548,6 @@ fn bad_input_against_the_api_changes_nothing() {
             2,
             "is not an organization number",
         ),
-        (vec!["revoke", "roles/owner", "--all-members"], 2, "never has a time-bound binding"),
         (
             vec!["revoke", "roles/dlp.user", "--member", "x@example.com", "--all-members"],
             2,

@@ -715,10 +715,6 @@ fn bad_input_is_refused_before_anything_is_written() {
         (&["grant", "roles/dlp.user"], "error: --member is required with --policy-file"),
         (&["revoke", "roles/dlp.user"], "error: --member or --all-members is required with --policy-file"),
         (
-            &["revoke", "roles/owner", "--all-members"],
-            "error: role `roles/owner` never has a time-bound binding",
-        ),
-        (
             &["cleanup", "--recursive"],
             "error: --recursive walks folders through the API and cannot work on a policy file",
         ),

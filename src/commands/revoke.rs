@@ -9,6 +9,14 @@ use crate::output::{self, RemovalOutput};
 use crate::target::{self, Policies, Progress};
 
 pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
+    for role in &rv.basic {
+        if !config.quiet {
+            eprintln!(
+                "warning: `{}` is a basic role, which Google never binds with a condition: it has no time-bound access to revoke",
+                output::escape(role)
+            );
+        }
+    }
     target::block_on(async {
         let policies = Policies::open(config).await?;
         let now = config.now;
