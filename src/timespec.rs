@@ -270,6 +270,9 @@ pub fn words(d: Duration) -> String {
 /// started, the access it will give, `1h once started` (issue 12 item 9: it counted from now to
 /// the end, waiting time included; when it starts is the STATE column's `starts in 3h`).
 pub fn remaining(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    // In whole seconds, as every time jit writes: `--for 1h` is then exactly 1h from the `now` it
+    // was granted at, not 59m 59.6s (which rounds to `59m 59s`, below an hour).
+    let now = chrono::SubsecRound::trunc_subsecs(now, 0);
     match (start, end) {
         (Some(s), Some(e)) if s > now => format!("{} once started", words(e - s)),
         (_, None) => "no expiry".to_string(),
@@ -504,5 +507,8 @@ mod tests {
         let (s, e) = (now + Duration::hours(3), now + Duration::hours(5));
         assert_eq!(remaining(Some(s), Some(e), now), "2h once started");
         assert_eq!(remaining(Some(now - Duration::hours(1)), Some(e), now), "5h left");
+        // `--for 1h` granted at a fraction of a second is 1h, not 59m 59s.
+        let at = now + Duration::milliseconds(700);
+        assert_eq!(remaining(None, Some(now + Duration::hours(1)), at), "1h left");
     }
 }

@@ -211,3 +211,45 @@ fn an_empty_list_names_what_it_read_and_the_clock() {
     let run = emu.jit(&["list", "--project", "jit-demo-prod", "--project", "jit-demo-dev", "--member", "nobody@example.com", "--format", "table"]).run().ok();
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("No time-bound bindings on 2 resources.\n", ""));
 }
+
+/// On a terminal, after `y` the plan is not shown a second time: one line says it was done; and
+/// the progress bar names no resource (issue 12 item 8). Skipped without `script` (util-linux).
+#[test]
+fn a_confirmed_change_is_not_shown_twice() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("notice: `script` (util-linux) is not installed; skipping the terminal test");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let on_a_terminal = |command: &str| {
+        let line = format!("{} --emulator {command}", env!("CARGO_BIN_EXE_jit"));
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("TZ", "UTC")
+            .env("COLUMNS", "200")
+            .env("XDG_STATE_HOME", state.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(b"y")?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let two = "--member bob@example.com --project jit-demo-prod --project jit-demo-dev";
+    let screen = on_a_terminal(&format!("grant roles/compute.admin {two}"));
+    assert_eq!(screen.matches("EXPIRES (UTC)").count(), 1, "{screen}");
+    assert_eq!(screen.matches("would grant  roles/compute.admin").count(), 2, "{screen}");
+    assert!(screen.ends_with("Done: 2 granted.\n"), "{screen}");
+    for bar in screen.split("\u{1b}[2K").filter(|s| s.contains("granting [")) {
+        assert!(!bar.contains("projects/"), "the bar names a resource: {bar:?}");
+    }
+    let screen = on_a_terminal(&format!("revoke roles/compute.admin {two}"));
+    assert_eq!(screen.matches("EXPIRES (UTC)").count(), 1, "{screen}");
+    assert!(screen.contains("Would remove 2 time-bound grants on 2 resources.\n"), "{screen}");
+    assert!(screen.ends_with("Removed 2 time-bound grants on 2 resources.\n"), "{screen}");
+}

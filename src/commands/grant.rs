@@ -48,6 +48,8 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         let members = policies.members_or_caller(&g.members, "--member").await?;
         let req = g.request(&members, caller.as_ref(), now);
 
+        // The plan shown on a terminal, to show only a line when the outcome is that plan.
+        let mut shown: Option<GrantReport> = None;
         if asks {
             // Show the planned change, ask, then do it (the edit is recomputed on a fresh read).
             let mut plan = GrantOutput { dry_run: true, ..Default::default() };
@@ -66,6 +68,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             if !super::confirm(config, "Apply this change?")? {
                 return Ok(super::cancelled());
             }
+            shown = Some(plan.report);
         }
 
         // A write whose answer was lost is retried from a fresh read that already holds it; the
@@ -94,11 +97,33 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         }
         out.errors = target::resource_errors(&errors);
         if errors.len() < total || total > 1 {
-            policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+            // After `y`, the table the terminal just showed is not shown again (issue 12 item 8):
+            // one line says it was done, unless the outcome differs from the plan.
+            let as_planned = shown.is_some_and(|plan| same_rows(&plan) == same_rows(&out.report))
+                && errors.is_empty()
+                && config.format == Format::Table
+                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            if as_planned {
+                if !config.quiet {
+                    println!("{}", output::grant_done(&out.report));
+                }
+            } else {
+                policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+            }
             target::print_errors(&out.errors);
         }
         target::settle(&errors, total)
     })
+}
+
+/// A report with its rows in one order, to compare a plan with what was done.
+fn same_rows(r: &GrantReport) -> GrantReport {
+    let mut r = r.clone();
+    for rows in [&mut r.granted, &mut r.extended, &mut r.unchanged, &mut r.pruned] {
+        rows.sort_by(|a, b| (&a.resource, &a.role, &a.member).cmp(&(&b.resource, &b.role, &b.member)));
+    }
+    r.warnings.sort();
+    r
 }
 
 fn merge(into: &mut GrantReport, from: GrantReport) {
