@@ -360,7 +360,8 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -
     }
     let matches = command.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
     if let Some((flag, name)) = global_given_to(&command, &matches) {
-        let message = format!("`{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes");
+        let message =
+            format!("`{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes");
         let sub = command.find_subcommand_mut(name).expect("the subcommand that was parsed");
         sub.error(clap::error::ErrorKind::ArgumentConflict, message).exit();
     }

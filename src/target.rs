@@ -551,7 +551,11 @@ pub fn resource_errors(errors: &[(Place, Error)]) -> Vec<ResourceError> {
                 Some(h) => {
                     let mut hint = h.chars();
                     let first = hint.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-                    format!("{}. {first}{}.", e.to_string().trim_end_matches('.'), hint.as_str().trim_end_matches('.'))
+                    format!(
+                        "{}. {first}{}.",
+                        e.to_string().trim_end_matches('.'),
+                        hint.as_str().trim_end_matches('.')
+                    )
                 }
                 None => e.to_string(),
             },

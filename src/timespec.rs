@@ -473,8 +473,8 @@ mod tests {
                 )
             );
         }
-        let e =
-            grant_window(None, t("9999-12-31T23:59:59-01:00"), now, Duration::days(10_000_000), None).unwrap_err();
+        let e = grant_window(None, t("9999-12-31T23:59:59-01:00"), now, Duration::days(10_000_000), None)
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "the end `+10000-01-01T00:59:59Z` is after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"

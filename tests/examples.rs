@@ -48,7 +48,8 @@ struct Block {
 /// True for a line that runs jit: `jit …`, `VAR=VALUE … jit …` or `cargo run --release -- …`.
 fn runs_jit(line: &str) -> bool {
     let mut words = line.split_whitespace().skip_while(|w| {
-        w.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c == '_' || c.is_ascii_uppercase()))
+        w.split_once('=')
+            .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c == '_' || c.is_ascii_uppercase()))
     });
     match words.next() {
         Some("jit") => true,
@@ -126,10 +127,7 @@ fn commands(body: &[&str]) -> Vec<Cmd> {
                 None => break,
             }
         }
-        let code = text
-            .rsplit_once("# exit ")
-            .and_then(|(_, n)| n.trim().parse().ok())
-            .unwrap_or(0);
+        let code = text.rsplit_once("# exit ").and_then(|(_, n)| n.trim().parse().ok()).unwrap_or(0);
         let text = text.replace("cargo run --release -- ", "jit ");
         cmds.push(Cmd { text, output: prompted.then(Vec::new), code });
     }
@@ -170,7 +168,9 @@ fn lines_match(pattern: &[String], text: &[&str]) -> bool {
     match pattern.split_first() {
         None => text.is_empty(),
         Some((p, rest)) if p == "…" => (0..=text.len()).any(|n| lines_match(rest, &text[n..])),
-        Some((p, rest)) => text.split_first().is_some_and(|(t, more)| line_matches(p, t) && lines_match(rest, more)),
+        Some((p, rest)) => {
+            text.split_first().is_some_and(|(t, more)| line_matches(p, t) && lines_match(rest, more))
+        }
     }
 }
 
@@ -213,7 +213,8 @@ fn place() -> Place {
     for d in [&work.join("docs"), &home.join(".config/gcloud"), &state, &bin] {
         std::fs::create_dir_all(d).unwrap();
     }
-    std::fs::copy(Path::new(ROOT).join("docs/example-policy.json"), work.join("docs/example-policy.json")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("docs/example-policy.json"), work.join("docs/example-policy.json"))
+        .unwrap();
     // gcloud caches whether it runs on GCE here; "False" spares it the probe.
     std::fs::write(home.join(".config/gcloud/gce"), "False").unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_jit"), bin.join("jit")).unwrap();
@@ -258,7 +259,8 @@ fn shell(place: &Place) -> Command {
 /// document names (to be replaced) and the one it got.
 fn serve(place: &Place, text: &str) -> (Served, String, String) {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let named = words.iter().position(|w| *w == "--port").map(|i| words[i + 1].to_string()).unwrap_or_default();
+    let named =
+        words.iter().position(|w| *w == "--port").map(|i| words[i + 1].to_string()).unwrap_or_default();
     let line = if named.is_empty() { format!("{text} --port 0") } else { text.replace(&named, "0") };
     let mut child = shell(place)
         .arg("-c")
@@ -284,7 +286,9 @@ fn run_document(file: &Path) -> (Vec<String>, Vec<String>) {
     let mut failures = Vec::new();
     let mut ran = Vec::new();
     for block in blocks(&name, &doc) {
-        if block.cmds.iter().any(|c| c.text.starts_with("gcloud ") || c.text.contains("| gcloud")) && !gcloud_available() {
+        if block.cmds.iter().any(|c| c.text.starts_with("gcloud ") || c.text.contains("| gcloud"))
+            && !gcloud_available()
+        {
             continue;
         }
         // One script for the block, so that `export` carries on; each command's output and exit
@@ -300,7 +304,10 @@ fn run_document(file: &Path) -> (Vec<String>, Vec<String>) {
                 text = text.replace(&format!(":{from}"), &format!(":{to}"));
             }
             let words: Vec<&str> = text.split_whitespace().collect();
-            if words.starts_with(&["jit", "emulator"]) && !text.contains("--print-seed") && !text.contains("--help") {
+            if words.starts_with(&["jit", "emulator"])
+                && !text.contains("--print-seed")
+                && !text.contains("--help")
+            {
                 let (child, from, to) = serve(&place, &text);
                 served.push(child);
                 if !from.is_empty() {
@@ -318,7 +325,8 @@ fn run_document(file: &Path) -> (Vec<String>, Vec<String>) {
         // The script's own status is the last command's; each command's is checked below.
         shell(&place).arg("-c").arg(&script).status().expect("bash runs");
         for (n, cmd, text) in run {
-            let read = |ext: &str| std::fs::read_to_string(out.join(format!("{n}.{ext}"))).unwrap_or_default();
+            let read =
+                |ext: &str| std::fs::read_to_string(out.join(format!("{n}.{ext}"))).unwrap_or_default();
             let (stdout, stderr) = (read("out"), read("err"));
             let code: i32 = read("rc").trim().parse().unwrap_or(-1);
             let shown = || format!("{}: `{text}`\nstdout:\n{stdout}\nstderr:\n{stderr}", block.at);
@@ -350,7 +358,12 @@ fn every_example_of_the_docs_runs_as_written() {
     // The test itself finds what it should: the README's first command, usage.md's scope examples,
     // the export and gcloud lines beside `jit emulator --port 8085` (served on another port).
     let has = |pat: &str| ran.iter().any(|c| c.contains(pat));
-    assert!(has("jit --emulator grant roles/storage.objectViewer --for 2h --member alice@example.com --project jit-demo-prod --yes && jit --emulator list"), "{ran:#?}");
+    assert!(
+        has(
+            "jit --emulator grant roles/storage.objectViewer --for 2h --member alice@example.com --project jit-demo-prod --yes && jit --emulator list"
+        ),
+        "{ran:#?}"
+    );
     assert!(has("--run-service api --region europe-west1"), "{ran:#?}");
     assert!(has("export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=$(mktemp)"), "{ran:#?}");
     assert!(!has(":8085") && has("jit --endpoint http://127.0.0.1:"), "{ran:#?}");
@@ -403,7 +416,8 @@ fn the_examples_are_found_by_the_convention() {
     assert!(lines_match(&want, &["x", "1", "2", "z"]));
     assert!(!lines_match(&want, &["x", "1"]));
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    let cmds: Vec<String> = blocks("README.md", &readme).into_iter().flat_map(|b| b.cmds).map(|c| c.text).collect();
+    let cmds: Vec<String> =
+        blocks("README.md", &readme).into_iter().flat_map(|b| b.cmds).map(|c| c.text).collect();
     assert!(cmds[0].starts_with("jit --emulator grant roles/storage.objectViewer --for 2h"), "{cmds:?}");
     assert!(!cmds.iter().any(|c| c.contains("my-project") && !c.contains("gcloud")), "{cmds:?}");
 }

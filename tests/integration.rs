@@ -4,16 +4,16 @@ mod support;
 
 mod api;
 mod completions;
+mod examples;
 mod fuzz_regressions;
+mod modes;
 mod offline;
 mod output;
 mod properties;
+mod reports;
 mod roles;
 mod tls;
 mod ux;
-mod examples;
-mod modes;
-mod reports;
 
 mod harness;
 mod kinds;

@@ -117,7 +117,11 @@ fn no_auth_serves_jit_with_or_without_a_token() {
 fn with_auth_an_unknown_token_is_refused() {
     let emu = serve(&[]);
     assert!(!emu.banner.iter().any(|l| l.contains("--no-auth")), "{:#?}", emu.banner);
-    assert!(emu.banner.contains(&"  alice-token      user:alice@example.com".to_string()), "{:#?}", emu.banner);
+    assert!(
+        emu.banner.contains(&"  alice-token      user:alice@example.com".to_string()),
+        "{:#?}",
+        emu.banner
+    );
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "any-token-at-all").unwrap();
@@ -178,7 +182,16 @@ fn emulator_and_completions_take_only_their_own_options() {
     );
     let help = jit(&["emulator", "--help"]).env("COLUMNS", "100").run().ok();
     assert!(help.stdout.contains("\nEmulator options:\n      --port <PORT>"), "{}", help.stdout);
-    for global in ["Global options", "--project", "--format", "--endpoint", "--retry-attempts", "--retry-timeout", "--quiet", "--emulator "] {
+    for global in [
+        "Global options",
+        "--project",
+        "--format",
+        "--endpoint",
+        "--retry-attempts",
+        "--retry-timeout",
+        "--quiet",
+        "--emulator ",
+    ] {
         assert!(!help.stdout.contains(global), "{global} in:\n{}", help.stdout);
     }
     for (args, flag, name) in [
@@ -200,6 +213,7 @@ fn emulator_and_completions_take_only_their_own_options() {
         );
         assert_eq!(run.stdout, "");
     }
-    let run = jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
+    let run =
+        jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
     assert!(run.stdout.starts_with("{\n  \"organizations\""), "{}", run.stdout);
 }

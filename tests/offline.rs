@@ -666,10 +666,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/dlp.user", "--member", "allAuthenticatedUsers"],
             "error: `allAuthenticatedUsers` cannot be granted access with a condition",
         ),
-        (
-            &["grant", "roles/dlp.user", "--member", "alice"],
-            "error: `alice` is not a principal",
-        ),
+        (&["grant", "roles/dlp.user", "--member", "alice"], "error: `alice` is not a principal"),
         (
             &["grant", "roles/dlp.user", "--member", "robot:x@example.com"],
             "error: `robot:x@example.com` is not a principal",

@@ -109,7 +109,10 @@ fn no_credentials_says_where_jit_looked() {
          GOOGLE_APPLICATION_CREDENTIALS at a key file\n"
     );
     let usage = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md")).unwrap();
-    assert!(usage.contains(&format!("{}…\n{hint}", &first[..first.find("file): ").unwrap() + 7])), "usage.md quotes it");
+    assert!(
+        usage.contains(&format!("{}…\n{hint}", &first[..first.find("file): ").unwrap() + 7])),
+        "usage.md quotes it"
+    );
 }
 
 /// Time wording (issue 12 item 9): `--for 2h` is `2h left` at once, a scheduled grant counts to
@@ -118,7 +121,16 @@ fn no_credentials_says_where_jit_looked() {
 fn times_read_as_asked() {
     let emu = harness::emulator().start();
     let run = emu
-        .jit(&["grant", "roles/logging.viewer", "--for", "2h", "--project", "jit-demo-prod", "--format", "table"])
+        .jit(&[
+            "grant",
+            "roles/logging.viewer",
+            "--for",
+            "2h",
+            "--project",
+            "jit-demo-prod",
+            "--format",
+            "table",
+        ])
         .env("COLUMNS", "200")
         .run()
         .ok();
@@ -127,20 +139,36 @@ fn times_read_as_asked() {
     assert!(row.ends_with("  2h left"), "{}", run.stdout);
 
     let start = (chrono::Utc::now() + chrono::Duration::hours(3)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    emu.jit(&["grant", "roles/compute.viewer", "--start", &start, "--for", "1h", "--project", "jit-demo-prod"])
-        .run()
-        .ok();
+    emu.jit(&[
+        "grant",
+        "roles/compute.viewer",
+        "--start",
+        &start,
+        "--for",
+        "1h",
+        "--project",
+        "jit-demo-prod",
+    ])
+    .run()
+    .ok();
     let run = emu
         .jit(&["list", "--role", "roles/compute.viewer", "--project", "jit-demo-prod", "--format", "table"])
         .env("COLUMNS", "250")
         .run()
         .ok();
     let row = run.stdout.lines().nth(1).unwrap_or_default();
-    assert!(row.contains("  scheduled, starts in 3h  ") && row.contains("  1h once started  "), "{}", run.stdout);
+    assert!(
+        row.contains("  scheduled, starts in 3h  ") && row.contains("  1h once started  "),
+        "{}",
+        run.stdout
+    );
 
     for (args, want) in [
         (&["--for", "P1D"][..], "error: `P1D` is longer than the maximum of 12h"),
-        (&["--for", "PT13H", "--max-duration", "PT12H"][..], "error: `PT13H` is longer than the maximum of PT12H"),
+        (
+            &["--for", "PT13H", "--max-duration", "PT12H"][..],
+            "error: `PT13H` is longer than the maximum of PT12H",
+        ),
         (&["--for", "90m", "--max-duration", "1h"][..], "error: `90m` is longer than the maximum of 1h"),
     ] {
         let mut all = vec!["grant", "roles/logging.viewer", "--project", "jit-demo-prod"];
@@ -153,7 +181,9 @@ fn times_read_as_asked() {
 /// `--member` of list and revoke is not about granting.
 #[test]
 fn a_bad_member_is_not_a_principal_for_every_command() {
-    for command in [&["list"][..], &["revoke", "roles/logging.viewer"][..], &["grant", "roles/logging.viewer"][..]] {
+    for command in
+        [&["list"][..], &["revoke", "roles/logging.viewer"][..], &["grant", "roles/logging.viewer"][..]]
+    {
         let mut all = command.to_vec();
         all.extend_from_slice(&["--member", "carol", "--policy-file", "docs/example-policy.json"]);
         let run = jit(&all).current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).run().code(2);
@@ -173,20 +203,33 @@ fn revoking_a_basic_role_is_nothing_to_revoke() {
     let emu = harness::emulator().start();
     let warning = "warning: `roles/owner` is a basic role, which Google never binds with a condition: it has \
                    no time-bound access to revoke\n";
-    let run = emu.jit(&["revoke", "roles/owner", "--project", "jit-demo-prod", "--format", "table"]).run().ok();
-    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", format!("{warning}Nothing to revoke.\n").as_str()));
+    let run =
+        emu.jit(&["revoke", "roles/owner", "--project", "jit-demo-prod", "--format", "table"]).run().ok();
+    assert_eq!(
+        (run.stdout.as_str(), run.stderr.as_str()),
+        ("", format!("{warning}Nothing to revoke.\n").as_str())
+    );
     emu.jit(&["grant", "roles/logging.viewer", "--for", "1h", "--project", "jit-demo-prod"]).run().ok();
     let run = emu
-        .jit(&["revoke", "roles/owner", "roles/logging.viewer", "--project", "jit-demo-prod", "--format", "json"])
+        .jit(&[
+            "revoke",
+            "roles/owner",
+            "roles/logging.viewer",
+            "--project",
+            "jit-demo-prod",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert_eq!(run.stderr, warning);
     assert_eq!(run.json()["removed"][0]["role"], "roles/logging.viewer");
     // Offline too, and -q keeps the warning to itself.
-    let run = jit(&["revoke", "roles/editor", "--all-members", "--policy-file", "docs/example-policy.json", "-q"])
-        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .run()
-        .ok();
+    let run =
+        jit(&["revoke", "roles/editor", "--all-members", "--policy-file", "docs/example-policy.json", "-q"])
+            .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+            .run()
+            .ok();
     assert_eq!(run.stderr, "");
 }
 
@@ -195,20 +238,36 @@ fn revoking_a_basic_role_is_nothing_to_revoke() {
 #[test]
 fn an_empty_list_names_what_it_read_and_the_clock() {
     let emu = harness::emulator().clock("2020-01-01T00:00:00Z", true).start();
-    let run = emu
-        .jit(&["list", "--format", "table"])
-        .env("CLOUDSDK_CORE_PROJECT", "jit-demo-dev")
-        .run()
-        .ok();
-    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("No time-bound bindings on `projects/jit-demo-dev`.\n", ""));
+    let run = emu.jit(&["list", "--format", "table"]).env("CLOUDSDK_CORE_PROJECT", "jit-demo-dev").run().ok();
+    assert_eq!(
+        (run.stdout.as_str(), run.stderr.as_str()),
+        ("No time-bound bindings on `projects/jit-demo-dev`.\n", "")
+    );
     // The demo's hand-written grant on jit-demo-prod has expired by this machine's clock, whatever
     // the emulator's says.
     let run = emu.jit(&["list", "--project", "jit-demo-prod", "--format", "table"]).run().ok();
     assert_eq!(run.stdout, "No time-bound bindings on `projects/jit-demo-prod`.\n");
     let (head, tail) = run.stderr.split_once("clock, ").unwrap();
     assert_eq!(head, "1 expired binding not shown (expired by this machine's ");
-    assert!(tail.len() == "2026-12-01T12:00:00Z); --all shows it.\n".len() && tail.ends_with("Z); --all shows it.\n"), "{tail}");
-    let run = emu.jit(&["list", "--project", "jit-demo-prod", "--project", "jit-demo-dev", "--member", "nobody@example.com", "--format", "table"]).run().ok();
+    assert!(
+        tail.len() == "2026-12-01T12:00:00Z); --all shows it.\n".len()
+            && tail.ends_with("Z); --all shows it.\n"),
+        "{tail}"
+    );
+    let run = emu
+        .jit(&[
+            "list",
+            "--project",
+            "jit-demo-prod",
+            "--project",
+            "jit-demo-dev",
+            "--member",
+            "nobody@example.com",
+            "--format",
+            "table",
+        ])
+        .run()
+        .ok();
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("No time-bound bindings on 2 resources.\n", ""));
 }
 

@@ -25,7 +25,8 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let found: Vec<_> = found.into_iter().flatten().collect();
         // Expired bindings left out, to say so with the clock they were judged by (issue 12 item
         // 10: under an emulator whose clock is in the past, an empty list did not say why).
-        let hidden = if l.all { 0 } else { config::List { all: true, ..l.clone() }.filter(found.clone()).len() };
+        let hidden =
+            if l.all { 0 } else { config::List { all: true, ..l.clone() }.filter(found.clone()).len() };
         let mut rows = l.filter(found);
         let hidden = hidden.saturating_sub(rows.len());
         edit::sort(&mut rows);
