@@ -61,8 +61,7 @@ pub struct Global {
     /// (repeatable).
     #[arg(long, global = true, value_name = "SECRET")]
     pub secret: Vec<String>,
-    /// IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not
-    /// accept conditional bindings, so `grant` refuses them.
+    /// IAM service account, by e-mail (repeatable): who may act as it.
     #[arg(long, global = true, value_name = "EMAIL")]
     pub service_account: Vec<String>,
     /// Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable).

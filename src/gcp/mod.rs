@@ -717,8 +717,18 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
 /// A kind that does not accept conditional role bindings (src/gcp/kinds.rs) is never sent a
 /// policy that adds one: Google would refuse the write, and jit says why before sending it.
 pub(crate) fn refuse_conditions(r: &ResourceId, read: &Policy, new: &Policy) -> crate::Result<()> {
-    let row = kinds::row(r.kind);
-    if row.conditions != kinds::Conditions::Refused {
+    refuse_conditions_of(kinds::row(r.kind).conditions, r, read, new)
+}
+
+/// [`refuse_conditions`] for a kind whose row says `conditions` (a parameter, so that the rule is
+/// tested while no row refuses them).
+pub(crate) fn refuse_conditions_of(
+    conditions: kinds::Conditions,
+    r: &ResourceId,
+    read: &Policy,
+    new: &Policy,
+) -> crate::Result<()> {
+    if conditions != kinds::Conditions::Refused {
         return Ok(());
     }
     let conditional = |p: &Policy| p.bindings.iter().filter(|b| b.condition.is_some()).count();
