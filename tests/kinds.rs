@@ -557,6 +557,62 @@ fn a_service_account_takes_a_time_bound_grant() {
     );
 }
 
+/// `--secret S --project P` and `--run-service S --region R --project P` name S in P, as gcloud
+/// does; P's own policy is not touched. Two projects for a bare name are refused before any call.
+#[test]
+fn project_qualifies_a_bare_name_and_is_left_alone() {
+    let emu = harness::emulator().start();
+    let project = emu.policy_text("projects/jit-demo-prod");
+    let until = two_hours();
+    let report = emu
+        .jit(&[
+            "grant",
+            "roles/secretmanager.secretAccessor",
+            "--until",
+            &until,
+            "--member",
+            MEMBER,
+            "--secret",
+            "db-password",
+            "--run-service",
+            "api",
+            "--region",
+            "europe-west1",
+            "--project",
+            "jit-demo-prod",
+            "--format",
+            "json",
+        ])
+        .env_remove("CLOUDSDK_CORE_PROJECT")
+        .run()
+        .ok()
+        .json();
+    let resources: Vec<&str> =
+        report["granted"].as_array().unwrap().iter().map(|r| r["resource"].as_str().unwrap()).collect();
+    assert_eq!(
+        resources,
+        [
+            "projects/jit-demo-prod/secrets/db-password",
+            "projects/jit-demo-prod/locations/europe-west1/services/api"
+        ],
+        "{report}"
+    );
+    assert_eq!(emu.policy_text("projects/jit-demo-prod"), project, "the project's policy is left alone");
+    assert_eq!(set_calls(&emu).len(), 2, "{:?}", emu.requests());
+
+    let sent = emu.requests().len();
+    let run = emu
+        .jit(&["list", "--secret", "db-password", "--project", "jit-demo-prod", "--project", "jit-demo-dev"])
+        .run()
+        .code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: the bare name `db-password` could be in any of the projects given with --project (`jit-demo-prod`, \
+         `jit-demo-dev`)"
+    );
+    assert_eq!(emu.requests().len(), sent, "nothing sent");
+}
+
 /// A resource that does not exist: Google's answer relayed, nothing stored.
 #[test]
 fn a_missing_resource_is_relayed_and_nothing_changes() {
@@ -634,7 +690,7 @@ fn the_usage_examples_of_every_kind_run_against_the_emulator() {
             w[start..].starts_with(&["jit".to_string(), "--emulator".to_string()])
         })
         .collect();
-    assert_eq!(lines.len(), 12, "{lines:?}");
+    assert_eq!(lines.len(), 13, "{lines:?}");
     let state = tempfile::tempdir().unwrap();
     for words in lines {
         let line = words.join(" ");

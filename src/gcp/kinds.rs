@@ -152,7 +152,7 @@ pub static ROWS: [Row; 9] = [
         kind: Kind::Secret,
         noun: "secret",
         flag: "--secret",
-        forms: "NAME (in the default project) or projects/P/secrets/NAME",
+        forms: "NAME (in --project, else the default project) or projects/P/secrets/NAME",
         host: "secretmanager.googleapis.com",
         base_path: "",
         override_var: "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
@@ -315,8 +315,8 @@ impl ResourceId {
                 None => {
                     return Err(Error::usage_hint(
                         format!("the secret `{s}` names no project, and there is no default project"),
-                        "use `projects/PROJECT/secrets/NAME`, or set a default project (CLOUDSDK_CORE_PROJECT or \
-                         `gcloud config set project`)",
+                        "use `projects/PROJECT/secrets/NAME`, pass --project PROJECT, or set a default project \
+                         (CLOUDSDK_CORE_PROJECT or `gcloud config set project`)",
                     ));
                 }
             },
@@ -407,8 +407,8 @@ impl ResourceId {
                         format!(
                             "the Cloud Run service `{s}` names no project, and there is no default project"
                         ),
-                        "use `projects/P/locations/REGION/services/NAME`, or set a default project \
-                         (CLOUDSDK_CORE_PROJECT or `gcloud config set project`)",
+                        "use `projects/P/locations/REGION/services/NAME`, pass --project P, or set a default \
+                         project (CLOUDSDK_CORE_PROJECT or `gcloud config set project`)",
                     ));
                 };
                 (project.to_string(), region.to_string(), n.to_string())
