@@ -613,6 +613,52 @@ fn project_qualifies_a_bare_name_and_is_left_alone() {
     assert_eq!(emu.requests().len(), sent, "nothing sent");
 }
 
+/// A bucket's policy is read as gcloud reads it, `fields=bindings,etag`, so the write sends back
+/// exactly the bindings, the etag read and version 3: no `kind`, `resourceId` or other field of
+/// Storage's own. The emulator honours `fields=`.
+#[test]
+fn a_bucket_is_read_with_gclouds_fields_and_written_back_with_them_only() {
+    let emu = harness::emulator().start();
+    let name = "projects/_/buckets/jit-demo-prod-data";
+    let before = emu.stored(name);
+    emu.jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--for",
+        "1h",
+        "--member",
+        MEMBER,
+        "--bucket",
+        "jit-demo-prod-data",
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok();
+    let log: Vec<Value> =
+        emu.requests().into_iter().filter(|r| r["path"] == "/storage/v1/b/jit-demo-prod-data/iam").collect();
+    let calls: Vec<(&str, &str, u64)> = log
+        .iter()
+        .map(|r| (r["method"].as_str().unwrap(), r["query"].as_str().unwrap(), r["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("GET", "alt=json&fields=bindings%2Cetag&optionsRequestedPolicyVersion=3", 200),
+            ("PUT", "alt=json", 200),
+        ]
+    );
+    let sent = &log[1]["body"];
+    let mut keys: Vec<&str> = sent.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["bindings", "etag", "version"], "{sent}");
+    assert_eq!(sent["version"], 3, "{sent}");
+    assert_eq!(sent["etag"], json!(before.etag), "{sent}");
+    // Storage's own fields are still there, set by Storage.
+    let read = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", Some("alice-token"), None).json();
+    assert_eq!((&read["kind"], &read["resourceId"]), (&json!("storage#policy"), &json!(name)), "{read}");
+}
+
 /// A resource that does not exist: Google's answer relayed, nothing stored.
 #[test]
 fn a_missing_resource_is_relayed_and_nothing_changes() {

@@ -229,10 +229,14 @@ impl Clients {
                 query: Vec::new(),
                 body: Some(json!({"options": {"requestedPolicyVersion": 3}})),
             },
+            // As gcloud reads a bucket's policy (`api_lib/storage/gcs_json/client.py`,
+            // `get_bucket_iam_policy`: `fields='bindings,etag'`): only what the edit needs, so
+            // the write sends back the bindings, the etag and version 3, and nothing else
+            // (Storage's `kind`, `resourceId` and `version` are its own to set).
             Style::StorageJson => Request {
                 method: reqwest::Method::GET,
                 path: format!("b/{}/iam", r.id),
-                query: vec![("optionsRequestedPolicyVersion", "3")],
+                query: vec![("fields", "bindings,etag"), ("optionsRequestedPolicyVersion", "3")],
                 body: None,
             },
             Style::GetWithQuery => Request {

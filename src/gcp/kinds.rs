@@ -37,8 +37,8 @@ pub enum Style {
     /// `{"options": {"requestedPolicyVersion": 3}}`; `POST {name}:setIamPolicy` with
     /// `{"policy": …}`.
     CrmBody,
-    /// Cloud Storage JSON API: `GET b/{bucket}/iam?optionsRequestedPolicyVersion=3`;
-    /// `PUT b/{bucket}/iam` with the policy itself as the body.
+    /// Cloud Storage JSON API: `GET b/{bucket}/iam?fields=bindings,etag&optionsRequestedPolicyVersion=3`
+    /// (gcloud's read); `PUT b/{bucket}/iam` with the policy itself as the body.
     StorageJson,
     /// Secret Manager, Cloud KMS, Cloud Run v1: `GET v1/{name}:getIamPolicy?options.requestedPolicyVersion=3`;
     /// `POST v1/{name}:setIamPolicy` with `{"policy": …}`.

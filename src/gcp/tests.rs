@@ -1323,7 +1323,13 @@ async fn every_kind_reads_and_writes_in_its_services_shape() {
         (
             ResourceId::bucket("gs://my-bucket").unwrap(),
             "projects/_/buckets/my-bucket",
-            (Method::GET, "/storage/v1/b/my-bucket/iam", "alt=json&optionsRequestedPolicyVersion=3"),
+            (
+                Method::GET,
+                "/storage/v1/b/my-bucket/iam",
+                // As gcloud reads it (the fake logs the query decoded; the emulator test
+                // `kinds::a_bucket_is_read_with_gclouds_fields…` sees `bindings%2Cetag`).
+                "alt=json&fields=bindings,etag&optionsRequestedPolicyVersion=3",
+            ),
             (Method::PUT, "/storage/v1/b/my-bucket/iam"),
         ),
         (
