@@ -338,6 +338,18 @@ fn print_report(
     super::to_stdout(config, render)
 }
 
+/// The roles Google says are grantable on each of the scopes (`roles.queryGrantableRoles`), for
+/// the picker (src/commands/roles.rs), one list per scope.
+pub(crate) fn grantable_roles(
+    config: &Config,
+    conn: &Connection,
+) -> Result<Vec<Vec<(String, String)>>, Error> {
+    runtime()?.block_on(async {
+        let session = Session::connect(config, conn).await?;
+        futures::future::try_join_all(config.scopes.iter().map(|s| session.gcp.grantable_roles(s))).await
+    })
+}
+
 /// `jit grant` against the API: one atomic read-modify-write per resource.
 pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i32, Error> {
     runtime()?.block_on(async {

@@ -205,6 +205,21 @@ impl Gcp {
         self.retrying(op, || self.inner.clients.get_role(role)).await
     }
 
+    /// The roles Google says can be granted on `scope`, as (name, title), every page of IAM v1
+    /// `roles.queryGrantableRoles` (<https://cloud.google.com/iam/docs/reference/rest/v1/roles/queryGrantableRoles>):
+    /// predefined roles and the custom roles defined on the scope or above it. 429 and 5xx are
+    /// retried within the budget, as every other call.
+    pub async fn grantable_roles(&self, scope: &ResourceId) -> crate::Result<Vec<(String, String)>> {
+        let name = scope.name();
+        let op = Op {
+            resource: &name,
+            verb: "roles.queryGrantableRoles",
+            endpoint: self.inner.clients.shown(Kind::ServiceAccount),
+        };
+        let clients = &self.inner.clients;
+        self.all_pages(op, |token| async move { clients.grantable_roles_page(scope, &token).await }).await
+    }
+
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
     /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
     /// budget (design §4.1–4.3). When the budget is spent the last error is returned and nothing
@@ -601,9 +616,9 @@ impl Gcp {
         (parent, folders, projects)
     }
 
-    async fn all_pages<Fut>(&self, op: Op<'_>, page: impl Fn(String) -> Fut) -> crate::Result<Vec<ResourceId>>
+    async fn all_pages<T, Fut>(&self, op: Op<'_>, page: impl Fn(String) -> Fut) -> crate::Result<Vec<T>>
     where
-        Fut: Future<Output = crate::Result<(Vec<ResourceId>, String)>>,
+        Fut: Future<Output = crate::Result<(Vec<T>, String)>>,
     {
         let mut all = Vec::new();
         let mut token = String::new();
