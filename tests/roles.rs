@@ -429,6 +429,78 @@ fn online_a_custom_role_google_does_not_describe_is_granted_with_a_warning() {
     assert_eq!(sets(&emu), written + 1);
 }
 
+/// A role warning with `--format json` stays on stderr: stdout is the report alone and parses as
+/// JSON, so a script reading it is not broken by the warning.
+#[test]
+fn online_a_role_warning_with_json_output_stays_on_stderr() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let mut policy = emu.policy(&project);
+    policy["bindings"].as_array_mut().unwrap().push(serde_json::json!(
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:bob@example.com"]}
+    ));
+    emu.set_policy(&project, policy);
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let run = emu
+        .jit_as(
+            "bob-token",
+            &[
+                "grant",
+                role,
+                "--member",
+                "bob@example.com",
+                "--project",
+                crate::api::PROD,
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .ok();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(report["granted"][0]["role"], role, "{report}");
+    // The report's own `warnings` are about the edit; the role's warning is not among them.
+    assert_eq!(report["warnings"], json!([]), "{report}");
+    assert!(!run.stdout.contains("could not be checked"), "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!("warning: role `{role}` could not be checked with Google (")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The same custom role in a dry run: jit cannot tell whether the grant would go through, so the
+/// dry run ends with a usage error (exit 2) instead of a plan; nothing is written. With
+/// --no-role-check the dry run shows its plan.
+#[test]
+fn online_a_dry_run_refuses_a_custom_role_google_does_not_describe() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let mut policy = emu.policy(&project);
+    policy["bindings"].as_array_mut().unwrap().push(serde_json::json!(
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:bob@example.com"]}
+    ));
+    emu.set_policy(&project, policy);
+    let written = sets(&emu);
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let args = ["grant", role, "--member", "bob@example.com", "--project", crate::api::PROD, "--dry-run"];
+    let run = emu.jit_as("bob-token", &args).run().code(2);
+    assert!(
+        run.error_line().starts_with(&format!(
+            "error: a dry run cannot tell whether custom role `{role}` would be granted: Google did not describe it \
+             (permission denied on `{role}`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\n  hint: run without --dry-run"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let run =
+        emu.jit_as("bob-token", &[&args[..], &["--no-role-check", "--format", "json"]].concat()).run().ok();
+    assert_eq!(run.json()["granted"][0]["role"], role, "{}", run.stdout);
+    assert_eq!(sets(&emu), written, "{:?}", calls(&emu));
+}
+
 /// `--no-role-check` asks nothing and checks nothing: a role unknown to the copy is sent as
 /// given (the emulator, like Google, refuses to write a role it does not know).
 #[test]

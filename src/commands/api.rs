@@ -366,6 +366,9 @@ pub fn grant(config: &Config, conn: &Connection, g: &config::Grant) -> Result<i3
             first_reads(&session, &config.scopes, !interactive_plan),
             futures::future::join_all(g.ask_google.iter().map(|role| session.gcp.role_exists(role)))
         );
+        if g.dry_run {
+            super::grant::refuse_unchecked_in_dry_run(&g.ask_google, &answers)?;
+        }
         super::grant::check_online(&g.ask_google, answers, &mut |line| {
             eprintln!("warning: {}", output::escape(line));
         })?;
