@@ -195,8 +195,11 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
 /// on every scope (`roles.queryGrantableRoles`, custom roles included: issue 13 item 4); offline,
 /// or when Google gives no list, every predefined role of jit's copy, with a note saying so.
 fn pickable(config: &Config) -> Vec<(String, String)> {
-    if let Target::Api(conn) = &config.target {
-        let why = match super::api::grantable_roles(config, conn) {
+    if let Target::Api(_) = &config.target {
+        let asked = crate::target::block_on(async {
+            crate::target::Policies::open(config).await?.grantable_roles().await
+        });
+        let why = match asked {
             Ok(lists) => match common_roles(lists) {
                 roles if !roles.is_empty() => return roles,
                 _ => "Google named no role grantable on all of them".to_string(),
