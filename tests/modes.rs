@@ -60,6 +60,24 @@ fn no_auth_serves_jit_with_or_without_a_token() {
             format!("  GCE_METADATA_HOST={host} jit --endpoint {} ...", emu.url),
         ]
     );
+    // Without a token file or the emulator's metadata server, the hint says how (a closed port
+    // stands for metadata.google.internal, which does not answer off Google Cloud).
+    let home = tempfile::tempdir().unwrap();
+    let run = jit(&["--endpoint", &emu.url, "list", "--project", "jit-demo-prod"])
+        .env("HOME", home.path())
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .run()
+        .code(1);
+    assert_eq!(
+        run.stderr.lines().nth(1).unwrap_or_default(),
+        format!(
+            "  hint: for the emulator at {}, pass --access-token-file with one of its tokens, or set \
+             GCE_METADATA_HOST={host} to take its metadata server's; against Google, run `gcloud auth \
+             application-default login`, or pass `--access-token-file`, or point \
+             GOOGLE_APPLICATION_CREDENTIALS at a key file",
+            emu.url
+        )
+    );
     // Without a token file: the metadata server's token, as the banner says.
     let run = jit(&["--endpoint", &emu.url, "list", "--project", "jit-demo-prod", "--format", "json"])
         .env("GCE_METADATA_HOST", &host)

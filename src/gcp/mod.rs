@@ -449,7 +449,7 @@ impl Gcp {
                 self.inner.clients.credentials,
                 errors::root_cause(&e)
             )),
-            hint: Some(errors::AUTH_HINT.to_string()),
+            hint: Some(errors::redact(&errors::auth_hint(shown, &self.inner.clients.credentials))),
         })?;
         let Some(token) = token else { return Ok(None) };
         self.log(&format!("asking `{shown}` whose token this is"));
