@@ -32,6 +32,14 @@ fn every_command_names_failures_on_stderr_flat() {
             assert!(!run.stdout.contains("failed:"), "{all:?}: {}", run.stdout);
         }
     }
+    // An empty list names the one resource it could read.
+    let mut all = vec!["list", "--role", "roles/none.nothing", "--format", "table"];
+    all.extend_from_slice(&two);
+    let run = emu.jit(&all).run().code(4);
+    assert_eq!(
+        (run.stdout.as_str(), run.stderr.as_str()),
+        ("No time-bound bindings on `projects/jit-demo-prod`.\n", DENIED_NOPE)
+    );
 }
 
 /// A root of `cleanup --recursive` that cannot be read nor walked is one resource with one error

@@ -31,9 +31,15 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let hidden = hidden.saturating_sub(rows.len());
         edit::sort(&mut rows);
         // An empty table names what was read (issue 12 item 10: the default project went unnamed).
-        let read = match policies.places() {
-            [one] => format!("`{}`", one.name()),
-            many => format!("{} resources", many.len() - errors.len()),
+        let read: Vec<String> = policies
+            .places()
+            .iter()
+            .filter(|p| !errors.iter().any(|(failed, _)| failed == *p))
+            .map(|p| p.name())
+            .collect();
+        let read = match read.as_slice() {
+            [one] => format!("`{one}`"),
+            many => format!("{} resources", many.len()),
         };
         policies.report(config, false, None, |w, format| {
             if rows.is_empty() && format == Format::Table {
