@@ -82,6 +82,10 @@ pub struct Global {
     /// write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable).
     #[arg(long, global = true, value_name = "//SERVICE.googleapis.com/NAME")]
     pub resource: Vec<String>,
+    /// The team's config file (bundles, limits, denied roles). Default: JIT_CONFIG, a jit.toml in
+    /// this directory or above, else $XDG_CONFIG_HOME/jit/config.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Output format. Default: table on a terminal, JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
@@ -161,11 +165,32 @@ pub enum Command {
     Emulator(crate::commands::emulator::Args),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Check the team's config file (jit.toml).
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read the team's config file and report the first mistake with its line and column (exit
+    /// 2), or what it holds.
+    Check {
+        /// The file. Default: --config, JIT_CONFIG, a jit.toml here or above, else
+        /// $XDG_CONFIG_HOME/jit/config.toml.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct GrantArgs {
-    /// Roles to grant, e.g. roles/storage.admin. On a terminal, none opens a picker.
+    /// Roles to grant, e.g. roles/storage.admin, or one `@BUNDLE` of the team config (its roles
+    /// on its resources). On a terminal, none opens a picker.
     #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
     /// Write roles that jit's copy of Google's predefined roles does not know (a newer role).

@@ -9,6 +9,7 @@ mod offline;
 mod output;
 mod properties;
 mod roles;
+mod team;
 mod tls;
 mod ux;
 

@@ -16,6 +16,7 @@ pub mod list;
 pub mod offline;
 pub mod revoke;
 pub mod roles;
+pub mod team;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -27,43 +28,56 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         now,
     };
+    let mut global = cli.global;
+    // The team config (src/team.rs), read once; `config check` reads it itself.
+    let team = match &cli.command {
+        Command::Grant(_) | Command::List(_) | Command::Revoke(_) | Command::Cleanup(_) => {
+            team::load(&global, &env)?
+        }
+        _ => None,
+    };
     match cli.command {
         Command::Grant(mut args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            let bundle = team::prepare_grant(team.as_ref(), &mut args, &mut global)?;
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
             if args.roles.is_empty() {
                 // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
                 roles::pick(&config, &mut args)?;
             }
             let online = matches!(config.target, crate::config::Target::Api(_));
             let grant = grant::resolve_checked(&args, now, online)?;
+            team::after_resolve(team.as_ref(), bundle.as_ref(), &config, &grant)?;
             grant::run(&config, &grant)
         }
         Command::List(args) => {
+            team::default_scopes(team.as_ref(), &mut global);
             let file = crate::cli::EditFileArgs {
                 file: crate::cli::PolicyFileArgs { policy_file: args.file.policy_file.clone() },
                 in_place: false,
             };
-            let config = Config::resolve(&cli.global, Some(&file), &env)?;
+            let config = Config::resolve(&global, Some(&file), &env)?;
             list::run(&config, &config::List::resolve(&args)?)
         }
         Command::Revoke(args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            team::default_scopes(team.as_ref(), &mut global);
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
             revoke::run(&config, &config::Revoke::resolve(&args)?)
         }
         Command::Cleanup(args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            team::default_scopes(team.as_ref(), &mut global);
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
             cleanup::run(&config, &config::Cleanup::resolve(&args)?)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
         Command::Roles(args) => {
-            let format = cli.global.format.unwrap_or(if env.stdout_is_terminal {
-                Format::Table
-            } else {
-                Format::Json
-            });
+            let format =
+                global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
             roles::run(&args.command, format)
         }
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),
+        Command::Config(args) => match args.command {
+            crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
+        },
     }
 }
 
