@@ -167,6 +167,49 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Check the team's config file (jit.toml).
     Config(ConfigArgs),
+    /// Let a principal grant and revoke only the roles named, enforced by Google (delegated role
+    /// granting on a project, folder or organization).
+    Delegate(DelegateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DelegateArgs {
+    /// Who may grant: user:, group:, serviceAccount:, principal://, principalSet://, or a bare
+    /// email.
+    #[arg(value_name = "PRINCIPAL")]
+    pub principal: String,
+    /// The roles the principal may grant and revoke (repeatable, or separated by commas).
+    #[arg(long, value_name = "ROLE", value_delimiter = ',', required_unless_present = "bundle",
+          conflicts_with = "bundle", add = ArgValueCompleter::new(role_names))]
+    pub roles: Vec<String>,
+    /// The roles of this bundle of the team config.
+    #[arg(long, value_name = "NAME")]
+    pub bundle: Option<String>,
+    /// How long the delegation lasts: 30d, 12h, PT2H.
+    #[arg(long = "for", value_name = "DURATION", conflicts_with_all = ["until", "permanent"],
+          allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    /// Until when: RFC 3339 with an offset, or HH:MM.
+    #[arg(long, value_name = "TIME", conflicts_with = "permanent")]
+    pub until: Option<String>,
+    /// No end (`jit audit` reports such delegations).
+    #[arg(long)]
+    pub permanent: bool,
+    /// Delegate roles that would let the delegate give itself more access (any setIamPolicy,
+    /// service-account keys and tokens).
+    #[arg(long)]
+    pub allow_escalation: bool,
+    /// Why; recorded in the condition's description.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Show the change without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub file: EditFileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +288,9 @@ pub struct ListArgs {
     /// Only this role (repeatable).
     #[arg(long, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub role: Vec<String>,
+    /// List delegations (`jit delegate`) instead: who may grant which roles, until when.
+    #[arg(long, conflicts_with_all = ["all", "role"])]
+    pub delegations: bool,
     #[command(flatten)]
     pub file: PolicyFileArgs,
 }
@@ -252,8 +298,11 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// Roles whose time-bound bindings to end.
-    #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
+    #[arg(required_unless_present = "delegation", value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
+    /// End this principal's delegations (`jit delegate`) instead.
+    #[arg(long, value_name = "PRINCIPAL", conflicts_with_all = ["roles", "member", "all_members"])]
+    pub delegation: Option<String>,
     /// Whose access to end (repeatable). Default: yourself.
     #[arg(long, value_name = "PRINCIPAL", conflicts_with = "all_members")]
     pub member: Vec<String>,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod condition;
 pub mod config;
+pub mod delegation;
 pub mod edit;
 pub mod error;
 pub mod gcp;

@@ -155,7 +155,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
                   resources: &[Spanned<String>]|
      -> Result<Vec<ResourceId>, Error> {
         let mut out = Vec::new();
-        let groups: [(&[Spanned<String>], fn(&str) -> Result<ResourceId, Error>); 4] = [
+        type Make = fn(&str) -> Result<ResourceId, Error>;
+        let groups: [(&[Spanned<String>], Make); 4] = [
             (projects, ResourceId::project),
             (folders, ResourceId::folder),
             (organizations, ResourceId::organization),
@@ -237,8 +238,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
 fn first_line(text: &str) -> String {
     // regex's messages draw the pattern over several lines; the last line says what is wrong.
     text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(text)
         .trim()
         .trim_start_matches("error: ")

@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod completions;
+mod delegate;
 mod fuzz_regressions;
 mod offline;
 mod output;

@@ -10,6 +10,7 @@ use crate::error::{Error, exit};
 
 pub mod cleanup;
 pub mod completions;
+pub mod delegate;
 pub mod emulator;
 pub mod grant;
 pub mod list;
@@ -31,9 +32,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     let mut global = cli.global;
     // The team config (src/team.rs), read once; `config check` reads it itself.
     let team = match &cli.command {
-        Command::Grant(_) | Command::List(_) | Command::Revoke(_) | Command::Cleanup(_) => {
-            team::load(&global, &env)?
-        }
+        Command::Grant(_)
+        | Command::List(_)
+        | Command::Revoke(_)
+        | Command::Cleanup(_)
+        | Command::Delegate(_) => team::load(&global, &env)?,
         _ => None,
     };
     match cli.command {
@@ -56,11 +59,17 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 in_place: false,
             };
             let config = Config::resolve(&global, Some(&file), &env)?;
+            if args.delegations {
+                return delegate::list(&config);
+            }
             list::run(&config, &config::List::resolve(&args)?)
         }
         Command::Revoke(args) => {
             team::default_scopes(team.as_ref(), &mut global);
             let config = Config::resolve(&global, Some(&args.file), &env)?;
+            if let Some(p) = &args.delegation {
+                return delegate::revoke(&config, p, args.dry_run, args.yes);
+            }
             revoke::run(&config, &config::Revoke::resolve(&args)?)
         }
         Command::Cleanup(args) => {
@@ -75,6 +84,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             roles::run(&args.command, format)
         }
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),
+        Command::Delegate(args) => {
+            delegate::prepare(team.as_ref(), &args, &mut global)?;
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
+            let d = delegate::resolve(&args, team.as_ref(), &config)?;
+            delegate::run(&config, &d)
+        }
         Command::Config(args) => match args.command {
             crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
         },
