@@ -226,3 +226,94 @@ fn long_lists_are_split_and_folders_and_organizations_get_their_roles() {
     assert!(holds("folders/234567890123", "roles/resourcemanager.folderIamAdmin"));
     assert!(holds("organizations/123456789012", "roles/resourcemanager.organizationAdmin"));
 }
+
+/// Issue 11 item 3, checked with gcloud acting as the delegate: after `jit delegate`, dana's
+/// `add-iam-policy-binding` of a listed role lands, and of any other role is Google's 403; her
+/// reads are not limited, and once the delegation ends even a listed role is refused.
+#[test]
+fn gcloud_as_the_delegate_grants_only_the_listed_roles() {
+    if !harness::gcloud_available() {
+        return;
+    }
+    let emu = harness::emulator().start();
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--for",
+        "1h",
+        "--project",
+        DEV,
+    ])
+    .run()
+    .ok();
+    let add = |role: &str| {
+        emu.gcloud(
+            "dana-token",
+            &[
+                "projects",
+                "add-iam-policy-binding",
+                DEV,
+                "--member",
+                "user:erin@example.com",
+                "--role",
+                role,
+                "--condition=None",
+                "--format=json",
+            ],
+        )
+    };
+    let landed = add("roles/logging.viewer");
+    assert!(landed.status.success(), "{}", String::from_utf8_lossy(&landed.stderr));
+    let has = |role: &str| {
+        emu.policy(&format!("projects/{DEV}"))["bindings"].as_array().unwrap().iter().any(|b| {
+            b["role"] == role && b["members"].as_array().unwrap().iter().any(|m| m == "user:erin@example.com")
+        })
+    };
+    assert!(has("roles/logging.viewer"));
+    let before = emu.policy(&format!("projects/{DEV}"));
+    let refused = add("roles/storage.admin");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    // gcloud's rendering of Google's 403 PERMISSION_DENIED on setIamPolicy.
+    assert!(
+        stderr.starts_with(
+            "ERROR: (gcloud.projects.add-iam-policy-binding) [None] does not have permission to access projects \
+             instance [jit-demo-dev:setIamPolicy] (or it may not exist): The caller does not have permission."
+        ),
+        "{stderr}"
+    );
+    assert!(!has("roles/storage.admin"));
+    assert_eq!(emu.policy(&format!("projects/{DEV}")), before, "the refused write changed nothing");
+    // The 403 as the API sends it (Google's error JSON), for a raw setIamPolicy.
+    let mut policy = before.clone();
+    policy["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/owner", "members": ["user:dana@example.com"]}));
+    let a = emu.request(
+        "POST",
+        &format!("/v1/projects/{DEV}:setIamPolicy"),
+        Some("dana-token"),
+        Some(json!({"policy": policy})),
+    );
+    assert_eq!(a.status, 403, "{}", a.text);
+    assert_eq!(a.json()["error"]["status"], "PERMISSION_DENIED");
+    // After the end, not even a listed role.
+    emu.advance(2 * 3600);
+    let late = emu.gcloud(
+        "dana-token",
+        &[
+            "projects",
+            "remove-iam-policy-binding",
+            DEV,
+            "--member",
+            "user:erin@example.com",
+            "--role",
+            "roles/logging.viewer",
+            "--condition=None",
+        ],
+    );
+    assert!(!late.status.success(), "{}", String::from_utf8_lossy(&late.stdout));
+}
