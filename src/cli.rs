@@ -130,7 +130,7 @@ pub enum Format {
 }
 
 /// A saved policy instead of the API (list, grant, revoke, cleanup).
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct PolicyFileArgs {
     /// Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-`
     /// for stdin) instead of the API: no network, no credentials.
@@ -170,6 +170,22 @@ pub enum Command {
     /// Let a principal grant and revoke only the roles named, enforced by Google (delegated role
     /// granting on a project, folder or organization).
     Delegate(DelegateArgs),
+    /// Report what a reviewer should look at (standing sensitive roles, over-long grants, roles
+    /// in no bundle, delegations without an end, policies near Google's limits); exit 1 when
+    /// anything is found, for CI.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// With --folder or --organization: also every folder and project below.
+    #[arg(long)]
+    pub recursive: bool,
+    /// How many resources to read at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub file: PolicyFileArgs,
 }
 
 #[derive(Debug, Args)]

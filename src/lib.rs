@@ -5,6 +5,7 @@
 //! stand-in for Google's API, is its own crate (`jit-emulator`, behind the default `emulator`
 //! feature).
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod condition;

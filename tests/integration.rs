@@ -3,6 +3,7 @@
 mod support;
 
 mod api;
+mod audit;
 mod completions;
 mod delegate;
 mod fuzz_regressions;

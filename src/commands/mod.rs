@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
 
+pub mod audit;
 pub mod cleanup;
 pub mod completions;
 pub mod delegate;
@@ -36,7 +37,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         | Command::List(_)
         | Command::Revoke(_)
         | Command::Cleanup(_)
-        | Command::Delegate(_) => team::load(&global, &env)?,
+        | Command::Delegate(_)
+        | Command::Audit(_) => team::load(&global, &env)?,
         _ => None,
     };
     match cli.command {
@@ -89,6 +91,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let config = Config::resolve(&global, Some(&args.file), &env)?;
             let d = delegate::resolve(&args, team.as_ref(), &config)?;
             delegate::run(&config, &d)
+        }
+        Command::Audit(args) => {
+            team::default_scopes(team.as_ref(), &mut global);
+            let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
+            let config = Config::resolve(&global, Some(&file), &env)?;
+            audit::run(&config, team.as_ref(), args.recursive, args.concurrency.into())
         }
         Command::Config(args) => match args.command {
             crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
