@@ -20,7 +20,7 @@ max_duration = "2h"
 
 [bundles.oncall-payments]
 roles = ["roles/logging.viewer", "roles/storage.objectViewer"]
-projects = ["jit-demo-prod", "jit-demo-dev"]
+projects = ["jit-demo-prod", "jit-demo-dev"]      # also folders, organizations, resources (full names)
 max_duration = "4h"
 "#;
 
@@ -288,4 +288,60 @@ fn config_check_reports_the_file_or_its_first_mistake() {
     let empty = tempfile::tempdir().unwrap();
     let run = jit(&["config", "check"]).current_dir(empty.path()).run().code(2);
     assert_eq!(run.error_line(), "error: no team config found");
+}
+
+/// docs/usage.md's team-config, delegation and audit examples run as written against
+/// `jit --emulator`, with the documented jit.toml in the current directory; a line ending in
+/// `# exit N` must exit N.
+#[test]
+fn the_usage_examples_run_as_written() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md")).unwrap();
+    let section = doc
+        .split("\n## ")
+        .find(|s| s.starts_with("Team config, bundles, delegation and audit"))
+        .expect("the team config section");
+    let toml = section.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("the example file");
+    assert_eq!(toml, CONFIG, "the issue's example, on the demo's projects");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("jit.toml"), toml).unwrap();
+    let mut ran = 0;
+    for line in section.lines().filter(|l| l.starts_with("jit ")) {
+        let (command, comment) = line.split_once('#').unwrap_or((line, ""));
+        let want: i32 = comment
+            .split_once("exit ")
+            .and_then(|(_, rest)| rest.get(..1))
+            .map_or(0, |d| d.parse().unwrap());
+        let words = words(command);
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        let run = jit(&args).env("XDG_STATE_HOME", dir.path().join("state")).current_dir(dir.path()).run();
+        assert_eq!(run.code, want, "{line}\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+        ran += 1;
+    }
+    assert_eq!(ran, 12);
+}
+
+/// A documented command line split as a shell would (double quotes only: the docs use no other).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in line.chars() {
+        match c {
+            '"' => (quoted, any) = (!quoted, true),
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(word);
+    }
+    out
 }
