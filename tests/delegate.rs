@@ -317,3 +317,64 @@ fn gcloud_as_the_delegate_grants_only_the_listed_roles() {
     );
     assert!(!late.status.success(), "{}", String::from_utf8_lossy(&late.stdout));
 }
+
+/// A delegate uses jit itself: its grant of a delegated role lands even with another role's
+/// expired jit binding on the policy (a grant prunes only the roles it writes, which Google counts
+/// as the roles modified), and its grant of another role is Google's 403, exit 3.
+#[test]
+fn the_delegate_grants_with_jit() {
+    let emu = harness::emulator().start();
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--for",
+        "1d",
+        "--project",
+        DEV,
+    ])
+    .run()
+    .ok();
+    let resource = format!("projects/{DEV}");
+    let mut p = emu.policy(&resource);
+    p["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/pubsub.viewer", "members": ["user:old@example.com"],
+        "condition": {"title": "jit until 2020-01-01T00:00:00Z", "expression": "request.time < timestamp(\"2020-01-01T00:00:00Z\")"}
+    }));
+    emu.set_policy(&resource, p);
+    let out = emu
+        .jit_as(
+            "dana-token",
+            &[
+                "grant",
+                "roles/logging.viewer",
+                "--member",
+                "erin@example.com",
+                "--for",
+                "1h",
+                "--project",
+                DEV,
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .ok()
+        .json();
+    assert_eq!(out["granted"][0]["member"], "user:erin@example.com");
+    assert_eq!(out["granted"][0]["grantedBy"], "user:dana@example.com");
+    assert!(emu.policy_text(&resource).contains("user:old@example.com"), "another role's binding stays");
+    let run = emu
+        .jit_as(
+            "dana-token",
+            &["grant", "roles/storage.admin", "--member", "erin@example.com", "--project", DEV],
+        )
+        .run()
+        .code(3);
+    assert_eq!(
+        run.error_line(),
+        "error: permission denied on `projects/jit-demo-dev`: Permission 'resourcemanager.projects.setIamPolicy' \
+         denied on resource '//cloudresourcemanager.googleapis.com/projects/jit-demo-dev' (or it may not exist)."
+    );
+}

@@ -300,17 +300,16 @@ fn the_usage_examples_run_as_written() {
         .split("\n## ")
         .find(|s| s.starts_with("Team config, bundles, delegation and audit"))
         .expect("the team config section");
-    let toml = section.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("the example file");
+    let toml =
+        section.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("the example file");
     assert_eq!(toml, CONFIG, "the issue's example, on the demo's projects");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("jit.toml"), toml).unwrap();
     let mut ran = 0;
     for line in section.lines().filter(|l| l.starts_with("jit ")) {
         let (command, comment) = line.split_once('#').unwrap_or((line, ""));
-        let want: i32 = comment
-            .split_once("exit ")
-            .and_then(|(_, rest)| rest.get(..1))
-            .map_or(0, |d| d.parse().unwrap());
+        let want: i32 =
+            comment.split_once("exit ").and_then(|(_, rest)| rest.get(..1)).map_or(0, |d| d.parse().unwrap());
         let words = words(command);
         let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
         let run = jit(&args).env("XDG_STATE_HOME", dir.path().join("state")).current_dir(dir.path()).run();
