@@ -70,6 +70,11 @@ fn delegate_writes_google_s_condition_lists_and_revokes_it() {
     let off = expires.with_timezone(&chrono::Utc) - (chrono::Utc::now() + chrono::Duration::days(30));
     assert!(off.num_seconds().abs() < 120, "30 days from now: {listed}");
 
+    let other = emu
+        .jit(&["list", "--delegations", "--member", "erin@example.com", "--project", DEV, "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(other.json(), json!([]), "--member filters delegates");
     let table = emu.jit(&["list", "--delegations", "--project", DEV, "--format", "table"]).run().ok();
     assert!(table.stdout.starts_with("RESOURCE"), "{}", table.stdout);
     assert!(table.stdout.contains("roles/logging.viewer, roles/pubsub.viewer"), "{}", table.stdout);
@@ -377,4 +382,48 @@ fn the_delegate_grants_with_jit() {
         "error: permission denied on `projects/jit-demo-dev`: Permission 'resourcemanager.projects.setIamPolicy' \
          denied on resource '//cloudresourcemanager.googleapis.com/projects/jit-demo-dev' (or it may not exist)."
     );
+}
+
+/// Offline, on a saved policy: the resource's kind (named by its flag) decides the granting role;
+/// without one, a usage error.
+#[test]
+fn a_delegation_on_a_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("folder.json");
+    std::fs::write(&file, r#"{"bindings": [{"role": "roles/resourcemanager.folderViewer", "members": ["group:sre@example.com"]}], "etag": "BwYA"}"#).unwrap();
+    let f = file.to_str().unwrap();
+    let run = crate::support::jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--permanent",
+        "--policy-file",
+        f,
+        "--folder",
+        "234567890123",
+    ])
+    .run()
+    .ok();
+    let policy: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(policy["version"], 3);
+    assert_eq!(policy["etag"], "BwYA");
+    assert_eq!(policy["bindings"][0]["role"], "roles/resourcemanager.folderViewer");
+    assert_eq!(policy["bindings"][1]["role"], "roles/resourcemanager.folderIamAdmin");
+    assert_eq!(
+        policy["bindings"][1]["condition"]["expression"],
+        "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/logging.viewer'])"
+    );
+    let run = crate::support::jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--permanent",
+        "--policy-file",
+        f,
+    ])
+    .run()
+    .code(2);
+    assert_eq!(run.error_line(), "error: with --policy-file, name the resource the policy belongs to");
 }

@@ -296,8 +296,9 @@ fn render(
     Ok(())
 }
 
-/// `jit list --delegations`: every delegation on the places, who may grant what until when.
-pub fn list(config: &Config) -> Result<i32, Error> {
+/// `jit list --delegations [--member …]`: every delegation on the places (of those members), who
+/// may grant what until when.
+pub fn list(config: &Config, members: &[String]) -> Result<i32, Error> {
     target::block_on(async {
         let policies = Policies::open(config).await?;
         let now = config.now;
@@ -311,7 +312,11 @@ pub fn list(config: &Config) -> Result<i32, Error> {
         if errors.len() == total {
             return target::settle(&errors, total);
         }
-        let rows: Vec<Row> = found.into_iter().flatten().collect();
+        let rows: Vec<Row> = found
+            .into_iter()
+            .flatten()
+            .filter(|r| members.is_empty() || members.iter().any(|m| crate::iam::same_member(m, &r.member)))
+            .collect();
         let nothing = rows.is_empty().then_some("No delegations.");
         policies.report(config, false, nothing, |w, format| match format {
             Format::Table => rows_table(&rows, now, w),

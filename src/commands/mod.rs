@@ -62,7 +62,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             };
             let config = Config::resolve(&global, Some(&file), &env)?;
             if args.delegations {
-                return delegate::list(&config);
+                return delegate::list(&config, &config::List::resolve(&args)?.members);
             }
             list::run(&config, &config::List::resolve(&args)?)
         }
