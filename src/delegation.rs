@@ -375,4 +375,61 @@ mod tests {
         );
         assert!(escalation("roles/logging.viewer").is_empty());
     }
+
+    proptest::proptest! {
+        /// Whatever the policy: `delegate` leaves every binding that is not a delegation of the
+        /// granting role exactly as it was, and `revoke --delegation` after it gives the same
+        /// bindings as `revoke --delegation` alone (what delegate adds is all it adds).
+        #[test]
+        fn delegate_touches_nothing_else(
+            bindings in proptest::collection::vec(
+                (0usize..4, proptest::collection::btree_set(0usize..4, 1..3), proptest::option::of(0usize..3)),
+                0..8,
+            ),
+            picked in proptest::collection::btree_set(0usize..40, 1..25),
+            permanent in proptest::bool::ANY,
+        ) {
+            const ROLES: [&str; 4] = ["roles/logging.viewer", "roles/pubsub.viewer", ADMIN, "roles/storage.admin"];
+            const MEMBERS: [&str; 4] =
+                ["user:a@example.com", "user:dana@example.com", "group:g@example.com", "user:b@example.com"];
+            let conditions = [
+                "request.time < timestamp(\"2027-01-01T00:00:00Z\")".to_string(),
+                condition::build_delegation(&["roles/run.invoker".to_string()], None),
+                "resource.name.startsWith('projects/p')".to_string(),
+            ];
+            let policy = Policy {
+                bindings: bindings
+                    .iter()
+                    .map(|(r, ms, c)| Binding {
+                        role: ROLES[*r].to_string(),
+                        members: ms.iter().map(|m| MEMBERS[*m].to_string()).collect(),
+                        condition: c.map(|c| Expr {
+                            expression: conditions[c].clone(),
+                            title: Some(format!("c{c}")),
+                            ..Expr::default()
+                        }),
+                        ..Binding::default()
+                    })
+                    .collect(),
+                ..Policy::default()
+            };
+            let mut r = req(&[], (!permanent).then_some("2026-12-25T12:00:00Z"));
+            r.roles = picked.iter().map(|i| format!("roles/x.r{i}")).collect();
+            r.roles.sort();
+            let Ok((out, _, _)) = delegate("projects/p", &policy, ADMIN, &r, now()) else {
+                // Only Google's limit of 20 bindings per role and member may refuse it.
+                proptest::prop_assert!(policy.bindings.iter().filter(|b| b.role == ADMIN).count() + r.roles.len().div_ceil(10) > 20);
+                return Ok(());
+            };
+            for b in &policy.bindings {
+                if b.role != ADMIN || of(b).is_none() {
+                    proptest::prop_assert!(out.bindings.contains(b), "{:?} lost or changed", b);
+                }
+            }
+            let dana = Principal::from_str("user:dana@example.com").unwrap();
+            let (after, _) = revoke("projects/p", &out, &dana, now()).unwrap();
+            let (alone, _) = revoke("projects/p", &policy, &dana, now()).unwrap();
+            proptest::prop_assert_eq!(after.bindings, alone.bindings);
+        }
+    }
 }
