@@ -44,7 +44,8 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
-    /// the active gcloud configuration's project.
+    /// the active gcloud configuration's project. With a bare --secret or --run-service name, it
+    /// says which project that name is in (as in gcloud) and its own policy is left alone.
     #[arg(long, global = true, value_name = "ID")]
     pub project: Vec<String>,
     /// Folder number to work on (repeatable).
@@ -57,12 +58,11 @@ pub struct Global {
     /// bucket-level access.
     #[arg(long, global = true, value_name = "NAME")]
     pub bucket: Vec<String>,
-    /// Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project
-    /// (repeatable).
+    /// Secret Manager secret, `projects/P/secrets/NAME`, or NAME in --project or the default
+    /// project (repeatable).
     #[arg(long, global = true, value_name = "SECRET")]
     pub secret: Vec<String>,
-    /// IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not
-    /// accept conditional bindings, so `grant` refuses them.
+    /// IAM service account, by e-mail (repeatable): who may act as it.
     #[arg(long, global = true, value_name = "EMAIL")]
     pub service_account: Vec<String>,
     /// Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable).
@@ -71,8 +71,8 @@ pub struct Global {
     /// Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable).
     #[arg(long, global = true, value_name = "NAME")]
     pub kms_key: Vec<String>,
-    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default
-    /// project (repeatable).
+    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in --project or
+    /// the default project (repeatable).
     #[arg(long, global = true, value_name = "SERVICE")]
     pub run_service: Vec<String>,
     /// The region of the Cloud Run services named by their short name.

@@ -149,6 +149,27 @@ impl Policies {
         }
     }
 
+    /// The roles Google says are grantable on each place (`roles.queryGrantableRoles`), one list
+    /// per place, for the picker (src/commands/roles.rs); offline there is nobody to ask.
+    pub async fn grantable_roles(&self) -> Result<Vec<Vec<(String, String)>>, Error> {
+        match &self.backend {
+            Backend::File { .. } => {
+                Err(Error::usage("offline, Google cannot be asked which roles are grantable"))
+            }
+            Backend::Api(session) => {
+                futures::future::try_join_all(self.places.iter().map(|place| async move {
+                    match place {
+                        Place::Resource(r) => session.gcp.grantable_roles(r).await,
+                        Place::File { label } => Err(Error::usage(format!(
+                            "`{label}` is a policy file, not a resource of the API"
+                        ))),
+                    }
+                }))
+                .await
+            }
+        }
+    }
+
     /// Reads one place's policy.
     pub async fn read(&self, place: &Place) -> Result<Policy, Error> {
         match (&self.backend, place) {

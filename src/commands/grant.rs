@@ -36,6 +36,9 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             policies.first_reads(!asks),
             futures::future::join_all(g.ask_google.iter().map(|role| policies.role_exists(role)))
         );
+        if g.dry_run {
+            refuse_unchecked_in_dry_run(&g.ask_google, &answers)?;
+        }
         check_online(&g.ask_google, answers, &mut |line| {
             eprintln!("warning: {}", output::escape(line));
         })?;
@@ -191,9 +194,50 @@ pub(crate) fn check_online(
     Ok(())
 }
 
+/// In a dry run, a custom role Google did not answer about does not go ahead with a warning as it
+/// does for real (where Google's own refusal of the write is the check): a dry run is asked
+/// whether the grant would go through, and jit cannot tell. It ends with a usage error (exit 2)
+/// naming the role and Google's answer, before anything else is shown (docs/usage.md, "Roles").
+pub(crate) fn refuse_unchecked_in_dry_run(
+    asked: &[String],
+    answers: &[Result<Online, Error>],
+) -> Result<(), Error> {
+    for (role, answer) in asked.iter().zip(answers) {
+        if let Err(e) = answer
+            && !role.starts_with("roles/")
+        {
+            return Err(Error::usage_hint(
+                format!(
+                    "a dry run cannot tell whether custom role `{role}` would be granted: Google did not describe it ({e})"
+                ),
+                "run without --dry-run (Google refuses the write if the role does not exist), get `iam.roles.get` \
+                 where the role is defined, or pass --no-role-check",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dry run refuses a custom role Google did not answer about; an answered one, a
+    /// predefined one (the copy decides those) and an unanswered one outside a dry run pass.
+    #[test]
+    fn a_dry_run_refuses_a_custom_role_google_did_not_describe() {
+        let custom = vec!["projects/p-1234/roles/deployer".to_string()];
+        let e = refuse_unchecked_in_dry_run(&custom, &[Err(down())]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a dry run cannot tell whether custom role `projects/p-1234/roles/deployer` would be granted: Google did \
+             not describe it (`roles/x`: `https://iam.googleapis.com` did not answer)"
+        );
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.hint().unwrap().starts_with("run without --dry-run"), "{:?}", e.hint());
+        assert_eq!(refuse_unchecked_in_dry_run(&custom, &[Ok(Online::Exists)]), Ok(()));
+        assert_eq!(refuse_unchecked_in_dry_run(&["roles/brandNew.role".to_string()], &[Err(down())]), Ok(()));
+    }
 
     fn down() -> Error {
         Error::Network {

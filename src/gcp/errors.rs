@@ -24,6 +24,8 @@ pub(crate) enum Call {
     ListProjects,
     /// IAM v1 `roles.get`, on a predefined or a custom role.
     GetRole,
+    /// IAM v1 `roles.queryGrantableRoles`, on a resource.
+    QueryGrantableRoles,
 }
 
 impl Call {
@@ -39,6 +41,10 @@ impl Call {
             // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
             // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
             Call::GetRole => "iam.roles.get".to_string(),
+            // The reference names no permission; what the answer tells (which roles the
+            // resource's policy can hold) is what its getIamPolicy tells, so a 403 names that
+            // (assumed).
+            Call::QueryGrantableRoles => super::kinds::row(kind).get_permission.to_string(),
         }
     }
 
@@ -49,6 +55,7 @@ impl Call {
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
             Call::GetRole => "roles.get",
+            Call::QueryGrantableRoles => "roles.queryGrantableRoles",
         }
     }
 }
