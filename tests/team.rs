@@ -217,6 +217,15 @@ fn the_file_is_found_the_documented_ways() {
         "/v3/projects/jit-demo-dev:getIamPolicy",
         "the config's default scope"
     );
+    // A policy file is its own scope: the config's default scopes do not name it.
+    let file =
+        emu.file("p.json", r#"{"bindings": [{"role": "roles/owner", "members": ["user:a@example.com"]}]}"#);
+    let run = jit(&["audit", "--policy-file", file.to_str().unwrap(), "--format", "json"])
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .current_dir(xdg.path())
+        .run()
+        .code(1);
+    assert_eq!(run.json()[0]["resource"], file.to_str().unwrap());
     // A broken file stops the command with its line and column.
     std::fs::write(
         xdg.path().join("jit/config.toml"),

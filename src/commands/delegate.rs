@@ -39,7 +39,7 @@ pub fn prepare(team: Option<&Team>, args: &DelegateArgs, global: &mut Global) ->
             global.resource.extend(b.resources.iter().map(ResourceId::to_full_name));
         }
     }
-    super::team::default_scopes(team, global);
+    super::team::default_scopes(team, global, args.file.file.policy_file.is_some());
     Ok(())
 }
 

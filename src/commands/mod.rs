@@ -55,7 +55,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             grant::run(&config, &grant)
         }
         Command::List(args) => {
-            team::default_scopes(team.as_ref(), &mut global);
+            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
             let file = crate::cli::EditFileArgs {
                 file: crate::cli::PolicyFileArgs { policy_file: args.file.policy_file.clone() },
                 in_place: false,
@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             list::run(&config, &config::List::resolve(&args)?)
         }
         Command::Revoke(args) => {
-            team::default_scopes(team.as_ref(), &mut global);
+            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
             let config = Config::resolve(&global, Some(&args.file), &env)?;
             if let Some(p) = &args.delegation {
                 return delegate::revoke(&config, p, args.dry_run, args.yes);
@@ -75,7 +75,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             revoke::run(&config, &config::Revoke::resolve(&args)?)
         }
         Command::Cleanup(args) => {
-            team::default_scopes(team.as_ref(), &mut global);
+            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
             let config = Config::resolve(&global, Some(&args.file), &env)?;
             cleanup::run(&config, &config::Cleanup::resolve(&args)?)
         }
@@ -93,7 +93,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             delegate::run(&config, &d)
         }
         Command::Audit(args) => {
-            team::default_scopes(team.as_ref(), &mut global);
+            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
             let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
             let config = Config::resolve(&global, Some(&file), &env)?;
             audit::run(&config, team.as_ref(), args.recursive, args.concurrency.into())

@@ -33,9 +33,11 @@ pub fn has_scope_flags(g: &Global) -> bool {
 }
 
 /// With no scope flag, the config's `projects`, `folders`, `organizations` and `resources` are
-/// the scopes (before the default project).
-pub fn default_scopes(team: Option<&Team>, global: &mut Global) {
+/// the scopes (before the default project); not for a policy file (`offline`), which is its own
+/// scope.
+pub fn default_scopes(team: Option<&Team>, global: &mut Global, offline: bool) {
     if let Some(t) = team
+        && !offline
         && !has_scope_flags(global)
     {
         global.resource.extend(t.scopes.iter().map(|r| r.to_full_name()));
@@ -76,7 +78,7 @@ pub fn prepare_grant(
             global.resource.extend(b.resources.iter().map(|r| r.to_full_name()));
         }
     }
-    default_scopes(Some(t), global);
+    default_scopes(Some(t), global, args.file.file.policy_file.is_some());
     if args.max_duration.is_none()
         && let Some(max) = t.max_duration
     {
