@@ -526,6 +526,20 @@ impl Store {
         let in_hierarchy = |role: &str| self.custom_role_in_hierarchy(&found.key, role);
         let bindings =
             validate_bindings(kind, &incoming.bindings, version, &self.known_identities(), &in_hierarchy)?;
+        // "Only projects, folders, and organizations accept conditions to limit role granting in
+        // their allow policies" (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>).
+        // The message is the emulator's; Google's is not documented.
+        if !kind.is_hierarchy()
+            && let Some(b) = bindings.iter().find(|b| {
+                b.condition.as_ref().is_some_and(|c| validation::reads_modified_grants(&c.expression))
+            })
+        {
+            return Err(StoreError::Invalid(format!(
+                "Condition on role {} uses iam.googleapis.com/modifiedGrantsByRole, which only projects, folders \
+                 and organizations accept.",
+                b.role
+            )));
+        }
         // Delegated role granting: `authorize` above let through a caller whose only route to
         // setIamPolicy may be a binding conditioned on the roles the request modifies (there the
         // attribute was undefined, so its default `[]` made `hasOnly` true). Now that the new
@@ -1115,6 +1129,31 @@ mod tests {
             .unwrap()
             .len()
                 == 1
+        );
+    }
+
+    #[test]
+    fn only_the_hierarchy_accepts_a_delegation_condition() {
+        let mut s = store();
+        let mut p = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 3, t(12)).unwrap();
+        p.bindings.push(Binding {
+            role: "roles/storage.admin".into(),
+            members: vec!["user:bob@example.com".into()],
+            condition: Some(Expr {
+                expression: "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/storage.objectViewer'])".into(),
+                title: Some("d".into()),
+                ..Expr::default()
+            }),
+            ..Binding::default()
+        });
+        p.version = Some(3);
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", p, None, t(12)).unwrap_err(),
+            StoreError::Invalid(
+                "Condition on role roles/storage.admin uses iam.googleapis.com/modifiedGrantsByRole, which only \
+                 projects, folders and organizations accept."
+                    .into()
+            )
         );
     }
 

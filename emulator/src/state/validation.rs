@@ -410,6 +410,11 @@ pub fn delegation_error(e: &IdedExpr) -> Option<String> {
     found
 }
 
+/// True when a condition reads `iam.googleapis.com/modifiedGrantsByRole` (on its parsed AST).
+pub fn reads_modified_grants(expression: &str) -> bool {
+    compile(expression).is_ok_and(|p| uses_modified_grants(p.expression()))
+}
+
 fn uses_modified_grants(e: &IdedExpr) -> bool {
     let mut yes = false;
     visit(e, &mut |e| {
