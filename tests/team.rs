@@ -131,8 +131,8 @@ fn the_team_config_refuses_before_anything_is_sent() {
         ),
         (
             &["grant", "roles/storage.objectViewer", "--for", "9h", "--reason", "INC-1", "--project", PROD],
-            "error: `9h` is longer than the maximum of 8h",
-            "",
+            "error: `9h` is longer than the maximum of 8h for `roles/storage.objectViewer`",
+            "`max_duration` in the team config",
         ),
         (
             &["grant", "roles/storage.objectViewer", "--for", "1h", "--project", PROD],
@@ -195,7 +195,8 @@ fn the_file_is_found_the_documented_ways() {
     let other = emu.file("other.toml", "max_duration = \"1h\"\n");
     let for_2h = [&grant[..], &["--for", "2h"]].concat();
     let run = emu.jit(&for_2h).current_dir(&nested).env("JIT_CONFIG", &other).run().code(2);
-    assert_eq!(run.error_line(), "error: `2h` is longer than the maximum of 1h");
+    assert_eq!(run.error_line(), "error: `2h` is longer than the maximum of 1h for `roles/pubsub.viewer`");
+    assert!(run.stderr.contains("`max_duration` in the team config"), "{}", run.stderr);
     // $XDG_CONFIG_HOME/jit/config.toml when nothing else is found.
     let xdg = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(xdg.path().join("jit")).unwrap();
@@ -352,4 +353,53 @@ fn words(line: &str) -> Vec<String> {
         out.push(word);
     }
     out
+}
+
+/// A file's `max_duration` above jit's default of 12h raises it; its `default_duration` is the
+/// length of a grant without --for.
+#[test]
+fn the_file_s_maximum_and_default_length_replace_jit_s() {
+    let emu = harness::emulator().start();
+    let config = emu.file("long.toml", "max_duration = \"1d\"\ndefault_duration = \"3h\"\n");
+    let c = config.to_str().unwrap();
+    let grant = |args: &[&str]| {
+        let mut full = vec![
+            "--config",
+            c,
+            "grant",
+            "roles/pubsub.viewer",
+            "--member",
+            "bob@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ];
+        full.extend_from_slice(args);
+        emu.jit(&full).run()
+    };
+    let long = grant(&["--for", "13h"]).ok().json();
+    let expires = |v: &Value, key: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(v[key][0]["expires"].as_str().unwrap()).unwrap();
+        (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes()
+    };
+    assert!((779..=780).contains(&expires(&long, "granted")), "13h: {long}");
+    let run = grant(&["--for", "25h"]).code(2);
+    assert_eq!(run.error_line(), "error: `1d 1h` is longer than the maximum of 1d");
+    let run = emu
+        .jit(&[
+            "--config",
+            c,
+            "grant",
+            "roles/logging.viewer",
+            "--member",
+            "bob@example.com",
+            "--project",
+            DEV,
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok();
+    assert!((179..=180).contains(&expires(&run.json(), "granted")), "3h by default: {}", run.stdout);
 }

@@ -79,8 +79,11 @@ pub fn prepare_grant(
         }
     }
     default_scopes(Some(t), global, args.file.file.policy_file.is_some());
+    // A file's maximum above jit's default raises it; one below is checked by `after_resolve`,
+    // whose message names the file and the key that set it.
     if args.max_duration.is_none()
         && let Some(max) = t.max_duration
+        && max > crate::timespec::DEFAULT_MAX
     {
         args.max_duration = Some(format!("{}s", max.num_seconds()));
     }
