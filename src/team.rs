@@ -220,6 +220,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
             return Err(at(b.roles.span(), &format!("bundle `{key}` names no role")));
         }
         let mut roles: Vec<String> = b.roles.get_ref().iter().map(role).collect::<Result<_, _>>()?;
+        if let Some(denied) =
+            b.roles.get_ref().iter().find(|r| team.denied_roles.iter().any(|d| d == r.get_ref().trim()))
+        {
+            return Err(at(
+                denied.span(),
+                &format!("bundle `{key}` names `{}`, which `denied_roles` denies", denied.get_ref().trim()),
+            ));
+        }
         roles.sort();
         roles.dedup();
         team.bundles.insert(
@@ -480,6 +488,10 @@ max_duration = "4h"
             "`jit.toml`, line 1, column 18: invalid type: string \"yes\", expected a boolean"
         );
         assert!(err("max_duration = \n").starts_with("`jit.toml`, line 1, column 16: "));
+        assert_eq!(
+            err("denied_roles = [\"roles/pubsub.viewer\"]\n[bundles.b]\nroles = [\"roles/pubsub.viewer\"]\n"),
+            "`jit.toml`, line 3, column 10: bundle `b` names `roles/pubsub.viewer`, which `denied_roles` denies"
+        );
         assert_eq!(
             err("max_duration = \"0s\"\n"),
             "`jit.toml`, line 1, column 16: the duration `0s` is zero"
