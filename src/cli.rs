@@ -215,6 +215,10 @@ pub struct DelegateArgs {
     /// service-account keys and tokens).
     #[arg(long)]
     pub allow_escalation: bool,
+    /// Delegate roles that jit's copy of Google's predefined roles does not know (a newer role);
+    /// their permissions cannot be checked for escalation then.
+    #[arg(long)]
+    pub no_role_check: bool,
     /// Why; recorded in the condition's description.
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,

@@ -162,6 +162,25 @@ fn bad_delegations_are_refused_before_anything_is_sent() {
         assert!(run.error_line().starts_with(want), "{args:?}: {}", run.stderr);
     }
     assert_eq!(writes(&emu), 0, "nothing was written");
+    // A role newer than jit's copy goes through with --no-role-check, with a warning.
+    let run = emu
+        .jit(&[
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            "roles/brandNew.viewer",
+            "--for",
+            "1d",
+            "--no-role-check",
+            "--project",
+            DEV,
+        ])
+        .run()
+        .ok();
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        "warning: role `roles/brandNew.viewer` is not in jit's copy of Google's roles; its permissions were not checked for escalation"
+    );
     // The escalating role goes through when asked for explicitly.
     emu.jit(&[
         "delegate",
@@ -175,7 +194,11 @@ fn bad_delegations_are_refused_before_anything_is_sent() {
     ])
     .run()
     .ok();
-    assert_eq!(delegations(&emu, &format!("projects/{DEV}")).len(), 1);
+    assert_eq!(
+        delegations(&emu, &format!("projects/{DEV}")).len(),
+        1,
+        "the second delegation replaces the first"
+    );
 }
 
 #[test]

@@ -68,7 +68,17 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
     let mut roles = Vec::new();
     let mut warnings = Vec::new();
     for r in &raw {
-        match crate::roles::check(r, None)? {
+        let checked = match crate::roles::check(r, None) {
+            Err(_) if args.no_role_check && r.parse::<crate::iam::Role>().is_ok() => {
+                warnings.push(format!(
+                    "role `{r}` is not in jit's copy of Google's roles; its permissions were not checked for escalation"
+                ));
+                roles.push(r.clone());
+                continue;
+            }
+            other => other?,
+        };
+        match checked {
             crate::roles::RoleCheck::Custom => warnings.push(format!(
                 "jit cannot see the permissions of custom role `{r}`; Google warns against delegating a \
                  custom role the delegate can modify (it could add setIamPolicy to it)"
