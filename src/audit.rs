@@ -127,7 +127,7 @@ pub fn audit(
             // A condition jit cannot read is judged as standing: it may hold at any time.
             Some(c) => condition::window(&c.expression).ok().filter(|w| w.is_time_bound()),
         };
-        let Some(w) = window else {
+        let (Some(w), Some(condition)) = (window, b.condition.as_ref()) else {
             if let Some(why) = sensitive(&b.role, team) {
                 let how =
                     if b.condition.is_some() { "with a condition that has no end" } else { "with no end" };
@@ -146,7 +146,6 @@ pub fn audit(
             continue;
         }
         let end = w.upper.map(|u| u.at).unwrap_or(now);
-        let condition = b.condition.as_ref().expect("a time bound comes from a condition");
         let start = w
             .lower
             .map(|l| l.at)
