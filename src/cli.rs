@@ -82,6 +82,10 @@ pub struct Global {
     /// write it: `//storage.googleapis.com/projects/_/buckets/B`, … (repeatable).
     #[arg(long, global = true, value_name = "//SERVICE.googleapis.com/NAME")]
     pub resource: Vec<String>,
+    /// The team's config file (bundles, limits, denied roles). Default: JIT_CONFIG, a jit.toml in
+    /// this directory or above, else $XDG_CONFIG_HOME/jit/config.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Output format. Default: table on a terminal, JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
@@ -127,7 +131,7 @@ pub enum Format {
 }
 
 /// A saved policy instead of the API (list, grant, revoke, cleanup).
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct PolicyFileArgs {
     /// Read the policy from a JSON file as `gcloud ... get-iam-policy --format=json` prints it (`-`
     /// for stdin) instead of the API: no network, no credentials.
@@ -162,11 +166,95 @@ pub enum Command {
     Emulator(crate::commands::emulator::Args),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Check the team's config file (jit.toml).
+    Config(ConfigArgs),
+    /// Let a principal grant and revoke only the roles named, enforced by Google (delegated role
+    /// granting on a project, folder or organization).
+    Delegate(DelegateArgs),
+    /// Report what a reviewer should look at (standing sensitive roles, over-long grants, roles
+    /// in no bundle, delegations without an end, policies near Google's limits); exit 1 when
+    /// anything is found, for CI.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// With --folder or --organization: also every folder and project below.
+    #[arg(long)]
+    pub recursive: bool,
+    /// How many resources to read at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub file: PolicyFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DelegateArgs {
+    /// Who may grant: user:, group:, serviceAccount:, principal://, principalSet://, or a bare
+    /// email.
+    #[arg(value_name = "PRINCIPAL")]
+    pub principal: String,
+    /// The roles the principal may grant and revoke (repeatable, or separated by commas).
+    #[arg(long, value_name = "ROLE", value_delimiter = ',', required_unless_present = "bundle",
+          conflicts_with = "bundle", add = ArgValueCompleter::new(role_names))]
+    pub roles: Vec<String>,
+    /// The roles of this bundle of the team config.
+    #[arg(long, value_name = "NAME")]
+    pub bundle: Option<String>,
+    /// How long the delegation lasts: 30d, 12h, PT2H.
+    #[arg(long = "for", value_name = "DURATION", conflicts_with_all = ["until", "permanent"],
+          allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    /// Until when: RFC 3339 with an offset, or HH:MM.
+    #[arg(long, value_name = "TIME", conflicts_with = "permanent")]
+    pub until: Option<String>,
+    /// No end (`jit audit` reports such delegations).
+    #[arg(long)]
+    pub permanent: bool,
+    /// Delegate roles that would let the delegate give itself more access (any setIamPolicy,
+    /// service-account keys and tokens).
+    #[arg(long)]
+    pub allow_escalation: bool,
+    /// Delegate roles that jit's copy of Google's predefined roles does not know (a newer role);
+    /// their permissions cannot be checked for escalation then.
+    #[arg(long)]
+    pub no_role_check: bool,
+    /// Why; recorded in the condition's description.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Show the change without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub file: EditFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read the team's config file and report the first mistake with its line and column (exit
+    /// 2), or what it holds.
+    Check {
+        /// The file. Default: --config, JIT_CONFIG, a jit.toml here or above, else
+        /// $XDG_CONFIG_HOME/jit/config.toml.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct GrantArgs {
-    /// Roles to grant, e.g. roles/storage.admin. On a terminal, none opens a picker.
+    /// Roles to grant, e.g. roles/storage.admin, or one `@BUNDLE` of the team config (its roles
+    /// on its resources). On a terminal, none opens a picker.
     #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
     /// Write roles that jit's copy of Google's predefined roles does not know (a newer role).
@@ -221,6 +309,9 @@ pub struct ListArgs {
     /// Only this role (repeatable).
     #[arg(long, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub role: Vec<String>,
+    /// List delegations (`jit delegate`) instead: who may grant which roles, until when.
+    #[arg(long, conflicts_with_all = ["all", "role"])]
+    pub delegations: bool,
     #[command(flatten)]
     pub file: PolicyFileArgs,
 }
@@ -228,8 +319,11 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// Roles whose time-bound bindings to end.
-    #[arg(required = true, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
+    #[arg(required_unless_present = "delegation", value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
+    /// End this principal's delegations (`jit delegate`) instead.
+    #[arg(long, value_name = "PRINCIPAL", conflicts_with_all = ["roles", "member", "all_members"])]
+    pub delegation: Option<String>,
     /// Whose access to end (repeatable). Default: yourself.
     #[arg(long, value_name = "PRINCIPAL", conflicts_with = "all_members")]
     pub member: Vec<String>,

@@ -422,6 +422,107 @@ pub fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// The API attribute Google binds, for a `setIamPolicy` request, to "the role names from the role
+/// bindings that the request modifies"; for any other request it is not defined and
+/// `api.getAttribute` returns its default (`[]`).
+/// <https://cloud.google.com/iam/docs/conditions-attribute-reference#api-attributes>
+pub const MODIFIED_GRANTS_BY_ROLE: &str = "iam.googleapis.com/modifiedGrantsByRole";
+
+/// "You can include up to 10 values in the list of allowed roles. All of these values must be
+/// string constants." <https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>
+pub const DELEGATION_ROLES_MAX: usize = 10;
+
+/// What a delegation condition allows: the roles whose bindings the holder may change, and the
+/// time window of the rest of the expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub roles: Vec<String>,
+    pub window: Window,
+}
+
+/// The condition Google documents for limiting role granting
+/// (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>): `api.getAttribute(
+/// 'iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([ROLES])`, with jit's time bound
+/// `&& request.time < timestamp("END")` when it ends. Roles in single quotes, as Google's examples
+/// write them; role names hold no quote (`iam::Role`).
+pub fn build_delegation(roles: &[String], end: Option<DateTime<Utc>>) -> String {
+    let list: Vec<String> = roles.iter().map(|r| format!("'{r}'")).collect();
+    let mut e = format!("api.getAttribute('{MODIFIED_GRANTS_BY_ROLE}', []).hasOnly([{}])", list.join(", "));
+    if let Some(end) = end {
+        e.push_str(&format!(" && request.time < timestamp(\"{}\")", format_timestamp(end)));
+    }
+    e
+}
+
+/// Recognises a delegation condition on the parser's AST (never a regex): one `hasOnly` call of
+/// the documented form, alone or joined with `&&` to comparisons of `request.time` only. Anything
+/// else (`||`, other attributes, a default other than `[]`, which Google refuses) is `None`.
+pub fn delegation(expression: &str) -> Option<Delegation> {
+    if !expression.contains(MODIFIED_GRANTS_BY_ROLE) {
+        // Spares the parser on every other binding of every policy.
+        return None;
+    }
+    let program = parse(expression).ok()?;
+    let e = program.expression();
+    let roles = delegation_roles(e)?;
+    Some(Delegation { roles, window: Window { upper: upper(e), lower: lower(e) } })
+}
+
+fn delegation_roles(e: &IdedExpr) -> Option<Vec<String>> {
+    if let Some(roles) = has_only(e) {
+        return Some(roles);
+    }
+    let Ast::Call(call) = &e.expr else { return None };
+    match (call.func_name.as_str(), call.args.as_slice()) {
+        ("_&&_", [a, b]) => match (delegation_roles(a), delegation_roles(b)) {
+            (Some(r), None) if time_only(b) => Some(r),
+            (None, Some(r)) if time_only(a) => Some(r),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['R', …])`.
+fn has_only(e: &IdedExpr) -> Option<Vec<String>> {
+    let Ast::Call(call) = &e.expr else { return None };
+    if call.func_name != "hasOnly" || call.args.len() != 1 {
+        return None;
+    }
+    let Ast::Call(get) = &call.target.as_ref()?.expr else { return None };
+    if get.func_name != "getAttribute" || !matches!(&get.target.as_ref()?.expr, Ast::Ident(n) if n == "api") {
+        return None;
+    }
+    match get.args.as_slice() {
+        [name, default] => {
+            let Ast::Literal(LiteralValue::String(n)) = &name.expr else { return None };
+            let Ast::List(d) = &default.expr else { return None };
+            if n.as_ref() as &str != MODIFIED_GRANTS_BY_ROLE || !d.elements.is_empty() {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let Ast::List(list) = &call.args[0].expr else { return None };
+    list.elements
+        .iter()
+        .map(|r| match &r.expr {
+            Ast::Literal(LiteralValue::String(s)) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Comparisons of `request.time` with timestamps, joined by `&&`.
+fn time_only(e: &IdedExpr) -> bool {
+    let Ast::Call(call) = &e.expr else { return false };
+    match (call.func_name.as_str(), call.args.as_slice()) {
+        ("_&&_", [a, b]) => time_only(a) && time_only(b),
+        (op, [a, b]) => comparison(op, a, b).is_some(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -698,6 +799,61 @@ mod tests {
             if let Some(w) = own_window(&e) {
                 proptest::prop_assert_eq!(Ok(w), parsed_window(&e), "{}", e);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod delegation_tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_timestamp(s).unwrap()
+    }
+
+    #[test]
+    fn jit_writes_google_s_documented_form_and_reads_it_back() {
+        let roles = vec!["roles/logging.viewer".to_string(), "roles/pubsub.editor".to_string()];
+        let e = build_delegation(&roles, None);
+        assert_eq!(
+            e,
+            "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/logging.viewer', \
+             'roles/pubsub.editor'])"
+        );
+        assert_eq!(delegation(&e), Some(Delegation { roles: roles.clone(), window: Window::default() }));
+        let end = t("2026-12-31T00:00:00Z");
+        let e = build_delegation(&roles, Some(end));
+        assert!(e.ends_with(" && request.time < timestamp(\"2026-12-31T00:00:00Z\")"), "{e}");
+        let d = delegation(&e).unwrap();
+        assert_eq!(d.roles, roles);
+        assert_eq!(d.window.upper, Some(Bound { at: end, inclusive: false }));
+    }
+
+    #[test]
+    fn other_spellings_and_other_conditions() {
+        // Any spelling the parser reads the same way: double quotes, the time bound first.
+        let d = delegation(
+            "timestamp(\"2027-01-01T00:00:00Z\") > request.time && \
+             api.getAttribute(\"iam.googleapis.com/modifiedGrantsByRole\", [])\n  .hasOnly([\"roles/run.invoker\"])",
+        )
+        .unwrap();
+        assert_eq!(d.roles, ["roles/run.invoker"]);
+        assert_eq!(d.window.upper.unwrap().at, t("2027-01-01T00:00:00Z"));
+        for not_one in [
+            // Another attribute alongside: not only a delegation.
+            "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/a.b']) && \
+             resource.name.startsWith('projects/p')",
+            // `||` of two lists: Google advises against it, and it is not one list of roles.
+            "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/a.b']) || \
+             api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/c.d'])",
+            // A default other than `[]` (Google refuses it) and a role that is not a constant.
+            "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', ['x']).hasOnly(['roles/a.b'])",
+            "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([request.path])",
+            "api.getAttribute('iam.googleapis.com/other', []).hasOnly(['roles/a.b'])",
+            "request.time < timestamp(\"2027-01-01T00:00:00Z\")",
+            "iam.googleapis.com/modifiedGrantsByRole (",
+        ] {
+            assert_eq!(delegation(not_one), None, "{not_one}");
         }
     }
 }

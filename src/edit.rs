@@ -286,7 +286,7 @@ pub fn grant(
         index += 1;
         !drop
     });
-    report.pruned = prune_expired_jit(resource, &mut out, now);
+    report.pruned = prune_expired_jit(resource, &mut out, &req.roles, now);
 
     // Add the new grants, merging into a binding with identical role and condition.
     let mut conditions: BTreeMap<Span, Expr> = BTreeMap::new();
@@ -351,11 +351,20 @@ fn span_of(w: &Window, now: DateTime<Utc>) -> Option<Span> {
     Some((start, upper.at))
 }
 
-/// Removes jit's own bindings that have ended (access-neutral: they grant nothing now or later).
-fn prune_expired_jit(resource: &str, policy: &mut Policy, now: DateTime<Utc>) -> Vec<TimedBinding> {
+/// Removes jit's own bindings of `roles` that have ended (access-neutral: they grant nothing now
+/// or later). Only the roles the grant writes: Google counts a role as modified by a
+/// `setIamPolicy` when any of its bindings changes, and a delegate (`jit delegate`) may change only
+/// the roles delegated to it, so pruning another role would make Google refuse the delegate's
+/// grant (<https://cloud.google.com/iam/docs/conditions-attribute-reference#api-attributes>).
+fn prune_expired_jit(
+    resource: &str,
+    policy: &mut Policy,
+    roles: &[Role],
+    now: DateTime<Utc>,
+) -> Vec<TimedBinding> {
     let mut pruned = Vec::new();
     policy.bindings.retain(|b| match time_bound(b) {
-        Some((c, w)) if is_jit(b) && w.ended_by(now) => {
+        Some((c, w)) if is_jit(b) && w.ended_by(now) && roles.iter().any(|r| r.as_str() == b.role) => {
             pruned.extend(b.members.iter().map(|m| TimedBinding::new(resource, b, c, &w, m, now)));
             false
         }
@@ -655,7 +664,7 @@ mod tests {
         let (out, rep) = grant(
             "projects/p",
             &p,
-            &req(&["roles/storage.admin"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
+            &req(&["roles/storage.admin", "roles/a.b"], &["bob@example.com"], "2026-11-25T14:00:00Z"),
             now(),
         )
         .unwrap();

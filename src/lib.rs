@@ -5,10 +5,12 @@
 //! stand-in for Google's API, is its own crate (`jit-emulator`, behind the default `emulator`
 //! feature).
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod condition;
 pub mod config;
+pub mod delegation;
 pub mod edit;
 pub mod error;
 pub mod gcp;
@@ -18,6 +20,7 @@ pub mod policy;
 pub mod roles;
 pub mod source;
 pub mod target;
+pub mod team;
 pub mod timespec;
 
 pub use error::{Error, Result};

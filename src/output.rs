@@ -376,6 +376,13 @@ fn write_table(t: &Table, w: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
+/// A plain table of `header` and `rows` in jit's layout, every cell escaped (the reports of
+/// `delegate`, `list --delegations` and `audit`).
+pub fn plain_table(header: Vec<&str>, rows: Vec<Vec<String>>, w: &mut dyn Write) -> Result<(), Error> {
+    let rows: Vec<Vec<String>> = rows.into_iter().map(row).collect();
+    write_table(&table(header, &rows), w)
+}
+
 /// A row with every cell escaped.
 fn row(cells: Vec<String>) -> Vec<String> {
     cells.into_iter().map(|c| escape(&c).into_owned()).collect()

@@ -171,10 +171,10 @@ fn extend_dry_run_and_prune_against_the_api() {
     assert_eq!(emu.policy_text(&resource), before, "a dry run writes nothing");
     assert_eq!(grant("3h", &[])["extended"].as_array().unwrap().len(), 1);
     assert_eq!(jit_members(&emu.stored(&resource), "roles/compute.viewer").len(), 1);
-    // An expired jit binding on the policy is pruned by the next grant.
+    // An expired jit binding of the granted role is pruned by the next grant.
     let mut p = serde_json::to_value(emu.stored(&resource)).unwrap();
     p["bindings"].as_array_mut().unwrap().push(json!({
-        "role": "roles/compute.admin", "members": ["user:old@example.com"],
+        "role": "roles/compute.viewer", "members": ["user:old@example.com"],
         "condition": {"title": "jit until 2020-01-01T00:00:00Z", "expression": "request.time < timestamp(\"2020-01-01T00:00:00Z\")"}
     }));
     emu.set_policy(&resource, p);

@@ -15,6 +15,10 @@
 //!   next prompt, are its output: what the terminal shows (stdout, stderr, or both), `…` standing
 //!   for any text within a line, or for any number of lines when alone on one. In a block without
 //!   prompts, every line is a command. Each command must exit 0, or N when it ends `# exit N`.
+//!   A reason may follow the code: `# exit 2: no reason given`.
+//! - `<!-- file: NAME -->` just before a fence writes the block into the scratch directory as
+//!   NAME for the examples after it in its section (a `jit.toml` the reader is told to save); it
+//!   is removed at the next `## ` heading.
 //! - `jit emulator …` (serving, not `--print-seed`) is started in the background for the rest of
 //!   its document, on a free port that replaces the port the document names.
 
@@ -43,6 +47,16 @@ struct Block {
     /// `FILE:LINE` of the opening fence.
     at: String,
     cmds: Vec<Cmd>,
+    /// A file the reader is told to save (`<!-- file: NAME -->`), or its end.
+    file: Option<Saved>,
+}
+
+/// A file a page tells the reader to save: written for the page's later examples, and removed at
+/// the next `## ` heading, so that it changes only its own section's examples.
+#[derive(Debug, Clone, PartialEq)]
+enum Saved {
+    Write(String, String),
+    Remove(String),
 }
 
 /// True for a line that runs jit: `jit …`, `VAR=VALUE … jit …` or `cargo run --release -- …`.
@@ -62,22 +76,34 @@ fn runs_jit(line: &str) -> bool {
 fn blocks(file: &str, doc: &str) -> Vec<Block> {
     let lines: Vec<&str> = doc.lines().collect();
     let mut out = Vec::new();
+    let mut saved_files: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let fence = lines[i].trim_start();
+        if lines[i].starts_with("## ") {
+            for name in saved_files.drain(..) {
+                out.push(Block {
+                    at: format!("{file}:{}", i + 1),
+                    cmds: Vec::new(),
+                    file: Some(Saved::Remove(name)),
+                });
+            }
+        }
         if !fence.starts_with("```") {
             // A whole command in prose: `jit --emulator …` (with no `…` left out of it).
             for (n, span) in lines[i].split('`').enumerate() {
                 if n % 2 == 1 && span.starts_with("jit --emulator ") && !span.contains('…') {
                     let cmd = Cmd { text: span.to_string(), output: None, code: 0 };
-                    out.push(Block { at: format!("{file}:{}", i + 1), cmds: vec![cmd] });
+                    out.push(Block { at: format!("{file}:{}", i + 1), cmds: vec![cmd], file: None });
                 }
             }
             i += 1;
             continue;
         }
         let indent = lines[i].len() - fence.len();
-        let skipped = i > 0 && lines[i - 1].trim_start().starts_with("<!-- not run:");
+        let before = if i > 0 { lines[i - 1].trim() } else { "" };
+        let skipped = before.starts_with("<!-- not run:");
+        let saved = before.strip_prefix("<!-- file: ").and_then(|r| r.strip_suffix("-->")).map(str::trim);
         let start = i;
         i += 1;
         let mut body = Vec::new();
@@ -89,9 +115,19 @@ fn blocks(file: &str, doc: &str) -> Vec<Block> {
         if skipped {
             continue;
         }
+        if let Some(name) = saved {
+            let text = body.iter().map(|l| format!("{l}\n")).collect();
+            saved_files.push(name.to_string());
+            out.push(Block {
+                at: format!("{file}:{}", start + 1),
+                cmds: Vec::new(),
+                file: Some(Saved::Write(name.into(), text)),
+            });
+            continue;
+        }
         let cmds = commands(&body);
         if cmds.iter().any(|c| runs_jit(&c.text)) {
-            out.push(Block { at: format!("{file}:{}", start + 1), cmds });
+            out.push(Block { at: format!("{file}:{}", start + 1), cmds, file: None });
         }
     }
     out
@@ -127,7 +163,11 @@ fn commands(body: &[&str]) -> Vec<Cmd> {
                 None => break,
             }
         }
-        let code = text.rsplit_once("# exit ").and_then(|(_, n)| n.trim().parse().ok()).unwrap_or(0);
+        // `# exit N`, or `# exit N: why`.
+        let code = text
+            .rsplit_once("# exit ")
+            .and_then(|(_, n)| n.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+            .unwrap_or(0);
         let text = text.replace("cargo run --release -- ", "jit ");
         cmds.push(Cmd { text, output: prompted.then(Vec::new), code });
     }
@@ -286,6 +326,14 @@ fn run_document(file: &Path) -> (Vec<String>, Vec<String>) {
     let mut failures = Vec::new();
     let mut ran = Vec::new();
     for block in blocks(&name, &doc) {
+        match &block.file {
+            Some(Saved::Write(name, text)) => std::fs::write(place.work.join(name), text).unwrap(),
+            Some(Saved::Remove(name)) => std::fs::remove_file(place.work.join(name)).unwrap(),
+            None => {}
+        }
+        if block.file.is_some() {
+            continue;
+        }
         if block.cmds.iter().any(|c| c.text.starts_with("gcloud ") || c.text.contains("| gcloud"))
             && !gcloud_available()
         {
@@ -377,7 +425,8 @@ fn every_example_of_the_docs_runs_as_written() {
 fn the_examples_are_found_by_the_convention() {
     let doc = "Intro, `jit --emulator list` and `jit --emulator COMMAND …`\n\n```\njit --emulator list --project p\nVAR=1 jit list \\\n  --all\ncargo test\n```\n\n\
                <!-- not run: Google -->\n```\njit list --project my-project\n```\n\n\
-               ```\n$ jit grant x # exit 2\nerror: `x` …\n  hint: …\n$ jit list\n```\n\n```\ntitle: jit until\n```\n";
+               ```\n$ jit grant x # exit 2\nerror: `x` …\n  hint: …\n$ jit list\n```\n\n```\ntitle: jit until\n```\n\n\
+               <!-- file: jit.toml -->\n```toml\nmax_duration = \"8h\"\n```\n```\njit grant y # exit 2: a reason\n```\n";
     let found = blocks("d.md", doc);
     assert_eq!(
         found,
@@ -385,6 +434,7 @@ fn the_examples_are_found_by_the_convention() {
             Block {
                 at: "d.md:1".into(),
                 cmds: vec![Cmd { text: "jit --emulator list".into(), output: None, code: 0 }],
+                file: None,
             },
             Block {
                 at: "d.md:3".into(),
@@ -393,6 +443,7 @@ fn the_examples_are_found_by_the_convention() {
                     Cmd { text: "VAR=1 jit list --all".into(), output: None, code: 0 },
                     Cmd { text: "cargo test".into(), output: None, code: 0 },
                 ],
+                file: None,
             },
             Block {
                 at: "d.md:15".into(),
@@ -404,6 +455,17 @@ fn the_examples_are_found_by_the_convention() {
                     },
                     Cmd { text: "jit list".into(), output: None, code: 0 },
                 ],
+                file: None,
+            },
+            Block {
+                at: "d.md:27".into(),
+                cmds: Vec::new(),
+                file: Some(Saved::Write("jit.toml".into(), "max_duration = \"8h\"\n".into()))
+            },
+            Block {
+                at: "d.md:30".into(),
+                cmds: vec![Cmd { text: "jit grant y # exit 2: a reason".into(), output: None, code: 2 }],
+                file: None,
             },
         ]
     );

@@ -3,7 +3,9 @@
 mod support;
 
 mod api;
+mod audit;
 mod completions;
+mod delegate;
 mod examples;
 mod fuzz_regressions;
 mod modes;
@@ -12,6 +14,7 @@ mod output;
 mod properties;
 mod reports;
 mod roles;
+mod team;
 mod tls;
 mod ux;
 

@@ -73,6 +73,14 @@ fn policy() -> jit::policy::Policy {
     jit::commands::offline::parse("test", &text.to_string()).unwrap()
 }
 
+/// [`policy`] with old's expired jit grant on the role the grant tests grant: a grant prunes
+/// jit's expired bindings of the roles it writes only (a delegate may change no other role).
+fn policy_old_on_objects() -> jit::policy::Policy {
+    let mut p = policy();
+    p.bindings[2].role = "roles/storage.objectViewer".into();
+    p
+}
+
 /// UTC+05:30, so that the local column differs from the UTC one in hours and minutes.
 fn india() -> FixedOffset {
     FixedOffset::east_opt(5 * 3600 + 1800).unwrap()
@@ -134,10 +142,10 @@ fn grant_table_is_exactly_as_expected() {
         &["carol@example.com", "frank@example.com"],
         "2026-11-25T16:00:00Z",
     );
-    let (_, mut report) = edit::grant("projects/my-project", &policy(), &req, now()).unwrap();
+    let (_, mut report) = edit::grant("projects/my-project", &policy_old_on_objects(), &req, now()).unwrap();
     let (_, dan) = edit::grant(
         "projects/my-project",
-        &policy(),
+        &policy_old_on_objects(),
         &request(
             &["roles/storage.objectViewer", "roles/storage.admin"],
             &["dan@example.com", "bob@example.com"],
@@ -164,7 +172,7 @@ fn grant_table_is_exactly_as_expected() {
 granted           roles/storage.objectViewer  user:frank@example.com  projects/my-project  2026-11-25T16:00:00Z  2026-11-25 21:30 +05:30  4h left
 extended          roles/storage.objectViewer  user:carol@example.com  projects/my-project  2026-11-25T16:00:00Z  2026-11-25 21:30 +05:30  4h left
 unchanged         roles/storage.objectViewer  user:dan@example.com    projects/my-project  2026-11-25T14:00:00Z  2026-11-25 19:30 +05:30  2h left
-pruned (expired)  roles/logging.viewer        user:old@example.com    projects/my-project  2026-11-25T09:00:00Z  2026-11-25 14:30 +05:30  expired 3h ago
+pruned (expired)  roles/storage.objectViewer  user:old@example.com    projects/my-project  2026-11-25T09:00:00Z  2026-11-25 14:30 +05:30  expired 3h ago
 warning: `user:bob@example.com` already holds `roles/storage.admin` without a condition on `projects/my-project`; this grant adds nothing until that binding is removed
 ",
     );
@@ -388,7 +396,10 @@ fn json_and_yaml_keep_the_exact_characters() {
 
 #[test]
 fn grant_reports_and_dry_runs_show_control_characters_escaped() {
-    let f = File::new(&hostile());
+    let mut fixture = hostile();
+    // old's expired jit grant on the role granted, so that the grant prunes it.
+    fixture["bindings"][2]["role"] = json!("roles/storage.objectViewer");
+    let f = File::new(&fixture);
     let before = f.bytes();
     let args = [
         "grant",
@@ -417,7 +428,7 @@ fn grant_reports_and_dry_runs_show_control_characters_escaped() {
         cells(pruned)[..5],
         [
             "pruned (expired)".into(),
-            "roles/logging.viewer".into(),
+            "roles/storage.objectViewer".into(),
             OLD_SHOWN.into(),
             f.shown(),
             "2001-01-01T00:00:00Z".into()
@@ -710,7 +721,7 @@ fn grant_table_fits_80_and_200_columns() {
         &["carol@example.com", "frank@example.com"],
         "2026-11-25T16:00:00Z",
     );
-    let (_, report) = edit::grant("projects/my-project", &policy(), &req, now()).unwrap();
+    let (_, report) = edit::grant("projects/my-project", &policy_old_on_objects(), &req, now()).unwrap();
     let out = GrantOutput { report, errors: Vec::new(), dry_run: true };
     let at = |width| text(|w| output::grant_fit(&out, Format::Table, now(), &india(), Some(width), w));
     let narrow = at(80);
@@ -724,9 +735,9 @@ grant       age.object  @example.c  my-project
 would       roles/stor  user:carol  projects/   2026-11-25T16:00:00Z  4h left
 extend      age.object  @example.c  my-project
             Viewer      om
-would       roles/logg  user:old@e  projects/   2026-11-25T09:00:00Z  expired 3h
-prune       ing.viewer  xample.com  my-project                        ago
-(expired)
+would       roles/stor  user:old@e  projects/   2026-11-25T09:00:00Z  expired 3h
+prune       age.object  xample.com  my-project                        ago
+(expired)   Viewer
 ",
     );
     same(&at(200), &text(|w| output::grant_in(&out, Format::Table, now(), &india(), w)));

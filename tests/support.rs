@@ -56,6 +56,8 @@ pub fn jit(args: &[&str]) -> Jit {
         "GOOGLE_APPLICATION_CREDENTIALS",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER",
         "JIT_MAX_DURATION",
+        // No team config from the developer's environment (src/team.rs).
+        "JIT_CONFIG",
         "GCE_METADATA_HOST",
         // Tables fit COLUMNS when it is set; tests that want a width set it themselves.
         "COLUMNS",
@@ -63,6 +65,7 @@ pub fn jit(args: &[&str]) -> Jit {
         cmd.env_remove(var);
     }
     cmd.env("TZ", "UTC").env("CLOUDSDK_CONFIG", "/nonexistent-jit-test-gcloud").env("NO_COLOR", "1");
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-jit-test-config");
     Jit { cmd, stdin: None }
 }
 

@@ -8,14 +8,17 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
 
+pub mod audit;
 pub mod cleanup;
 pub mod completions;
+pub mod delegate;
 pub mod emulator;
 pub mod grant;
 pub mod list;
 pub mod offline;
 pub mod revoke;
 pub mod roles;
+pub mod team;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -27,43 +30,77 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         now,
     };
+    let mut global = cli.global;
+    // The team config (src/team.rs), read once; `config check` reads it itself.
+    let team = match &cli.command {
+        Command::Grant(_)
+        | Command::List(_)
+        | Command::Revoke(_)
+        | Command::Cleanup(_)
+        | Command::Delegate(_)
+        | Command::Audit(_) => team::load(&global, &env)?,
+        _ => None,
+    };
     match cli.command {
         Command::Grant(mut args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            let bundle = team::prepare_grant(team.as_ref(), &mut args, &mut global)?;
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
             if args.roles.is_empty() {
                 // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
                 roles::pick(&config, &mut args)?;
             }
             let online = matches!(config.target, crate::config::Target::Api(_));
             let grant = grant::resolve_checked(&args, now, online)?;
+            team::after_resolve(team.as_ref(), bundle.as_ref(), &config, &grant)?;
             grant::run(&config, &grant)
         }
         Command::List(args) => {
+            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
             let file = crate::cli::EditFileArgs {
                 file: crate::cli::PolicyFileArgs { policy_file: args.file.policy_file.clone() },
                 in_place: false,
             };
-            let config = Config::resolve(&cli.global, Some(&file), &env)?;
+            let config = Config::resolve(&global, Some(&file), &env)?;
+            if args.delegations {
+                return delegate::list(&config, &config::List::resolve(&args)?.members);
+            }
             list::run(&config, &config::List::resolve(&args)?)
         }
         Command::Revoke(args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
+            if let Some(p) = &args.delegation {
+                return delegate::revoke(&config, p, args.dry_run, args.yes);
+            }
             revoke::run(&config, &config::Revoke::resolve(&args)?)
         }
         Command::Cleanup(args) => {
-            let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
+            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
             cleanup::run(&config, &config::Cleanup::resolve(&args)?)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
         Command::Roles(args) => {
-            let format = cli.global.format.unwrap_or(if env.stdout_is_terminal {
-                Format::Table
-            } else {
-                Format::Json
-            });
+            let format =
+                global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
             roles::run(&args.command, format)
         }
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),
+        Command::Delegate(args) => {
+            delegate::prepare(team.as_ref(), &args, &mut global)?;
+            let config = Config::resolve(&global, Some(&args.file), &env)?;
+            let d = delegate::resolve(&args, team.as_ref(), &config)?;
+            delegate::run(&config, &d)
+        }
+        Command::Audit(args) => {
+            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
+            let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
+            let config = Config::resolve(&global, Some(&file), &env)?;
+            audit::run(&config, team.as_ref(), args.recursive, args.concurrency.into())
+        }
+        Command::Config(args) => match args.command {
+            crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
+        },
     }
 }
 

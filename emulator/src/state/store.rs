@@ -365,6 +365,21 @@ impl Store {
     /// interpreter with `request.time = now`; a condition that fails to evaluate grants nothing,
     /// as in IAM (<https://cloud.google.com/iam/docs/conditions-overview#evaluation>).
     pub fn has_permission(&self, caller: &Caller, key: &str, permission: &str, now: DateTime<Utc>) -> bool {
+        self.has_permission_for(caller, key, permission, now, None)
+    }
+
+    /// [`Store::has_permission`] for a request that sets a policy changing the bindings of the
+    /// `modified` roles (`None`: any other request): the value of
+    /// `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', [])` in every condition
+    /// (`validation::evaluate_request`).
+    pub fn has_permission_for(
+        &self,
+        caller: &Caller,
+        key: &str,
+        permission: &str,
+        now: DateTime<Utc>,
+        modified: Option<&[String]>,
+    ) -> bool {
         let principal = match caller {
             Caller::Anyone => return true,
             Caller::Principal(p) => p,
@@ -373,7 +388,9 @@ impl Store {
             policy.bindings.iter().any(|b| {
                 self.role_grants(&b.role, permission)
                     && b.members.iter().any(|m| self.member_matches(m, principal))
-                    && b.condition.as_ref().is_none_or(|c| validation::evaluate(&c.expression, now))
+                    && b.condition
+                        .as_ref()
+                        .is_none_or(|c| validation::evaluate_request(&c.expression, now, modified))
             })
         })
     }
@@ -509,6 +526,40 @@ impl Store {
         let in_hierarchy = |role: &str| self.custom_role_in_hierarchy(&found.key, role);
         let bindings =
             validate_bindings(kind, &incoming.bindings, version, &self.known_identities(), &in_hierarchy)?;
+        // "Only projects, folders, and organizations accept conditions to limit role granting in
+        // their allow policies" (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>).
+        // The message is the emulator's; Google's is not documented.
+        if !kind.is_hierarchy()
+            && let Some(b) = bindings.iter().find(|b| {
+                b.condition.as_ref().is_some_and(|c| validation::reads_modified_grants(&c.expression))
+            })
+        {
+            return Err(StoreError::Invalid(format!(
+                "Condition on role {} uses iam.googleapis.com/modifiedGrantsByRole, which only projects, folders \
+                 and organizations accept.",
+                b.role
+            )));
+        }
+        // Delegated role granting: `authorize` above let through a caller whose only route to
+        // setIamPolicy may be a binding conditioned on the roles the request modifies (there the
+        // attribute was undefined, so its default `[]` made `hasOnly` true). Now that the new
+        // bindings are known, every condition is evaluated again with the attribute bound to "the
+        // role names from the role bindings that the request modifies"
+        // (<https://cloud.google.com/iam/docs/conditions-attribute-reference#api-attributes>), and a
+        // write touching another role gets the same 403 as a caller without the permission.
+        let modified = modified_roles(&current.bindings, &bindings);
+        if !self.has_permission_for(
+            caller,
+            &found.key,
+            &kind.permission("setIamPolicy"),
+            now,
+            Some(&modified),
+        ) {
+            return Err(StoreError::Denied {
+                permission: kind.permission("setIamPolicy"),
+                resource: display_name(kind, id),
+            });
+        }
         let mut extra = Map::new();
         let audit = if mask.iter().any(|p| *p == "auditConfigs" || *p == "audit_configs") {
             incoming.extra.get("auditConfigs").cloned()
@@ -693,6 +744,36 @@ pub fn default_bucket_policy(project: &str) -> Policy {
         ],
         ..Policy::default()
     }
+}
+
+/// The roles whose bindings differ between the stored policy and the new one: a binding of the
+/// role added, removed, or with other members or another condition (members compared as a set,
+/// conditions by expression, title and description, the fields Google compares). Sorted.
+pub fn modified_roles(before: &[Binding], after: &[Binding]) -> Vec<String> {
+    use std::collections::BTreeSet;
+    type Shape = (Option<(String, String, String)>, BTreeSet<String>);
+    let shapes = |bindings: &[Binding]| {
+        let mut by_role: BTreeMap<String, Vec<Shape>> = BTreeMap::new();
+        for b in bindings {
+            let condition = b.condition.as_ref().map(|c| {
+                (
+                    c.expression.clone(),
+                    c.title.clone().unwrap_or_default(),
+                    c.description.clone().unwrap_or_default(),
+                )
+            });
+            by_role.entry(b.role.clone()).or_default().push((condition, b.members.iter().cloned().collect()));
+        }
+        for v in by_role.values_mut() {
+            v.sort();
+            v.retain(|(_, members)| !members.is_empty());
+        }
+        by_role.retain(|_, v| !v.is_empty());
+        by_role
+    };
+    let (a, b) = (shapes(before), shapes(after));
+    let roles: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    roles.into_iter().filter(|r| a.get(*r) != b.get(*r)).cloned().collect()
 }
 
 fn display_name(kind: Kind, id: &str) -> String {
@@ -989,6 +1070,140 @@ mod tests {
 
     fn write(s: &mut Store, p: Policy) -> Result<Policy, StoreError> {
         s.set_policy(&alice(), Kind::Project, "jit-demo-prod", p, None, t(12))
+    }
+
+    /// Delegated role granting: bob holds projectIamAdmin only under the documented condition, so
+    /// a write changing a listed role lands and one changing any other role is a 403, whose
+    /// stored policy is untouched; reads are not limited.
+    #[test]
+    fn a_delegate_changes_only_the_roles_listed() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(Binding {
+            role: "roles/resourcemanager.projectIamAdmin".into(),
+            members: vec!["user:bob@example.com".into()],
+            condition: Some(Expr {
+                expression: "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(\
+                             ['roles/logging.viewer', 'roles/pubsub.viewer']) && request.time < \
+                             timestamp(\"2026-11-25T14:00:00Z\")"
+                    .into(),
+                title: Some("delegation".into()),
+                ..Expr::default()
+            }),
+            ..Binding::default()
+        });
+        write(&mut s, p).unwrap();
+        let as_bob = |s: &mut Store, role: &str, at: u32| {
+            let mut p = s.get_policy(&bob(), Kind::Project, "jit-demo-prod", 3, t(at))?;
+            p.bindings.push(Binding {
+                role: role.into(),
+                members: vec!["user:carol@example.com".into()],
+                ..Binding::default()
+            });
+            s.set_policy(&bob(), Kind::Project, "jit-demo-prod", p, None, t(at))
+        };
+        assert!(as_bob(&mut s, "roles/logging.viewer", 12).is_ok());
+        let before = s.stored("projects/jit-demo-prod");
+        assert_eq!(
+            as_bob(&mut s, "roles/storage.admin", 12).unwrap_err(),
+            StoreError::Denied {
+                permission: "resourcemanager.projects.setIamPolicy".into(),
+                resource: "projects/jit-demo-prod".into()
+            }
+        );
+        assert_eq!(s.stored("projects/jit-demo-prod"), before, "nothing was written");
+        // Removing a member of an unlisted role is a change of that role too.
+        let mut p = s.get_policy(&bob(), Kind::Project, "jit-demo-prod", 3, t(12)).unwrap();
+        p.bindings.retain(|b| b.role != "roles/viewer");
+        assert!(s.set_policy(&bob(), Kind::Project, "jit-demo-prod", p, None, t(12)).is_err());
+        // After the delegation's end, not even a listed role.
+        assert!(as_bob(&mut s, "roles/pubsub.viewer", 15).is_err());
+        assert!(
+            s.test_permissions(
+                &bob(),
+                Kind::Project,
+                "jit-demo-prod",
+                &["resourcemanager.projects.setIamPolicy".into()],
+                t(12)
+            )
+            .unwrap()
+            .len()
+                == 1
+        );
+    }
+
+    #[test]
+    fn only_the_hierarchy_accepts_a_delegation_condition() {
+        let mut s = store();
+        let mut p = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 3, t(12)).unwrap();
+        p.bindings.push(Binding {
+            role: "roles/storage.admin".into(),
+            members: vec!["user:bob@example.com".into()],
+            condition: Some(Expr {
+                expression: "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/storage.objectViewer'])".into(),
+                title: Some("d".into()),
+                ..Expr::default()
+            }),
+            ..Binding::default()
+        });
+        p.version = Some(3);
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", p, None, t(12)).unwrap_err(),
+            StoreError::Invalid(
+                "Condition on role roles/storage.admin uses iam.googleapis.com/modifiedGrantsByRole, which only \
+                 projects, folders and organizations accept."
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn modified_roles_compare_bindings_by_role() {
+        let b = |role: &str, members: &[&str], cond: Option<&str>| Binding {
+            role: role.into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            condition: cond.map(|c| Expr { expression: c.into(), ..Expr::default() }),
+            ..Binding::default()
+        };
+        let before = vec![
+            b("roles/a.b", &["user:x@e.com", "user:y@e.com"], None),
+            b("roles/c.d", &["user:x@e.com"], None),
+        ];
+        assert_eq!(modified_roles(&before, &before), Vec::<String>::new());
+        let reordered = vec![
+            b("roles/c.d", &["user:x@e.com"], None),
+            b("roles/a.b", &["user:y@e.com", "user:x@e.com"], None),
+        ];
+        assert_eq!(modified_roles(&before, &reordered), Vec::<String>::new(), "order is no change");
+        let after = vec![
+            b("roles/a.b", &["user:x@e.com"], None),
+            b("roles/c.d", &["user:x@e.com"], Some("true")),
+            b("roles/e.f", &["user:z@e.com"], None),
+        ];
+        assert_eq!(modified_roles(&before, &after), ["roles/a.b", "roles/c.d", "roles/e.f"]);
+    }
+
+    #[test]
+    fn delegation_conditions_follow_google_s_rules() {
+        let too_many: Vec<String> = (0..11).map(|i| format!("'roles/r.r{i}'")).collect();
+        let cases = [
+            (
+                format!("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{}])", too_many.join(", ")),
+                Some("hasOnly() on iam.googleapis.com/modifiedGrantsByRole lists 11 roles; at most 10 are allowed"),
+            ),
+            (
+                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', ['roles/a.b']).hasOnly(['roles/a.b'])".to_string(),
+                Some("the default value of iam.googleapis.com/modifiedGrantsByRole must be an empty list"),
+            ),
+            (
+                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([request.path])".to_string(),
+                Some("hasOnly() on iam.googleapis.com/modifiedGrantsByRole takes a list of string constants"),
+            ),
+            ("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/a.b'])".to_string(), None),
+        ];
+        for (e, want) in cases {
+            assert_eq!(validation::condition_error(&e).as_deref(), want, "{e}");
+        }
     }
 
     fn grant_bob(expiry: &str) -> Binding {

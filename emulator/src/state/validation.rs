@@ -280,11 +280,13 @@ pub fn condition_error(expression: &str) -> Option<String> {
         Err(e) => Some(e),
         Ok(p) => {
             let n = logical_operators(p.expression());
-            (n > MAX_LOGICAL_OPERATORS).then(|| {
-                format!(
+            if n > MAX_LOGICAL_OPERATORS {
+                Some(format!(
                     "the expression has {n} logical operators; at most {MAX_LOGICAL_OPERATORS} are allowed"
-                )
-            })
+                ))
+            } else {
+                delegation_error(p.expression())
+            }
         }
     };
     let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -295,18 +297,157 @@ pub fn condition_error(expression: &str) -> Option<String> {
     error
 }
 
-/// Evaluates a condition as IAM does for the one attribute the emulator models: `request.time` is
-/// `now`; any other attribute is absent. An error or a non-boolean result grants nothing
-/// (<https://cloud.google.com/iam/docs/conditions-overview#evaluation>).
+/// The API attribute bound, for a `setIamPolicy` request, to "the role names from the role
+/// bindings that the request modifies"; for other requests it is not defined, and
+/// `api.getAttribute` returns its default.
+/// <https://cloud.google.com/iam/docs/conditions-attribute-reference#api-attributes>
+pub const MODIFIED_GRANTS_BY_ROLE: &str = "iam.googleapis.com/modifiedGrantsByRole";
+
+/// "You can include up to 10 values in the list of allowed roles. All of these values must be
+/// string constants." <https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>
+pub const MAX_HAS_ONLY_ROLES: usize = 10;
+
+/// Evaluates a condition as IAM does for the attributes the emulator models (an error or a
+/// non-boolean result grants nothing, <https://cloud.google.com/iam/docs/conditions-overview#evaluation>):
+///
+/// - `request.time` is `now`;
+/// - `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', [])` is `modified` for a
+///   `setIamPolicy` request (`Some`), and the default for any other request (`None`);
+/// - `hasOnly(list)` is true when every element of the target list is in `list`, so `[]` has only
+///   anything ("If the attribute contains the default value ([]), the function returns true",
+///   <https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>).
+///
+/// Any other attribute is absent, so a condition on it fails to evaluate and grants nothing.
 pub fn evaluate(expression: &str, now: DateTime<Utc>) -> bool {
+    evaluate_request(expression, now, None)
+}
+
+/// [`evaluate`] for a request that sets a policy changing the bindings of `modified` roles.
+pub fn evaluate_request(expression: &str, now: DateTime<Utc>, modified: Option<&[String]>) -> bool {
     let Ok(program) = compile(expression) else { return false };
     let mut context = Context::default();
     let mut request: HashMap<&str, Value> = HashMap::new();
     request.insert("time", Value::Timestamp(now.fixed_offset()));
     context.add_variable_from_value("request", request);
+    let mut api: HashMap<String, Value> = HashMap::new();
+    if let Some(roles) = modified {
+        let list: Vec<Value> = roles.iter().map(|r| Value::String(std::sync::Arc::new(r.clone()))).collect();
+        api.insert(MODIFIED_GRANTS_BY_ROLE.to_string(), Value::List(std::sync::Arc::new(list)));
+    }
+    context.add_variable_from_value("api", api);
+    // Neither name is one of the standard library's, so adding them cannot fail.
+    let _ = context.add_function("getAttribute", get_attribute);
+    let _ = context.add_function("hasOnly", has_only);
     let program = std::panic::AssertUnwindSafe(&program);
     let context = std::panic::AssertUnwindSafe(&context);
     matches!(std::panic::catch_unwind(move || program.execute(*context)), Ok(Ok(Value::Bool(true))))
+}
+
+/// `api.getAttribute(name, default)`: the attribute when the request defines it, else `default`.
+fn get_attribute(
+    cel::extractors::This(this): cel::extractors::This<Value>,
+    name: std::sync::Arc<String>,
+    default: Value,
+) -> Value {
+    match this {
+        Value::Map(m) => m.get(&cel::objects::Key::from(name)).cloned().unwrap_or(default),
+        _ => default,
+    }
+}
+
+/// `list.hasOnly(allowed)`: every element of `list` is in `allowed`.
+fn has_only(
+    cel::extractors::This(this): cel::extractors::This<std::sync::Arc<Vec<Value>>>,
+    allowed: std::sync::Arc<Vec<Value>>,
+) -> bool {
+    this.iter().all(|v| allowed.contains(v))
+}
+
+/// Google's rules for a condition on `modifiedGrantsByRole`: the default of `api.getAttribute`
+/// "must be an empty list", and the list given to `hasOnly` holds "up to 10 values … string
+/// constants" (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>). The reason a
+/// condition breaks them, if it does. (Google's message is not documented; these are the
+/// emulator's words.)
+pub fn delegation_error(e: &IdedExpr) -> Option<String> {
+    let mut found = None;
+    visit(e, &mut |e| {
+        let Ast::Call(call) = &e.expr else { return };
+        if found.is_some() {
+            return;
+        }
+        if call.func_name == "getAttribute"
+            && let [name, default] = call.args.as_slice()
+            && matches!(&name.expr, Ast::Literal(cel::common::ast::LiteralValue::String(n)) if n.as_ref() as &str == MODIFIED_GRANTS_BY_ROLE)
+            && !matches!(&default.expr, Ast::List(l) if l.elements.is_empty())
+        {
+            found = Some(format!("the default value of {MODIFIED_GRANTS_BY_ROLE} must be an empty list"));
+        }
+        if call.func_name == "hasOnly"
+            && let Some(target) = &call.target
+            && uses_modified_grants(target)
+            && let [list] = call.args.as_slice()
+        {
+            match &list.expr {
+                Ast::List(l)
+                    if l.elements.len() <= MAX_HAS_ONLY_ROLES
+                        && l.elements.iter().all(|r| {
+                            matches!(&r.expr, Ast::Literal(cel::common::ast::LiteralValue::String(_)))
+                        }) => {}
+                Ast::List(l) if l.elements.len() > MAX_HAS_ONLY_ROLES => {
+                    found = Some(format!(
+                        "hasOnly() on {MODIFIED_GRANTS_BY_ROLE} lists {} roles; at most {MAX_HAS_ONLY_ROLES} are allowed",
+                        l.elements.len()
+                    ));
+                }
+                _ => {
+                    found = Some(format!(
+                        "hasOnly() on {MODIFIED_GRANTS_BY_ROLE} takes a list of string constants"
+                    ))
+                }
+            }
+        }
+    });
+    found
+}
+
+/// True when a condition reads `iam.googleapis.com/modifiedGrantsByRole` (on its parsed AST).
+pub fn reads_modified_grants(expression: &str) -> bool {
+    compile(expression).is_ok_and(|p| uses_modified_grants(p.expression()))
+}
+
+fn uses_modified_grants(e: &IdedExpr) -> bool {
+    let mut yes = false;
+    visit(e, &mut |e| {
+        if let Ast::Literal(cel::common::ast::LiteralValue::String(s)) = &e.expr
+            && s.as_ref() as &str == MODIFIED_GRANTS_BY_ROLE
+        {
+            yes = true;
+        }
+    });
+    yes
+}
+
+/// Calls `f` on `e` and every expression below it.
+fn visit(e: &IdedExpr, f: &mut dyn FnMut(&IdedExpr)) {
+    f(e);
+    match &e.expr {
+        Ast::Call(c) => {
+            if let Some(t) = &c.target {
+                visit(t, f);
+            }
+            for a in &c.args {
+                visit(a, f);
+            }
+        }
+        Ast::List(l) => l.elements.iter().for_each(|x| visit(x, f)),
+        Ast::Select(s) => visit(&s.operand, f),
+        Ast::Comprehension(c) => {
+            visit(&c.iter_range, f);
+            visit(&c.loop_step, f);
+            visit(&c.result, f);
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

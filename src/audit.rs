@@ -1,0 +1,322 @@
+//! `jit audit` (issue 11 item 4), pure: the findings on one allow policy, from the policy, the
+//! team config and `now`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::condition::{self, State};
+use crate::delegation;
+use crate::edit::{MAX_BINDINGS_PER_ROLE_AND_MEMBER, ensure_editable};
+use crate::error::Error;
+use crate::iam::{BASIC_ROLES, member_key};
+use crate::policy::{MAX_PRINCIPALS, Policy};
+use crate::team::Team;
+
+/// What kind of finding: a stable name scripts can match (docs/output.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A binding of a sensitive role with no end.
+    StandingSensitive,
+    /// A time-bound grant longer than the team config allows.
+    TooLong,
+    /// A time-bound grant of a role in no bundle, when the config has bundles.
+    NoBundle,
+    /// A delegation (`jit delegate`) without an end.
+    PermanentDelegation,
+    /// A policy at 90% or more of Google's limit on principals.
+    NearPrincipalLimit,
+    /// A member at 90% or more of Google's limit on bindings of one role.
+    NearBindingLimit,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::StandingSensitive => "standing-sensitive",
+            Kind::TooLong => "too-long",
+            Kind::NoBundle => "no-bundle",
+            Kind::PermanentDelegation => "permanent-delegation",
+            Kind::NearPrincipalLimit => "near-principal-limit",
+            Kind::NearBindingLimit => "near-binding-limit",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub resource: String,
+    pub finding: Kind,
+    pub role: Option<String>,
+    pub member: Option<String>,
+    pub detail: String,
+}
+
+/// Service-account token and key creation: the permissions that make a role "sensitive" by
+/// default besides `setIamPolicy` and the basic roles (issue 11 item 4).
+const TOKEN_AND_KEY: [&str; 7] = [
+    "iam.serviceAccounts.getAccessToken",
+    "iam.serviceAccounts.getOpenIdToken",
+    "iam.serviceAccounts.implicitDelegation",
+    "iam.serviceAccounts.signBlob",
+    "iam.serviceAccounts.signJwt",
+    "iam.serviceAccountKeys.create",
+    "iam.serviceAccountKeys.upload",
+];
+
+/// Why `role` is sensitive, or `None`: the config's `sensitive_roles` when it has the key, else
+/// the basic roles and the predefined roles carrying any `setIamPolicy` or service-account token
+/// or key creation (jit's copy of Google's roles; a custom role is not judged).
+pub fn sensitive(role: &str, team: Option<&Team>) -> Option<String> {
+    if let Some(list) = team.and_then(|t| t.sensitive_roles.as_ref()) {
+        return list.iter().any(|r| r == role).then(|| "listed in `sensitive_roles`".to_string());
+    }
+    if BASIC_ROLES.contains(&role) {
+        return Some("a basic role".to_string());
+    }
+    let r = crate::roles::get(role)?;
+    let mut hits: Vec<&str> =
+        r.permissions().filter(|p| p.ends_with(".setIamPolicy") || TOKEN_AND_KEY.contains(p)).collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let n = hits.len();
+    hits.truncate(2);
+    Some(format!(
+        "carries `{}`{}",
+        hits.join("`, `"),
+        if n > 2 { format!(" and {} more", n - 2) } else { String::new() }
+    ))
+}
+
+/// Every finding on one policy.
+pub fn audit(
+    resource: &str,
+    policy: &Policy,
+    team: Option<&Team>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Finding>, Error> {
+    ensure_editable(policy)?;
+    let mut out = Vec::new();
+    let finding = |kind, role: Option<&str>, member: Option<&str>, detail: String| Finding {
+        resource: resource.to_string(),
+        finding: kind,
+        role: role.map(str::to_string),
+        member: member.map(str::to_string),
+        detail,
+    };
+    for b in &policy.bindings {
+        if let Some(d) = delegation::of(b) {
+            if d.window.upper.is_none() {
+                for m in &b.members {
+                    out.push(finding(
+                        Kind::PermanentDelegation,
+                        Some(&b.role),
+                        Some(m),
+                        format!("may grant {} with no end", d.roles.join(", ")),
+                    ));
+                }
+            }
+            continue;
+        }
+        let window = match &b.condition {
+            None => None,
+            // A condition jit cannot read is judged as standing: it may hold at any time.
+            Some(c) => condition::window(&c.expression).ok().filter(|w| w.is_time_bound()),
+        };
+        let (Some(w), Some(condition)) = (window, b.condition.as_ref()) else {
+            if let Some(why) = sensitive(&b.role, team) {
+                let how =
+                    if b.condition.is_some() { "with a condition that has no end" } else { "with no end" };
+                for m in &b.members {
+                    out.push(finding(
+                        Kind::StandingSensitive,
+                        Some(&b.role),
+                        Some(m),
+                        format!("held {how}; {why}"),
+                    ));
+                }
+            }
+            continue;
+        };
+        if w.state(now) == State::Expired {
+            continue;
+        }
+        let end = w.upper.map(|u| u.at).unwrap_or(now);
+        let start = w
+            .lower
+            .map(|l| l.at)
+            .or_else(|| condition::parse_description(condition.description()).and_then(|n| n.granted_at));
+        if let (Some(t), Some(start)) = (team, start)
+            && let Some((max, source)) = t.limit(&b.role, None)
+            && end - start > max
+        {
+            for m in &b.members {
+                out.push(finding(
+                    Kind::TooLong,
+                    Some(&b.role),
+                    Some(m),
+                    format!(
+                        "{} long, over the {} of {source}",
+                        crate::timespec::words(end - start),
+                        crate::timespec::words(max)
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = team
+            && !t.bundles.is_empty()
+            && !t.in_some_bundle(&b.role)
+        {
+            for m in &b.members {
+                out.push(finding(
+                    Kind::NoBundle,
+                    Some(&b.role),
+                    Some(m),
+                    format!(
+                        "until {}; the role is in no bundle of the team config",
+                        condition::format_timestamp(end)
+                    ),
+                ));
+            }
+        }
+    }
+    let principals = policy.principal_count();
+    if principals * 10 >= MAX_PRINCIPALS * 9 {
+        out.push(finding(
+            Kind::NearPrincipalLimit,
+            None,
+            None,
+            format!("{principals} principals of Google's limit of {MAX_PRINCIPALS}"),
+        ));
+    }
+    let mut per: HashMap<(&str, String), usize> = HashMap::new();
+    for b in &policy.bindings {
+        for m in &b.members {
+            *per.entry((b.role.as_str(), member_key(m).into_owned())).or_default() += 1;
+        }
+    }
+    let mut near: Vec<(&(&str, String), &usize)> =
+        per.iter().filter(|(_, n)| **n * 10 >= MAX_BINDINGS_PER_ROLE_AND_MEMBER * 9).collect();
+    near.sort();
+    for ((role, member), n) in near {
+        out.push(finding(
+            Kind::NearBindingLimit,
+            Some(role),
+            Some(member),
+            format!("in {n} bindings of the role, of Google's limit of {MAX_BINDINGS_PER_ROLE_AND_MEMBER}"),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn now() -> DateTime<Utc> {
+        condition::parse_timestamp("2026-11-25T12:00:00Z").unwrap()
+    }
+
+    fn kinds(f: &[Finding]) -> Vec<(Kind, Option<&str>, Option<&str>)> {
+        f.iter().map(|f| (f.finding, f.role.as_deref(), f.member.as_deref())).collect()
+    }
+
+    const POLICY: &str = r#"{"version": 3, "bindings": [
+        {"role": "roles/owner", "members": ["user:alice@example.com"]},
+        {"role": "roles/logging.viewer", "members": ["group:sre@example.com"]},
+        {"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:ci@example.com"]},
+        {"role": "roles/storage.admin", "members": ["user:bob@example.com"],
+         "condition": {"title": "jit until 2026-11-26T12:00:00Z", "expression": "request.time < timestamp(\"2026-11-26T12:00:00Z\")",
+                       "description": "Granted by user:alice@example.com at 2026-11-25T12:00:00Z via jit."}},
+        {"role": "roles/pubsub.viewer", "members": ["user:bob@example.com"],
+         "condition": {"title": "t", "expression": "request.time < timestamp(\"2026-11-25T13:00:00Z\")"}},
+        {"role": "roles/bigquery.admin", "members": ["user:old@example.com"],
+         "condition": {"title": "t", "expression": "request.time < timestamp(\"2024-01-01T00:00:00Z\")"}},
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:dana@example.com"],
+         "condition": {"title": "jit delegation", "expression": "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/logging.viewer'])"}}
+    ]}"#;
+
+    #[test]
+    fn default_findings_without_a_config() {
+        let p = Policy::from_json(POLICY).unwrap();
+        let f = audit("projects/p", &p, None, now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (Kind::StandingSensitive, Some("roles/owner"), Some("user:alice@example.com")),
+                (
+                    Kind::StandingSensitive,
+                    Some("roles/iam.serviceAccountTokenCreator"),
+                    Some("user:ci@example.com")
+                ),
+                (
+                    Kind::PermanentDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:dana@example.com")
+                ),
+            ]
+        );
+        assert_eq!(f[0].detail, "held with no end; a basic role");
+        assert!(
+            f[1].detail.starts_with("held with no end; carries `iam.serviceAccounts."),
+            "{}",
+            f[1].detail
+        );
+        assert_eq!(f[2].detail, "may grant roles/logging.viewer with no end");
+    }
+
+    #[test]
+    fn the_config_adds_limits_bundles_and_its_own_sensitive_list() {
+        let team = crate::team::parse(
+            "max_duration = \"8h\"\nsensitive_roles = [\"roles/logging.viewer\"]\n\
+             [bundles.b]\nroles = [\"roles/pubsub.viewer\"]\n",
+            Path::new("jit.toml"),
+        )
+        .unwrap();
+        let p = Policy::from_json(POLICY).unwrap();
+        let f = audit("projects/p", &p, Some(&team), now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (Kind::StandingSensitive, Some("roles/logging.viewer"), Some("group:sre@example.com")),
+                (Kind::TooLong, Some("roles/storage.admin"), Some("user:bob@example.com")),
+                (Kind::NoBundle, Some("roles/storage.admin"), Some("user:bob@example.com")),
+                (
+                    Kind::PermanentDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:dana@example.com")
+                ),
+            ]
+        );
+        assert_eq!(f[1].detail, "1d long, over the 8h of `max_duration`");
+    }
+
+    #[test]
+    fn near_google_s_limits() {
+        let members: Vec<String> = (0..1350).map(|i| format!("\"user:u{i}@example.com\"")).collect();
+        let mut bindings =
+            vec![format!(r#"{{"role": "roles/logging.viewer", "members": [{}]}}"#, members.join(","))];
+        for i in 0..18 {
+            bindings.push(format!(
+                r#"{{"role": "roles/pubsub.viewer", "members": ["user:x@example.com"], "condition": {{"title": "t{i}", "expression": "request.time < timestamp(\"2027-01-01T00:00:0{}Z\")"}}}}"#,
+                i % 10
+            ));
+        }
+        let p = Policy::from_json(&format!(r#"{{"bindings": [{}]}}"#, bindings.join(","))).unwrap();
+        let f = audit("projects/p", &p, None, now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (Kind::NearPrincipalLimit, None, None),
+                (Kind::NearBindingLimit, Some("roles/pubsub.viewer"), Some("user:x@example.com")),
+            ]
+        );
+        assert_eq!(f[0].detail, "1368 principals of Google's limit of 1500");
+        assert_eq!(f[1].detail, "in 18 bindings of the role, of Google's limit of 20");
+    }
+}

@@ -1,0 +1,191 @@
+//! `jit config check`, and the team config applied to the other commands: default scopes, and
+//! `jit grant @BUNDLE` with the file's limits (src/team.rs holds the rules; this file only finds
+//! the file and hands it its inputs).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::cli::{Format, Global, GrantArgs};
+use crate::config::{Config, Env, Target};
+use crate::error::{Error, exit};
+use crate::team::{self, Bundle, Team};
+
+/// The team config for this run, if there is one (src/team.rs `locate` says where it is looked
+/// for). A broken file stops every command that reads it, with its line and column.
+pub fn load(global: &Global, env: &Env) -> Result<Option<Team>, Error> {
+    let cwd = std::env::current_dir().ok();
+    team::load(global.config.as_deref(), env.var, cwd.as_deref())
+}
+
+/// True when the command line names a resource of any kind.
+pub fn has_scope_flags(g: &Global) -> bool {
+    !(g.project.is_empty()
+        && g.folder.is_empty()
+        && g.organization.is_empty()
+        && g.bucket.is_empty()
+        && g.secret.is_empty()
+        && g.service_account.is_empty()
+        && g.kms_keyring.is_empty()
+        && g.kms_key.is_empty()
+        && g.run_service.is_empty()
+        && g.resource.is_empty())
+}
+
+/// With no scope flag, the config's `projects`, `folders`, `organizations` and `resources` are
+/// the scopes (before the default project); not for a policy file (`offline`), which is its own
+/// scope.
+pub fn default_scopes(team: Option<&Team>, global: &mut Global, offline: bool) {
+    if let Some(t) = team
+        && !offline
+        && !has_scope_flags(global)
+    {
+        global.resource.extend(t.scopes.iter().map(|r| r.to_full_name()));
+    }
+}
+
+/// Applies the team config to `jit grant` before the command line is resolved: `@BUNDLE` becomes
+/// the bundle's roles, and its resources the scopes when no scope flag is given; the file's
+/// `max_duration` replaces jit's default maximum and `default_duration` its default length.
+/// Returns the bundle, for [`after_resolve`].
+pub fn prepare_grant(
+    team: Option<&Team>,
+    args: &mut GrantArgs,
+    global: &mut Global,
+) -> Result<Option<Bundle>, Error> {
+    let named: Vec<&str> = args.roles.iter().filter_map(|r| team::bundle_name(r)).collect();
+    let bundle = match (named.as_slice(), team) {
+        ([], _) => None,
+        ([name], Some(t)) if args.roles.len() == 1 => Some(t.bundle(name)?.clone()),
+        ([name], None) if args.roles.len() == 1 => {
+            return Err(Error::usage_hint(
+                format!("`@{name}` names a bundle, and no team config was found"),
+                "pass --config FILE or set JIT_CONFIG, or put a jit.toml in this directory or above \
+                 (or $XDG_CONFIG_HOME/jit/config.toml)",
+            ));
+        }
+        _ => {
+            return Err(Error::usage_hint(
+                "a bundle is granted on its own",
+                "run `jit grant @NAME` for the bundle, and grant other roles in another command",
+            ));
+        }
+    };
+    let Some(t) = team else { return Ok(None) };
+    if let Some(b) = &bundle {
+        args.roles = b.roles.clone();
+        if !has_scope_flags(global) && args.file.file.policy_file.is_none() {
+            global.resource.extend(b.resources.iter().map(|r| r.to_full_name()));
+        }
+    }
+    default_scopes(Some(t), global, args.file.file.policy_file.is_some());
+    // A file's maximum above jit's default raises it; one below is checked by `after_resolve`,
+    // whose message names the file and the key that set it.
+    if args.max_duration.is_none()
+        && let Some(max) = t.max_duration
+        && max > crate::timespec::DEFAULT_MAX
+    {
+        // In words (`1d`), as an error naming the maximum shows it.
+        args.max_duration = Some(crate::timespec::words(max));
+    }
+    if args.duration.is_none() && args.until.is_none() {
+        args.duration.clone_from(&t.default_duration);
+    }
+    Ok(bundle)
+}
+
+/// The checks of the team config on a resolved grant, before anything is read or sent: a
+/// bundle's grant stays on the bundle's resources, and `Team::check_grant`.
+pub fn after_resolve(
+    team: Option<&Team>,
+    bundle: Option<&Bundle>,
+    config: &Config,
+    grant: &crate::config::Grant,
+) -> Result<(), Error> {
+    let Some(t) = team else { return Ok(()) };
+    if let Some(b) = bundle
+        && !b.resources.is_empty()
+        && matches!(config.target, Target::Api(_))
+        && let Some(outside) = config.scopes.iter().find(|s| !b.resources.contains(s))
+    {
+        return Err(Error::usage_hint(
+            format!("`{}` is not one of the resources of bundle `@{}`", outside.name(), b.name),
+            format!(
+                "the bundle's resources: {}; leave out the scope flags to grant on all of them",
+                b.resources.iter().map(|r| format!("`{}`", r.name())).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let roles: Vec<String> = grant.roles.iter().map(|r| r.as_str().to_string()).collect();
+    t.check_grant(&roles, grant.reason.as_deref(), grant.start, grant.end, config.now, bundle)
+}
+
+/// `jit config check [FILE]`: the file's content as jit reads it, or its first mistake (exit 2).
+pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Error> {
+    let cwd = std::env::current_dir().ok();
+    let path = match file {
+        Some(f) => f.to_path_buf(),
+        None => team::locate(global.config.as_deref(), env.var, cwd.as_deref())?.ok_or_else(|| {
+            Error::usage_hint(
+                "no team config found",
+                "looked at --config, JIT_CONFIG, jit.toml in this directory and above, and \
+                 $XDG_CONFIG_HOME/jit/config.toml",
+            )
+        })?,
+    };
+    let t = team::read(&path)?;
+    let format = global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
+    let out = summary(&t);
+    let mut w = std::io::stdout().lock();
+    let text = match format {
+        Format::Table => {
+            let bundles: Vec<String> = t
+                .bundles
+                .values()
+                .map(|b| format!("@{} ({} roles on {} resources)", b.name, b.roles.len(), b.resources.len()))
+                .collect();
+            format!(
+                "{}: valid; {} bundle{}{}, {} role limit{}, {} denied role{}\n",
+                crate::output::escape(&t.path.display().to_string()),
+                t.bundles.len(),
+                if t.bundles.len() == 1 { "" } else { "s" },
+                if bundles.is_empty() { String::new() } else { format!(" ({})", bundles.join(", ")) },
+                t.roles.len(),
+                if t.roles.len() == 1 { "" } else { "s" },
+                t.denied_roles.len(),
+                if t.denied_roles.len() == 1 { "" } else { "s" },
+            )
+        }
+        _ => {
+            let mut buf = Vec::new();
+            crate::output::structured(&out, format, &mut buf)?;
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    };
+    use std::io::Write;
+    if !(global.quiet && format == Format::Table) {
+        w.write_all(text.as_bytes()).map_err(|e| Error::io(format!("cannot write to stdout: {e}")))?;
+    }
+    Ok(exit::OK)
+}
+
+/// The config as `jit config check` reports it in JSON and YAML.
+pub fn summary(t: &Team) -> Value {
+    let d = |d: Option<chrono::Duration>| d.map(crate::timespec::words);
+    json!({
+        "file": t.path.display().to_string(),
+        "max_duration": d(t.max_duration),
+        "default_duration": t.default_duration,
+        "require_reason": t.require_reason,
+        "reason_pattern": t.reason_pattern.as_ref().map(|p| p.as_str()),
+        "denied_roles": t.denied_roles,
+        "sensitive_roles": t.sensitive_roles,
+        "scopes": t.scopes.iter().map(|r| r.to_full_name()).collect::<Vec<_>>(),
+        "roles": t.roles.iter().map(|(k, v)| (k.clone(), json!({"max_duration": d(v.max_duration)}))).collect::<serde_json::Map<_, _>>(),
+        "bundles": t.bundles.iter().map(|(k, b)| (k.clone(), json!({
+            "roles": b.roles,
+            "resources": b.resources.iter().map(|r| r.to_full_name()).collect::<Vec<_>>(),
+            "max_duration": d(b.max_duration),
+        }))).collect::<serde_json::Map<_, _>>(),
+    })
+}

@@ -1,0 +1,596 @@
+//! The team's config file (issue 11): defaults, per-role limits, denied roles and bundles, read
+//! from `--config FILE`, `JIT_CONFIG`, a `jit.toml` in the current directory or above it, or
+//! `$XDG_CONFIG_HOME/jit/config.toml`, in that order.
+//!
+//! These are jit's own guard-rails: anyone with `setIamPolicy` can go around them with gcloud
+//! (docs/security.md). What Google enforces is delegation (`jit delegate`).
+//!
+//! Pure apart from [`locate`] and [`load`], which read the file system: parsing and every check
+//! take their inputs as arguments. Every value is checked when the file is read, and a mistake is
+//! reported with its line and column (exit 2) before anything is sent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::Error;
+use crate::iam::ResourceId;
+use crate::timespec;
+
+/// The file name looked for in the current directory and its parents.
+pub const FILE_NAME: &str = "jit.toml";
+
+/// A checked team config.
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    /// Where it was read from, for messages.
+    pub path: PathBuf,
+    /// The longest grant of any role.
+    pub max_duration: Option<Duration>,
+    /// How long a grant lasts when neither --for nor --until is given (jit's own default: 1h).
+    pub default_duration: Option<String>,
+    /// Every grant needs --reason.
+    pub require_reason: bool,
+    /// A reason must match this (unanchored, as `regex` matches; write `^` to anchor it).
+    pub reason_pattern: Option<regex::Regex>,
+    /// Roles `jit grant` refuses.
+    pub denied_roles: Vec<String>,
+    /// Roles `jit audit` reports when held without an end; `None`: audit's default list.
+    pub sensitive_roles: Option<Vec<String>>,
+    /// The resources a command works on when no scope flag is given.
+    pub scopes: Vec<ResourceId>,
+    /// Per-role limits, by role name.
+    pub roles: BTreeMap<String, RoleRule>,
+    /// Bundles, by name (without the `@`).
+    pub bundles: BTreeMap<String, Bundle>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleRule {
+    pub max_duration: Option<Duration>,
+}
+
+/// `[bundles.NAME]`: roles granted together on a set of resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// Empty: the command line's scopes (or the config's defaults).
+    pub resources: Vec<ResourceId>,
+    pub max_duration: Option<Duration>,
+}
+
+// ---- the file as written ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    max_duration: Option<Spanned<String>>,
+    default_duration: Option<Spanned<String>>,
+    require_reason: Option<bool>,
+    reason_pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    denied_roles: Vec<Spanned<String>>,
+    sensitive_roles: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    projects: Vec<Spanned<String>>,
+    #[serde(default)]
+    folders: Vec<Spanned<String>>,
+    #[serde(default)]
+    organizations: Vec<Spanned<String>>,
+    #[serde(default)]
+    resources: Vec<Spanned<String>>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, RawRole>,
+    #[serde(default)]
+    bundles: BTreeMap<Spanned<String>, RawBundle>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    max_duration: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBundle {
+    roles: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    projects: Vec<Spanned<String>>,
+    #[serde(default)]
+    folders: Vec<Spanned<String>>,
+    #[serde(default)]
+    organizations: Vec<Spanned<String>>,
+    #[serde(default)]
+    resources: Vec<Spanned<String>>,
+    max_duration: Option<Spanned<String>>,
+    /// Free text for people reading the file.
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Reads a config file's text; `path` names it in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
+    let at = |span: std::ops::Range<usize>, message: &str| -> Error {
+        let (line, column) = line_column(text, span.start);
+        Error::usage_hint(
+            format!("`{}`, line {line}, column {column}: {message}", path.display()),
+            "`jit config check` checks the file; docs/usage.md lists every key",
+        )
+    };
+    // TOML calls them keys; serde says "field".
+    let raw: Raw = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim_end().replace("unknown field `", "unknown key `");
+        at(e.span().unwrap_or(0..0), &message)
+    })?;
+
+    let duration = |s: &Spanned<String>| -> Result<Duration, Error> {
+        let d = timespec::parse_duration(s.get_ref()).map_err(|e| at(s.span(), &e.to_string()))?;
+        if d <= Duration::zero() {
+            return Err(at(s.span(), &format!("`{}` is not a positive duration", s.get_ref())));
+        }
+        Ok(d)
+    };
+    let role = |s: &Spanned<String>| -> Result<String, Error> {
+        let name = s.get_ref().trim();
+        crate::roles::check(name, None).map_err(|e| at(s.span(), &e.to_string()))?;
+        Ok(name.to_string())
+    };
+    let scopes = |projects: &[Spanned<String>],
+                  folders: &[Spanned<String>],
+                  organizations: &[Spanned<String>],
+                  resources: &[Spanned<String>]|
+     -> Result<Vec<ResourceId>, Error> {
+        let mut out = Vec::new();
+        type Make = fn(&str) -> Result<ResourceId, Error>;
+        let groups: [(&[Spanned<String>], Make); 4] = [
+            (projects, ResourceId::project),
+            (folders, ResourceId::folder),
+            (organizations, ResourceId::organization),
+            (resources, ResourceId::full_name),
+        ];
+        for (items, make) in groups {
+            for s in items {
+                out.push(make(s.get_ref().trim()).map_err(|e| at(s.span(), &e.to_string()))?);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|r| seen.insert(r.clone()));
+        Ok(out)
+    };
+
+    let mut team = Team {
+        path: path.to_path_buf(),
+        max_duration: raw.max_duration.as_ref().map(duration).transpose()?,
+        default_duration: match &raw.default_duration {
+            Some(s) => {
+                duration(s)?;
+                Some(s.get_ref().trim().to_string())
+            }
+            None => None,
+        },
+        require_reason: raw.require_reason.unwrap_or(false),
+        reason_pattern: match &raw.reason_pattern {
+            Some(s) => Some(regex::Regex::new(s.get_ref()).map_err(|e| {
+                at(
+                    s.span(),
+                    &format!(
+                        "`{}` is not a valid regular expression: {}",
+                        s.get_ref(),
+                        first_line(&e.to_string())
+                    ),
+                )
+            })?),
+            None => None,
+        },
+        denied_roles: raw.denied_roles.iter().map(role).collect::<Result<_, _>>()?,
+        sensitive_roles: raw.sensitive_roles.as_ref().map(|v| v.iter().map(role).collect()).transpose()?,
+        scopes: scopes(&raw.projects, &raw.folders, &raw.organizations, &raw.resources)?,
+        ..Team::default()
+    };
+    for (name, rule) in &raw.roles {
+        let role = role(name)?;
+        team.roles
+            .insert(role, RoleRule { max_duration: rule.max_duration.as_ref().map(duration).transpose()? });
+    }
+    for (name, b) in &raw.bundles {
+        let key = name.get_ref();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(at(
+                name.span(),
+                &format!(
+                    "`{key}` is not a bundle name: use letters, digits, `-`, `_` and `.` (it is typed as `@NAME`)"
+                ),
+            ));
+        }
+        if b.roles.get_ref().is_empty() {
+            return Err(at(b.roles.span(), &format!("bundle `{key}` names no role")));
+        }
+        let mut roles: Vec<String> = b.roles.get_ref().iter().map(role).collect::<Result<_, _>>()?;
+        if let Some(denied) =
+            b.roles.get_ref().iter().find(|r| team.denied_roles.iter().any(|d| d == r.get_ref().trim()))
+        {
+            return Err(at(
+                denied.span(),
+                &format!("bundle `{key}` names `{}`, which `denied_roles` denies", denied.get_ref().trim()),
+            ));
+        }
+        roles.sort();
+        roles.dedup();
+        team.bundles.insert(
+            key.clone(),
+            Bundle {
+                name: key.clone(),
+                roles,
+                resources: scopes(&b.projects, &b.folders, &b.organizations, &b.resources)?,
+                max_duration: b.max_duration.as_ref().map(duration).transpose()?,
+            },
+        );
+    }
+    Ok(team)
+}
+
+fn first_line(text: &str) -> String {
+    // regex's messages draw the pattern over several lines; the last line says what is wrong.
+    text.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// Where the team config is, if anywhere: `flag` (--config), then `JIT_CONFIG`, then `jit.toml`
+/// in `cwd` or a parent, then `$XDG_CONFIG_HOME/jit/config.toml` (`~/.config` when unset, as the
+/// XDG base directory specification says). A file named by the flag or the variable must exist;
+/// the others are used only when they do.
+pub fn locate(
+    flag: Option<&Path>,
+    var: &dyn Fn(&str) -> Option<String>,
+    cwd: Option<&Path>,
+) -> Result<Option<PathBuf>, Error> {
+    let named = flag
+        .map(Path::to_path_buf)
+        .or_else(|| var("JIT_CONFIG").filter(|v| !v.trim().is_empty()).map(PathBuf::from));
+    if let Some(path) = named {
+        if !path.is_file() {
+            let from = if flag.is_some() { "--config" } else { "JIT_CONFIG" };
+            return Err(Error::usage(format!(
+                "the config file `{}` ({from}) does not exist",
+                path.display()
+            )));
+        }
+        return Ok(Some(path));
+    }
+    if let Some(cwd) = cwd {
+        for dir in cwd.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Ok(Some(candidate));
+            }
+        }
+    }
+    let base = var("XDG_CONFIG_HOME")
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".config")));
+    Ok(base.map(|b| b.join("jit").join("config.toml")).filter(|p| p.is_file()))
+}
+
+/// Reads and checks the file at `path`.
+pub fn read(path: &Path) -> Result<Team, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("cannot read the config file `{}`: {e}", path.display())))?;
+    parse(&text, path)
+}
+
+/// [`locate`] then [`read`].
+pub fn load(
+    flag: Option<&Path>,
+    var: &dyn Fn(&str) -> Option<String>,
+    cwd: Option<&Path>,
+) -> Result<Option<Team>, Error> {
+    locate(flag, var, cwd)?.map(|p| read(&p)).transpose()
+}
+
+// ---- applying it -------------------------------------------------------------------------------
+
+/// A bundle named on the command line as `@NAME`.
+pub fn bundle_name(arg: &str) -> Option<&str> {
+    arg.trim().strip_prefix('@')
+}
+
+impl Team {
+    /// The bundle `@NAME` names, or a usage error naming the bundles there are.
+    pub fn bundle(&self, name: &str) -> Result<&Bundle, Error> {
+        self.bundles.get(name).ok_or_else(|| {
+            let known: Vec<String> = self.bundles.keys().map(|k| format!("`@{k}`")).collect();
+            Error::usage_hint(
+                format!("there is no bundle `@{name}` in `{}`", self.path.display()),
+                if known.is_empty() {
+                    "the file defines no bundles; add a [bundles.NAME] table".to_string()
+                } else {
+                    format!("bundles: {}", known.join(", "))
+                },
+            )
+        })
+    }
+
+    /// The longest grant of `role` allowed, and what sets it: the role's own limit, the bundle's
+    /// and the file's, whichever is least.
+    pub fn limit(&self, role: &str, bundle: Option<&Bundle>) -> Option<(Duration, String)> {
+        let mut limits: Vec<(Duration, String)> = Vec::new();
+        if let Some(d) = self.roles.get(role).and_then(|r| r.max_duration) {
+            limits.push((d, format!("`roles.\"{role}\".max_duration`")));
+        }
+        if let Some(b) = bundle
+            && let Some(d) = b.max_duration
+        {
+            limits.push((d, format!("`bundles.{}.max_duration`", b.name)));
+        }
+        if let Some(d) = self.max_duration {
+            limits.push((d, "`max_duration`".to_string()));
+        }
+        limits.into_iter().min_by_key(|(d, _)| *d)
+    }
+
+    /// The checks of a resolved grant before anything is read or sent: no denied role, a reason
+    /// when one is required and the reason pattern, and each role's longest grant.
+    pub fn check_grant(
+        &self,
+        roles: &[String],
+        reason: Option<&str>,
+        start: Option<DateTime<Utc>>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+        bundle: Option<&Bundle>,
+    ) -> Result<(), Error> {
+        let file = self.path.display();
+        for r in roles {
+            if self.denied_roles.iter().any(|d| d == r.trim()) {
+                return Err(Error::usage_hint(
+                    format!("role `{}` is denied by the team config `{file}`", r.trim()),
+                    "its `denied_roles` lists it; ask the people who keep that file",
+                ));
+            }
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if self.require_reason && reason.is_none() {
+            return Err(Error::usage_hint(
+                format!("a reason is required by the team config `{file}`"),
+                match &self.reason_pattern {
+                    Some(p) => format!("add --reason TEXT matching `{}`", p.as_str()),
+                    None => "add --reason TEXT".to_string(),
+                },
+            ));
+        }
+        if let (Some(p), Some(r)) = (&self.reason_pattern, reason)
+            && !p.is_match(r)
+        {
+            return Err(Error::usage_hint(
+                format!("the reason `{r}` does not match `{}` (the team config `{file}`)", p.as_str()),
+                "give a reason such as a ticket number in that form",
+            ));
+        }
+        let begins = start.map_or(now, |s| s.max(now));
+        for r in roles {
+            if let Some((max, source)) = self.limit(r.trim(), bundle)
+                && end - begins > max
+            {
+                return Err(Error::usage_hint(
+                    format!(
+                        "`{}` is longer than the maximum of {} for `{}`",
+                        timespec::words(end - begins),
+                        timespec::words(max),
+                        r.trim()
+                    ),
+                    format!("{source} in the team config `{file}` sets it; ask for less"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// True when some bundle holds `role` (audit's "role in no bundle").
+    pub fn in_some_bundle(&self, role: &str) -> bool {
+        self.bundles.values().any(|b| b.roles.iter().any(|r| r == role))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of issue 11, as the docs give it.
+    pub const EXAMPLE: &str = r#"max_duration = "8h"
+require_reason = true
+reason_pattern = "^(INC|CHG)-[0-9]+"
+denied_roles = ["roles/iam.serviceAccountKeyAdmin"]
+
+[roles."roles/logging.viewer"]
+max_duration = "2h"
+
+[bundles.oncall-payments]
+roles = ["roles/logging.viewer", "roles/storage.objectViewer"]
+projects = ["pay-prod", "pay-dev"]      # also folders, organizations, resources (full names)
+max_duration = "4h"
+"#;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        crate::condition::parse_timestamp(s).unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        let e = parse(text, Path::new("jit.toml")).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn the_issue_example_reads() {
+        let team = parse(EXAMPLE, Path::new("jit.toml")).unwrap();
+        assert_eq!(team.max_duration, Some(Duration::hours(8)));
+        assert!(team.require_reason);
+        assert_eq!(team.reason_pattern.as_ref().unwrap().as_str(), "^(INC|CHG)-[0-9]+");
+        assert_eq!(team.denied_roles, ["roles/iam.serviceAccountKeyAdmin"]);
+        assert_eq!(team.roles["roles/logging.viewer"].max_duration, Some(Duration::hours(2)));
+        let b = &team.bundles["oncall-payments"];
+        assert_eq!(b.roles, ["roles/logging.viewer", "roles/storage.objectViewer"]);
+        assert_eq!(
+            b.resources,
+            [ResourceId::project("pay-prod").unwrap(), ResourceId::project("pay-dev").unwrap()]
+        );
+        assert_eq!(b.max_duration, Some(Duration::hours(4)));
+        assert!(team.scopes.is_empty());
+    }
+
+    #[test]
+    fn mistakes_have_a_line_and_column() {
+        assert_eq!(
+            err("max_duration = \"8h\"\nmax_durations = \"2h\"\n"),
+            "`jit.toml`, line 2, column 1: unknown key `max_durations`, expected one of `max_duration`, \
+             `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, \
+             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`"
+        );
+        assert_eq!(err("max_duration = \"8x\"\n"), "`jit.toml`, line 1, column 16: `8x` is not a duration");
+        let e = err("[bundles.b]\nroles = [\"roles/logging.viewer\",\n  \"roles/logging.veiwer\"]\n");
+        assert!(e.starts_with("`jit.toml`, line 3, column 3: `roles/logging.veiwer` is not a predefined role; did you mean `roles/logging.viewer`"), "{e}");
+        assert_eq!(
+            err("reason_pattern = \"^(INC\"\n"),
+            "`jit.toml`, line 1, column 18: `^(INC` is not a valid regular expression: unclosed group"
+        );
+        let e = err("[roles.\"roles/logging.viewer\"]\nmax = \"2h\"\n");
+        assert!(
+            e.starts_with("`jit.toml`, line 2, column 1: unknown key `max`, expected `max_duration`"),
+            "{e}"
+        );
+        let e = err("[bundles.b]\nroles = [\"roles/logging.viewer\"]\nprojects = [\"Bad_Project\"]\n");
+        assert_eq!(e, "`jit.toml`, line 3, column 13: `Bad_Project` is not a valid project ID");
+        assert_eq!(
+            err("[bundles.b]\nroles = []\n"),
+            "`jit.toml`, line 2, column 9: bundle `b` names no role"
+        );
+        assert_eq!(
+            err("require_reason = \"yes\"\n"),
+            "`jit.toml`, line 1, column 18: invalid type: string \"yes\", expected a boolean"
+        );
+        assert!(err("max_duration = \n").starts_with("`jit.toml`, line 1, column 16: "));
+        assert_eq!(
+            err("denied_roles = [\"roles/pubsub.viewer\"]\n[bundles.b]\nroles = [\"roles/pubsub.viewer\"]\n"),
+            "`jit.toml`, line 3, column 10: bundle `b` names `roles/pubsub.viewer`, which `denied_roles` denies"
+        );
+        assert_eq!(
+            err("max_duration = \"0s\"\n"),
+            "`jit.toml`, line 1, column 16: the duration `0s` is zero"
+        );
+        assert!(
+            err("[bundles.\"a b\"]\nroles = [\"roles/logging.viewer\"]\n")
+                .starts_with("`jit.toml`, line 1, column 10: `a b` is not a bundle name")
+        );
+    }
+
+    #[test]
+    fn line_columns_count_characters() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é = 1", 3), (1, 3), "é is one character of two bytes");
+        assert_eq!(line_column("x", 99), (1, 2));
+    }
+
+    #[test]
+    fn grant_checks() {
+        let team = parse(EXAMPLE, Path::new("jit.toml")).unwrap();
+        let now = t("2026-11-25T12:00:00Z");
+        let h = |n| now + Duration::hours(n);
+        let b = &team.bundles["oncall-payments"];
+        let ok = |roles: &[&str], reason, end, bundle| {
+            let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            team.check_grant(&roles, reason, None, end, now, bundle).map_err(|e| e.to_string())
+        };
+        assert_eq!(ok(&["roles/storage.objectViewer"], Some("INC-42"), h(8), None), Ok(()));
+        assert_eq!(
+            ok(&["roles/storage.objectViewer"], Some("INC-42"), h(9), None),
+            Err("`9h` is longer than the maximum of 8h for `roles/storage.objectViewer`".into())
+        );
+        assert_eq!(
+            ok(&["roles/logging.viewer"], Some("INC-42"), h(3), None),
+            Err("`3h` is longer than the maximum of 2h for `roles/logging.viewer`".into())
+        );
+        assert_eq!(
+            ok(&["roles/storage.objectViewer"], Some("CHG-7"), h(5), Some(b)),
+            Err("`5h` is longer than the maximum of 4h for `roles/storage.objectViewer`".into())
+        );
+        assert_eq!(
+            ok(&["roles/storage.objectViewer"], None, h(1), None),
+            Err("a reason is required by the team config `jit.toml`".into())
+        );
+        assert_eq!(
+            ok(&["roles/storage.objectViewer"], Some("because"), h(1), None),
+            Err("the reason `because` does not match `^(INC|CHG)-[0-9]+` (the team config `jit.toml`)".into())
+        );
+        assert_eq!(
+            ok(&["roles/iam.serviceAccountKeyAdmin"], Some("INC-1"), h(1), None),
+            Err("role `roles/iam.serviceAccountKeyAdmin` is denied by the team config `jit.toml`".into())
+        );
+        assert_eq!(
+            team.limit("roles/logging.viewer", Some(b)).unwrap().1,
+            "`roles.\"roles/logging.viewer\".max_duration`"
+        );
+        assert_eq!(
+            team.limit("roles/storage.objectViewer", Some(b)).unwrap().1,
+            "`bundles.oncall-payments.max_duration`"
+        );
+        assert!(team.in_some_bundle("roles/logging.viewer"));
+        assert!(!team.in_some_bundle("roles/owner"));
+        assert_eq!(team.bundle("nope").unwrap_err().to_string(), "there is no bundle `@nope` in `jit.toml`");
+    }
+
+    #[test]
+    fn located_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        let xdg = dir.path().join("xdg");
+        std::fs::create_dir_all(xdg.join("jit")).unwrap();
+        std::fs::write(xdg.join("jit/config.toml"), "").unwrap();
+        let xdg_s = xdg.to_str().unwrap().to_string();
+        let vars = |jit_config: Option<String>| {
+            let xdg_s = xdg_s.clone();
+            move |k: &str| match k {
+                "XDG_CONFIG_HOME" => Some(xdg_s.clone()),
+                "JIT_CONFIG" => jit_config.clone(),
+                _ => None,
+            }
+        };
+        let none = vars(None);
+        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(xdg.join("jit/config.toml")));
+        std::fs::write(dir.path().join("a/jit.toml"), "").unwrap();
+        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(dir.path().join("a/jit.toml")));
+        let named = dir.path().join("named.toml");
+        std::fs::write(&named, "").unwrap();
+        let env = vars(Some(named.to_str().unwrap().into()));
+        assert_eq!(locate(None, &env, Some(&deep)).unwrap(), Some(named.clone()));
+        let flag = dir.path().join("flag.toml");
+        std::fs::write(&flag, "").unwrap();
+        assert_eq!(locate(Some(&flag), &env, Some(&deep)).unwrap(), Some(flag));
+        let missing = dir.path().join("missing.toml");
+        let e = locate(Some(&missing), &env, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("the config file `{}` (--config) does not exist", missing.display())
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! `jit audit` (issue 11 item 4) against the emulator and on policy files.
+
+use serde_json::Value;
+
+use crate::harness;
+use crate::support::jit;
+
+fn tuples(findings: &Value) -> Vec<(String, String, String, String)> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (s(&f["resource"]), s(&f["finding"]), s(&f["role"]), s(&f["member"])))
+        .collect()
+}
+
+fn t(r: &str, f: &str, role: &str, m: &str) -> (String, String, String, String) {
+    (r.into(), f.into(), role.into(), m.into())
+}
+
+#[test]
+fn the_demo_organization_recursively() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&["audit", "--organization", "123456789012", "--recursive", "--format", "json"])
+        .run()
+        .code(1);
+    let org = "organizations/123456789012";
+    let sa = "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
+    let alice = "user:alice@example.com";
+    assert_eq!(
+        tuples(&run.json()),
+        [
+            t(org, "standing-sensitive", "roles/iam.securityAdmin", sa),
+            t(org, "standing-sensitive", "roles/iam.securityAdmin", alice),
+            t(org, "standing-sensitive", "roles/iam.serviceAccountTokenCreator", alice),
+            t(org, "standing-sensitive", "roles/resourcemanager.organizationAdmin", alice),
+            t("projects/jit-demo-dev", "standing-sensitive", "roles/editor", "group:developers@example.com"),
+            t("projects/jit-demo-dev", "standing-sensitive", "roles/owner", alice),
+            t("projects/jit-demo-prod", "standing-sensitive", "roles/owner", alice),
+            t("projects/jit-demo-prod", "standing-sensitive", "roles/viewer", "group:sre@example.com"),
+            t("projects/jit-demo-prod", "standing-sensitive", "roles/viewer", sa),
+        ]
+    );
+    assert_eq!(run.json()[4]["detail"], "held with no end; a basic role");
+    // The walk read the folder too.
+    let reads: Vec<String> = emu
+        .requests()
+        .iter()
+        .filter_map(|r| r["path"].as_str().filter(|p| p.ends_with(":getIamPolicy")).map(str::to_string))
+        .collect();
+    assert!(reads.iter().any(|p| p.contains("folders/234567890123")), "{reads:?}");
+    assert_eq!(reads.len(), 4, "{reads:?}");
+}
+
+#[test]
+fn the_team_config_and_delegations_add_findings() {
+    let emu = harness::emulator().start();
+    emu.jit(&[
+        "grant",
+        "roles/pubsub.viewer",
+        "--for",
+        "3h",
+        "--member",
+        "bob@example.com",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/pubsub.viewer",
+        "--permanent",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    let config =
+        emu.file("team.toml", "max_duration = \"2h\"\n[bundles.read]\nroles = [\"roles/logging.viewer\"]\n");
+    let run = emu
+        .jit(&[
+            "--config",
+            config.to_str().unwrap(),
+            "audit",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
+        .run()
+        .code(1);
+    let found: Vec<_> =
+        tuples(&run.json()).into_iter().filter(|(_, f, _, _)| f != "standing-sensitive").collect();
+    let dev = "projects/jit-demo-dev";
+    assert_eq!(
+        found,
+        [
+            t(dev, "too-long", "roles/pubsub.viewer", "user:bob@example.com"),
+            t(dev, "no-bundle", "roles/pubsub.viewer", "user:bob@example.com"),
+            t(dev, "permanent-delegation", "roles/resourcemanager.projectIamAdmin", "user:dana@example.com"),
+        ]
+    );
+    let all = run.json();
+    let details: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["detail"].as_str())
+        .filter(|d| d.contains("over the") || d.contains("may grant"))
+        .collect();
+    assert_eq!(
+        details,
+        ["3h long, over the 2h of `max_duration`", "may grant roles/pubsub.viewer with no end"]
+    );
+}
+
+#[test]
+fn nothing_found_is_exit_0_and_a_file_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.json");
+    std::fs::write(
+        &file,
+        r#"{"bindings": [{"role": "roles/logging.viewer", "members": ["group:sre@example.com"]}]}"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let run = jit(&["audit", "--policy-file", f, "--format", "table"]).run().ok();
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", "No findings.\n"));
+    let run = jit(&["audit", "--policy-file", f, "--format", "json"]).run().ok();
+    assert_eq!(run.stdout, "[]\n");
+    std::fs::write(&file, r#"{"bindings": [{"role": "roles/owner", "members": ["user:a@example.com"]}]}"#)
+        .unwrap();
+    let run = jit(&["audit", "--policy-file", f, "--format", "table"]).run().code(1);
+    let w = f.len().max("RESOURCE".len());
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{:<w$}  FINDING             ROLE         MEMBER              DETAIL\n\
+             {f}  standing-sensitive  roles/owner  user:a@example.com  held with no end; a basic role\n",
+            "RESOURCE"
+        )
+    );
+    let run = jit(&["audit", "--recursive", "--policy-file", f]).run().code(2);
+    assert_eq!(
+        run.error_line(),
+        "error: --recursive walks folders through the API and cannot work on a policy file"
+    );
+}
