@@ -15,6 +15,7 @@ mod ux;
 mod harness;
 mod kinds;
 
+mod emulator_asset;
 mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;

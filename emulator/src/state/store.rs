@@ -142,6 +142,11 @@ pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Plea
 pub struct Store {
     pub data: Data,
     last_etag: u64,
+    /// Every policy a write replaced, by key: `(until, policy)` in the order written, `policy`
+    /// being what the key held until that time (None: no policy). Cloud Asset Inventory's search
+    /// reads an index that lags the live policies (`server::asset`); this is what lets it answer
+    /// "as of" a past time. Kept in memory only: a restarted emulator's index starts up to date.
+    history: HashMap<String, Vec<(DateTime<Utc>, Option<Policy>)>>,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
@@ -167,7 +172,7 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag }
+        Store { data, last_etag, history: HashMap::new() }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
@@ -176,6 +181,16 @@ impl Store {
         let last = self.last_etag;
         *self = Store::new(data);
         self.last_etag = self.last_etag.max(last);
+    }
+
+    /// The policy `key` held at `when` on the emulator's clock: the one a later write replaced,
+    /// else the current one. Writes are recorded at the clock's time; a clock moved back puts
+    /// `when` before them, and the oldest recorded policy answers.
+    pub fn policy_as_of(&self, key: &str, when: DateTime<Utc>) -> Option<&Policy> {
+        match self.history.get(key).and_then(|h| h.iter().find(|(until, _)| *until > when)) {
+            Some((_, before)) => before.as_ref(),
+            None => self.data.policies.get(key),
+        }
     }
 
     /// The emulator's clock at wall time `wall`.
@@ -551,7 +566,8 @@ impl Store {
             extra,
             etag: Some(self.next_etag(now)),
         };
-        self.data.policies.insert(found.key, stored.clone());
+        let before = self.data.policies.insert(found.key.clone(), stored.clone());
+        self.history.entry(found.key).or_default().push((now, before));
         Ok(stored)
     }
 
