@@ -12,6 +12,7 @@ mod roles;
 mod tls;
 mod ux;
 
+mod asset;
 mod harness;
 mod kinds;
 

@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 in_place: false,
             };
             let config = Config::resolve(&cli.global, Some(&file), &env)?;
-            list::run(&config, &config::List::resolve(&args)?)
+            list::run(&config, &config::List::resolve(&args, config.now)?)
         }
         Command::Revoke(args) => {
             let config = Config::resolve(&cli.global, Some(&args.file), &env)?;

@@ -24,6 +24,8 @@ pub(crate) enum Call {
     ListProjects,
     /// IAM v1 `roles.get`, on a predefined or a custom role.
     GetRole,
+    /// Cloud Asset Inventory's `searchAllIamPolicies`, on a project, folder or organization.
+    SearchAllIamPolicies,
 }
 
 impl Call {
@@ -39,6 +41,9 @@ impl Call {
             // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
             // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
             Call::GetRole => "iam.roles.get".to_string(),
+            // "The caller must be granted the `cloudasset.assets.searchAllIamPolicies` permission
+            // on the desired scope" (cloudasset v1 discovery document).
+            Call::SearchAllIamPolicies => "cloudasset.assets.searchAllIamPolicies".to_string(),
         }
     }
 
@@ -49,6 +54,7 @@ impl Call {
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
             Call::GetRole => "roles.get",
+            Call::SearchAllIamPolicies => "searchAllIamPolicies",
         }
     }
 }

@@ -394,7 +394,7 @@ pub(crate) fn search(
     let mut next = None;
     for e in entries(&store, when) {
         if after.as_deref().is_some_and(|a| e.name.as_str() <= a)
-            || !e.chain.iter().any(|k| *k == scope_key)
+            || !e.chain.contains(&scope_key)
             || kinds.as_ref().is_some_and(|ks| !ks.contains(&e.kind))
         {
             continue;

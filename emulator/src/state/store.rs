@@ -137,6 +137,9 @@ pub enum StoreError {
 /// Seen in <https://github.com/DataBiosphere/leonardo/pull/737>.
 pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.";
 
+/// A policy a write replaced: until when it held, and what it was (None: no policy).
+type Replaced = (DateTime<Utc>, Option<Policy>);
+
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -146,7 +149,7 @@ pub struct Store {
     /// being what the key held until that time (None: no policy). Cloud Asset Inventory's search
     /// reads an index that lags the live policies (`server::asset`); this is what lets it answer
     /// "as of" a past time. Kept in memory only: a restarted emulator's index starts up to date.
-    history: HashMap<String, Vec<(DateTime<Utc>, Option<Policy>)>>,
+    history: HashMap<String, Vec<Replaced>>,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
