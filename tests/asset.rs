@@ -229,6 +229,21 @@ fn the_quota_project_goes_in_x_goog_user_project() {
         user_projects(&emu),
         [Value::Null, json!("jit-demo-dev"), json!("jit-demo-prod"), Value::Null]
     );
+    // An ADC file's quota_project_id (google-cloud-auth sends it); the flag wins over it.
+    let adc = json!({
+        "type": "authorized_user", "client_id": "jit-test.apps.googleusercontent.com", "client_secret": "not-a-secret",
+        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url),
+        "quota_project_id": "jit-demo-dev"
+    });
+    let adc_file = emu.file("adc-quota.json", &adc.to_string());
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    for flag in [&[][..], &["--billing-project", "jit-demo-prod"][..]] {
+        let mut args = vec!["--endpoint", emu.url.as_str()];
+        args.extend_from_slice(flag);
+        args.extend_from_slice(&["list", "--organization", ORG, "--recursive"]);
+        crate::support::jit(&args).env("GOOGLE_APPLICATION_CREDENTIALS", &adc_file).run().ok();
+    }
+    assert_eq!(user_projects(&emu), [json!("jit-demo-dev"), json!("jit-demo-prod")]);
     let bad =
         emu.jit(&["--billing-project", "Not A Project", "list", "--organization", ORG, "--recursive"]).run();
     assert_eq!((bad.code, bad.error_line()), (2, "error: `Not A Project` is not a project ID or number"));
