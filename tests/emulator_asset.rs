@@ -254,6 +254,9 @@ fn the_index_lags_the_policies_by_the_set_time() {
     emu.advance(1);
     let after = search(&emu, ALICE, scope, "").json();
     assert_eq!(after["results"][0]["policy"]["bindings"].as_array().unwrap().len(), 3);
+    // A reset goes back to the seed, index included.
+    emu.reset();
+    assert_eq!(search(&emu, ALICE, scope, "").json(), before);
     // The lag is bounded, and readable back.
     let a = emu.request("POST", "/_emulator/asset", None, Some(json!({"lagSeconds": 4_000_000})));
     assert_eq!(

@@ -218,6 +218,7 @@ pub async fn start(opts: Options) -> Result<Handle> {
         no_auth: opts.no_auth,
         faults: Mutex::new(opts.faults.clone()),
         asset: Mutex::new(index),
+        asset_cache: Mutex::new(server::asset::Cache::default()),
         log: Mutex::new(server::Log::default()),
         limits: opts.limits.clone(),
         url: url.clone(),

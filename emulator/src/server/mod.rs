@@ -178,6 +178,8 @@ pub struct Shared {
     pub faults: Mutex<Faults>,
     /// Cloud Asset Inventory's index: its lag, and whether the API is enabled.
     pub asset: Mutex<asset::AssetIndex>,
+    /// The resources the search pages through, built once per state of the resources.
+    pub asset_cache: Mutex<asset::Cache>,
     pub log: Mutex<Log>,
     pub limits: Limits,
     /// `http://127.0.0.1:PORT`, known once bound.

@@ -150,6 +150,8 @@ pub struct Store {
     /// reads an index that lags the live policies (`server::asset`); this is what lets it answer
     /// "as of" a past time. Kept in memory only: a restarted emulator's index starts up to date.
     history: HashMap<String, Vec<Replaced>>,
+    /// Bumped whenever the resources themselves may change (a reset): what caches of them key on.
+    generation: u64,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
@@ -175,15 +177,17 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag, history: HashMap::new() }
+        Store { data, last_etag, history: HashMap::new(), generation: 0 }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
     /// before is ever valid again.
     pub fn reset(&mut self, data: Data) {
         let last = self.last_etag;
+        let generation = self.generation;
         *self = Store::new(data);
         self.last_etag = self.last_etag.max(last);
+        self.generation = generation + 1;
     }
 
     /// The policy `key` held at `when` on the emulator's clock: the one a later write replaced,
@@ -194,6 +198,11 @@ impl Store {
             Some((_, before)) => before.as_ref(),
             None => self.data.policies.get(key),
         }
+    }
+
+    /// Which state of the resources (not their policies) the store holds: changes on a reset.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The emulator's clock at wall time `wall`.
