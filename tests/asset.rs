@@ -317,7 +317,7 @@ fn a_429_mid_search_is_waited_out_and_a_page_that_keeps_failing_is_an_error_nami
     );
     let tail = format!(
         "; budget 2 tries, 60s; Google asked to wait 0s) (the search of `organizations/{ORG}` stopped after 1 \
-         page(s); what they held is shown) (Google's API is busy or failing; try again later)"
+         page(s); what they held is shown). Google's API is busy or failing; try again later."
     );
     assert!(line.starts_with(&head) && line.ends_with(&tail), "{line}");
 }

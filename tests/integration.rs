@@ -4,10 +4,13 @@ mod support;
 
 mod api;
 mod completions;
+mod examples;
 mod fuzz_regressions;
+mod modes;
 mod offline;
 mod output;
 mod properties;
+mod reports;
 mod roles;
 mod tls;
 mod ux;

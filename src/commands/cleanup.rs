@@ -74,6 +74,6 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             .await;
         progress.finish();
         results.extend(extra);
-        super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.")
+        super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.", None)
     })
 }
