@@ -110,6 +110,12 @@ pub struct Global {
     /// Act as this service account, through short-lived tokens from IAM Credentials.
     #[arg(long, global = true, value_name = "EMAIL")]
     pub impersonate_service_account: Option<String>,
+    /// The project whose quota and billing API calls use (sent as x-goog-user-project), as gcloud's
+    /// --billing-project. Default: CLOUDSDK_BILLING_QUOTA_PROJECT, else the credentials' own
+    /// (an ADC file's quota_project_id). Cloud Asset Inventory's search needs one with user
+    /// credentials.
+    #[arg(long, global = true, value_name = "PROJECT")]
+    pub billing_project: Option<String>,
     /// Read the OAuth access token from this file instead of looking for credentials.
     #[arg(long, global = true, value_name = "FILE")]
     pub access_token_file: Option<PathBuf>,
@@ -121,6 +127,17 @@ pub struct Global {
     /// included; no single call waits longer for an answer.
     #[arg(long, global = true, value_name = "DURATION", default_value = crate::gcp::retry::DEFAULT_TIMEOUT_FLAG)]
     pub retry_timeout: String,
+}
+
+/// How `--recursive` finds the resources below a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Via {
+    /// Cloud Asset Inventory's searchAllIamPolicies: every kind, 500 policies a page (needs
+    /// cloudasset.assets.searchAllIamPolicies, in roles/cloudasset.viewer, and the API enabled).
+    #[default]
+    Asset,
+    /// List folders and projects and read each policy (projects, folders, organizations only).
+    Walk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -310,8 +327,19 @@ pub struct ListArgs {
     #[arg(long, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub role: Vec<String>,
     /// List delegations (`jit delegate`) instead: who may grant which roles, until when.
-    #[arg(long, conflicts_with_all = ["all", "role"])]
+    #[arg(long, conflicts_with_all = ["all", "role", "recursive", "at"])]
     pub delegations: bool,
+    /// Also every resource below the projects, folders and organizations named, of every kind.
+    #[arg(long)]
+    pub recursive: bool,
+    /// With --recursive: search Cloud Asset Inventory (default; the walk if it is not available)
+    /// or walk the hierarchy.
+    #[arg(long, value_enum, default_value_t = Via::Asset, requires = "recursive")]
+    pub via: Via,
+    /// Who holds time-bound access at this instant (past or future): RFC 3339 with an offset, or
+    /// HH:MM (the next such local time).
+    #[arg(long, value_name = "TIME", conflicts_with = "all")]
+    pub at: Option<String>,
     #[command(flatten)]
     pub file: PolicyFileArgs,
 }
@@ -345,9 +373,14 @@ pub struct CleanupArgs {
     /// Show what would be removed without writing.
     #[arg(long)]
     pub dry_run: bool,
-    /// With --folder or --organization: also every folder and project below.
+    /// Also every resource below the projects, folders and organizations named.
     #[arg(long)]
     pub recursive: bool,
+    /// With --recursive: find candidates through Cloud Asset Inventory (default; the walk if it is
+    /// not available) or walk the hierarchy. Either way each resource is read afresh before any
+    /// write.
+    #[arg(long, value_enum, default_value_t = Via::Asset, requires = "recursive")]
+    pub via: Via,
     /// Only remove bindings jit wrote.
     #[arg(long)]
     pub only_jit: bool,

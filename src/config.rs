@@ -31,6 +31,9 @@ pub struct Connection {
     pub access_token_file: Option<PathBuf>,
     pub retry_attempts: u32,
     pub retry_timeout: Duration,
+    /// The quota project (`x-goog-user-project`): `--billing-project`, else
+    /// `CLOUDSDK_BILLING_QUOTA_PROJECT` as gcloud reads it.
+    pub quota_project: Option<String>,
 }
 
 /// What every command gets.
@@ -89,6 +92,7 @@ impl Config {
                 access_token_file: global.access_token_file.clone(),
                 retry_attempts: global.retry_attempts,
                 retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
+                quota_project: quota_project(global, env)?,
             }),
         };
         let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;
@@ -103,6 +107,40 @@ impl Config {
             now: env.now,
             interactive: env.interactive,
         })
+    }
+}
+
+/// The quota project, as gcloud chooses it: `--billing-project`, else the `billing/quota_project`
+/// property from `CLOUDSDK_BILLING_QUOTA_PROJECT`, where `LEGACY` means none and
+/// `CURRENT_PROJECT` (gcloud's default) the default project (gcloud 528,
+/// `googlecloudsdk/core/credentials/creds.py` `GetQuotaProject`; a service account's credentials
+/// are treated alike here). Unset: none, and the credentials' own quota project (an ADC file's
+/// `quota_project_id`) applies.
+fn quota_project(global: &cli::Global, env: &Env) -> Result<Option<String>, Error> {
+    let check = |p: String, from: &str| {
+        if ResourceId::project_ok(&p) {
+            Ok(Some(p))
+        } else {
+            Err(Error::usage_hint(
+                format!("`{p}`{from} is not a project ID or number"),
+                "name the project whose quota to use, e.g. `--billing-project my-project`",
+            ))
+        }
+    };
+    if let Some(p) = &global.billing_project {
+        return check(p.trim().to_string(), "");
+    }
+    match env.get("CLOUDSDK_BILLING_QUOTA_PROJECT").map(|v| v.trim().to_string()) {
+        None => Ok(None),
+        Some(v) if v == "LEGACY" => Ok(None),
+        Some(v) if v == "CURRENT_PROJECT" || v == "CURRENT_PROJECT_WITH_FALLBACK" => Ok(env
+            .get("CLOUDSDK_CORE_PROJECT")
+            .or_else(|| {
+                gcloud_config_dir(env)
+                    .and_then(|d| gcloud_project(&d, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
+            })
+            .map(|p| p.trim().to_string())),
+        Some(v) => check(v, " in CLOUDSDK_BILLING_QUOTA_PROJECT"),
     }
 }
 
@@ -356,6 +394,10 @@ pub struct List {
     pub all: bool,
     pub members: Vec<String>,
     pub roles: Vec<String>,
+    pub recursive: bool,
+    pub via: cli::Via,
+    /// `--at`: the instant whose holders are listed (only bindings active then).
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl List {
@@ -363,6 +405,8 @@ impl List {
     pub fn filter(&self, rows: Vec<TimedBinding>) -> Vec<TimedBinding> {
         rows.into_iter()
             .filter(|r| self.all || r.state != crate::condition::State::Expired)
+            // At an instant, only those who hold access then (the state is computed at `at`).
+            .filter(|r| self.at.is_none() || r.state == crate::condition::State::Active)
             .filter(|r| {
                 self.members.is_empty() || self.members.iter().any(|m| crate::iam::same_member(m, &r.member))
             })
@@ -370,7 +414,15 @@ impl List {
             .collect()
     }
 
-    pub fn resolve(args: &cli::ListArgs) -> Result<List, Error> {
+    pub fn resolve(args: &cli::ListArgs, now: DateTime<Utc>) -> Result<List, Error> {
+        List::resolve_in(args, now, &chrono::Local)
+    }
+
+    pub fn resolve_in<Tz: chrono::TimeZone>(
+        args: &cli::ListArgs,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) -> Result<List, Error> {
         // Filters match what is in policies, so members are normalised the way grant writes them
         // (a bare email becomes user: or serviceAccount:), but any well-formed member is allowed.
         let members = args
@@ -390,7 +442,15 @@ impl List {
                 return Err(Error::usage_hint(format!("`{r}` is not a valid role"), "use roles/NAME"));
             }
         }
-        Ok(List { all: args.all, members, roles: args.role.iter().map(|r| r.trim().to_string()).collect() })
+        let at = args.at.as_deref().map(|t| timespec::parse_time(t, now, tz)).transpose()?;
+        Ok(List {
+            all: args.all,
+            members,
+            roles: args.role.iter().map(|r| r.trim().to_string()).collect(),
+            recursive: args.recursive,
+            via: args.via,
+            at,
+        })
     }
 }
 
@@ -399,6 +459,7 @@ impl List {
 pub struct Cleanup {
     pub dry_run: bool,
     pub recursive: bool,
+    pub via: cli::Via,
     pub only_jit: bool,
     pub grace: Duration,
     pub concurrency: usize,
@@ -409,6 +470,7 @@ impl Cleanup {
         Ok(Cleanup {
             dry_run: args.dry_run,
             recursive: args.recursive,
+            via: args.via,
             only_jit: args.only_jit,
             grace: args
                 .grace
@@ -469,6 +531,42 @@ mod tests {
             _ => None,
         };
         Config::resolve(&c.global, file, &env)
+    }
+
+    /// The quota project as gcloud picks it: the flag, then CLOUDSDK_BILLING_QUOTA_PROJECT
+    /// (`LEGACY`: none; `CURRENT_PROJECT`: the default project), else none.
+    #[test]
+    fn the_quota_project_follows_gclouds_order() {
+        let quota = |args: &[&str], vars: &[(&str, &str)]| match resolve(args, vars).unwrap().target {
+            Target::Api(c) => c.quota_project,
+            Target::File { .. } => panic!("an API target"),
+        };
+        let var = "CLOUDSDK_BILLING_QUOTA_PROJECT";
+        assert_eq!(quota(&["list", "--project", "p-123456"], &[]), None);
+        assert_eq!(
+            quota(&["list", "--project", "p-123456"], &[(var, "billing-1")]),
+            Some("billing-1".into())
+        );
+        assert_eq!(
+            quota(
+                &["--billing-project", "flag-project", "list", "--project", "p-123456"],
+                &[(var, "billing-1")]
+            ),
+            Some("flag-project".into())
+        );
+        assert_eq!(quota(&["list", "--project", "p-123456"], &[(var, "LEGACY")]), None);
+        assert_eq!(
+            quota(
+                &["list", "--project", "p-123456"],
+                &[(var, "CURRENT_PROJECT"), ("CLOUDSDK_CORE_PROJECT", "core-1")]
+            ),
+            Some("core-1".into())
+        );
+        let e = resolve(&["list", "--project", "p-123456"], &[(var, "Bad Project")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`Bad Project` in CLOUDSDK_BILLING_QUOTA_PROJECT is not a project ID or number"
+        );
     }
 
     /// Issue 9: every kind's flag, mixed and repeated, parsed at the edge into one scope each,

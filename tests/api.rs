@@ -555,7 +555,7 @@ fn bad_input_against_the_api_changes_nothing() {
         ),
         (vec!["cleanup", "--grace", "later"], 2, "is not a duration"),
         (vec!["cleanup", "--concurrency", "0"], 2, "0 is not in 1..=256"),
-        (vec!["cleanup", "--recursive"], 2, "--recursive needs a folder or an organization"),
+        (vec!["cleanup", "--recursive", "--via", "walk"], 2, "--recursive needs a folder or an organization"),
         (vec!["list", "--role", "owner"], 2, "is not a valid role"),
         (vec!["--retry-timeout", "soon", "list"], 2, "is not a duration"),
         (

@@ -148,6 +148,6 @@ fn nothing_found_is_exit_0_and_a_file_works_offline() {
     let run = jit(&["audit", "--recursive", "--policy-file", f]).run().code(2);
     assert_eq!(
         run.error_line(),
-        "error: --recursive walks folders through the API and cannot work on a policy file"
+        "error: --recursive reads resources through the API and cannot work on a policy file"
     );
 }

@@ -326,6 +326,11 @@ impl Emulator {
         self.control("POST", "faults", Some(faults));
     }
 
+    /// Cloud Asset Inventory's index: `{"lagSeconds": N, "apiEnabled": bool}`.
+    pub fn asset_index(&self, index: Value) {
+        self.control("POST", "asset", Some(index));
+    }
+
     /// Registers a bearer token.
     pub fn add_token(&self, token: &str, principal: &str) {
         self.control("POST", "tokens", Some(json!({"token": token, "principal": principal})));
@@ -373,6 +378,7 @@ impl Emulator {
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", format!("{}/", self.url))
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS", format!("{}/", self.url))
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN", format!("{}/", self.url))
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET", format!("{}/", self.url))
             .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", self.token_file(token))
             .env("CLOUDSDK_CONFIG", &config)
             .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")

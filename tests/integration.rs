@@ -18,9 +18,11 @@ mod team;
 mod tls;
 mod ux;
 
+mod asset;
 mod harness;
 mod kinds;
 
+mod emulator_asset;
 mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;

@@ -713,7 +713,7 @@ fn bad_input_is_refused_before_anything_is_written() {
         (&["revoke", "roles/dlp.user"], "error: --member or --all-members is required with --policy-file"),
         (
             &["cleanup", "--recursive"],
-            "error: --recursive walks folders through the API and cannot work on a policy file",
+            "error: --recursive reads resources through the API and cannot work on a policy file",
         ),
         (&["cleanup", "--grace", "soon"], "error: `soon` is not a duration"),
         // Issue 8 defects 4 and 5: past CEL's last timestamp, or past chrono's range (a panic).

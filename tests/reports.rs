@@ -76,9 +76,12 @@ fn a_root_cleanup_cannot_read_nor_walk_is_one_error() {
          `resourcemanager.projects.list` on `organizations/123456789012`; Google also answers 403 when \
          the resource does not exist."
     );
-    // Alone, the root is the command's one error, with its hint.
-    let run =
-        emu.jit_as("bob-token", &["cleanup", "--recursive", "--organization", "123456789012"]).run().code(3);
+    // Alone, the root is the command's one error, with its hint. (Through the walk: the search's
+    // one-line fallback note before it is tests/asset.rs's.)
+    let run = emu
+        .jit_as("bob-token", &["cleanup", "--recursive", "--via", "walk", "--organization", "123456789012"])
+        .run()
+        .code(3);
     assert_eq!(
         run.stderr,
         "error: permission denied on `organizations/123456789012`: permissions \

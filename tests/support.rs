@@ -55,6 +55,9 @@ pub fn jit(args: &[&str]) -> Jit {
         "CLOUDSDK_ACTIVE_CONFIG_NAME",
         "GOOGLE_APPLICATION_CREDENTIALS",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET",
+        "CLOUDSDK_BILLING_QUOTA_PROJECT",
+        "GOOGLE_CLOUD_QUOTA_PROJECT",
         "JIT_MAX_DURATION",
         // No team config from the developer's environment (src/team.rs).
         "JIT_CONFIG",

@@ -57,6 +57,9 @@ pub struct Options {
     pub clock: Option<DateTime<Utc>>,
     pub freeze_clock: bool,
     pub limits: Limits,
+    /// Cloud Asset Inventory's index lag: its search sees the policies as they were this many
+    /// seconds ago (`jit emulator --asset-lag`).
+    pub asset_lag_seconds: u64,
 }
 
 /// A running emulator. Dropping it (or [`Handle::shutdown`]) stops the server.
@@ -106,6 +109,11 @@ impl Handle {
     /// The emulator's clock now.
     pub fn now(&self) -> DateTime<Utc> {
         lock(&self.shared.store).now(Utc::now())
+    }
+
+    /// Sets Cloud Asset Inventory's index lag and whether its API is enabled.
+    pub fn set_asset_index(&self, index: server::asset::AssetIndex) {
+        *lock(&self.shared.asset) = index;
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -177,6 +185,8 @@ fn read_data(path: &Path, what: &str) -> Result<Data> {
 /// here, with the reason, before anything listens.
 pub async fn start(opts: Options) -> Result<Handle> {
     opts.faults.check().map_err(|e| Error::usage(format!("faults: {e}")))?;
+    let index = server::asset::AssetIndex { lag_seconds: opts.asset_lag_seconds, api_enabled: true };
+    index.check().map_err(|e| Error::usage(format!("asset lag: {e}")))?;
     let initial = match (&opts.seed_data, &opts.seed) {
         (Some(d), _) => {
             d.check().map_err(|e| Error::usage(format!("the seed cannot be served: {e}")))?;
@@ -207,6 +217,8 @@ pub async fn start(opts: Options) -> Result<Handle> {
         state_path: opts.state.clone(),
         no_auth: opts.no_auth,
         faults: Mutex::new(opts.faults.clone()),
+        asset: Mutex::new(index),
+        asset_cache: Mutex::new(server::asset::Cache::default()),
         log: Mutex::new(server::Log::default()),
         limits: opts.limits.clone(),
         url: url.clone(),
@@ -261,7 +273,7 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER={url}/");
     // Every kind's service answers on the same port; Storage's override names its path.
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE={url}/storage/v1/");
-    for service in ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN"] {
+    for service in ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN", "CLOUDASSET"] {
         let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_{service}={url}/");
     }
     let _ = writeln!(
@@ -295,7 +307,7 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     }
     let _ = writeln!(
         out,
-        "Control: {url}/_emulator/clock, /_emulator/faults, /_emulator/requests, /_emulator/reset"
+        "Control: {url}/_emulator/clock, /_emulator/faults, /_emulator/asset, /_emulator/requests, /_emulator/reset"
     );
     let _ = writeln!(out, "Press Ctrl-C to stop.");
     let _ = out.flush();

@@ -1,12 +1,20 @@
 //! `jit cleanup`: removes the time-bound grants that can never grant again, on the places named
-//! (a policy file, or resources through the API, and with --recursive every folder and project
-//! below them), with bounded concurrency; one resource's failure does not stop the others.
+//! (a policy file, or resources through the API, and with --recursive every resource below them),
+//! with bounded concurrency; one resource's failure does not stop the others.
+//!
+//! With `--recursive` (and `--via asset`, the default), Cloud Asset Inventory's search is only an
+//! index: a resource is read and written only when its indexed policy holds a binding the cleanup
+//! would remove, and then through the usual etag-guarded read-modify-write, whose fresh read
+//! decides again. A stale index can cost a read that finds nothing to do, never a removal of live
+//! access (a binding extended after the index was built is live in the fresh read, and stays).
 
 use std::collections::HashMap;
 
+use crate::cli::Via;
 use crate::config::{self, Config};
 use crate::edit;
 use crate::error::Error;
+use crate::output;
 use crate::target::{self, Place, Policies, Progress};
 
 pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
@@ -16,8 +24,46 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
     target::block_on(async {
         let mut policies = Policies::open(config).await?;
         let now = config.now;
-        let walk_errors: Vec<(Place, Error)> =
-            if c.recursive { policies.add_descendants(c.concurrency).await? } else { Vec::new() };
+        let mut extra: Vec<(Place, Result<Vec<edit::TimedBinding>, Error>)> = Vec::new();
+        if c.recursive {
+            let index = match c.via {
+                Via::Asset => {
+                    policies.check_recursive()?;
+                    match policies.search().await? {
+                        Ok(index) => Some(index),
+                        Err(e) => {
+                            if !config.quiet {
+                                eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
+                            }
+                            None
+                        }
+                    }
+                }
+                Via::Walk => None,
+            };
+            match index {
+                Some(index) => {
+                    // Candidates: the resources whose indexed policy holds something to remove.
+                    let mut candidates = Vec::new();
+                    for (place, policy) in index.found {
+                        match edit::cleanup(&place.name(), &policy, now, c.grace, c.only_jit) {
+                            Ok((_, removed)) if !removed.is_empty() => candidates.push(place),
+                            // Nothing to do by the index: examined, not read again.
+                            Ok(_) => extra.push((place, Ok(Vec::new()))),
+                            // The index's copy cannot be read (a version-1 view): the fresh read
+                            // decides.
+                            Err(_) => candidates.push(place),
+                        }
+                    }
+                    extra.extend(index.errors.into_iter().map(|(p, e)| (p, Err(e))));
+                    policies.set_places(candidates);
+                }
+                None => {
+                    let walk_errors = policies.add_descendants(c.concurrency).await?;
+                    extra.extend(walk_errors.into_iter().map(|(p, e)| (p, Err(e))));
+                }
+            }
+        }
         let progress = Progress::new(config, policies.places().len(), "cleaning up");
         let mut results = policies
             .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
@@ -27,7 +73,7 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             })
             .await;
         progress.finish();
-        results.extend(walk_errors.into_iter().map(|(p, e)| (p, Err(e))));
+        results.extend(extra);
         super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.", None)
     })
 }

@@ -47,6 +47,10 @@ pub struct Args {
     /// Fault: probability (0–1) that an API call's connection is dropped without an answer.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub drop_rate: f64,
+    /// Cloud Asset Inventory's index lag: searchAllIamPolicies sees the policies as they were
+    /// this many seconds ago (at most 35 days; 0: up to date). Also POST /_emulator/asset.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_024_000))]
+    pub asset_lag: u64,
     /// Write a service-account JSON key file (token_uri pointing at the emulator) and register its
     /// key, then serve.
     #[arg(long, value_name = "FILE")]
@@ -132,6 +136,7 @@ pub fn run(args: Args) -> Result<(), Error> {
         clock,
         freeze_clock: args.freeze_clock,
         limits: jit_emulator::Limits::default(),
+        asset_lag_seconds: args.asset_lag,
     };
     let key = args
         .write_key

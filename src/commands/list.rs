@@ -1,33 +1,60 @@
 //! `jit list`: every time-bound binding on the places named (a policy file, or resources through
-//! the API), read at once.
+//! the API), read at once; with `--recursive`, on every resource below the projects, folders and
+//! organizations named, through Cloud Asset Inventory's search (or the walk); with `--at`, who
+//! holds access at that instant.
 
-use crate::cli::Format;
+use crate::cli::{Format, Via};
 use crate::config::{self, Config};
-use crate::edit;
+use crate::edit::{self, TimedBinding};
 use crate::error::Error;
 use crate::output;
-use crate::target::{self, Policies, Progress};
+use crate::target::{self, Place, Policies, Progress};
 
 pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
+    // The instant the states are computed at: now, or `--at`.
+    let at = l.at.unwrap_or(config.now);
     target::block_on(async {
-        let policies = Policies::open(config).await?;
-        let now = config.now;
-        let total = policies.places().len();
-        let progress = Progress::new(config, total, "reading");
-        let results = policies
-            .read_each(target::CONCURRENCY, &progress, |name, policy| edit::timed_bindings(name, policy, now))
-            .await;
-        progress.finish();
-        let (found, errors) = target::split(results);
-        if errors.len() == total {
+        let mut policies = Policies::open(config).await?;
+        let (rows, errors, total) = if l.recursive {
+            policies.check_recursive()?;
+            let index = match l.via {
+                Via::Asset => match policies.search().await? {
+                    Ok(index) => Some(index),
+                    Err(e) => {
+                        if !config.quiet {
+                            eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
+                        }
+                        None
+                    }
+                },
+                Via::Walk => None,
+            };
+            match index {
+                Some(index) => {
+                    let mut rows = Vec::new();
+                    let mut errors = index.errors;
+                    for (place, policy) in &index.found {
+                        match edit::timed_bindings(&place.name(), policy, at) {
+                            Ok(r) => rows.extend(r),
+                            Err(e) => errors.push((place.clone(), e)),
+                        }
+                    }
+                    let total = index.found.len() + errors.len();
+                    (rows, errors, total)
+                }
+                None => walk(config, &mut policies, at).await?,
+            }
+        } else {
+            read(config, &policies, at).await
+        };
+        if total > 0 && errors.len() == total {
             return target::settle(&errors, total);
         }
-        let found: Vec<_> = found.into_iter().flatten().collect();
         // Expired bindings left out, to say so with the clock they were judged by (issue 12 item
         // 10: under an emulator whose clock is in the past, an empty list did not say why).
         let hidden =
-            if l.all { 0 } else { config::List { all: true, ..l.clone() }.filter(found.clone()).len() };
-        let mut rows = l.filter(found);
+            if l.all { 0 } else { config::List { all: true, ..l.clone() }.filter(rows.clone()).len() };
+        let mut rows = l.filter(rows);
         let hidden = hidden.saturating_sub(rows.len());
         edit::sort(&mut rows);
         // An empty table names what was read (issue 12 item 10: the default project went unnamed).
@@ -38,6 +65,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
             .map(|p| p.name())
             .collect();
         let read = match read.as_slice() {
+            [one] if l.recursive => format!("`{one}` or below it"),
             [one] => format!("`{one}`"),
             many => format!("{} resources", many.len()),
         };
@@ -46,18 +74,50 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
                 writeln!(w, "No time-bound bindings on {}.", output::escape(&read))
                     .map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
             } else {
-                output::list(&rows, format, now, w)
+                output::list(&rows, format, at, w)
             }
         })?;
         if hidden > 0 && config.format == Format::Table && !config.quiet {
             eprintln!(
                 "{hidden} expired binding{} not shown (expired by this machine's clock, {}); --all shows {}.",
                 if hidden == 1 { "" } else { "s" },
-                crate::condition::format_timestamp(now),
+                crate::condition::format_timestamp(at),
                 if hidden == 1 { "it" } else { "them" }
             );
         }
         target::print_errors(&target::resource_errors(&errors));
         target::settle(&errors, total)
     })
+}
+
+type Read = (Vec<TimedBinding>, Vec<(Place, Error)>, usize);
+
+/// Reads every place's policy, at most [`target::CONCURRENCY`] at once.
+async fn read(config: &Config, policies: &Policies, at: chrono::DateTime<chrono::Utc>) -> Read {
+    let total = policies.places().len();
+    let progress = Progress::new(config, total, "reading");
+    let results = policies
+        .read_each(target::CONCURRENCY, &progress, |name, policy| edit::timed_bindings(name, policy, at))
+        .await;
+    progress.finish();
+    let (found, errors) = target::split(results);
+    (found.into_iter().flatten().collect(), errors, total)
+}
+
+/// The walk: every folder and project below the folders and organizations named, each read.
+async fn walk(
+    config: &Config,
+    policies: &mut Policies,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Read, Error> {
+    let containers = policies
+        .places()
+        .iter()
+        .any(|p| matches!(p, Place::Resource(r) if r.kind != crate::iam::Kind::Project));
+    let walk_errors =
+        if containers { policies.add_descendants(target::CONCURRENCY).await? } else { Vec::new() };
+    let (rows, mut errors, total) = read(config, policies, at).await;
+    let failed = walk_errors.len();
+    errors.extend(walk_errors);
+    Ok((rows, errors, total + failed))
 }

@@ -61,10 +61,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 in_place: false,
             };
             let config = Config::resolve(&global, Some(&file), &env)?;
+            let list = config::List::resolve(&args, config.now)?;
             if args.delegations {
-                return delegate::list(&config, &config::List::resolve(&args)?.members);
+                return delegate::list(&config, &list.members);
             }
-            list::run(&config, &config::List::resolve(&args)?)
+            list::run(&config, &list)
         }
         Command::Revoke(args) => {
             team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());

@@ -74,6 +74,35 @@ pub(crate) struct Clients {
     pub endpoint: String,
     /// For messages: where the credentials come from (never a secret).
     pub credentials: String,
+    /// Cloud Asset Inventory's base URL and its shown form: `--endpoint`, else
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET`, else Google's.
+    asset: (String, String),
+    /// The quota project sent as `x-goog-user-project` on every call (`--billing-project`,
+    /// `CLOUDSDK_BILLING_QUOTA_PROJECT`), over any the credentials carry.
+    quota_project: Option<http::HeaderValue>,
+}
+
+/// gcloud's `api_endpoint_overrides/cloudasset` property as an environment variable.
+pub const ASSET_OVERRIDE_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET";
+
+/// One page of `searchAllIamPolicies`
+/// (cloudasset v1 discovery document, `SearchAllIamPoliciesResponse`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct SearchPage {
+    pub results: Vec<SearchResult>,
+    pub next_page_token: String,
+}
+
+/// `IamPolicySearchResult`: the fields jit reads.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct SearchResult {
+    pub resource: String,
+    pub asset_type: String,
+    /// `projects/NUMBER`.
+    pub project: String,
+    pub policy: Value,
 }
 
 /// One request: its method, path below the API's base URL, query and JSON body.
@@ -107,7 +136,9 @@ impl Clients {
         endpoint: Option<&str>,
         creds: Credentials,
         credentials: String,
+        quota_project: Option<&str>,
     ) -> crate::Result<Clients> {
+        let flag = endpoint;
         if let Some(e) = endpoint {
             check_endpoint(e, "")?;
         }
@@ -122,7 +153,38 @@ impl Clients {
             bases.push((row.kind, base, shown));
         }
         let endpoint = bases.iter().find(|b| b.0 == Kind::Project).map(|b| b.2.clone()).unwrap_or_default();
-        Ok(Clients { bases, creds, plain: OnceLock::new(), tls: OnceLock::new(), endpoint, credentials })
+        // Cloud Asset's base path is `/` (cloudasset v1's `rootUrl`), so gcloud's rule keeps an
+        // override as it is given (src/gcp/kinds.rs, `base_url`).
+        let var = if flag.is_some() {
+            None
+        } else {
+            std::env::var(ASSET_OVERRIDE_VAR).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        };
+        if let Some(v) = &var {
+            check_endpoint(v, &format!(" in {ASSET_OVERRIDE_VAR}"))?;
+        }
+        let asset_url = flag
+            .map(str::to_string)
+            .or(var)
+            .unwrap_or_else(|| "https://cloudasset.googleapis.com".to_string());
+        let asset = (asset_url.clone(), redact_userinfo(&asset_url));
+        let quota_project =
+            match quota_project {
+                Some(p) => Some(http::HeaderValue::from_str(p).map_err(|_| {
+                    Error::usage(format!("the quota project `{p}` cannot be sent as a header"))
+                })?),
+                None => None,
+            };
+        Ok(Clients {
+            bases,
+            creds,
+            plain: OnceLock::new(),
+            tls: OnceLock::new(),
+            endpoint,
+            credentials,
+            asset,
+            quota_project,
+        })
     }
 
     /// The base URL of `kind`'s API, and how messages show it.
@@ -176,8 +238,15 @@ impl Clients {
         req: Request<'_>,
         cx: &Context<'_>,
     ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
-        let headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
-        let url = join(self.base(kind).0, &req.path);
+        let mut headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
+        if let Some(p) = &self.quota_project {
+            // gcloud sends `X-Goog-User-Project` when billing/quota_project is set; the flag or
+            // variable wins over a quota project in the credentials' file.
+            headers.insert("x-goog-user-project", p.clone());
+        }
+        let base =
+            if cx.call == Call::SearchAllIamPolicies { self.asset.0.as_str() } else { self.base(kind).0 };
+        let url = join(base, &req.path);
         // gcloud's query starts with `alt=json`: enums come back as names.
         let mut query = vec![("alt", "json")];
         query.extend(req.query);
@@ -359,6 +428,42 @@ impl Clients {
             .collect::<crate::Result<Vec<_>>>()
             .map_err(|e| bad_answer(&name, &e.to_string()))?;
         Ok((projects, page.next_page_token))
+    }
+
+    /// Cloud Asset's endpoint as shown in messages.
+    pub(crate) fn asset_shown(&self) -> &str {
+        &self.asset.1
+    }
+
+    /// One page of `GET v1/{scope}:searchAllIamPolicies`, `asset_types` repeated.
+    pub(crate) async fn search_page(
+        &self,
+        scope: &ResourceId,
+        asset_types: &[&str],
+        page_size: &str,
+        page_token: &str,
+    ) -> crate::Result<SearchPage> {
+        let name = scope.name();
+        let cx = Context {
+            resource: &name,
+            kind: scope.kind,
+            call: Call::SearchAllIamPolicies,
+            endpoint: &self.asset.1,
+            credentials: &self.credentials,
+        };
+        let mut query: Vec<(&str, &str)> = asset_types.iter().map(|t| ("assetTypes", *t)).collect();
+        query.push(("pageSize", page_size));
+        if !page_token.is_empty() {
+            query.push(("pageToken", page_token));
+        }
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("v1/{name}:searchAllIamPolicies"),
+            query,
+            body: None,
+        };
+        let body = self.send(scope.kind, req, &cx).await?;
+        serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, &cx, "a page of the search"))
     }
 
     async fn list_page<T: for<'de> Deserialize<'de>>(

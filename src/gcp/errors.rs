@@ -24,6 +24,8 @@ pub(crate) enum Call {
     ListProjects,
     /// IAM v1 `roles.get`, on a predefined or a custom role.
     GetRole,
+    /// Cloud Asset Inventory's `searchAllIamPolicies`, on a project, folder or organization.
+    SearchAllIamPolicies,
     /// IAM v1 `roles.queryGrantableRoles`, on a resource.
     QueryGrantableRoles,
 }
@@ -41,6 +43,9 @@ impl Call {
             // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
             // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
             Call::GetRole => "iam.roles.get".to_string(),
+            // "The caller must be granted the `cloudasset.assets.searchAllIamPolicies` permission
+            // on the desired scope" (cloudasset v1 discovery document).
+            Call::SearchAllIamPolicies => "cloudasset.assets.searchAllIamPolicies".to_string(),
             // The reference names no permission; what the answer tells (which roles the
             // resource's policy can hold) is what its getIamPolicy tells, so a 403 names that
             // (assumed).
@@ -55,6 +60,7 @@ impl Call {
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
             Call::GetRole => "roles.get",
+            Call::SearchAllIamPolicies => "searchAllIamPolicies",
             Call::QueryGrantableRoles => "roles.queryGrantableRoles",
         }
     }

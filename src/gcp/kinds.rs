@@ -28,7 +28,7 @@
 //! What Google does is what counts, so jit grants on them.
 
 use crate::error::Error;
-use crate::iam::{Kind, ResourceId, is_domain, is_number};
+use crate::iam::{Kind, ResourceId, is_domain};
 
 /// How a service's `getIamPolicy` / `setIamPolicy` are called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,10 @@ pub struct Row {
     pub get_permission: &'static str,
     pub set_permission: &'static str,
     pub conditions: Conditions,
+    /// Cloud Asset Inventory's asset type for the kind, as `searchAllIamPolicies` takes it in
+    /// `assetTypes` and names it in `assetType`
+    /// (<https://cloud.google.com/asset-inventory/docs/supported-asset-types>).
+    pub asset_type: &'static str,
 }
 
 const CRM_HOST: &str = "cloudresourcemanager.googleapis.com";
@@ -103,6 +107,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.projects.getIamPolicy",
         set_permission: "resourcemanager.projects.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "cloudresourcemanager.googleapis.com/Project",
     },
     Row {
         kind: Kind::Folder,
@@ -116,6 +121,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.folders.getIamPolicy",
         set_permission: "resourcemanager.folders.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "cloudresourcemanager.googleapis.com/Folder",
     },
     Row {
         kind: Kind::Organization,
@@ -129,6 +135,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.organizations.getIamPolicy",
         set_permission: "resourcemanager.organizations.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "cloudresourcemanager.googleapis.com/Organization",
     },
     // storage.buckets.getIamPolicy: GET b/{bucket}/iam, query optionsRequestedPolicyVersion;
     // storage.buckets.setIamPolicy: PUT b/{bucket}/iam, request body Policy. gcloud's base URL is
@@ -145,6 +152,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "storage.buckets.getIamPolicy",
         set_permission: "storage.buckets.setIamPolicy",
         conditions: Conditions::UniformBucketAccessOnly,
+        asset_type: "storage.googleapis.com/Bucket",
     },
     // secretmanager.projects.secrets.getIamPolicy: GET v1/{+resource}:getIamPolicy, query
     // options.requestedPolicyVersion; setIamPolicy: POST, body SetIamPolicyRequest.
@@ -160,6 +168,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "secretmanager.secrets.getIamPolicy",
         set_permission: "secretmanager.secrets.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "secretmanager.googleapis.com/Secret",
     },
     // iam.projects.serviceAccounts.getIamPolicy: POST v1/{+resource}:getIamPolicy, query
     // options.requestedPolicyVersion, no request body; setIamPolicy: POST, SetIamPolicyRequest.
@@ -176,6 +185,7 @@ pub static ROWS: [Row; 9] = [
         set_permission: "iam.serviceAccounts.setIamPolicy",
         // Not on Google's list, but accepted: see the module's comment.
         conditions: Conditions::Accepted,
+        asset_type: "iam.googleapis.com/ServiceAccount",
     },
     // cloudkms.projects.locations.keyRings.getIamPolicy / …cryptoKeys.getIamPolicy: GET
     // v1/{+resource}:getIamPolicy, query options.requestedPolicyVersion; setIamPolicy: POST.
@@ -191,6 +201,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "cloudkms.keyRings.getIamPolicy",
         set_permission: "cloudkms.keyRings.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "cloudkms.googleapis.com/KeyRing",
     },
     Row {
         kind: Kind::KmsCryptoKey,
@@ -204,6 +215,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "cloudkms.cryptoKeys.getIamPolicy",
         set_permission: "cloudkms.cryptoKeys.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "cloudkms.googleapis.com/CryptoKey",
     },
     // run.projects.locations.services.getIamPolicy (run/v1): GET v1/{+resource}:getIamPolicy,
     // query options.requestedPolicyVersion; setIamPolicy: POST, SetIamPolicyRequest.
@@ -219,6 +231,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "run.services.getIamPolicy",
         set_permission: "run.services.setIamPolicy",
         conditions: Conditions::Accepted,
+        asset_type: "run.googleapis.com/Service",
     },
 ];
 
@@ -343,7 +356,9 @@ impl ResourceId {
             Some((local, domain)) => {
                 is_id(local, 64) && domain.ends_with(".gserviceaccount.com") && is_domain(domain)
             }
-            None => is_number(&account),
+            // A unique ID: 21 digits (IAM's `ServiceAccount.uniqueId`, e.g. `104635123456789012345`),
+            // one more than a project or folder number.
+            None => !account.is_empty() && account.len() <= 21 && account.bytes().all(|b| b.is_ascii_digit()),
         };
         if !ok {
             return Err(bad(

@@ -11,6 +11,7 @@
 //! impersonation's `generateAccessToken` is `<endpoint>/v1/projects/-/serviceAccounts/…`
 //! (`CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS`, gcloud's own variable, wins for the latter).
 
+pub mod asset;
 pub mod auth;
 pub mod client;
 pub mod errors;
@@ -60,6 +61,10 @@ pub struct Options {
     /// Report each attempt and wait on stderr.
     pub verbose: bool,
     pub retry: RetryBudget,
+    /// The quota project sent as `x-goog-user-project` (`--billing-project`,
+    /// `CLOUDSDK_BILLING_QUOTA_PROJECT`); `None` leaves it to the credentials (an ADC file's
+    /// `quota_project_id`, `GOOGLE_CLOUD_QUOTA_PROJECT`, both read by google-cloud-auth).
+    pub quota_project: Option<String>,
 }
 
 /// What an edit of a read policy decided.
@@ -133,12 +138,14 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
         })?;
-        Gcp::from_resolved(resolved, opts.endpoint, opts.verbose, opts.retry, log).await
+        Gcp::from_resolved_with(resolved, opts.endpoint, opts.verbose, opts.retry, log, opts.quota_project)
+            .await
     }
 
     /// `endpoint` is `--endpoint`: one base for every service. Without it each service follows
     /// its gcloud override variable (src/gcp/kinds.rs), and tokeninfo follows Cloud Resource
     /// Manager's.
+    #[cfg(test)]
     pub(crate) async fn from_resolved(
         resolved: auth::Resolved,
         endpoint: Option<String>,
@@ -146,9 +153,26 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
     ) -> crate::Result<Gcp> {
+        Gcp::from_resolved_with(resolved, endpoint, verbose, budget, log, None).await
+    }
+
+    /// As [`Gcp::from_resolved`], with a quota project.
+    pub(crate) async fn from_resolved_with(
+        resolved: auth::Resolved,
+        endpoint: Option<String>,
+        verbose: bool,
+        budget: RetryBudget,
+        log: LogSink,
+        quota_project: Option<String>,
+    ) -> crate::Result<Gcp> {
         auth::install_crypto();
         let flag = endpoint.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
-        let clients = client::Clients::new(flag.as_deref(), resolved.creds, resolved.source.clone())?;
+        let clients = client::Clients::new(
+            flag.as_deref(),
+            resolved.creds,
+            resolved.source.clone(),
+            quota_project.as_deref(),
+        )?;
         let endpoint = resolve_endpoint(flag.as_deref());
         let gcp = Gcp {
             inner: Arc::new(Inner {

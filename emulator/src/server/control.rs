@@ -1,4 +1,4 @@
-//! The emulator's own routes under `/_emulator/`: the clock, faults, tokens, keys, the request
+//! The emulator's own routes under `/_emulator/`: the clock, faults, the asset index, tokens, keys, the request
 //! log, the state and a reset. Every input is checked before anything changes: a value the
 //! emulator could not serve afterwards (a clock past year 9999, a rate above 1) is a 400 naming
 //! the valid range, and the state stays as it was.
@@ -8,6 +8,7 @@ use axum::http::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+use super::asset::AssetIndex;
 use super::wire::{self, ApiError, Surface};
 use super::{Faults, Req, Shared, lock};
 use crate::auth;
@@ -87,6 +88,16 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
         ("DELETE", "requests") => {
             lock(&shared.log).clear();
             Ok(json!({}))
+        }
+        ("GET", "asset") => {
+            Ok(serde_json::to_value(lock(&shared.asset).clone()).expect("the index serialises"))
+        }
+        ("POST" | "PUT", "asset") => {
+            let index: AssetIndex =
+                serde_json::from_value(body()?).map_err(|e| ApiError::invalid(format!("asset: {e}")))?;
+            index.check().map_err(|e| ApiError::invalid(format!("asset: {e}")))?;
+            *lock(&shared.asset) = index.clone();
+            Ok(serde_json::to_value(index).expect("the index serialises"))
         }
         ("GET", "faults") => {
             Ok(serde_json::to_value(lock(&shared.faults).clone()).expect("faults serialise"))

@@ -9,6 +9,7 @@
 //! - [`storage`]: Cloud Storage's JSON API for a bucket's metadata and allow policy;
 //! - [`services`]: the allow policies of Secret Manager secrets, IAM service accounts, Cloud KMS
 //!   key rings and keys, and Cloud Run services;
+//! - [`asset`]: Cloud Asset Inventory's `searchAllIamPolicies`, over an index that may lag;
 //! - [`control`]: the emulator's own routes under `/_emulator/`;
 //! - [`faults`]: injected latency, conflicts, errors and dropped connections.
 //!
@@ -21,6 +22,7 @@
 // Errors are the cold path of a local test server; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod asset;
 pub mod control;
 pub mod faults;
 pub mod iam_credentials;
@@ -111,6 +113,9 @@ pub struct LogEntry {
     pub principal: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// The `x-goog-user-project` header (the quota project), when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_project: Option<String>,
     /// The size of a body the log did not keep (too large, or of a request that was not
     /// authenticated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,6 +176,10 @@ pub struct Shared {
     pub state_path: Option<PathBuf>,
     pub no_auth: bool,
     pub faults: Mutex<Faults>,
+    /// Cloud Asset Inventory's index: its lag, and whether the API is enabled.
+    pub asset: Mutex<asset::AssetIndex>,
+    /// The resources the search pages through, built once per state of the resources.
+    pub asset_cache: Mutex<asset::Cache>,
     pub log: Mutex<Log>,
     pub limits: Limits,
     /// `http://127.0.0.1:PORT`, known once bound.
@@ -446,6 +455,11 @@ pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<Str
         query,
         status,
         principal,
+        user_project: req
+            .headers
+            .get("x-goog-user-project")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         body_bytes,
         kept: if body.is_some() { req.body.len() } else { 0 },
         body,
@@ -509,7 +523,8 @@ fn split_path(path: &str) -> (Vec<String>, Option<String>) {
     let mut verb = None;
     if let Some(last) = segments.last_mut()
         && let Some((head, v)) = last.rsplit_once(':')
-        && (VERBS.contains(&v) || ["search", "generateAccessToken", "queryGrantableRoles"].contains(&v))
+        && (VERBS.contains(&v)
+            || ["search", "generateAccessToken", "queryGrantableRoles", "searchAllIamPolicies"].contains(&v))
     {
         verb = Some(v.to_string());
         *last = head.to_string();
@@ -584,6 +599,13 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
             let name = rest.join("/");
             Some(Box::new(move |c: &Caller| services::get_service_account(shared, c, &name)))
         }
+        // Cloud Asset Inventory: `GET v1/{+scope}:searchAllIamPolicies`, scope
+        // `projects/ID|NUMBER`, `folders/N` or `organizations/N` (discovery document).
+        (
+            "GET",
+            ["v1", coll @ ("projects" | "folders" | "organizations"), id],
+            Some("searchAllIamPolicies"),
+        ) => Some(Box::new(move |c: &Caller| asset::search(shared, c, coll, id, req))),
         ("POST", ["v1", "projects", id], Some(verb)) => {
             Some(Box::new(move |c: &Caller| rm::iam(shared, c, Kind::Project, id, verb, req, int)))
         }

@@ -137,11 +137,21 @@ pub enum StoreError {
 /// Seen in <https://github.com/DataBiosphere/leonardo/pull/737>.
 pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.";
 
+/// A policy a write replaced: until when it held, and what it was (None: no policy).
+type Replaced = (DateTime<Utc>, Option<Policy>);
+
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub data: Data,
     last_etag: u64,
+    /// Every policy a write replaced, by key: `(until, policy)` in the order written, `policy`
+    /// being what the key held until that time (None: no policy). Cloud Asset Inventory's search
+    /// reads an index that lags the live policies (`server::asset`); this is what lets it answer
+    /// "as of" a past time. Kept in memory only: a restarted emulator's index starts up to date.
+    history: HashMap<String, Vec<Replaced>>,
+    /// Bumped whenever the resources themselves may change (a reset): what caches of them key on.
+    generation: u64,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
@@ -167,15 +177,32 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag }
+        Store { data, last_etag, history: HashMap::new(), generation: 0 }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
     /// before is ever valid again.
     pub fn reset(&mut self, data: Data) {
         let last = self.last_etag;
+        let generation = self.generation;
         *self = Store::new(data);
         self.last_etag = self.last_etag.max(last);
+        self.generation = generation + 1;
+    }
+
+    /// The policy `key` held at `when` on the emulator's clock: the one a later write replaced,
+    /// else the current one. Writes are recorded at the clock's time; a clock moved back puts
+    /// `when` before them, and the oldest recorded policy answers.
+    pub fn policy_as_of(&self, key: &str, when: DateTime<Utc>) -> Option<&Policy> {
+        match self.history.get(key).and_then(|h| h.iter().find(|(until, _)| *until > when)) {
+            Some((_, before)) => before.as_ref(),
+            None => self.data.policies.get(key),
+        }
+    }
+
+    /// Which state of the resources (not their policies) the store holds: changes on a reset.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The emulator's clock at wall time `wall`.
@@ -602,7 +629,8 @@ impl Store {
             extra,
             etag: Some(self.next_etag(now)),
         };
-        self.data.policies.insert(found.key, stored.clone());
+        let before = self.data.policies.insert(found.key.clone(), stored.clone());
+        self.history.entry(found.key).or_default().push((now, before));
         Ok(stored)
     }
 

@@ -1,0 +1,464 @@
+//! Issue 10 end to end: the real `jit` binary against the emulator's Cloud Asset Inventory.
+//! `list --recursive` through the search on every kind, the fallback to the walk (permission
+//! missing, API disabled) in one line, `--via walk`, the quota project, a page that fails
+//! mid-search, `list --at`, and `cleanup --recursive` using the search only as an index: a stale
+//! index (the emulator's index lag) never removes access that was extended after it.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, SubsecRound, Utc};
+use serde_json::{Value, json};
+
+use crate::harness::{self, Emulator};
+
+const ORG: &str = "123456789012";
+
+/// Alice holds Cloud Asset Viewer on the demo organization (organizationAdmin does not carry
+/// `cloudasset.assets.searchAllIamPolicies`).
+fn with_asset_viewer(emu: &Emulator) {
+    let name = format!("organizations/{ORG}");
+    let mut org = emu.policy(&name);
+    org["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/cloudasset.viewer", "members": ["user:alice@example.com"]
+    }));
+    emu.set_policy(&name, json!({"bindings": org["bindings"], "etag": org["etag"]}));
+}
+
+/// (resource, member, role) of each listed row.
+fn rows(v: &Value) -> BTreeSet<(String, String, String)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["resource"].as_str().unwrap().to_string(),
+                r["member"].as_str().unwrap().to_string(),
+                r["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// One HTTP/1.1 exchange with the emulator's control routes from a plain thread.
+fn raw(host: &str, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
+    items.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+}
+
+/// The API calls the emulator saw, as `METHOD path`.
+fn calls(emu: &Emulator) -> Vec<String> {
+    emu.requests()
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/v") || p.starts_with("/storage/")))
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect()
+}
+
+/// Grants bob a role until `until` on a resource named by `flags`.
+fn grant(emu: &Emulator, role: &str, flags: &[&str], how: &[&str]) {
+    let mut args = vec!["grant", role, "--member", "bob@example.com", "--yes"];
+    args.extend_from_slice(how);
+    args.extend_from_slice(flags);
+    emu.jit(&args).run().ok();
+}
+
+const PROD_KEY: &str = "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db";
+const RUN: &str = "projects/jit-demo-prod/locations/europe-west1/services/api";
+
+/// Time-bound grants on a project, a bucket, a secret, a KMS key and a Run service.
+fn grants_everywhere(emu: &Emulator) {
+    grant(emu, "roles/logging.viewer", &["--project", "jit-demo-dev"], &["--for", "2h"]);
+    grant(emu, "roles/storage.objectViewer", &["--bucket", "jit-demo-prod-data"], &["--for", "2h"]);
+    grant(
+        emu,
+        "roles/secretmanager.secretAccessor",
+        &["--secret", "projects/jit-demo-prod/secrets/db-password"],
+        &["--for", "2h"],
+    );
+    grant(emu, "roles/cloudkms.cryptoKeyDecrypter", &["--kms-key", PROD_KEY], &["--for", "2h"]);
+    grant(emu, "roles/run.invoker", &["--run-service", RUN], &["--for", "2h"]);
+}
+
+fn everywhere() -> BTreeSet<(String, String, String)> {
+    set(&[
+        ("projects/100000000002", "user:bob@example.com", "roles/logging.viewer"),
+        ("projects/_/buckets/jit-demo-prod-data", "user:bob@example.com", "roles/storage.objectViewer"),
+        (
+            "projects/jit-demo-prod/secrets/db-password",
+            "user:bob@example.com",
+            "roles/secretmanager.secretAccessor",
+        ),
+        (PROD_KEY, "user:bob@example.com", "roles/cloudkms.cryptoKeyDecrypter"),
+        (RUN, "user:bob@example.com", "roles/run.invoker"),
+    ])
+}
+
+#[test]
+fn list_recursive_searches_every_kind_in_pages_of_500_and_reads_no_policy() {
+    let emu = harness::emulator().start();
+    with_asset_viewer(&emu);
+    grants_everywhere(&emu);
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    let run = emu.jit(&["list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
+    assert_eq!(run.stderr, "");
+    // jit-demo-dev is named by number: no result below it gives its ID. jit-demo-prod's ID comes
+    // from its key ring, so its secret (named by number in the search) shows the ID.
+    assert_eq!(rows(&run.json()), everywhere());
+    assert_eq!(calls(&emu), [format!("GET /v1/organizations/{ORG}:searchAllIamPolicies")]);
+    let query = emu.requests().last().unwrap()["query"].as_str().unwrap().to_string();
+    assert_eq!(
+        query,
+        "alt=json&assetTypes=cloudresourcemanager.googleapis.com%2FProject\
+         &assetTypes=cloudresourcemanager.googleapis.com%2FFolder\
+         &assetTypes=cloudresourcemanager.googleapis.com%2FOrganization&assetTypes=storage.googleapis.com%2FBucket\
+         &assetTypes=secretmanager.googleapis.com%2FSecret&assetTypes=iam.googleapis.com%2FServiceAccount\
+         &assetTypes=cloudkms.googleapis.com%2FKeyRing&assetTypes=cloudkms.googleapis.com%2FCryptoKey\
+         &assetTypes=run.googleapis.com%2FService&pageSize=500"
+    );
+    // --all adds carol's expired binding on jit-demo-prod, named by ID.
+    let all =
+        emu.jit(&["list", "--organization", ORG, "--recursive", "--all", "--format", "json"]).run().ok();
+    assert!(rows(&all.json()).contains(&(
+        "projects/jit-demo-prod".to_string(),
+        "user:carol@example.com".to_string(),
+        "roles/bigquery.dataViewer".to_string()
+    )));
+    // A project scope: only what is in it.
+    let dev = emu.jit(&["list", "--project", "jit-demo-dev", "--recursive", "--format", "json"]).run().ok();
+    assert_eq!(
+        rows(&dev.json()),
+        set(&[("projects/100000000002", "user:bob@example.com", "roles/logging.viewer")])
+    );
+}
+
+#[test]
+fn without_the_permission_or_the_api_jit_says_so_in_one_line_and_walks() {
+    let emu = harness::emulator().start();
+    grants_everywhere(&emu);
+    let walked = set(&[("projects/jit-demo-dev", "user:bob@example.com", "roles/logging.viewer")]);
+    // Alice lacks the permission on the organization.
+    let run = emu.jit(&["list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "note: Cloud Asset Inventory's search is not available (permission denied on `organizations/{ORG}`: \
+             Request denied by Cloud IAM.); it needs `cloudasset.assets.searchAllIamPolicies` on the scope \
+             (roles/cloudasset.viewer) and the Cloud Asset API (cloudasset.googleapis.com) enabled in the quota \
+             project; walking the hierarchy instead\n"
+        )
+    );
+    assert_eq!(rows(&run.json()), walked, "the walk reaches projects, folders and the organization only");
+    // The API disabled: the same, with Google's reason.
+    with_asset_viewer(&emu);
+    emu.asset_index(json!({"apiEnabled": false}));
+    let run = emu
+        .jit(&[
+            "--billing-project",
+            "jit-demo-prod",
+            "list",
+            "--organization",
+            ORG,
+            "--recursive",
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok();
+    assert!(
+        run.stderr.starts_with(
+            "note: Cloud Asset Inventory's search is not available (permission denied on `organizations/123456789012`: \
+             Cloud Asset API has not been used in project 100000000001 before or it is disabled."
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1);
+    assert_eq!(rows(&run.json()), walked);
+    // --quiet drops the note, not the answer.
+    let run = emu.jit(&["-q", "list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
+    assert_eq!((run.stderr.as_str(), rows(&run.json())), ("", walked.clone()));
+    // --via walk never asks the search.
+    emu.asset_index(json!({"apiEnabled": true}));
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    let run = emu
+        .jit(&["list", "--organization", ORG, "--recursive", "--via", "walk", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!((run.stderr.as_str(), rows(&run.json())), ("", walked));
+    assert!(calls(&emu).iter().all(|c| !c.contains("searchAllIamPolicies")), "{:?}", calls(&emu));
+}
+
+#[test]
+fn the_quota_project_goes_in_x_goog_user_project() {
+    let emu = harness::emulator().start();
+    with_asset_viewer(&emu);
+    let user_projects = |emu: &Emulator| -> Vec<Value> {
+        emu.requests()
+            .iter()
+            .filter(|r| r["path"].as_str().unwrap().ends_with(":searchAllIamPolicies"))
+            .map(|r| r["userProject"].clone())
+            .collect()
+    };
+    emu.jit(&["list", "--organization", ORG, "--recursive"]).run().ok();
+    emu.jit(&["list", "--organization", ORG, "--recursive"])
+        .env("CLOUDSDK_BILLING_QUOTA_PROJECT", "jit-demo-dev")
+        .run()
+        .ok();
+    emu.jit(&["--billing-project", "jit-demo-prod", "list", "--organization", ORG, "--recursive"])
+        .env("CLOUDSDK_BILLING_QUOTA_PROJECT", "jit-demo-dev")
+        .run()
+        .ok();
+    emu.jit(&["list", "--organization", ORG, "--recursive"])
+        .env("CLOUDSDK_BILLING_QUOTA_PROJECT", "LEGACY")
+        .run()
+        .ok();
+    assert_eq!(
+        user_projects(&emu),
+        [Value::Null, json!("jit-demo-dev"), json!("jit-demo-prod"), Value::Null]
+    );
+    // An ADC file's quota_project_id (google-cloud-auth sends it); the flag wins over it.
+    let adc = json!({
+        "type": "authorized_user", "client_id": "jit-test.apps.googleusercontent.com", "client_secret": "not-a-secret",
+        "refresh_token": "alice-refresh-token", "token_uri": format!("{}/token", emu.url),
+        "quota_project_id": "jit-demo-dev"
+    });
+    let adc_file = emu.file("adc-quota.json", &adc.to_string());
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    for flag in [&[][..], &["--billing-project", "jit-demo-prod"][..]] {
+        let mut args = vec!["--endpoint", emu.url.as_str()];
+        args.extend_from_slice(flag);
+        args.extend_from_slice(&["list", "--organization", ORG, "--recursive"]);
+        crate::support::jit(&args).env("GOOGLE_APPLICATION_CREDENTIALS", &adc_file).run().ok();
+    }
+    assert_eq!(user_projects(&emu), [json!("jit-demo-dev"), json!("jit-demo-prod")]);
+    let bad =
+        emu.jit(&["--billing-project", "Not A Project", "list", "--organization", ORG, "--recursive"]).run();
+    assert_eq!((bad.code, bad.error_line()), (2, "error: `Not A Project` is not a project ID or number"));
+}
+
+#[test]
+fn a_429_mid_search_is_waited_out_and_a_page_that_keeps_failing_is_an_error_naming_the_scope() {
+    // 620 projects with a time-bound binding each: two pages.
+    let mut projects = vec![];
+    let mut policies = serde_json::Map::new();
+    let cond = json!({"expression": "request.time < timestamp(\"2030-01-01T00:00:00Z\")", "title": "jit"});
+    for i in 0..620 {
+        let id = format!("p-{i:04}-asset");
+        projects.push(json!({"projectId": id, "projectNumber": format!("{}", 500_000_000_000u64 + i), "parent": format!("organizations/{ORG}")}));
+        policies.insert(
+            format!("projects/{id}"),
+            json!({"bindings": [{"role": "roles/logging.viewer", "members": ["user:bob@example.com"], "condition": cond}], "version": 3}),
+        );
+    }
+    policies.insert(
+        format!("organizations/{ORG}"),
+        json!({"bindings": [{"role": "roles/cloudasset.viewer", "members": ["user:alice@example.com"]}]}),
+    );
+    let seed = json!({
+        "organizations": [{"name": format!("organizations/{ORG}"), "displayName": "example.com"}],
+        "projects": projects,
+        "policies": policies,
+        "tokens": [{"token": "alice-token", "principal": "user:alice@example.com"}],
+    });
+    let emu = harness::emulator().seed(seed).start();
+    emu.faults(json!({"errorNext": 1, "errorStatus": 429, "retryAfterSeconds": 1}));
+    let run = emu.jit(&["list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
+    assert_eq!(run.json().as_array().unwrap().len(), 620, "the 429 was waited out, nothing lost");
+    let searches = emu
+        .requests()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with(":searchAllIamPolicies"))
+        .count();
+    assert_eq!(searches, 3, "one 429, then two pages");
+
+    // The second page fails on every try: what the first held is shown, the error names the
+    // scope, exit 4.
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    emu.faults(json!({"latencyMs": 400}));
+    let watcher = {
+        let host = emu.host();
+        std::thread::spawn(move || {
+            for _ in 0..500 {
+                let log = raw(&host, "GET", "/_emulator/requests", "");
+                if log.contains(":searchAllIamPolicies") {
+                    let faults =
+                        r#"{"latencyMs": 400, "errorNext": 100, "errorStatus": 503, "retryAfterSeconds": 0}"#;
+                    raw(&host, "POST", "/_emulator/faults", faults);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        })
+    };
+    let run = emu
+        .jit(&["--retry-attempts", "2", "list", "--organization", ORG, "--recursive", "--format", "json"])
+        .run()
+        .code(4);
+    watcher.join().unwrap();
+    // The first page: the organization (no time-bound binding) and 499 projects.
+    assert_eq!(run.json().as_array().unwrap().len(), 499, "the first page's rows");
+    let line = run.stderr.lines().next().unwrap();
+    let head = format!(
+        "error: organizations/{ORG}: `organizations/{ORG}`: HTTP 503: The service is currently unavailable. (gave up \
+         after 2 tries in "
+    );
+    let tail = format!(
+        "; budget 2 tries, 60s; Google asked to wait 0s) (the search of `organizations/{ORG}` stopped after 1 \
+         page(s); what they held is shown). Google's API is busy or failing; try again later."
+    );
+    assert!(line.starts_with(&head) && line.ends_with(&tail), "{line}");
+}
+
+#[test]
+fn list_at_an_instant_shows_who_holds_access_then() {
+    let emu = harness::emulator().start();
+    // jit reads the wall clock: times are relative to it.
+    let now = Utc::now().trunc_subsecs(0);
+    let time =
+        |minutes: i64| (now + Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    grant(
+        &emu,
+        "roles/logging.viewer",
+        &["--project", "jit-demo-dev"],
+        &["--start", &time(60), "--for", "1h"],
+    );
+    let at = |t: &str| {
+        let run = emu.jit(&["list", "--project", "jit-demo-dev", "--at", t, "--format", "json"]).run().ok();
+        rows(&run.json())
+    };
+    let bob = set(&[("projects/jit-demo-dev", "user:bob@example.com", "roles/logging.viewer")]);
+    assert_eq!(at(&time(90)), bob);
+    assert_eq!(at(&time(30)), set(&[]), "not yet");
+    assert_eq!(at(&time(120)), set(&[]), "the end is exclusive: request.time < end");
+    // Without --at the scheduled grant is listed (it is not expired).
+    let run = emu.jit(&["list", "--project", "jit-demo-dev", "--format", "json"]).run().ok();
+    assert_eq!(run.json()[0]["state"], "scheduled");
+    // Carol's hand-written grant ended 2024-03-01: she held it the day before.
+    let run = emu
+        .jit(&["list", "--project", "jit-demo-prod", "--at", "2024-02-29T12:00:00Z", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(
+        rows(&run.json()),
+        set(&[("projects/jit-demo-prod", "user:carol@example.com", "roles/bigquery.dataViewer")])
+    );
+    let bad = emu.jit(&["list", "--project", "jit-demo-dev", "--at", "tomorrow"]).run();
+    assert_eq!((bad.code, bad.error_line()), (2, "error: `tomorrow` is not a time"));
+    let bad = emu.jit(&["list", "--project", "jit-demo-dev", "--at", &time(0), "--all"]).run();
+    assert_eq!(bad.code, 2, "--at and --all contradict each other");
+}
+
+/// Adds a binding for bob on `resource` that ends at `end`, through the API as alice.
+fn bob_until(emu: &Emulator, resource: &str, role: &str, end: &str) {
+    let mut p = emu.policy(resource);
+    let bindings = p["bindings"].as_array_mut().unwrap();
+    bindings.retain(|b| !(b["role"] == role && b["members"] == json!(["user:bob@example.com"])));
+    bindings.push(json!({
+        "role": role, "members": ["user:bob@example.com"],
+        "condition": {"expression": format!("request.time < timestamp(\"{end}\")"), "title": "jit"}
+    }));
+    let policy = json!({"bindings": p["bindings"], "etag": p["etag"], "version": 3});
+    match resource.strip_prefix("projects/_/buckets/") {
+        // Storage's own shape: the policy itself is the body of a PUT.
+        Some(bucket) => {
+            let a =
+                emu.request("PUT", &format!("/storage/v1/b/{bucket}/iam"), Some("alice-token"), Some(policy));
+            assert_eq!(a.status, 200, "{}", a.text);
+        }
+        None => emu.set_policy(resource, policy),
+    }
+}
+
+#[test]
+fn cleanup_reads_and_writes_only_what_the_index_points_at_and_a_stale_index_removes_no_live_access() {
+    let emu = harness::emulator().start();
+    with_asset_viewer(&emu);
+    let now = Utc::now().trunc_subsecs(0);
+    let time =
+        |minutes: i64| (now + Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Two grants of bob's that ended an hour ago, on a project and on a bucket.
+    bob_until(&emu, "projects/jit-demo-dev", "roles/logging.viewer", &time(-60));
+    bob_until(&emu, "projects/_/buckets/jit-demo-prod-data", "roles/storage.objectViewer", &time(-60));
+    // The index lags half an hour; the emulator's clock moves an hour on, so the index holds the
+    // state just written.
+    emu.asset_index(json!({"lagSeconds": 1800}));
+    emu.advance(3600);
+    // Bob's project grant is extended now, after the state the index holds.
+    bob_until(&emu, "projects/jit-demo-dev", "roles/logging.viewer", &time(120));
+    let indexed = emu
+        .jit(&["list", "--organization", ORG, "--recursive", "--all", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    let dev = indexed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "projects/100000000002")
+        .unwrap()
+        .clone();
+    assert_eq!(dev["state"], "expired", "the index is stale: {dev}");
+    emu.request("DELETE", "/_emulator/requests", None, None);
+
+    let report =
+        emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
+    // One search; reads of the three candidates only; writes only where the fresh read found
+    // something (the stale project was read, never written).
+    let mut calls = calls(&emu);
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "GET /storage/v1/b/jit-demo-prod-data/iam".to_string(),
+            format!("GET /v1/organizations/{ORG}:searchAllIamPolicies"),
+            "POST /v3/projects/100000000001:getIamPolicy".to_string(),
+            "POST /v3/projects/100000000001:setIamPolicy".to_string(),
+            "POST /v3/projects/100000000002:getIamPolicy".to_string(),
+            "PUT /storage/v1/b/jit-demo-prod-data/iam".to_string(),
+        ]
+    );
+    // Carol's 2024 grant on jit-demo-prod and bob's bucket grant go; bob's extended project grant
+    // stays: the fresh read of jit-demo-dev decided.
+    let removed: BTreeSet<(String, String)> = report["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["member"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            ("projects/_/buckets/jit-demo-prod-data".to_string(), "user:bob@example.com".to_string()),
+            // No result below jit-demo-prod names its ID (no key ring, secret or service has a
+            // policy here): it is named by number.
+            ("projects/100000000001".to_string(), "user:carol@example.com".to_string()),
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(
+        emu.permissions("bob-token", "projects/jit-demo-dev", &["logging.logEntries.list"]),
+        ["logging.logEntries.list"],
+        "bob's extended access is live"
+    );
+    let live = emu.stored("projects/jit-demo-dev");
+    assert!(
+        live.bindings.iter().any(|b| b.role == "roles/logging.viewer"
+            && b.condition.as_ref().is_some_and(|c| c.expression.contains(&time(120)))),
+        "{live:?}"
+    );
+    assert_eq!(report["resources"], 6, "every resource the search returned was examined");
+}
