@@ -19,5 +19,6 @@ mod emulator_concurrency;
 mod emulator_gcloud;
 mod emulator_http;
 mod emulator_kinds;
+mod emulator_logging;
 mod emulator_roles;
 mod emulator_sdk;

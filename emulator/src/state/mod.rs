@@ -2,7 +2,9 @@
 //! shape, identities, clock), the store and its rules, the validation written from Google's
 //! documentation, the role catalog and the demo seed.
 
+pub mod audit_log;
 pub mod catalog;
+pub mod log_query;
 pub mod model;
 pub mod seed;
 pub mod store;

@@ -551,6 +551,18 @@ impl Store {
             extra,
             etag: Some(self.next_etag(now)),
         };
+        // Every successful write leaves an Admin Activity entry, as Google's do (issue 11 item 5).
+        let sequence = self.data.log_entries.len() as u64 + 1;
+        let entry = super::audit_log::set_iam_policy_entry(
+            self,
+            caller,
+            kind,
+            &found.key,
+            (&current, &stored),
+            now,
+            sequence,
+        );
+        self.data.log_entries.push(entry);
         self.data.policies.insert(found.key, stored.clone());
         Ok(stored)
     }
