@@ -12,6 +12,7 @@ pub mod config;
 pub mod edit;
 pub mod error;
 pub mod gcp;
+pub mod history;
 pub mod iam;
 pub mod output;
 pub mod policy;

@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod completions;
 mod fuzz_regressions;
+mod history;
 mod offline;
 mod output;
 mod properties;

@@ -23,8 +23,8 @@ use crate::output::{self, GrantOutput, RemovalOutput, ResourceError};
 const EMULATOR_CALLER: &str = "user:alice@example.com";
 
 /// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
-struct Session {
-    gcp: Gcp,
+pub(crate) struct Session {
+    pub(crate) gcp: Gcp,
     #[cfg(feature = "emulator")]
     _emulator: Option<jit_emulator::Handle>,
     /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
@@ -48,7 +48,7 @@ pub fn emulator_state_file() -> Result<PathBuf, Error> {
 }
 
 impl Session {
-    async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
+    pub(crate) async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
         #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut opts = gcp::Options {
             endpoint: conn.endpoint.clone(),
@@ -143,7 +143,7 @@ impl Session {
 
 /// One thread: every command is network-bound (even a recursive cleanup only waits on sockets), so
 /// worker threads would cost start-up time and cross-thread hand-offs on every response.
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

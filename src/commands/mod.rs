@@ -12,6 +12,7 @@ pub mod cleanup;
 pub mod completions;
 pub mod emulator;
 pub mod grant;
+pub mod history;
 pub mod list;
 pub mod offline;
 pub mod revoke;
@@ -53,6 +54,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Cleanup(args) => {
             let config = Config::resolve(&cli.global, Some(&args.file), &env)?;
             cleanup::run(&config, &config::Cleanup::resolve(&args)?)
+        }
+        Command::History(args) => {
+            let config = Config::resolve(&cli.global, None, &env)?;
+            history::run(&config, &args)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
         Command::Roles(args) => {

@@ -47,6 +47,11 @@ pub fn resolve_endpoint(flag: Option<&str>) -> Option<String> {
         .filter(|e| !e.is_empty())
 }
 
+/// gcloud's `api_endpoint_overrides/logging` property, as an environment variable.
+pub const LOGGING_OVERRIDE_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING";
+/// Cloud Logging's endpoint (logging/v2/logging-api.json's `rootUrl`).
+pub const LOGGING_ENDPOINT: &str = "https://logging.googleapis.com/";
+
 /// Asked for on every list call: "the server can return fewer … than requested", so a large value
 /// only saves round trips (`cleanup --recursive` over thousands of projects).
 const PAGE_SIZE: &str = "1000";
@@ -66,6 +71,9 @@ pub(crate) fn join(endpoint: &str, path: &str) -> String {
 pub(crate) struct Clients {
     /// Per kind: the base URL of its API and, for messages, that URL with its userinfo redacted.
     bases: Vec<(Kind, String, String)>,
+    /// Cloud Logging's base URL and how messages show it (`jit history`): `--endpoint`, else
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING`, else Google's.
+    logging: (String, String),
     creds: Credentials,
     /// Built on first use; see [`Clients::http_for`].
     plain: OnceLock<reqwest::Client>,
@@ -111,6 +119,7 @@ impl Clients {
         if let Some(e) = endpoint {
             check_endpoint(e, "")?;
         }
+        let flag = endpoint;
         let mut bases = Vec::new();
         for row in &kinds::ROWS {
             let var = if endpoint.is_some() { None } else { std::env::var(row.override_var).ok() };
@@ -122,7 +131,28 @@ impl Clients {
             bases.push((row.kind, base, shown));
         }
         let endpoint = bases.iter().find(|b| b.0 == Kind::Project).map(|b| b.2.clone()).unwrap_or_default();
-        Ok(Clients { bases, creds, plain: OnceLock::new(), tls: OnceLock::new(), endpoint, credentials })
+        // Logging's base path is `/` (its methods start with `v2/`), so an override is used as it
+        // is, as gcloud's `_BuildEndpointOverride` does for such APIs (kinds::base_url).
+        let logging_base = match flag {
+            Some(e) => e.to_string(),
+            None => match std::env::var(LOGGING_OVERRIDE_VAR).ok().map(|v| v.trim().to_string()) {
+                Some(v) if !v.is_empty() => {
+                    check_endpoint(&v, &format!(" in {LOGGING_OVERRIDE_VAR}"))?;
+                    v
+                }
+                _ => LOGGING_ENDPOINT.to_string(),
+            },
+        };
+        let logging = (logging_base.clone(), redact_userinfo(&logging_base));
+        Ok(Clients {
+            bases,
+            logging,
+            creds,
+            plain: OnceLock::new(),
+            tls: OnceLock::new(),
+            endpoint,
+            credentials,
+        })
     }
 
     /// The base URL of `kind`'s API, and how messages show it.
@@ -176,8 +206,18 @@ impl Clients {
         req: Request<'_>,
         cx: &Context<'_>,
     ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
+        self.exchange_at(self.base(kind).0, req, cx).await
+    }
+
+    /// As [`Clients::exchange`], to the API at `base`.
+    async fn exchange_at(
+        &self,
+        base: &str,
+        req: Request<'_>,
+        cx: &Context<'_>,
+    ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
         let headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
-        let url = join(self.base(kind).0, &req.path);
+        let url = join(base, &req.path);
         // gcloud's query starts with `alt=json`: enums come back as names.
         let mut query = vec![("alt", "json")];
         query.extend(req.query);
@@ -280,6 +320,61 @@ impl Clients {
         };
         let body = self.send(r.kind, req, &cx).await?;
         parse_policy(&body, &cx)
+    }
+
+    /// One page of Cloud Logging v2 `entries.list` (`POST v2/entries:list` with a
+    /// `ListLogEntriesRequest`, logging/v2/logging-api.json): the answer's body. `resource` names
+    /// the scope in messages.
+    pub(crate) async fn list_log_entries(&self, body: Value, resource: &str) -> crate::Result<Vec<u8>> {
+        let cx = Context {
+            resource,
+            kind: Kind::Project,
+            call: Call::ListLogEntries,
+            endpoint: &self.logging.1,
+            credentials: &self.credentials,
+        };
+        let req = Request {
+            method: reqwest::Method::POST,
+            path: "v2/entries:list".to_string(),
+            query: Vec::new(),
+            body: Some(body),
+        };
+        let (status, headers, body) = self.exchange_at(&self.logging.0, req, &cx).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(errors::from_answer(status, &headers, &body, &cx))
+    }
+
+    /// For messages: Cloud Logging's endpoint.
+    pub(crate) fn logging_shown(&self) -> &str {
+        &self.logging.1
+    }
+
+    /// The number of the project a bucket belongs to: Cloud Storage `buckets.get`
+    /// (`GET b/{bucket}?fields=projectNumber`, storage/v1/storage-api.json), whose `projectNumber`
+    /// is where the bucket's audit entries are logged.
+    pub(crate) async fn bucket_project_number(&self, r: &ResourceId) -> crate::Result<String> {
+        let name = r.name();
+        let cx = self.cx(&name, Kind::Bucket, Call::GetBucket);
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("b/{}", r.id),
+            query: vec![("fields", "projectNumber")],
+            body: None,
+        };
+        let body = self.send(Kind::Bucket, req, &cx).await?;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Bucket {
+            project_number: String,
+        }
+        let b: Bucket =
+            serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, &cx, "a bucket"))?;
+        if !crate::iam::is_number(&b.project_number) {
+            return Err(bad_answer(&name, &format!("`{}` is not a project number", b.project_number)));
+        }
+        Ok(b.project_number)
     }
 
     /// One page of `folders.list?parent=`: the folders and the next page token.

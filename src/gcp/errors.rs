@@ -24,6 +24,10 @@ pub(crate) enum Call {
     ListProjects,
     /// IAM v1 `roles.get`, on a predefined or a custom role.
     GetRole,
+    /// Cloud Logging v2 `entries.list`, on a project, folder or organization (`jit history`).
+    ListLogEntries,
+    /// Cloud Storage `buckets.get`, for the project a bucket's audit entries are logged in.
+    GetBucket,
 }
 
 impl Call {
@@ -39,6 +43,10 @@ impl Call {
             // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
             // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
             Call::GetRole => "iam.roles.get".to_string(),
+            // Admin Activity audit logs need this one; Data Access logs would need
+            // `logging.privateLogEntries.list` (https://cloud.google.com/logging/docs/access-control).
+            Call::ListLogEntries => "logging.logEntries.list".to_string(),
+            Call::GetBucket => "storage.buckets.get".to_string(),
         }
     }
 
@@ -49,6 +57,8 @@ impl Call {
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
             Call::GetRole => "roles.get",
+            Call::ListLogEntries => "entries.list",
+            Call::GetBucket => "buckets.get",
         }
     }
 }
