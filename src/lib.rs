@@ -18,6 +18,7 @@ pub mod output;
 pub mod policy;
 pub mod roles;
 pub mod source;
+pub mod target;
 pub mod timespec;
 
 pub use error::{Error, Result};

@@ -597,7 +597,14 @@ fn revoke_members_or_all_never_untimed() {
     ])
     .run()
     .ok();
-    assert!(none.stdout.contains("Removed 0"), "{}", none.stdout);
+    // One answer, as against the API (issue 12 item 8): the line, not an empty report.
+    assert_eq!(none.stderr, "Nothing to revoke.\n");
+    assert_eq!(none.stdout, "", "no `Removed 0 …` line beside it");
+    // Without --in-place stdout still carries the policy, unchanged, for the next pipe.
+    let printed = jit(&["revoke", "roles/storage.admin", "--all-members", "--policy-file", f.p()]).run().ok();
+    assert_eq!(printed.stderr, "Nothing to revoke.\n");
+    let out: serde_json::Value = serde_json::from_str(&printed.stdout).unwrap();
+    assert_eq!(out["bindings"], f.json()["bindings"], "the policy goes on down the pipe");
     assert!(
         bindings(&f.json()).iter().any(|b| b["role"] == "roles/storage.admin"),
         "an unconditional binding is never revoked"

@@ -1,34 +1,33 @@
-//! `jit cleanup`.
+//! `jit cleanup`: removes the time-bound grants that can never grant again, on the places named
+//! (a policy file, or resources through the API, and with --recursive every folder and project
+//! below them), with bounded concurrency; one resource's failure does not stop the others.
 
-use crate::config::{self, Config, Target};
+use std::collections::HashMap;
+
+use crate::config::{self, Config};
 use crate::edit;
-use crate::error::{Error, exit};
-use crate::output::{self, RemovalOutput};
-
-use super::offline;
+use crate::error::Error;
+use crate::target::{self, Place, Policies, Progress};
 
 pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
     // A grace reaching back past any time a condition can hold is refused before anything is read
     // (issue 8 defect 5: it panicked).
     crate::timespec::cutoff(config.now, c.grace)?;
-    match &config.target {
-        Target::File { path, in_place } => {
-            if c.recursive {
-                return Err(Error::usage_hint(
-                    "--recursive walks folders through the API and cannot work on a policy file",
-                    "drop --policy-file and name --folder or --organization",
-                ));
-            }
-            let policy = offline::read(path)?;
-            let resource = offline::resource_label(config, path);
-            let (new, removed) = edit::cleanup(&resource, &policy, config.now, c.grace, c.only_jit)?;
-            let changed = !removed.is_empty();
-            let out = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: c.dry_run };
-            offline::finish(config, path, *in_place, c.dry_run, &new, changed, |w, format| {
-                output::removal(&out, format, w)
-            })?;
-            Ok(exit::OK)
-        }
-        Target::Api(conn) => super::api::cleanup(config, conn, c),
-    }
+    target::block_on(async {
+        let mut policies = Policies::open(config).await?;
+        let now = config.now;
+        let walk_errors: Vec<(Place, Error)> =
+            if c.recursive { policies.add_descendants(c.concurrency).await? } else { Vec::new() };
+        let progress = Progress::new(config, policies.places().len(), "cleaning up");
+        let mut results = policies
+            .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
+                let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
+        progress.finish();
+        results.extend(walk_errors.into_iter().map(|(p, e)| (p, Err(e))));
+        super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.")
+    })
 }

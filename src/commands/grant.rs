@@ -1,14 +1,19 @@
 //! `jit grant`.
 
-use crate::config::{self, Config, Target};
-use crate::edit;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::cli::Format;
+use crate::config::{self, Config};
+use crate::edit::{self, GrantReport};
 use crate::error::{Error, exit};
 use crate::gcp::kinds;
 use crate::output::{self, GrantOutput};
 use crate::roles::{self, Online, RoleCheck};
+use crate::target::{self, Policies, Progress};
 
-use super::offline;
-
+/// `jit grant`: one read-modify-write per place (a policy file, or resources through the API),
+/// with the caller and the roles Google must decide on asked while the policies are read.
 pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
     // jit's grants are conditional: a kind that refuses conditions (src/gcp/kinds.rs) is refused
     // before anything is read or sent, offline too (the file is that resource's policy).
@@ -17,27 +22,90 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
     {
         return Err(crate::gcp::refused_conditions(r));
     }
-    match &config.target {
-        Target::File { path, in_place } => {
-            if g.members.is_empty() {
-                return Err(Error::usage_hint(
-                    "--member is required with --policy-file",
-                    "offline, jit has no credentials to tell who you are",
-                ));
+    target::block_on(async {
+        let policies = Policies::open(config).await?;
+        let now = config.now;
+        let asks = policies.asks(config, g.yes, g.dry_run);
+        // Who the caller is (tokeninfo, a round trip for a user's token) is asked while the
+        // policies are read, not before (issue 9: a grant costs two round trips, not three). The
+        // reads are only used for the first cycle; a plan shown on a terminal reads again after
+        // the question. The roles jit's copy does not know (and custom roles) are asked of Google
+        // at the same time too (issue 13); its answers decide before anything is written.
+        let (caller, first, answers) = futures::join!(
+            policies.caller(),
+            policies.first_reads(!asks),
+            futures::future::join_all(g.ask_google.iter().map(|role| policies.role_exists(role)))
+        );
+        check_online(&g.ask_google, answers, &mut |line| {
+            eprintln!("warning: {}", output::escape(line));
+        })?;
+        // With --member the caller only fills in "granted by": a token tokeninfo does not know (a
+        // federated one) still grants; a failing or silent tokeninfo still stops the command.
+        let caller = match caller {
+            Err(Error::Auth { .. }) if !g.members.is_empty() => None,
+            other => other?,
+        };
+        let members = policies.members_or_caller(&g.members, "--member").await?;
+        let req = g.request(&members, caller.as_ref(), now);
+
+        if asks {
+            // Show the planned change, ask, then do it (the edit is recomputed on a fresh read).
+            let mut plan = GrantOutput { dry_run: true, ..Default::default() };
+            for place in policies.places() {
+                let policy = policies.read(place).await?;
+                let (_, report) = edit::grant(&place.name(), &policy, &req, now)?;
+                merge(&mut plan.report, report);
             }
-            let policy = offline::read(path)?;
-            let resource = offline::resource_label(config, path);
-            let (new, report) =
-                edit::grant(&resource, &policy, &g.request(&g.members, None, config.now), config.now)?;
-            let changed = report.changed();
-            let out = GrantOutput { report, errors: Vec::new(), dry_run: g.dry_run };
-            offline::finish(config, path, *in_place, g.dry_run, &new, changed, |w, format| {
-                output::grant(&out, format, config.now, w)
-            })?;
-            Ok(exit::OK)
+            output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
+            if !plan.report.changed() {
+                let unchanged = GrantOutput { dry_run: false, ..plan };
+                policies
+                    .report(config, false, None, |w, format| output::grant(&unchanged, format, now, w))?;
+                return Ok(exit::OK);
+            }
+            if !super::confirm(config, "Apply this change?")? {
+                return Ok(super::cancelled());
+            }
         }
-        Target::Api(conn) => super::api::grant(config, conn, g),
-    }
+
+        // A write whose answer was lost is retried from a fresh read that already holds it; the
+        // report is then the one of the attempt that wrote (issue 8 defect 12).
+        let asked: Mutex<BTreeMap<String, GrantReport>> = Default::default();
+        let progress = Progress::new(config, policies.places().len(), "granting");
+        let results = policies
+            .edit_each(first, target::CONCURRENCY, &progress, g.dry_run, |name, policy| {
+                let (new, report) = edit::grant(name, policy, &req, now)?;
+                let changed = report.changed();
+                let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if changed {
+                    asked.insert(name.to_string(), report.clone());
+                } else if let Some(earlier) = asked.get(name).filter(|earlier| report.shows_landed(earlier)) {
+                    return Ok((new, earlier.clone(), false));
+                }
+                Ok((new, report, changed))
+            })
+            .await;
+        progress.finish();
+        let total = policies.places().len();
+        let (reports, errors) = target::split(results);
+        let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
+        for report in reports {
+            merge(&mut out.report, report);
+        }
+        out.errors = target::resource_errors(&errors);
+        if errors.len() < total || total > 1 {
+            policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+        }
+        target::settle(&errors, total)
+    })
+}
+
+fn merge(into: &mut GrantReport, from: GrantReport) {
+    into.granted.extend(from.granted);
+    into.extended.extend(from.extended);
+    into.unchanged.extend(from.unchanged);
+    into.pruned.extend(from.pruned);
+    into.warnings.extend(from.warnings);
 }
 
 /// Resolves a grant and checks its roles before anything is read or sent (issue 13): a role must

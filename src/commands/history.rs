@@ -8,12 +8,11 @@ use futures::StreamExt;
 
 use crate::cli::HistoryArgs;
 use crate::config::{Config, Target};
-use crate::error::{Error, exit};
+use crate::error::Error;
 use crate::history::{self, Event, Query};
-use crate::iam::{Kind, Principal, ResourceId, Role};
+use crate::iam::{Kind, Principal, Role};
 use crate::output;
-
-use super::api::{Session, runtime};
+use crate::target::{self, Place, Policies};
 
 /// `--since`, `--member` and `--role`, checked before anything is sent.
 pub fn resolve(args: &HistoryArgs, now: chrono::DateTime<chrono::Utc>) -> Result<Query, Error> {
@@ -41,63 +40,53 @@ pub fn resolve(args: &HistoryArgs, now: chrono::DateTime<chrono::Utc>) -> Result
 
 pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
     let query = resolve(args, config.now)?;
-    let Target::Api(conn) = &config.target else {
+    if !matches!(config.target, Target::Api(_)) {
         return Err(Error::usage("`jit history` reads Cloud Audit Logs; a policy file has no history"));
-    };
+    }
     // Every scope whose log jit cannot name is refused before anything is sent (a bucket's
     // project is asked of Cloud Storage below).
     for r in config.scopes.iter().filter(|r| r.kind != Kind::Bucket) {
         history::container(r, None)?;
     }
-    runtime()?.block_on(async {
-        let session = Session::connect(config, conn).await?;
-        let gcp = &session.gcp;
+    target::block_on(async {
+        let policies = Policies::open(config).await?;
+        let Some(gcp) = policies.gcp() else {
+            return Err(Error::usage("`jit history` reads Cloud Audit Logs; a policy file has no history"));
+        };
         let query = &query;
-        let results: Vec<(ResourceId, Result<Vec<Event>, Error>)> =
-            futures::stream::iter(config.scopes.iter())
-                .map(|r| async move {
-                    let read = async {
-                        let number = match r.kind {
-                            Kind::Bucket => Some(gcp.bucket_project_number(r).await?),
-                            _ => None,
-                        };
-                        let container = history::container(r, number.as_deref())?;
-                        let filter = history::filter(r, query);
-                        let name = r.name();
-                        let entries = gcp.log_entries(&container, &filter, &name).await?;
-                        Ok(entries
-                            .iter()
-                            .filter(|e| history::is_for(r, e))
-                            .flat_map(|e| history::events(&name, e, query))
-                            .collect())
+        let results: Vec<(Place, Result<Vec<Event>, Error>)> = futures::stream::iter(config.scopes.iter())
+            .map(|r| async move {
+                let read = async {
+                    let number = match r.kind {
+                        Kind::Bucket => Some(gcp.bucket_project_number(r).await?),
+                        _ => None,
                     };
-                    (r.clone(), read.await)
-                })
-                .buffered(8)
-                .collect()
-                .await;
+                    let container = history::container(r, number.as_deref())?;
+                    let filter = history::filter(r, query);
+                    let name = r.name();
+                    let entries = gcp.log_entries(&container, &filter, &name).await?;
+                    Ok(entries
+                        .iter()
+                        .filter(|e| history::is_for(r, e))
+                        .flat_map(|e| history::events(&name, e, query))
+                        .collect())
+                };
+                (Place::Resource(r.clone()), read.await)
+            })
+            .buffered(target::CONCURRENCY)
+            .collect()
+            .await;
         let total = results.len();
-        let mut events = Vec::new();
-        let mut errors = Vec::new();
-        for (r, result) in results {
-            match result {
-                Ok(found) => events.extend(found),
-                Err(e) => errors.push((r, e)),
-            }
+        let (found, errors) = target::split(results);
+        if errors.len() == total {
+            return target::settle(&errors, total);
         }
-        if errors.len() == total && total > 0 {
-            // Every scope failed: the first error is the answer (one scope is the common case).
-            return Err(errors.swap_remove(0).1);
-        }
+        let mut events: Vec<Event> = found.into_iter().flatten().collect();
         history::sort(&mut events);
         super::to_stdout(config, |w| output::history(&events, config.format, query.since, w))?;
-        for (r, e) in &errors {
-            let message = match e.hint() {
-                Some(h) => format!("{e} ({h})"),
-                None => e.to_string(),
-            };
-            eprintln!("error: {}: {}", output::escape(&r.name()), output::escape(&message));
+        for e in target::resource_errors(&errors) {
+            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
         }
-        Ok(if errors.is_empty() { exit::OK } else { exit::PARTIAL })
+        target::settle(&errors, total)
     })
 }

@@ -1,5 +1,6 @@
-//! One file per subcommand: resolve → read-modify-write (a file, or Google's API through `gcp`) →
-//! render.
+//! One file per subcommand, one flow each over `target` (a policy file, or resources through
+//! Google's API): resolve → read → edit → show and confirm → write → report. No command calls
+//! another; what they share (asking, the removal report) is here.
 
 use std::io::{IsTerminal, Write};
 
@@ -7,7 +8,6 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
 
-pub mod api;
 pub mod cleanup;
 pub mod completions;
 pub mod emulator;
@@ -105,4 +105,56 @@ fn buffered(
     let mut out = std::io::BufWriter::new(to);
     render(&mut out)?;
     out.flush().map_err(|e| Error::io(format!("cannot write to {name}: {e}")))
+}
+
+/// Asks on a terminal whether to go ahead (`Policies::asks` decides when to ask).
+pub(crate) fn confirm(config: &Config, question: &str) -> Result<bool, Error> {
+    if !config.interactive {
+        return Ok(true);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(crate::output::escape(question))
+        .default(false)
+        .interact()
+        .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
+}
+
+/// A declined confirmation is the user's answer, not a failure (issue 12 item 8): it says so on
+/// stderr and jit exits 0.
+pub(crate) fn cancelled() -> i32 {
+    eprintln!("Cancelled; nothing was written.");
+    exit::OK
+}
+
+/// The report of `revoke` and `cleanup`: what was removed on every place, the failed places named,
+/// and the exit code of the one rule for partial failure (`target::settle`).
+pub(crate) fn report_removals(
+    config: &Config,
+    policies: &crate::target::Policies,
+    results: Vec<(crate::target::Place, Result<Vec<crate::edit::TimedBinding>, Error>)>,
+    dry_run: bool,
+    nothing: &str,
+) -> Result<i32, Error> {
+    use crate::target;
+    let total = results.len();
+    let (removed, errors) = target::split(results);
+    if errors.len() == 1 && total == 1 {
+        return target::settle(&errors, total);
+    }
+    let mut out = crate::output::RemovalOutput {
+        dry_run,
+        resources: total,
+        removed: removed.into_iter().flatten().collect(),
+        errors: target::resource_errors(&errors),
+    };
+    crate::edit::sort(&mut out.removed);
+    // One answer, not two (issue 12 item 8): "Nothing to revoke." rather than that and
+    // "Removed 0 time-bound grants on 1 resource.".
+    let nothing = (out.removed.is_empty() && errors.is_empty()).then(|| match total {
+        1 => nothing.to_string(),
+        n => format!("{nothing} ({n} resources examined)"),
+    });
+    policies
+        .report(config, dry_run, nothing.as_deref(), |w, format| crate::output::removal(&out, format, w))?;
+    target::settle(&errors, total)
 }

@@ -1,10 +1,9 @@
-//! `--policy-file`: the same engine on a saved policy, with no network and no credentials
-//! (design §2). The edited policy goes to stdout, or back into the file with `--in-place`.
+//! `--policy-file`: reading, parsing and writing a saved policy, with no network and no
+//! credentials (design §2). The commands reach it through `target`, as they reach the API.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::cli::Format;
 use crate::config::Config;
 use crate::error::Error;
 use crate::policy::Policy;
@@ -140,47 +139,13 @@ pub fn resource_label(config: &Config, path: &str) -> String {
     }
 }
 
-/// Writes the edited policy: into the file atomically (a temporary file beside it, renamed over
-/// it), or to stdout.
-pub fn write(path: &str, in_place: bool, policy: &Policy) -> Result<(), Error> {
+/// Writes the edited policy to stdout, as `gcloud … set-iam-policy` reads it.
+pub fn write_stdout(policy: &Policy) -> Result<(), Error> {
     let text = policy.to_json_pretty();
-    if in_place {
-        write_atomically(Path::new(path), text.as_bytes())
-    } else {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
-    }
-}
-
-/// Ends an offline edit. With `--dry-run` the report goes to stdout and nothing is written. With
-/// `--in-place` the file is rewritten (only if something changed) and the report goes to stdout.
-/// Otherwise the policy goes to stdout, changed or not, so a pipeline always gets one, and a
-/// human report goes to stderr.
-pub fn finish(
-    config: &Config,
-    path: &str,
-    in_place: bool,
-    dry_run: bool,
-    policy: &Policy,
-    changed: bool,
-    render: impl FnOnce(&mut dyn Write, Format) -> Result<(), Error>,
-) -> Result<(), Error> {
-    if dry_run {
-        return super::to_stdout(config, |w| {
-            render(w, config.format)?;
-            crate::output::dry_run_note(true, config.format, w)
-        });
-    }
-    if in_place {
-        if changed {
-            write(path, true, policy)?;
-        }
-        return super::to_stdout(config, |w| render(w, config.format));
-    }
-    write(path, false, policy)?;
-    super::to_stderr(config, |w| render(w, Format::Table))
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
 }
 
 /// Replaces the file at `path` with `bytes`, atomically and durably: the one file write of jit.

@@ -1,31 +1,59 @@
-//! `jit revoke`.
+//! `jit revoke`: ends time-bound grants early, one read-modify-write per place (a policy file, or
+//! resources through the API).
 
-use crate::config::{self, Config, Target};
+use crate::cli::Format;
+use crate::config::{self, Config};
 use crate::edit::{self, Members};
 use crate::error::{Error, exit};
 use crate::output::{self, RemovalOutput};
+use crate::target::{self, Policies, Progress};
 
-use super::offline;
-
-pub fn run(config: &Config, r: &config::Revoke) -> Result<i32, Error> {
-    match &config.target {
-        Target::File { path, in_place } => {
-            if r.members == Members::Only(Vec::new()) {
-                return Err(Error::usage_hint(
-                    "--member or --all-members is required with --policy-file",
-                    "offline, jit has no credentials to tell who you are",
-                ));
+pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
+    target::block_on(async {
+        let policies = Policies::open(config).await?;
+        let now = config.now;
+        let asks = policies.asks(config, rv.yes, rv.dry_run);
+        // As for grant: the caller (the default --member) is asked while the policies are read.
+        let (members, first) = futures::join!(
+            async {
+                Ok::<_, Error>(match &rv.members {
+                    Members::All => Members::All,
+                    Members::Only(m) => {
+                        Members::Only(policies.members_or_caller(m, "--member or --all-members").await?)
+                    }
+                })
+            },
+            policies.first_reads(!asks)
+        );
+        let members = members?;
+        if asks {
+            let mut plan =
+                RemovalOutput { dry_run: true, resources: policies.places().len(), ..Default::default() };
+            for place in policies.places() {
+                let policy = policies.read(place).await?;
+                plan.removed.extend(edit::revoke(&place.name(), &policy, &rv.roles, &members, now)?.1);
             }
-            let policy = offline::read(path)?;
-            let resource = offline::resource_label(config, path);
-            let (new, removed) = edit::revoke(&resource, &policy, &r.roles, &r.members, config.now)?;
-            let changed = !removed.is_empty();
-            let out = RemovalOutput { removed, resources: 1, errors: Vec::new(), dry_run: r.dry_run };
-            offline::finish(config, path, *in_place, r.dry_run, &new, changed, |w, format| {
-                output::removal(&out, format, w)
-            })?;
-            Ok(exit::OK)
+            if plan.removed.is_empty() {
+                let none = RemovalOutput { dry_run: false, ..plan };
+                policies.report(config, false, Some("Nothing to revoke."), |w, format| {
+                    output::removal(&none, format, w)
+                })?;
+                return Ok(exit::OK);
+            }
+            output::removal(&plan, Format::Table, &mut std::io::stderr())?;
+            if !super::confirm(config, "Apply this change?")? {
+                return Ok(super::cancelled());
+            }
         }
-        Target::Api(conn) => super::api::revoke(config, conn, r),
-    }
+        let progress = Progress::new(config, policies.places().len(), "revoking");
+        let results = policies
+            .edit_each(first, target::CONCURRENCY, &progress, rv.dry_run, |name, policy| {
+                let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
+                let changed = !removed.is_empty();
+                Ok((new, removed, changed))
+            })
+            .await;
+        progress.finish();
+        super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.")
+    })
 }

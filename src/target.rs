@@ -1,0 +1,587 @@
+//! Where a command's policies live: one saved policy (a file, or stdin), or resources of any kind
+//! through Google's API (or an emulator). Every command is one flow over [`Policies`] (design
+//! §2): read, edit with the pure functions of `edit`, show and confirm, write, report. What differs
+//! between a file and the API stays here:
+//!
+//! - **Reading and writing.** A resource is an etag-guarded version-3 read-modify-write through
+//!   `gcp`, repeated on conflict; a file is read once and written atomically with `--in-place`,
+//!   else the edited policy goes to stdout.
+//! - **Who the caller is.** The API asks tokeninfo; a file has no credentials, so `--member` is
+//!   required.
+//! - **Where the report goes.** To stdout, unless stdout carries the edited policy: then to
+//!   stderr, as a table.
+//!
+//! One rule for partial failure ([`settle`]): the failed resources are named, the others are done,
+//! and the exit code is 4. One setting for concurrency ([`CONCURRENCY`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::cli::Format;
+use crate::commands::offline;
+use crate::config::{self, Config, Connection};
+use crate::error::{Error, exit};
+use crate::gcp::{self, Edit, Gcp};
+use crate::iam::{Kind, Principal, ResourceId};
+use crate::output::{self, ResourceError};
+use crate::policy::Policy;
+
+/// How many resources are read or written at once, for every command (`cleanup --concurrency`
+/// sets its own). Resource Manager allows 600 reads a minute per project; eight at a time stays
+/// well inside it for the few resources a person names.
+pub const CONCURRENCY: usize = 8;
+
+/// Who `--emulator` acts as: the built-in demo seed's organization admin, so that permissions are
+/// checked and "granted by" is filled in as against Google.
+#[cfg(feature = "emulator")]
+const EMULATOR_CALLER: &str = "user:alice@example.com";
+
+/// One place a policy lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Place {
+    /// A saved policy, reported under `label`: the one scope named on the command line, or the
+    /// file's path (`stdin` for `-`).
+    File { label: String },
+    /// A resource of any kind, through the API.
+    Resource(ResourceId),
+}
+
+impl Place {
+    /// The name jit reports the place by.
+    pub fn name(&self) -> String {
+        match self {
+            Place::File { label } => label.clone(),
+            Place::Resource(r) => r.name(),
+        }
+    }
+}
+
+/// The policies a command works on, and how to reach them.
+pub struct Policies {
+    places: Vec<Place>,
+    backend: Backend,
+}
+
+enum Backend {
+    File {
+        path: String,
+        in_place: bool,
+        /// The policy as the edit left it, for stdout when it is not written back into the file.
+        edited: Mutex<Option<Policy>>,
+    },
+    Api(Box<Session>),
+}
+
+impl Policies {
+    /// Opens the places `config` names: the policy file, or a connection to the API (starting the
+    /// in-process emulator behind `--emulator`). Nothing is read yet.
+    pub async fn open(config: &Config) -> Result<Policies, Error> {
+        match &config.target {
+            config::Target::File { path, in_place } => Ok(Policies {
+                places: vec![Place::File { label: offline::resource_label(config, path) }],
+                backend: Backend::File { path: path.clone(), in_place: *in_place, edited: Mutex::new(None) },
+            }),
+            config::Target::Api(conn) => Ok(Policies {
+                places: config.scopes.iter().cloned().map(Place::Resource).collect(),
+                backend: Backend::Api(Box::new(Session::connect(config, conn).await?)),
+            }),
+        }
+    }
+
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    /// Whether a person at a terminal is shown the planned change and asked before it is made:
+    /// only for the API (a policy file is a local copy, written back only with `--in-place`).
+    pub fn asks(&self, config: &Config, yes: bool, dry_run: bool) -> bool {
+        matches!(self.backend, Backend::Api(_)) && config.interactive && !yes && !dry_run
+    }
+
+    /// The caller as a principal, for the default `--member` and for "granted by"; `None` for a
+    /// file (no credentials) and for credentials tokeninfo cannot name.
+    pub async fn caller(&self) -> Result<Option<Principal>, Error> {
+        match &self.backend {
+            Backend::File { .. } => Ok(None),
+            Backend::Api(session) => session.caller().await,
+        }
+    }
+
+    /// `members`, or the caller when none are named. `flags` names the options that name members
+    /// (`--member`, or `--member or --all-members`), for the error when neither is known.
+    pub async fn members_or_caller(
+        &self,
+        members: &[Principal],
+        flags: &str,
+    ) -> Result<Vec<Principal>, Error> {
+        if !members.is_empty() {
+            return Ok(members.to_vec());
+        }
+        match &self.backend {
+            Backend::File { .. } => Err(Error::usage_hint(
+                format!("{flags} is required with --policy-file"),
+                "offline, jit has no credentials to tell who you are",
+            )),
+            Backend::Api(session) => match session.caller().await? {
+                Some(me) => Ok(vec![me]),
+                None => Err(Error::usage_hint(
+                    "cannot tell who you are from these credentials",
+                    "name the principal with --member (e.g. --member user:you@example.com)",
+                )),
+            },
+        }
+    }
+
+    /// The API connection, for calls beyond policies (`jit history`'s audit logs); `None` for a
+    /// policy file.
+    pub fn gcp(&self) -> Option<&Gcp> {
+        match &self.backend {
+            Backend::File { .. } => None,
+            Backend::Api(session) => Some(&session.gcp),
+        }
+    }
+
+    /// Whether Google defines `role` (`roles.get`); offline there is nobody to ask.
+    pub async fn role_exists(&self, role: &str) -> Result<crate::roles::Online, Error> {
+        match &self.backend {
+            Backend::File { .. } => Err(Error::usage(format!(
+                "role `{role}` cannot be checked with Google offline; jit's copy of Google's roles decides"
+            ))),
+            Backend::Api(session) => session.gcp.role_exists(role).await,
+        }
+    }
+
+    /// Reads one place's policy.
+    pub async fn read(&self, place: &Place) -> Result<Policy, Error> {
+        match (&self.backend, place) {
+            (Backend::File { path, .. }, _) => offline::read(path),
+            (Backend::Api(session), Place::Resource(r)) => session.gcp.get_policy(r).await,
+            (Backend::Api(_), Place::File { label }) => {
+                Err(Error::usage(format!("`{label}` is a policy file, not a resource of the API")))
+            }
+        }
+    }
+
+    /// Every place's policy read at once, when `wanted`, for the first cycle of
+    /// [`Policies::edit_each`]: read while something else (who the caller is) is asked. A file
+    /// is read when it is edited, after the checks that need no policy.
+    pub async fn first_reads(&self, wanted: bool) -> HashMap<Place, Result<Policy, Error>> {
+        if !wanted || matches!(self.backend, Backend::File { .. }) {
+            return HashMap::new();
+        }
+        each(&self.places, CONCURRENCY, &Progress(None), |p| async move { self.read(&p).await })
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// Reads every place (at most `concurrency` at once) and runs `view` on each policy.
+    pub async fn read_each<T, F>(
+        &self,
+        concurrency: usize,
+        progress: &Progress,
+        view: F,
+    ) -> Vec<(Place, Result<T, Error>)>
+    where
+        F: Fn(&str, &Policy) -> Result<T, Error>,
+    {
+        each(&self.places, concurrency, progress, |p| {
+            let view = &view;
+            async move { view(&p.name(), &self.read(&p).await?) }
+        })
+        .await
+    }
+
+    /// One read-modify-write per place, with a pure `edit` of (place name, policy) that returns
+    /// the new policy, its report and whether anything changed; nothing is written in a dry run
+    /// or when nothing changed. Through the API, the edit runs again on a fresh read after every
+    /// conflict; `first` holds reads already made (a failed read is that place's result).
+    pub async fn edit_each<T, F>(
+        &self,
+        first: HashMap<Place, Result<Policy, Error>>,
+        concurrency: usize,
+        progress: &Progress,
+        dry_run: bool,
+        edit: F,
+    ) -> Vec<(Place, Result<T, Error>)>
+    where
+        F: Fn(&str, &Policy) -> Result<(Policy, T, bool), Error>,
+    {
+        let first = Mutex::new(first);
+        each(&self.places, concurrency, progress, |place| {
+            let edit = &edit;
+            let first =
+                first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&place).transpose();
+            async move {
+                let name = place.name();
+                match (&self.backend, &place) {
+                    (Backend::File { path, in_place, edited }, _) => {
+                        let policy = match first? {
+                            Some(p) => p,
+                            None => offline::read(path)?,
+                        };
+                        let (new, report, changed) = edit(&name, &policy)?;
+                        if dry_run {
+                            return Ok(report);
+                        }
+                        if *in_place {
+                            if changed {
+                                offline::write_atomically(
+                                    std::path::Path::new(path),
+                                    new.to_json_pretty().as_bytes(),
+                                )?;
+                            }
+                        } else {
+                            *edited.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(new);
+                        }
+                        Ok(report)
+                    }
+                    (Backend::Api(session), Place::Resource(r)) => {
+                        let outcome = session
+                            .gcp
+                            .read_modify_write_from(r, first?, |policy| {
+                                let (new, report, changed) = edit(&name, policy)?;
+                                Ok(if changed && !dry_run {
+                                    Edit::Write(new, report)
+                                } else {
+                                    Edit::Unchanged(report)
+                                })
+                            })
+                            .await?;
+                        Ok(outcome.value)
+                    }
+                    (Backend::Api(_), Place::File { label }) => {
+                        Err(Error::usage(format!("`{label}` is a policy file, not a resource of the API")))
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Adds every folder and project below the folders and organizations named, for `cleanup
+    /// --recursive`; returns the parents that could not be listed. A file has no hierarchy.
+    pub async fn add_descendants(&mut self, concurrency: usize) -> Result<Vec<(Place, Error)>, Error> {
+        let Backend::Api(session) = &self.backend else {
+            return Err(Error::usage_hint(
+                "--recursive walks folders through the API and cannot work on a policy file",
+                "drop --policy-file and name --folder or --organization",
+            ));
+        };
+        let roots: Vec<ResourceId> = self
+            .places
+            .iter()
+            .filter_map(|p| match p {
+                Place::Resource(r) if matches!(r.kind, Kind::Folder | Kind::Organization) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        if roots.is_empty() {
+            return Err(Error::usage_hint(
+                "--recursive needs a folder or an organization",
+                "name one with --folder NUMBER or --organization NUMBER",
+            ));
+        }
+        let mut failed = Vec::new();
+        for root in &roots {
+            let (found, errors) = session.gcp.descendants(root, concurrency).await;
+            self.places.extend(found.into_iter().map(Place::Resource));
+            failed.extend(errors.into_iter().map(|(r, e)| (Place::Resource(r), e)));
+        }
+        self.places.sort();
+        self.places.dedup();
+        Ok(failed)
+    }
+
+    /// Reports the outcome. When stdout carries the edited policy (a file edited without
+    /// `--in-place` or `--dry-run`), the policy goes there first and the report goes to stderr as
+    /// a table; otherwise the report goes to stdout in the chosen format, with the dry-run note.
+    /// `nothing` is the one line a table prints instead of an empty report (issue 12 item 8: one
+    /// answer, not two), on stderr.
+    pub fn report(
+        &self,
+        config: &Config,
+        dry_run: bool,
+        nothing: Option<&str>,
+        render: impl FnOnce(&mut dyn std::io::Write, Format) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let policy_out = match &self.backend {
+            Backend::File { in_place: false, edited, .. } if !dry_run => {
+                edited.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+            }
+            _ => None,
+        };
+        if let Some(policy) = &policy_out {
+            offline::write_stdout(policy)?;
+        }
+        // With the policy on stdout, the report is a table on stderr whatever the format.
+        if let Some(line) = nothing
+            && (policy_out.is_some() || config.format == Format::Table)
+        {
+            if !config.quiet {
+                eprintln!("{line}");
+            }
+            return Ok(());
+        }
+        if policy_out.is_some() {
+            return crate::commands::to_stderr(config, |w| render(w, Format::Table));
+        }
+        crate::commands::to_stdout(config, |w| {
+            render(w, config.format)?;
+            output::dry_run_note(dry_run, config.format, w)
+        })
+    }
+}
+
+/// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
+struct Session {
+    gcp: Gcp,
+    #[cfg(feature = "emulator")]
+    _emulator: Option<jit_emulator::Handle>,
+    /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
+    /// instead of each overwriting the other's state file.
+    _lock: Option<std::fs::File>,
+    /// Who the credentials belong to, asked at most once per run.
+    caller: tokio::sync::OnceCell<Option<Principal>>,
+}
+
+/// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
+/// `~/.local/state/jit/emulator.json`.
+pub fn emulator_state_file() -> Result<PathBuf, Error> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
+        .ok_or_else(|| {
+            Error::usage("cannot place the emulator's state: neither XDG_STATE_HOME nor HOME is set")
+        })?;
+    Ok(base.join("jit").join("emulator.json"))
+}
+
+impl Session {
+    async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
+        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
+        let mut opts = gcp::Options {
+            endpoint: conn.endpoint.clone(),
+            access_token_file: conn.access_token_file.clone(),
+            access_token: None,
+            impersonate: conn.impersonate.clone(),
+            anonymous: false,
+            verbose: config.verbose,
+            retry: gcp::RetryBudget {
+                max_attempts: conn.retry_attempts,
+                max_elapsed: conn.retry_timeout.to_std().unwrap_or(gcp::retry::DEFAULT_TIMEOUT),
+                ..Default::default()
+            },
+        };
+        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
+        let mut lock = None;
+        #[cfg(feature = "emulator")]
+        let mut handle = None;
+        if conn.emulator {
+            #[cfg(not(feature = "emulator"))]
+            return Err(crate::commands::emulator::not_built());
+            #[cfg(feature = "emulator")]
+            {
+                let state = emulator_state_file()?;
+                if let Some(dir) = state.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
+                }
+                let lock_path = state.with_file_name("emulator.lock");
+                let file = std::fs::File::create(&lock_path)
+                    .and_then(|f| f.lock().map(|()| f))
+                    .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+                lock = Some(file);
+                let h = jit_emulator::start(jit_emulator::Options {
+                    port: 0,
+                    state: Some(state.clone()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(crate::commands::emulator::from_emulator)?;
+                // The token comes from the emulator's API, in memory: no token file is written.
+                let token =
+                    h.mint_token(EMULATOR_CALLER).map_err(crate::commands::emulator::from_emulator)?;
+                if config.verbose {
+                    eprintln!(
+                        "in-process emulator at {} with its state in {}",
+                        output::escape(&h.url),
+                        output::escape(&state.display().to_string())
+                    );
+                }
+                opts.endpoint = Some(h.url.clone());
+                opts.access_token = Some(gcp::auth::AccessToken::new(token));
+                opts.access_token_file = None;
+                opts.impersonate = None;
+                handle = Some(h);
+            }
+        }
+        let gcp = Gcp::new(opts).await?;
+        Ok(Session {
+            gcp,
+            #[cfg(feature = "emulator")]
+            _emulator: handle,
+            _lock: lock,
+            caller: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The caller as a principal, asked at most once.
+    async fn caller(&self) -> Result<Option<Principal>, Error> {
+        let found = self
+            .caller
+            .get_or_try_init(|| async {
+                Ok::<_, Error>(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
+            })
+            .await?;
+        Ok(found.clone())
+    }
+}
+
+/// Runs a command's flow. One thread: every command is network-bound (even a recursive cleanup
+/// only waits on sockets), so worker threads would cost start-up time and cross-thread hand-offs
+/// on every response.
+pub fn block_on<T>(flow: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))?
+        .block_on(flow)
+}
+
+/// Runs `work` on every place with at most `concurrency` at once; results in place order.
+async fn each<T, F, Fut>(
+    places: &[Place],
+    concurrency: usize,
+    progress: &Progress,
+    work: F,
+) -> Vec<(Place, Result<T, Error>)>
+where
+    F: Fn(Place) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut queue = places.iter().cloned().enumerate();
+    let mut running = FuturesUnordered::new();
+    let mut out: Vec<Option<(Place, Result<T, Error>)>> = places.iter().map(|_| None).collect();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some((i, p)) = queue.next() else { break };
+            let fut = work(p.clone());
+            running.push(async move { (i, p, fut.await) });
+        }
+        match running.next().await {
+            Some((i, p, result)) => {
+                progress.tick();
+                out[i] = Some((p, result));
+            }
+            None => break,
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// A progress bar on a terminal (stderr) for a run over several places, nothing otherwise.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    pub fn new(config: &Config, total: usize, what: &str) -> Progress {
+        if config.quiet || total < 2 || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        // The verb and the count: the names of the resources are in the report (issue 12 item 8:
+        // the bar named each resource twice and cut the second).
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        Progress(Some(bar))
+    }
+
+    fn tick(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Splits a run's results into the values and the failures.
+pub fn split<T>(results: Vec<(Place, Result<T, Error>)>) -> (Vec<T>, Vec<(Place, Error)>) {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for (place, result) in results {
+        match result {
+            Ok(v) => values.push(v),
+            Err(e) => errors.push((place, e)),
+        }
+    }
+    (values, errors)
+}
+
+/// The exit code of a run over `total` places, the one rule for partial failure: the error
+/// itself when the only place failed; when every place failed, their common exit code (1 if they
+/// differ); 4 when some failed; 0 when none did.
+pub fn settle(errors: &[(Place, Error)], total: usize) -> Result<i32, Error> {
+    match errors {
+        [] => Ok(exit::OK),
+        [(_, e)] if total == 1 => Err(e.clone()),
+        [(_, first), rest @ ..] if errors.len() == total => {
+            let code = first.exit_code();
+            Ok(if rest.iter().all(|(_, e)| e.exit_code() == code) { code } else { exit::FAILED })
+        }
+        _ => Ok(exit::PARTIAL),
+    }
+}
+
+/// The failures as the report names them.
+pub fn resource_errors(errors: &[(Place, Error)]) -> Vec<ResourceError> {
+    errors
+        .iter()
+        .map(|(p, e)| ResourceError {
+            resource: p.name(),
+            message: match e.hint() {
+                Some(h) => format!("{e} ({h})"),
+                None => e.to_string(),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(n: &str) -> Place {
+        Place::File { label: n.to_string() }
+    }
+
+    #[test]
+    fn one_rule_for_partial_failure() {
+        let usage = || Error::usage("bad");
+        assert_eq!(settle(&[], 3).unwrap(), exit::OK);
+        assert_eq!(settle(&[(place("a"), usage())], 1).unwrap_err().to_string(), "bad");
+        assert_eq!(settle(&[(place("a"), usage())], 2).unwrap(), exit::PARTIAL);
+        assert_eq!(settle(&[(place("a"), usage()), (place("b"), usage())], 2).unwrap(), usage().exit_code());
+        assert_eq!(
+            settle(&[(place("a"), usage()), (place("b"), Error::io("disk"))], 2).unwrap(),
+            exit::FAILED,
+            "every place failed, for different reasons"
+        );
+    }
+}
