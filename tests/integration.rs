@@ -8,6 +8,7 @@ mod fuzz_regressions;
 mod history;
 mod offline;
 mod output;
+mod pam;
 mod properties;
 mod roles;
 mod tls;
