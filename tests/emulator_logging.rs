@@ -264,6 +264,22 @@ fn entries_list_pages_orders_and_filters() {
     assert_eq!(filtered(r#"protoPayload.methodName="GetIamPolicy""#), Vec::<String>::new());
     // An empty answer is `{}`.
     assert_eq!(list(&emu, ALICE, json!({"resourceNames": ["projects/jit-demo-dev"]})).json(), json!({}));
+    // The pages of a query are cut from its first answer while the log is unchanged; a new entry
+    // is seen at once, and a reset goes back to the seed's log.
+    grant_on_prod(&emu, "roles/monitoring.viewer", "2026-11-25T18:00:00Z");
+    assert_eq!(
+        roles(&list(&emu, ALICE, desc.clone()).json()),
+        ["roles/monitoring.viewer", "roles/pubsub.viewer"]
+    );
+    emu.reset();
+    assert_eq!(list(&emu, ALICE, desc).json(), json!({}));
+    // `prettyPrint=false`: the same answer, compact.
+    grant_on_prod(&emu, "roles/monitoring.viewer", "2026-11-25T18:00:00Z");
+    let pretty = list(&emu, ALICE, base.clone());
+    let compact = emu.request("POST", "/v2/entries:list?prettyPrint=false", Some(ALICE), Some(base));
+    assert_eq!(compact.json(), pretty.json());
+    assert!(!compact.text.contains('\n') || compact.text.trim_end().lines().count() == 1, "{}", compact.text);
+    assert!(pretty.text.lines().count() > 10);
 }
 
 #[test]

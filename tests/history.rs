@@ -113,6 +113,7 @@ fn grant_extend_revoke_and_cleanup_each_show_with_their_actor() {
         ["granted", "revoked"]
     );
     let sent: Vec<Value> = emu.requests().into_iter().filter(|r| r["path"] == "/v2/entries:list").collect();
+    assert_eq!(sent.last().expect("entries:list was called")["query"], "alt=json&prettyPrint=false");
     let last = &sent.last().expect("entries:list was called")["body"];
     assert_eq!(last["resourceNames"], json!(["projects/jit-demo-prod"]));
     assert_eq!(last["orderBy"], "timestamp desc");

@@ -64,7 +64,7 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
                     let container = history::container(r, number.as_deref())?;
                     let filter = history::filter(r, query);
                     let name = r.name();
-                    let entries = gcp.log_entries(&container, &filter, &name).await?;
+                    let entries: Vec<history::LogEntry> = gcp.log_entries(&container, &filter, &name).await?;
                     Ok(entries
                         .iter()
                         .filter(|e| history::is_for(r, e))

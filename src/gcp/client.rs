@@ -336,7 +336,9 @@ impl Clients {
         let req = Request {
             method: reqwest::Method::POST,
             path: "v2/entries:list".to_string(),
-            query: Vec::new(),
+            // Compact JSON: a page of 1,000 entries is a third smaller without indentation, and
+            // faster to send and to read (`prettyPrint`, a system parameter of every Google API).
+            query: vec![("prettyPrint", "false")],
             body: Some(body),
         };
         let (status, headers, body) = self.exchange_at(&self.logging.0, req, &cx).await?;

@@ -6,16 +6,19 @@
 //! backend's upper limit.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::json;
 
 use super::{Gcp, Op};
 use crate::error::Error;
 use crate::iam::ResourceId;
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct Page {
-    entries: Vec<Value>,
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound = "T: DeserializeOwned")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    entries: Vec<T>,
+    #[serde(default)]
     next_page_token: String,
 }
 
@@ -25,9 +28,15 @@ struct Page {
 const MAX_PAGES: usize = 10_000;
 
 impl Gcp {
-    /// Every entry of `container`'s logs matching `filter`, newest first, across all pages.
-    /// `label` names the scope in messages.
-    pub async fn log_entries(&self, container: &str, filter: &str, label: &str) -> crate::Result<Vec<Value>> {
+    /// Every entry of `container`'s logs matching `filter`, newest first, across all pages, read
+    /// as `T` (the fields a caller needs; the others are skipped). `label` names the scope in
+    /// messages.
+    pub async fn log_entries<T: DeserializeOwned>(
+        &self,
+        container: &str,
+        filter: &str,
+        label: &str,
+    ) -> crate::Result<Vec<T>> {
         let mut entries = Vec::new();
         let mut token = String::new();
         for page in 1..=MAX_PAGES {
@@ -45,7 +54,7 @@ impl Gcp {
                 Op { resource: label, verb: "entries.list", endpoint: self.inner.clients.logging_shown() };
             let bytes =
                 self.retrying(op, || self.inner.clients.list_log_entries(body.clone(), label)).await?;
-            let got: Page = serde_json::from_slice(&bytes).map_err(|e| Error::Api {
+            let got: Page<T> = serde_json::from_slice(&bytes).map_err(|e| Error::Api {
                 resource: label.to_string(),
                 status: None,
                 message: format!(

@@ -16,5 +16,6 @@ pub use model::{
 };
 pub use seed::{DEMO_SEED, demo_seed};
 pub use store::{
-    CONCURRENT_CHANGES, Caller, EMPTY_ETAG, Found, Kind, Store, StoreError, decode_etag, withcond_role,
+    CONCURRENT_CHANGES, Caller, EMPTY_ETAG, Found, Kind, LogQueryCache, Store, StoreError, decode_etag,
+    withcond_role,
 };

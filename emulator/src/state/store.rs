@@ -142,6 +142,20 @@ pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Plea
 pub struct Store {
     pub data: Data,
     last_etag: u64,
+    /// Changes whenever `data.log_entries` may have: every appended entry and every reset.
+    log_version: u64,
+    /// The entries the last `entries.list` query matched, in its order, so that its next pages
+    /// are cut from them instead of filtering and sorting the whole log again.
+    pub log_cache: Option<LogQueryCache>,
+}
+
+/// The matches of one `entries.list` query (filter, order, containers) at one `log_version`:
+/// indexes into `data.log_entries`.
+#[derive(Debug, Clone, Default)]
+pub struct LogQueryCache {
+    pub query: String,
+    pub version: u64,
+    pub matches: Vec<usize>,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
@@ -167,15 +181,22 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag }
+        Store { data, last_etag, log_version: 0, log_cache: None }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
     /// before is ever valid again.
     pub fn reset(&mut self, data: Data) {
         let last = self.last_etag;
+        let version = self.log_version;
         *self = Store::new(data);
         self.last_etag = self.last_etag.max(last);
+        self.log_version = version + 1;
+    }
+
+    /// The version of the audit log: it changes whenever an entry is added or the store is reset.
+    pub fn log_version(&self) -> u64 {
+        self.log_version
     }
 
     /// The emulator's clock at wall time `wall`.
@@ -563,6 +584,7 @@ impl Store {
             sequence,
         );
         self.data.log_entries.push(entry);
+        self.log_version += 1;
         self.data.policies.insert(found.key, stored.clone());
         Ok(stored)
     }
