@@ -315,19 +315,37 @@ pub fn parse(text: &str) -> Result<Filter, String> {
     }
 }
 
-/// Every leaf value at `path` in `v`, through arrays.
-fn leaves<'a>(v: &'a Value, path: &[String], out: &mut Vec<&'a Value>) {
+/// Whether some leaf value at `path` in `v` (through arrays) satisfies `f`; no allocation, as it
+/// runs for every entry of the log.
+fn any_leaf(v: &Value, path: &[String], f: &mut dyn FnMut(&Value) -> bool) -> bool {
     match v {
-        Value::Array(items) => items.iter().for_each(|i| leaves(i, path, out)),
+        Value::Array(items) => items.iter().any(|i| any_leaf(i, path, f)),
         _ => match path.split_first() {
-            None => out.push(v),
-            Some((head, rest)) => {
-                if let Some(child) = v.get(head.as_str()) {
-                    leaves(child, rest, out);
-                }
-            }
+            None => f(v),
+            Some((head, rest)) => v.get(head.as_str()).is_some_and(|child| any_leaf(child, rest, f)),
         },
     }
+}
+
+/// Case-insensitive "contains" without allocating when both are ASCII.
+fn contains_ignoring_case(text: &str, wanted: &str) -> bool {
+    if text.is_ascii() && wanted.is_ascii() {
+        let (t, w) = (text.as_bytes(), wanted.as_bytes());
+        return w.is_empty() || t.windows(w.len()).any(|window| window.eq_ignore_ascii_case(w));
+    }
+    text.to_lowercase().contains(&wanted.to_lowercase())
+}
+
+/// Case-insensitive ordering without allocating when both are ASCII.
+fn cmp_ignoring_case(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        let lower = |s: &str| s.bytes().map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>();
+        if a.eq_ignore_ascii_case(b) {
+            return std::cmp::Ordering::Equal;
+        }
+        return lower(a).cmp(&lower(b));
+    }
+    a.to_lowercase().cmp(&b.to_lowercase())
 }
 
 fn severity_rank(s: &str) -> Option<i64> {
@@ -350,11 +368,11 @@ fn is_time_field(path: &[String]) -> bool {
     matches!(path, [p] if p == "timestamp" || p == "receiveTimestamp")
 }
 
-fn text_of(v: &Value) -> Option<String> {
+fn text_of(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(std::borrow::Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -362,7 +380,7 @@ fn text_of(v: &Value) -> Option<String> {
 fn compare(path: &[String], op: Op, actual: &Value, wanted: &str) -> Result<bool, String> {
     let Some(text) = text_of(actual) else { return Ok(false) };
     if op == Op::Has {
-        return Ok(text.to_lowercase().contains(&wanted.to_lowercase()));
+        return Ok(contains_ignoring_case(&text, wanted));
     }
     let ordering = if is_time_field(path) {
         let w = parse_time(wanted)?;
@@ -378,7 +396,7 @@ fn compare(path: &[String], op: Op, actual: &Value, wanted: &str) -> Result<bool
     } else if let (Ok(a), Ok(w)) = (text.parse::<f64>(), wanted.parse::<f64>()) {
         a.partial_cmp(&w).unwrap_or(std::cmp::Ordering::Equal)
     } else {
-        text.to_lowercase().cmp(&wanted.to_lowercase())
+        cmp_ignoring_case(&text, wanted)
     };
     use std::cmp::Ordering::*;
     Ok(match op {
@@ -427,19 +445,13 @@ pub fn matches(f: &Filter, entry: &Value) -> bool {
         Filter::And(parts) => parts.iter().all(|p| matches(p, entry)),
         Filter::Or(parts) => parts.iter().any(|p| matches(p, entry)),
         Filter::Not(inner) => !matches(inner, entry),
-        Filter::Present(path) => {
-            let mut found = Vec::new();
-            leaves(entry, path, &mut found);
-            !found.is_empty()
-        }
+        Filter::Present(path) => any_leaf(entry, path, &mut |_| true),
         Filter::Compare { path, op, value } => {
-            let mut found = Vec::new();
-            leaves(entry, path, &mut found);
             if *op == Op::Ne {
                 // "not equal": no element equals the value (a missing field included).
-                return !found.iter().any(|a| compare(path, Op::Eq, a, value).unwrap_or(false));
+                return !any_leaf(entry, path, &mut |a| compare(path, Op::Eq, a, value).unwrap_or(false));
             }
-            found.iter().any(|a| compare(path, *op, a, value).unwrap_or(false))
+            any_leaf(entry, path, &mut |a| compare(path, *op, a, value).unwrap_or(false))
         }
     }
 }
@@ -489,6 +501,8 @@ mod tests {
         assert!(m("protoPayload.serviceData:*"));
         assert!(!m("protoPayload.status:*"));
         assert!(m(r#"protoPayload.methodName=("GetIamPolicy" OR "SetIamPolicy")"#));
+        assert!(contains_ignoring_case("Ünïcode Name", "ünï") && !contains_ignoring_case("abc", "abcd"));
+        assert_eq!(cmp_ignoring_case("ABC", "abd"), std::cmp::Ordering::Less);
     }
 
     #[test]
