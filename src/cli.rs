@@ -44,7 +44,8 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
-    /// the active gcloud configuration's project.
+    /// the active gcloud configuration's project. With a bare --secret or --run-service name, it
+    /// says which project that name is in (as in gcloud) and its own policy is left alone.
     #[arg(long, global = true, value_name = "ID")]
     pub project: Vec<String>,
     /// Folder number to work on (repeatable).
@@ -57,12 +58,11 @@ pub struct Global {
     /// bucket-level access.
     #[arg(long, global = true, value_name = "NAME")]
     pub bucket: Vec<String>,
-    /// Secret Manager secret, `projects/P/secrets/NAME` or NAME in the default project
-    /// (repeatable).
+    /// Secret Manager secret, `projects/P/secrets/NAME`, or NAME in --project or the default
+    /// project (repeatable).
     #[arg(long, global = true, value_name = "SECRET")]
     pub secret: Vec<String>,
-    /// IAM service account, by e-mail (repeatable): who may act as it. Service accounts do not
-    /// accept conditional bindings, so `grant` refuses them.
+    /// IAM service account, by e-mail (repeatable): who may act as it.
     #[arg(long, global = true, value_name = "EMAIL")]
     pub service_account: Vec<String>,
     /// Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable).
@@ -71,8 +71,8 @@ pub struct Global {
     /// Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable).
     #[arg(long, global = true, value_name = "NAME")]
     pub kms_key: Vec<String>,
-    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in the default
-    /// project (repeatable).
+    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in --project or
+    /// the default project (repeatable).
     #[arg(long, global = true, value_name = "SERVICE")]
     pub run_service: Vec<String>,
     /// The region of the Cloud Run services named by their short name.
@@ -99,8 +99,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Work against a local, in-process emulator whose state lives in
-    /// $XDG_STATE_HOME/jit/emulator.json (no Google account needed).
-    #[arg(long, global = true, conflicts_with = "endpoint")]
+    /// $XDG_STATE_HOME/jit/emulator.json (no Google account needed), as its demo admin
+    /// alice@example.com. It has its own endpoint and credentials, so the flags for those are refused.
+    #[arg(long, global = true, conflicts_with_all = ["endpoint", "access_token_file", "impersonate_service_account"])]
     pub emulator: bool,
     /// Act as this service account, through short-lived tokens from IAM Credentials.
     #[arg(long, global = true, value_name = "EMAIL")]
@@ -311,10 +312,59 @@ pub enum RolesCommand {
     },
 }
 
+/// The subcommands that neither read nor write a policy: none of the global options (scopes,
+/// format, endpoint, credentials, retries) means anything to them.
+pub const WITHOUT_GLOBALS: [&str; 2] = ["emulator", "completions"];
+
+/// jit's command line: [`Cli`]'s, with the global options kept out of the help, man page and
+/// completions of [`WITHOUT_GLOBALS`]. clap copies a global option into every subcommand that has
+/// no argument of that name, so each of those gets a hidden copy of its own first; [`parse`]
+/// refuses one given there.
+pub fn command() -> clap::Command {
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    for name in WITHOUT_GLOBALS {
+        command = command.mut_subcommand(name, |mut sub| {
+            for arg in &globals {
+                if sub.get_arguments().all(|a| a.get_id() != arg.get_id()) {
+                    sub = sub.arg(arg.clone().global(false).hide(true));
+                }
+            }
+            sub
+        });
+    }
+    command
+}
+
+/// The global option given on the command line to a subcommand of [`WITHOUT_GLOBALS`], before or
+/// after its name, if any: its long name.
+fn global_given_to(command: &clap::Command, matches: &clap::ArgMatches) -> Option<(String, String)> {
+    let (name, sub) = matches.subcommand()?;
+    if !WITHOUT_GLOBALS.contains(&name) {
+        return None;
+    }
+    let given = |m: &clap::ArgMatches, id: &str| {
+        m.try_contains_id(id).unwrap_or(false)
+            && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    };
+    let own: Vec<&str> = command
+        .find_subcommand(name)
+        .map(|s| s.get_arguments().filter(|a| !a.is_hide_set()).map(|a| a.get_id().as_str()).collect())
+        .unwrap_or_default();
+    command
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        // An option of the subcommand's own with a global's name (`jit emulator --service-account`)
+        // is its own: clap hands its value up to the global one too.
+        .filter(|a| !own.contains(&a.get_id().as_str()))
+        .find(|a| given(matches, a.get_id().as_str()) || given(sub, a.get_id().as_str()))
+        .map(|a| (format!("--{}", a.get_long().unwrap_or_default()), name.to_string()))
+}
+
 /// Parses the command line. With `picker` (stdin and stderr are terminals), `jit grant` may omit
 /// its roles: it then asks for one. Otherwise a missing role is clap's usual error.
 pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -> Cli {
-    let mut command = Cli::command();
+    let mut command = command();
     // clap reads COLUMNS only when no stream is a terminal; jit's tables read it first
     // (`output::columns`), and help follows the same width.
     if let Some(width) = crate::output::columns() {
@@ -324,5 +374,11 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -
         command = command.mut_subcommand("grant", |g| g.mut_arg("roles", |a| a.required(false)));
     }
     let matches = command.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    if let Some((flag, name)) = global_given_to(&command, &matches) {
+        let message =
+            format!("`{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes");
+        let sub = command.find_subcommand_mut(name).expect("the subcommand that was parsed");
+        sub.error(clap::error::ErrorKind::ArgumentConflict, message).exit();
+    }
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }

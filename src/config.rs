@@ -116,9 +116,40 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
                 .and_then(|dir| gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
         })
     };
-    let mut out = Vec::new();
+    // A bare secret or Cloud Run service name (`--secret S`, `--run-service S --region R`) is in a
+    // project: `--project P` when given, as in gcloud (`gcloud secrets add-iam-policy-binding S
+    // --project P`, `gcloud run services add-iam-policy-binding S --region R --project P`), else
+    // the default project. --project then says where the bare names are, and is not a scope of its
+    // own: P's policy is left alone. More than one project would leave the bare names ambiguous.
+    let bare = global.secret.iter().chain(&global.run_service).map(|s| s.trim()).find(|s| !s.contains('/'));
+    let mut projects: Vec<&str> = Vec::new();
     for p in &global.project {
-        out.push(ResourceId::project(p.trim())?);
+        let p = p.trim();
+        ResourceId::project(p)?;
+        if !projects.contains(&p) {
+            projects.push(p);
+        }
+    }
+    let qualifier = match (bare, projects.as_slice()) {
+        (Some(_), [p]) => Some(p.to_string()),
+        (Some(name), [_, _, ..]) => {
+            let list = projects.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+            return Err(Error::usage_hint(
+                format!(
+                    "the bare name `{name}` could be in any of the projects given with --project ({list})"
+                ),
+                "give one --project for the bare names, or name each in full: `projects/P/secrets/NAME`, \
+                 `projects/P/locations/REGION/services/NAME`",
+            ));
+        }
+        _ => None,
+    };
+    let default_project = || qualifier.clone().or_else(default_project);
+    let mut out = Vec::new();
+    if qualifier.is_none() {
+        for p in &projects {
+            out.push(ResourceId::project(p)?);
+        }
     }
     for f in &global.folder {
         out.push(ResourceId::folder(f.trim())?);
@@ -248,7 +279,11 @@ impl Grant {
             (None, Some(u)) => timespec::parse_time(u, now, tz)?,
             (None, None) => timespec::after(start.unwrap_or(now), Duration::hours(1), "1h")?,
         };
-        let (start, end) = timespec::grant_window(start, end, now, max)?;
+        let typed = timespec::Typed {
+            duration: args.duration.as_deref().map(str::trim),
+            max: args.max_duration.as_deref().map(str::trim),
+        };
+        let (start, end) = timespec::grant_window(start, end, now, max, Some(typed))?;
         Ok(Grant {
             roles,
             members,
@@ -293,6 +328,9 @@ impl Grant {
 #[derive(Debug, Clone)]
 pub struct Revoke {
     pub roles: Vec<Role>,
+    /// Basic roles asked for (`roles/owner`, …): they never have a time-bound binding, so there is
+    /// nothing of theirs to revoke; said in a warning, as "nothing to revoke" is no error.
+    pub basic: Vec<String>,
     /// `Only(empty)`: the caller.
     pub members: Members,
     pub dry_run: bool,
@@ -301,8 +339,10 @@ pub struct Revoke {
 
 impl Revoke {
     pub fn resolve(args: &cli::RevokeArgs) -> Result<Revoke, Error> {
+        let (roles, basic) = revoke_roles(&args.roles)?;
         Ok(Revoke {
-            roles: revoke_roles(&args.roles)?,
+            roles,
+            basic,
             members: if args.all_members { Members::All } else { Members::Only(principals(&args.member)?) },
             dry_run: args.dry_run,
             yes: args.yes,
@@ -385,17 +425,19 @@ fn roles(raw: &[String]) -> Result<Vec<Role>, Error> {
     raw.iter().map(|r| Role::from_str(r)).collect()
 }
 
-/// Revoking accepts any well-formed role (a basic role simply has no time-bound binding to end).
-fn revoke_roles(raw: &[String]) -> Result<Vec<Role>, Error> {
-    raw.iter()
-        .map(|r| match Role::from_str(r) {
-            Err(_) if crate::iam::BASIC_ROLES.contains(&r.trim()) => Err(Error::usage_hint(
-                format!("role `{}` never has a time-bound binding", r.trim()),
-                "basic roles cannot carry conditions, so there is nothing temporary to revoke",
-            )),
-            other => other,
-        })
-        .collect()
+/// Revoking accepts any well-formed role. A basic role has no time-bound binding to end (Google
+/// refuses conditions on it), so it is set apart: revoking it finds nothing, as any role without
+/// a time-bound binding does, rather than failing (issue 12 item 10: it was an error).
+fn revoke_roles(raw: &[String]) -> Result<(Vec<Role>, Vec<String>), Error> {
+    let mut roles = Vec::new();
+    let mut basic = Vec::new();
+    for r in raw {
+        match Role::from_str(r) {
+            Err(_) if crate::iam::BASIC_ROLES.contains(&r.trim()) => basic.push(r.trim().to_string()),
+            other => roles.push(other?),
+        }
+    }
+    Ok((roles, basic))
 }
 
 fn principals(raw: &[String]) -> Result<Vec<Principal>, Error> {
@@ -436,8 +478,8 @@ mod tests {
         let c = resolve(
             &[
                 "list",
-                "--project",
-                "explicit-1",
+                "--folder",
+                "456",
                 "--bucket",
                 "gs://logs-bucket",
                 "--bucket",
@@ -468,7 +510,7 @@ mod tests {
         assert_eq!(
             names,
             [
-                "//cloudresourcemanager.googleapis.com/projects/explicit-1",
+                "//cloudresourcemanager.googleapis.com/folders/456",
                 "//storage.googleapis.com/projects/_/buckets/logs-bucket",
                 "//storage.googleapis.com/projects/_/buckets/data-bucket",
                 "//secretmanager.googleapis.com/projects/default-1/secrets/db-password",
@@ -483,6 +525,102 @@ mod tests {
         // Only a bucket: no default project is added.
         let c = resolve(&["list", "--bucket", "b-1-2"], &[("CLOUDSDK_CORE_PROJECT", "default-1")]).unwrap();
         assert_eq!(c.scopes, vec![ResourceId::bucket("b-1-2").unwrap()]);
+    }
+
+    /// Issue 9: with a bare secret or Cloud Run service name, --project says which project it is
+    /// in (as gcloud's `--project` does) and is not a scope of its own; without one, --project is a
+    /// scope. Full names stay as written; two projects for bare names are refused.
+    #[test]
+    fn project_qualifies_bare_names_instead_of_being_a_scope() {
+        let vars = &[("CLOUDSDK_CORE_PROJECT", "default-1")];
+        let table: &[(&[&str], &[&str])] = &[
+            (
+                &["list", "--secret", "db-password", "--project", "explicit-1"],
+                &["//secretmanager.googleapis.com/projects/explicit-1/secrets/db-password"],
+            ),
+            (
+                &["list", "--run-service", "api", "--region", "europe-west4", "--project", "explicit-1"],
+                &["//run.googleapis.com/projects/explicit-1/locations/europe-west4/services/api"],
+            ),
+            (
+                // The same project twice is one project.
+                &[
+                    "list",
+                    "--project",
+                    "explicit-1",
+                    "--secret",
+                    "db-password",
+                    "--secret",
+                    "projects/other-1/secrets/api-key",
+                    "--bucket",
+                    "data-bucket",
+                    "--project",
+                    "explicit-1",
+                ],
+                &[
+                    "//storage.googleapis.com/projects/_/buckets/data-bucket",
+                    "//secretmanager.googleapis.com/projects/explicit-1/secrets/db-password",
+                    "//secretmanager.googleapis.com/projects/other-1/secrets/api-key",
+                ],
+            ),
+            (
+                // Only full names: --project is a scope, as before.
+                &["list", "--secret", "projects/other-1/secrets/api-key", "--project", "explicit-1"],
+                &[
+                    "//cloudresourcemanager.googleapis.com/projects/explicit-1",
+                    "//secretmanager.googleapis.com/projects/other-1/secrets/api-key",
+                ],
+            ),
+            (
+                &["list", "--project", "explicit-1", "--project", "explicit-2", "--bucket", "data-bucket"],
+                &[
+                    "//cloudresourcemanager.googleapis.com/projects/explicit-1",
+                    "//cloudresourcemanager.googleapis.com/projects/explicit-2",
+                    "//storage.googleapis.com/projects/_/buckets/data-bucket",
+                ],
+            ),
+            (
+                // No --project: the default project.
+                &["list", "--secret", "db-password"],
+                &["//secretmanager.googleapis.com/projects/default-1/secrets/db-password"],
+            ),
+        ];
+        for (args, want) in table {
+            let c = resolve(args, vars).unwrap();
+            let names: Vec<String> = c.scopes.iter().map(ResourceId::to_full_name).collect();
+            assert_eq!(names, *want, "{args:?}");
+        }
+        let e = resolve(
+            &[
+                "list",
+                "--project",
+                "explicit-1",
+                "--project",
+                "explicit-2",
+                "--run-service",
+                "api",
+                "--region",
+                "us-east1",
+            ],
+            vars,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the bare name `api` could be in any of the projects given with --project (`explicit-1`, `explicit-2`)"
+        );
+        assert_eq!(
+            e.hint().as_deref(),
+            Some(
+                "give one --project for the bare names, or name each in full: `projects/P/secrets/NAME`, \
+                 `projects/P/locations/REGION/services/NAME`"
+            )
+        );
+        assert_eq!(e.exit_code(), 2);
+        // A bad --project is refused whatever it qualifies.
+        let e = resolve(&["list", "--secret", "s", "--project", "Bad Project"], vars).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("`Bad Project`"), "{e}");
     }
 
     #[test]

@@ -86,12 +86,14 @@ impl Error {
         match self {
             Error::Usage { hint, .. } | Error::Policy { hint, .. } | Error::Auth { hint, .. } => hint.clone(),
             Error::PermissionDenied { resource, permission, .. } => Some(match permission {
+                // No brackets: the hint often follows Google's own "(or it may not exist)." in a
+                // report line (issue 12 item 8).
                 Some(p) => format!(
-                    "ask for `{p}` on `{resource}` (Google also answers 403 when the resource does not exist)"
+                    "ask for `{p}` on `{resource}`; Google also answers 403 when the resource does not exist"
                 ),
                 None => format!(
-                    "check that `{resource}` exists and that you may read and set its IAM policy \
-                     (Google answers 403 for both)"
+                    "check that `{resource}` exists and that you may read and set its IAM policy; \
+                     Google answers 403 for both"
                 ),
             }),
             Error::Conflict { .. } => {

@@ -122,10 +122,12 @@ impl FromStr for Principal {
         }
         let full = if !s.contains(':') && is_email(s) { member_of_email(s) } else { s.to_string() };
         if full.starts_with("deleted:") || full.starts_with("project") || !Principal::is_well_formed(&full) {
+            // Not "a principal jit can grant to": list and revoke parse --member too (issue 12
+            // item 9).
             return Err(Error::usage_hint(
-                format!("`{s}` is not a principal jit can grant to"),
+                format!("`{s}` is not a principal"),
                 "use user:EMAIL, group:EMAIL, serviceAccount:EMAIL, domain:DOMAIN, principal://… or \
-                 principalSet://…",
+                 principalSet://…, or an e-mail address",
             ));
         }
         Ok(Principal(full))
@@ -432,7 +434,7 @@ mod tests {
     #[test]
     fn bad_principals_are_refused() {
         let public = |p: &str| format!("`{p}` cannot be granted access with a condition");
-        let not = |p: &str| format!("`{p}` is not a principal jit can grant to");
+        let not = |p: &str| format!("`{p}` is not a principal");
         let mut failures = Vec::new();
         for (bad, want) in [
             ("allUsers", public("allUsers")),

@@ -461,7 +461,7 @@ where
                 state_cell(r, now),
                 opt(r.expires),
                 r.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                timespec::remaining(r.expires, now),
+                timespec::remaining(r.starts, r.expires, now),
                 r.source.to_string(),
                 r.granted_by.clone().unwrap_or_default(),
                 r.reason.clone().unwrap_or_default(),
@@ -544,7 +544,7 @@ where
                     binding.resource.clone(),
                     expires,
                     binding.expires.map(|t| local_in(t, tz)).unwrap_or_default(),
-                    timespec::remaining(binding.expires, now),
+                    timespec::remaining(binding.starts, binding.expires, now),
                 ])
             })
             .collect();
@@ -553,7 +553,7 @@ where
     for warning in &r.warnings {
         writeln!(w, "warning: {}", escape(warning)).map_err(io)?;
     }
-    errors(&out.errors, w)
+    Ok(())
 }
 
 /// The last line of a dry run's table report.
@@ -565,6 +565,32 @@ pub fn dry_run_note(dry_run: bool, format: Format, w: &mut dyn Write) -> Result<
 }
 
 /// `jit revoke` and `jit cleanup`, fitted to the terminal ([`table_width`]).
+/// The one line after a confirmed grant whose outcome is the plan just shown: `Done: 2 granted.`
+pub fn grant_done(r: &GrantReport) -> String {
+    let parts: Vec<String> = [
+        (r.granted.len(), "granted"),
+        (r.extended.len(), "extended"),
+        (r.unchanged.len(), "unchanged"),
+        (r.pruned.len(), "pruned"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    format!("Done: {}.", if parts.is_empty() { "nothing to change".to_string() } else { parts.join(", ") })
+}
+
+/// The last line of a removal report: `Removed 2 time-bound grants on 1 resource.`
+pub fn removal_summary(out: &RemovalOutput) -> String {
+    let verb = if out.dry_run { "Would remove" } else { "Removed" };
+    let (n, resources) = (out.removed.len(), out.resources);
+    format!(
+        "{verb} {n} time-bound grant{} on {resources} resource{}.",
+        if n == 1 { "" } else { "s" },
+        if resources == 1 { "" } else { "s" }
+    )
+}
+
 pub fn removal(out: &RemovalOutput, format: Format, w: &mut dyn Write) -> Result<(), Error> {
     removal_fit(out, format, table_width(), w)
 }
@@ -614,23 +640,7 @@ pub fn removal_fit(
             .collect();
         render(&REMOVAL, &cells, width, w)?;
     }
-    let verb = if out.dry_run { "Would remove" } else { "Removed" };
-    let n = out.removed.len();
-    let resources = out.resources;
-    writeln!(
-        w,
-        "{verb} {n} time-bound grant{} on {resources} resource{}.",
-        if n == 1 { "" } else { "s" },
-        if resources == 1 { "" } else { "s" }
-    )
-    .map_err(io)?;
-    errors(&out.errors, w)
-}
-
-fn errors(errors: &[ResourceError], w: &mut dyn Write) -> Result<(), Error> {
-    for e in errors {
-        writeln!(w, "failed: {}: {}", escape(&e.resource), escape(&e.message)).map_err(io)?;
-    }
+    writeln!(w, "{}", removal_summary(out)).map_err(io)?;
     Ok(())
 }
 

@@ -158,6 +158,27 @@ impl Policies {
         }
     }
 
+    /// The roles Google says are grantable on each place (`roles.queryGrantableRoles`), one list
+    /// per place, for the picker (src/commands/roles.rs); offline there is nobody to ask.
+    pub async fn grantable_roles(&self) -> Result<Vec<Vec<(String, String)>>, Error> {
+        match &self.backend {
+            Backend::File { .. } => {
+                Err(Error::usage("offline, Google cannot be asked which roles are grantable"))
+            }
+            Backend::Api(session) => {
+                futures::future::try_join_all(self.places.iter().map(|place| async move {
+                    match place {
+                        Place::Resource(r) => session.gcp.grantable_roles(r).await,
+                        Place::File { label } => Err(Error::usage(format!(
+                            "`{label}` is a policy file, not a resource of the API"
+                        ))),
+                    }
+                }))
+                .await
+            }
+        }
+    }
+
     /// Reads one place's policy.
     pub async fn read(&self, place: &Place) -> Result<Policy, Error> {
         match (&self.backend, place) {
@@ -549,16 +570,83 @@ pub fn settle(errors: &[(Place, Error)], total: usize) -> Result<i32, Error> {
     }
 }
 
-/// The failures as the report names them.
+/// The failures as the report names them: the message and its hint as one flat sentence each
+/// (issue 12 item 8: no brackets inside Google's own).
 pub fn resource_errors(errors: &[(Place, Error)]) -> Vec<ResourceError> {
     errors
         .iter()
         .map(|(p, e)| ResourceError {
             resource: p.name(),
             message: match e.hint() {
-                Some(h) => format!("{e} ({h})"),
+                Some(h) => {
+                    let mut hint = h.chars();
+                    let first = hint.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+                    format!(
+                        "{}. {first}{}.",
+                        e.to_string().trim_end_matches('.'),
+                        hint.as_str().trim_end_matches('.')
+                    )
+                }
                 None => e.to_string(),
             },
+        })
+        .collect()
+}
+
+/// Every failure on stderr, one `error:` line each, whatever the format (issue 12 item 8: one rule
+/// for every command; a JSON or YAML report lists them in `errors` too).
+pub fn print_errors(errors: &[ResourceError]) {
+    for e in errors {
+        eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
+    }
+}
+
+/// One failure per place (issue 12 item 8): `cleanup --recursive` can fail on a root three times
+/// (its own policy, listing its folders, listing its projects). Denied permissions on one place
+/// become one denial naming them all; other mixes one error with every message.
+pub fn one_error_per_place(errors: Vec<(Place, Error)>) -> Vec<(Place, Error)> {
+    let mut grouped: Vec<(Place, Vec<Error>)> = Vec::new();
+    for (place, e) in errors {
+        match grouped.iter_mut().find(|(p, _)| *p == place) {
+            Some((_, es)) => es.push(e),
+            None => grouped.push((place, vec![e])),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(place, mut es)| {
+            if es.len() == 1 {
+                return (place, es.remove(0));
+            }
+            let denied: Option<Vec<String>> = es
+                .iter()
+                .map(|e| match e {
+                    Error::PermissionDenied { permission: Some(p), .. } => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            let e = match denied {
+                Some(mut permissions) => {
+                    permissions.dedup();
+                    let last = permissions.pop().unwrap_or_default();
+                    let all = if permissions.is_empty() {
+                        last
+                    } else {
+                        format!("{}` and `{last}", permissions.join("`, `"))
+                    };
+                    Error::PermissionDenied {
+                        resource: place.name(),
+                        message: format!("permissions `{all}` denied (or it may not exist)"),
+                        permission: Some(all),
+                    }
+                }
+                None => Error::Api {
+                    resource: String::new(),
+                    status: None,
+                    message: es.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                },
+            };
+            (place, e)
         })
         .collect()
 }

@@ -165,6 +165,17 @@ fn next_wall_clock(
         .find_map(|date| instants(date.and_time(hm)).into_iter().filter(|t| *t > now).min())
 }
 
+/// What the user typed for a grant's length and its maximum, for errors to echo.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typed<'a> {
+    pub duration: Option<&'a str>,
+    pub max: Option<&'a str>,
+}
+
+fn typed_max(typed: Option<Typed>, max: Duration) -> String {
+    typed.and_then(|t| t.max).map_or_else(|| words(max), str::to_string)
+}
+
 /// The window a grant asks for, checked before anything is sent: both ends times a condition can
 /// hold, the end after now and after the start, the start not in the past, and the length of
 /// access within `max`.
@@ -173,6 +184,7 @@ pub fn grant_window(
     end: DateTime<Utc>,
     now: DateTime<Utc>,
     max: Duration,
+    typed: Option<Typed>,
 ) -> Result<(Option<DateTime<Utc>>, DateTime<Utc>), Error> {
     for (what, t) in [("start", start), ("end", Some(end))] {
         if let Some(t) = t.filter(|t| !in_cel_range(*t)) {
@@ -209,7 +221,17 @@ pub fn grant_window(
     }
     if end - begins > max {
         return Err(Error::usage_hint(
-            format!("`{}` is longer than the maximum of {}", words(end - begins), words(max)),
+            // What was typed, not a normalised form (issue 12 item 9: `--for P1D` said `1d`).
+            match typed {
+                Some(Typed { duration: Some(d), .. }) => {
+                    format!("`{d}` is longer than the maximum of {}", typed_max(typed, max))
+                }
+                _ => format!(
+                    "`{}` is longer than the maximum of {}",
+                    words(end - begins),
+                    typed_max(typed, max)
+                ),
+            },
             "ask for less, or raise the maximum with --max-duration (or JIT_MAX_DURATION)",
         ));
     }
@@ -217,9 +239,19 @@ pub fn grant_window(
     Ok((start.filter(|s| *s > now), end))
 }
 
-/// A duration in words: `1h 59m`, `2d 3h`, `45s`.
+/// A duration in words: `1h 59m`, `2d 3h`, `45s`, rounded to the last unit it shows rather than
+/// cut (issue 12 item 9): a grant `--for 2h` ends on a whole second, 1h 59m 59.4s after the moment
+/// its report is written, and that is `2h`, not `1h 59m`.
 pub fn words(d: Duration) -> String {
-    let secs = d.num_seconds().abs();
+    let ms = d.num_milliseconds().saturating_abs();
+    let unit = if ms >= 86_400_000 {
+        3600
+    } else if ms >= 3_600_000 {
+        60
+    } else {
+        1
+    };
+    let secs = ms.saturating_add(unit * 500) / (unit * 1000) * unit;
     let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     let parts: Vec<String> = if days > 0 {
         vec![format!("{days}d"), format!("{hours}h")]
@@ -234,12 +266,18 @@ pub fn words(d: Duration) -> String {
     if parts.is_empty() { "0s".to_string() } else { parts.join(" ") }
 }
 
-/// Time remaining until `end` as seen at `now`: `1h 59m left`, `expired 5m ago`.
-pub fn remaining(end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    match end {
-        None => "no expiry".to_string(),
-        Some(e) if e > now => format!("{} left", words(e - now)),
-        Some(e) => format!("expired {} ago", words(now - e)),
+/// Time remaining as seen at `now`: `1h 59m left`, `expired 5m ago`, and for a grant that has not
+/// started, the access it will give, `1h once started` (issue 12 item 9: it counted from now to
+/// the end, waiting time included; when it starts is the STATE column's `starts in 3h`).
+pub fn remaining(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    // In whole seconds, as every time jit writes: `--for 1h` is then exactly 1h from the `now` it
+    // was granted at, not 59m 59.6s (which rounds to `59m 59s`, below an hour).
+    let now = chrono::SubsecRound::trunc_subsecs(now, 0);
+    match (start, end) {
+        (Some(s), Some(e)) if s > now => format!("{} once started", words(e - s)),
+        (_, None) => "no expiry".to_string(),
+        (_, Some(e)) if e > now => format!("{} left", words(e - now)),
+        (_, Some(e)) => format!("expired {} ago", words(now - e)),
     }
 }
 
@@ -371,32 +409,32 @@ mod tests {
         let now = t("2026-11-25T12:00:00Z");
         let max = DEFAULT_MAX;
         assert_eq!(
-            grant_window(None, now + Duration::hours(2), now, max).unwrap(),
+            grant_window(None, now + Duration::hours(2), now, max, None).unwrap(),
             (None, now + Duration::hours(2))
         );
         let message = |r: Result<_, Error>| r.map_err(|e| e.to_string()).unwrap_err();
         assert_eq!(
-            message(grant_window(None, now, now, max)),
+            message(grant_window(None, now, now, max, None)),
             "the end `2026-11-25T12:00:00Z` is in the past"
         );
         assert_eq!(
-            message(grant_window(None, now - Duration::hours(1), now, max)),
+            message(grant_window(None, now - Duration::hours(1), now, max, None)),
             "the end `2026-11-25T11:00:00Z` is in the past"
         );
-        let e = grant_window(None, now + Duration::hours(13), now, max).unwrap_err();
+        let e = grant_window(None, now + Duration::hours(13), now, max, None).unwrap_err();
         assert_eq!(e.to_string(), "`13h` is longer than the maximum of 12h");
         let start = now + Duration::days(1);
         assert_eq!(
-            grant_window(Some(start), start + Duration::hours(2), now, max).unwrap(),
+            grant_window(Some(start), start + Duration::hours(2), now, max, None).unwrap(),
             (Some(start), start + Duration::hours(2)),
             "the maximum applies to the length of access, not to how far ahead it is"
         );
         assert_eq!(
-            message(grant_window(Some(start), start, now, max)),
+            message(grant_window(Some(start), start, now, max, None)),
             "the grant would end before it starts"
         );
         assert_eq!(
-            message(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max)),
+            message(grant_window(Some(now - Duration::hours(1)), now + Duration::hours(1), now, max, None)),
             "the start `2026-11-25T11:00:00Z` is in the past"
         );
     }
@@ -435,14 +473,14 @@ mod tests {
                 )
             );
         }
-        let e =
-            grant_window(None, t("9999-12-31T23:59:59-01:00"), now, Duration::days(10_000_000)).unwrap_err();
+        let e = grant_window(None, t("9999-12-31T23:59:59-01:00"), now, Duration::days(10_000_000), None)
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "the end `+10000-01-01T00:59:59Z` is after 9999-12-31T23:59:59Z, the latest time an IAM condition can hold"
         );
         assert_eq!(
-            grant_window(None, t(CEL_LATEST), now, Duration::days(10_000_000)).unwrap(),
+            grant_window(None, t(CEL_LATEST), now, Duration::days(10_000_000), None).unwrap(),
             (None, t(CEL_LATEST))
         );
     }
@@ -455,7 +493,22 @@ mod tests {
         assert_eq!(words(Duration::seconds(45)), "45s");
         assert_eq!(words(Duration::seconds(0)), "0s");
         let now = t("2026-11-25T12:00:00Z");
-        assert_eq!(remaining(Some(now + Duration::minutes(90)), now), "1h 30m left");
-        assert_eq!(remaining(Some(now - Duration::minutes(5)), now), "expired 5m ago");
+        assert_eq!(remaining(None, Some(now + Duration::minutes(90)), now), "1h 30m left");
+        assert_eq!(remaining(None, Some(now - Duration::minutes(5)), now), "expired 5m ago");
+        // Rounded to the last unit shown, not cut: `--for 2h` a moment later is still 2h.
+        assert_eq!(words(Duration::milliseconds(7_199_400)), "2h");
+        assert_eq!(words(Duration::milliseconds(7_169_000)), "1h 59m");
+        assert_eq!(words(Duration::milliseconds(7_170_000)), "2h");
+        assert_eq!(words(Duration::milliseconds(89_999_000)), "1d 1h");
+        assert_eq!(words(Duration::milliseconds(3_599_600)), "1h");
+        assert_eq!(words(Duration::milliseconds(44_600)), "45s");
+        assert_eq!(words(Duration::milliseconds(-300_200)), "5m");
+        // A scheduled grant counts to its start; once started, to its end.
+        let (s, e) = (now + Duration::hours(3), now + Duration::hours(5));
+        assert_eq!(remaining(Some(s), Some(e), now), "2h once started");
+        assert_eq!(remaining(Some(now - Duration::hours(1)), Some(e), now), "5h left");
+        // `--for 1h` granted at a fraction of a second is 1h, not 59m 59s.
+        let at = now + Duration::milliseconds(700);
+        assert_eq!(remaining(None, Some(now + Duration::hours(1)), at), "1h left");
     }
 }

@@ -47,7 +47,7 @@ fn man_pages_are_up_to_date() {
         }
     }
     let mut subcommands = Vec::new();
-    pages_of(&<jit::cli::Cli as clap::CommandFactory>::command(), "jit", &mut subcommands);
+    pages_of(&jit::cli::command(), "jit", &mut subcommands);
     assert_eq!(names[0], "jit.1");
     assert_eq!(names[1..], subcommands, "a page per subcommand");
     for page in ["jit-grant.1", "jit-list.1", "jit-revoke.1", "jit-cleanup.1"] {
@@ -95,7 +95,7 @@ fn man_pages_keep_flags_unbroken_when_formatted() {
     let mut wrong = Vec::new();
     for (name, _) in man_pages() {
         let flags: Vec<String> = {
-            let mut cmd = <jit::cli::Cli as clap::CommandFactory>::command();
+            let mut cmd = jit::cli::command();
             cmd.build();
             let cmd = match name.strip_prefix("jit-").and_then(|n| n.strip_suffix(".1")) {
                 Some(path) => path

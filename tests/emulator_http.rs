@@ -172,7 +172,12 @@ fn faults_inject_conflicts_errors_with_retry_after_and_dropped_connections() {
         200
     );
 
+    // POST keeps the status and Retry-After set before; PUT replaces every fault.
     emu.faults(json!({"errorNext": 1}));
+    let a = emu.request("GET", "/v3/projects/jit-demo-prod", ALICE, None);
+    assert_eq!((a.status, a.header("retry-after")), (429, Some("7")));
+    let a = emu.request("PUT", "/_emulator/faults", None, Some(json!({"errorNext": 1})));
+    assert_eq!(a.status, 200, "{}", a.text);
     let a = emu.request("GET", "/v3/projects/jit-demo-prod", ALICE, None);
     assert_eq!(a.status, 503);
     assert_eq!(a.header("retry-after"), Some("1"));
@@ -329,4 +334,37 @@ fn the_binary_refuses_a_clock_it_cannot_serve() {
             state.display()
         )
     );
+}
+
+/// `POST /_emulator/faults` changes the faults it names and keeps the others (issue 12 item 10:
+/// it reset them); an unknown field is refused; `PUT` replaces them all; `DELETE` clears them.
+#[test]
+fn posting_one_fault_keeps_the_others() {
+    let emu = harness::emulator().start();
+    emu.faults(json!({"latencyMs": 5}));
+    emu.faults(json!({"conflictRate": 0.25}));
+    let get = || emu.request("GET", "/_emulator/faults", None, None).json();
+    assert_eq!(
+        get(),
+        json!({
+            "latencyMs": 5, "conflictRate": 0.25, "conflictNext": 0, "errorRate": 0.0, "errorNext": 0,
+            "errorStatus": 0, "retryAfterSeconds": null, "dropRate": 0.0, "dropNext": 0
+        })
+    );
+    let a = emu.request("POST", "/_emulator/faults", None, Some(json!({"latency": 5})));
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "faults: unknown field `latency`, expected one of conflictNext, conflictRate, dropNext, dropRate, \
+         errorNext, errorRate, errorStatus, latencyMs, retryAfterSeconds"
+    );
+    let a = emu.request("POST", "/_emulator/faults", None, Some(json!({"conflictRate": 2})));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(get()["conflictRate"], 0.25, "a refused change changes nothing");
+    let a = emu.request("PUT", "/_emulator/faults", None, Some(json!({"dropNext": 2})));
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!((get()["latencyMs"].clone(), get()["dropNext"].clone()), (json!(0), json!(2)));
+    let a = emu.request("DELETE", "/_emulator/faults", None, None);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(get()["dropNext"], 0);
 }

@@ -4,12 +4,15 @@ mod support;
 
 mod api;
 mod completions;
+mod examples;
 mod fuzz_regressions;
 mod history;
+mod modes;
 mod offline;
 mod output;
 mod pam;
 mod properties;
+mod reports;
 mod roles;
 mod tls;
 mod ux;

@@ -208,7 +208,7 @@ fn list_filters_and_formats() {
         .stdout;
     assert!(table.contains("EXPIRES (UTC)") && table.contains("REMAINING"), "{table}");
     assert!(table.contains("projects/my-project"), "the one scope given names the resource");
-    assert!(table.contains("1h 59m left") || table.contains("2h left"), "{table}");
+    assert!(table.contains("2h left"), "{table}");
     let default = jit(&["list", "--policy-file", f.p()]).run().ok();
     assert!(default.stdout.trim_start().starts_with('['), "JSON when stdout is not a terminal");
 }
@@ -666,13 +666,10 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["grant", "roles/dlp.user", "--member", "allAuthenticatedUsers"],
             "error: `allAuthenticatedUsers` cannot be granted access with a condition",
         ),
-        (
-            &["grant", "roles/dlp.user", "--member", "alice"],
-            "error: `alice` is not a principal jit can grant to",
-        ),
+        (&["grant", "roles/dlp.user", "--member", "alice"], "error: `alice` is not a principal"),
         (
             &["grant", "roles/dlp.user", "--member", "robot:x@example.com"],
-            "error: `robot:x@example.com` is not a principal jit can grant to",
+            "error: `robot:x@example.com` is not a principal",
         ),
         (
             &["grant", "storage.admin", "--member", "a@example.com"],
@@ -714,10 +711,6 @@ fn bad_input_is_refused_before_anything_is_written() {
         ),
         (&["grant", "roles/dlp.user"], "error: --member is required with --policy-file"),
         (&["revoke", "roles/dlp.user"], "error: --member or --all-members is required with --policy-file"),
-        (
-            &["revoke", "roles/owner", "--all-members"],
-            "error: role `roles/owner` never has a time-bound binding",
-        ),
         (
             &["cleanup", "--recursive"],
             "error: --recursive walks folders through the API and cannot work on a policy file",
@@ -771,7 +764,7 @@ fn bad_input_is_refused_before_anything_is_written() {
             &["cleanup", "--grace", "99999999d"],
             "error: the grace `99999999d` reaches back before 0001-01-01T00:00:00Z, the earliest time an IAM condition can hold",
         ),
-        (&["list", "--member", "nobody"], "error: `nobody` is not a principal jit can grant to"),
+        (&["list", "--member", "nobody"], "error: `nobody` is not a principal"),
         (
             &["grant", "roles/dlp.user", "--member", "a@example.com", "--project", "Bad_Project"],
             "error: `Bad_Project` is not a valid project ID",

@@ -3,7 +3,7 @@
 //! role outside a terminal stays clap's usual error. Offline (`--policy-file`), so no server.
 
 use clap::CommandFactory;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::jit;
 
@@ -429,6 +429,78 @@ fn online_a_custom_role_google_does_not_describe_is_granted_with_a_warning() {
     assert_eq!(sets(&emu), written + 1);
 }
 
+/// A role warning with `--format json` stays on stderr: stdout is the report alone and parses as
+/// JSON, so a script reading it is not broken by the warning.
+#[test]
+fn online_a_role_warning_with_json_output_stays_on_stderr() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let mut policy = emu.policy(&project);
+    policy["bindings"].as_array_mut().unwrap().push(serde_json::json!(
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:bob@example.com"]}
+    ));
+    emu.set_policy(&project, policy);
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let run = emu
+        .jit_as(
+            "bob-token",
+            &[
+                "grant",
+                role,
+                "--member",
+                "bob@example.com",
+                "--project",
+                crate::api::PROD,
+                "--format",
+                "json",
+            ],
+        )
+        .run()
+        .ok();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(report["granted"][0]["role"], role, "{report}");
+    // The report's own `warnings` are about the edit; the role's warning is not among them.
+    assert_eq!(report["warnings"], json!([]), "{report}");
+    assert!(!run.stdout.contains("could not be checked"), "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!("warning: role `{role}` could not be checked with Google (")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The same custom role in a dry run: jit cannot tell whether the grant would go through, so the
+/// dry run ends with a usage error (exit 2) instead of a plan; nothing is written. With
+/// --no-role-check the dry run shows its plan.
+#[test]
+fn online_a_dry_run_refuses_a_custom_role_google_does_not_describe() {
+    let emu = crate::harness::emulator().start();
+    let project = format!("projects/{}", crate::api::PROD);
+    let mut policy = emu.policy(&project);
+    policy["bindings"].as_array_mut().unwrap().push(serde_json::json!(
+        {"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:bob@example.com"]}
+    ));
+    emu.set_policy(&project, policy);
+    let written = sets(&emu);
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let args = ["grant", role, "--member", "bob@example.com", "--project", crate::api::PROD, "--dry-run"];
+    let run = emu.jit_as("bob-token", &args).run().code(2);
+    assert!(
+        run.error_line().starts_with(&format!(
+            "error: a dry run cannot tell whether custom role `{role}` would be granted: Google did not describe it \
+             (permission denied on `{role}`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\n  hint: run without --dry-run"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let run =
+        emu.jit_as("bob-token", &[&args[..], &["--no-role-check", "--format", "json"]].concat()).run().ok();
+    assert_eq!(run.json()["granted"][0]["role"], role, "{}", run.stdout);
+    assert_eq!(sets(&emu), written, "{:?}", calls(&emu));
+}
+
 /// `--no-role-check` asks nothing and checks nothing: a role unknown to the copy is sent as
 /// given (the emulator, like Google, refuses to write a role it does not know).
 #[test]
@@ -506,6 +578,157 @@ fn the_picker_grants_the_picked_role_on_a_terminal() {
     let expires = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
     let left = expires.signed_duration_since(chrono::Utc::now());
     assert!(left <= chrono::Duration::minutes(45) && left > chrono::Duration::minutes(40), "{left}");
+}
+
+/// A terminal for one command: a tmux server of its own on a socket in a temporary directory
+/// (nothing of the user's tmux is touched), killed when dropped. The command's exit code is
+/// written to a file when it ends.
+struct Tmux {
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// None where tmux is not installed.
+    fn start(command: &str) -> Option<Tmux> {
+        if std::process::Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux is not installed: skipping the picker test");
+            return None;
+        }
+        let t = Tmux { dir: tempfile::tempdir().unwrap() };
+        let code = t.dir.path().join("code");
+        let line = format!("{command}; echo $? > {}; sleep 30", code.display());
+        t.run(&["new-session", "-d", "-x", "120", "-y", "30", &line]);
+        Some(t)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(self.dir.path().join("tmux.sock"))
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p"])
+    }
+
+    #[track_caller]
+    fn wait_for(&self, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the terminal never showed {what:?}:\n{screen}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// The command's exit code, once it has ended.
+    #[track_caller]
+    fn exit_code(&self) -> String {
+        let file = self.dir.path().join("code");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(code) = std::fs::read_to_string(&file)
+                && code.ends_with('\n')
+            {
+                return code.trim().to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the command never ended:\n{}", self.screen());
+    }
+
+    /// Whether the pane shows its cursor (tmux's `cursor_flag`).
+    fn cursor_shown(&self) -> bool {
+        self.run(&["display-message", "-p", "#{cursor_flag}"]).trim() == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// Ctrl-C in the picker: nothing is written, the exit code is 130 (SIGINT, as a shell reports
+/// it), and the cursor dialoguer hid is shown again.
+#[test]
+fn ctrl_c_in_the_picker_shows_the_cursor_again() {
+    let f = Policy::new();
+    let before = f.bytes();
+    let command = format!(
+        "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} grant --member bob@example.com --policy-file {} \
+         --in-place --quiet",
+        env!("CARGO_BIN_EXE_jit"),
+        f.p(),
+    );
+    let Some(t) = Tmux::start(&command) else { return };
+    t.wait_for("Role to grant (type to filter");
+    assert!(!t.cursor_shown(), "the picker hides the cursor while it runs");
+    t.run(&["send-keys", "storage", "C-c"]);
+    assert_eq!(t.exit_code(), "130", "{}", t.screen());
+    assert!(t.cursor_shown(), "the cursor is shown again:\n{}", t.screen());
+    assert_eq!(f.bytes(), before, "nothing written");
+}
+
+/// Online, the picker offers what Google's `roles.queryGrantableRoles` says is grantable on the
+/// scope: the project's custom role (which jit's copy cannot know) is there, and picking it
+/// grants it. On a scope Google gives no list for, a note says the copy is offered instead.
+#[test]
+fn online_the_picker_offers_the_roles_grantable_on_the_scope() {
+    let emu = crate::harness::emulator().start();
+    let token = emu.file("alice.token", "alice-token");
+    let jit = |scope: &str| {
+        format!(
+            "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} --endpoint {} --access-token-file {} grant \
+             --member bob@example.com --for 1h --yes {scope}",
+            env!("CARGO_BIN_EXE_jit"),
+            emu.url,
+            token.display(),
+        )
+    };
+    let role = "projects/jit-demo-prod/roles/secretReader";
+    let Some(t) = Tmux::start(&jit(&format!("--project {}", crate::api::PROD))) else { return };
+    t.wait_for("Role to grant (type to filter");
+    t.run(&["send-keys", "secretreader"]);
+    t.wait_for(&format!("> {role} "));
+    t.run(&["send-keys", "Enter"]);
+    assert_eq!(t.exit_code(), "0", "{}", t.screen());
+    assert!(has_binding(&emu, role), "{:?}", calls(&emu));
+    // Every page (1,000 roles each) of the project's list: the first without a page token, each
+    // later one with the token of the page before.
+    let asked: Vec<Value> =
+        emu.requests().into_iter().filter(|r| r["path"] == "/v1/roles:queryGrantableRoles").collect();
+    assert!(asked.len() > 1, "{asked:?}");
+    for (i, r) in asked.iter().enumerate() {
+        assert_eq!(r["method"], "POST");
+        assert_eq!(
+            r["body"]["fullResourceName"],
+            "//cloudresourcemanager.googleapis.com/projects/jit-demo-prod"
+        );
+        assert_eq!(r["body"]["pageSize"], 1000);
+        assert_eq!(r["body"].get("pageToken").is_some(), i > 0, "{r}");
+    }
+    drop(t);
+
+    // The emulator answers queryGrantableRoles for projects, folders and organizations only: for
+    // a bucket it is a 400, and the copy is offered, with a note.
+    let Some(t) = Tmux::start(&jit("--bucket jit-demo-prod-data")) else { return };
+    t.wait_for("Role to grant (type to filter");
+    let screen = t.screen();
+    assert!(
+        screen.contains("note: Google could not be asked which roles are grantable there:")
+            && screen.contains("offering every predefined role of jit's copy"),
+        "{screen}"
+    );
+    t.run(&["send-keys", "Escape"]);
+    assert_eq!(t.exit_code(), "2", "{}", t.screen());
 }
 
 /// Without `--endpoint`, roles.get follows IAM's own gcloud variable,

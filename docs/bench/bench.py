@@ -9,7 +9,15 @@ What it measures, on ONE emulator started from a generated seed (docs/bench/make
   1. `jit grant` vs `gcloud projects add-iam-policy-binding --condition=…`: wall time and peak RSS,
      --runs runs each (interleaved, after one warm-up each), medians and ratios.
   2. `jit list` vs `gcloud projects get-iam-policy --format=json`: the same.
-  3. `jit cleanup --recursive --organization N` over the seeded projects with --latency-ms
+  3. The same two on a bucket (issue 9): `jit grant … --bucket` vs `gcloud storage buckets
+     add-iam-policy-binding gs://B --condition=…`, and `jit list --bucket` vs `gcloud storage
+     buckets get-iam-policy gs://B --format=json`.
+  4. A grant at --grant-latency-ms (50) injected on every call the emulator answers (tokeninfo
+     included), on the project and on the bucket, --grant-latency-runs runs each, each after POST
+     /_emulator/reset: wall time against the bound 2 round trips + 15 ms, and the round trips
+     counted exactly from the emulator's request log (requests whose answers are logged less than
+     half the latency apart were in flight together: one round trip).
+  5. `jit cleanup --recursive --organization N` over the seeded projects with --latency-ms
      injected on every API call (set through POST /_emulator/faults, the same fault as
      `jit emulator --latency-ms`), --cleanup-runs runs, each after POST /_emulator/reset (which
      restores the seed and clears the request log). The calls are counted from the emulator's
@@ -34,6 +42,7 @@ from datetime import datetime, timedelta, timezone
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORG = "123456789012"
 PROJECT = "bench-target"
+BUCKET = "bench-bucket"
 TIME = "/usr/bin/time"
 
 
@@ -82,6 +91,8 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=int, default=30)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--cleanup-runs", type=int, default=3)
+    ap.add_argument("--grant-latency-ms", type=int, default=50)
+    ap.add_argument("--grant-latency-runs", type=int, default=10)
     ap.add_argument("--out", default=None, help="write the figures here as JSON")
     ap.add_argument("--jit-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for the jit commands only (experiments, e.g. SSL_CERT_DIR=…)")
@@ -134,6 +145,8 @@ def run(a, url: str, token: str, work: str, emu_pid: int) -> dict:
     genv = dict(os.environ)
     genv.update({
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": url + "/",
+        # Storage's override carries its path, as gcloud's base URL for it does.
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE": url + "/storage/v1/",
         "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": token,
         "CLOUDSDK_CONFIG": gconfig,
         "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
@@ -174,9 +187,24 @@ def run(a, url: str, token: str, work: str, emu_pid: int) -> dict:
     jit_list = jit + ["list", "--project", PROJECT, "--all", "--format", "json"]
     gcloud_list = [a.gcloud, "projects", "get-iam-policy", PROJECT, "--format=json"]
 
+    def jit_bucket_grant(i):
+        return jit + ["grant", "roles/storage.objectViewer", "--for", "2h", "--member", f"user:jitb{i}@example.com",
+                      "--reason", "bench", "--bucket", BUCKET, "--yes", "--format", "json"]
+
+    def gcloud_bucket_grant(i):
+        return [a.gcloud, "storage", "buckets", "add-iam-policy-binding", f"gs://{BUCKET}",
+                f"--member=user:gcloudb{i}@example.com", "--role=roles/storage.objectViewer",
+                f'--condition=expression=request.time < timestamp("{until}"),title=bench {i}',
+                "--format=json"]
+
+    jit_bucket_list = jit + ["list", "--bucket", BUCKET, "--all", "--format", "json"]
+    gcloud_bucket_list = [a.gcloud, "storage", "buckets", "get-iam-policy", f"gs://{BUCKET}", "--format=json"]
+
     pairs = {
         "grant": (jit_grant, gcloud_grant),
         "list": (lambda i: jit_list, lambda i: gcloud_list),
+        "bucketGrant": (jit_bucket_grant, gcloud_bucket_grant),
+        "bucketList": (lambda i: jit_bucket_list, lambda i: gcloud_bucket_list),
     }
     out = {"info": info}
     for name, (jcmd, gcmd) in pairs.items():
@@ -206,8 +234,42 @@ def run(a, url: str, token: str, work: str, emu_pid: int) -> dict:
         print(f"  jit is {row['speedup']:.1f}x faster (target >= 100x) and uses "
               f"{row['memoryFraction'] * 100:.1f}% of gcloud's peak RSS (target <= 20%)")
 
-    # 3. cleanup over the whole organization with injected latency.
     base = url + "/_emulator"
+
+    # 4. A grant at the given latency: two round trips (tokeninfo alongside the read, then the
+    # write) plus at most 15 ms of jit's own time (issue 9).
+    lat = a.grant_latency_ms
+    bound_ms = 2 * lat + 15
+    out["grantAtLatency"] = {"latencyMs": lat, "boundMs": bound_ms}
+    for name, cmd in [("project", jit_grant), ("bucket", jit_bucket_grant)]:
+        runs = []
+        for i in range(a.grant_latency_runs + 1):
+            http("POST", base + "/reset", {})
+            http("POST", base + "/faults", {"latencyMs": lat})
+            wall, rss, cpu, _ = measure(cmd(1000 + i), jenv)
+            http("POST", base + "/faults", {"latencyMs": 0})
+            log = sorted(http("GET", base + "/requests"), key=lambda e: e["time"])
+            times = [datetime.fromisoformat(e["time"].replace("Z", "+00:00")) for e in log]
+            # Answers logged less than half the latency apart were in flight together.
+            rounds = 1 + sum(1 for t0, t1 in zip(times, times[1:]) if (t1 - t0).total_seconds() * 1000 > lat / 2)
+            calls = [f"{e['method']} {e['path']}" for e in log]
+            if i == 0:
+                continue  # the warm-up
+            runs.append({"wallMs": round(wall * 1000, 1), "cpuS": cpu, "requests": len(log), "roundTrips": rounds,
+                         "calls": calls, "non2xx": sum(1 for e in log if e["status"] >= 300)})
+        walls = [r["wallMs"] for r in runs]
+        row = {
+            "wallMedianMs": med(walls), "wallMaxMs": max(walls), "wallMinMs": min(walls),
+            "roundTrips": sorted({r["roundTrips"] for r in runs}), "requests": sorted({r["requests"] for r in runs}),
+            "calls": runs[0]["calls"], "withinBound": sum(1 for w in walls if w <= bound_ms), "runs": runs,
+        }
+        out["grantAtLatency"][name] = row
+        print(f"grant on the {name} at {lat} ms per call: median {row['wallMedianMs']:.1f} ms "
+              f"(min {row['wallMinMs']:.1f}, max {row['wallMaxMs']:.1f}), bound {bound_ms} ms "
+              f"(2 round trips + 15 ms): {row['withinBound']} of {len(runs)} runs within; "
+              f"round trips {row['roundTrips']}, requests {row['requests']}: {row['calls']}")
+
+    # 5. cleanup over the whole organization with injected latency.
     cleanup = jit + ["cleanup", "--recursive", "--organization", ORG, "--concurrency", str(a.concurrency),
                      "--format", "json"]
     runs = []

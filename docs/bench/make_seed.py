@@ -17,6 +17,10 @@ Every project has an unconditional binding (never touched). Some also have time-
 Each folder and sub-folder has an expired jit binding as well. The emulator's identities are the
 demo ones (alice-token for user:alice@example.com, an organization admin).
 
+One bucket, `bench-bucket` in `bench-target`, with uniform bucket-level access (conditions need it)
+and a policy of its own, for the bucket comparisons (issue 9). `jit cleanup --recursive` walks
+folders and projects only, so it does not change the cleanup figures.
+
 Usage: make_seed.py OUT.json [--projects 2000] [--folders 4] [--subfolders 2]
 """
 
@@ -99,6 +103,15 @@ def main() -> None:
         "bindings": [{"role": "roles/viewer", "members": ["group:sre@example.com"]}],
     }
     tag += 1
+    policies["projects/_/buckets/bench-bucket"] = {
+        "version": 1,
+        "etag": etag(tag),
+        "bindings": [
+            {"role": "roles/storage.legacyBucketOwner", "members": ["projectOwner:bench-target"]},
+            {"role": "roles/storage.objectViewer", "members": ["group:sre@example.com"]},
+        ],
+    }
+    tag += 1
     for i in range(a.projects):
         pid = f"bench-p{i:05d}"
         projects.append(
@@ -138,13 +151,16 @@ def main() -> None:
         "organizations": [{"name": org, "displayName": "example.com", "directoryCustomerId": "C01abcdef"}],
         "folders": folders,
         "projects": projects,
+        "buckets": [
+            {"name": "bench-bucket", "project": "bench-target", "uniformBucketLevelAccess": True, "location": "EU"}
+        ],
         "policies": policies,
         "tokens": [{"token": "alice-token", "principal": "user:alice@example.com"}],
         "groups": [{"name": "group:sre@example.com", "members": ["user:carol@example.com"]}],
     }
     with open(a.out, "w") as f:
         json.dump(seed, f)
-    print(f"{a.out}: 1 organization, {len(folders)} folders, {len(projects)} projects")
+    print(f"{a.out}: 1 organization, {len(folders)} folders, {len(projects)} projects, 1 bucket")
 
 
 if __name__ == "__main__":

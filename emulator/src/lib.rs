@@ -278,6 +278,14 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     }
     if no_auth {
         let _ = writeln!(out, "Running with --no-auth: every request is allowed, with or without a token.");
+        if let Some(who) = handle.data().metadata_principal {
+            let _ = writeln!(out, "  A token the emulator does not know stands for {who}");
+            let _ = writeln!(
+                out,
+                "  (the metadata server's principal). jit with no token file takes that token with:"
+            );
+            let _ = writeln!(out, "  GCE_METADATA_HOST=127.0.0.1:{} jit --endpoint {url} ...", handle.port);
+        }
     } else {
         let data = handle.data();
         let _ = writeln!(out, "Tokens:");

@@ -28,6 +28,6 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             .await;
         progress.finish();
         results.extend(walk_errors.into_iter().map(|(p, e)| (p, Err(e))));
-        super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.")
+        super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.", None)
     })
 }

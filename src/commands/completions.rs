@@ -7,12 +7,10 @@
 
 use std::ffi::{OsStr, OsString};
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{CompleteEnv, EnvCompleter};
 
-use crate::cli::Cli;
 use crate::error::Error;
 
 /// The variable the scripts set to ask jit for completions instead of running a command.
@@ -30,7 +28,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
         Shell::PowerShell => &clap_complete::env::Powershell,
         // A shell clap_complete adds later: its static script, without role names.
         _ => {
-            clap_complete::generate(shell, &mut Cli::command(), "jit", &mut out);
+            clap_complete::generate(shell, &mut crate::cli::command(), "jit", &mut out);
             return out;
         }
     };
@@ -45,7 +43,7 @@ pub fn complete_from_env(args: &[OsString]) -> Result<bool, Error> {
         return Ok(false);
     }
     let current_dir = std::env::current_dir().ok();
-    CompleteEnv::with_factory(Cli::command)
+    CompleteEnv::with_factory(crate::cli::command)
         .var(VAR)
         .bin("jit")
         .completer("jit")
@@ -88,7 +86,7 @@ pub fn file_name(shell: Shell) -> &'static str {
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     // As clap_mangen's `generate_to` does: no `help` subcommand, and after `build` each subcommand
     // carries its display name (`jit-grant`) and the global options.
-    let mut jit = Cli::command().disable_help_subcommand(true);
+    let mut jit = crate::cli::command().disable_help_subcommand(true);
     jit.build();
     let mut pages = vec![("jit.1".to_string(), man_page_of(&jit, &[]))];
     sub_pages(&jit, "jit", &mut pages);

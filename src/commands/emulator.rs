@@ -19,7 +19,8 @@ pub struct Args {
     /// Start from this seed (hierarchy, policies, identities) instead of the built-in demo.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
-    /// Accept every request without credentials and allow everything.
+    /// Accept every request without credentials and allow everything; a token it does not know
+    /// stands for the seed's metadataPrincipal (what its metadata server hands out).
     #[arg(long)]
     pub no_auth: bool,
     /// Start the emulator's clock (the `request.time` of conditions) at this RFC 3339 time.

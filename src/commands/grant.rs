@@ -36,6 +36,9 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             policies.first_reads(!asks),
             futures::future::join_all(g.ask_google.iter().map(|role| policies.role_exists(role)))
         );
+        if g.dry_run {
+            refuse_unchecked_in_dry_run(&g.ask_google, &answers)?;
+        }
         check_online(&g.ask_google, answers, &mut |line| {
             eprintln!("warning: {}", output::escape(line));
         })?;
@@ -48,6 +51,8 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         let members = policies.members_or_caller(&g.members, "--member").await?;
         let req = g.request(&members, caller.as_ref(), now);
 
+        // The plan shown on a terminal, to show only a line when the outcome is that plan.
+        let mut shown: Option<GrantReport> = None;
         if asks {
             // Show the planned change, ask, then do it (the edit is recomputed on a fresh read).
             let mut plan = GrantOutput { dry_run: true, ..Default::default() };
@@ -66,6 +71,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             if !super::confirm(config, "Apply this change?")? {
                 return Ok(super::cancelled());
             }
+            shown = Some(plan.report);
         }
 
         // A write whose answer was lost is retried from a fresh read that already holds it; the
@@ -94,10 +100,33 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         }
         out.errors = target::resource_errors(&errors);
         if errors.len() < total || total > 1 {
-            policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+            // After `y`, the table the terminal just showed is not shown again (issue 12 item 8):
+            // one line says it was done, unless the outcome differs from the plan.
+            let as_planned = shown.is_some_and(|plan| same_rows(&plan) == same_rows(&out.report))
+                && errors.is_empty()
+                && config.format == Format::Table
+                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            if as_planned {
+                if !config.quiet {
+                    println!("{}", output::grant_done(&out.report));
+                }
+            } else {
+                policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
+            }
+            target::print_errors(&out.errors);
         }
         target::settle(&errors, total)
     })
+}
+
+/// A report with its rows in one order, to compare a plan with what was done.
+fn same_rows(r: &GrantReport) -> GrantReport {
+    let mut r = r.clone();
+    for rows in [&mut r.granted, &mut r.extended, &mut r.unchanged, &mut r.pruned] {
+        rows.sort_by(|a, b| (&a.resource, &a.role, &a.member).cmp(&(&b.resource, &b.role, &b.member)));
+    }
+    r.warnings.sort();
+    r
 }
 
 fn merge(into: &mut GrantReport, from: GrantReport) {
@@ -191,9 +220,50 @@ pub(crate) fn check_online(
     Ok(())
 }
 
+/// In a dry run, a custom role Google did not answer about does not go ahead with a warning as it
+/// does for real (where Google's own refusal of the write is the check): a dry run is asked
+/// whether the grant would go through, and jit cannot tell. It ends with a usage error (exit 2)
+/// naming the role and Google's answer, before anything else is shown (docs/usage.md, "Roles").
+pub(crate) fn refuse_unchecked_in_dry_run(
+    asked: &[String],
+    answers: &[Result<Online, Error>],
+) -> Result<(), Error> {
+    for (role, answer) in asked.iter().zip(answers) {
+        if let Err(e) = answer
+            && !role.starts_with("roles/")
+        {
+            return Err(Error::usage_hint(
+                format!(
+                    "a dry run cannot tell whether custom role `{role}` would be granted: Google did not describe it ({e})"
+                ),
+                "run without --dry-run (Google refuses the write if the role does not exist), get `iam.roles.get` \
+                 where the role is defined, or pass --no-role-check",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dry run refuses a custom role Google did not answer about; an answered one, a
+    /// predefined one (the copy decides those) and an unanswered one outside a dry run pass.
+    #[test]
+    fn a_dry_run_refuses_a_custom_role_google_did_not_describe() {
+        let custom = vec!["projects/p-1234/roles/deployer".to_string()];
+        let e = refuse_unchecked_in_dry_run(&custom, &[Err(down())]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a dry run cannot tell whether custom role `projects/p-1234/roles/deployer` would be granted: Google did \
+             not describe it (`roles/x`: `https://iam.googleapis.com` did not answer)"
+        );
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.hint().unwrap().starts_with("run without --dry-run"), "{:?}", e.hint());
+        assert_eq!(refuse_unchecked_in_dry_run(&custom, &[Ok(Online::Exists)]), Ok(()));
+        assert_eq!(refuse_unchecked_in_dry_run(&["roles/brandNew.role".to_string()], &[Err(down())]), Ok(()));
+    }
 
     fn down() -> Error {
         Error::Network {

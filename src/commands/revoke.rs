@@ -9,6 +9,14 @@ use crate::output::{self, RemovalOutput};
 use crate::target::{self, Policies, Progress};
 
 pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
+    for role in &rv.basic {
+        if !config.quiet {
+            eprintln!(
+                "warning: `{}` is a basic role, which Google never binds with a condition: it has no time-bound access to revoke",
+                output::escape(role)
+            );
+        }
+    }
     target::block_on(async {
         let policies = Policies::open(config).await?;
         let now = config.now;
@@ -26,6 +34,8 @@ pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
             policies.first_reads(!asks)
         );
         let members = members?;
+        // The plan shown on a terminal, to show only a line when the outcome is that plan.
+        let mut shown = None;
         if asks {
             let mut plan =
                 RemovalOutput { dry_run: true, resources: policies.places().len(), ..Default::default() };
@@ -44,6 +54,7 @@ pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
             if !super::confirm(config, "Apply this change?")? {
                 return Ok(super::cancelled());
             }
+            shown = Some(plan.removed);
         }
         let progress = Progress::new(config, policies.places().len(), "revoking");
         let results = policies
@@ -54,6 +65,6 @@ pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
             })
             .await;
         progress.finish();
-        super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.")
+        super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.", shown)
     })
 }

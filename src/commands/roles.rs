@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{Format, GrantArgs, RolesCommand};
-use crate::config::Config;
+use crate::config::{Config, Target};
 use crate::error::{Error, exit};
 use crate::output::structured;
 use crate::roles::{self, CatalogRole, RoleCheck};
@@ -154,13 +154,23 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
         .iter()
         .map(|(name, title)| format!("{name:<width$}  {}", clean(title)).chars().take(columns).collect())
         .collect();
-    let picked = dialoguer::FuzzySelect::new()
-        .with_prompt("Role to grant (type to filter, Enter to pick, Esc to cancel)")
-        .items(&items)
-        .max_length(15)
-        .report(false)
-        .interact_opt()
-        .map_err(|e| Error::io(format!("cannot ask for a role: {e}")))?;
+    let picked = {
+        // dialoguer hides the cursor while the list is shown and shows it again only when it
+        // returns; Ctrl-C (console raises SIGINT itself, `unix_term.rs` `read_single_key`) would
+        // end jit with the cursor hidden in the user's shell.
+        let _guard = CursorOnInterrupt::install();
+        dialoguer::FuzzySelect::new()
+            .with_prompt("Role to grant (type to filter, Enter to pick, Esc to cancel)")
+            .items(&items)
+            .max_length(15)
+            .report(false)
+            .interact_opt()
+            .map_err(|e| {
+                // An error leaves dialoguer's loop early too, before it shows the cursor.
+                let _ = dialoguer::console::Term::stderr().show_cursor();
+                Error::io(format!("cannot ask for a role: {e}"))
+            })?
+    };
     let Some(index) = picked else {
         return Err(Error::usage_hint("no role picked", "name the role: `jit grant ROLE --for DURATION`"));
     };
@@ -181,9 +191,110 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// The roles the picker offers, as (name, title). Today every predefined role of jit's copy; when
-/// the API layer can ask Google, the roles grantable on `config.scopes`
-/// (`roles.queryGrantableRoles`) belong here instead, with this list as the offline fallback.
-fn pickable(_config: &Config) -> Vec<(String, String)> {
+/// The roles the picker offers, as (name, title). Online, the roles Google says can be granted
+/// on every scope (`roles.queryGrantableRoles`, custom roles included: issue 13 item 4); offline,
+/// or when Google gives no list, every predefined role of jit's copy, with a note saying so.
+fn pickable(config: &Config) -> Vec<(String, String)> {
+    if let Target::Api(_) = &config.target {
+        let asked = crate::target::block_on(async {
+            crate::target::Policies::open(config).await?.grantable_roles().await
+        });
+        let why = match asked {
+            Ok(lists) => match common_roles(lists) {
+                roles if !roles.is_empty() => return roles,
+                _ => "Google named no role grantable on all of them".to_string(),
+            },
+            Err(e) => format!("Google could not be asked which roles are grantable there: {e}"),
+        };
+        if !config.quiet {
+            eprintln!("note: {}; offering every predefined role of jit's copy", crate::output::escape(&why));
+        }
+    }
     roles::all().map(|r| (r.name().to_string(), r.title().to_string())).collect()
+}
+
+/// The roles in every one of `lists` (one per scope), in the order of the first, each once.
+fn common_roles(lists: Vec<Vec<(String, String)>>) -> Vec<(String, String)> {
+    let mut lists = lists.into_iter();
+    let Some(first) = lists.next() else { return Vec::new() };
+    let others: Vec<std::collections::HashSet<String>> =
+        lists.map(|l| l.into_iter().map(|(name, _)| name).collect()).collect();
+    let mut seen = std::collections::HashSet::new();
+    first
+        .into_iter()
+        .filter(|(name, _)| others.iter().all(|o| o.contains(name)) && seen.insert(name.clone()))
+        .collect()
+}
+
+/// While it lives, SIGINT, SIGTERM and SIGHUP first show the terminal's cursor again (DECTCEM,
+/// `ESC [ ? 25 h`, what `console::Term::show_cursor` writes), then end jit as the signal would
+/// (default action, so a shell still sees 128 + the signal). Dropped, the previous handlers are
+/// back.
+struct CursorOnInterrupt {
+    #[cfg(unix)]
+    previous: Vec<(libc::c_int, libc::sighandler_t)>,
+}
+
+#[cfg(unix)]
+const CURSOR_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+#[cfg(unix)]
+extern "C" fn show_cursor_then_die(signal: libc::c_int) {
+    const SHOW: &[u8] = b"\x1b[?25h";
+    // SAFETY: write(2), signal(2) and raise(3) are async-signal-safe; the buffer is static.
+    unsafe {
+        libc::write(libc::STDERR_FILENO, SHOW.as_ptr().cast(), SHOW.len());
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+impl CursorOnInterrupt {
+    fn install() -> CursorOnInterrupt {
+        #[cfg(unix)]
+        {
+            let handler = show_cursor_then_die as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SAFETY: signal(2) with a handler that only makes async-signal-safe calls.
+            let previous = CURSOR_SIGNALS.iter().map(|&s| (s, unsafe { libc::signal(s, handler) })).collect();
+            CursorOnInterrupt { previous }
+        }
+        #[cfg(not(unix))]
+        CursorOnInterrupt {}
+    }
+}
+
+impl Drop for CursorOnInterrupt {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        for &(signal, handler) in &self.previous {
+            if handler != libc::SIG_ERR {
+                // SAFETY: restores the disposition signal(2) returned.
+                unsafe { libc::signal(signal, handler) };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Vec<(String, String)> {
+        names.iter().map(|n| (n.to_string(), format!("title of {n}"))).collect()
+    }
+
+    /// Over several scopes the picker offers the roles grantable on all of them, in Google's
+    /// order for the first, each once.
+    #[test]
+    fn the_picker_offers_the_roles_common_to_every_scope() {
+        let common = common_roles(vec![
+            named(&["roles/a", "roles/b", "roles/c", "roles/b"]),
+            named(&["roles/c", "roles/b"]),
+            named(&["roles/b", "roles/c", "roles/d"]),
+        ]);
+        assert_eq!(common, named(&["roles/b", "roles/c"]));
+        assert_eq!(common_roles(vec![named(&["roles/a"])]), named(&["roles/a"]));
+        assert_eq!(common_roles(vec![named(&["roles/a"]), named(&["roles/b"])]), Vec::new());
+        assert_eq!(common_roles(Vec::new()), Vec::new());
+    }
 }

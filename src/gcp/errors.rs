@@ -28,6 +28,8 @@ pub(crate) enum Call {
     ListLogEntries,
     /// Cloud Storage `buckets.get`, for the project a bucket's audit entries are logged in.
     GetBucket,
+    /// IAM v1 `roles.queryGrantableRoles`, on a resource.
+    QueryGrantableRoles,
 }
 
 impl Call {
@@ -47,6 +49,10 @@ impl Call {
             // `logging.privateLogEntries.list` (https://cloud.google.com/logging/docs/access-control).
             Call::ListLogEntries => "logging.logEntries.list".to_string(),
             Call::GetBucket => "storage.buckets.get".to_string(),
+            // The reference names no permission; what the answer tells (which roles the
+            // resource's policy can hold) is what its getIamPolicy tells, so a 403 names that
+            // (assumed).
+            Call::QueryGrantableRoles => super::kinds::row(kind).get_permission.to_string(),
         }
     }
 
@@ -59,6 +65,7 @@ impl Call {
             Call::GetRole => "roles.get",
             Call::ListLogEntries => "entries.list",
             Call::GetBucket => "buckets.get",
+            Call::QueryGrantableRoles => "roles.queryGrantableRoles",
         }
     }
 }
@@ -81,13 +88,13 @@ pub(crate) struct Context<'a> {
 pub(crate) fn credentials(e: &CredentialsError, cx: &Context<'_>) -> Error {
     let cause = root_cause(e);
     let hint = if cause.contains("cannot impersonate") || cause.contains("getAccessToken") {
-        IMPERSONATION_HINT
+        IMPERSONATION_HINT.to_string()
     } else {
-        AUTH_HINT
+        auth_hint(cx.endpoint, cx.credentials)
     };
     Error::Auth {
         message: redact(&format!("could not get credentials from {}: {cause}", cx.credentials)),
-        hint: Some(hint.to_string()),
+        hint: Some(redact(&hint)),
     }
 }
 
@@ -176,6 +183,24 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
 
 pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`, or pass \
     `--access-token-file`, or point GOOGLE_APPLICATION_CREDENTIALS at a key file";
+
+/// [`AUTH_HINT`], and when jit fell through to the metadata server while talking to a plain-http
+/// loopback endpoint (a `jit emulator`, never Google), the two ways that emulator takes: one of
+/// its tokens, or its own metadata server, as its banner prints (issue 12 item 3).
+pub(crate) fn auth_hint(url: &str, credentials: &str) -> String {
+    let host = url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(rest));
+    let local = host.is_some_and(|h| {
+        let name = h.rsplit_once(':').map_or(h, |(n, _)| n);
+        name == "localhost" || name == "[::1]" || name.starts_with("127.")
+    });
+    match host {
+        Some(host) if local && credentials.contains("metadata server") => format!(
+            "for the emulator at http://{host}, pass --access-token-file with one of its tokens, or set \
+             GCE_METADATA_HOST={host} to take its metadata server's; against Google, {AUTH_HINT}"
+        ),
+        _ => AUTH_HINT.to_string(),
+    }
+}
 
 const IMPERSONATION_HINT: &str = "impersonating needs `iam.serviceAccounts.getAccessToken` on the service \
     account (roles/iam.serviceAccountTokenCreator); ask for it, or drop --impersonate-service-account";
@@ -330,6 +355,27 @@ pub fn redact_userinfo(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_auth_hint_names_a_local_emulator_only() {
+        let meta = "the metadata server (there is no --access-token-file, …)";
+        assert!(auth_hint("http://127.0.0.1:8085", meta).starts_with(
+            "for the emulator at http://127.0.0.1:8085, pass --access-token-file with one of its tokens, or set \
+             GCE_METADATA_HOST=127.0.0.1:8085 to take its metadata server's; against Google, run"
+        ));
+        assert!(
+            auth_hint("http://localhost:1/oauth2/v3/tokeninfo", meta)
+                .contains("GCE_METADATA_HOST=localhost:1 ")
+        );
+        for (url, credentials) in [
+            ("https://cloudresourcemanager.googleapis.com", meta),
+            ("http://10.0.0.9:8085", meta),
+            ("http://user:pw@127.0.0.1:8085", meta),
+            ("http://127.0.0.1:8085", "the access token in `t`"),
+        ] {
+            assert_eq!(auth_hint(url, credentials), AUTH_HINT, "{url} {credentials}");
+        }
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

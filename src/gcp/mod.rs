@@ -206,6 +206,21 @@ impl Gcp {
         self.retrying(op, || self.inner.clients.get_role(role)).await
     }
 
+    /// The roles Google says can be granted on `scope`, as (name, title), every page of IAM v1
+    /// `roles.queryGrantableRoles` (<https://cloud.google.com/iam/docs/reference/rest/v1/roles/queryGrantableRoles>):
+    /// predefined roles and the custom roles defined on the scope or above it. 429 and 5xx are
+    /// retried within the budget, as every other call.
+    pub async fn grantable_roles(&self, scope: &ResourceId) -> crate::Result<Vec<(String, String)>> {
+        let name = scope.name();
+        let op = Op {
+            resource: &name,
+            verb: "roles.queryGrantableRoles",
+            endpoint: self.inner.clients.shown(Kind::ServiceAccount),
+        };
+        let clients = &self.inner.clients;
+        self.all_pages(op, |token| async move { clients.grantable_roles_page(scope, &token).await }).await
+    }
+
     /// Read → `edit` → write, the whole cycle repeated on 409/412 (fresh read, `edit` run again on
     /// it) and on 429/5xx, with jittered exponential backoff and `Retry-After` honoured, within the
     /// budget (design §4.1–4.3). When the budget is spent the last error is returned and nothing
@@ -435,7 +450,7 @@ impl Gcp {
                 self.inner.clients.credentials,
                 errors::root_cause(&e)
             )),
-            hint: Some(errors::AUTH_HINT.to_string()),
+            hint: Some(errors::redact(&errors::auth_hint(shown, &self.inner.clients.credentials))),
         })?;
         let Some(token) = token else { return Ok(None) };
         self.log(&format!("asking `{shown}` whose token this is"));
@@ -602,9 +617,9 @@ impl Gcp {
         (parent, folders, projects)
     }
 
-    async fn all_pages<Fut>(&self, op: Op<'_>, page: impl Fn(String) -> Fut) -> crate::Result<Vec<ResourceId>>
+    async fn all_pages<T, Fut>(&self, op: Op<'_>, page: impl Fn(String) -> Fut) -> crate::Result<Vec<T>>
     where
-        Fut: Future<Output = crate::Result<(Vec<ResourceId>, String)>>,
+        Fut: Future<Output = crate::Result<(Vec<T>, String)>>,
     {
         let mut all = Vec::new();
         let mut token = String::new();
@@ -718,8 +733,18 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
 /// A kind that does not accept conditional role bindings (src/gcp/kinds.rs) is never sent a
 /// policy that adds one: Google would refuse the write, and jit says why before sending it.
 pub(crate) fn refuse_conditions(r: &ResourceId, read: &Policy, new: &Policy) -> crate::Result<()> {
-    let row = kinds::row(r.kind);
-    if row.conditions != kinds::Conditions::Refused {
+    refuse_conditions_of(kinds::row(r.kind).conditions, r, read, new)
+}
+
+/// [`refuse_conditions`] for a kind whose row says `conditions` (a parameter, so that the rule is
+/// tested while no row refuses them).
+pub(crate) fn refuse_conditions_of(
+    conditions: kinds::Conditions,
+    r: &ResourceId,
+    read: &Policy,
+    new: &Policy,
+) -> crate::Result<()> {
+    if conditions != kinds::Conditions::Refused {
         return Ok(());
     }
     let conditional = |p: &Policy| p.bindings.iter().filter(|b| b.condition.is_some()).count();

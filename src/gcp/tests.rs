@@ -1323,7 +1323,13 @@ async fn every_kind_reads_and_writes_in_its_services_shape() {
         (
             ResourceId::bucket("gs://my-bucket").unwrap(),
             "projects/_/buckets/my-bucket",
-            (Method::GET, "/storage/v1/b/my-bucket/iam", "alt=json&optionsRequestedPolicyVersion=3"),
+            (
+                Method::GET,
+                "/storage/v1/b/my-bucket/iam",
+                // As gcloud reads it (the fake logs the query decoded; the emulator test
+                // `kinds::a_bucket_is_read_with_gclouds_fields…` sees `bindings%2Cetag`).
+                "alt=json&fields=bindings,etag&optionsRequestedPolicyVersion=3",
+            ),
             (Method::PUT, "/storage/v1/b/my-bucket/iam"),
         ),
         (
@@ -1443,21 +1449,44 @@ async fn a_conflict_on_a_secret_repeats_the_cycle() {
     assert_eq!(roles, ["roles/viewer", "roles/other", "roles/viewer"]);
 }
 
-/// A service account does not accept conditional role bindings: the grant is refused before any
-/// write, with the reason.
+/// A service account accepts conditional role bindings (src/gcp/kinds.rs says why): a time-bound
+/// grant on one is written, once, with its condition.
 #[tokio::test]
-async fn a_conditional_binding_on_a_service_account_is_refused_before_any_write() {
+async fn a_conditional_binding_on_a_service_account_is_written() {
     let t = setup().await;
     let sa = ResourceId::service_account("ci@my-project.iam.gserviceaccount.com").unwrap();
     t.fake.seed(&sa.name(), base_policy());
-    let e = t.gcp.read_modify_write(&sa, add_conditional("user:c@example.com")).await.unwrap_err();
+    let out = t.gcp.read_modify_write(&sa, add_conditional("user:c@example.com")).await.unwrap();
+    assert!(out.written);
+    assert_eq!(t.fake.count(":setIamPolicy"), 1);
+    let stored = t.fake.policy(&sa.name());
+    assert_eq!(
+        stored["bindings"][1]["condition"]["expression"],
+        "request.time < timestamp(\"2030-01-01T00:00:00Z\")"
+    );
+}
+
+/// The rule for a kind that refuses conditions (none in the table today): a policy that adds a
+/// conditional binding is refused with the reason; one that adds none, or removes one, passes.
+#[test]
+fn a_kind_that_refuses_conditions_is_never_sent_one() {
+    let sa = ResourceId::service_account("ci@my-project.iam.gserviceaccount.com").unwrap();
+    let read: Policy = serde_json::from_value(base_policy()).unwrap();
+    let Ok(Edit::Write(added, ())) = add_conditional("user:c@example.com")(&read) else {
+        panic!("add_conditional writes")
+    };
+    let e = refuse_conditions_of(kinds::Conditions::Refused, &sa, &read, &added).unwrap_err();
     assert_eq!(
         e.to_string(),
         "a service account does not accept conditional role bindings, so jit cannot grant time-bound access on \
          `projects/-/serviceAccounts/ci@my-project.iam.gserviceaccount.com`"
     );
     assert_eq!(e.exit_code(), 2);
-    assert_eq!(t.fake.count(":setIamPolicy"), 0);
+    // Removing a conditional binding, or adding none, is not refused.
+    assert!(matches!(refuse_conditions_of(kinds::Conditions::Refused, &sa, &added, &read), Ok(())));
+    assert!(matches!(refuse_conditions_of(kinds::Conditions::Refused, &sa, &read, &read), Ok(())));
+    // Every row accepts them today, the service account's included.
+    assert!(matches!(refuse_conditions(&sa, &read, &added), Ok(())));
 }
 
 /// Storage's 400 for a condition on a bucket without uniform access gets the way out as a hint.

@@ -91,12 +91,39 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
         ("GET", "faults") => {
             Ok(serde_json::to_value(lock(&shared.faults).clone()).expect("faults serialise"))
         }
+        // POST changes the faults it names and keeps the others (issue 12 item 10: one fault
+        // posted used to reset every other); PUT replaces them all; DELETE clears them.
         ("POST" | "PUT", "faults") => {
+            let given = body()?;
+            let mut faults = lock(&shared.faults);
+            let merged = if req.method.as_str() == "POST" {
+                let mut current = serde_json::to_value(faults.clone()).expect("faults serialise");
+                let (Some(into), Some(from)) = (current.as_object_mut(), given.as_object()) else {
+                    return Err(ApiError::invalid("faults: expected a JSON object"));
+                };
+                for (key, value) in from {
+                    if !into.contains_key(key) {
+                        let known: Vec<&str> = into.keys().map(String::as_str).collect();
+                        return Err(ApiError::invalid(format!(
+                            "faults: unknown field `{key}`, expected one of {}",
+                            known.join(", ")
+                        )));
+                    }
+                    into.insert(key.clone(), value.clone());
+                }
+                current
+            } else {
+                given
+            };
             let f: Faults =
-                serde_json::from_value(body()?).map_err(|e| ApiError::invalid(format!("faults: {e}")))?;
+                serde_json::from_value(merged).map_err(|e| ApiError::invalid(format!("faults: {e}")))?;
             f.check().map_err(|e| ApiError::invalid(format!("faults: {e}")))?;
-            *lock(&shared.faults) = f.clone();
+            *faults = f.clone();
             Ok(serde_json::to_value(f).expect("faults serialise"))
+        }
+        ("DELETE", "faults") => {
+            *lock(&shared.faults) = Faults::default();
+            Ok(serde_json::to_value(Faults::default()).expect("faults serialise"))
         }
         ("POST", "tokens") => {
             let t: Token =

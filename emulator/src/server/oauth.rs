@@ -70,9 +70,15 @@ pub(crate) fn tokeninfo(shared: &Shared, req: &Req) -> Result<Routed, ApiError> 
     };
     let (principal, expires) = match store.token_principal(&token, wall) {
         Some(t) => (t.principal.clone(), t.expire_time),
-        None => match auth::verify_jwt(&store, &token, wall) {
-            Ok(email) => (format!("serviceAccount:{email}"), None),
-            Err(_) => return oauth_error(400, "invalid_token", "Invalid Value"),
+        None => match (auth::verify_jwt(&store, &token, wall), &store.data.metadata_principal) {
+            (Ok(email), _) => (format!("serviceAccount:{email}"), None),
+            // Under --no-auth every call is allowed, so a token the emulator does not know stands
+            // for the identity a client without credentials of its own gets on Google Cloud: the
+            // metadata server's (the seed's `metadataPrincipal`). Without that, a client that asks
+            // who it is (jit's default --member) could not work against a --no-auth emulator at
+            // all. Not Google's behaviour (Google has no such mode): docs/emulator.md says so.
+            (Err(_), Some(p)) if shared.no_auth => (p.clone(), None),
+            (Err(_), _) => return oauth_error(400, "invalid_token", "Invalid Value"),
         },
     };
     let exp = expires.unwrap_or(wall + chrono::Duration::seconds(3599));
