@@ -226,7 +226,7 @@ fn what_jit_cannot_ask_is_refused_before_anything_is_sent() {
 }
 
 #[test]
-fn every_kind_with_conditions_has_its_history_and_a_service_account_its_query() {
+fn every_kind_has_its_history() {
     let emu = harness::emulator().start();
     let kinds: [(&str, &str, &str, &str); 6] = [
         ("--folder", "234567890123", "roles/logging.viewer", "folders/234567890123"),
@@ -282,19 +282,34 @@ fn every_kind_with_conditions_has_its_history_and_a_service_account_its_query() 
         );
         assert_eq!(events[0]["resource"], name, "{flag}");
     }
-    // Service accounts take no conditional bindings: their history holds no time-bound access,
-    // and the query names the account.
-    let sa = emu
-        .jit(&[
-            "history",
-            "--service-account",
-            "deployer@jit-demo-prod.iam.gserviceaccount.com",
-            "--format",
-            "json",
-        ])
-        .run()
-        .ok();
-    assert_eq!(sa.json(), json!([]));
+    // A service account's history is read from its project's log, by the account's address.
+    let sa = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    emu.jit(&[
+        "grant",
+        "roles/iam.serviceAccountUser",
+        "--member",
+        "bob@example.com",
+        "--for",
+        "1h",
+        "--reason",
+        "INC-6",
+        "--service-account",
+        sa,
+    ])
+    .run()
+    .ok();
+    let events = emu.jit(&["history", "--service-account", sa, "--format", "json"]).run().ok().json();
+    assert_eq!(
+        summary(&events),
+        vec![row(
+            "granted",
+            "roles/iam.serviceAccountUser",
+            "user:bob@example.com",
+            "alice@example.com",
+            "INC-6"
+        )]
+    );
+    assert_eq!(events[0]["resource"], format!("projects/-/serviceAccounts/{sa}"));
     let sent = emu.requests().into_iter().rfind(|r| r["path"] == "/v2/entries:list").expect("entries:list");
     assert_eq!(sent["body"]["resourceNames"], json!(["projects/jit-demo-prod"]));
     assert!(
