@@ -177,6 +177,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Remove bindings that can never grant access again (for cron).
     Cleanup(CleanupArgs),
+    /// Who granted, extended, revoked or cleaned up time-bound access, from Cloud Audit Logs.
+    History(HistoryArgs),
     /// Look up Google's predefined roles: title, stage, permissions.
     Roles(RolesArgs),
     /// Serve the local emulator of Google's IAM policy API.
@@ -313,6 +315,19 @@ pub struct GrantArgs {
     pub yes: bool,
     #[command(flatten)]
     pub file: EditFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back: 7d, 24h, 90m, P30D (at most 400d, what audit logs keep).
+    #[arg(long, value_name = "DURATION", default_value = crate::history::DEFAULT_SINCE)]
+    pub since: String,
+    /// Only this member (repeatable).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub member: Vec<String>,
+    /// Only this role (repeatable).
+    #[arg(long, value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
+    pub role: Vec<String>,
 }
 
 #[derive(Debug, Args)]

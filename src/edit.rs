@@ -99,6 +99,11 @@ fn is_jit(binding: &Binding) -> bool {
     binding.condition.as_ref().is_some_and(|c| Source::of(c) == Source::Jit)
 }
 
+/// A binding another service owns (Privileged Access Manager's): never edited.
+fn managed_elsewhere(binding: &Binding) -> bool {
+    binding.condition.as_ref().is_some_and(|c| Source::of(c).is_managed_elsewhere())
+}
+
 /// Every time-bound binding of a policy, one row per member, sorted by expiry. A version-1 view
 /// is refused as every command refuses it: its conditions are not there to read, so "nothing
 /// time-bound" would be a false answer (issue 8 defect 8).
@@ -417,7 +422,8 @@ pub enum Members {
 }
 
 /// Ends time-bound access early (design §2 revoke): removes the named members (or whole bindings) of
-/// every time-bound binding of the roles. Never touches a binding without a time bound.
+/// every time-bound binding of the roles. Never touches a binding without a time bound, nor one
+/// Privileged Access Manager owns (revoke it in PAM).
 pub fn revoke(
     resource: &str,
     policy: &Policy,
@@ -429,7 +435,7 @@ pub fn revoke(
     let mut removed = Vec::new();
     let mut out = policy.clone();
     out.bindings.retain_mut(|b| {
-        if !roles.iter().any(|r| r.as_str() == b.role) {
+        if !roles.iter().any(|r| r.as_str() == b.role) || managed_elsewhere(b) {
             return true;
         }
         let Some((c, w)) = time_bound(b) else { return true };
@@ -455,7 +461,8 @@ pub fn revoke(
 }
 
 /// Removes every binding that can never grant access again: upper bound ≤ now − grace
-/// (design §4.5). With `only_jit`, only jit's own.
+/// (design §4.5). With `only_jit`, only jit's own. Privileged Access Manager's are left to PAM,
+/// which removes them itself.
 pub fn cleanup(
     resource: &str,
     policy: &Policy,
@@ -468,7 +475,7 @@ pub fn cleanup(
     let mut removed = Vec::new();
     let mut out = policy.clone();
     out.bindings.retain(|b| match time_bound(b) {
-        Some((c, w)) if w.ended_by(cutoff) && (!only_jit || is_jit(b)) => {
+        Some((c, w)) if w.ended_by(cutoff) && (!only_jit || is_jit(b)) && !managed_elsewhere(b) => {
             removed.extend(b.members.iter().map(|m| TimedBinding::new(resource, b, c, &w, m, now)));
             false
         }
@@ -907,5 +914,41 @@ mod tests {
                 ("user:y@example.com", State::Active, Source::Jit),
             ]
         );
+    }
+
+    /// Privileged Access Manager's bindings: one active, one ended (PAM removes its own).
+    const PAM: &str = r#"{"version": 3, "etag": "BwX=", "bindings": [
+        {"role": "roles/logging.viewer", "members": ["user:bob@example.com"],
+         "condition": {"expression": "request.time < timestamp(\"2026-11-25T14:00:00Z\")", "title": "Created by: PAM"}},
+        {"role": "roles/storage.admin", "members": ["user:bob@example.com"],
+         "condition": {"expression": "request.time < timestamp(\"2026-11-25T11:00:00Z\")", "title": "Created by: PAM"}}
+    ]}"#;
+
+    #[test]
+    fn pam_bindings_are_listed_as_pam_and_never_changed() {
+        let p = policy(PAM);
+        let rows = timed_bindings("projects/p", &p, now()).unwrap();
+        assert_eq!(rows.iter().map(|r| r.source).collect::<Vec<_>>(), [Source::Pam, Source::Pam]);
+        let bob = Members::Only(vec![Principal::from_str("user:bob@example.com").unwrap()]);
+        for role in ["roles/logging.viewer", "roles/storage.admin"] {
+            for members in [&bob, &Members::All] {
+                let (out, removed) =
+                    revoke("projects/p", &p, &[Role::from_str(role).unwrap()], members, now()).unwrap();
+                assert_eq!((out, removed), (p.clone(), vec![]), "revoke {role}");
+            }
+        }
+        let (out, removed) = cleanup("projects/p", &p, now(), Duration::zero(), false).unwrap();
+        assert_eq!((out, removed), (p.clone(), vec![]), "cleanup leaves PAM's ended binding to PAM");
+        // A grant of the same role adds jit's own binding beside PAM's, which stays as it was.
+        let (out, report) = grant(
+            "projects/p",
+            &p,
+            &req(&["roles/logging.viewer"], &["user:bob@example.com"], "2026-11-25T16:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(out.bindings[..2], p.bindings[..], "PAM's bindings are untouched");
+        assert_eq!(out.bindings.len(), 3);
+        assert_eq!((report.granted.len(), report.extended.len(), report.pruned.len()), (1, 0, 0));
     }
 }

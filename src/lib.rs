@@ -14,6 +14,7 @@ pub mod delegation;
 pub mod edit;
 pub mod error;
 pub mod gcp;
+pub mod history;
 pub mod iam;
 pub mod output;
 pub mod policy;

@@ -651,6 +651,72 @@ pub fn removal_fit(
     Ok(())
 }
 
+/// The columns of `jit history`: a narrow terminal loses SOURCE, GRANTED BY and the log entry
+/// first, then REASON wraps and goes.
+const HISTORY: [Col; 11] = [
+    Col::keep("TIME (UTC)", "TIME"),
+    Col::wrap("ACTION", FLOOR),
+    Col::wrap("RESOURCE", FLOOR),
+    Col::wrap("ROLE", FLOOR),
+    Col::wrap("MEMBER", FLOOR),
+    Col::wrap("BY", FLOOR),
+    Col::keep("EXPIRES (UTC)", "EXPIRES"),
+    Col::keep("SOURCE", "SOURCE").drop_first(3),
+    Col::wrap("GRANTED BY", FLOOR).drop_first(2),
+    Col::wrap("REASON", FLOOR).then_drop(4),
+    Col::keep("LOG ENTRY", "ENTRY").drop_first(1),
+];
+
+/// `jit history`, fitted to the terminal ([`table_width`]).
+pub fn history(
+    events: &[crate::history::Event],
+    format: Format,
+    since: DateTime<Utc>,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
+    history_fit(events, format, since, table_width(), w)
+}
+
+/// `jit history` fitted to `width` columns (`None`: every column in full). Oldest first; the
+/// table's EXPIRES is the end after the change (for extended or shortened access, `OLD → NEW`).
+pub fn history_fit(
+    events: &[crate::history::Event],
+    format: Format,
+    since: DateTime<Utc>,
+    width: Option<usize>,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
+    if format != Format::Table {
+        return structured(&events, format, w);
+    }
+    if events.is_empty() {
+        return writeln!(w, "No changes to time-bound access since {}.", utc(since)).map_err(io);
+    }
+    let cells: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            let expires = match e.previous_expires {
+                Some(before) => format!("{} → {}", utc(before), opt(e.expires)),
+                None => opt(e.expires),
+            };
+            row(vec![
+                utc(e.time),
+                e.action.as_str().to_string(),
+                e.resource.clone(),
+                e.role.clone(),
+                e.member.clone(),
+                e.by.clone().unwrap_or_else(|| "-".into()),
+                expires,
+                e.source.to_string(),
+                e.granted_by.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                e.insert_id.clone(),
+            ])
+        })
+        .collect();
+    render(&HISTORY, &cells, width, w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,16 +24,35 @@ pub enum Source {
     /// github.com/abcxyz/access-on-demand: title `abcxyz-aod-expiry`.
     #[serde(rename = "aod")]
     Aod,
+    /// Google's Privileged Access Manager: title `Created by: PAM` on the binding a grant adds
+    /// (what public tooling that must leave PAM's bindings alone matches on, e.g. Terraform
+    /// modules' `pam_condition_title = "Created by: PAM"`). PAM removes it when the grant ends and
+    /// flags the grant `externallyModified` when anyone else changes it
+    /// (<https://cloud.google.com/iam/docs/reference/pam/rest/v1/folders.locations.entitlements.grants>),
+    /// so jit never edits one ([`Source::is_managed_elsewhere`]).
+    #[serde(rename = "pam")]
+    Pam,
     #[serde(rename = "other")]
     Other,
 }
 
+/// The title Privileged Access Manager gives the condition of the bindings it adds.
+pub const PAM_TITLE: &str = "Created by: PAM";
+
 impl Source {
+    /// Bindings another service owns and tracks: grant, revoke and cleanup leave them exactly as
+    /// they are (issue 11 item 6).
+    pub fn is_managed_elsewhere(self) -> bool {
+        self == Source::Pam
+    }
+
     pub fn of(condition: &Expr) -> Source {
         let title = condition.title().trim();
         let description = condition.description().trim();
         if title.starts_with(TITLE_PREFIX) {
             Source::Jit
+        } else if title.eq_ignore_ascii_case(PAM_TITLE) {
+            Source::Pam
         } else if title == "JIT access activation" {
             Source::JitAccess
         } else if title.starts_with("generated_by_prel") {
@@ -56,6 +75,7 @@ impl Source {
             Source::JitAccess => "jit-access",
             Source::Prel => "prel",
             Source::Aod => "aod",
+            Source::Pam => "pam",
             Source::Other => "other",
         }
     }
@@ -120,6 +140,9 @@ mod tests {
         );
         assert_eq!(Source::of(&expr("generated_by_prel_12345", "")), Source::Prel);
         assert_eq!(Source::of(&expr("abcxyz-aod-expiry", "")), Source::Aod);
+        assert_eq!(Source::of(&expr("Created by: PAM", "")), Source::Pam);
+        assert_eq!(Source::of(&expr(" Created by: PAM ", "grant x")), Source::Pam);
+        assert_eq!(Source::of(&expr("Created by: PAMELA", "")), Source::Other);
         assert_eq!(Source::of(&expr("expires_after_2030", "set by Terraform")), Source::Other);
         assert_eq!(Source::of(&Expr::default()), Source::Other);
         assert_eq!(Source::of(&expr("jitter", "")), Source::Other, "the prefix is `jit `, with the space");

@@ -139,6 +139,15 @@ impl Policies {
         }
     }
 
+    /// The API connection, for calls beyond policies (`jit history`'s audit logs); `None` for a
+    /// policy file.
+    pub fn gcp(&self) -> Option<&Gcp> {
+        match &self.backend {
+            Backend::File { .. } => None,
+            Backend::Api(session) => Some(&session.gcp),
+        }
+    }
+
     /// Whether Google defines `role` (`roles.get`); offline there is nobody to ask.
     pub async fn role_exists(&self, role: &str) -> Result<crate::roles::Online, Error> {
         match &self.backend {

@@ -14,6 +14,7 @@ pub mod completions;
 pub mod delegate;
 pub mod emulator;
 pub mod grant;
+pub mod history;
 pub mod list;
 pub mod offline;
 pub mod revoke;
@@ -38,7 +39,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         | Command::Revoke(_)
         | Command::Cleanup(_)
         | Command::Delegate(_)
-        | Command::Audit(_) => team::load(&global, &env)?,
+        | Command::Audit(_)
+        | Command::History(_) => team::load(&global, &env)?,
         _ => None,
     };
     match cli.command {
@@ -79,6 +81,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
             let config = Config::resolve(&global, Some(&args.file), &env)?;
             cleanup::run(&config, &config::Cleanup::resolve(&args)?)
+        }
+        Command::History(args) => {
+            team::default_scopes(team.as_ref(), &mut global, false);
+            let config = Config::resolve(&global, None, &env)?;
+            history::run(&config, &args)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
         Command::Roles(args) => {

@@ -47,6 +47,11 @@ pub fn resolve_endpoint(flag: Option<&str>) -> Option<String> {
         .filter(|e| !e.is_empty())
 }
 
+/// gcloud's `api_endpoint_overrides/logging` property, as an environment variable.
+pub const LOGGING_OVERRIDE_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING";
+/// Cloud Logging's endpoint (logging/v2/logging-api.json's `rootUrl`).
+pub const LOGGING_ENDPOINT: &str = "https://logging.googleapis.com/";
+
 /// Asked for on every list call: "the server can return fewer … than requested", so a large value
 /// only saves round trips (`cleanup --recursive` over thousands of projects).
 const PAGE_SIZE: &str = "1000";
@@ -66,6 +71,9 @@ pub(crate) fn join(endpoint: &str, path: &str) -> String {
 pub(crate) struct Clients {
     /// Per kind: the base URL of its API and, for messages, that URL with its userinfo redacted.
     bases: Vec<(Kind, String, String)>,
+    /// Cloud Logging's base URL and how messages show it (`jit history`): `--endpoint`, else
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING`, else Google's.
+    logging: (String, String),
     creds: Credentials,
     /// Built on first use; see [`Clients::http_for`].
     plain: OnceLock<reqwest::Client>,
@@ -138,10 +146,10 @@ impl Clients {
         credentials: String,
         quota_project: Option<&str>,
     ) -> crate::Result<Clients> {
-        let flag = endpoint;
         if let Some(e) = endpoint {
             check_endpoint(e, "")?;
         }
+        let flag = endpoint;
         let mut bases = Vec::new();
         for row in &kinds::ROWS {
             let var = if endpoint.is_some() { None } else { std::env::var(row.override_var).ok() };
@@ -153,21 +161,11 @@ impl Clients {
             bases.push((row.kind, base, shown));
         }
         let endpoint = bases.iter().find(|b| b.0 == Kind::Project).map(|b| b.2.clone()).unwrap_or_default();
-        // Cloud Asset's base path is `/` (cloudasset v1's `rootUrl`), so gcloud's rule keeps an
-        // override as it is given (src/gcp/kinds.rs, `base_url`).
-        let var = if flag.is_some() {
-            None
-        } else {
-            std::env::var(ASSET_OVERRIDE_VAR).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-        };
-        if let Some(v) = &var {
-            check_endpoint(v, &format!(" in {ASSET_OVERRIDE_VAR}"))?;
-        }
-        let asset_url = flag
-            .map(str::to_string)
-            .or(var)
-            .unwrap_or_else(|| "https://cloudasset.googleapis.com".to_string());
-        let asset = (asset_url.clone(), redact_userinfo(&asset_url));
+        // Cloud Asset's and Logging's base path is `/` (their `rootUrl`; the methods start with
+        // `v1/`, `v2/`), so an override is used as it is given, as gcloud's
+        // `_BuildEndpointOverride` does for such APIs (kinds::base_url).
+        let asset = root_base(flag, ASSET_OVERRIDE_VAR, "https://cloudasset.googleapis.com")?;
+        let logging = root_base(flag, LOGGING_OVERRIDE_VAR, LOGGING_ENDPOINT)?;
         let quota_project =
             match quota_project {
                 Some(p) => Some(http::HeaderValue::from_str(p).map_err(|_| {
@@ -177,6 +175,7 @@ impl Clients {
             };
         Ok(Clients {
             bases,
+            logging,
             creds,
             plain: OnceLock::new(),
             tls: OnceLock::new(),
@@ -238,14 +237,25 @@ impl Clients {
         req: Request<'_>,
         cx: &Context<'_>,
     ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
+        // Cloud Asset's search has a host of its own, whatever the kind of its scope.
+        let base =
+            if cx.call == Call::SearchAllIamPolicies { self.asset.0.as_str() } else { self.base(kind).0 };
+        self.exchange_at(base, req, cx).await
+    }
+
+    /// As [`Clients::exchange`], to the API at `base`.
+    async fn exchange_at(
+        &self,
+        base: &str,
+        req: Request<'_>,
+        cx: &Context<'_>,
+    ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
         let mut headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
         if let Some(p) = &self.quota_project {
             // gcloud sends `X-Goog-User-Project` when billing/quota_project is set; the flag or
             // variable wins over a quota project in the credentials' file.
             headers.insert("x-goog-user-project", p.clone());
         }
-        let base =
-            if cx.call == Call::SearchAllIamPolicies { self.asset.0.as_str() } else { self.base(kind).0 };
         let url = join(base, &req.path);
         // gcloud's query starts with `alt=json`: enums come back as names.
         let mut query = vec![("alt", "json")];
@@ -383,6 +393,63 @@ impl Clients {
         };
         let body = self.send(r.kind, req, &cx).await?;
         parse_policy(&body, &cx)
+    }
+
+    /// One page of Cloud Logging v2 `entries.list` (`POST v2/entries:list` with a
+    /// `ListLogEntriesRequest`, logging/v2/logging-api.json): the answer's body. `resource` names
+    /// the scope in messages.
+    pub(crate) async fn list_log_entries(&self, body: Value, resource: &str) -> crate::Result<Vec<u8>> {
+        let cx = Context {
+            resource,
+            kind: Kind::Project,
+            call: Call::ListLogEntries,
+            endpoint: &self.logging.1,
+            credentials: &self.credentials,
+        };
+        let req = Request {
+            method: reqwest::Method::POST,
+            path: "v2/entries:list".to_string(),
+            // Compact JSON: a page of 1,000 entries is a third smaller without indentation, and
+            // faster to send and to read (`prettyPrint`, a system parameter of every Google API).
+            query: vec![("prettyPrint", "false")],
+            body: Some(body),
+        };
+        let (status, headers, body) = self.exchange_at(&self.logging.0, req, &cx).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(errors::from_answer(status, &headers, &body, &cx))
+    }
+
+    /// For messages: Cloud Logging's endpoint.
+    pub(crate) fn logging_shown(&self) -> &str {
+        &self.logging.1
+    }
+
+    /// The number of the project a bucket belongs to: Cloud Storage `buckets.get`
+    /// (`GET b/{bucket}?fields=projectNumber`, storage/v1/storage-api.json), whose `projectNumber`
+    /// is where the bucket's audit entries are logged.
+    pub(crate) async fn bucket_project_number(&self, r: &ResourceId) -> crate::Result<String> {
+        let name = r.name();
+        let cx = self.cx(&name, Kind::Bucket, Call::GetBucket);
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("b/{}", r.id),
+            query: vec![("fields", "projectNumber")],
+            body: None,
+        };
+        let body = self.send(Kind::Bucket, req, &cx).await?;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Bucket {
+            project_number: String,
+        }
+        let b: Bucket =
+            serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, &cx, "a bucket"))?;
+        if !crate::iam::is_number(&b.project_number) {
+            return Err(bad_answer(&name, &format!("`{}` is not a project number", b.project_number)));
+        }
+        Ok(b.project_number)
     }
 
     /// One page of `folders.list?parent=`: the folders and the next page token.
@@ -565,6 +632,22 @@ fn bad_answer(resource: &str, message: &str) -> Error {
         status: None,
         message: format!("unexpected answer: {message}"),
     }
+}
+
+/// The base URL of an API whose paths start at its host's root: `--endpoint`, else the gcloud
+/// override variable `var`, else Google's `default`; with how messages show it.
+fn root_base(flag: Option<&str>, var: &str, default: &str) -> crate::Result<(String, String)> {
+    let from_var = if flag.is_some() {
+        None
+    } else {
+        std::env::var(var).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    };
+    if let Some(v) = &from_var {
+        check_endpoint(v, &format!(" in {var}"))?;
+    }
+    let url = flag.map(str::to_string).or(from_var).unwrap_or_else(|| default.to_string());
+    let shown = redact_userinfo(&url);
+    Ok((url, shown))
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@ pub(crate) enum Call {
     GetRole,
     /// Cloud Asset Inventory's `searchAllIamPolicies`, on a project, folder or organization.
     SearchAllIamPolicies,
+    /// Cloud Logging v2 `entries.list`, on a project, folder or organization (`jit history`).
+    ListLogEntries,
+    /// Cloud Storage `buckets.get`, for the project a bucket's audit entries are logged in.
+    GetBucket,
     /// IAM v1 `roles.queryGrantableRoles`, on a resource.
     QueryGrantableRoles,
 }
@@ -46,6 +50,10 @@ impl Call {
             // "The caller must be granted the `cloudasset.assets.searchAllIamPolicies` permission
             // on the desired scope" (cloudasset v1 discovery document).
             Call::SearchAllIamPolicies => "cloudasset.assets.searchAllIamPolicies".to_string(),
+            // Admin Activity audit logs need this one; Data Access logs would need
+            // `logging.privateLogEntries.list` (https://cloud.google.com/logging/docs/access-control).
+            Call::ListLogEntries => "logging.logEntries.list".to_string(),
+            Call::GetBucket => "storage.buckets.get".to_string(),
             // The reference names no permission; what the answer tells (which roles the
             // resource's policy can hold) is what its getIamPolicy tells, so a 403 names that
             // (assumed).
@@ -61,6 +69,8 @@ impl Call {
             Call::ListProjects => "projects.list",
             Call::GetRole => "roles.get",
             Call::SearchAllIamPolicies => "searchAllIamPolicies",
+            Call::ListLogEntries => "entries.list",
+            Call::GetBucket => "buckets.get",
             Call::QueryGrantableRoles => "roles.queryGrantableRoles",
         }
     }

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod client;
 pub mod errors;
 pub mod kinds;
+pub mod logging;
 pub mod retry;
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! - [`iam_credentials`]: `generateAccessToken` (impersonation);
 //! - [`iam_roles`]: IAM's `roles.get`, `roles.list`, `queryGrantableRoles` and custom roles;
 //! - [`storage`]: Cloud Storage's JSON API for a bucket's metadata and allow policy;
+//! - [`logging`]: Cloud Logging v2's `entries.list` over the Admin Activity audit entries of
+//!   every `setIamPolicy`;
 //! - [`services`]: the allow policies of Secret Manager secrets, IAM service accounts, Cloud KMS
 //!   key rings and keys, and Cloud Run services;
 //! - [`asset`]: Cloud Asset Inventory's `searchAllIamPolicies`, over an index that may lag;
@@ -27,6 +29,7 @@ pub mod control;
 pub mod faults;
 pub mod iam_credentials;
 pub mod iam_roles;
+pub mod logging;
 pub mod oauth;
 pub mod resource_manager;
 pub mod services;
@@ -524,7 +527,8 @@ fn split_path(path: &str) -> (Vec<String>, Option<String>) {
     if let Some(last) = segments.last_mut()
         && let Some((head, v)) = last.rsplit_once(':')
         && (VERBS.contains(&v)
-            || ["search", "generateAccessToken", "queryGrantableRoles", "searchAllIamPolicies"].contains(&v))
+            || ["search", "generateAccessToken", "queryGrantableRoles", "searchAllIamPolicies", "list"]
+                .contains(&v))
     {
         verb = Some(v.to_string());
         *last = head.to_string();
@@ -658,6 +662,10 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         }
         ("GET", ["v3", "organizations"], Some("search")) => {
             Some(Box::new(move |c: &Caller| rm::search_organizations(shared, c, true, int)))
+        }
+        // Cloud Logging v2 (logging): the audit entries of every setIamPolicy.
+        ("POST", ["v2", "entries"], Some("list")) => {
+            Some(Box::new(move |c: &Caller| logging::list_entries(shared, c, req)))
         }
         // IAM roles (iam_roles): predefined roles need only a valid token.
         ("GET", ["v1", "roles", id], None) => Some(Box::new(move |_: &Caller| iam_roles::get_predefined(id))),

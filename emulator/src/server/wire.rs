@@ -297,7 +297,28 @@ pub fn service_host(kind: Kind) -> &'static str {
 /// A JSON response as Google's front end sends it (`application/json; charset=UTF-8`, pretty
 /// printed with two spaces, as `?prettyPrint` defaults to true).
 pub fn json_response(code: u16, body: &Value) -> Response<Body> {
-    let mut text = serde_json::to_string_pretty(body).expect("JSON values serialise");
+    json_response_of(code, body)
+}
+
+/// [`json_response`] of anything that serialises as JSON.
+pub fn json_response_of<T: serde::Serialize + ?Sized>(code: u16, body: &T) -> Response<Body> {
+    json_response_printed(code, body, true)
+}
+
+/// A JSON response, pretty printed or not: Google's APIs take the system parameter
+/// `prettyPrint=false` for compact JSON ("Returns response with indentations and line breaks",
+/// default true; `parameters.prettyPrint` of every discovery document, e.g.
+/// logging/v2/logging-api.json).
+pub fn json_response_printed<T: serde::Serialize + ?Sized>(
+    code: u16,
+    body: &T,
+    pretty: bool,
+) -> Response<Body> {
+    let mut text = if pretty {
+        serde_json::to_string_pretty(body).expect("JSON values serialise")
+    } else {
+        serde_json::to_string(body).expect("JSON values serialise")
+    };
     text.push('\n');
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

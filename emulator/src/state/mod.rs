@@ -2,7 +2,9 @@
 //! shape, identities, clock), the store and its rules, the validation written from Google's
 //! documentation, the role catalog and the demo seed.
 
+pub mod audit_log;
 pub mod catalog;
+pub mod log_query;
 pub mod model;
 pub mod seed;
 pub mod store;
@@ -14,5 +16,6 @@ pub use model::{
 };
 pub use seed::{DEMO_SEED, demo_seed};
 pub use store::{
-    CONCURRENT_CHANGES, Caller, EMPTY_ETAG, Found, Kind, Store, StoreError, decode_etag, withcond_role,
+    CONCURRENT_CHANGES, Caller, EMPTY_ETAG, Found, Kind, LogQueryCache, Store, StoreError, decode_etag,
+    withcond_role,
 };

@@ -148,6 +148,10 @@ pub struct Data {
     /// The emulator's clock: absent = the wall clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<Clock>,
+    /// Cloud Audit Logs' Admin Activity entries (`LogEntry` JSON), oldest first: one per
+    /// successful `setIamPolicy` (`state::audit_log`), and any a seed brings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_entries: Vec<Value>,
 }
 
 /// A custom role, in the shape of IAM's `Role`

@@ -152,6 +152,20 @@ pub struct Store {
     history: HashMap<String, Vec<Replaced>>,
     /// Bumped whenever the resources themselves may change (a reset): what caches of them key on.
     generation: u64,
+    /// Changes whenever `data.log_entries` may have: every appended entry and every reset.
+    log_version: u64,
+    /// The entries the last `entries.list` query matched, in its order, so that its next pages
+    /// are cut from them instead of filtering and sorting the whole log again.
+    pub log_cache: Option<LogQueryCache>,
+}
+
+/// The matches of one `entries.list` query (filter, order, containers) at one `log_version`:
+/// indexes into `data.log_entries`.
+#[derive(Debug, Clone, Default)]
+pub struct LogQueryCache {
+    pub query: String,
+    pub version: u64,
+    pub matches: Vec<usize>,
 }
 
 /// A resource found in the hierarchy, by its canonical policy key.
@@ -177,17 +191,18 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag, history: HashMap::new(), generation: 0 }
+        Store { data, last_etag, history: HashMap::new(), generation: 0, log_version: 0, log_cache: None }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
     /// before is ever valid again.
     pub fn reset(&mut self, data: Data) {
         let last = self.last_etag;
-        let generation = self.generation;
+        let (generation, version) = (self.generation, self.log_version);
         *self = Store::new(data);
         self.last_etag = self.last_etag.max(last);
         self.generation = generation + 1;
+        self.log_version = version + 1;
     }
 
     /// The policy `key` held at `when` on the emulator's clock: the one a later write replaced,
@@ -203,6 +218,11 @@ impl Store {
     /// Which state of the resources (not their policies) the store holds: changes on a reset.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The version of the audit log: it changes whenever an entry is added or the store is reset.
+    pub fn log_version(&self) -> u64 {
+        self.log_version
     }
 
     /// The emulator's clock at wall time `wall`.
@@ -629,6 +649,19 @@ impl Store {
             extra,
             etag: Some(self.next_etag(now)),
         };
+        // Every successful write leaves an Admin Activity entry, as Google's do (issue 11 item 5).
+        let sequence = self.data.log_entries.len() as u64 + 1;
+        let entry = super::audit_log::set_iam_policy_entry(
+            self,
+            caller,
+            kind,
+            &found.key,
+            (&current, &stored),
+            now,
+            sequence,
+        );
+        self.data.log_entries.push(entry);
+        self.log_version += 1;
         let before = self.data.policies.insert(found.key.clone(), stored.clone());
         self.history.entry(found.key).or_default().push((now, before));
         Ok(stored)

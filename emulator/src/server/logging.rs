@@ -1,0 +1,184 @@
+//! Cloud Logging API v2's `entries.list` (`POST /v2/entries:list`, logging/v2/logging-api.json in
+//! googleapis/google-api-go-client) over the Admin Activity entries the store writes for every
+//! successful `setIamPolicy` (`state::audit_log`).
+//!
+//! The request is a `ListLogEntriesRequest`: `resourceNames` (`projects/ID|NUMBER`,
+//! `folders/N`, `organizations/N`; the deprecated `projectIds` too), `filter` (the part of the
+//! Logging query language `state::log_query` reads; anything else is a 400), `orderBy`
+//! (`timestamp asc`, the default, or `timestamp desc`; "Entries with equal timestamps are
+//! returned in order of their insert_id values"), `pageSize` (default 50, negative refused; more
+//! than 1,000 is served as 1,000, the backend's upper limit gcloud's `FetchLogs` names) and
+//! `pageToken`; `?prettyPrint=false` gives compact JSON, as from every Google API. Reading needs `logging.logEntries.list` on every resource named: Admin Activity
+//! audit logs are readable with it (Logs Viewer), Data Access logs would need
+//! `logging.privateLogEntries.list` (<https://cloud.google.com/logging/docs/access-control>).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use serde::Serialize;
+
+use super::wire::{self, ApiError, Surface};
+use super::{Req, Routed, Shared, lock, ok};
+use crate::state::log_query;
+use crate::state::{Caller, Kind, LogQueryCache, Store, StoreError};
+
+/// The permission `entries.list` checks on each resource for audit (not private) logs.
+pub const LIST_PERMISSION: &str = "logging.logEntries.list";
+
+/// The most entries one page holds.
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// The container a `resourceNames` item names, as the store keys it (`projects/ID`, …).
+fn container(store: &Store, name: &str) -> Result<String, ApiError> {
+    let bad = || {
+        ApiError::invalid(format!(
+            "Invalid resource name: \"{name}\". Expected projects/[PROJECT_ID], organizations/[ORGANIZATION_ID], \
+             billingAccounts/[BILLING_ACCOUNT_ID] or folders/[FOLDER_ID]."
+        ))
+    };
+    let (collection, id) = name.split_once('/').ok_or_else(bad)?;
+    if id.is_empty() || id.contains('/') {
+        return Err(bad());
+    }
+    let kind = Kind::from_collection(collection).ok_or_else(bad)?;
+    // Google answers an unknown container and a missing permission alike (403).
+    Ok(store.find(kind, id).map(|f| f.key).unwrap_or_else(|| name.to_string()))
+}
+
+fn timestamp(entry: &Value) -> Option<DateTime<Utc>> {
+    let t = entry.get("timestamp")?.as_str()?;
+    DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn insert_id(entry: &Value) -> &str {
+    entry.get("insertId").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The container of an entry's log: `projects/P` of `projects/P/logs/…`.
+fn log_container(entry: &Value) -> Option<&str> {
+    let name = entry.get("logName")?.as_str()?;
+    name.find("/logs/").map(|i| &name[..i])
+}
+
+/// `POST /v2/entries:list`.
+pub(crate) fn list_entries(shared: &Shared, caller: &Caller, req: &Req) -> Result<Routed, ApiError> {
+    let body = req.json()?;
+    let mut names: Vec<String> = Vec::new();
+    for (field, prefix) in [("resourceNames", ""), ("projectIds", "projects/")] {
+        match body.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for item in items {
+                    let s = item.as_str().ok_or_else(|| {
+                        ApiError::invalid(format!("Invalid value at '{field}': not a string."))
+                    })?;
+                    names.push(format!("{prefix}{s}"));
+                }
+            }
+            Some(_) => return Err(ApiError::invalid(format!("Invalid value at '{field}': not a list."))),
+        }
+    }
+    if names.is_empty() {
+        return Err(ApiError::invalid("resource_names is required."));
+    }
+    let filter_text = body.get("filter").and_then(Value::as_str).unwrap_or_default();
+    let filter = log_query::parse(filter_text)
+        .and_then(|f| log_query::validate(&f).map(|()| f))
+        .map_err(|e| ApiError::invalid(format!("Unparseable filter: {e}")))?;
+    let descending = match body.get("orderBy").and_then(Value::as_str).map(|s| s.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(o) if o.is_empty() || o == "timestamp asc" || o == "timestamp" => false,
+        Some(o) if o == "timestamp desc" => true,
+        Some(o) => {
+            return Err(ApiError::invalid(format!(
+                "Invalid order_by: \"{o}\". Only \"timestamp asc\" and \"timestamp desc\" are supported."
+            )));
+        }
+    };
+    let page_size = match body.get("pageSize") {
+        None | Some(Value::Null) => 50,
+        Some(v) => super::resource_manager::as_i64(v)
+            .ok_or_else(|| ApiError::invalid("Invalid value at 'page_size' (TYPE_INT32)."))?,
+    };
+    if page_size < 0 {
+        return Err(ApiError::invalid(format!("Invalid page_size: {page_size}. It must not be negative.")));
+    }
+    let page_size = if page_size == 0 { 50 } else { page_size.min(MAX_PAGE_SIZE) } as usize;
+    let start = match body.get("pageToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        Some(t) => t
+            .strip_prefix("emu-log-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| ApiError::invalid("Invalid page token."))?,
+        None => 0,
+    };
+
+    let mut store = lock(&shared.store);
+    let now = store.now(Utc::now());
+    let mut containers = Vec::new();
+    for name in &names {
+        let key = container(&store, name)?;
+        if !store.has_permission(caller, &key, LIST_PERMISSION, now) || store.find_key(&key).is_none() {
+            return Err(ApiError::from_store(
+                StoreError::Denied { permission: LIST_PERMISSION.into(), resource: name.clone() },
+                Surface::V1,
+            ));
+        }
+        containers.push(key);
+    }
+    // The next pages of a query are cut from its first page's matches while the log is
+    // unchanged: a 10,000-entry log is filtered and sorted once, not once per page.
+    let query = format!("{descending}\u{0}{}\u{0}{filter_text}", containers.join(","));
+    let version = store.log_version();
+    let cached = store.log_cache.as_ref().filter(|c| c.version == version && c.query == query);
+    let matches = match cached {
+        Some(c) => c.matches.clone(),
+        None => {
+            let entries = &store.data.log_entries;
+            // Each entry's time is parsed once, not once per comparison. "Entries with equal
+            // timestamps are returned in order of their insert_id values", in either order
+            // (ListLogEntriesRequest.orderBy).
+            let mut keyed: Vec<(Option<DateTime<Utc>>, &str, usize)> = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| log_container(e).is_some_and(|c| containers.iter().any(|k| k == c)))
+                .filter(|(_, e)| log_query::matches(&filter, e))
+                .map(|(i, e)| (timestamp(e), insert_id(e), i))
+                .collect();
+            keyed.sort_by(|a, b| {
+                let by_time = if descending { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) };
+                by_time.then_with(|| a.1.cmp(b.1))
+            });
+            let matches: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
+            store.log_cache = Some(LogQueryCache { query, version, matches: matches.clone() });
+            matches
+        }
+    };
+    let end = start.saturating_add(page_size).min(matches.len());
+    let page: Vec<&Value> =
+        matches.get(start..end).unwrap_or_default().iter().map(|&i| &store.data.log_entries[i]).collect();
+    let next = (end < matches.len()).then(|| format!("emu-log-{end}"));
+    if req.query_param("fields").is_some() {
+        // A partial response (`fields=`) goes through the common path, which cuts the value.
+        let mut out = Map::new();
+        if !page.is_empty() {
+            out.insert("entries".into(), Value::Array(page.into_iter().cloned().collect()));
+        }
+        if let Some(t) = next {
+            out.insert("nextPageToken".into(), json!(t));
+        }
+        return ok(Value::Object(out));
+    }
+    // Serialised from the stored entries themselves: a page of 1,000 is about 2 MB, which a copy
+    // would double.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page<'a> {
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        entries: Vec<&'a Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_page_token: Option<String>,
+    }
+    let pretty = req.query_param("prettyPrint").is_none_or(|v| v != "false");
+    Ok(Routed::Raw(wire::json_response_printed(200, &Page { entries: page, next_page_token: next }, pretty)))
+}

@@ -1,0 +1,600 @@
+//! Pure: `jit history` (issue 11 item 5). Which Cloud Audit Logs to ask for a scope, with which
+//! Logging query, and what each Admin Activity entry of a `setIamPolicy` says about time-bound
+//! access: who granted, extended, revoked or cleaned up what, when, and why.
+//!
+//! Every `setIamPolicy` leaves an Admin Activity entry in the audit log of the resource's project
+//! (or of the folder or organization itself), kept 400 days, whose
+//! `protoPayload.serviceData.policyDelta.bindingDeltas[]` lists each (role, member, condition)
+//! added or removed, and whose `protoPayload.authenticationInfo.principalEmail` names who wrote
+//! (<https://cloud.google.com/logging/docs/audit>,
+//! <https://cloud.google.com/logging/docs/reference/audit/iam/rest/Shared.Types/AuditData>). The
+//! reason is the one the condition carries (jit's description, JIT Access's justification:
+//! `source::reason`).
+//!
+//! How an entry reads, per (role, member) of its time-bound deltas:
+//! - `ADD` alone: **granted**;
+//! - `REMOVE` and `ADD` together: **extended** when the new end is later, else **shortened**;
+//! - `REMOVE` alone: **cleaned up** when the binding had already ended at the entry's time,
+//!   else **revoked**.
+//!
+//! Bindings without a time bound are not time-bound access and are left out.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::condition::{self, Window};
+use crate::error::Error;
+use crate::iam::{Kind, ResourceId, same_member};
+use crate::policy::Expr;
+use crate::source::{self, Source};
+
+/// How long Cloud Logging keeps Admin Activity audit logs: the `_Required` bucket's 400 days
+/// (<https://cloud.google.com/logging/docs/routing/overview#buckets>). An older `--since` asks for
+/// what no log holds.
+pub const RETENTION_DAYS: i64 = 400;
+
+/// The default of `--since`.
+pub const DEFAULT_SINCE: &str = "7d";
+
+/// Entries asked for per page: Logging's upper limit (gcloud's `FetchLogs`: "The backend has an
+/// upper limit of 1000 for page_size").
+pub const PAGE_SIZE: i64 = 1000;
+
+/// What `jit history` asks, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// Entries at or after this time.
+    pub since: DateTime<Utc>,
+    /// Only these members (any of them); empty: everyone.
+    pub members: Vec<String>,
+    /// Only these roles (any of them); empty: every role.
+    pub roles: Vec<String>,
+}
+
+impl Query {
+    /// `--since DURATION` before `now`, within Admin Activity logs' retention.
+    pub fn new(
+        since: &str,
+        members: Vec<String>,
+        roles: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Query, Error> {
+        let d = crate::timespec::parse_duration(since)?;
+        if d > Duration::days(RETENTION_DAYS) {
+            return Err(Error::usage_hint(
+                format!("`--since {since}` reaches past what audit logs keep"),
+                format!(
+                    "Cloud Logging keeps Admin Activity entries {RETENTION_DAYS} days; give at most `{RETENTION_DAYS}d`"
+                ),
+            ));
+        }
+        let since = now
+            .checked_sub_signed(d)
+            .ok_or_else(|| Error::usage(format!("`--since {since}` is too long")))?;
+        Ok(Query { since, members, roles })
+    }
+}
+
+/// A string in the Logging query language: quoted, `\` and `"` escaped.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// `FIELD="A"` or `FIELD=("A" OR "B" …)`.
+fn any_of(field: &str, values: &[String]) -> String {
+    match values {
+        [one] => format!("{field}={}", quoted(one)),
+        many => format!("{field}=({})", many.iter().map(|v| quoted(v)).collect::<Vec<_>>().join(" OR ")),
+    }
+}
+
+/// The service whose audit entries carry a kind's `setIamPolicy`, and the `resourceNames` item
+/// (the log's container) that holds them: `projects/ID`, `folders/N` or `organizations/N`.
+/// `bucket_project` is the project number of a bucket ([`Kind::Bucket`] only).
+pub fn container(r: &ResourceId, bucket_project: Option<&str>) -> Result<String, Error> {
+    let project_of_name = || {
+        r.id.strip_prefix("projects/")
+            .and_then(|rest| rest.split('/').next())
+            .map(|p| format!("projects/{p}"))
+    };
+    let found = match r.kind {
+        Kind::Project | Kind::Folder | Kind::Organization => Some(r.name()),
+        Kind::Bucket => bucket_project.map(|n| format!("projects/{n}")),
+        Kind::Secret | Kind::KmsKeyRing | Kind::KmsCryptoKey | Kind::RunService => project_of_name(),
+        Kind::ServiceAccount => service_account_project(&r.id).map(|p| format!("projects/{p}")),
+    };
+    found.ok_or_else(|| {
+        Error::usage_hint(
+            format!("jit cannot tell which project's audit log holds `{}`", r.name()),
+            "service accounts are read from the project in their address (NAME@PROJECT.iam.gserviceaccount.com); \
+             ask for that project's history with --project",
+        )
+    })
+}
+
+/// The project a service account's address names: `NAME@PROJECT.iam.gserviceaccount.com`,
+/// `PROJECT@appspot.gserviceaccount.com`, `NUMBER-compute@developer.gserviceaccount.com`,
+/// `NUMBER@cloudservices.gserviceaccount.com`, and service agents'
+/// `service-NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com`
+/// (<https://cloud.google.com/iam/docs/service-account-types>,
+/// <https://cloud.google.com/iam/docs/service-agents>). A unique ID names no project.
+fn service_account_project(email: &str) -> Option<String> {
+    let (local, domain) = email.rsplit_once('@')?;
+    let p = if domain.starts_with("gcp-sa-") {
+        local.strip_prefix("service-")?.to_string()
+    } else if domain == "cloudservices.gserviceaccount.com" {
+        local.to_string()
+    } else if let Some(p) = domain.strip_suffix(".iam.gserviceaccount.com") {
+        p.to_string()
+    } else if domain == "appspot.gserviceaccount.com" {
+        local.to_string()
+    } else if domain == "developer.gserviceaccount.com" {
+        local.strip_suffix("-compute")?.to_string()
+    } else {
+        return None;
+    };
+    ResourceId::project_ok(&p).then_some(p)
+}
+
+/// The service (`protoPayload.serviceName`) of a kind's policy.
+fn service(kind: Kind) -> &'static str {
+    crate::gcp::kinds::row(kind).host
+}
+
+/// The last segment of a resource's name (`/secrets/S` → `S`).
+fn last(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// The Logging query for `r`'s `setIamPolicy` entries in an Admin Activity log
+/// since `q.since`, narrowed to `q`'s roles and members when given (a delta of any of them; the
+/// entries are read again per delta). Method names differ per service (`SetIamPolicy`,
+/// `google.iam.admin.v1.SetIAMPolicy`, `google.cloud.run.v1.Services.SetIamPolicy`, …; Storage's
+/// is `storage.setIamPermissions`), so the method is matched with `:` (has), which compares
+/// without case.
+pub fn filter(r: &ResourceId, q: &Query) -> String {
+    let mut parts = vec![
+        // The container is `resourceNames`' business: a bucket's is named by number, while a
+        // log's name carries the project's ID, so the log is matched by its own name only.
+        format!("logName:{}", quoted("/logs/cloudaudit.googleapis.com%2Factivity")),
+        format!("protoPayload.serviceName={}", quoted(service(r.kind))),
+        if r.kind == Kind::Bucket {
+            "protoPayload.methodName=\"storage.setIamPermissions\"".to_string()
+        } else {
+            "protoPayload.methodName:\"SetIamPolicy\"".to_string()
+        },
+        format!("timestamp>={}", quoted(&condition::format_reported(q.since))),
+    ];
+    match r.kind {
+        Kind::Project | Kind::Folder | Kind::Organization => {
+            // The container's own log holds only its own Resource Manager entries.
+            parts.push(format!("resource.type={}", quoted(r.collection().trim_end_matches('s'))));
+        }
+        Kind::Bucket | Kind::KmsKeyRing | Kind::KmsCryptoKey => {
+            parts.push(format!("protoPayload.resourceName={}", quoted(&r.name())));
+        }
+        Kind::ServiceAccount => {
+            parts.push(format!("resource.labels.email_id={}", quoted(&r.id)));
+        }
+        Kind::Secret => {
+            // Secret Manager names the project by number: matched on the secret's own name here,
+            // and exactly in [`is_for`].
+            parts.push(format!("protoPayload.resourceName:{}", quoted(&format!("/secrets/{}", last(&r.id)))));
+        }
+        Kind::RunService => {
+            parts
+                .push(format!("protoPayload.resourceName:{}", quoted(&format!("/services/{}", last(&r.id)))));
+        }
+    }
+    if !q.roles.is_empty() {
+        parts.push(any_of("protoPayload.serviceData.policyDelta.bindingDeltas.role", &q.roles));
+    }
+    if !q.members.is_empty() {
+        parts.push(any_of("protoPayload.serviceData.policyDelta.bindingDeltas.member", &q.members));
+    }
+    parts.join(" AND ")
+}
+
+/// The parts of a `LogEntry` (<https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry>)
+/// jit reads; every other field is skipped while parsing, so a page of 1,000 entries costs little
+/// more than reading its bytes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LogEntry {
+    pub timestamp: String,
+    pub insert_id: String,
+    pub proto_payload: AuditLog,
+    pub resource: MonitoredResource,
+}
+
+/// `google.cloud.audit.AuditLog`, the parts jit reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuditLog {
+    pub authentication_info: AuthenticationInfo,
+    pub resource_name: String,
+    pub service_data: ServiceData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthenticationInfo {
+    pub principal_email: String,
+}
+
+/// IAM's `AuditData`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServiceData {
+    pub policy_delta: PolicyDelta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PolicyDelta {
+    pub binding_deltas: Vec<BindingDelta>,
+}
+
+/// One `BindingDelta`: `ADD` or `REMOVE` of one member of one (role, condition).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BindingDelta {
+    pub action: String,
+    pub role: String,
+    pub member: String,
+    pub condition: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MonitoredResource {
+    pub labels: ResourceLabels,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ResourceLabels {
+    pub location: String,
+}
+
+/// Whether an entry the query returned is about `r` itself (the query narrows by substring where
+/// the exact name is not known: a secret's project number, a Run service's name form).
+pub fn is_for(r: &ResourceId, entry: &LogEntry) -> bool {
+    let name = entry.proto_payload.resource_name.as_str();
+    match r.kind {
+        Kind::Secret => name.ends_with(&format!("/secrets/{}", last(&r.id))),
+        Kind::RunService => {
+            let location = r.id.split('/').nth(3).unwrap_or_default();
+            let logged = entry.resource.labels.location.as_str();
+            name.ends_with(&format!("/services/{}", last(&r.id))) && (logged.is_empty() || logged == location)
+        }
+        _ => true,
+    }
+}
+
+/// What happened to one member's time-bound access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Granted,
+    Extended,
+    Shortened,
+    Revoked,
+    CleanedUp,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Granted => "granted",
+            Action::Extended => "extended",
+            Action::Shortened => "shortened",
+            Action::Revoked => "revoked",
+            Action::CleanedUp => "cleaned up",
+        }
+    }
+}
+
+/// One row of `jit history` (docs/output.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    #[serde(serialize_with = "rfc3339")]
+    pub time: DateTime<Utc>,
+    pub action: Action,
+    pub resource: String,
+    pub role: String,
+    pub member: String,
+    /// Who wrote the policy (`authenticationInfo.principalEmail`), when the log names them.
+    pub by: Option<String>,
+    /// The end of the access after the change (granted, extended, shortened), or of the access
+    /// removed (revoked, cleaned up).
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub expires: Option<DateTime<Utc>>,
+    /// The end before the change, for extended and shortened.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub previous_expires: Option<DateTime<Utc>>,
+    pub source: Source,
+    /// Who the condition says granted it (jit's description, gimme's title).
+    pub granted_by: Option<String>,
+    /// Why, as the condition records it.
+    pub reason: Option<String>,
+    /// The log entry (`insertId`), to find it again in Cloud Logging.
+    pub insert_id: String,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&condition::format_reported(*t))
+}
+
+fn rfc3339_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&condition::format_reported(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// One time-bound delta of an entry.
+struct Delta {
+    add: bool,
+    role: String,
+    member: String,
+    condition: Expr,
+    window: Window,
+}
+
+fn deltas(entry: &LogEntry) -> Vec<Delta> {
+    entry
+        .proto_payload
+        .service_data
+        .policy_delta
+        .binding_deltas
+        .iter()
+        .filter_map(|d| {
+            let add = match d.action.as_str() {
+                "ADD" => true,
+                "REMOVE" => false,
+                _ => return None,
+            };
+            let condition = d.condition.clone()?;
+            let window = condition::window(&condition.expression).ok()?;
+            window.is_time_bound().then(|| Delta {
+                add,
+                role: d.role.clone(),
+                member: d.member.clone(),
+                condition,
+                window,
+            })
+        })
+        .collect()
+}
+
+/// The events of one entry about `resource` (its name as jit shows it), keeping `q`'s roles and
+/// members; none for an entry that is not a readable audit entry.
+pub fn events(resource: &str, entry: &LogEntry, q: &Query) -> Vec<Event> {
+    let Some(time) = DateTime::parse_from_rfc3339(&entry.timestamp).ok().map(|t| t.with_timezone(&Utc))
+    else {
+        return Vec::new();
+    };
+    let email = &entry.proto_payload.authentication_info.principal_email;
+    let by = (!email.is_empty()).then(|| email.clone());
+    let insert_id = entry.insert_id.clone();
+    let all = deltas(entry);
+    let mut out = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for d in &all {
+        if !q.roles.is_empty() && !q.roles.contains(&d.role) {
+            continue;
+        }
+        if !q.members.is_empty() && !q.members.iter().any(|m| same_member(m, &d.member)) {
+            continue;
+        }
+        let key = (d.role.clone(), d.member.to_lowercase());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let same = |x: &&Delta| x.role == d.role && same_member(&x.member, &d.member);
+        let added: Vec<&Delta> = all.iter().filter(|x| x.add).filter(same).collect();
+        let removed: Vec<&Delta> = all.iter().filter(|x| !x.add).filter(same).collect();
+        let end = |x: &Delta| x.window.upper.map(|u| u.at);
+        let (action, shown, previous) = match (added.last(), removed.last()) {
+            (Some(a), None) => (Action::Granted, *a, None),
+            (Some(a), Some(r)) => {
+                let action = if end(a) >= end(r) { Action::Extended } else { Action::Shortened };
+                (action, *a, end(r))
+            }
+            (None, Some(r)) => {
+                let ended = r.window.ended_by(time);
+                (if ended { Action::CleanedUp } else { Action::Revoked }, *r, None)
+            }
+            (None, None) => continue,
+        };
+        out.push(Event {
+            time,
+            action,
+            resource: resource.to_string(),
+            role: shown.role.clone(),
+            member: shown.member.clone(),
+            by: by.clone(),
+            expires: end(shown),
+            previous_expires: previous,
+            source: Source::of(&shown.condition),
+            granted_by: source::granted_by(&shown.condition),
+            reason: source::reason(&shown.condition),
+            insert_id: insert_id.clone(),
+        });
+    }
+    out
+}
+
+/// Oldest first; within one instant by log entry, resource, role and member.
+pub fn sort(events: &mut [Event]) {
+    events.sort_by(|a, b| {
+        (a.time, &a.insert_id, &a.resource, &a.role, &a.member).cmp(&(
+            b.time,
+            &b.insert_id,
+            &b.resource,
+            &b.role,
+            &b.member,
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn q() -> Query {
+        Query { since: t("2026-11-18T12:00:00Z"), members: vec![], roles: vec![] }
+    }
+
+    fn delta(action: &str, member: &str, until: &str, reason: &str) -> Value {
+        json!({"action": action, "role": "roles/logging.viewer", "member": member, "condition": {
+            "expression": format!("request.time < timestamp(\"{until}\")"),
+            "title": format!("jit until {until}"),
+            "description": format!("Granted by user:alice@example.com at 2026-11-25T12:00:00Z via jit. Reason: {reason}"),
+        }})
+    }
+
+    fn entry(at: &str, who: &str, deltas: Vec<Value>) -> LogEntry {
+        parse(json!({"timestamp": at, "insertId": "e1", "protoPayload": {
+            "authenticationInfo": {"principalEmail": who},
+            "serviceData": {"policyDelta": {"bindingDeltas": deltas}}}}))
+    }
+
+    fn parse(v: Value) -> LogEntry {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn filters_name_the_container_log_service_and_scope() {
+        let project = ResourceId::project("jit-demo-prod").unwrap();
+        let mut query = q();
+        assert_eq!(
+            filter(&project, &query),
+            "logName:\"/logs/cloudaudit.googleapis.com%2Factivity\" AND \
+             protoPayload.serviceName=\"cloudresourcemanager.googleapis.com\" AND protoPayload.methodName:\"SetIamPolicy\" AND \
+             timestamp>=\"2026-11-18T12:00:00Z\" AND resource.type=\"project\""
+        );
+        query.roles = vec!["roles/a".into(), "roles/b".into()];
+        query.members = vec!["user:x\"y@example.com".into()];
+        let bucket = ResourceId::bucket("bkt-1").unwrap();
+        assert_eq!(
+            filter(&bucket, &query),
+            "logName:\"/logs/cloudaudit.googleapis.com%2Factivity\" AND \
+             protoPayload.serviceName=\"storage.googleapis.com\" AND protoPayload.methodName=\"storage.setIamPermissions\" AND \
+             timestamp>=\"2026-11-18T12:00:00Z\" AND protoPayload.resourceName=\"projects/_/buckets/bkt-1\" AND \
+             protoPayload.serviceData.policyDelta.bindingDeltas.role=(\"roles/a\" OR \"roles/b\") AND \
+             protoPayload.serviceData.policyDelta.bindingDeltas.member=\"user:x\\\"y@example.com\""
+        );
+    }
+
+    #[test]
+    fn containers() {
+        let sa = ResourceId::service_account("deployer@jit-demo-prod.iam.gserviceaccount.com").unwrap();
+        assert_eq!(container(&sa, None).unwrap(), "projects/jit-demo-prod");
+        let compute =
+            ResourceId::service_account("123456789012-compute@developer.gserviceaccount.com").unwrap();
+        assert_eq!(container(&compute, None).unwrap(), "projects/123456789012");
+        let agent = ResourceId::service_account("service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com")
+            .unwrap();
+        assert_eq!(container(&agent, None).unwrap(), "projects/123456789012");
+        let by_id = ResourceId::service_account("123456789012345678").unwrap();
+        let e = container(&by_id, None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "jit cannot tell which project's audit log holds `projects/-/serviceAccounts/123456789012345678`"
+        );
+        let secret = ResourceId::secret("projects/p-123456/secrets/s", None).unwrap();
+        assert_eq!(container(&secret, None).unwrap(), "projects/p-123456");
+        assert_eq!(container(&ResourceId::bucket("bkt-1").unwrap(), Some("42")).unwrap(), "projects/42");
+    }
+
+    #[test]
+    fn since_is_checked_before_anything_is_sent() {
+        let now = t("2026-11-25T12:00:00Z");
+        assert_eq!(Query::new("7d", vec![], vec![], now).unwrap().since, t("2026-11-18T12:00:00Z"));
+        let e = Query::new("401d", vec![], vec![], now).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.to_string(), "`--since 401d` reaches past what audit logs keep");
+        assert_eq!(Query::new("soon", vec![], vec![], now).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn each_change_reads_as_what_it_did() {
+        let g = entry(
+            "2026-11-25T12:00:00Z",
+            "alice@example.com",
+            vec![delta("ADD", "user:bob@example.com", "2026-11-25T14:00:00Z", "INC-1")],
+        );
+        let e = events("projects/p", &g, &q());
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (
+                e[0].action,
+                e[0].by.as_deref(),
+                e[0].reason.as_deref(),
+                e[0].granted_by.as_deref(),
+                e[0].expires
+            ),
+            (
+                Action::Granted,
+                Some("alice@example.com"),
+                Some("INC-1"),
+                Some("user:alice@example.com"),
+                Some(t("2026-11-25T14:00:00Z"))
+            )
+        );
+        let x = entry(
+            "2026-11-25T13:00:00Z",
+            "alice@example.com",
+            vec![
+                delta("REMOVE", "user:bob@example.com", "2026-11-25T14:00:00Z", "INC-1"),
+                delta("ADD", "user:bob@example.com", "2026-11-25T16:00:00Z", "INC-1"),
+            ],
+        );
+        let e = events("projects/p", &x, &q());
+        assert_eq!(
+            (e.len(), e[0].action, e[0].expires, e[0].previous_expires),
+            (1, Action::Extended, Some(t("2026-11-25T16:00:00Z")), Some(t("2026-11-25T14:00:00Z")))
+        );
+        let r = entry(
+            "2026-11-25T13:30:00Z",
+            "carol@example.com",
+            vec![delta("REMOVE", "user:bob@example.com", "2026-11-25T16:00:00Z", "INC-1")],
+        );
+        assert_eq!(events("projects/p", &r, &q())[0].action, Action::Revoked);
+        let c = entry(
+            "2026-11-25T17:00:00Z",
+            "cleanup@p.iam.gserviceaccount.com",
+            vec![delta("REMOVE", "user:bob@example.com", "2026-11-25T16:00:00Z", "INC-1")],
+        );
+        assert_eq!(events("projects/p", &c, &q())[0].action, Action::CleanedUp);
+        // Filters, and bindings without a time bound.
+        let only_carol = Query { members: vec!["user:carol@example.com".into()], ..q() };
+        assert_eq!(events("projects/p", &g, &only_carol), vec![]);
+        let standing = entry(
+            "2026-11-25T12:00:00Z",
+            "a@example.com",
+            vec![json!({"action": "ADD", "role": "roles/owner", "member": "user:x@example.com"})],
+        );
+        assert_eq!(events("projects/p", &standing, &q()), vec![]);
+        assert_eq!(events("projects/p", &parse(json!({"no": "timestamp"})), &q()), vec![]);
+    }
+}

@@ -1,0 +1,323 @@
+//! `jit history` against the emulator (issue 11 item 5): grants, extensions, revocations and
+//! cleanups, each read back from the Admin Activity entries the emulator writes, with the right
+//! actor and reason.
+
+use serde_json::{Value, json};
+
+use crate::harness::{self, Emulator};
+
+const PROD: &str = "jit-demo-prod";
+/// The cleanup service account of the demo seed (Security Admin on the organization).
+const CLEANUP_SA: &str = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com";
+
+/// `(action, role, member, by, reason)` of each event, oldest first.
+fn summary(events: &Value) -> Vec<(String, String, String, String, String)> {
+    let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    events
+        .as_array()
+        .expect("a list of events")
+        .iter()
+        .map(|e| (s(&e["action"]), s(&e["role"]), s(&e["member"]), s(&e["by"]), s(&e["reason"])))
+        .collect()
+}
+
+fn row(
+    action: &str,
+    role: &str,
+    member: &str,
+    by: &str,
+    reason: &str,
+) -> (String, String, String, String, String) {
+    (action.into(), role.into(), member.into(), by.into(), reason.into())
+}
+
+fn grant(emu: &Emulator, token: &str, role: &str, member: &str, duration: &str, reason: &str) {
+    emu.jit_as(
+        token,
+        &[
+            "grant",
+            role,
+            "--member",
+            member,
+            "--for",
+            duration,
+            "--reason",
+            reason,
+            "--project",
+            PROD,
+            "--format",
+            "json",
+        ],
+    )
+    .run()
+    .ok();
+}
+
+#[test]
+fn grant_extend_revoke_and_cleanup_each_show_with_their_actor() {
+    let emu = harness::emulator().start();
+    grant(&emu, "alice-token", "roles/logging.viewer", "bob@example.com", "2h", "INC-7");
+    grant(&emu, "alice-token", "roles/logging.viewer", "bob@example.com", "4h", "INC-8");
+    grant(&emu, "alice-token", "roles/storage.admin", "carol@example.com", "2h", "CHG-1");
+    emu.jit(&[
+        "revoke",
+        "roles/storage.admin",
+        "--member",
+        "carol@example.com",
+        "--project",
+        PROD,
+        "--format",
+        "json",
+    ])
+    .run()
+    .ok();
+    grant(&emu, "alice-token", "roles/pubsub.viewer", "carol@example.com", "1s", "INC-9");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    emu.jit_as("cleanup-token", &["cleanup", "--project", PROD, "--format", "json"]).run().ok();
+
+    let run = emu.jit(&["history", "--project", PROD, "--format", "json"]).run().ok();
+    let events = run.json();
+    assert_eq!(
+        summary(&events),
+        vec![
+            row("granted", "roles/logging.viewer", "user:bob@example.com", "alice@example.com", "INC-7"),
+            row("extended", "roles/logging.viewer", "user:bob@example.com", "alice@example.com", "INC-8"),
+            row("granted", "roles/storage.admin", "user:carol@example.com", "alice@example.com", "CHG-1"),
+            row("revoked", "roles/storage.admin", "user:carol@example.com", "alice@example.com", "CHG-1"),
+            row("granted", "roles/pubsub.viewer", "user:carol@example.com", "alice@example.com", "INC-9"),
+            // The seed's own expired grant goes in the same cleanup.
+            row("cleaned-up", "roles/bigquery.dataViewer", "user:carol@example.com", CLEANUP_SA, "-"),
+            row("cleaned-up", "roles/pubsub.viewer", "user:carol@example.com", CLEANUP_SA, "INC-9"),
+        ]
+    );
+    let e = &events[1];
+    assert_eq!(e["resource"], "projects/jit-demo-prod");
+    assert_eq!(e["source"], "jit");
+    assert_eq!(e["grantedBy"], "user:alice@example.com");
+    let (before, after) = (e["previousExpires"].as_str().unwrap(), e["expires"].as_str().unwrap());
+    assert!(before < after, "{before} → {after}");
+    assert_eq!(events[0]["expires"], e["previousExpires"], "the extension starts from the first grant's end");
+
+    // --member and --role narrow the query Google is sent, and the rows.
+    let bob = emu
+        .jit(&["history", "--project", PROD, "--member", "bob@example.com", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(summary(&bob.json()).len(), 2);
+    let admin = emu
+        .jit(&["history", "--project", PROD, "--role", "roles/storage.admin", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(
+        summary(&admin.json()).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["granted", "revoked"]
+    );
+    let sent: Vec<Value> = emu.requests().into_iter().filter(|r| r["path"] == "/v2/entries:list").collect();
+    assert_eq!(sent.last().expect("entries:list was called")["query"], "alt=json&prettyPrint=false");
+    let last = &sent.last().expect("entries:list was called")["body"];
+    assert_eq!(last["resourceNames"], json!(["projects/jit-demo-prod"]));
+    assert_eq!(last["orderBy"], "timestamp desc");
+    assert_eq!(last["pageSize"], 1000);
+    let filter = last["filter"].as_str().unwrap();
+    assert!(
+        filter.starts_with(
+            "logName:\"/logs/cloudaudit.googleapis.com%2Factivity\" AND \
+             protoPayload.serviceName=\"cloudresourcemanager.googleapis.com\" AND protoPayload.methodName:\"SetIamPolicy\" AND timestamp>=\""
+        ) && filter.ends_with(
+            "AND resource.type=\"project\" AND protoPayload.serviceData.policyDelta.bindingDeltas.role=\"roles/storage.admin\""
+        ),
+        "{filter}"
+    );
+
+    // The table, as a person reads it.
+    let table =
+        emu.jit(&["history", "--project", PROD, "--format", "table"]).env("COLUMNS", "400").run().ok();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("TIME (UTC)") && lines[0].contains("ACTION") && lines[0].contains("REASON"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 8, "{}", table.stdout);
+    assert!(lines[7].contains("cleaned up") && lines[7].contains(CLEANUP_SA), "{}", lines[7]);
+}
+
+#[test]
+fn a_bucket_reads_its_projects_log_and_text_from_the_log_is_escaped() {
+    let emu = harness::emulator().start();
+    emu.jit(&[
+        "grant",
+        "roles/storage.objectViewer",
+        "--member",
+        "bob@example.com",
+        "--for",
+        "1h",
+        "--reason",
+        "INC-3",
+        "--bucket",
+        "jit-demo-prod-data",
+    ])
+    .run()
+    .ok();
+    // Someone else's binding whose description carries an escape sequence.
+    let mut policy = emu.policy("projects/jit-demo-prod");
+    policy["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/pubsub.viewer",
+        "members": ["user:bob@example.com"],
+        "condition": {
+            "expression": "request.time < timestamp(\"2099-01-01T00:00:00Z\")",
+            "title": "JIT access activation",
+            "description": "Self-approved, justification: \u{1b}[31mINC-4",
+        },
+    }));
+    emu.set_policy("projects/jit-demo-prod", policy);
+
+    let bucket = emu.jit(&["history", "--bucket", "jit-demo-prod-data", "--format", "json"]).run().ok();
+    assert_eq!(
+        summary(&bucket.json()),
+        vec![row(
+            "granted",
+            "roles/storage.objectViewer",
+            "user:bob@example.com",
+            "alice@example.com",
+            "INC-3"
+        )]
+    );
+    assert_eq!(bucket.json()[0]["resource"], "projects/_/buckets/jit-demo-prod-data");
+
+    let table =
+        emu.jit(&["history", "--project", PROD, "--format", "table"]).env("COLUMNS", "400").run().ok();
+    assert!(table.stdout.contains("\\u{1b}[31mINC-4"), "{}", table.stdout);
+    assert!(!table.stdout.contains('\u{1b}'));
+    let json = emu.jit(&["history", "--project", PROD, "--format", "json"]).run().ok();
+    assert_eq!(json.json()[0]["reason"], "\u{1b}[31mINC-4");
+    assert_eq!(json.json()[0]["source"], "jit-access");
+    assert!(json.stdout.contains("\\u001b[31mINC-4"), "{}", json.stdout);
+}
+
+#[test]
+fn what_jit_cannot_ask_is_refused_before_anything_is_sent() {
+    let emu = harness::emulator().start();
+    for (args, error) in [
+        (vec!["--since", "401d"], "error: `--since 401d` reaches past what audit logs keep"),
+        (vec!["--since", "soon"], "error: `soon` is not a duration"),
+        (vec!["--role", "storage.admin"], "error: `storage.admin` is not a valid role"),
+        (
+            vec!["--service-account", "123456789012345678"],
+            "error: jit cannot tell which project's audit log holds `projects/-/serviceAccounts/123456789012345678`",
+        ),
+    ] {
+        let mut full = vec!["history", "--project", PROD];
+        full.extend(args.iter().copied());
+        if full.contains(&"--service-account") {
+            full.drain(1..3);
+        }
+        let run = emu.jit(&full).run().code(2);
+        assert_eq!(run.error_line(), error, "{args:?}");
+    }
+    assert!(emu.requests().iter().all(|r| r["path"] != "/v2/entries:list"), "nothing was sent");
+    // Nothing happened: one line, exit 0.
+    let quiet = emu.jit(&["history", "--project", "jit-demo-dev", "--format", "table"]).run().ok();
+    assert!(quiet.stdout.starts_with("No changes to time-bound access since "), "{}", quiet.stdout);
+    // Bob may not read the project's audit log: Google's 403, named.
+    let denied = emu.jit_as("bob-token", &["history", "--project", PROD]).run();
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    assert!(denied.stderr.contains("logging.logEntries.list"), "{}", denied.stderr);
+}
+
+#[test]
+fn every_kind_has_its_history() {
+    let emu = harness::emulator().start();
+    let kinds: [(&str, &str, &str, &str); 6] = [
+        ("--folder", "234567890123", "roles/logging.viewer", "folders/234567890123"),
+        ("--organization", "123456789012", "roles/logging.viewer", "organizations/123456789012"),
+        (
+            "--secret",
+            "projects/jit-demo-prod/secrets/db-password",
+            "roles/secretmanager.secretAccessor",
+            "projects/jit-demo-prod/secrets/db-password",
+        ),
+        (
+            "--kms-keyring",
+            "projects/jit-demo-prod/locations/global/keyRings/app",
+            "roles/cloudkms.cryptoKeyDecrypter",
+            "projects/jit-demo-prod/locations/global/keyRings/app",
+        ),
+        (
+            "--kms-key",
+            "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
+            "roles/cloudkms.cryptoKeyDecrypter",
+            "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
+        ),
+        (
+            "--run-service",
+            "projects/jit-demo-prod/locations/europe-west1/services/api",
+            "roles/run.invoker",
+            "projects/jit-demo-prod/locations/europe-west1/services/api",
+        ),
+    ];
+    for (flag, value, role, _) in kinds {
+        emu.jit(&[
+            "grant",
+            role,
+            "--member",
+            "bob@example.com",
+            "--for",
+            "1h",
+            "--reason",
+            "INC-5",
+            flag,
+            value,
+        ])
+        .run()
+        .ok();
+    }
+    for (flag, value, role, name) in kinds {
+        let run = emu.jit(&["history", flag, value, "--format", "json"]).run().ok();
+        let events = run.json();
+        assert_eq!(
+            summary(&events),
+            vec![row("granted", role, "user:bob@example.com", "alice@example.com", "INC-5")],
+            "{flag} {value}"
+        );
+        assert_eq!(events[0]["resource"], name, "{flag}");
+    }
+    // A service account's history is read from its project's log, by the account's address.
+    let sa = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    emu.jit(&[
+        "grant",
+        "roles/iam.serviceAccountUser",
+        "--member",
+        "bob@example.com",
+        "--for",
+        "1h",
+        "--reason",
+        "INC-6",
+        "--service-account",
+        sa,
+    ])
+    .run()
+    .ok();
+    let events = emu.jit(&["history", "--service-account", sa, "--format", "json"]).run().ok().json();
+    assert_eq!(
+        summary(&events),
+        vec![row(
+            "granted",
+            "roles/iam.serviceAccountUser",
+            "user:bob@example.com",
+            "alice@example.com",
+            "INC-6"
+        )]
+    );
+    assert_eq!(events[0]["resource"], format!("projects/-/serviceAccounts/{sa}"));
+    let sent = emu.requests().into_iter().rfind(|r| r["path"] == "/v2/entries:list").expect("entries:list");
+    assert_eq!(sent["body"]["resourceNames"], json!(["projects/jit-demo-prod"]));
+    assert!(
+        sent["body"]["filter"]
+            .as_str()
+            .unwrap()
+            .ends_with("resource.labels.email_id=\"deployer@jit-demo-prod.iam.gserviceaccount.com\""),
+        "{}",
+        sent["body"]["filter"]
+    );
+}
