@@ -439,23 +439,46 @@ pub enum RolesCommand {
     },
 }
 
-/// The subcommands that neither read nor write a policy: none of the global options (scopes,
-/// format, endpoint, credentials, retries) means anything to them.
-pub const WITHOUT_GLOBALS: [&str; 2] = ["emulator", "completions"];
+/// The subcommands that neither read nor write a policy, with the only global options that mean
+/// something to them; every other global option (scopes, endpoint, credentials, retries, …) is
+/// kept out of their help, man page and completions, and refused when given (issue 12 item 4).
+pub const OWN_GLOBALS: [(&str, &[&str]); 4] = [
+    ("emulator", &[]),
+    ("completions", &[]),
+    ("roles", &["format"]),
+    ("config", &["config", "format", "quiet"]),
+];
+
+/// The global options that mean something to subcommand `name`: `None` for every one of them.
+fn own_globals(name: &str) -> Option<&'static [&'static str]> {
+    OWN_GLOBALS.iter().find(|(n, _)| *n == name).map(|(_, own)| *own)
+}
 
 /// jit's command line: [`Cli`]'s, with the global options kept out of the help, man page and
-/// completions of [`WITHOUT_GLOBALS`]. clap copies a global option into every subcommand that has
-/// no argument of that name, so each of those gets a hidden copy of its own first; [`parse`]
-/// refuses one given there.
+/// completions of the subcommands of [`OWN_GLOBALS`] that they mean nothing to. clap copies a
+/// global option into every subcommand that has no argument of that name, so each of those gets
+/// a hidden copy of its own first; [`parse`] refuses one given there.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
     let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
-    for name in WITHOUT_GLOBALS {
+    for (name, own) in OWN_GLOBALS {
         command = command.mut_subcommand(name, |mut sub| {
-            for arg in &globals {
+            for arg in globals.iter().filter(|a| !own.contains(&a.get_id().as_str())) {
                 if sub.get_arguments().all(|a| a.get_id() != arg.get_id()) {
                     sub = sub.arg(arg.clone().global(false).hide(true));
                 }
+            }
+            // Nested subcommands (`roles show`, `config check`) take the same.
+            let nested: Vec<String> = sub.get_subcommands().map(|c| c.get_name().to_string()).collect();
+            for n in nested {
+                sub = sub.mut_subcommand(n, |mut inner| {
+                    for arg in globals.iter().filter(|a| !own.contains(&a.get_id().as_str())) {
+                        if inner.get_arguments().all(|a| a.get_id() != arg.get_id()) {
+                            inner = inner.arg(arg.clone().global(false).hide(true));
+                        }
+                    }
+                    inner
+                });
             }
             sub
         });
@@ -463,29 +486,39 @@ pub fn command() -> clap::Command {
     command
 }
 
-/// The global option given on the command line to a subcommand of [`WITHOUT_GLOBALS`], before or
-/// after its name, if any: its long name.
+/// A global option given on the command line, before or after the subcommand's name (or a nested
+/// one's), to a subcommand it means nothing to ([`OWN_GLOBALS`]): its long name and the command.
 fn global_given_to(command: &clap::Command, matches: &clap::ArgMatches) -> Option<(String, String)> {
     let (name, sub) = matches.subcommand()?;
-    if !WITHOUT_GLOBALS.contains(&name) {
-        return None;
-    }
+    let own_globals = own_globals(name)?;
     let given = |m: &clap::ArgMatches, id: &str| {
         m.try_contains_id(id).unwrap_or(false)
             && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
     };
-    let own: Vec<&str> = command
-        .find_subcommand(name)
-        .map(|s| s.get_arguments().filter(|a| !a.is_hide_set()).map(|a| a.get_id().as_str()).collect())
-        .unwrap_or_default();
+    let subcommand = command.find_subcommand(name)?;
+    let (shown, nested) = match sub.subcommand() {
+        Some((inner, m)) => (format!("{name} {inner}"), Some((subcommand.find_subcommand(inner), m))),
+        None => (name.to_string(), None),
+    };
+    let own_of = |c: Option<&clap::Command>| -> Vec<String> {
+        c.map(|c| c.get_arguments().filter(|a| !a.is_hide_set()).map(|a| a.get_id().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut own = own_of(Some(subcommand));
+    if let Some((c, _)) = &nested {
+        own.extend(own_of(*c));
+    }
     command
         .get_arguments()
-        .filter(|a| a.is_global_set())
+        .filter(|a| a.is_global_set() && !own_globals.contains(&a.get_id().as_str()))
         // An option of the subcommand's own with a global's name (`jit emulator --service-account`)
         // is its own: clap hands its value up to the global one too.
-        .filter(|a| !own.contains(&a.get_id().as_str()))
-        .find(|a| given(matches, a.get_id().as_str()) || given(sub, a.get_id().as_str()))
-        .map(|a| (format!("--{}", a.get_long().unwrap_or_default()), name.to_string()))
+        .filter(|a| !own.iter().any(|o| o == a.get_id().as_str()))
+        .find(|a| {
+            let id = a.get_id().as_str();
+            given(matches, id) || given(sub, id) || nested.as_ref().is_some_and(|(_, m)| given(m, id))
+        })
+        .map(|a| (format!("--{}", a.get_long().unwrap_or_default()), shown))
 }
 
 /// Parses the command line. With `picker` (stdin and stderr are terminals), `jit grant` may omit
@@ -504,7 +537,13 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -
     if let Some((flag, name)) = global_given_to(&command, &matches) {
         let message =
             format!("`{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes");
-        let sub = command.find_subcommand_mut(name).expect("the subcommand that was parsed");
+        let mut names = name.split(' ');
+        let mut sub = command
+            .find_subcommand_mut(names.next().unwrap_or_default())
+            .expect("the subcommand that was parsed");
+        if let Some(inner) = names.next() {
+            sub = sub.find_subcommand_mut(inner).expect("the nested subcommand that was parsed");
+        }
         sub.error(clap::error::ErrorKind::ArgumentConflict, message).exit();
     }
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())

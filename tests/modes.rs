@@ -235,3 +235,28 @@ fn emulator_and_completions_take_only_their_own_options() {
         jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
     assert!(run.stdout.starts_with("{\n  \"organizations\""), "{}", run.stdout);
 }
+
+/// `jit roles` takes only --format and `jit config check` only --config, --format and --quiet: a
+/// scope, an endpoint or a credential given to them is refused, not ignored (issue 12 item 4).
+#[test]
+fn roles_and_config_take_only_the_global_options_they_use() {
+    for (args, flag, name) in [
+        (&["roles", "show", "roles/viewer", "--project", "p"][..], "--project", "roles show"),
+        (&["--organization", "1", "roles", "list"][..], "--organization", "roles list"),
+        (&["roles", "list", "-q"][..], "--quiet", "roles list"),
+        (&["config", "check", "--endpoint", "http://127.0.0.1:1"][..], "--endpoint", "config check"),
+    ] {
+        let run = jit(args).run().code(2);
+        assert_eq!(
+            run.error_line(),
+            format!("error: `{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes"),
+            "{args:?}"
+        );
+        assert!(run.stderr.contains(&format!("Usage: jit {name} ")), "{}", run.stderr);
+    }
+    let listed = jit(&["roles", "list", "roles/storage.admin", "--format", "json"]).run().ok().json();
+    assert_eq!(listed[0]["name"], "roles/storage.admin");
+    let help = jit(&["roles", "show", "--help"]).env("COLUMNS", "100").run().ok();
+    assert!(help.stdout.contains("--format <FORMAT>"), "{}", help.stdout);
+    assert!(!help.stdout.contains("--project") && !help.stdout.contains("--endpoint"), "{}", help.stdout);
+}
