@@ -198,9 +198,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// With --folder or --organization: also every folder and project below.
+    /// Also every resource below the projects, folders and organizations named, of every kind.
     #[arg(long)]
     pub recursive: bool,
+    /// With --recursive: search Cloud Asset Inventory (default; the walk if it is not available)
+    /// or walk the hierarchy.
+    #[arg(long, value_enum, default_value_t = Via::Asset, requires = "recursive")]
+    pub via: Via,
     /// How many resources to read at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

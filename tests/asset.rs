@@ -18,9 +18,20 @@ const ORG: &str = "123456789012";
 fn with_asset_viewer(emu: &Emulator) {
     let name = format!("organizations/{ORG}");
     let mut org = emu.policy(&name);
-    org["bindings"].as_array_mut().unwrap().push(json!({
-        "role": "roles/cloudasset.viewer", "members": ["user:alice@example.com"]
-    }));
+    let bindings = org["bindings"].as_array_mut().unwrap();
+    let viewer = json!({"role": "roles/cloudasset.viewer", "members": ["user:alice@example.com"]});
+    if bindings.contains(&viewer) {
+        return;
+    }
+    bindings.push(viewer);
+    emu.set_policy(&name, json!({"bindings": org["bindings"], "etag": org["etag"]}));
+}
+
+/// Takes Cloud Asset Viewer on the organization away from alice (the demo seed gives it to her).
+fn without_asset_viewer(emu: &Emulator) {
+    let name = format!("organizations/{ORG}");
+    let mut org = emu.policy(&name);
+    org["bindings"].as_array_mut().unwrap().retain(|b| b["role"] != "roles/cloudasset.viewer");
     emu.set_policy(&name, json!({"bindings": org["bindings"], "etag": org["etag"]}));
 }
 
@@ -149,7 +160,8 @@ fn without_the_permission_or_the_api_jit_says_so_in_one_line_and_walks() {
     let emu = harness::emulator().start();
     grants_everywhere(&emu);
     let walked = set(&[("projects/jit-demo-dev", "user:bob@example.com", "roles/logging.viewer")]);
-    // Alice lacks the permission on the organization.
+    // Alice without the permission on the organization.
+    without_asset_viewer(&emu);
     let run = emu.jit(&["list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
     assert_eq!(
         run.stderr,

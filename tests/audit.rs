@@ -23,7 +23,7 @@ fn t(r: &str, f: &str, role: &str, m: &str) -> (String, String, String, String) 
 fn the_demo_organization_recursively() {
     let emu = harness::emulator().start();
     let run = emu
-        .jit(&["audit", "--organization", "123456789012", "--recursive", "--format", "json"])
+        .jit(&["audit", "--organization", "123456789012", "--recursive", "--via", "walk", "--format", "json"])
         .run()
         .code(1);
     let org = "organizations/123456789012";
@@ -52,6 +52,49 @@ fn the_demo_organization_recursively() {
         .collect();
     assert!(reads.iter().any(|p| p.contains("folders/234567890123")), "{reads:?}");
     assert_eq!(reads.len(), 4, "{reads:?}");
+}
+
+/// `--recursive` goes through Cloud Asset Inventory by default (issue 11's audit over the issue 10
+/// seed): one search, no getIamPolicy, and resources the walk cannot reach (the buckets) audited
+/// from the search's copy of their policies.
+#[test]
+fn recursively_through_the_search_every_kind_is_audited_in_one_call() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&["audit", "--organization", "123456789012", "--recursive", "--format", "json"])
+        .run()
+        .code(1);
+    assert_eq!(run.stderr, "", "no fallback note: alice may search the demo organization");
+    let found = tuples(&run.json());
+    let owner = "projectOwner:jit-demo-prod";
+    assert!(
+        found.contains(&t(
+            "projects/_/buckets/jit-demo-prod-data",
+            "standing-sensitive",
+            "roles/storage.legacyBucketOwner",
+            owner
+        )),
+        "{found:?}"
+    );
+    // The projects, named by number (the search names them so), hold what the walk found.
+    assert!(
+        found.contains(&t(
+            "projects/100000000002",
+            "standing-sensitive",
+            "roles/owner",
+            "user:alice@example.com"
+        )),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 17, "{found:?}");
+    let paths: Vec<String> =
+        emu.requests().iter().filter_map(|r| r["path"].as_str().map(str::to_string)).collect();
+    assert_eq!(
+        paths.iter().filter(|p| p.ends_with(":searchAllIamPolicies")).count(),
+        1,
+        "one page: {paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.ends_with(":getIamPolicy")), "nothing read one by one: {paths:?}");
 }
 
 #[test]

@@ -1,28 +1,65 @@
 //! `jit audit [--recursive]`: the findings of src/audit.rs on every place (a policy file, or
-//! resources through the API, with --recursive every folder and project below), as a table or
-//! JSON; exit 1 when there are any, so that CI fails.
+//! resources through the API; with --recursive every resource below, of every kind, through Cloud
+//! Asset Inventory's search, or every folder and project through the walk), as a table or JSON;
+//! exit 1 when there are any, so that CI fails.
 
 use crate::audit::{self, Finding};
-use crate::cli::Format;
+use crate::cli::{Format, Via};
 use crate::config::Config;
 use crate::error::{Error, exit};
 use crate::output;
 use crate::target::{self, Policies, Progress};
 use crate::team::Team;
 
-pub fn run(config: &Config, team: Option<&Team>, recursive: bool, concurrency: usize) -> Result<i32, Error> {
+/// `recursive`: how to find every resource below the places named (`--recursive --via`).
+pub fn run(
+    config: &Config,
+    team: Option<&Team>,
+    recursive: Option<Via>,
+    concurrency: usize,
+) -> Result<i32, Error> {
     target::block_on(async {
         let mut policies = Policies::open(config).await?;
-        // The hierarchy walk (gcp `descendants`), as cleanup --recursive does.
-        let walk_errors = if recursive { policies.add_descendants(concurrency).await? } else { Vec::new() };
         let now = config.now;
-        let total = policies.places().len() + walk_errors.len();
-        let progress = Progress::new(config, policies.places().len(), "auditing");
-        let results =
-            policies.read_each(concurrency, &progress, |name, p| audit::audit(name, p, team, now)).await;
-        progress.finish();
-        let (found, mut errors) = target::split(results);
-        errors.extend(walk_errors);
+        let index = match recursive {
+            Some(via) => {
+                policies.check_recursive()?;
+                search(config, &policies, via).await?
+            }
+            None => None,
+        };
+        let (found, errors, total) = match index {
+            // The search's copy of every policy is audited as it is: an audit only reports, and
+            // Google's index is minutes behind at most (docs/usage.md says so).
+            Some(index) => {
+                let mut found = Vec::new();
+                let mut errors = index.errors;
+                for (place, policy) in &index.found {
+                    match audit::audit(&place.name(), policy, team, now) {
+                        Ok(f) => found.push(f),
+                        Err(e) => errors.push((place.clone(), e)),
+                    }
+                }
+                let total = index.found.len() + errors.len();
+                (found, errors, total)
+            }
+            None => {
+                let walk_errors = if recursive.is_some() {
+                    policies.add_descendants(concurrency).await?
+                } else {
+                    Vec::new()
+                };
+                let progress = Progress::new(config, policies.places().len(), "auditing");
+                let results = policies
+                    .read_each(concurrency, &progress, |name, p| audit::audit(name, p, team, now))
+                    .await;
+                progress.finish();
+                let (found, mut errors) = target::split(results);
+                let total = policies.places().len() + walk_errors.len();
+                errors.extend(walk_errors);
+                (found, errors, total)
+            }
+        };
         if errors.len() == total {
             return target::settle(&errors, total);
         }
@@ -30,7 +67,7 @@ pub fn run(config: &Config, team: Option<&Team>, recursive: bool, concurrency: u
         findings.sort_by(|a, b| {
             (&a.resource, a.finding, &a.role, &a.member).cmp(&(&b.resource, b.finding, &b.role, &b.member))
         });
-        let nothing = findings.is_empty().then(|| match policies.places().len() {
+        let nothing = findings.is_empty().then(|| match total {
             1 => "No findings.".to_string(),
             n => format!("No findings ({n} resources examined)."),
         });
@@ -61,4 +98,21 @@ pub fn run(config: &Config, team: Option<&Team>, recursive: bool, concurrency: u
             code => Ok(code),
         }
     })
+}
+
+/// Cloud Asset Inventory's index of every resource below the places named, for `--via asset`;
+/// `None` for the walk, and when the search is not available (said in one line, as `list` does).
+async fn search(config: &Config, policies: &Policies, via: Via) -> Result<Option<target::Index>, Error> {
+    if via == Via::Walk {
+        return Ok(None);
+    }
+    match policies.search().await? {
+        Ok(index) => Ok(Some(index)),
+        Err(e) => {
+            if !config.quiet {
+                eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
+            }
+            Ok(None)
+        }
+    }
 }

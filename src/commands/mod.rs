@@ -104,7 +104,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
             let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
             let config = Config::resolve(&global, Some(&file), &env)?;
-            audit::run(&config, team.as_ref(), args.recursive, args.concurrency.into())
+            audit::run(&config, team.as_ref(), args.recursive.then_some(args.via), args.concurrency.into())
         }
         Command::Config(args) => match args.command {
             crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
