@@ -88,6 +88,12 @@ impl Error {
             Error::PermissionDenied { resource, permission, .. } => Some(match permission {
                 // No brackets: the hint often follows Google's own "(or it may not exist)." in a
                 // report line (issue 12 item 8).
+                // A delegate (`jit delegate`) holds the permission only for the roles its
+                // delegation lists, and Google answers any other write with this same 403.
+                Some(p) if p.ends_with(".setIamPolicy") => format!(
+                    "ask for `{p}` on `{resource}`; a delegate may change only the roles delegated to it, \
+                     and Google also answers 403 when the resource does not exist"
+                ),
                 Some(p) => format!(
                     "ask for `{p}` on `{resource}`; Google also answers 403 when the resource does not exist"
                 ),

@@ -93,15 +93,21 @@ fn grant_list_revoke_cleanup_on_project_folder_and_organization() {
     assert_eq!(run.stderr, "Nothing to revoke.\n", "one answer, not two");
     assert_eq!(run.stdout, "", "no `Removed 0 …` line beside it");
     // Cleanup: the demo project's expired hand-written binding goes; live grants stay.
-    let report =
-        emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
+    let report = emu
+        .jit(&["cleanup", "--organization", ORG, "--recursive", "--via", "walk", "--format", "json"])
+        .run()
+        .ok()
+        .json();
     assert_eq!(report["resources"], 4, "the organization, its folder and both projects");
     let removed: Vec<&str> =
         report["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
     assert_eq!(removed, ["user:carol@example.com"]);
     assert_eq!(jit_members(&emu.stored(&format!("projects/{PROD}")), role), ["user:bob@example.com"]);
-    let again =
-        emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok().json();
+    let again = emu
+        .jit(&["cleanup", "--organization", ORG, "--recursive", "--via", "walk", "--format", "json"])
+        .run()
+        .ok()
+        .json();
     assert_eq!(again["removed"], json!([]), "idempotent");
 }
 

@@ -405,6 +405,12 @@ fn the_delegate_grants_with_jit() {
         "error: permission denied on `projects/jit-demo-dev`: Permission 'resourcemanager.projects.setIamPolicy' \
          denied on resource '//cloudresourcemanager.googleapis.com/projects/jit-demo-dev' (or it may not exist)."
     );
+    // The hint says why a delegate who holds the permission is refused it.
+    assert_eq!(
+        run.stderr.lines().nth(1).unwrap_or_default(),
+        "  hint: ask for `resourcemanager.projects.setIamPolicy` on `projects/jit-demo-dev`; a delegate may change \
+         only the roles delegated to it, and Google also answers 403 when the resource does not exist"
+    );
 }
 
 /// Offline, on a saved policy: the resource's kind (named by its flag) decides the granting role;
