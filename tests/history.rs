@@ -321,3 +321,77 @@ fn every_kind_has_its_history() {
         sent["body"]["filter"]
     );
 }
+
+/// More entries than a page holds: every page is read, each asked with the previous page's token
+/// (the next is asked for while a page is parsed), and the events come out whole and in order.
+#[test]
+fn every_page_is_read_in_order() {
+    const N: usize = 2_345;
+    let now = chrono::Utc::now();
+    let project = "paged-target";
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let log: Vec<Value> = (0..N)
+        .map(|i| {
+            let at = now - chrono::Duration::minutes((N - i) as i64);
+            let until = (at + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            json!({
+                "protoPayload": {
+                    "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                    "authenticationInfo": {"principalEmail": "alice@example.com"},
+                    "serviceName": "cloudresourcemanager.googleapis.com",
+                    "methodName": "SetIamPolicy",
+                    "resourceName": format!("projects/{project}"),
+                    "serviceData": {
+                        "@type": "type.googleapis.com/google.iam.v1.logging.AuditData",
+                        "policyDelta": {"bindingDeltas": [{
+                            "action": "ADD",
+                            "role": "roles/logging.viewer",
+                            "member": format!("user:dev{i}@example.com"),
+                            "condition": {
+                                "title": format!("jit until {until}"),
+                                "description": format!("Granted by user:alice@example.com at {} via jit. Reason: INC-{i}", stamp(at)),
+                                "expression": format!("request.time < timestamp(\"{until}\")"),
+                            },
+                        }]},
+                    },
+                },
+                "insertId": format!("paged{i:08}"),
+                "resource": {"type": "project", "labels": {"project_id": project}},
+                "timestamp": stamp(at),
+                "severity": "NOTICE",
+                "logName": format!("projects/{project}/logs/cloudaudit.googleapis.com%2Factivity"),
+                "receiveTimestamp": stamp(at),
+            })
+        })
+        .collect();
+    let emu = harness::emulator()
+        .seed(json!({
+            "projects": [{"projectId": project, "projectNumber": "100000000077"}],
+            "policies": {format!("projects/{project}"): {"version": 1, "etag": "BwYAAAAAAAE=",
+                "bindings": [{"role": "roles/owner", "members": ["user:alice@example.com"]}]}},
+            "tokens": [{"token": "alice-token", "principal": "user:alice@example.com"}],
+            "logEntries": log,
+        }))
+        .start();
+    let run = emu.jit(&["history", "--project", project, "--since", "7d", "--format", "json"]).run().ok();
+    let events = summary(&run.json());
+    assert_eq!(events.len(), N);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            *e,
+            row(
+                "granted",
+                "roles/logging.viewer",
+                &format!("user:dev{i}@example.com"),
+                "alice@example.com",
+                &format!("INC-{i}")
+            ),
+            "event {i}, oldest first"
+        );
+    }
+    let sent: Vec<Value> = emu.requests().into_iter().filter(|r| r["path"] == "/v2/entries:list").collect();
+    assert_eq!(sent.len(), 3, "pages of 1,000");
+    assert!(sent[0]["body"].get("pageToken").is_none());
+    assert!(sent[1]["body"]["pageToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_ne!(sent[1]["body"]["pageToken"], sent[2]["body"]["pageToken"]);
+}

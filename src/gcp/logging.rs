@@ -18,6 +18,12 @@ use crate::iam::ResourceId;
 struct Page<T> {
     #[serde(default = "Vec::new")]
     entries: Vec<T>,
+}
+
+/// A page's token alone; its entries are skipped unread.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NextToken {
     #[serde(default)]
     next_page_token: String,
 }
@@ -39,35 +45,17 @@ impl Gcp {
     ) -> crate::Result<Vec<T>> {
         let mut entries = Vec::new();
         let mut token = String::new();
+        let mut bytes = self.log_page(container, filter, label, &token, 1).await?;
         for page in 1..=MAX_PAGES {
-            let mut body = json!({
-                "resourceNames": [container],
-                "filter": filter,
-                "orderBy": "timestamp desc",
-                "pageSize": crate::history::PAGE_SIZE,
-            });
-            if !token.is_empty() {
-                body["pageToken"] = json!(token);
-            }
-            self.log(&format!("{label}: entries.list of {container}, page {page}"));
-            let op =
-                Op { resource: label, verb: "entries.list", endpoint: self.inner.clients.logging_shown() };
-            let bytes =
-                self.retrying(op, || self.inner.clients.list_log_entries(body.clone(), label)).await?;
-            let got: Page<T> = serde_json::from_slice(&bytes).map_err(|e| Error::Api {
-                resource: label.to_string(),
-                status: None,
-                message: format!(
-                    "the answer from `{}` to entries.list is not a page of log entries (cut short or not JSON): {}",
-                    self.inner.clients.logging_shown(),
-                    super::errors::redact(&e.to_string())
-                ),
-            })?;
-            entries.extend(got.entries);
-            if got.next_page_token.is_empty() {
+            // Only the token first (the entries are skipped, not built): the pages are sequential,
+            // each needing the previous one's token, but reading this page's entries need not
+            // hold up asking for the next one.
+            let next = self.page_part::<NextToken>(&bytes, label)?.next_page_token;
+            if next.is_empty() {
+                entries.extend(self.page_part::<Page<T>>(&bytes, label)?.entries);
                 return Ok(entries);
             }
-            if got.next_page_token == token {
+            if next == token {
                 return Err(Error::Api {
                     resource: label.to_string(),
                     status: None,
@@ -77,13 +65,56 @@ impl Gcp {
                     ),
                 });
             }
-            token = got.next_page_token;
+            // `join!` polls the request first, so it is on its way while this page is parsed.
+            let (fetched, parsed) =
+                futures::join!(self.log_page(container, filter, label, &next, page + 1), async {
+                    self.page_part::<Page<T>>(&bytes, label)
+                });
+            entries.extend(parsed?.entries);
+            bytes = fetched?;
+            token = next;
         }
         Err(Error::Api {
             resource: label.to_string(),
             status: None,
             message: format!(
                 "more than {MAX_PAGES} pages of log entries; narrow --since, --role or --member"
+            ),
+        })
+    }
+
+    /// One `entries.list` page (`token` empty for the first), retried like every read.
+    async fn log_page(
+        &self,
+        container: &str,
+        filter: &str,
+        label: &str,
+        token: &str,
+        page: usize,
+    ) -> crate::Result<Vec<u8>> {
+        let mut body = json!({
+            "resourceNames": [container],
+            "filter": filter,
+            "orderBy": "timestamp desc",
+            "pageSize": crate::history::PAGE_SIZE,
+        });
+        if !token.is_empty() {
+            body["pageToken"] = json!(token);
+        }
+        self.log(&format!("{label}: entries.list of {container}, page {page}"));
+        let op = Op { resource: label, verb: "entries.list", endpoint: self.inner.clients.logging_shown() };
+        self.retrying(op, || self.inner.clients.list_log_entries(body.clone(), label)).await
+    }
+
+    /// The part `P` of a page's JSON, or an error naming the answer as no page.
+    fn page_part<P: DeserializeOwned>(&self, bytes: &[u8], label: &str) -> crate::Result<P> {
+        serde_json::from_slice(bytes).map_err(|e| Error::Api {
+            resource: label.to_string(),
+            status: None,
+            message: format!(
+                "the answer from `{}` to entries.list is not a page of log entries (cut short or not JSON): {}",
+                self.inner.clients.logging_shown(),
+                super::errors::redact(&e.to_string())
             ),
         })
     }
