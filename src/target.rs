@@ -385,6 +385,24 @@ impl Policies {
         Ok(Ok(index))
     }
 
+    /// The search's index for `--recursive --via asset`; `None` for `--via walk`, and when the
+    /// search is not available to the caller, which is said in one line on stderr (issue 10 item
+    /// 3) before the caller walks instead.
+    pub async fn index(&self, config: &Config, via: crate::cli::Via) -> Result<Option<Index>, Error> {
+        if via == crate::cli::Via::Walk {
+            return Ok(None);
+        }
+        match self.search().await? {
+            Ok(index) => Ok(Some(index)),
+            Err(e) => {
+                if !config.quiet {
+                    eprintln!("note: {}", output::escape(&fallback_note(&e)));
+                }
+                Ok(None)
+            }
+        }
+    }
+
     /// Reports the outcome. When stdout carries the edited policy (a file edited without
     /// `--in-place` or `--dry-run`), the policy goes there first and the report goes to stderr as
     /// a table; otherwise the report goes to stdout in the chosen format, with the dry-run note.

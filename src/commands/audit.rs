@@ -24,7 +24,7 @@ pub fn run(
         let index = match recursive {
             Some(via) => {
                 policies.check_recursive()?;
-                search(config, &policies, via).await?
+                policies.index(config, via).await?
             }
             None => None,
         };
@@ -98,21 +98,4 @@ pub fn run(
             code => Ok(code),
         }
     })
-}
-
-/// Cloud Asset Inventory's index of every resource below the places named, for `--via asset`;
-/// `None` for the walk, and when the search is not available (said in one line, as `list` does).
-async fn search(config: &Config, policies: &Policies, via: Via) -> Result<Option<target::Index>, Error> {
-    if via == Via::Walk {
-        return Ok(None);
-    }
-    match policies.search().await? {
-        Ok(index) => Ok(Some(index)),
-        Err(e) => {
-            if !config.quiet {
-                eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
-            }
-            Ok(None)
-        }
-    }
 }

@@ -14,7 +14,7 @@ use crate::cli::Via;
 use crate::config::{self, Config};
 use crate::edit;
 use crate::error::Error;
-use crate::output;
+
 use crate::target::{self, Place, Policies, Progress};
 
 pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
@@ -26,21 +26,10 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
         let now = config.now;
         let mut extra: Vec<(Place, Result<Vec<edit::TimedBinding>, Error>)> = Vec::new();
         if c.recursive {
-            let index = match c.via {
-                Via::Asset => {
-                    policies.check_recursive()?;
-                    match policies.search().await? {
-                        Ok(index) => Some(index),
-                        Err(e) => {
-                            if !config.quiet {
-                                eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
-                            }
-                            None
-                        }
-                    }
-                }
-                Via::Walk => None,
-            };
+            if c.via == Via::Asset {
+                policies.check_recursive()?;
+            }
+            let index = policies.index(config, c.via).await?;
             match index {
                 Some(index) => {
                     // Candidates: the resources whose indexed policy holds something to remove.

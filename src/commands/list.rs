@@ -3,7 +3,7 @@
 //! organizations named, through Cloud Asset Inventory's search (or the walk); with `--at`, who
 //! holds access at that instant.
 
-use crate::cli::{Format, Via};
+use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::edit::{self, TimedBinding};
 use crate::error::Error;
@@ -17,18 +17,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let mut policies = Policies::open(config).await?;
         let (rows, errors, total) = if l.recursive {
             policies.check_recursive()?;
-            let index = match l.via {
-                Via::Asset => match policies.search().await? {
-                    Ok(index) => Some(index),
-                    Err(e) => {
-                        if !config.quiet {
-                            eprintln!("note: {}", output::escape(&target::fallback_note(&e)));
-                        }
-                        None
-                    }
-                },
-                Via::Walk => None,
-            };
+            let index = policies.index(config, l.via).await?;
             match index {
                 Some(index) => {
                     let mut rows = Vec::new();
