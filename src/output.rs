@@ -122,7 +122,9 @@ pub fn structured<T: Serialize>(value: &T, format: Format, w: &mut dyn Write) ->
 /// ASCII punctuation, spaces and newlines, so every such character found is inside a string.
 fn json_inert(text: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| u32::from(c) >= 0x7f && is_terminal_control(c);
-    if !text.chars().any(unsafe_char) {
+    // Every such character is DEL or outside ASCII: a text of ASCII below DEL (the common case,
+    // checked a word at a time) has none.
+    if text.bytes().all(|b| b < 0x7f) || !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
