@@ -18,6 +18,72 @@ use crate::iam::ResourceId;
 struct Page<T> {
     #[serde(default = "Vec::new")]
     entries: Vec<T>,
+    #[serde(default)]
+    next_page_token: String,
+}
+
+/// The value of the string member `key` of the JSON object `json` at its top level, found by
+/// stepping over strings (and their escapes) and nested values without reading them. `None` when
+/// the text is not an object the scan can follow, when the member is missing, or when its value
+/// is not a plain string (with an escape in it, say): serde then reads the page for it.
+fn top_level_string(json: &[u8], key: &[u8]) -> Option<String> {
+    let mut i = json.iter().position(|b| !b.is_ascii_whitespace())?;
+    if json[i] != b'{' {
+        return None;
+    }
+    i += 1;
+    let mut depth = 1usize;
+    // Whether the next string at depth 1 is a key (after `{` or `,`) rather than a value.
+    let mut expecting_key = true;
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < json.len() && json[j] != b'"' {
+                    j += if json[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= json.len() {
+                    return None;
+                }
+                if depth == 1 && expecting_key && &json[start..j] == key {
+                    // `"key" : "value"`, the value without escapes.
+                    let rest = &json[j + 1..];
+                    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+                    if rest[colon] != b':' {
+                        return None;
+                    }
+                    let after = &rest[colon + 1..];
+                    let open = after.iter().position(|b| !b.is_ascii_whitespace())?;
+                    if after[open] != b'"' {
+                        return None;
+                    }
+                    let value = &after[open + 1..];
+                    let close = value.iter().position(|&b| b == b'"' || b == b'\\')?;
+                    if value[close] != b'"' {
+                        return None;
+                    }
+                    return std::str::from_utf8(&value[..close]).ok().map(str::to_string);
+                }
+                if depth == 1 {
+                    expecting_key = false;
+                }
+                i = j + 1;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return None;
+                }
+            }
+            b',' if depth == 1 => expecting_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A page's token alone; its entries are skipped unread.
@@ -47,12 +113,19 @@ impl Gcp {
         let mut token = String::new();
         let mut bytes = self.log_page(container, filter, label, &token, 1).await?;
         for page in 1..=MAX_PAGES {
-            // Only the token first (the entries are skipped, not built): the pages are sequential,
-            // each needing the previous one's token, but reading this page's entries need not
-            // hold up asking for the next one.
-            let next = self.page_part::<NextToken>(&bytes, label)?.next_page_token;
+            // Only the token first: the pages are sequential, each needing the previous one's
+            // token, but reading this page's entries need not hold up asking for the next one.
+            // The token is found by a scan of the page's top level (entries are stepped over, not
+            // read); when the scan finds none, serde reads the page for it. Either way the full
+            // read below must agree.
+            let next = match top_level_string(&bytes, b"nextPageToken") {
+                Some(token) => token,
+                None => self.page_part::<NextToken>(&bytes, label)?.next_page_token,
+            };
             if next.is_empty() {
-                entries.extend(self.page_part::<Page<T>>(&bytes, label)?.entries);
+                let page = self.page_part::<Page<T>>(&bytes, label)?;
+                self.same_token(&page, &next, label)?;
+                entries.extend(page.entries);
                 return Ok(entries);
             }
             if next == token {
@@ -70,7 +143,9 @@ impl Gcp {
                 futures::join!(self.log_page(container, filter, label, &next, page + 1), async {
                     self.page_part::<Page<T>>(&bytes, label)
                 });
-            entries.extend(parsed?.entries);
+            let parsed = parsed?;
+            self.same_token(&parsed, &next, label)?;
+            entries.extend(parsed.entries);
             bytes = fetched?;
             token = next;
         }
@@ -106,6 +181,21 @@ impl Gcp {
         self.retrying(op, || self.inner.clients.list_log_entries(body.clone(), label)).await
     }
 
+    /// The full read of a page must find the token the scan found.
+    fn same_token<T>(&self, page: &Page<T>, scanned: &str, label: &str) -> crate::Result<()> {
+        if page.next_page_token == scanned {
+            return Ok(());
+        }
+        Err(Error::Api {
+            resource: label.to_string(),
+            status: None,
+            message: format!(
+                "the answer from `{}` to entries.list holds more than one page token",
+                self.inner.clients.logging_shown()
+            ),
+        })
+    }
+
     /// The part `P` of a page's JSON, or an error naming the answer as no page.
     fn page_part<P: DeserializeOwned>(&self, bytes: &[u8], label: &str) -> crate::Result<P> {
         serde_json::from_slice(bytes).map_err(|e| Error::Api {
@@ -125,5 +215,28 @@ impl Gcp {
         let name = r.name();
         let op = self.op_on(r, &name, "buckets.get");
         self.retrying(op, || self.inner.clients.bucket_project_number(r)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_string;
+
+    #[test]
+    fn the_scan_finds_only_the_top_level_token() {
+        let find = |json: &str| top_level_string(json.as_bytes(), b"nextPageToken");
+        assert_eq!(find(r#"{"entries":[{"a":1}],"nextPageToken":"t-2"}"#), Some("t-2".into()));
+        assert_eq!(find(r#" { "nextPageToken" : "x" , "entries": [] }"#), Some("x".into()));
+        // The name inside an entry, as a key or as a value, is not the page's token.
+        assert_eq!(find(r#"{"entries":[{"nextPageToken":"no"}],"nextPageToken":"yes"}"#), Some("yes".into()));
+        assert_eq!(find(r#"{"entries":["nextPageToken"],"k":"nextPageToken"}"#), None);
+        assert_eq!(find(r#"{"entries":[{"m":"a \"nextPageToken\": \"no\" }"}]}"#), None);
+        assert_eq!(find(r#"{"entries":[]}"#), None);
+        // What the scan does not follow is left to serde.
+        assert_eq!(find(r#"{"nextPageToken":"a\u0041"}"#), None);
+        assert_eq!(find(r#"{"nextPageToken":7}"#), None);
+        assert_eq!(find(r#"[{"nextPageToken":"x"}]"#), None);
+        assert_eq!(find(r#"{"entries":[{"#), None);
+        assert_eq!(find(""), None);
     }
 }
