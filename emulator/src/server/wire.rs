@@ -314,11 +314,16 @@ pub fn json_response_printed<T: serde::Serialize + ?Sized>(
     body: &T,
     pretty: bool,
 ) -> Response<Body> {
-    let mut text = if pretty {
+    let text = if pretty {
         serde_json::to_string_pretty(body).expect("JSON values serialise")
     } else {
         serde_json::to_string(body).expect("JSON values serialise")
     };
+    json_text_response(code, text)
+}
+
+/// A JSON answer of `text`, already serialised, with Google's headers.
+pub fn json_text_response(code: u16, mut text: String) -> Response<Body> {
     text.push('\n');
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

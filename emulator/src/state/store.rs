@@ -137,6 +137,11 @@ pub enum StoreError {
 /// Seen in <https://github.com/DataBiosphere/leonardo/pull/737>.
 pub const CONCURRENT_CHANGES: &str = "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.";
 
+/// A JSON value as compact text (a `Value` always serialises).
+fn compact(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// A policy a write replaced: until when it held, and what it was (None: no policy).
 type Replaced = (DateTime<Utc>, Option<Policy>);
 
@@ -157,6 +162,10 @@ pub struct Store {
     /// The entries the last `entries.list` query matched, in its order, so that its next pages
     /// are cut from them instead of filtering and sorting the whole log again.
     pub log_cache: Option<LogQueryCache>,
+    /// Each entry of `data.log_entries` as compact JSON, in the same order: an entry never changes
+    /// once written, so a page of `entries.list` is these texts joined, not 1,000 values
+    /// serialised again for every page.
+    log_json: Vec<String>,
 }
 
 /// The matches of one `entries.list` query (filter, order, containers) at one `log_version`:
@@ -191,7 +200,16 @@ impl Store {
             .filter_map(etag_number)
             .max()
             .unwrap_or(0);
-        Store { data, last_etag, history: HashMap::new(), generation: 0, log_version: 0, log_cache: None }
+        let log_json = data.log_entries.iter().map(compact).collect();
+        Store {
+            data,
+            last_etag,
+            history: HashMap::new(),
+            generation: 0,
+            log_version: 0,
+            log_cache: None,
+            log_json,
+        }
     }
 
     /// Replaces everything with `data`, keeping the etag counter, so that no etag handed out
@@ -218,6 +236,11 @@ impl Store {
     /// Which state of the resources (not their policies) the store holds: changes on a reset.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Audit-log entry `i` (an index into `data.log_entries`) as compact JSON.
+    pub fn log_entry_json(&self, i: usize) -> &str {
+        &self.log_json[i]
     }
 
     /// The version of the audit log: it changes whenever an entry is added or the store is reset.
@@ -660,6 +683,7 @@ impl Store {
             now,
             sequence,
         );
+        self.log_json.push(compact(&entry));
         self.data.log_entries.push(entry);
         self.log_version += 1;
         let before = self.data.policies.insert(found.key.clone(), stored.clone());
