@@ -138,9 +138,12 @@ impl Gcp {
                     ),
                 });
             }
-            // `join!` polls the request first, so it is on its way while this page is parsed.
+            // `join!` polls the request first; the parse then yields once, so that the HTTP
+            // connection's task (hyper's, on this one-thread runtime) writes the request before
+            // the parse takes the thread: the next page is on its way while this one is read.
             let (fetched, parsed) =
                 futures::join!(self.log_page(container, filter, label, &next, page + 1), async {
+                    tokio::task::yield_now().await;
                     self.page_part::<Page<T>>(&bytes, label)
                 });
             let parsed = parsed?;
