@@ -99,6 +99,14 @@ fn is_jit(binding: &Binding) -> bool {
     binding.condition.as_ref().is_some_and(|c| Source::of(c) == Source::Jit)
 }
 
+/// A time-bound grant of jit's, which a grant of the same role and member extends: not a
+/// delegation (`jit delegate`), whose condition also limits which roles the member may grant.
+/// Merging a grant into a delegation would drop that limit and the delegation's own end.
+fn is_jit_grant(binding: &Binding) -> bool {
+    is_jit(binding)
+        && binding.condition.as_ref().is_none_or(|c| condition::delegation(&c.expression).is_none())
+}
+
 /// A binding another service owns (Privileged Access Manager's): never edited.
 fn managed_elsewhere(binding: &Binding) -> bool {
     binding.condition.as_ref().is_some_and(|c| Source::of(c).is_managed_elsewhere())
@@ -226,7 +234,7 @@ pub fn grant(
                 .bindings
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| holds(b) && is_jit(b))
+                .filter(|(_, b)| holds(b) && is_jit_grant(b))
                 .filter_map(|(i, b)| time_bound(b).map(|(_, w)| (i, w)))
                 .filter(|(_, w)| !w.ended_by(now))
                 .collect();
@@ -950,5 +958,35 @@ mod tests {
         assert_eq!(out.bindings[..2], p.bindings[..], "PAM's bindings are untouched");
         assert_eq!(out.bindings.len(), 3);
         assert_eq!((report.granted.len(), report.extended.len(), report.pruned.len()), (1, 0, 0));
+    }
+
+    /// A grant of the role a delegation is held under (`jit delegate`) adds its own binding and
+    /// leaves the delegation as it was: merging them would drop the delegation's limit on which
+    /// roles the member may grant, and its own end.
+    #[test]
+    fn a_grant_never_merges_into_a_delegation() {
+        let delegation = r#"{"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:dana@example.com"],
+            "condition": {"title": "jit delegation", "description": "Granted by user:alice@example.com at 2026-11-25T10:00:00Z via jit.",
+            "expression": "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/logging.viewer']) && request.time < timestamp(\"2026-12-25T10:00:00Z\")"}}"#;
+        let before = policy(&format!(r#"{{"version": 3, "etag": "BwX=", "bindings": [{delegation}]}}"#));
+        let (after, report) = grant(
+            "projects/p",
+            &before,
+            &req(
+                &["roles/resourcemanager.projectIamAdmin"],
+                &["user:dana@example.com"],
+                "2026-11-25T14:00:00Z",
+            ),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(report.granted.len(), 1, "a binding of its own: {report:?}");
+        assert!(report.extended.is_empty());
+        assert_eq!(after.bindings.len(), 2);
+        assert_eq!(after.bindings[0], before.bindings[0], "the delegation, exactly as it was");
+        assert_eq!(
+            after.bindings[1].condition.as_ref().unwrap().expression,
+            "request.time < timestamp(\"2026-11-25T14:00:00Z\")"
+        );
     }
 }
