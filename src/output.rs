@@ -380,9 +380,15 @@ fn write_table(t: &Table, w: &mut dyn Write) -> Result<(), Error> {
 
 /// A plain table of `header` and `rows` in jit's layout, every cell escaped (the reports of
 /// `delegate`, `list --delegations` and `audit`).
-pub fn plain_table(header: Vec<&str>, rows: Vec<Vec<String>>, w: &mut dyn Write) -> Result<(), Error> {
+pub fn plain_table(
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
+    // Fitted to the terminal as every table is (issue 12 item 5): each column may wrap.
+    let cols: Vec<Col> = header.into_iter().map(|h| Col::wrap(h, FLOOR)).collect();
     let rows: Vec<Vec<String>> = rows.into_iter().map(row).collect();
-    write_table(&table(header, &rows), w)
+    render(&cols, &rows, table_width(), w)
 }
 
 /// A row with every cell escaped.

@@ -194,3 +194,28 @@ fn nothing_found_is_exit_0_and_a_file_works_offline() {
         "error: --recursive reads resources through the API and cannot work on a policy file"
     );
 }
+
+/// The audit's table fits the terminal as every table does (issue 12 item 5): at 80 columns
+/// every line fits and cells wrap; at 200 the rows are whole, one line each.
+#[test]
+fn the_table_fits_80_and_200_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.json");
+    std::fs::write(
+        &file,
+        r#"{"bindings": [{"role": "roles/owner", "members": ["user:a-rather-long-name@example.com"]},
+                         {"role": "roles/iam.securityAdmin", "members": ["group:platform-security-admins@example.com"]}]}"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let narrow = jit(&["audit", "--policy-file", f, "--format", "table"]).env("COLUMNS", "80").run().code(1);
+    assert!(narrow.stdout.lines().all(|l| l.chars().count() <= 80), "{}", narrow.stdout);
+    assert!(narrow.stdout.lines().count() > 3, "cells wrap: {}", narrow.stdout);
+    let wide = jit(&["audit", "--policy-file", f, "--format", "table"]).env("COLUMNS", "200").run().code(1);
+    assert!(wide.stdout.lines().all(|l| l.chars().count() <= 200), "{}", wide.stdout);
+    // Wide enough for whole names: only the long DETAIL wraps.
+    for member in ["user:a-rather-long-name@example.com", "group:platform-security-admins@example.com"] {
+        assert!(wide.stdout.contains(member), "{member} whole: {}", wide.stdout);
+    }
+    assert!(wide.stdout.lines().count() < narrow.stdout.lines().count(), "{}", wide.stdout);
+}
