@@ -155,14 +155,14 @@ pub(crate) fn list_entries(shared: &Shared, caller: &Caller, req: &Req) -> Resul
         }
     };
     let end = start.saturating_add(page_size).min(matches.len());
-    let page: Vec<&Value> =
-        matches.get(start..end).unwrap_or_default().iter().map(|&i| &store.data.log_entries[i]).collect();
+    let indexes = matches.get(start..end).unwrap_or_default();
+    let page = || -> Vec<&Value> { indexes.iter().map(|&i| &store.data.log_entries[i]).collect() };
     let next = (end < matches.len()).then(|| format!("emu-log-{end}"));
     if req.query_param("fields").is_some() {
         // A partial response (`fields=`) goes through the common path, which cuts the value.
         let mut out = Map::new();
-        if !page.is_empty() {
-            out.insert("entries".into(), Value::Array(page.into_iter().cloned().collect()));
+        if !indexes.is_empty() {
+            out.insert("entries".into(), Value::Array(page().into_iter().cloned().collect()));
         }
         if let Some(t) = next {
             out.insert("nextPageToken".into(), json!(t));
@@ -183,13 +183,12 @@ pub(crate) fn list_entries(shared: &Shared, caller: &Caller, req: &Req) -> Resul
         }
         return Ok(Routed::Raw(wire::json_response_printed(
             200,
-            &Page { entries: page, next_page_token: next },
+            &Page { entries: page(), next_page_token: next },
             true,
         )));
     }
     // Compact, as `prettyPrint=false` asks: the stored texts of the entries joined, in the shape
     // serde would give (`entries` first, each member left out when empty).
-    let indexes = matches.get(start..end).unwrap_or_default();
     let mut text =
         String::with_capacity(indexes.iter().map(|&i| store.log_entry_json(i).len() + 1).sum::<usize>() + 64);
     text.push('{');
