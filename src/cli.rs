@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
-use crate::commands::completions::role_names;
+use clap_complete::engine::CompletionCandidate;
 
 /// The widest help text, whatever the terminal.
 pub const HELP_MAX_WIDTH: usize = 120;
@@ -526,12 +526,17 @@ fn global_given_to(command: &clap::Command, matches: &clap::ArgMatches) -> Optio
 }
 
 /// Parses the command line. With `picker` (stdin and stderr are terminals), `jit grant` may omit
-/// its roles: it then asks for one. Otherwise a missing role is clap's usual error.
-pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -> Cli {
+/// its roles: it then asks for one. Otherwise a missing role is clap's usual error. `columns` is
+/// the width the user asked for (COLUMNS, read by the caller): clap reads COLUMNS only when no
+/// stream is a terminal; jit's tables read it first (`output::columns`), and help follows the
+/// same width.
+pub fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    picker: bool,
+    columns: Option<usize>,
+) -> Cli {
     let mut command = command();
-    // clap reads COLUMNS only when no stream is a terminal; jit's tables read it first
-    // (`output::columns`), and help follows the same width.
-    if let Some(width) = crate::output::columns() {
+    if let Some(width) = columns {
         command = command.term_width(width.min(HELP_MAX_WIDTH));
     }
     if picker {
@@ -551,4 +556,22 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -
         sub.error(clap::error::ErrorKind::ArgumentConflict, message).exit();
     }
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
+}
+
+/// Candidates for a role argument: the predefined roles that start with what was typed (with or
+/// without `roles/`), each with its title for the shells that show one. Until something is typed
+/// past `roles/`'s own letters, the one candidate is `roles/`, not 2,461 names.
+pub fn role_names(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let Some(current) = current.to_str() else { return Vec::new() };
+    if "roles/".starts_with(current) && current != "roles/" {
+        return vec![CompletionCandidate::new("roles/")];
+    }
+    let prefix = if current.starts_with("roles/") || current.contains('/') {
+        current.to_string()
+    } else {
+        format!("roles/{current}")
+    };
+    crate::roles::with_prefix(&prefix)
+        .map(|r| CompletionCandidate::new(r.name()).help(Some(r.title().into())))
+        .collect()
 }

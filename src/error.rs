@@ -43,6 +43,25 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The error of a build without the emulator (`--no-default-features`), for `jit emulator` and
+    /// `jit --emulator` alike.
+    pub fn no_emulator() -> Self {
+        Error::usage_hint(
+            "this build of jit has no emulator (it was built without the `emulator` feature)",
+            "use a default build (`cargo install --path .`), or point jit at an emulator with --endpoint",
+        )
+    }
+
+    /// An emulator error as one of jit's: bad input stays a usage error (exit 2).
+    #[cfg(feature = "emulator")]
+    pub fn from_emulator(e: jit_emulator::Error) -> Self {
+        match e {
+            jit_emulator::Error::Usage { message, hint: Some(hint) } => Error::usage_hint(message, hint),
+            jit_emulator::Error::Usage { message, hint: None } => Error::usage(message),
+            jit_emulator::Error::Io { message } => Error::io(message),
+        }
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage { message: message.into(), hint: None }
     }
@@ -79,7 +98,7 @@ impl Error {
 
     /// What to do about it, printed on a second line; escaped for a terminal like the message.
     pub fn hint(&self) -> Option<String> {
-        self.raw_hint().map(|h| crate::output::escape(&h).into_owned())
+        self.raw_hint().map(|h| crate::text::escape(&h).into_owned())
     }
 
     fn raw_hint(&self) -> Option<String> {
@@ -123,13 +142,13 @@ impl Error {
     }
 }
 
-/// The message, escaped for a terminal (`output::escape`): messages echo roles, members,
+/// The message, escaped for a terminal (`text::escape`): messages echo roles, members,
 /// resources, file names and file content, and those may hold escape sequences or bidirectional
 /// overrides that must be shown, not obeyed. The escaping is idempotent, so a message built from
 /// another error's text is not escaped twice.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", crate::output::Escaped(Raw(self)))
+        write!(f, "{}", crate::text::Escaped(Raw(self)))
     }
 }
 

@@ -141,16 +141,13 @@ impl fmt::Display for Principal {
 }
 
 /// jit never writes a role or member holding a character a terminal would act on (an escape
-/// sequence, a carriage return, a bidirectional override: `output::is_terminal_control`): every
+/// sequence, a carriage return, a bidirectional override: `text::is_terminal_control`): every
 /// later reader of the policy would be shown something else than what is there. Checked before the
 /// syntax, so the message says what is actually wrong.
 fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
-    match s.chars().find(|&c| crate::output::is_terminal_control(c)) {
+    match s.chars().find(|&c| crate::text::is_terminal_control(c)) {
         Some(c) => Err(Error::usage_hint(
-            format!(
-                "{what} `{s}` contains the control character `{}`",
-                crate::output::escape(&c.to_string())
-            ),
+            format!("{what} `{s}` contains the control character `{}`", crate::text::escape(&c.to_string())),
             "jit refuses control characters (escape sequences, carriage returns, bidirectional overrides) \
              in roles and members; type the name again",
         )),

@@ -13,15 +13,18 @@ pub mod config;
 pub mod delegation;
 pub mod edit;
 pub mod error;
+pub mod flow;
 pub mod gcp;
 pub mod history;
 pub mod iam;
 pub mod output;
 pub mod policy;
+pub mod present;
 pub mod roles;
 pub mod source;
 pub mod target;
 pub mod team;
+pub mod text;
 pub mod timespec;
 
 pub use error::{Error, Result};
@@ -34,7 +37,11 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
         return Ok(error::exit::OK);
     }
     use std::io::IsTerminal;
-    let cli = cli::parse(args, std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+    let cli = cli::parse(
+        args,
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        output::columns(),
+    );
     match cli.command {
         cli::Command::Emulator(args) => commands::emulator::run(args).map(|()| error::exit::OK),
         _ => commands::run(cli),

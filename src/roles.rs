@@ -173,7 +173,7 @@ pub fn check(raw: &str, online: Option<Online>) -> Result<RoleCheck, Error> {
             "name a role such as `roles/storage.objectViewer`; `jit roles list` shows Google's predefined roles",
         ));
     }
-    if name.chars().any(crate::output::is_terminal_control) || crate::policy::is_version1_role(name) {
+    if name.chars().any(crate::text::is_terminal_control) || crate::policy::is_version1_role(name) {
         // Not a name someone misspelled: `Role`'s own message says what it is (a control
         // character, a version-1 view of a conditional binding).
         name.parse::<crate::iam::Role>()?;

@@ -1248,10 +1248,10 @@ fn a_stalling_endpoint_ends_within_the_retry_timeout() {
     let mut failures = Vec::new();
     for (what, url) in &endpoints {
         let crm = format!(
-            "error: `projects/{PROD}`: `{url}` did not answer getIamPolicy within 3.0s (gave up after 1 try in "
+            "error: `projects/{PROD}`: `{url}` did not answer getIamPolicy within 1.0s (gave up after 1 try in "
         );
         let tokeninfo = format!(
-            "error: `{url}/oauth2/v3/tokeninfo` did not answer tokeninfo within 3.0s (gave up after 1 try in "
+            "error: `{url}/oauth2/v3/tokeninfo` did not answer tokeninfo within 1.0s (gave up after 1 try in "
         );
         let cases: [(&[&str], &str); 3] = [
             (&["list", "--project", PROD], &crm),
@@ -1260,19 +1260,16 @@ fn a_stalling_endpoint_ends_within_the_retry_timeout() {
         ];
         for (command, want) in cases {
             let mut args =
-                vec!["--endpoint", url.as_str(), "--access-token-file", &token, "--retry-timeout", "3s"];
+                vec!["--endpoint", url.as_str(), "--access-token-file", &token, "--retry-timeout", "1s"];
             args.extend_from_slice(command);
-            let started = std::time::Instant::now();
+            // A hang shows as jit never ending (the harness's own limit); the budget is short so
+            // that the nine runs cost about nine seconds, not twenty-seven (issue 20 item 6).
             let run = jit(&args).run();
-            let took = started.elapsed();
-            // Generous: this is a hang test, not a timing test, and the machine may be loaded.
             let ok = run.code == 1
                 && run.error_line().starts_with(want)
-                && run.stderr.contains("hint: check the network")
-                && took < std::time::Duration::from_secs(20);
+                && run.stderr.contains("hint: check the network");
             if !ok {
-                failures
-                    .push(format!("{what}: {command:?}: exit {} after {took:?}:\n{}", run.code, run.stderr));
+                failures.push(format!("{what}: {command:?}: exit {}:\n{}", run.code, run.stderr));
             }
         }
     }
@@ -1321,9 +1318,8 @@ fn endless_and_huge_credential_files_are_refused_before_anything_is_sent() {
         if let Some(c) = credentials {
             j = j.env("GOOGLE_APPLICATION_CREDENTIALS", c);
         }
-        let started = std::time::Instant::now();
         let run = j.run();
-        if run.code != 1 || run.stderr != *want || started.elapsed() > std::time::Duration::from_secs(20) {
+        if run.code != 1 || run.stderr != *want {
             failures
                 .push(format!("{args:?} (credentials {credentials:?}): exit {}\n{}", run.code, run.stderr));
         }
@@ -1461,39 +1457,66 @@ fn a_grant_on_a_service_account_goes_ahead_and_region_needs_a_service() {
 }
 
 /// Issue 9: who the caller is (tokeninfo, for a user's token) is asked while the policy is read,
-/// not before it. Against a server where every call takes 500 ms, a grant is two round trips
-/// (tokeninfo with the read, then the write): about 1 s, where asking first took 1.5 s.
+/// not before it, so a grant is two round trips (tokeninfo with the read, then the write), where
+/// asking first took three. The fake server holds tokeninfo and getIamPolicy until both have
+/// arrived (or 5 s pass): when jit asks one after the other, the first is answered alone and the
+/// test sees that, with no clock in the assertion (issue 20 item 6).
 #[test]
 fn the_callers_identity_is_asked_while_the_policy_is_read() {
     use axum::Router;
-    use axum::extract::Request;
+    use axum::extract::{Request, State};
     use axum::response::IntoResponse;
-    const DELAY: std::time::Duration = std::time::Duration::from_millis(500);
-    async fn handle(req: Request) -> axum::response::Response {
-        tokio::time::sleep(DELAY).await;
+    use std::sync::{Arc, Mutex};
+    #[derive(Default)]
+    struct Seen {
+        /// tokeninfo and getIamPolicy calls that have arrived during this command.
+        waiting: Mutex<usize>,
+        arrived: tokio::sync::Notify,
+        /// For each of them: how many were waiting together when it was answered.
+        together: Mutex<Vec<(String, usize)>>,
+    }
+    async fn handle(State(seen): State<Arc<Seen>>, req: Request) -> axum::response::Response {
         let path = req.uri().path().to_string();
         let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
         let json =
             |v: Value| ([(http::header::CONTENT_TYPE, "application/json")], v.to_string()).into_response();
+        let paired = path == "/oauth2/v3/tokeninfo" || path.ends_with(":getIamPolicy");
+        if paired {
+            *seen.waiting.lock().unwrap() += 1;
+            seen.arrived.notify_waiters();
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                loop {
+                    let notified = seen.arrived.notified();
+                    if *seen.waiting.lock().unwrap() >= 2 {
+                        break;
+                    }
+                    notified.await;
+                }
+            })
+            .await;
+            let n = *seen.waiting.lock().unwrap();
+            seen.together.lock().unwrap().push((path.clone(), n));
+        }
         if path == "/oauth2/v3/tokeninfo" {
-            return json(json!({"email": "alice@example.com"}));
+            json(json!({"email": "alice@example.com"}))
+        } else if path.ends_with(":getIamPolicy") {
+            json(json!({"version": 3, "etag": "BwY=", "bindings": []}))
+        } else {
+            let sent: Value = serde_json::from_slice(&body).unwrap();
+            let mut policy = sent["policy"].clone();
+            policy["etag"] = json!("BwZ=");
+            json(policy)
         }
-        if path.ends_with(":getIamPolicy") {
-            return json(json!({"version": 3, "etag": "BwY=", "bindings": []}));
-        }
-        let sent: Value = serde_json::from_slice(&body).unwrap();
-        let mut policy = sent["policy"].clone();
-        policy["etag"] = json!("BwZ=");
-        json(policy)
     }
+    let seen = Arc::new(Seen::default());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, Router::new().fallback(handle)).await.unwrap() });
+    let app = Router::new().fallback(handle).with_state(seen.clone());
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "ya29.test-token").unwrap();
-    let started = std::time::Instant::now();
     let run = jit(&[
         "--endpoint",
         &url,
@@ -1511,13 +1534,17 @@ fn the_callers_identity_is_asked_while_the_policy_is_read() {
     ])
     .run()
     .ok();
-    let took = started.elapsed();
     assert!(run.stdout.contains("user:alice@example.com"), "{}", run.stdout);
-    assert!(took < DELAY * 3 - std::time::Duration::from_millis(200), "took {took:?}: tokeninfo came first");
-    assert!(took >= DELAY * 2, "took {took:?}");
+    let mut together = std::mem::take(&mut *seen.together.lock().unwrap());
+    together.sort();
+    assert_eq!(
+        together,
+        [("/oauth2/v3/tokeninfo".to_string(), 2), ("/v3/projects/jit-demo-prod:getIamPolicy".to_string(), 2)],
+        "grant: tokeninfo and the read were not in flight together"
+    );
     // revoke with the caller as the default --member: one round trip when there is nothing to
     // remove (tokeninfo with the read), where asking first took two.
-    let started = std::time::Instant::now();
+    *seen.waiting.lock().unwrap() = 0;
     jit(&[
         "--endpoint",
         &url,
@@ -1533,6 +1560,11 @@ fn the_callers_identity_is_asked_while_the_policy_is_read() {
     ])
     .run()
     .ok();
-    let took = started.elapsed();
-    assert!(took < DELAY * 2 - std::time::Duration::from_millis(200), "took {took:?}: tokeninfo came first");
+    let mut together = std::mem::take(&mut *seen.together.lock().unwrap());
+    together.sort();
+    assert_eq!(
+        together,
+        [("/oauth2/v3/tokeninfo".to_string(), 2), ("/v3/projects/jit-demo-prod:getIamPolicy".to_string(), 2)],
+        "revoke: tokeninfo and the read were not in flight together"
+    );
 }

@@ -70,7 +70,7 @@ fn policy() -> jit::policy::Policy {
         "etag": "BwYmEJ6v3Xo=",
         "version": 3
     });
-    jit::commands::offline::parse("test", &text.to_string()).unwrap()
+    jit::target::file::parse("test", &text.to_string()).unwrap()
 }
 
 /// [`policy`] with old's expired jit grant on the role the grant tests grant: a grant prunes

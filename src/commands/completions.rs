@@ -5,12 +5,12 @@
 //! and jit answers from its own command line definition, so role names (2,461 predefined roles)
 //! come from the catalog in the binary instead of a script that would have to spell them all out.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 
 use clap_complete::Shell;
-use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{CompleteEnv, EnvCompleter};
 
+pub use crate::cli::role_names;
 use crate::error::Error;
 
 /// The variable the scripts set to ask jit for completions instead of running a command.
@@ -49,24 +49,6 @@ pub fn complete_from_env(args: &[OsString]) -> Result<bool, Error> {
         .completer("jit")
         .try_complete(args.iter().cloned(), current_dir.as_deref())
         .map_err(|e| Error::io(format!("cannot complete: {e}")))
-}
-
-/// Candidates for a role argument: the predefined roles that start with what was typed (with or
-/// without `roles/`), each with its title for the shells that show one. Until something is typed
-/// past `roles/`'s own letters, the one candidate is `roles/`, not 2,461 names.
-pub fn role_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(current) = current.to_str() else { return Vec::new() };
-    if "roles/".starts_with(current) && current != "roles/" {
-        return vec![CompletionCandidate::new("roles/")];
-    }
-    let prefix = if current.starts_with("roles/") || current.contains('/') {
-        current.to_string()
-    } else {
-        format!("roles/{current}")
-    };
-    crate::roles::with_prefix(&prefix)
-        .map(|r| CompletionCandidate::new(r.name()).help(Some(r.title().into())))
-        .collect()
 }
 
 /// The file name a shell expects its completion script under.

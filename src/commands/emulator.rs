@@ -71,28 +71,9 @@ fn parse_error_status(s: &str) -> Result<u16, String> {
     }
 }
 
-/// The error of a build without the emulator (`--no-default-features`), for `jit emulator` and
-/// `jit --emulator` alike.
-pub fn not_built() -> Error {
-    Error::usage_hint(
-        "this build of jit has no emulator (it was built without the `emulator` feature)",
-        "use a default build (`cargo install --path .`), or point jit at an emulator with --endpoint",
-    )
-}
-
 #[cfg(not(feature = "emulator"))]
 pub fn run(_args: Args) -> Result<(), Error> {
-    Err(not_built())
-}
-
-/// An emulator error as one of jit's: bad input stays a usage error (exit 2).
-#[cfg(feature = "emulator")]
-pub fn from_emulator(e: jit_emulator::Error) -> Error {
-    match e {
-        jit_emulator::Error::Usage { message, hint: Some(hint) } => Error::usage_hint(message, hint),
-        jit_emulator::Error::Usage { message, hint: None } => Error::usage(message),
-        jit_emulator::Error::Io { message } => Error::io(message),
-    }
+    Err(Error::no_emulator())
 }
 
 #[cfg(feature = "emulator")]
@@ -142,7 +123,7 @@ pub fn run(args: Args) -> Result<(), Error> {
         .write_key
         .clone()
         .map(|path| jit_emulator::KeyFile { path, service_account: args.service_account.clone() });
-    jit_emulator::serve(opts, key).map_err(from_emulator)
+    jit_emulator::serve(opts, key).map_err(Error::from_emulator)
 }
 
 #[cfg(test)]
@@ -151,7 +132,7 @@ mod tests {
 
     #[test]
     fn a_build_without_the_emulator_says_so() {
-        let e = not_built();
+        let e = Error::no_emulator();
         assert_eq!(
             e.to_string(),
             "this build of jit has no emulator (it was built without the `emulator` feature)"

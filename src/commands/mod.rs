@@ -2,11 +2,13 @@
 //! Google's API): resolve → read → edit → show and confirm → write → report. No command calls
 //! another; what they share (asking, the removal report) is here.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
+pub(crate) use crate::flow::report_removals;
+pub(crate) use crate::present::{cancelled, confirm, to_stdout};
 
 pub mod audit;
 pub mod cleanup;
@@ -16,7 +18,6 @@ pub mod emulator;
 pub mod grant;
 pub mod history;
 pub mod list;
-pub mod offline;
 pub mod revoke;
 pub mod roles;
 pub mod team;
@@ -110,118 +111,4 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
         },
     }
-}
-
-/// Writes a human report to stderr unless --quiet (used when stdout carries the policy).
-pub(crate) fn to_stderr(
-    config: &Config,
-    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
-) -> Result<(), Error> {
-    if config.quiet {
-        return Ok(());
-    }
-    buffered(std::io::stderr().lock(), "stderr", render)
-}
-
-/// Writes the report to stdout unless --quiet (JSON and YAML are always written: they are the
-/// output a script asked for).
-pub(crate) fn to_stdout(
-    config: &Config,
-    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
-) -> Result<(), Error> {
-    if config.quiet && config.format == crate::cli::Format::Table {
-        return Ok(());
-    }
-    buffered(std::io::stdout().lock(), "stdout", render)
-}
-
-/// Renders through one buffer and writes it at the end: a line-buffered stdout (or an unbuffered
-/// stderr) would make a system call per line of a long listing.
-fn buffered(
-    to: impl Write,
-    name: &str,
-    render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let mut out = std::io::BufWriter::new(to);
-    render(&mut out)?;
-    out.flush().map_err(|e| Error::io(format!("cannot write to {name}: {e}")))
-}
-
-/// Asks on a terminal whether to go ahead (`Policies::asks` decides when to ask).
-pub(crate) fn confirm(config: &Config, question: &str) -> Result<bool, Error> {
-    if !config.interactive {
-        return Ok(true);
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(crate::output::escape(question))
-        .default(false)
-        .interact()
-        .map_err(|e| Error::io(format!("cannot ask for confirmation: {e}")))
-}
-
-/// A declined confirmation is the user's answer, not a failure (issue 12 item 8): it says so on
-/// stderr and jit exits 0.
-pub(crate) fn cancelled() -> i32 {
-    eprintln!("Cancelled; nothing was written.");
-    exit::OK
-}
-
-/// The report of `revoke` and `cleanup`: what was removed on every place, the failed places named,
-/// and the exit code of the one rule for partial failure (`target::settle`).
-pub(crate) fn report_removals(
-    config: &Config,
-    policies: &crate::target::Policies,
-    results: Vec<(crate::target::Place, Result<Vec<crate::edit::TimedBinding>, Error>)>,
-    dry_run: bool,
-    nothing: &str,
-    shown: Option<Vec<crate::edit::TimedBinding>>,
-) -> Result<i32, Error> {
-    use crate::target;
-    // A place counts once, however often it failed (issue 12 item 8).
-    let mut places: Vec<String> = results.iter().map(|(p, _)| p.name()).collect();
-    places.sort();
-    places.dedup();
-    let total = places.len();
-    let (removed, errors) = target::split(results);
-    let errors = target::one_error_per_place(errors);
-    if errors.len() == 1 && total == 1 {
-        return target::settle(&errors, total);
-    }
-    let mut out = crate::output::RemovalOutput {
-        dry_run,
-        resources: total,
-        removed: removed.into_iter().flatten().collect(),
-        errors: target::resource_errors(&errors),
-    };
-    crate::edit::sort(&mut out.removed);
-    // One answer, not two (issue 12 item 8): "Nothing to revoke." rather than that and
-    // "Removed 0 time-bound grants on 1 resource.".
-    let nothing = (out.removed.is_empty() && errors.is_empty()).then(|| match total {
-        1 => nothing.to_string(),
-        n => format!("{nothing} ({n} resources examined)"),
-    });
-    // After `y`, the table the terminal just showed is not shown again (issue 12 item 8): its
-    // last line says it was done, unless the outcome differs from the plan.
-    let key = |b: &crate::edit::TimedBinding| (b.resource.clone(), b.role.clone(), b.member.clone());
-    let rows = |bs: &[crate::edit::TimedBinding]| {
-        let mut keys: Vec<_> = bs.iter().map(key).collect();
-        keys.sort();
-        keys
-    };
-    let as_planned = shown.is_some_and(|plan| rows(&plan) == rows(&out.removed))
-        && errors.is_empty()
-        && nothing.is_none()
-        && config.format == crate::cli::Format::Table
-        && std::io::stdout().is_terminal();
-    if as_planned {
-        if !config.quiet {
-            println!("{}", crate::output::removal_summary(&out));
-        }
-    } else {
-        policies.report(config, dry_run, nothing.as_deref(), |w, format| {
-            crate::output::removal(&out, format, w)
-        })?;
-    }
-    target::print_errors(&out.errors);
-    target::settle(&errors, total)
 }

@@ -135,7 +135,7 @@ fn list(prefix: Option<&str>, format: Format, w: &mut dyn Write) -> Result<(), E
 
 /// Control characters shown escaped, so that a refreshed catalog cannot drive the terminal.
 fn clean(s: &str) -> String {
-    crate::output::escape(s).into_owned()
+    crate::text::escape(s).into_owned()
 }
 
 /// `jit grant` with no role on a terminal: a fuzzy finder over the roles with their titles, then,
@@ -207,7 +207,7 @@ fn pickable(config: &Config) -> Vec<(String, String)> {
             Err(e) => format!("Google could not be asked which roles are grantable there: {e}"),
         };
         if !config.quiet {
-            eprintln!("note: {}; offering every predefined role of jit's copy", crate::output::escape(&why));
+            eprintln!("note: {}; offering every predefined role of jit's copy", crate::text::escape(&why));
         }
     }
     roles::all().map(|r| (r.name().to_string(), r.title().to_string())).collect()

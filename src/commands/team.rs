@@ -146,7 +146,7 @@ pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Err
                 .collect();
             format!(
                 "{}: valid; {} bundle{}{}, {} role limit{}, {} denied role{}\n",
-                crate::output::escape(&t.path.display().to_string()),
+                crate::text::escape(&t.path.display().to_string()),
                 t.bundles.len(),
                 if t.bundles.len() == 1 { "" } else { "s" },
                 if bundles.is_empty() { String::new() } else { format!(" ({})", bundles.join(", ")) },

@@ -18,6 +18,7 @@ use http::{Extensions, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::errors::{AUTH_HINT, redact};
+pub(crate) use super::transport::{http_client, install_crypto, plain_http_client};
 use crate::error::Error;
 
 const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -57,12 +58,6 @@ pub(crate) struct AuthOptions {
     /// Where to send `generateAccessToken` for impersonation: `None` lets the SDK use Google's
     /// IAM Credentials API.
     pub iam_endpoint: Option<String>,
-}
-
-/// rustls needs a process-wide crypto provider before any HTTPS client is built: the SDK is built
-/// without its default one (aws-lc), and jit uses ring. Idempotent.
-pub(crate) fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Picks the credentials in design §5's order.
@@ -313,36 +308,9 @@ fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate
     Ok(Resolved { creds, identity, source })
 }
 
-/// An HTTP client trusting the platform's root certificates (rustls-platform-verifier through
-/// reqwest's `rustls-no-provider`, which google-cloud-auth enables): they are read when the
-/// client is built, so it is built only for an https endpoint. reqwest honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`.
-pub(crate) fn http_client() -> crate::Result<reqwest::Client> {
-    install_crypto();
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| Error::Api {
-        resource: String::new(),
-        status: None,
-        message: format!("cannot start HTTP: {e}"),
-    })
-}
-
-/// A client for plain-http URLs only: it trusts no certificate, so it never loads the platform's
-/// certificate store.
-pub(crate) fn plain_http_client() -> crate::Result<reqwest::Client> {
-    install_crypto();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .tls_certs_only(std::iter::empty())
-        .build()
-        .map_err(|e| Error::Api {
-            resource: String::new(),
-            status: None,
-            message: format!("cannot start HTTP: {e}"),
-        })
-}
-
 /// The bearer token in `headers`, for tokeninfo.
 pub(crate) async fn access_token(creds: &Credentials) -> Result<Option<String>, CredentialsError> {
-    let headers = super::client::auth_headers(creds).await?;
+    let headers = super::transport::auth_headers(creds).await?;
     Ok(headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -18,8 +18,9 @@
 
 use std::sync::OnceLock;
 
-use google_cloud_auth::credentials::{CacheableResource, Credentials};
-use http::{Extensions, HeaderMap};
+use google_cloud_auth::credentials::Credentials;
+use http::HeaderMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -206,7 +207,7 @@ impl Clients {
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = if plain { super::auth::plain_http_client()? } else { super::auth::http_client()? };
+        let c = if plain { super::transport::plain_http_client()? } else { super::transport::http_client()? };
         Ok(cell.get_or_init(|| c))
     }
 
@@ -250,7 +251,8 @@ impl Clients {
         req: Request<'_>,
         cx: &Context<'_>,
     ) -> crate::Result<(u16, HeaderMap, Vec<u8>)> {
-        let mut headers = auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
+        let mut headers =
+            super::transport::auth_headers(&self.creds).await.map_err(|e| errors::credentials(&e, cx))?;
         if let Some(p) = &self.quota_project {
             // gcloud sends `X-Goog-User-Project` when billing/quota_project is set; the flag or
             // variable wins over a quota project in the credentials' file.
@@ -267,8 +269,9 @@ impl Clients {
         let response = builder.send().await.map_err(|e| errors::transport(e, cx))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body =
-            super::read_capped(response, ANSWER_MAX_BYTES).await.map_err(|e| errors::transport(e, cx))?;
+        let body = super::transport::read_capped(response, ANSWER_MAX_BYTES)
+            .await
+            .map_err(|e| errors::transport(e, cx))?;
         Ok((status, headers, body))
     }
 
@@ -548,18 +551,6 @@ impl Clients {
         let body = self.send(Kind::Project, req, cx).await?;
         serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, cx, "a page of the list"))
     }
-}
-
-/// The headers the credentials add to a request (`authorization`, and `x-goog-user-project` for
-/// a quota project), marked sensitive by google-cloud-auth.
-pub(crate) async fn auth_headers(
-    creds: &Credentials,
-) -> Result<HeaderMap, google_cloud_auth::errors::CredentialsError> {
-    Ok(match creds.headers(Extensions::new()).await? {
-        CacheableResource::New { data, .. } => data,
-        // Only answered to a request that carries an entity tag, which jit never sends.
-        CacheableResource::NotModified => HeaderMap::new(),
-    })
 }
 
 #[derive(Deserialize, Default)]

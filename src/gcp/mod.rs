@@ -18,6 +18,7 @@ pub mod errors;
 pub mod kinds;
 pub mod logging;
 pub mod retry;
+pub mod transport;
 
 #[cfg(test)]
 mod emulator_tests;
@@ -121,7 +122,7 @@ impl fmt::Debug for Gcp {
 impl Gcp {
     /// Resolves credentials and builds the clients; no network call is made yet.
     pub async fn new(opts: Options) -> crate::Result<Gcp> {
-        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{}", crate::output::escape(line)))).await
+        Gcp::with_log(opts, Arc::new(|line: &str| eprintln!("{}", crate::text::escape(line)))).await
     }
 
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
@@ -514,7 +515,7 @@ impl Gcp {
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(http::header::RETRY_AFTER).and_then(errors::parse_retry_after);
-        let body = read_capped(response, TOKENINFO_MAX_BYTES).await.map_err(network)?;
+        let body = transport::read_capped(response, TOKENINFO_MAX_BYTES).await.map_err(network)?;
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         // Google's answer to a bad token is `400 {"error": "invalid_token", "error_description":
         // "Invalid Value"}` (https://developers.google.com/identity/protocols/oauth2/web-server#tokeninfo
@@ -715,23 +716,6 @@ async fn within<T>(
             ),
         }),
     }
-}
-
-/// The body of `response`, at most `cap` bytes of it (a longer one is cut: what jit reads from it
-/// is a small JSON object, and a cut one simply does not parse).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= cap {
-            break;
-        }
-    }
-    Ok(body)
 }
 
 /// design §4.3: a version-1 view of a conditional policy is never written back, and neither is a

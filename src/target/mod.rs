@@ -24,8 +24,9 @@ use std::sync::Mutex;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+pub mod file;
+
 use crate::cli::Format;
-use crate::commands::offline;
 use crate::config::{self, Config, Connection};
 use crate::error::{Error, exit};
 use crate::gcp::{self, Edit, Gcp};
@@ -85,7 +86,7 @@ impl Policies {
     pub async fn open(config: &Config) -> Result<Policies, Error> {
         match &config.target {
             config::Target::File { path, in_place } => Ok(Policies {
-                places: vec![Place::File { label: offline::resource_label(config, path) }],
+                places: vec![Place::File { label: file::resource_label(config, path) }],
                 backend: Backend::File { path: path.clone(), in_place: *in_place, edited: Mutex::new(None) },
             }),
             config::Target::Api(conn) => Ok(Policies {
@@ -182,7 +183,7 @@ impl Policies {
     /// Reads one place's policy.
     pub async fn read(&self, place: &Place) -> Result<Policy, Error> {
         match (&self.backend, place) {
-            (Backend::File { path, .. }, _) => offline::read(path),
+            (Backend::File { path, .. }, _) => file::read(path),
             (Backend::Api(session), Place::Resource(r)) => session.gcp.get_policy(r).await,
             (Backend::Api(_), Place::File { label }) => {
                 Err(Error::usage(format!("`{label}` is a policy file, not a resource of the API")))
@@ -246,7 +247,7 @@ impl Policies {
                     (Backend::File { path, in_place, edited }, _) => {
                         let policy = match first? {
                             Some(p) => p,
-                            None => offline::read(path)?,
+                            None => file::read(path)?,
                         };
                         let (new, report, changed) = edit(&name, &policy)?;
                         if dry_run {
@@ -254,7 +255,7 @@ impl Policies {
                         }
                         if *in_place {
                             if changed {
-                                offline::write_atomically(
+                                file::write_atomically(
                                     std::path::Path::new(path),
                                     new.to_json_pretty().as_bytes(),
                                 )?;
@@ -422,7 +423,7 @@ impl Policies {
             _ => None,
         };
         if let Some(policy) = &policy_out {
-            offline::write_stdout(policy)?;
+            file::write_stdout(policy)?;
         }
         // With the policy on stdout, the report is a table on stderr whatever the format.
         if let Some(line) = nothing
@@ -434,9 +435,9 @@ impl Policies {
             return Ok(());
         }
         if policy_out.is_some() {
-            return crate::commands::to_stderr(config, |w| render(w, Format::Table));
+            return crate::present::to_stderr(config, |w| render(w, Format::Table));
         }
-        crate::commands::to_stdout(config, |w| {
+        crate::present::to_stdout(config, |w| {
             render(w, config.format)?;
             output::dry_run_note(dry_run, config.format, w)
         })
@@ -510,7 +511,7 @@ impl Session {
         let mut handle = None;
         if conn.emulator {
             #[cfg(not(feature = "emulator"))]
-            return Err(crate::commands::emulator::not_built());
+            return Err(Error::no_emulator());
             #[cfg(feature = "emulator")]
             {
                 let state = emulator_state_file()?;
@@ -529,10 +530,9 @@ impl Session {
                     ..Default::default()
                 })
                 .await
-                .map_err(crate::commands::emulator::from_emulator)?;
+                .map_err(Error::from_emulator)?;
                 // The token comes from the emulator's API, in memory: no token file is written.
-                let token =
-                    h.mint_token(EMULATOR_CALLER).map_err(crate::commands::emulator::from_emulator)?;
+                let token = h.mint_token(EMULATOR_CALLER).map_err(Error::from_emulator)?;
                 if config.verbose {
                     eprintln!(
                         "in-process emulator at {} with its state in {}",
