@@ -195,8 +195,11 @@ fn emulator_and_completions_take_only_their_own_options() {
     assert_eq!(
         help.stdout,
         "Print a shell completion script\n\nUsage: jit completions <SHELL>\n\nArguments:\n  \
-         <SHELL>  The shell to complete for [possible values: bash, elvish, fish, powershell, zsh]\n\n\
-         Options:\n  -h, --help  Print help\n"
+         <SHELL>\n          The shell to complete for\n          \n          \
+         [possible values: bash, elvish, fish, powershell, zsh]\n\n\
+         Options:\n  -h, --help\n          Print help (see a summary with '-h')\n\n\
+         Examples:\n  jit completions bash > ~/.local/share/bash-completion/completions/jit\n  \
+         jit completions zsh > ~/.zfunc/_jit\n  jit completions fish > ~/.config/fish/completions/jit.fish\n"
     );
     let help = jit(&["emulator", "--help"]).env("COLUMNS", "100").run().ok();
     assert!(help.stdout.contains("\nEmulator options:\n      --port <PORT>"), "{}", help.stdout);

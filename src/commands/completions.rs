@@ -106,6 +106,19 @@ fn man_page_of(cmd: &clap::Command, see_also: &[&str]) -> Vec<u8> {
         }
         more.control("fi", []);
     }
+    let name = cmd.get_display_name().unwrap_or_else(|| cmd.get_name());
+    let sub = name.strip_prefix("jit-").unwrap_or("");
+    more.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in exit_status(sub) {
+        more.control("TP", []).text([bold(code)]).text([roman(meaning)]);
+    }
+    let environment = environment(sub);
+    if !environment.is_empty() {
+        more.control("SH", ["ENVIRONMENT"]);
+        for (var, meaning) in environment {
+            more.control("TP", []).text([bold(var)]).text([roman(meaning)]);
+        }
+    }
     let mut refs: Vec<String> = see_also.iter().map(|s| s.to_string()).collect();
     refs.extend(
         cmd.get_subcommands()
@@ -150,4 +163,70 @@ fn man_page_of(cmd: &clap::Command, see_also: &[&str]) -> Vec<u8> {
 pub fn run(shell: Shell) -> Result<(), Error> {
     use std::io::Write;
     std::io::stdout().write_all(&script(shell)).map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
+}
+
+/// The exit codes of `jit SUB` (`""` for jit itself), as docs/usage.md and error.rs's `exit` give
+/// them (issue 19 item 13).
+fn exit_status(sub: &str) -> Vec<(&'static str, &'static str)> {
+    let offline = sub.starts_with("roles") || sub.starts_with("config") || sub == "completions";
+    let mut codes = vec![("0", "Success (a declined confirmation too: nothing was written).")];
+    match sub {
+        "audit" => codes.push(("1", "Findings were reported, or the operation failed.")),
+        "config" | "config-check" => {}
+        _ if offline => {}
+        _ => codes.push(("1", "The operation failed (an API error, the network, credentials).")),
+    }
+    codes.push((
+        "2",
+        "Bad input (flags, durations, principals, roles, files, the team config): nothing was sent.",
+    ));
+    if !offline {
+        codes.push(("3", "Permission denied: the caller lacks a permission on a resource."));
+        codes.push(("4", "Partial failure: some resources failed, the others were done."));
+    }
+    codes
+}
+
+/// The environment variables `jit SUB` reads (`""` for jit itself).
+fn environment(sub: &str) -> Vec<(&'static str, &'static str)> {
+    let mut vars = Vec::new();
+    if sub == "completions" {
+        return vars;
+    }
+    if !sub.starts_with("roles") && sub != "emulator" {
+        vars.push(("JIT_CONFIG", "The team config file, when --config is not given."));
+        vars.push((
+            "XDG_CONFIG_HOME",
+            "Where the team config is looked for last ($XDG_CONFIG_HOME/jit/config.toml).",
+        ));
+    }
+    if sub.starts_with("roles") || sub.starts_with("config") {
+        vars.push(("COLUMNS", "The width tables and help fit, as ls reads it."));
+        return vars;
+    }
+    if sub == "emulator" {
+        vars.push((
+            "XDG_STATE_HOME",
+            "Where jit --emulator keeps its state ($XDG_STATE_HOME/jit/emulator.json).",
+        ));
+        return vars;
+    }
+    if sub.is_empty() || sub == "grant" || sub == "delegate" {
+        vars.push(("JIT_MAX_DURATION", "The longest grant allowed, when --max-duration is not given."));
+    }
+    vars.extend([
+        ("CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT", "The default project, before the active gcloud configuration's."),
+        ("CLOUDSDK_CONFIG, CLOUDSDK_ACTIVE_CONFIG_NAME", "gcloud's configuration directory and active configuration (core/project)."),
+        ("CLOUDSDK_BILLING_QUOTA_PROJECT", "The quota project, when --billing-project is not given."),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "A credentials file (service account key, external account), before gcloud's application-default credentials."),
+        ("GCE_METADATA_HOST", "The metadata server to ask for credentials on Google Cloud."),
+        (
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_<SERVICE>",
+            "Each service's endpoint, as gcloud reads them: CLOUDRESOURCEMANAGER, STORAGE, SECRETMANAGER, IAM, IAMCREDENTIALS, CLOUDKMS, RUN, CLOUDASSET, LOGGING.",
+        ),
+        ("HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "The proxy for Google's APIs."),
+        ("XDG_STATE_HOME", "Where --emulator keeps its state ($XDG_STATE_HOME/jit/emulator.json)."),
+        ("COLUMNS", "The width tables and help fit, as ls reads it."),
+    ]);
+    vars
 }
