@@ -55,6 +55,11 @@ pub(crate) fn iam(
                 return Err(ApiError::aborted());
             }
             let p = store.set_policy(caller, kind, name, incoming, mask.as_deref(), now).map_err(se)?;
+            if kind == Kind::RunService && req.path.starts_with("/v2/") {
+                // Run's v2 API (`google.cloud.run.v2.Services`) logs under its own method name
+                // (<https://cloud.google.com/run/docs/audit-logging>: methods by API version).
+                store.rename_last_method("google.cloud.run.v2.Services.SetIamPolicy");
+            }
             shared.persist(&store)?;
             ok(policy_json(&p, false))
         }
