@@ -26,6 +26,7 @@ mod kinds;
 
 mod emulator_asset;
 mod emulator_concurrency;
+mod emulator_errors;
 mod emulator_gcloud;
 mod emulator_http;
 mod emulator_kinds;

@@ -671,7 +671,7 @@ fn a_missing_resource_is_relayed_and_nothing_changes() {
             "roles/storage.objectViewer",
             ["--bucket", "no-such-bucket"],
             1,
-            "error: `projects/_/buckets/no-such-bucket`: HTTP 404: The specified bucket does not exist.",
+            "error: `projects/_/buckets/no-such-bucket`: HTTP 404: no such bucket: The specified bucket does not exist.",
         ),
         (
             "roles/secretmanager.secretAccessor",

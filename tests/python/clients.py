@@ -192,7 +192,7 @@ def group_errors():
            lambda: get_v3(c["kms"](ALICE).get_iam_policy, KEY.replace("/db", "/nope")), "CryptoKey")
     raises("run: an unknown service is NotFound", gexc.NotFound,
            lambda: get_v3(c["run"](ALICE).get_iam_policy, RUN.replace("/api", "/nope")), "does not exist")
-    raises("project: an unknown project is PermissionDenied", gexc.PermissionDenied,
+    raises("project: an unknown project is Forbidden (403)", gexc.Forbidden,
            lambda: get_v3(c["project"](ALICE).get_iam_policy, "projects/no-such-project"), "may not exist")
     raises("bucket: an unknown bucket is NotFound", gexc.NotFound,
            lambda: storage_client(ALICE).bucket("no-such-bucket-x").get_iam_policy())
@@ -202,7 +202,7 @@ def group_errors():
     check("service account: its words", e.resp.status == 404 and "Unknown service account" in str(e), e)
     # Permission denied, for a caller without the permission.
     for label, resource in [("project", f"projects/{PROJECT}"), ("secret", SECRET), ("kms", KEY), ("run", RUN)]:
-        raises(f"{label}: bob is PermissionDenied", gexc.PermissionDenied,
+        raises(f"{label}: bob is Forbidden (403)", gexc.Forbidden,
                lambda: get_v3(c[label](BOB).get_iam_policy, resource))
     raises("bucket: bob is Forbidden", gexc.Forbidden,
            lambda: storage_client(BOB).bucket(BUCKET).get_iam_policy())
@@ -214,7 +214,7 @@ def group_errors():
     secret = c["secret"](ALICE)
     policy = add_conditional(get_v3(secret.get_iam_policy, SECRET), "roles/secretmanager.secretAccessor",
                              "serviceAccount:ghost@jit-demo-prod.iam.gserviceaccount.com")
-    raises("secret: an unknown service account member is InvalidArgument", gexc.InvalidArgument,
+    raises("secret: an unknown service account member is BadRequest (400)", gexc.BadRequest,
            lambda: secret.set_iam_policy(request=iam_policy_pb2.SetIamPolicyRequest(resource=SECRET, policy=policy)),
            "Service account ghost@jit-demo-prod.iam.gserviceaccount.com does not exist.")
     # Item 3: a role that does not apply to the kind.
@@ -226,7 +226,7 @@ def group_errors():
     # Item 4: testIamPermissions refuses what does not exist or does not apply.
     project = c["project"](ALICE)
     for perm in ["resourcemanager.projects.list", "no.such.permission"]:
-        raises(f"project: testIamPermissions of {perm} is InvalidArgument", gexc.InvalidArgument,
+        raises(f"project: testIamPermissions of {perm} is BadRequest (400)", gexc.BadRequest,
                lambda: project.test_iam_permissions(
                    request=iam_policy_pb2.TestIamPermissionsRequest(resource=f"projects/{PROJECT}", permissions=[perm])),
                perm)
@@ -244,7 +244,7 @@ def group_search():
           f"{len(pages)} pages, {len(results)} results")
     check("asset: each result names its resource and policy",
           all(r.resource.startswith("//") and r.policy.bindings for r in results), results[:1])
-    raises("asset: bob may not search", gexc.PermissionDenied,
+    raises("asset: bob may not search", gexc.Forbidden,
            lambda: list(asset_v1.AssetServiceClient(credentials=BOB, transport="rest", client_options=OPTS)
                         .search_all_iam_policies(request={"scope": "organizations/123456789012"})))
 
@@ -264,7 +264,7 @@ def group_search():
     check("logging: the grant's audit entry is listed", len(entries) == 1, entries)
     payload = entries[0].proto_payload
     check("logging: as an AuditLog", payload.type_url == "type.googleapis.com/google.cloud.audit.AuditLog", payload)
-    raises("logging: bob may not list", gexc.PermissionDenied,
+    raises("logging: bob may not list", gexc.Forbidden,
            lambda: list(logging_v2.services.logging_service_v2.LoggingServiceV2Client(
                credentials=BOB, transport="rest", client_options=OPTS).list_log_entries(
                request={"resource_names": [f"projects/{PROJECT}"]})))
