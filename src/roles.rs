@@ -453,10 +453,13 @@ fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'stati
             ],
         ),
         Kind::Secret => ("secretmanager.secrets", &["secretmanager.versions"]),
-        Kind::ServiceAccount => ("iam.serviceAccounts", &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"]),
-        Kind::KmsKeyRing => {
-            ("cloudkms.keyRings", &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"])
+        Kind::ServiceAccount => {
+            ("iam.serviceAccounts", &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"])
         }
+        Kind::KmsKeyRing => (
+            "cloudkms.keyRings",
+            &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"],
+        ),
         Kind::KmsCryptoKey => ("cloudkms.cryptoKeys", &["cloudkms.cryptoKeyVersions"]),
         Kind::RunService => ("run.services", &["run.routes", "run.revisions", "run.configurations"]),
     })
@@ -670,11 +673,19 @@ mod tests {
         assert!(!applies_to(role("roles/container.clusterAdmin"), Kind::ServiceAccount));
         assert!(applies_to(role("roles/storage.objectViewer"), Kind::Bucket));
         assert!(applies_to(role("roles/container.clusterAdmin"), Kind::Project));
-        let e = check_applies(["roles/storage.objectViewer", "roles/secretmanager.secretAccessor"], &[Kind::Bucket])
-            .unwrap_err();
+        let e = check_applies(
+            ["roles/storage.objectViewer", "roles/secretmanager.secretAccessor"],
+            &[Kind::Bucket],
+        )
+        .unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().starts_with("that role does not apply to a bucket: none of the permissions of \
-             `roles/secretmanager.secretAccessor`"), "{e}");
+        assert!(
+            e.to_string().starts_with(
+                "that role does not apply to a bucket: none of the permissions of \
+             `roles/secretmanager.secretAccessor`"
+            ),
+            "{e}"
+        );
         assert!(check_applies(["roles/not.inTheCopy"], &[Kind::Bucket]).is_ok());
     }
 }

@@ -19,9 +19,19 @@ const UNTIL: &str = "request.time < timestamp(\"2099-01-01T00:00:00Z\")";
 
 fn get_policy(emu: &Emulator, token: &str, name: &str) -> harness::Answer {
     if name.contains("/serviceAccounts/") {
-        emu.request("POST", &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"), Some(token), None)
+        emu.request(
+            "POST",
+            &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"),
+            Some(token),
+            None,
+        )
     } else {
-        emu.request("GET", &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"), Some(token), None)
+        emu.request(
+            "GET",
+            &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"),
+            Some(token),
+            None,
+        )
     }
 }
 
@@ -38,12 +48,18 @@ fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
     let emu = harness::emulator().start();
     let cases = [
         ("projects/jit-demo-prod/secrets/nope", "Secret [projects/100000000001/secrets/nope] not found."),
-        ("projects/jit-demo-prod/serviceAccounts/ghost@jit-demo-prod.iam.gserviceaccount.com", "Unknown service account"),
+        (
+            "projects/jit-demo-prod/serviceAccounts/ghost@jit-demo-prod.iam.gserviceaccount.com",
+            "Unknown service account",
+        ),
         (
             "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/nope",
             "CryptoKey projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/nope not found.",
         ),
-        ("projects/jit-demo-prod/locations/global/keyRings/nope", "KeyRing projects/jit-demo-prod/locations/global/keyRings/nope not found."),
+        (
+            "projects/jit-demo-prod/locations/global/keyRings/nope",
+            "KeyRing projects/jit-demo-prod/locations/global/keyRings/nope not found.",
+        ),
         (
             "projects/jit-demo-prod/locations/europe-west1/services/nope",
             "Resource 'nope' of kind 'SERVICE' in region 'europe-west1' in project 'jit-demo-prod' does not exist.",
@@ -55,7 +71,12 @@ fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
         assert_eq!(a.json()["error"]["status"], "NOT_FOUND", "{name}");
         assert_eq!(a.json()["error"]["message"], message, "{name}");
         // testIamPermissions and setIamPolicy answer the same.
-        let t = emu.request("POST", &format!("/v1/{name}:testIamPermissions"), Some(ALICE), Some(json!({"permissions": []})));
+        let t = emu.request(
+            "POST",
+            &format!("/v1/{name}:testIamPermissions"),
+            Some(ALICE),
+            Some(json!({"permissions": []})),
+        );
         assert_eq!(t.status, 404, "{name}: {}", t.text);
         assert_eq!(set_policy(&emu, ALICE, name, json!({})).status, 404, "{name}");
         // Who may not look where it would be learns nothing: 403.
@@ -76,8 +97,17 @@ fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
 fn jit_names_what_does_not_exist_and_asks_for_no_permission() {
     let emu = harness::emulator().start();
     let run = emu
-        .jit(&["grant", "roles/secretmanager.secretAccessor", "--for", "1h", "--member", "user:bob@example.com", "--yes",
-            "--secret", "projects/jit-demo-prod/secrets/nope"])
+        .jit(&[
+            "grant",
+            "roles/secretmanager.secretAccessor",
+            "--for",
+            "1h",
+            "--member",
+            "user:bob@example.com",
+            "--yes",
+            "--secret",
+            "projects/jit-demo-prod/secrets/nope",
+        ])
         .run()
         .code(1);
     assert_eq!(
@@ -96,10 +126,16 @@ fn a_service_account_member_that_does_not_exist_is_refused() {
     let ghost = "serviceAccount:ghost@jit-demo-prod.iam.gserviceaccount.com";
     let a = set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", ghost));
     assert_eq!(a.status, 400, "{}", a.text);
-    assert_eq!(a.json()["error"]["message"], "Service account ghost@jit-demo-prod.iam.gserviceaccount.com does not exist.");
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Service account ghost@jit-demo-prod.iam.gserviceaccount.com does not exist."
+    );
     // A project's Compute Engine default account of a known number, too.
     let compute = "serviceAccount:100000000001-compute@developer.gserviceaccount.com";
-    assert_eq!(set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", compute)).status, 400);
+    assert_eq!(
+        set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", compute)).status,
+        400
+    );
     // One that exists, one of a project the emulator does not hold, and users and groups pass.
     for member in [
         "serviceAccount:deployer@jit-demo-prod.iam.gserviceaccount.com",
@@ -122,15 +158,34 @@ fn a_role_must_apply_to_the_resource_kind() {
     let bob = "user:bob@example.com";
     let a = set_policy(&emu, ALICE, SA, grant("roles/container.clusterAdmin", bob));
     assert_eq!(a.status, 400, "{}", a.text);
-    assert_eq!(a.json()["error"]["message"], "Role roles/container.clusterAdmin is not supported for this resource.");
-    let mut policy = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam?optionsRequestedPolicyVersion=3", Some(ALICE), None).json();
-    policy["bindings"].as_array_mut().unwrap().push(json!({"role": "roles/secretmanager.secretAccessor", "members": [bob]}));
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Role roles/container.clusterAdmin is not supported for this resource."
+    );
+    let mut policy = emu
+        .request(
+            "GET",
+            "/storage/v1/b/jit-demo-prod-data/iam?optionsRequestedPolicyVersion=3",
+            Some(ALICE),
+            None,
+        )
+        .json();
+    policy["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/secretmanager.secretAccessor", "members": [bob]}));
     let a = emu.request("PUT", "/storage/v1/b/jit-demo-prod-data/iam", Some(ALICE), Some(policy));
     assert_eq!(a.status, 400, "{}", a.text);
-    assert_eq!(a.json()["error"]["message"], "Role roles/secretmanager.secretAccessor is not supported for this resource.");
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Role roles/secretmanager.secretAccessor is not supported for this resource."
+    );
     // Roles that apply pass.
     assert_eq!(set_policy(&emu, ALICE, SA, grant("roles/iam.serviceAccountTokenCreator", bob)).status, 200);
-    assert_eq!(set_policy(&emu, ALICE, KEY, grant("roles/cloudkms.cryptoKeyEncrypterDecrypter", bob)).status, 200);
+    assert_eq!(
+        set_policy(&emu, ALICE, KEY, grant("roles/cloudkms.cryptoKeyEncrypterDecrypter", bob)).status,
+        200
+    );
 
     // queryGrantableRoles answers for every kind.
     let grantable = |name: &str| -> Vec<String> {
@@ -141,7 +196,12 @@ fn a_role_must_apply_to_the_resource_kind() {
             Some(json!({"fullResourceName": name, "pageSize": 1000})),
         );
         assert_eq!(a.status, 200, "{name}: {}", a.text);
-        a.json()["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+        a.json()["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
     };
     let bucket = grantable("//storage.googleapis.com/projects/_/buckets/jit-demo-prod-data");
     assert!(bucket.contains(&"roles/storage.objectViewer".to_string()));
@@ -160,7 +220,9 @@ fn a_role_must_apply_to_the_resource_kind() {
         "POST",
         "/v1/roles:queryGrantableRoles",
         Some(ALICE),
-        Some(json!({"fullResourceName": "//secretmanager.googleapis.com/projects/jit-demo-prod/secrets/nope"})),
+        Some(
+            json!({"fullResourceName": "//secretmanager.googleapis.com/projects/jit-demo-prod/secrets/nope"}),
+        ),
     );
     assert_eq!(missing.status, 404, "{}", missing.text);
     // The page cap of the current discovery document: 1,000.
@@ -173,13 +235,24 @@ fn a_role_must_apply_to_the_resource_kind() {
     assert_eq!(a.json()["roles"].as_array().unwrap().len(), 1000);
 
     // jit refuses the same before anything is sent.
+    let puts = || emu.requests().iter().filter(|r| r["method"] == "PUT").count();
+    let before = puts();
     let run = emu
-        .jit(&["grant", "roles/secretmanager.secretAccessor", "--for", "1h", "--member", bob, "--yes", "--bucket",
-            "jit-demo-prod-data"])
+        .jit(&[
+            "grant",
+            "roles/secretmanager.secretAccessor",
+            "--for",
+            "1h",
+            "--member",
+            bob,
+            "--yes",
+            "--bucket",
+            "jit-demo-prod-data",
+        ])
         .run()
         .code(2);
     assert!(run.error_line().starts_with("error: that role does not apply to a bucket"), "{}", run.stderr);
-    assert!(emu.requests().iter().all(|r| r["method"] != "PUT"), "nothing written");
+    assert_eq!(puts(), before, "nothing written");
 }
 
 #[test]
@@ -198,7 +271,12 @@ fn unknown_fields_and_parameters_are_refused_and_test_iam_permissions_checks_eac
         "Invalid JSON payload received. Unknown name \"requestedPolicyVerson\" at 'options': Cannot find field."
     );
     assert_eq!(a.json()["error"]["details"][0]["@type"], "type.googleapis.com/google.rpc.BadRequest");
-    let a = emu.request("GET", &format!("/v1/{SECRET}:getIamPolicy?optionsRequestedPolicyVersion=3"), Some(ALICE), None);
+    let a = emu.request(
+        "GET",
+        &format!("/v1/{SECRET}:getIamPolicy?optionsRequestedPolicyVersion=3"),
+        Some(ALICE),
+        None,
+    );
     assert_eq!(a.status, 400, "{}", a.text);
     assert!(a.json()["error"]["message"].as_str().unwrap().contains("Cannot bind query parameter"));
     let a = set_policy(&emu, ALICE, SECRET, json!({"bindings": [], "etgg": "x"}));
@@ -211,19 +289,43 @@ fn unknown_fields_and_parameters_are_refused_and_test_iam_permissions_checks_eac
         Some(json!({"options": {"requested_policy_version": 3}})),
     );
     assert_eq!(a.status, 200, "{}", a.text);
-    assert_eq!(a.json()["version"], 3);
+    let camel = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:getIamPolicy",
+        Some(ALICE),
+        Some(json!({"options": {"requestedPolicyVersion": 3}})),
+    );
+    assert_eq!(a.json(), camel.json());
+    let snake = emu.request(
+        "GET",
+        &format!("/v1/{SECRET}:getIamPolicy?options.requested_policy_version=3"),
+        Some(ALICE),
+        None,
+    );
+    assert_eq!(snake.status, 200, "{}", snake.text);
 
     let test = |name: &str, perms: &[&str]| {
-        emu.request("POST", &format!("/v1/{name}:testIamPermissions"), Some(ALICE), Some(json!({"permissions": perms})))
+        emu.request(
+            "POST",
+            &format!("/v1/{name}:testIamPermissions"),
+            Some(ALICE),
+            Some(json!({"permissions": perms})),
+        )
     };
     let a = test("projects/jit-demo-prod", &["resourcemanager.projects.list"]);
     assert_eq!(a.status, 400, "{}", a.text);
-    assert_eq!(a.json()["error"]["message"], "Permission resourcemanager.projects.list is not valid for this resource.");
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Permission resourcemanager.projects.list is not valid for this resource."
+    );
     let a = test("projects/jit-demo-prod", &["no.such.permission"]);
     assert_eq!(a.json()["error"]["message"], "Permission no.such.permission is not valid.");
     assert_eq!(test(SECRET, &["storage.buckets.get"]).status, 400);
     let a = test(SECRET, &["secretmanager.secrets.getIamPolicy", "secretmanager.versions.access"]);
-    assert_eq!(a.json(), json!({"permissions": ["secretmanager.secrets.getIamPolicy", "secretmanager.versions.access"]}));
+    assert_eq!(
+        a.json(),
+        json!({"permissions": ["secretmanager.secrets.getIamPolicy", "secretmanager.versions.access"]})
+    );
 }
 
 #[test]
@@ -240,12 +342,22 @@ fn the_small_differences() {
     assert_eq!(after["etag"], "CAI=");
     // Cloud Run v2 logs under its own method name.
     assert_eq!(
-        emu.request("POST", &format!("/v2/{RUN}:setIamPolicy"), Some(ALICE), Some(json!({"policy": grant("roles/run.invoker", "user:bob@example.com")})))
-            .status,
+        emu.request(
+            "POST",
+            &format!("/v2/{RUN}:setIamPolicy"),
+            Some(ALICE),
+            Some(json!({"policy": grant("roles/run.invoker", "user:bob@example.com")}))
+        )
+        .status,
         200
     );
     let entries = emu
-        .request("POST", "/v2/entries:list", Some(ALICE), Some(json!({"resourceNames": ["projects/jit-demo-prod"]})))
+        .request(
+            "POST",
+            "/v2/entries:list",
+            Some(ALICE),
+            Some(json!({"resourceNames": ["projects/jit-demo-prod"]})),
+        )
         .json();
     let methods: Vec<&str> = entries["entries"]
         .as_array()
@@ -268,7 +380,12 @@ fn the_small_differences() {
     let a = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", None, None);
     assert_eq!(a.status, 401);
     assert_eq!(a.json()["error"]["errors"][0]["reason"], "required");
-    assert!(a.json()["error"]["message"].as_str().unwrap().starts_with("Anonymous caller does not have storage.buckets.getIamPolicy"));
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Anonymous caller does not have storage.buckets.getIamPolicy")
+    );
     let a = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", Some("no-such-token"), None);
     assert_eq!(a.json()["error"]["message"], "Invalid Credentials");
 }
@@ -280,7 +397,10 @@ fn a_body_that_is_not_json_gets_one_shape_per_service() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let r = harness::http_client()
-                .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", emu.url))
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("{}{path}", emu.url),
+                )
                 .bearer_auth(ALICE)
                 .body("{\"policy\": {bad")
                 .send()
@@ -294,12 +414,18 @@ fn a_body_that_is_not_json_gets_one_shape_per_service() {
     assert_eq!(body["error"]["status"], "INVALID_ARGUMENT");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("Invalid JSON payload received. Unexpected token.\n{\"policy\": {bad\n") && message.ends_with('^'),
+        message.starts_with("Invalid JSON payload received. Unexpected token.\n{\"policy\": {bad\n")
+            && message.ends_with('^'),
         "{message}"
     );
     assert_eq!(body["error"]["details"][0]["@type"], "type.googleapis.com/google.rpc.BadRequest");
     let (_, project) = raw("POST", "/v1/projects/jit-demo-prod:setIamPolicy");
-    assert!(project["error"]["message"].as_str().unwrap().starts_with("Invalid JSON payload received. Unexpected token."));
+    assert!(
+        project["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid JSON payload received. Unexpected token.")
+    );
     let (status, body) = raw("PUT", "/storage/v1/b/jit-demo-prod-data/iam");
     assert_eq!(status, 400);
     assert_eq!(body["error"]["message"], "Parse Error");

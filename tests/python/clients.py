@@ -8,7 +8,8 @@ non-zero with the failing check's message otherwise. The tokens are the demo see
 The clients: google-cloud-resource-manager, -storage, -secret-manager, -kms, -run, -asset,
 -logging (each GAPIC client over its REST transport, since the emulator speaks HTTP/JSON), and
 the discovery-based google-api-python-client for IAM service accounts (the GAPIC IAM admin
-client speaks gRPC only).
+client speaks gRPC only); for Logging, google-cloud-logging's own client over HTTP/JSON (its
+generated client has no REST transport).
 """
 
 import datetime
@@ -234,7 +235,8 @@ def group_errors():
 
 def group_search():
     """Cloud Asset's search with paging, and Logging's list with gcloud's filter."""
-    from google.cloud import asset_v1, logging_v2
+    from google.cloud import asset_v1
+    from google.cloud import logging as glogging
 
     asset = asset_v1.AssetServiceClient(credentials=ALICE, transport="rest", client_options=OPTS)
     pager = asset.search_all_iam_policies(request={"scope": "organizations/123456789012", "page_size": 2})
@@ -257,17 +259,21 @@ def group_search():
     # gcloud logging read's filter: the freshness bound, then the user's filter.
     flt = (f'timestamp>="{since}" AND protoPayload.methodName="SetIamPolicy" AND '
            'protoPayload.serviceData.policyDelta.bindingDeltas.action="ADD"')
-    logging = logging_v2.services.logging_service_v2.LoggingServiceV2Client(
-        credentials=ALICE, transport="rest", client_options=OPTS)
-    entries = list(logging.list_log_entries(request={
-        "resource_names": [f"projects/{PROJECT}"], "filter": flt, "order_by": "timestamp desc", "page_size": 1000}))
+    # google-cloud-logging's own client over HTTP/JSON (its generated client speaks gRPC only).
+    def log_client(creds):
+        return glogging.Client(project=PROJECT, credentials=creds, _use_grpc=False,
+                               client_options={"api_endpoint": URL})
+
+    entries = list(log_client(ALICE).list_entries(
+        resource_names=[f"projects/{PROJECT}"], filter_=flt, order_by=glogging.DESCENDING, page_size=1000))
     check("logging: the grant's audit entry is listed", len(entries) == 1, entries)
-    payload = entries[0].proto_payload
-    check("logging: as an AuditLog", payload.type_url == "type.googleapis.com/google.cloud.audit.AuditLog", payload)
+    payload = entries[0].payload
+    check("logging: as an AuditLog of SetIamPolicy by alice",
+          payload.get("@type") == "type.googleapis.com/google.cloud.audit.AuditLog"
+          and payload.get("methodName") == "SetIamPolicy"
+          and payload["authenticationInfo"]["principalEmail"] == "alice@example.com", payload)
     raises("logging: bob may not list", gexc.Forbidden,
-           lambda: list(logging_v2.services.logging_service_v2.LoggingServiceV2Client(
-               credentials=BOB, transport="rest", client_options=OPTS).list_log_entries(
-               request={"resource_names": [f"projects/{PROJECT}"]})))
+           lambda: list(log_client(BOB).list_entries(resource_names=["projects/jit-demo-dev"])))
 
 
 GROUPS = {"policies": group_policies, "errors": group_errors, "search": group_search}

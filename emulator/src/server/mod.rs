@@ -240,7 +240,9 @@ impl Req {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(json!({}));
         }
-        serde_json::from_slice(&self.body).map_err(|e| wire::malformed_json(&self.path, &self.body, &e))
+        serde_json::from_slice(&self.body)
+            .map(strict::camel_keys)
+            .map_err(|e| wire::malformed_json(&self.path, &self.body, &e))
     }
 
     pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {

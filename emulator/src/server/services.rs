@@ -31,7 +31,11 @@ pub(crate) fn iam(
     let se = |e| ApiError::from_service_store(renamed(e, &shown), kind);
     match verb {
         "getIamPolicy" => {
-            let requested = match req.query_param("options.requestedPolicyVersion") {
+            // Either JSON spelling of the query parameter (issue 18: both are Google's).
+            let in_query = req
+                .query_param("options.requestedPolicyVersion")
+                .or_else(|| req.query_param("options.requested_policy_version"));
+            let requested = match in_query {
                 Some(v) => as_i64(&json!(v)).ok_or_else(|| {
                     ApiError::invalid(format!(
                         "Invalid value at 'options.requested_policy_version' (TYPE_INT32), \"{v}\""

@@ -97,6 +97,19 @@ fn camel(name: &str) -> String {
     out
 }
 
+/// A body with every field name in its camelCase JSON form: proto3's JSON parser takes the
+/// field's name as declared (`requested_policy_version`) as well as its JSON name, so both must
+/// mean the same to the handlers (a snake_case option must not fall back to a version-1 view).
+pub fn camel_keys(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            Value::Object(fields.into_iter().map(|(k, v)| (camel(&k), camel_keys(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_keys).collect()),
+        other => other,
+    }
+}
+
 /// Google's 400 for a field or parameter that is not there, with its `BadRequest`.
 fn unknown(description: String, field: &str) -> ApiError {
     let mut e = ApiError::invalid(description.clone());
