@@ -426,7 +426,9 @@ pub fn gcloud_available() -> bool {
 /// Says that a test is skipped for want of `tool`, or fails it under `CI=true`.
 pub fn skipped(tool: &str, how: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{tool} is not installed, and CI=true: a test that needs it must not pass without it ({how})");
+        panic!(
+            "skipped: {tool} not installed, and CI=true: a test that needs it must not pass without it ({how})"
+        );
     }
     use std::io::Write as _;
     let name = std::thread::current().name().unwrap_or("a test").to_string();
