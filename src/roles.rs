@@ -430,6 +430,78 @@ pub fn escalation_permissions(role: CatalogRole) -> Vec<&'static str> {
     role.permissions().filter(|p| escalation_reason(p).is_some()).collect()
 }
 
+/// The resource types (`SERVICE.RESOURCE` of a permission's name) whose permissions apply to a
+/// resource of `kind`: its own type (but `create` and `list`, which are checked on the parent)
+/// and the types beneath it. `None` for the hierarchy, where every role applies but those of
+/// what lies above (which Google's answer decides). jit's own reading, for the check before a
+/// write (issue 18 item 3); Google refuses a role none of whose permissions applies with "Role R
+/// is not supported for this resource."
+fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'static str])> {
+    use crate::iam::Kind;
+    Some(match kind {
+        Kind::Organization | Kind::Folder | Kind::Project => return None,
+        Kind::Bucket => (
+            "storage.buckets",
+            &[
+                "storage.objects",
+                "storage.managedFolders",
+                "storage.folders",
+                "storage.multipartUploads",
+                "storage.anywhereCaches",
+                "storage.bucketOperations",
+                "storage.intelligenceConfigs",
+            ],
+        ),
+        Kind::Secret => ("secretmanager.secrets", &["secretmanager.versions"]),
+        Kind::ServiceAccount => {
+            ("iam.serviceAccounts", &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"])
+        }
+        Kind::KmsKeyRing => (
+            "cloudkms.keyRings",
+            &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"],
+        ),
+        Kind::KmsCryptoKey => ("cloudkms.cryptoKeys", &["cloudkms.cryptoKeyVersions"]),
+        Kind::RunService => ("run.services", &["run.routes", "run.revisions", "run.configurations"]),
+    })
+}
+
+/// True when `role` (in jit's copy) can be bound on a resource of `kind`: it has no permission,
+/// or one about the resource or what it holds. Always true for the hierarchy.
+pub fn applies_to(role: CatalogRole, kind: crate::iam::Kind) -> bool {
+    let Some((own, beneath)) = kind_types(kind) else { return true };
+    role.permission_count() == 0
+        || role.permissions().any(|p| {
+            let Some((ty, verb)) = p.rsplit_once('.') else { return false };
+            (ty == own && verb != "create" && verb != "list") || beneath.contains(&ty)
+        })
+}
+
+/// Refuses, before anything is read or sent, a role that does not apply to a resource it is to
+/// be granted on: `roles/secretmanager.secretAccessor` on a bucket. Only the roles jit's copy
+/// knows are judged (Google decides the others).
+pub fn check_applies<'a>(
+    roles: impl IntoIterator<Item = &'a str>,
+    kinds: &[crate::iam::Kind],
+) -> Result<(), Error> {
+    for name in roles {
+        let Some(role) = get(name) else { continue };
+        if let Some(&kind) = kinds.iter().find(|&&k| !applies_to(role, k)) {
+            let noun = crate::gcp::kinds::row(kind).noun;
+            return Err(Error::usage_hint(
+                format!(
+                    "that role does not apply to a {noun}: none of the permissions of `{name}` is about a {noun} or \
+                     what it holds (Google refuses it: \"Role {name} is not supported for this resource.\")"
+                ),
+                format!(
+                    "grant it on the project instead, or pick a role for a {noun}; --no-role-check leaves the \
+                     decision to Google"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,5 +662,30 @@ mod tests {
         assert!(admin.contains(&"resourcemanager.projects.setIamPolicy"), "{admin:?}");
         assert!(escalation_permissions(get("roles/storage.objectViewer").unwrap()).is_empty());
         assert_eq!(escalation_reason("storage.objects.get"), None);
+    }
+
+    #[test]
+    fn a_role_applies_to_a_kind_when_one_of_its_permissions_does() {
+        use crate::iam::Kind;
+        let role = |n: &str| get(n).expect("in the copy");
+        assert!(!applies_to(role("roles/secretmanager.secretAccessor"), Kind::Bucket));
+        assert!(applies_to(role("roles/secretmanager.secretAccessor"), Kind::Secret));
+        assert!(!applies_to(role("roles/container.clusterAdmin"), Kind::ServiceAccount));
+        assert!(applies_to(role("roles/storage.objectViewer"), Kind::Bucket));
+        assert!(applies_to(role("roles/container.clusterAdmin"), Kind::Project));
+        let e = check_applies(
+            ["roles/storage.objectViewer", "roles/secretmanager.secretAccessor"],
+            &[Kind::Bucket],
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().starts_with(
+                "that role does not apply to a bucket: none of the permissions of \
+             `roles/secretmanager.secretAccessor`"
+            ),
+            "{e}"
+        );
+        assert!(check_applies(["roles/not.inTheCopy"], &[Kind::Bucket]).is_ok());
     }
 }

@@ -560,8 +560,8 @@ fn gcloud_describes_a_secret_and_a_service_account_and_reports_a_missing_one() {
     let out = emu.gcloud(ALICE, &["secrets", "get-iam-policy", "nope", "--project", "jit-demo-prod"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out)
-            .contains("denied for resource 'projects/100000000001/secrets/nope' (or it may not exist)"),
+        // Secret Manager's 404 (issue 18 item 1), as gcloud shows it.
+        stderr(&out).contains("NOT_FOUND: Secret [projects/100000000001/secrets/nope] not found."),
         "{}",
         stderr(&out)
     );

@@ -162,6 +162,36 @@ fn gcloud_binding_a_role_google_does_not_define_gets_googles_400() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && err.contains(&format!("INVALID_ARGUMENT: {message}")), "{err}");
     }
+    // A role that exists but does not apply to the resource (issue 18 item 3), and a service
+    // account that does not exist (item 2), as gcloud reports them.
+    for (role, member, message) in [
+        (
+            "roles/storage.objectViewer",
+            "user:bob@example.com",
+            "Role roles/storage.objectViewer is not supported for this resource.",
+        ),
+        (
+            "roles/secretmanager.secretAccessor",
+            "serviceAccount:ghost@jit-demo-prod.iam.gserviceaccount.com",
+            "Service account ghost@jit-demo-prod.iam.gserviceaccount.com does not exist.",
+        ),
+    ] {
+        let o = emu.gcloud(
+            ALICE,
+            &[
+                "secrets",
+                "add-iam-policy-binding",
+                "db-password",
+                "--project=jit-demo-prod",
+                &format!("--member={member}"),
+                "--role",
+                role,
+                "--condition=None",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(message), "{err}");
+    }
     // The project's own custom role binds, and grants its permissions.
     let role = "projects/jit-demo-prod/roles/secretReader";
     let o = emu.gcloud(

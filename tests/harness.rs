@@ -403,26 +403,36 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// True when gcloud is installed. Where it is not, tests that need it return early, and a notice is
-/// written straight to stderr (past the test harness's capture, so it shows in every run).
+/// True when gcloud is installed. Where it is not, the test that asked says "skipped: gcloud not
+/// installed" (written straight to stderr, past the test harness's capture, so it shows in every
+/// run) and returns early; under `CI=true` it fails instead (the brief: a test that needs a
+/// missing tool never passes in silence there).
 pub fn gcloud_available() -> bool {
     static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FOUND.get_or_init(|| {
-        let found = Command::new("gcloud")
+    let found = *FOUND.get_or_init(|| {
+        Command::new("gcloud")
             .arg("--version")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: gcloud is not installed; the tests that drive gcloud against the emulator are skipped"
-            );
-        }
-        found
-    })
+            .is_ok_and(|s| s.success())
+    });
+    if !found {
+        skipped("gcloud", "install the Google Cloud CLI (`gcloud`)");
+    }
+    found
+}
+
+/// Says that a test is skipped for want of `tool`, or fails it under `CI=true`.
+pub fn skipped(tool: &str, how: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "skipped: {tool} not installed, and CI=true: a test that needs it must not pass without it ({how})"
+        );
+    }
+    use std::io::Write as _;
+    let name = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "{name}: skipped: {tool} not installed ({how})");
 }
 
 fn rand_suffix() -> String {

@@ -26,9 +26,11 @@ mod kinds;
 
 mod emulator_asset;
 mod emulator_concurrency;
+mod emulator_errors;
 mod emulator_gcloud;
 mod emulator_http;
 mod emulator_kinds;
 mod emulator_logging;
+mod emulator_python;
 mod emulator_roles;
 mod emulator_sdk;

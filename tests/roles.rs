@@ -717,16 +717,25 @@ fn online_the_picker_offers_the_roles_grantable_on_the_scope() {
     }
     drop(t);
 
-    // The emulator answers queryGrantableRoles for projects, folders and organizations only: for
-    // a bucket it is a 400, and the copy is offered, with a note.
+    // The emulator answers queryGrantableRoles for a bucket too (issue 18 item 3): the picker
+    // offers the bucket's roles, with no note.
     let Some(t) = Tmux::start(&jit("--bucket jit-demo-prod-data")) else { return };
     t.wait_for("Role to grant (type to filter");
+    t.run(&["send-keys", "storage.objectviewer"]);
+    t.wait_for("roles/storage.objectViewer");
     let screen = t.screen();
-    assert!(
-        screen.contains("note: Google could not be asked which roles are grantable there:")
-            && screen.contains("offering every predefined role of jit's copy"),
-        "{screen}"
-    );
+    assert!(!screen.contains("note: Google could not be asked"), "{screen}");
+    let bucket: Vec<Value> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r["path"] == "/v1/roles:queryGrantableRoles"
+                && r["body"]["fullResourceName"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with("/buckets/jit-demo-prod-data"))
+        })
+        .collect();
+    assert!(!bucket.is_empty() && bucket.iter().all(|r| r["status"] == 200), "{bucket:?}");
     t.run(&["send-keys", "Escape"]);
     assert_eq!(t.exit_code(), "2", "{}", t.screen());
 }

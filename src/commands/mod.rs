@@ -54,6 +54,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             }
             let online = matches!(config.target, crate::config::Target::Api(_));
             let grant = grant::resolve_checked(&args, now, online)?;
+            if !args.no_role_check {
+                // A role that does not apply to a kind granted on is refused before anything is
+                // sent (issue 18 item 3).
+                let kinds: Vec<_> = config.scopes.iter().map(|r| r.kind).collect();
+                crate::roles::check_applies(grant.roles.iter().map(|r| r.as_str()), &kinds)?;
+            }
             team::after_resolve(team.as_ref(), bundle.as_ref(), &config, &grant)?;
             grant::run(&config, &grant)
         }

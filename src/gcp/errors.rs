@@ -224,6 +224,17 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
         },
         403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         409 | 412 => Error::Conflict { resource, message },
+        // Google's 404 for the resource itself (Secret Manager, IAM, KMS, Run and Storage answer
+        // it; Resource Manager answers 403): it does not exist, which no permission would change,
+        // so the message says so with its name and Google's words (issue 18 item 1).
+        404 if matches!(
+            cx.call,
+            Call::GetIamPolicy | Call::SetIamPolicy | Call::GetBucket | Call::QueryGrantableRoles
+        ) =>
+        {
+            let noun = super::kinds::row(cx.kind).noun;
+            Error::Api { resource, status: Some(404), message: format!("no such {noun}: {message}") }
+        }
         429 | 500..=599 => Error::Unavailable { resource, status, message, retry_after },
         _ => Error::Api { resource, status: Some(status), message },
     }
@@ -429,5 +440,24 @@ mod tests {
         assert_eq!(Call::SetIamPolicy.permission(Kind::Bucket), "storage.buckets.setIamPolicy");
         assert_eq!(Call::GetIamPolicy.permission(Kind::Secret), "secretmanager.secrets.getIamPolicy");
         assert_eq!(Call::SetIamPolicy.permission(Kind::RunService), "run.services.setIamPolicy");
+    }
+
+    #[test]
+    fn a_404_names_what_does_not_exist_and_no_permission() {
+        let cx = Context {
+            resource: "projects/p/secrets/s",
+            kind: Kind::Secret,
+            call: Call::GetIamPolicy,
+            endpoint: "http://127.0.0.1:1",
+            credentials: "a token",
+        };
+        let body = br#"{"error": {"code": 404, "message": "Secret [projects/1/secrets/s] not found.", "status": "NOT_FOUND"}}"#;
+        let e = from_answer(404, &http::HeaderMap::new(), body, &cx);
+        assert_eq!(
+            e.to_string(),
+            "`projects/p/secrets/s`: HTTP 404: no such secret: Secret [projects/1/secrets/s] not found."
+        );
+        assert_eq!(e.hint(), None);
+        assert_eq!(e.exit_code(), 1);
     }
 }

@@ -5,8 +5,9 @@
 //!
 //! Page sizes are those of IAM's discovery document (`iam/v1/iam-api.json`, as generated into
 //! gcloud's `iam_v1_messages.py`): `roles.list` "The default is 300, and the maximum is 1,000",
-//! `queryGrantableRoles` "The default is 300, and the maximum is 2,000"; a larger size is served
-//! as the maximum.
+//! `queryGrantableRoles` "The default is 300, and the maximum is 1,000" (the current
+//! `iam/v1/iam-api.json` in googleapis/google-api-go-client; gcloud 528's generated copy still
+//! says 2,000); a larger size is served as the maximum.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -15,13 +16,14 @@ use sha2::{Digest, Sha256};
 
 use super::wire::ApiError;
 use super::{Req, Routed, Shared, lock, ok};
+use crate::state::applies;
 use crate::state::catalog::{self, Catalog, PredefinedRole};
 use crate::state::{Caller, CustomRole, Kind, Store};
 
 const LIST_DEFAULT: usize = 300;
 const LIST_MAX: usize = 1000;
 const GRANTABLE_DEFAULT: usize = 300;
-const GRANTABLE_MAX: usize = 2000;
+const GRANTABLE_MAX: usize = 1000;
 
 /// The etag Google answers for every predefined role (`gcloud iam roles describe roles/viewer`
 /// shows `etag: AA==`): predefined roles cannot be updated, so it never changes.
@@ -219,45 +221,37 @@ pub(crate) fn list_custom(
     ok(page(items, req.query_param("pageToken").as_deref(), size)?)
 }
 
-/// Permissions on resources that sit above `kind` in the hierarchy (or beside it, as billing
-/// accounts): a role made only of these cannot be granted on `kind`.
-fn above(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Project => &["resourcemanager.organizations.", "resourcemanager.folders.", "billing.accounts."],
-        Kind::Folder => &["resourcemanager.organizations.", "billing.accounts."],
-        Kind::Organization => &[],
-        // Resources below a project are judged by their service's permissions instead
-        // (`service_prefix`).
-        _ => &[],
-    }
-}
-
-/// The permission prefix of a resource below a project: a role is grantable on such a resource
-/// when it carries at least one permission of that resource's service (the emulator's reading;
-/// Google's answer for a bucket lists storage roles, for a secret Secret Manager roles).
-fn service_prefix(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::Organization | Kind::Folder | Kind::Project => None,
-        Kind::Bucket => Some("storage."),
-        Kind::Secret => Some("secretmanager."),
-        Kind::ServiceAccount => Some("iam.serviceAccounts."),
-        Kind::KeyRing | Kind::CryptoKey => Some("cloudkms."),
-        Kind::RunService => Some("run."),
-    }
-}
-
-/// True when a predefined role is grantable on a resource of `kind`: the emulator's reading of
-/// "A role is grantable if the IAM policy for the resource can contain bindings to the role"
-/// (`roles.queryGrantableRoles`): the role has no permission at all, or one that applies to the
-/// resource or to something beneath it, that is, one not in [`above`]. So
-/// `roles/resourcemanager.organizationViewer` is grantable on an organization only.
+/// True when a predefined role is grantable on a resource of `kind`: one of its permissions
+/// applies to the resource or beneath it (`state::applies`, the same rule `setIamPolicy` applies).
+/// So `roles/resourcemanager.organizationViewer` is grantable on an organization only, and
+/// `roles/secretmanager.secretAccessor` on a secret but not on a bucket.
 pub fn grantable(c: &Catalog, r: &PredefinedRole, kind: Kind) -> bool {
-    if let Some(prefix) = service_prefix(kind) {
-        return c.permissions_of(r).any(|p| p.starts_with(prefix));
+    applies::role_applies(c.permissions_of(r), kind)
+}
+
+/// The resource a `fullResourceName` names, as the kind and the name the store finds it by:
+/// `//cloudresourcemanager.googleapis.com/projects/ID` (folders, organizations),
+/// `//storage.googleapis.com/projects/_/buckets/B`, `//secretmanager.googleapis.com/projects/P/secrets/S`,
+/// `//iam.googleapis.com/projects/P/serviceAccounts/EMAIL`,
+/// `//cloudkms.googleapis.com/projects/P/locations/L/keyRings/R[/cryptoKeys/K]`,
+/// `//run.googleapis.com/projects/P/locations/L/services/S`
+/// (<https://cloud.google.com/iam/docs/full-resource-names>).
+fn target(name: &str) -> Option<(Kind, String)> {
+    let rest = name.strip_prefix("//")?;
+    let (host, path) = rest.split_once('/')?;
+    if host == "cloudresourcemanager.googleapis.com" {
+        let (coll, id) = path.split_once('/')?;
+        let kind = Kind::from_collection(coll)?;
+        return (!id.is_empty() && !id.contains('/')).then(|| (kind, id.to_string()));
     }
-    let above = above(kind);
-    let mut perms = c.permissions_of(r).peekable();
-    perms.peek().is_none() || perms.any(|p| !above.iter().any(|a| p.starts_with(a)))
+    let kind = Kind::of_key(path).filter(|k| !k.is_hierarchy())?;
+    if super::wire::service_host(kind) != host {
+        return None;
+    }
+    Some(match kind {
+        Kind::Bucket => (kind, path.rsplit_once('/')?.1.to_string()),
+        _ => (kind, path.to_string()),
+    })
 }
 
 /// `POST /v1/roles:queryGrantableRoles` for a project, folder or organization
@@ -274,19 +268,15 @@ pub(crate) fn query_grantable(shared: &Shared, req: &Req) -> Result<Routed, ApiE
     if name.is_empty() {
         return Err(ApiError::invalid("fullResourceName is required."));
     }
-    let target = name
-        .strip_prefix("//cloudresourcemanager.googleapis.com/")
-        .and_then(|rest| rest.split_once('/'))
-        .and_then(|(coll, id)| Some((Kind::from_collection(coll)?, id)))
-        .filter(|(_, id)| !id.is_empty() && !id.contains('/'));
-    let Some((kind, id)) = target else {
+    let Some((kind, id)) = target(name) else {
         return Err(ApiError::invalid(format!(
-            "The emulator serves grantable roles for //cloudresourcemanager.googleapis.com/projects/ID, \
-             folders/N and organizations/N only, not {name}."
+            "The emulator serves grantable roles for the full resource names of projects, folders, \
+             organizations, buckets, secrets, service accounts, KMS key rings and keys and Cloud Run \
+             services, not {name}."
         )));
     };
     let store = lock(&shared.store);
-    let found = store.find(kind, id).ok_or_else(|| {
+    let found = store.find(kind, &id).ok_or_else(|| {
         ApiError::new(404, "NOT_FOUND", "notFound", format!("The resource {name} was not found."))
     })?;
     let c = catalog::catalog();
@@ -301,7 +291,11 @@ pub(crate) fn query_grantable(shared: &Shared, req: &Req) -> Result<Routed, ApiE
             .data
             .custom_roles
             .iter()
-            .filter(|r| !r.deleted && store.custom_role_in_hierarchy(&found.key, &r.name))
+            .filter(|r| {
+                !r.deleted
+                    && store.custom_role_in_hierarchy(&found.key, &r.name)
+                    && applies::role_applies(r.included_permissions.iter().map(String::as_str), kind)
+            })
             .map(|r| (r.name.clone(), custom_json(r, full))),
     );
     items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -333,6 +327,27 @@ mod tests {
         for r in ["roles/owner", "roles/storage.objectViewer", "roles/secretmanager.secretAccessor"] {
             assert!(grantable(c, role(r), Kind::Project), "{r}");
         }
+        assert!(!grantable(c, role("roles/secretmanager.secretAccessor"), Kind::Bucket));
+        assert!(grantable(c, role("roles/storage.objectViewer"), Kind::Bucket));
+    }
+
+    #[test]
+    fn every_kind_is_named_by_its_full_resource_name() {
+        assert_eq!(
+            target("//cloudresourcemanager.googleapis.com/projects/p"),
+            Some((Kind::Project, "p".into()))
+        );
+        assert_eq!(target("//storage.googleapis.com/projects/_/buckets/b"), Some((Kind::Bucket, "b".into())));
+        assert_eq!(
+            target("//secretmanager.googleapis.com/projects/p/secrets/s"),
+            Some((Kind::Secret, "projects/p/secrets/s".into()))
+        );
+        assert_eq!(
+            target("//run.googleapis.com/projects/p/locations/l/services/s").map(|t| t.0),
+            Some(Kind::RunService)
+        );
+        assert_eq!(target("//storage.googleapis.com/projects/p/secrets/s"), None);
+        assert_eq!(target("//cloudresourcemanager.googleapis.com/projects/p/x"), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod oauth;
 pub mod resource_manager;
 pub mod services;
 pub mod storage;
+pub mod strict;
 pub mod wire;
 
 use std::collections::VecDeque;
@@ -240,7 +241,8 @@ impl Req {
             return Ok(json!({}));
         }
         serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))
+            .map(strict::camel_keys)
+            .map_err(|e| wire::malformed_json(&self.path, &self.body, &e))
     }
 
     pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
@@ -692,6 +694,10 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         Caller::Principal(p) => Some(p.clone()),
         Caller::Anyone => None,
     };
+    // Unknown fields and query parameters are refused, as Google's front end does (issue 18).
+    if let Err(e) = strict::check(req, &s, v) {
+        return (who, Err(e));
+    }
     (who, handler(&caller))
 }
 
@@ -703,11 +709,13 @@ pub(crate) fn caller(shared: &Shared, req: &Req) -> Result<Caller, ApiError> {
     if shared.no_auth {
         return Ok(Caller::Anyone);
     }
-    let token = req.bearer().ok_or_else(ApiError::missing_credentials)?;
+    // Each service's 401 names that service (issue 18 item 5); Storage's are its own.
+    let host = wire::host_of_path(&req.path);
+    let token = req.bearer().ok_or_else(|| ApiError::missing_credentials().for_host(host, req))?;
     let store = lock(&shared.store);
     auth::principal_of(&store, &token, Utc::now())
         .map(Caller::Principal)
-        .map_err(|_| ApiError::invalid_credentials())
+        .map_err(|_| ApiError::invalid_credentials().for_host(host, req))
 }
 
 #[cfg(test)]

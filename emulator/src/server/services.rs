@@ -31,7 +31,11 @@ pub(crate) fn iam(
     let se = |e| ApiError::from_service_store(renamed(e, &shown), kind);
     match verb {
         "getIamPolicy" => {
-            let requested = match req.query_param("options.requestedPolicyVersion") {
+            // Either JSON spelling of the query parameter (issue 18: both are Google's).
+            let in_query = req
+                .query_param("options.requestedPolicyVersion")
+                .or_else(|| req.query_param("options.requested_policy_version"));
+            let requested = match in_query {
                 Some(v) => as_i64(&json!(v)).ok_or_else(|| {
                     ApiError::invalid(format!(
                         "Invalid value at 'options.requested_policy_version' (TYPE_INT32), \"{v}\""
@@ -55,6 +59,11 @@ pub(crate) fn iam(
                 return Err(ApiError::aborted());
             }
             let p = store.set_policy(caller, kind, name, incoming, mask.as_deref(), now).map_err(se)?;
+            if kind == Kind::RunService && req.path.starts_with("/v2/") {
+                // Run's v2 API (`google.cloud.run.v2.Services`) logs under its own method name
+                // (<https://cloud.google.com/run/docs/audit-logging>: methods by API version).
+                store.rename_last_method("google.cloud.run.v2.Services.SetIamPolicy");
+            }
             shared.persist(&store)?;
             ok(policy_json(&p, false))
         }

@@ -101,6 +101,49 @@ impl ApiError {
         e
     }
 
+    /// A 401 as the service at `host` answers it: its `ErrorInfo` names that service; Storage's
+    /// JSON API answers in its own words and shape, "Anonymous caller does not have
+    /// storage.buckets.get access to the Google Cloud Storage bucket. …" (reason `required`) with
+    /// no token, "Invalid Credentials" (reason `authError`) with a bad one, each with `location:
+    /// Authorization`, `locationType: header` (the answers gsutil, gcloud and the client libraries
+    /// show for these cases).
+    pub(crate) fn for_host(mut self, host: &'static str, req: &super::Req) -> ApiError {
+        if host == "storage.googleapis.com" {
+            let missing = self.details.iter().any(|d| d["reason"] == "CREDENTIALS_MISSING");
+            let mut e = if missing {
+                let verb = match (
+                    req.method.as_str(),
+                    req.path.ends_with("/iam"),
+                    req.path.ends_with("/testPermissions"),
+                ) {
+                    (_, _, true) => "get",
+                    ("PUT", true, _) => "setIamPolicy",
+                    (_, true, _) => "getIamPolicy",
+                    _ => "get",
+                };
+                ApiError::new(
+                    401,
+                    "UNAUTHENTICATED",
+                    "required",
+                    format!(
+                        "Anonymous caller does not have storage.buckets.{verb} access to the Google Cloud Storage \
+                         bucket. Permission 'storage.buckets.{verb}' denied on resource (or it may not exist)."
+                    ),
+                )
+            } else {
+                ApiError::new(401, "UNAUTHENTICATED", "authError", "Invalid Credentials")
+            };
+            e.location = Some(("Authorization", "header"));
+            return e;
+        }
+        for d in &mut self.details {
+            if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" {
+                d["metadata"]["service"] = json!(host);
+            }
+        }
+        self
+    }
+
     pub fn rate_limited(retry_after: u64) -> ApiError {
         let mut e = ApiError::new(
             429,
@@ -280,6 +323,59 @@ pub fn partial(body: Value, fields: &str) -> Value {
         }
     }
     Value::Object(m.into_iter().filter(|(k, _)| wanted.contains(k)).collect())
+}
+
+/// The host of the API a path belongs to, by the emulator's routes: Storage, Logging, Cloud
+/// Asset, IAM Credentials, IAM (roles, service accounts), Secret Manager, Cloud KMS, Cloud Run, and
+/// Resource Manager for the rest.
+pub fn host_of_path(path: &str) -> &'static str {
+    if path.starts_with("/storage/") {
+        return "storage.googleapis.com";
+    }
+    if path.starts_with("/v2/entries") {
+        return "logging.googleapis.com";
+    }
+    if path.ends_with(":searchAllIamPolicies") {
+        return "cloudasset.googleapis.com";
+    }
+    if path.ends_with(":generateAccessToken") {
+        return "iamcredentials.googleapis.com";
+    }
+    let s: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match s.as_slice() {
+        [_, "roles", ..] | [_, _, _, "roles", ..] => "iam.googleapis.com",
+        [_, "projects", _, "serviceAccounts", ..] => "iam.googleapis.com",
+        [_, "projects", _, "secrets", ..] => "secretmanager.googleapis.com",
+        [_, "projects", _, "locations", _, "keyRings", ..] => "cloudkms.googleapis.com",
+        [_, "projects", _, "locations", _, "services", ..] => "run.googleapis.com",
+        _ => "cloudresourcemanager.googleapis.com",
+    }
+}
+
+/// A request body that is not JSON: 400 in one shape per service. Google's front end (every API
+/// but Storage) answers "Invalid JSON payload received. Unexpected token." followed by the line
+/// and a caret under the column, with a `google.rpc.BadRequest` (the form client libraries show,
+/// e.g. googleapis/google-api-python-client#1157); Storage answers "Parse Error", reason
+/// `parseError` (its JSON API's answer to a body it cannot read).
+pub fn malformed_json(path: &str, body: &[u8], e: &serde_json::Error) -> ApiError {
+    if path.starts_with("/storage/") {
+        return ApiError::new(400, "INVALID_ARGUMENT", "parseError", "Parse Error");
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or_default();
+    let column = e.column().saturating_sub(1).min(line.chars().count());
+    // At most 60 characters of the line, ending at the error.
+    let start = column.saturating_sub(59);
+    let shown: String =
+        line.chars().skip(start).take(60).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let caret = format!("{}^", " ".repeat(column - start));
+    let message = format!("Invalid JSON payload received. Unexpected token.\n{shown}\n{caret}");
+    let mut err = ApiError::invalid(message.clone());
+    err.details.push(json!({
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        "fieldViolations": [{"description": message}]
+    }));
+    err
 }
 
 /// The API host of a kind's service (`secretmanager.googleapis.com`).

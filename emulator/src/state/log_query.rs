@@ -410,8 +410,12 @@ fn compare(path: &[String], op: Op, actual: &Value, wanted: &str) -> Result<bool
     })
 }
 
+/// An instant: RFC 3339, or ISO 8601 with an offset without its colon (`+0000`), which
+/// google-cloud-logging's Python client writes into the default filter it adds
+/// (`_add_defaults_to_filter`, `strftime("%Y-%m-%dT%H:%M:%S.%f%z")`) and Logging accepts.
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("`{s}` is not an RFC 3339 timestamp"))
 }

@@ -2,6 +2,7 @@
 //! shape, identities, clock), the store and its rules, the validation written from Google's
 //! documentation, the role catalog and the demo seed.
 
+pub mod applies;
 pub mod audit_log;
 pub mod catalog;
 pub mod log_query;

@@ -501,7 +501,10 @@ impl Store {
         let permission = kind.permission(verb);
         let denied =
             || StoreError::Denied { permission: permission.clone(), resource: display_name(kind, id) };
-        let found = self.find(kind, id).ok_or_else(denied)?;
+        let Some(found) = self.find(kind, id) else {
+            // Issue 18 item 1: the services below a project answer 404 for what does not exist.
+            return Err(self.missing(caller, kind, id, &permission, now, denied()));
+        };
         if self.has_permission(caller, &found.key, &permission, now) { Ok(found) } else { Err(denied()) }
     }
 
@@ -546,6 +549,10 @@ impl Store {
             }
         }
         p.version = Some(if conditional && requested_version >= 3 { 3 } else { 1 });
+        if p.bindings.is_empty() && p.extra.is_empty() && !self.data.policies.contains_key(key) {
+            // A policy never written is `{"etag": "ACAB"}` alone (issue 18 item 5).
+            p.version = None;
+        }
         p
     }
 
@@ -596,6 +603,7 @@ impl Store {
         let in_hierarchy = |role: &str| self.custom_role_in_hierarchy(&found.key, role);
         let bindings =
             validate_bindings(kind, &incoming.bindings, version, &self.known_identities(), &in_hierarchy)?;
+        self.check_new_bindings(kind, &current.bindings, &bindings)?;
         // "Only projects, folders, and organizations accept conditions to limit role granting in
         // their allow policies" (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>).
         // The message is the emulator's; Google's is not documented.
@@ -670,7 +678,11 @@ impl Store {
             version: Some(if conditional { 3 } else { 1 }),
             bindings,
             extra,
-            etag: Some(self.next_etag(now)),
+            etag: Some(if kind == Kind::Bucket {
+                super::applies::next_storage_etag(current.etag.as_deref())
+            } else {
+                self.next_etag(now)
+            }),
         };
         // Every successful write leaves an Admin Activity entry, as Google's do (issue 11 item 5).
         let sequence = self.data.log_entries.len() as u64 + 1;
@@ -701,18 +713,32 @@ impl Store {
         permissions: &[String],
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let found = self.find(kind, id).ok_or_else(|| StoreError::Denied {
-            permission: kind.permission("get"),
-            resource: display_name(kind, id),
-        })?;
+        let denied =
+            StoreError::Denied { permission: kind.permission("get"), resource: display_name(kind, id) };
+        let Some(found) = self.find(kind, id) else {
+            return Err(self.missing(caller, kind, id, &kind.permission("get"), now, denied));
+        };
         for p in permissions {
             if p.contains('*') {
                 return Err(StoreError::Invalid(format!(
                     "Permissions with wildcards (such as '*') are not allowed: {p}"
                 )));
             }
+            super::applies::check_testable(p, kind)?;
         }
         Ok(permissions.iter().filter(|p| self.has_permission(caller, &found.key, p, now)).cloned().collect())
+    }
+
+    /// Renames the method of the last audit entry: Cloud Run's v2 API logs its writes under
+    /// `google.cloud.run.v2.Services.SetIamPolicy` (issue 18 item 5), which only the route knows.
+    pub fn rename_last_method(&mut self, method: &str) {
+        if let Some(entry) = self.data.log_entries.last_mut() {
+            entry["protoPayload"]["methodName"] = Value::String(method.to_string());
+            if let Some(text) = self.log_json.last_mut() {
+                *text = compact(entry);
+            }
+            self.log_version += 1;
+        }
     }
 
     /// A new etag: 8 bytes, never repeated. Google's look like `BwYRRpZ0Nr8=` (a timestamp in
@@ -820,7 +846,7 @@ pub fn default_bucket_policy(project: &str) -> Policy {
     };
     Policy {
         version: Some(1),
-        etag: Some(EMPTY_ETAG.into()),
+        etag: Some(super::applies::FIRST_STORAGE_ETAG.into()),
         bindings: vec![
             binding("roles/storage.legacyBucketOwner", &["projectEditor", "projectOwner"]),
             binding("roles/storage.legacyBucketReader", &["projectViewer"]),
@@ -2062,7 +2088,10 @@ mod tests {
             matches!(&legacy, Err(StoreError::FailedPrecondition(m)) if m.contains("enable uniform bucket-level access")),
             "{legacy:?}"
         );
-        assert_eq!(s.stored("projects/_/buckets/jit-demo-prod-legacy").etag.as_deref(), Some(EMPTY_ETAG));
+        assert_eq!(
+            s.stored("projects/_/buckets/jit-demo-prod-legacy").etag.as_deref(),
+            Some(super::super::applies::FIRST_STORAGE_ETAG)
+        );
         assert_eq!(
             s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", p(1), None, t(12)),
             Err(StoreError::Invalid(

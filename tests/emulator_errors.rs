@@ -1,0 +1,433 @@
+//! The emulator fails as Google fails (issue 18 items 1-5), through its HTTP API, and jit's
+//! messages for those failures: not-found per service, members that must exist, roles that must
+//! apply to the kind, unknown fields and parameters, and the small differences (empty policy,
+//! bucket etags, Run v2's audit method, 401s per service, malformed JSON, the grantable-roles
+//! page cap). Google's Python clients check the same through their own code
+//! (`emulator_python.rs`).
+
+use serde_json::{Value, json};
+
+use crate::harness::{self, Emulator};
+
+const ALICE: &str = "alice-token";
+const BOB: &str = "bob-token";
+const SECRET: &str = "projects/jit-demo-prod/secrets/db-password";
+const KEY: &str = "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db";
+const RUN: &str = "projects/jit-demo-prod/locations/europe-west1/services/api";
+const SA: &str = "projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com";
+const UNTIL: &str = "request.time < timestamp(\"2099-01-01T00:00:00Z\")";
+
+fn get_policy(emu: &Emulator, token: &str, name: &str) -> harness::Answer {
+    if name.contains("/serviceAccounts/") {
+        emu.request(
+            "POST",
+            &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"),
+            Some(token),
+            None,
+        )
+    } else {
+        emu.request(
+            "GET",
+            &format!("/v1/{name}:getIamPolicy?options.requestedPolicyVersion=3"),
+            Some(token),
+            None,
+        )
+    }
+}
+
+fn set_policy(emu: &Emulator, token: &str, name: &str, policy: Value) -> harness::Answer {
+    emu.request("POST", &format!("/v1/{name}:setIamPolicy"), Some(token), Some(json!({ "policy": policy })))
+}
+
+fn grant(role: &str, member: &str) -> Value {
+    json!({"version": 3, "bindings": [{"role": role, "members": [member], "condition": {"expression": UNTIL, "title": "t"}}]})
+}
+
+#[test]
+fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
+    let emu = harness::emulator().start();
+    let cases = [
+        ("projects/jit-demo-prod/secrets/nope", "Secret [projects/100000000001/secrets/nope] not found."),
+        (
+            "projects/jit-demo-prod/serviceAccounts/ghost@jit-demo-prod.iam.gserviceaccount.com",
+            "Unknown service account",
+        ),
+        (
+            "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/nope",
+            "CryptoKey projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/nope not found.",
+        ),
+        (
+            "projects/jit-demo-prod/locations/global/keyRings/nope",
+            "KeyRing projects/jit-demo-prod/locations/global/keyRings/nope not found.",
+        ),
+        (
+            "projects/jit-demo-prod/locations/europe-west1/services/nope",
+            "Resource 'nope' of kind 'SERVICE' in region 'europe-west1' in project 'jit-demo-prod' does not exist.",
+        ),
+    ];
+    for (name, message) in cases {
+        let a = get_policy(&emu, ALICE, name);
+        assert_eq!(a.status, 404, "{name}: {}", a.text);
+        assert_eq!(a.json()["error"]["status"], "NOT_FOUND", "{name}");
+        assert_eq!(a.json()["error"]["message"], message, "{name}");
+        // testIamPermissions and setIamPolicy answer the same.
+        let t = emu.request(
+            "POST",
+            &format!("/v1/{name}:testIamPermissions"),
+            Some(ALICE),
+            Some(json!({"permissions": []})),
+        );
+        assert_eq!(t.status, 404, "{name}: {}", t.text);
+        assert_eq!(set_policy(&emu, ALICE, name, json!({})).status, 404, "{name}");
+        // Who may not look where it would be learns nothing: 403.
+        let b = get_policy(&emu, BOB, name);
+        assert_eq!(b.status, 403, "{name}: {}", b.text);
+        assert!(b.json()["error"]["message"].as_str().unwrap().contains("may not exist"), "{name}");
+    }
+    // A secret of a project that does not exist, and an account under `projects/-`: 403.
+    assert_eq!(get_policy(&emu, ALICE, "projects/no-such-project/secrets/s").status, 403);
+    let a = get_policy(&emu, ALICE, "projects/-/serviceAccounts/ghost@jit-demo-prod.iam.gserviceaccount.com");
+    assert_eq!(a.status, 403, "{}", a.text);
+    // Resource Manager keeps 403 for a project that does not exist.
+    let p = emu.request("POST", "/v1/projects/no-such-project:getIamPolicy", Some(ALICE), Some(json!({})));
+    assert_eq!(p.status, 403, "{}", p.text);
+}
+
+#[test]
+fn jit_names_what_does_not_exist_and_asks_for_no_permission() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&[
+            "grant",
+            "roles/secretmanager.secretAccessor",
+            "--for",
+            "1h",
+            "--member",
+            "user:bob@example.com",
+            "--yes",
+            "--secret",
+            "projects/jit-demo-prod/secrets/nope",
+        ])
+        .run()
+        .code(1);
+    assert_eq!(
+        run.error_line(),
+        "error: `projects/jit-demo-prod/secrets/nope`: HTTP 404: no such secret: Secret \
+         [projects/100000000001/secrets/nope] not found.",
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("ask for"), "{}", run.stderr);
+}
+
+#[test]
+fn a_service_account_member_that_does_not_exist_is_refused() {
+    let emu = harness::emulator().start();
+    let ghost = "serviceAccount:ghost@jit-demo-prod.iam.gserviceaccount.com";
+    let a = set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", ghost));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Service account ghost@jit-demo-prod.iam.gserviceaccount.com does not exist."
+    );
+    // A project's Compute Engine default account of a known number, too.
+    let compute = "serviceAccount:100000000001-compute@developer.gserviceaccount.com";
+    assert_eq!(
+        set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", compute)).status,
+        400
+    );
+    // One that exists, one of a project the emulator does not hold, and users and groups pass.
+    for member in [
+        "serviceAccount:deployer@jit-demo-prod.iam.gserviceaccount.com",
+        "serviceAccount:someone@another-project.iam.gserviceaccount.com",
+        "user:nobody-known@example.com",
+        "group:unknown-group@example.com",
+    ] {
+        let a = set_policy(&emu, ALICE, SECRET, grant("roles/secretmanager.secretAccessor", member));
+        assert_eq!(a.status, 200, "{member}: {}", a.text);
+    }
+    // Through Resource Manager too.
+    let body = json!({"policy": {"bindings": [{"role": "roles/viewer", "members": [ghost]}]}});
+    let a = emu.request("POST", "/v1/projects/jit-demo-prod:setIamPolicy", Some(ALICE), Some(body));
+    assert_eq!(a.status, 400, "{}", a.text);
+}
+
+#[test]
+fn a_role_must_apply_to_the_resource_kind() {
+    let emu = harness::emulator().start();
+    let bob = "user:bob@example.com";
+    let a = set_policy(&emu, ALICE, SA, grant("roles/container.clusterAdmin", bob));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Role roles/container.clusterAdmin is not supported for this resource."
+    );
+    let mut policy = emu
+        .request(
+            "GET",
+            "/storage/v1/b/jit-demo-prod-data/iam?optionsRequestedPolicyVersion=3",
+            Some(ALICE),
+            None,
+        )
+        .json();
+    policy["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/secretmanager.secretAccessor", "members": [bob]}));
+    let a = emu.request("PUT", "/storage/v1/b/jit-demo-prod-data/iam", Some(ALICE), Some(policy));
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Role roles/secretmanager.secretAccessor is not supported for this resource."
+    );
+    // Roles that apply pass.
+    assert_eq!(set_policy(&emu, ALICE, SA, grant("roles/iam.serviceAccountTokenCreator", bob)).status, 200);
+    assert_eq!(
+        set_policy(&emu, ALICE, KEY, grant("roles/cloudkms.cryptoKeyEncrypterDecrypter", bob)).status,
+        200
+    );
+
+    // queryGrantableRoles answers for every kind.
+    let grantable = |name: &str| -> Vec<String> {
+        let a = emu.request(
+            "POST",
+            "/v1/roles:queryGrantableRoles",
+            Some(ALICE),
+            Some(json!({"fullResourceName": name, "pageSize": 1000})),
+        );
+        assert_eq!(a.status, 200, "{name}: {}", a.text);
+        a.json()["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let bucket = grantable("//storage.googleapis.com/projects/_/buckets/jit-demo-prod-data");
+    assert!(bucket.contains(&"roles/storage.objectViewer".to_string()));
+    assert!(!bucket.contains(&"roles/secretmanager.secretAccessor".to_string()));
+    let secret = grantable(&format!("//secretmanager.googleapis.com/{SECRET}"));
+    assert!(secret.contains(&"roles/secretmanager.secretAccessor".to_string()));
+    assert!(!secret.contains(&"roles/storage.objectViewer".to_string()));
+    for name in [
+        format!("//iam.googleapis.com/{SA}"),
+        format!("//cloudkms.googleapis.com/{KEY}"),
+        format!("//run.googleapis.com/{RUN}"),
+    ] {
+        assert!(!grantable(&name).is_empty(), "{name}");
+    }
+    let missing = emu.request(
+        "POST",
+        "/v1/roles:queryGrantableRoles",
+        Some(ALICE),
+        Some(
+            json!({"fullResourceName": "//secretmanager.googleapis.com/projects/jit-demo-prod/secrets/nope"}),
+        ),
+    );
+    assert_eq!(missing.status, 404, "{}", missing.text);
+    // The page cap of the current discovery document: 1,000.
+    let a = emu.request(
+        "POST",
+        "/v1/roles:queryGrantableRoles",
+        Some(ALICE),
+        Some(json!({"fullResourceName": "//cloudresourcemanager.googleapis.com/projects/jit-demo-prod", "pageSize": 5000})),
+    );
+    assert_eq!(a.json()["roles"].as_array().unwrap().len(), 1000);
+
+    // jit refuses the same before anything is sent.
+    let puts = || emu.requests().iter().filter(|r| r["method"] == "PUT").count();
+    let before = puts();
+    let run = emu
+        .jit(&[
+            "grant",
+            "roles/secretmanager.secretAccessor",
+            "--for",
+            "1h",
+            "--member",
+            bob,
+            "--yes",
+            "--bucket",
+            "jit-demo-prod-data",
+        ])
+        .run()
+        .code(2);
+    assert!(run.error_line().starts_with("error: that role does not apply to a bucket"), "{}", run.stderr);
+    assert_eq!(puts(), before, "nothing written");
+}
+
+#[test]
+fn unknown_fields_and_parameters_are_refused_and_test_iam_permissions_checks_each_permission() {
+    let emu = harness::emulator().start();
+    // A misspelt option fails instead of answering a version-1 view.
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:getIamPolicy",
+        Some(ALICE),
+        Some(json!({"options": {"requestedPolicyVerson": 3}})),
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Invalid JSON payload received. Unknown name \"requestedPolicyVerson\" at 'options': Cannot find field."
+    );
+    assert_eq!(a.json()["error"]["details"][0]["@type"], "type.googleapis.com/google.rpc.BadRequest");
+    let a = emu.request(
+        "GET",
+        &format!("/v1/{SECRET}:getIamPolicy?optionsRequestedPolicyVersion=3"),
+        Some(ALICE),
+        None,
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert!(a.json()["error"]["message"].as_str().unwrap().contains("Cannot bind query parameter"));
+    let a = set_policy(&emu, ALICE, SECRET, json!({"bindings": [], "etgg": "x"}));
+    assert_eq!(a.status, 400, "{}", a.text);
+    // Both JSON spellings and the system parameters pass.
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:getIamPolicy?alt=json&prettyPrint=false",
+        Some(ALICE),
+        Some(json!({"options": {"requested_policy_version": 3}})),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    let camel = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:getIamPolicy",
+        Some(ALICE),
+        Some(json!({"options": {"requestedPolicyVersion": 3}})),
+    );
+    assert_eq!(a.json(), camel.json());
+    let snake = emu.request(
+        "GET",
+        &format!("/v1/{SECRET}:getIamPolicy?options.requested_policy_version=3"),
+        Some(ALICE),
+        None,
+    );
+    assert_eq!(snake.status, 200, "{}", snake.text);
+
+    let test = |name: &str, perms: &[&str]| {
+        emu.request(
+            "POST",
+            &format!("/v1/{name}:testIamPermissions"),
+            Some(ALICE),
+            Some(json!({"permissions": perms})),
+        )
+    };
+    let a = test("projects/jit-demo-prod", &["resourcemanager.projects.list"]);
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Permission resourcemanager.projects.list is not valid for this resource."
+    );
+    let a = test("projects/jit-demo-prod", &["no.such.permission"]);
+    assert_eq!(a.json()["error"]["message"], "Permission no.such.permission is not valid.");
+    assert_eq!(test(SECRET, &["storage.buckets.get"]).status, 400);
+    let a = test(SECRET, &["secretmanager.secrets.getIamPolicy", "secretmanager.versions.access"]);
+    assert_eq!(
+        a.json(),
+        json!({"permissions": ["secretmanager.secrets.getIamPolicy", "secretmanager.versions.access"]})
+    );
+}
+
+#[test]
+fn the_small_differences() {
+    let emu = harness::emulator().start();
+    // A policy never written is `{"etag": "ACAB"}` alone.
+    let a = get_policy(&emu, ALICE, RUN);
+    assert_eq!(a.json(), json!({"etag": "ACAB"}));
+    // Bucket etags have Storage's shape.
+    let path = "/storage/v1/b/jit-demo-prod-legacy/iam";
+    let before = emu.request("GET", path, Some(ALICE), None).json();
+    assert_eq!(before["etag"], "CAE=");
+    let after = emu.request("PUT", path, Some(ALICE), Some(before)).json();
+    assert_eq!(after["etag"], "CAI=");
+    // Cloud Run v2 logs under its own method name.
+    assert_eq!(
+        emu.request(
+            "POST",
+            &format!("/v2/{RUN}:setIamPolicy"),
+            Some(ALICE),
+            Some(json!({"policy": grant("roles/run.invoker", "user:bob@example.com")}))
+        )
+        .status,
+        200
+    );
+    let entries = emu
+        .request(
+            "POST",
+            "/v2/entries:list",
+            Some(ALICE),
+            Some(json!({"resourceNames": ["projects/jit-demo-prod"]})),
+        )
+        .json();
+    let methods: Vec<&str> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["protoPayload"]["methodName"].as_str().unwrap())
+        .collect();
+    assert!(methods.contains(&"google.cloud.run.v2.Services.SetIamPolicy"), "{methods:?}");
+    // Each service's 401 names it; Storage's are its own.
+    for (path, service) in [
+        (format!("/v1/{SECRET}:getIamPolicy"), "secretmanager.googleapis.com"),
+        (format!("/v1/{KEY}:getIamPolicy"), "cloudkms.googleapis.com"),
+        (format!("/v1/{RUN}:getIamPolicy"), "run.googleapis.com"),
+        ("/v1/roles/viewer".to_string(), "iam.googleapis.com"),
+    ] {
+        let a = emu.request("GET", &path, None, None);
+        assert_eq!(a.status, 401, "{path}");
+        assert_eq!(a.json()["error"]["details"][0]["metadata"]["service"], service, "{path}");
+    }
+    let a = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", None, None);
+    assert_eq!(a.status, 401);
+    assert_eq!(a.json()["error"]["errors"][0]["reason"], "required");
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Anonymous caller does not have storage.buckets.getIamPolicy")
+    );
+    let a = emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", Some("no-such-token"), None);
+    assert_eq!(a.json()["error"]["message"], "Invalid Credentials");
+}
+
+#[test]
+fn a_body_that_is_not_json_gets_one_shape_per_service() {
+    let emu = harness::emulator().start();
+    let raw = |method: &str, path: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let r = harness::http_client()
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("{}{path}", emu.url),
+                )
+                .bearer_auth(ALICE)
+                .body("{\"policy\": {bad")
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    let (status, body) = raw("POST", &format!("/v1/{SECRET}:setIamPolicy"));
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["status"], "INVALID_ARGUMENT");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Invalid JSON payload received. Unexpected token.\n{\"policy\": {bad\n")
+            && message.ends_with('^'),
+        "{message}"
+    );
+    assert_eq!(body["error"]["details"][0]["@type"], "type.googleapis.com/google.rpc.BadRequest");
+    let (_, project) = raw("POST", "/v1/projects/jit-demo-prod:setIamPolicy");
+    assert!(
+        project["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid JSON payload received. Unexpected token.")
+    );
+    let (status, body) = raw("PUT", "/storage/v1/b/jit-demo-prod-data/iam");
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["message"], "Parse Error");
+    assert_eq!(body["error"]["errors"][0]["reason"], "parseError");
+}
