@@ -185,14 +185,47 @@ fn table(header: Vec<&str>, rows: &[Vec<String>]) -> Table {
 }
 
 /// Writes a table of `cols` and `rows` (cells already escaped) fitted to `width`: unchanged when it
-/// fits (or no width is known); else with short headers, dropping the columns that give way first,
-/// then wrapping the wrappable ones, widest first, down to their floor, then dropping more.
+/// fits (or no width is known). Else a column whose value is the same on every row becomes a line
+/// above the table (`RESOURCE: projects/p`), headers get short, the columns that give way first go,
+/// then cells wrap at spaces only, so that an identifier (a resource, role, member or time, which
+/// holds none) is never broken (issue 19 item 7); what still does not fit overflows, as gcloud's
+/// tables do.
 fn render(cols: &[Col], rows: &[Vec<String>], width: Option<usize>, w: &mut dyn Write) -> Result<(), Error> {
     let full = table(cols.iter().map(|c| c.header).collect(), rows);
     let Some(width) = width.filter(|&width| line_width(&widths(&full), 0..cols.len()) > width) else {
         return write_table(&full, w);
     };
-    let (shown, fitted) = fit(cols, &widths(&table(cols.iter().map(|c| c.short).collect(), rows)), width);
+    // Columns with one value on every row (of two or more rows) become heading lines.
+    let constant = |i: usize| {
+        rows.len() > 1
+            && !rows[0][i].is_empty()
+            && !rows[0][i].contains('\n')
+            && rows.iter().all(|r| r[i] == rows[0][i])
+    };
+    let hoisted: Vec<usize> =
+        (0..cols.len()).filter(|&i| !cols[i].header.is_empty() && constant(i)).collect();
+    for &i in &hoisted {
+        writeln!(w, "{}: {}", cols[i].header, rows[0][i]).map_err(io)?;
+    }
+    let kept: Vec<usize> = (0..cols.len()).filter(|i| !hoisted.contains(i)).collect();
+    let cols: Vec<Col> = kept.iter().map(|&i| cols[i]).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| kept.iter().map(|&i| r[i].clone()).collect()).collect();
+    let short = table(cols.iter().map(|c| c.short).collect(), &rows);
+    let natural = widths(&short);
+    if line_width(&natural, 0..cols.len()) <= width {
+        return write_table(&short, w);
+    }
+    let longest_word: Vec<usize> = (0..cols.len())
+        .map(|i| {
+            rows.iter()
+                .flat_map(|r| r[i].split([' ', '\n']))
+                .chain(std::iter::once(cols[i].short))
+                .map(|word| word.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let (shown, fitted) = fit(&cols, &natural, &longest_word, width);
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| shown.iter().zip(&fitted).map(|(&i, &width)| wrap_cell(&row[i], width)).collect())
@@ -205,38 +238,25 @@ fn render(cols: &[Col], rows: &[Vec<String>], width: Option<usize>, w: &mut dyn 
     write_table(&t, w)
 }
 
-/// `text` in lines of at most `width` characters, each cut after a space (dropped), `/`, `.`, `@`,
-/// `-`, `:` or `,` in its last two thirds if there is one (`projects/` `my-project`, `user:carol@`
-/// `example.com`), else after `width` characters; but cut every `width` characters when that takes
-/// fewer lines.
-fn wrap_cell(text: &str, width: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let width = width.max(1);
-    let at_separators = wrap_at_separators(&chars, width);
-    if at_separators.len() > chars.len().div_ceil(width) {
-        return chars.chunks(width).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("\n");
-    }
-    at_separators.join("\n")
-}
-
-fn wrap_at_separators(chars: &[char], width: usize) -> Vec<String> {
+/// `text` in lines of at most `width` characters, broken at spaces only (dropped there); a word
+/// longer than `width` keeps its own line whole: an identifier is never cut.
+pub fn wrap_cell(text: &str, width: usize) -> String {
     let mut lines: Vec<String> = Vec::new();
-    let mut start = 0;
-    while chars.len() - start > width {
-        let (end, next) = if chars[start + width] == ' ' {
-            (start + width, start + width + 1)
-        } else {
-            match (start + width.div_ceil(3)..start + width).rev().find(|&i| " /.@-:,".contains(chars[i])) {
-                Some(i) if chars[i] == ' ' => (i, i + 1),
-                Some(i) => (i + 1, i + 1),
-                None => (start + width, start + width),
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
             }
-        };
-        lines.push(chars[start..end].iter().collect());
-        start = next;
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
     }
-    lines.push(chars[start..].iter().collect());
-    lines
+    lines.join("\n")
 }
 
 /// The widest content (header included) of each column.
@@ -255,13 +275,16 @@ fn line_width(widths: &[usize], shown: impl IntoIterator<Item = usize>) -> usize
 /// Columns that may be dropped are wrapped before those that may not; one is dropped, lowest rank
 /// first, when it gives way before any wrapping (`drop_first`), when a column that is never
 /// dropped would have to wrap, or when nothing else fits.
-fn fit(cols: &[Col], natural: &[usize], width: usize) -> (Vec<usize>, Vec<usize>) {
+fn fit(cols: &[Col], natural: &[usize], longest_word: &[usize], width: usize) -> (Vec<usize>, Vec<usize>) {
+    // A wrapped column is never narrower than its longest word (nothing is cut inside a word), nor,
+    // when its content allows, than its floor.
     let narrowest: Vec<usize> = cols
         .iter()
         .zip(natural)
-        .map(|(c, &n)| match c.wrap {
+        .zip(longest_word)
+        .map(|((c, &n), &word)| match c.wrap {
             None => n,
-            Some(floor) => n.min(floor.max(c.short.chars().count())),
+            Some(floor) => n.min(floor.max(c.short.chars().count())).max(word),
         })
         .collect();
     let mut shown: Vec<usize> = (0..cols.len()).collect();
@@ -394,7 +417,7 @@ const LIST: [Col; 10] = [
     Col::wrap("STATE", FLOOR),
     Col::keep("EXPIRES (UTC)", "EXPIRES"),
     Col::keep("EXPIRES (LOCAL)", "LOCAL").drop_first(3),
-    Col::wrap("REMAINING", FLOOR),
+    Col::wrap("REMAINING", FLOOR).then_drop(5),
     Col::keep("SOURCE", "SOURCE").drop_first(2),
     Col::wrap("GRANTED BY", FLOOR).drop_first(1),
     Col::wrap("REASON", FLOOR).then_drop(4),
@@ -730,28 +753,33 @@ mod tests {
             Col::keep("EXTRA", "EXTRA").drop_first(1),
             Col::wrap("NOTE", FLOOR).then_drop(2),
         ];
+        let words = [4, 20, 10, 8];
         // Everything fits.
-        assert_eq!(fit(&cols, &[20, 20, 10, 30], 200), (vec![0, 1, 2, 3], vec![20, 20, 10, 30]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &words, 200), (vec![0, 1, 2, 3], vec![20, 20, 10, 30]));
         // EXTRA goes before anything wraps; then NOTE wraps, NAME stays whole.
-        assert_eq!(fit(&cols, &[20, 20, 10, 30], 70), (vec![0, 1, 3], vec![20, 20, 26]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &words, 70), (vec![0, 1, 3], vec![20, 20, 26]));
         // NOTE goes before NAME would wrap; then NAME wraps; WHEN is never cut.
-        assert_eq!(fit(&cols, &[20, 20, 10, 30], 50), (vec![0, 1], vec![20, 20]));
-        assert_eq!(fit(&cols, &[20, 20, 10, 30], 35), (vec![0, 1], vec![13, 20]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &words, 50), (vec![0, 1], vec![20, 20]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &words, 35), (vec![0, 1], vec![13, 20]));
         // Narrower than the narrowest: the floor, and a line wider than asked.
-        assert_eq!(fit(&cols, &[20, 20, 10, 30], 20), (vec![0, 1], vec![10, 20]));
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &words, 20), (vec![0, 1], vec![10, 20]));
+        // A column of one long word (an identifier) is never made narrower than it (issue 19 item 7).
+        assert_eq!(fit(&cols, &[20, 20, 10, 30], &[20, 20, 10, 8], 35), (vec![0, 1], vec![20, 20]));
     }
 
     #[test]
-    fn cells_wrap_after_separators() {
+    fn cells_wrap_at_spaces_only_and_never_cut_a_word() {
         for (text, width, want) in [
-            ("projects/my-project", 10, "projects/\nmy-project"),
-            ("user:carol@example.com", 12, "user:carol@\nexample.com"),
             ("scheduled, starts in 5h", 10, "scheduled,\nstarts in\n5h"),
-            ("roles/storage.objectViewer", 12, "roles/\nstorage.\nobjectViewer"),
-            // Cut at separators it would take 4 lines, not 3.
-            ("roles/storage.objectViewer", 10, "roles/stor\nage.object\nViewer"),
-            ("user:gimme@example.com", 10, "user:gimme\n@example.c\nom"),
-            ("abcdefghijkl", 5, "abcde\nfghij\nkl"),
+            // Identifiers hold no space: they stay whole, wider than asked (issue 19 item 7).
+            ("projects/my-project", 10, "projects/my-project"),
+            ("roles/storage.objectViewer", 12, "roles/storage.objectViewer"),
+            ("user:gimme@example.com", 10, "user:gimme@example.com"),
+            (
+                "jit until 2026-11-25T14:00:00Z: request.time",
+                20,
+                "jit until\n2026-11-25T14:00:00Z:\nrequest.time",
+            ),
             ("fits", 10, "fits"),
             ("a b", 1, "a\nb"),
         ] {

@@ -314,3 +314,21 @@ fn man_pages_have_examples_exit_status_and_environment() {
         assert!(grant.contains(want), "jit-grant.1 lacks {want}");
     }
 }
+
+/// Issue 19 item 7: `roles show` at 80 columns wraps its reasons at spaces; no permission is broken.
+#[test]
+fn roles_show_fits_80_columns_and_breaks_no_permission() {
+    let text = jit(&["roles", "show", "roles/storage.admin", "--format", "table"])
+        .env("COLUMNS", "80")
+        .run()
+        .ok()
+        .stdout;
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    for permission in [
+        "storage.buckets.setIamPolicy",
+        "storage.managedFolders.setIamPolicy",
+        "storage.objects.setIamPolicy",
+    ] {
+        assert!(text.lines().any(|l| l.contains(permission)), "{permission} broken:\n{text}");
+    }
+}

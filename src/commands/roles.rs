@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::{Format, GrantArgs, RolesCommand};
 use crate::config::{Config, Target};
 use crate::error::{Error, exit};
-use crate::output::structured;
+use crate::output::{self, structured};
 use crate::roles::{self, CatalogRole, RoleCheck};
 
 pub fn run(command: &RolesCommand, format: Format) -> Result<i32, Error> {
@@ -90,8 +90,14 @@ fn show(name: &str, all_permissions: bool, format: Format, w: &mut dyn Write) ->
     if shown.escalation.is_empty() {
         writeln!(w, "{label}none that jit knows of").map_err(io)?;
     }
+    // The reasons wrap at spaces to the terminal's width (a permission is never broken: issue 19
+    // item 7); 16 + the widest permission + 2 columns come before them.
+    let room = output::table_width().map(|cols| cols.saturating_sub(label.len() + width + 2).max(20));
     for e in &shown.escalation {
-        writeln!(w, "{label}{:<width$}  {}", clean(e.permission), e.why).map_err(io)?;
+        let why = room.map_or_else(|| e.why.to_string(), |room| output::wrap_cell(e.why, room));
+        let indent = " ".repeat(label.len() + width + 2);
+        let why = why.replace('\n', &format!("\n{indent}"));
+        writeln!(w, "{label}{:<width$}  {}", clean(e.permission), why).map_err(io)?;
         label = "                ";
     }
     if let Some(permissions) = &shown.permissions {
