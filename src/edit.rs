@@ -569,6 +569,43 @@ pub fn revoke(
     Ok((out, removed))
 }
 
+/// What still grants a role to a member after `revoke` took its time-bound grants away (issue 17
+/// item 6): a binding of the role in `after` without a condition, or under a condition with no
+/// time bound (JIT Access's eligibility markers, `has({}.…Constraint)`, grant nothing and are not
+/// counted; design §3). One line per (role, member) that still holds the role, for a warning:
+/// the revoke did what it said, and the member's access did not end.
+pub fn still_held(resource: &str, after: &Policy, removed: &[TimedBinding]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in removed {
+        if !seen.insert((r.role.clone(), member_key(&r.member).into_owned())) {
+            continue;
+        }
+        let standing = after.bindings.iter().filter(|b| b.role == r.role && b.members.iter().any(|m| same_member(m, &r.member)));
+        let mut how: Vec<String> = Vec::new();
+        for b in standing {
+            match &b.condition {
+                None => how.push("without a condition".to_string()),
+                Some(c) if c.expression.trim_start().starts_with("has({}.") => {}
+                Some(c) if condition::window(&c.expression).map_or(true, |w| w.upper.is_none()) => {
+                    how.push(format!("under the condition `{}`, which has no time bound", c.title()));
+                }
+                Some(_) => {}
+            }
+        }
+        how.dedup();
+        if !how.is_empty() {
+            out.push(format!(
+                "`{}` still holds `{}` on `{resource}` {}: the revoke removed only its time-bound grant",
+                r.member,
+                r.role,
+                how.join(" and ")
+            ));
+        }
+    }
+    out
+}
+
 /// Removes every binding that can never grant access again: upper bound ≤ now − grace
 /// (design §4.5). With `only_jit`, only jit's own. Privileged Access Manager's are left to PAM,
 /// which removes them itself.
@@ -1148,6 +1185,39 @@ mod tests {
             revoke("projects/p", &p, &[Role::from_str("roles/e.f").unwrap()], &Members::All, now()).unwrap();
         assert!(removed.is_empty());
         assert_eq!(same, p);
+    }
+
+    /// Issue 17 item 6: a revoke that leaves the member holding the role says so.
+    #[test]
+    fn revoke_says_what_still_stands() {
+        let p = policy(MIXED);
+        let ab = [Role::from_str("roles/a.b").unwrap()];
+        let x = Members::Only(vec![Principal::from_str("user:x@example.com").unwrap()]);
+        let (out, removed) = revoke("projects/p", &p, &ab, &x, now()).unwrap();
+        assert_eq!(
+            still_held("projects/p", &out, &removed),
+            ["`user:x@example.com` still holds `roles/a.b` on `projects/p` without a condition: the revoke removed \
+              only its time-bound grant"]
+        );
+        // JIT Access's eligibility marker grants nothing; y holds nothing else.
+        let y = Members::Only(vec![Principal::from_str("user:y@example.com").unwrap()]);
+        let (out, removed) = revoke("projects/p", &p, &ab, &y, now()).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(still_held("projects/p", &out, &removed).is_empty());
+        // A condition with no time bound still grants.
+        let p = policy(
+            r#"{"bindings": [
+            {"role": "roles/a.b", "members": ["user:y@example.com"],
+             "condition": {"expression": "request.time < timestamp('2026-11-25T14:00:00Z')", "title": "jit until 2026-11-25T14:00:00Z"}},
+            {"role": "roles/a.b", "members": ["user:Y@example.com"],
+             "condition": {"expression": "resource.name.startsWith('projects/_/buckets/b')", "title": "bucket b"}}]}"#,
+        );
+        let (out, removed) = revoke("projects/p", &p, &ab, &y, now()).unwrap();
+        assert_eq!(
+            still_held("projects/p", &out, &removed),
+            ["`user:y@example.com` still holds `roles/a.b` on `projects/p` under the condition `bucket b`, which has \
+              no time bound: the revoke removed only its time-bound grant"]
+        );
     }
 
     #[test]

@@ -39,6 +39,19 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
         if g.dry_run {
             refuse_unchecked_in_dry_run(&g.ask_google, &answers)?;
         }
+        // The window was computed from this machine's clock; Google's may differ (issue 17 item 3).
+        // Said once, as soon as an answer of Google's has shown its clock.
+        let skew_said = std::cell::Cell::new(false);
+        let say_skew = || {
+            let skew = policies.gcp().and_then(crate::gcp::Gcp::clock_skew);
+            if !skew_said.get()
+                && let Some(line) = crate::gcp::clock::grant_warning(skew, g.start, g.end, now)
+            {
+                skew_said.set(true);
+                eprintln!("warning: {}", output::escape(&line));
+            }
+        };
+        say_skew();
         check_online(&g.ask_google, answers, &mut |line| {
             eprintln!("warning: {}", output::escape(line));
         })?;
@@ -63,6 +76,7 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
                 merge(&mut plan.report, report);
             }
             output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
+            say_skew();
             if !plan.report.changed() {
                 let unchanged = GrantOutput { dry_run: false, ..plan };
                 policies
@@ -93,6 +107,7 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
             })
             .await;
         progress.finish();
+        say_skew();
         let total = policies.places().len();
         let (reports, errors) = target::split(results);
         let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
