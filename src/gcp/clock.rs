@@ -63,10 +63,16 @@ pub fn judge(local: DateTime<Utc>, skew: Option<Duration>) -> DateTime<Utc> {
     }
 }
 
+/// A length in words, to the minute: a skew is measured to about a second, and a message
+/// reads better without the seconds.
+fn minutes(d: Duration) -> String {
+    crate::timespec::words(Duration::minutes((d.num_seconds() + 30).div_euclid(60)))
+}
+
 /// "2h 5m ahead of" / "3m behind": the skew in words.
 fn words(skew: Duration) -> String {
     let (d, how) = if skew < Duration::zero() { (-skew, "behind") } else { (skew, "ahead of") };
-    format!("{} {how}", crate::timespec::words(d))
+    format!("{} {how}", minutes(d))
 }
 
 /// The warning of a cleanup whose clock differs from Google's by more than [`WARN_OVER`].
@@ -100,8 +106,8 @@ pub fn grant_warning(
     } else {
         format!(
             "by Google's clock this grant lasts {}, not {}, and the maximum was checked on this machine's reading",
-            crate::timespec::words(google.max(Duration::zero())),
-            crate::timespec::words(asked)
+            minutes(google.max(Duration::zero())),
+            minutes(asked)
         )
     };
     Some(format!(
@@ -128,6 +134,7 @@ mod tests {
     fn the_date_of_an_answer_gives_the_skew() {
         let clock = ServerClock::default();
         assert_eq!(clock.skew(), None);
+        assert_eq!(words(Duration::seconds(7_229)), "2h ahead of", "to the minute");
         clock.observe_at(&HeaderMap::new(), t("2026-11-25T14:00:00Z"));
         assert_eq!(clock.skew(), None, "no Date, no skew");
         clock.observe_at(&headers("not a date"), t("2026-11-25T14:00:00Z"));
