@@ -109,7 +109,13 @@ fn sensitive_beyond_granting(role: &str, team: Option<&Team>) -> Option<String> 
         .filter(|p| !p.ends_with(".setIamPolicy"))
         .filter(|p| TOKEN_AND_KEY.contains(p) || crate::roles::escalation_reason(p).is_some())
         .collect();
-    (!hits.is_empty()).then(|| format!("carries `{}`{}", hits[0], if hits.len() > 1 { format!(" and {} more", hits.len() - 1) } else { String::new() }))
+    (!hits.is_empty()).then(|| {
+        format!(
+            "carries `{}`{}",
+            hits[0],
+            if hits.len() > 1 { format!(" and {} more", hits.len() - 1) } else { String::new() }
+        )
+    })
 }
 
 /// True when a delegation condition is all that limits a binding of `role`: the role is one of
@@ -119,9 +125,13 @@ fn sensitive_beyond_granting(role: &str, team: Option<&Team>) -> Option<String> 
 /// every request but `setIamPolicy`, and is audited as the plain grant it is (issue 17 item 5).
 fn delegation_limits(role: &str) -> bool {
     use crate::iam::Kind as K;
-    let granting = [K::Project, K::Folder, K::Organization].iter().any(|k| delegation::granting_role(*k) == Some(role));
+    let granting =
+        [K::Project, K::Folder, K::Organization].iter().any(|k| delegation::granting_role(*k) == Some(role));
     let Some(r) = crate::roles::get(role) else { return false };
-    granting && !r.permissions().any(|p| !p.ends_with(".setIamPolicy") && crate::roles::escalation_reason(p).is_some())
+    granting
+        && !r
+            .permissions()
+            .any(|p| !p.ends_with(".setIamPolicy") && crate::roles::escalation_reason(p).is_some())
 }
 
 /// Every finding on one policy.
@@ -179,14 +189,22 @@ pub fn audit(
         }
         // Under a delegation condition that does not limit the role, what it grants on every
         // other request is judged here as any grant.
-        let under = if delegated.is_some() { "under a delegation condition, which limits only setIamPolicy, " } else { "" };
+        let under = if delegated.is_some() {
+            "under a delegation condition, which limits only setIamPolicy, "
+        } else {
+            ""
+        };
         let window = match &b.condition {
             None => None,
             // A condition jit cannot read is judged as standing: it may hold at any time.
             Some(c) => condition::window(&c.expression).ok().filter(|w| w.is_time_bound()),
         };
         let Some(w) = window else {
-            let why = if delegated.is_some() { sensitive_beyond_granting(&b.role, team) } else { sensitive(&b.role, team) };
+            let why = if delegated.is_some() {
+                sensitive_beyond_granting(&b.role, team)
+            } else {
+                sensitive(&b.role, team)
+            };
             if let Some(why) = why {
                 let how =
                     if b.condition.is_some() { "with a condition that has no end" } else { "with no end" };
@@ -353,7 +371,10 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(f[1].detail, "1d of access left (until 2026-11-26T12:00:00Z), over the 8h of `max_duration`");
+        assert_eq!(
+            f[1].detail,
+            "1d of access left (until 2026-11-26T12:00:00Z), over the 8h of `max_duration`"
+        );
     }
 
     fn config(text: &str) -> Team {
@@ -389,7 +410,10 @@ mod tests {
             ],
             "a 6h window ahead and 6h left of a long one are within 8h"
         );
-        assert_eq!(f[0].detail, "2d of access left (until 2026-11-27T12:00:00Z), over the 8h of `max_duration`");
+        assert_eq!(
+            f[0].detail,
+            "2d of access left (until 2026-11-27T12:00:00Z), over the 8h of `max_duration`"
+        );
     }
 
     /// Issue 17 item 5: a delegation condition limits only setIamPolicy. On a role that is not a
@@ -398,7 +422,8 @@ mod tests {
     #[test]
     fn a_delegation_shape_hides_nothing() {
         let shape = |roles: &str, end: Option<&str>| {
-            let mut e = format!("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{roles}])");
+            let mut e =
+                format!("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{roles}])");
             if let Some(end) = end {
                 e.push_str(&format!(" && request.time < timestamp(\\\"{end}\\\")"));
             }
@@ -425,10 +450,26 @@ mod tests {
         assert_eq!(
             kinds(&f),
             [
-                (Kind::PermanentDelegation, Some("roles/iam.serviceAccountTokenCreator"), Some("user:a@example.com")),
-                (Kind::StandingSensitive, Some("roles/iam.serviceAccountTokenCreator"), Some("user:a@example.com")),
-                (Kind::EscalatingDelegation, Some("roles/resourcemanager.projectIamAdmin"), Some("user:c@example.com")),
-                (Kind::EscalatingDelegation, Some("roles/resourcemanager.projectIamAdmin"), Some("user:d@example.com")),
+                (
+                    Kind::PermanentDelegation,
+                    Some("roles/iam.serviceAccountTokenCreator"),
+                    Some("user:a@example.com")
+                ),
+                (
+                    Kind::StandingSensitive,
+                    Some("roles/iam.serviceAccountTokenCreator"),
+                    Some("user:a@example.com")
+                ),
+                (
+                    Kind::EscalatingDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:c@example.com")
+                ),
+                (
+                    Kind::EscalatingDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:d@example.com")
+                ),
             ]
         );
         assert!(
@@ -439,7 +480,13 @@ mod tests {
             "{}",
             f[1].detail
         );
-        assert!(f[2].detail.starts_with("may grant `roles/iam.serviceAccountKeyAdmin` (carries `iam.serviceAccountKeys."), "{}", f[2].detail);
+        assert!(
+            f[2].detail.starts_with(
+                "may grant `roles/iam.serviceAccountKeyAdmin` (carries `iam.serviceAccountKeys."
+            ),
+            "{}",
+            f[2].detail
+        );
         assert_eq!(
             f[3].detail,
             "may grant `roles/resourcemanager.projectIamAdmin` (carries `resourcemanager.projects.setIamPolicy`), which lead to more access"

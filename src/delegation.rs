@@ -378,7 +378,8 @@ mod tests {
         assert_eq!(unconditional(&base(), ADMIN, &root), Some("user:root@example.com"));
         let dana = Principal::from_str("user:dana@example.com").unwrap();
         assert_eq!(unconditional(&base(), ADMIN, &dana), None);
-        let (p, _, _) = delegate("projects/p", &base(), ADMIN, &req(&["roles/logging.viewer"], None), now()).unwrap();
+        let (p, _, _) =
+            delegate("projects/p", &base(), ADMIN, &req(&["roles/logging.viewer"], None), now()).unwrap();
         assert_eq!(unconditional(&p, ADMIN, &dana), None, "the delegation itself is conditional");
     }
 

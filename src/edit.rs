@@ -581,7 +581,10 @@ pub fn still_held(resource: &str, after: &Policy, removed: &[TimedBinding]) -> V
         if !seen.insert((r.role.clone(), member_key(&r.member).into_owned())) {
             continue;
         }
-        let standing = after.bindings.iter().filter(|b| b.role == r.role && b.members.iter().any(|m| same_member(m, &r.member)));
+        let standing = after
+            .bindings
+            .iter()
+            .filter(|b| b.role == r.role && b.members.iter().any(|m| same_member(m, &r.member)));
         let mut how: Vec<String> = Vec::new();
         for b in standing {
             match &b.condition {
@@ -806,9 +809,13 @@ mod tests {
         let ov = "roles/storage.objectViewer";
         let bob = "user:bob@example.com";
         let p = policy(BASE);
-        let (p1, rep) =
-            grant("projects/p", &p, &scheduled(ov, bob, "2026-11-25T18:00:00Z", "2026-11-25T20:00:00Z"), now())
-                .unwrap();
+        let (p1, rep) = grant(
+            "projects/p",
+            &p,
+            &scheduled(ov, bob, "2026-11-25T18:00:00Z", "2026-11-25T20:00:00Z"),
+            now(),
+        )
+        .unwrap();
         assert_eq!(rep.granted[0].state, State::Scheduled);
         assert_eq!(rep.granted[0].starts, Some(t("2026-11-25T18:00:00Z")));
         // An immediate grant across the gap gets a binding of its own; the scheduled one stays.
@@ -822,9 +829,13 @@ mod tests {
             ]
         );
         // One that overlaps the scheduled one joins it, and it stays scheduled.
-        let (p3, rep) =
-            grant("projects/p", &p2, &scheduled(ov, bob, "2026-11-25T17:00:00Z", "2026-11-25T19:00:00Z"), now())
-                .unwrap();
+        let (p3, rep) = grant(
+            "projects/p",
+            &p2,
+            &scheduled(ov, bob, "2026-11-25T17:00:00Z", "2026-11-25T19:00:00Z"),
+            now(),
+        )
+        .unwrap();
         assert_eq!((rep.granted.len(), rep.extended.len()), (0, 1), "{rep:?}");
         assert_eq!(rep.extended[0].state, State::Scheduled);
         assert_eq!(
@@ -835,9 +846,13 @@ mod tests {
             ]
         );
         // One that touches the live one (starts where it ends) joins it; the scheduled one stays.
-        let (p4, rep) =
-            grant("projects/p", &p3, &scheduled(ov, bob, "2026-11-25T13:00:00Z", "2026-11-25T15:00:00Z"), now())
-                .unwrap();
+        let (p4, rep) = grant(
+            "projects/p",
+            &p3,
+            &scheduled(ov, bob, "2026-11-25T13:00:00Z", "2026-11-25T15:00:00Z"),
+            now(),
+        )
+        .unwrap();
         assert_eq!((rep.granted.len(), rep.extended.len()), (0, 1), "{rep:?}");
         assert_eq!(
             windows(&p4, ov, bob),
@@ -847,13 +862,18 @@ mod tests {
             ]
         );
         // One that bridges both joins all three, and covers no moment nobody asked for.
-        let (p5, rep) =
-            grant("projects/p", &p4, &scheduled(ov, bob, "2026-11-25T14:00:00Z", "2026-11-25T17:30:00Z"), now())
-                .unwrap();
+        let (p5, rep) = grant(
+            "projects/p",
+            &p4,
+            &scheduled(ov, bob, "2026-11-25T14:00:00Z", "2026-11-25T17:30:00Z"),
+            now(),
+        )
+        .unwrap();
         assert_eq!(rep.extended.len(), 1, "{rep:?}");
         assert_eq!(windows(&p5, ov, bob), [(None, Some(t("2026-11-25T20:00:00Z")))]);
         // Within a window: unchanged. --replace sets only the windows it touches.
-        let (same, rep) = grant("projects/p", &p4, &req(&[ov], &[bob], "2026-11-25T14:00:00Z"), now()).unwrap();
+        let (same, rep) =
+            grant("projects/p", &p4, &req(&[ov], &[bob], "2026-11-25T14:00:00Z"), now()).unwrap();
         assert_eq!((same, rep.unchanged.len(), rep.changed()), (p4.clone(), 1, false));
         let mut r = req(&[ov], &[bob], "2026-11-25T12:30:00Z");
         r.replace = true;
@@ -873,10 +893,15 @@ mod tests {
     fn one_more_hour_is_one_more_hour() {
         let ov = "roles/storage.objectViewer";
         let bob = "user:bob@example.com";
-        let (p1, _) = grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
-        let (p2, _) =
-            grant("projects/p", &p1, &scheduled(ov, bob, "2029-12-01T00:00:00Z", "2029-12-01T08:00:00Z"), now())
-                .unwrap();
+        let (p1, _) =
+            grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        let (p2, _) = grant(
+            "projects/p",
+            &p1,
+            &scheduled(ov, bob, "2029-12-01T00:00:00Z", "2029-12-01T08:00:00Z"),
+            now(),
+        )
+        .unwrap();
         let mut r = req(&[ov], &[bob], "2026-11-25T14:00:00Z");
         r.maximum.all = Some((Duration::hours(12), "jit's default maximum".into()));
         let (p3, rep) = grant("projects/p", &p2, &r, now()).unwrap();
@@ -926,7 +951,8 @@ mod tests {
         let mut r = scheduled(ov, bob, "2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z");
         r.maximum.all.clone_from(&twelve);
         r.maximum.roles.insert(ov.into(), (Duration::minutes(90), "`roles.\"x\".max_duration`".into()));
-        let (p3, _) = grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        let (p3, _) =
+            grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
         let e = grant("projects/p", &p3, &r, now()).unwrap_err();
         assert!(e.to_string().ends_with("for 2h (until 2026-11-25T14:00:00Z, joined with the grant already there), over the maximum of 1h 30m"), "{e}");
         assert!(e.hint().unwrap().starts_with("set by `roles.\"x\".max_duration`"), "{:?}", e.hint());
@@ -951,8 +977,13 @@ mod tests {
         let (p20, rep) = grant("projects/p", &p, &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
         assert_eq!(rep.granted.len(), 1);
         assert_eq!(windows(&p20, ov, bob).len(), 20);
-        let e = grant("projects/p", &p20, &scheduled(ov, bob, "2026-12-25T00:00:00Z", "2026-12-25T01:00:00Z"), now())
-            .unwrap_err();
+        let e = grant(
+            "projects/p",
+            &p20,
+            &scheduled(ov, bob, "2026-12-25T00:00:00Z", "2026-12-25T01:00:00Z"),
+            now(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "`user:bob@example.com` would be in 21 bindings of `roles/storage.objectViewer` on `projects/p`, over \
@@ -1196,8 +1227,10 @@ mod tests {
         let (out, removed) = revoke("projects/p", &p, &ab, &x, now()).unwrap();
         assert_eq!(
             still_held("projects/p", &out, &removed),
-            ["`user:x@example.com` still holds `roles/a.b` on `projects/p` without a condition: the revoke removed \
-              only its time-bound grant"]
+            [
+                "`user:x@example.com` still holds `roles/a.b` on `projects/p` without a condition: the revoke removed \
+              only its time-bound grant"
+            ]
         );
         // JIT Access's eligibility marker grants nothing; y holds nothing else.
         let y = Members::Only(vec![Principal::from_str("user:y@example.com").unwrap()]);
@@ -1215,8 +1248,10 @@ mod tests {
         let (out, removed) = revoke("projects/p", &p, &ab, &y, now()).unwrap();
         assert_eq!(
             still_held("projects/p", &out, &removed),
-            ["`user:y@example.com` still holds `roles/a.b` on `projects/p` under the condition `bucket b`, which has \
-              no time bound: the revoke removed only its time-bound grant"]
+            [
+                "`user:y@example.com` still holds `roles/a.b` on `projects/p` under the condition `bucket b`, which has \
+              no time bound: the revoke removed only its time-bound grant"
+            ]
         );
     }
 

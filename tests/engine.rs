@@ -44,7 +44,8 @@ fn add_bindings(emu: &harness::Emulator, extra: &[Value]) {
 fn a_grant_across_a_gap_gets_its_own_binding() {
     let emu = harness::emulator().start();
     let grant = |extra: &[&str]| {
-        let mut args = vec!["grant", "roles/logging.viewer", "--member", "bob@example.com", "--project", "jit-demo-dev"];
+        let mut args =
+            vec!["grant", "roles/logging.viewer", "--member", "bob@example.com", "--project", "jit-demo-dev"];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["--format", "json"]);
         emu.jit(&args).run().ok().json()
@@ -58,7 +59,10 @@ fn a_grant_across_a_gap_gets_its_own_binding() {
     let b = bindings_of(&emu, "roles/logging.viewer", "user:bob@example.com");
     assert_eq!(b.len(), 2, "{b:#?}");
     let expressions: Vec<&str> = b.iter().map(|b| b["condition"]["expression"].as_str().unwrap()).collect();
-    assert!(expressions.iter().any(|e| e.starts_with(&format!("request.time >= timestamp(\"{start}\")"))), "{expressions:?}");
+    assert!(
+        expressions.iter().any(|e| e.starts_with(&format!("request.time >= timestamp(\"{start}\")"))),
+        "{expressions:?}"
+    );
     let live = expressions.iter().find(|e| !e.contains(">=")).unwrap();
     let end: DateTime<Utc> = live.split('"').nth(1).unwrap().parse().unwrap();
     assert!((end - (Utc::now() + Duration::hours(2))).num_minutes().abs() < 5, "{live}");
@@ -72,14 +76,40 @@ fn the_team_maximum_holds_on_the_joined_window() {
     let config = emu.file("jit.toml", "[roles.\"roles/logging.viewer\"]\nmax_duration = \"2h\"\n");
     let config = config.to_str().unwrap();
     let first = emu
-        .jit(&["grant", "roles/logging.viewer", "--member", "bob@example.com", "--for", "90m", "--project", "jit-demo-dev", "--config", config, "--format", "json"])
+        .jit(&[
+            "grant",
+            "roles/logging.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "90m",
+            "--project",
+            "jit-demo-dev",
+            "--config",
+            config,
+            "--format",
+            "json",
+        ])
         .run()
         .ok()
         .json();
     let ends = first["granted"][0]["expires"].as_str().unwrap().to_string();
     let before = writes(&emu);
     let run = emu
-        .jit(&["grant", "roles/logging.viewer", "--member", "bob@example.com", "--start", &ends, "--for", "1h", "--project", "jit-demo-dev", "--config", config])
+        .jit(&[
+            "grant",
+            "roles/logging.viewer",
+            "--member",
+            "bob@example.com",
+            "--start",
+            &ends,
+            "--for",
+            "1h",
+            "--project",
+            "jit-demo-dev",
+            "--config",
+            config,
+        ])
         .run()
         .code(2);
     assert!(
@@ -87,8 +117,16 @@ fn the_team_maximum_holds_on_the_joined_window() {
         "{}",
         run.stderr
     );
-    assert!(run.error_line().ends_with("joined with the grant already there), over the maximum of 2h"), "{}", run.stderr);
-    assert!(run.stderr.contains("`roles.\"roles/logging.viewer\".max_duration` in the team config"), "{}", run.stderr);
+    assert!(
+        run.error_line().ends_with("joined with the grant already there), over the maximum of 2h"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`roles.\"roles/logging.viewer\".max_duration` in the team config"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(writes(&emu), before, "nothing written");
 }
 
@@ -122,7 +160,8 @@ fn cleanup_judges_expiry_by_google_s_clock() {
     add_bindings(&emu, &[live.clone(), gone]);
     let run = emu.jit(&["cleanup", "--project", "jit-demo-dev", "--format", "json"]).run().ok();
     let out = run.json();
-    let removed: Vec<&str> = out["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
+    let removed: Vec<&str> =
+        out["removed"].as_array().unwrap().iter().map(|r| r["member"].as_str().unwrap()).collect();
     assert_eq!(removed, ["user:gone@example.com"], "{}", run.stderr);
     assert!(
         run.stderr.contains(
@@ -135,7 +174,18 @@ fn cleanup_judges_expiry_by_google_s_clock() {
     assert_eq!(bindings_of(&emu, "roles/logging.viewer", "user:live@example.com"), [live]);
 
     let run = emu
-        .jit(&["grant", "roles/logging.viewer", "--member", "bob@example.com", "--for", "1h", "--project", "jit-demo-dev", "--format", "json"])
+        .jit(&[
+            "grant",
+            "roles/logging.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "1h",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert!(
@@ -150,7 +200,18 @@ fn cleanup_judges_expiry_by_google_s_clock() {
 fn clocks_in_step_say_nothing() {
     let emu = harness::emulator().start();
     let run = emu
-        .jit(&["grant", "roles/logging.viewer", "--member", "bob@example.com", "--for", "1h", "--project", "jit-demo-dev", "--format", "json"])
+        .jit(&[
+            "grant",
+            "roles/logging.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "1h",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert_eq!(run.stderr, "");
@@ -172,10 +233,22 @@ fn revoke_says_what_still_stands() {
         ],
     );
     for role in ["roles/logging.viewer", "roles/pubsub.viewer"] {
-        emu.jit(&["grant", role, "--member", "bob@example.com", "--for", "1h", "--project", "jit-demo-dev"]).run().ok();
+        emu.jit(&["grant", role, "--member", "bob@example.com", "--for", "1h", "--project", "jit-demo-dev"])
+            .run()
+            .ok();
     }
     let run = emu
-        .jit(&["revoke", "roles/logging.viewer", "roles/pubsub.viewer", "--member", "bob@example.com", "--project", "jit-demo-dev", "--format", "json"])
+        .jit(&[
+            "revoke",
+            "roles/logging.viewer",
+            "roles/pubsub.viewer",
+            "--member",
+            "bob@example.com",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert_eq!(run.json()["removed"].as_array().unwrap().len(), 2);
@@ -187,9 +260,29 @@ fn revoke_says_what_still_stands() {
          condition `topic t`, which has no time bound: the revoke removed only its time-bound grant\n"
     );
     // Nothing else held: nothing said.
-    emu.jit(&["grant", "roles/run.invoker", "--member", "erin@example.com", "--for", "1h", "--project", "jit-demo-dev"]).run().ok();
+    emu.jit(&[
+        "grant",
+        "roles/run.invoker",
+        "--member",
+        "erin@example.com",
+        "--for",
+        "1h",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
     let run = emu
-        .jit(&["revoke", "roles/run.invoker", "--member", "erin@example.com", "--project", "jit-demo-dev", "--format", "json"])
+        .jit(&[
+            "revoke",
+            "roles/run.invoker",
+            "--member",
+            "erin@example.com",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert_eq!(run.stderr, "");
@@ -202,16 +295,41 @@ fn delegate_applies_denied_roles_and_warns_on_an_unconditional_granting_role() {
     let emu = harness::emulator().start();
     let config = emu.file("jit.toml", "denied_roles = [\"roles/pubsub.admin\"]\n");
     let run = emu
-        .jit(&["delegate", "dana@example.com", "--roles", "roles/logging.viewer,roles/pubsub.admin", "--for", "1d", "--project", "jit-demo-dev", "--config", config.to_str().unwrap()])
+        .jit(&[
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            "roles/logging.viewer,roles/pubsub.admin",
+            "--for",
+            "1d",
+            "--project",
+            "jit-demo-dev",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .run()
         .code(2);
     assert_eq!(
         run.error_line(),
         format!("error: role `roles/pubsub.admin` is denied by the team config `{}`", config.display())
     );
-    add_bindings(&emu, &[json!({"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:dana@example.com"]})]);
+    add_bindings(
+        &emu,
+        &[json!({"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:dana@example.com"]})],
+    );
     let run = emu
-        .jit(&["delegate", "dana@example.com", "--roles", "roles/logging.viewer", "--for", "1d", "--project", "jit-demo-dev", "--format", "json"])
+        .jit(&[
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            "roles/logging.viewer",
+            "--for",
+            "1d",
+            "--project",
+            "jit-demo-dev",
+            "--format",
+            "json",
+        ])
         .run()
         .ok();
     assert_eq!(

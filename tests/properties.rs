@@ -237,7 +237,13 @@ fn live_jit_windows(p: &Policy, role: &str, member: &str) -> Vec<(DateTime<Utc>,
 
 /// Never two live jit grants of one role for one member whose windows overlap or touch (they
 /// would have been joined), and one of them covers `from..to`.
-fn one_window_covers(p: &Policy, role: &str, member: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), String> {
+fn one_window_covers(
+    p: &Policy,
+    role: &str,
+    member: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), String> {
     let w = live_jit_windows(p, role, member);
     if w.windows(2).any(|pair| pair[1].0 <= pair[0].1) {
         return Err(format!("{role} {member}: windows that join are apart: {w:?}"));

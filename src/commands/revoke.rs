@@ -75,7 +75,8 @@ pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
             .await;
         progress.finish();
         let done: Vec<String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(p, _)| p.name()).collect();
-        let code = super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.", shown);
+        let code =
+            super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.", shown);
         // The revoke did what it said (exit 0), and the access did not end (issue 17 item 6).
         if !config.quiet {
             let standing = standing.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -42,7 +42,10 @@ impl ServerClock {
     /// How far this machine's clock is ahead of Google's (negative: behind), by the last answer
     /// that carried a `Date`; `None` before any did.
     pub fn skew(&self) -> Option<Duration> {
-        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).map(|(server, local)| local - server)
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map(|(server, local)| local - server)
     }
 }
 
@@ -162,7 +165,11 @@ mod tests {
             "this machine's clock is 2h ahead of Google's (the `Date` of its answers); expiry was judged by Google's \
              clock, so nothing Google still honours was removed"
         );
-        assert!(cleanup_warning(Some(Duration::minutes(-5))).unwrap().starts_with("this machine's clock is 5m behind Google's"));
+        assert!(
+            cleanup_warning(Some(Duration::minutes(-5)))
+                .unwrap()
+                .starts_with("this machine's clock is 5m behind Google's")
+        );
         let now = t("2026-11-25T14:00:00Z");
         let hour = now + Duration::hours(1);
         assert_eq!(grant_warning(None, None, hour, now), None);
@@ -172,11 +179,9 @@ mod tests {
             "this machine's clock is 2h ahead of Google's (the `Date` of its answers): by Google's clock this grant \
              lasts 3h, not 1h, and the maximum was checked on this machine's reading; set the clock right (NTP)"
         );
-        assert!(
-            grant_warning(Some(Duration::minutes(-30)), None, hour, now)
-                .unwrap()
-                .contains("30m behind Google's (the `Date` of its answers): by Google's clock this grant lasts 30m, not 1h"),
-        );
+        assert!(grant_warning(Some(Duration::minutes(-30)), None, hour, now).unwrap().contains(
+            "30m behind Google's (the `Date` of its answers): by Google's clock this grant lasts 30m, not 1h"
+        ),);
         let later = Some(now + Duration::hours(5));
         assert!(
             grant_warning(Some(Duration::hours(2)), later, hour + Duration::hours(5), now)

@@ -408,7 +408,10 @@ fn date(shared: &Shared, response: &mut Response<Body>) {
     }
 }
 
-async fn answer(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) -> Result<Response<Body>, Dropped> {
+async fn answer(
+    shared: &Arc<Shared>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Dropped> {
     let shared = Arc::clone(shared);
     let (parts, body) = request.into_parts();
     let body = match read_body(&shared.limits, &parts.headers, body).await {
