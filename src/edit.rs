@@ -787,7 +787,9 @@ mod tests {
     }
 
     /// The windows of `member`'s jit grants of `role`, as (start, end), sorted.
-    fn windows(p: &Policy, role: &str, member: &str) -> Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+    fn windows(p: &Policy, role: &str, member: &str) -> Vec<Times> {
         let mut w: Vec<_> = timed_bindings("projects/p", p, now())
             .unwrap()
             .into_iter()
