@@ -235,9 +235,11 @@ fn live_jit_windows(p: &Policy, role: &str, member: &str) -> Vec<(DateTime<Utc>,
     w
 }
 
-/// Never two live jit grants of one role for one member whose windows overlap or touch (they
-/// would have been joined), and one of them covers `from..to`.
+/// One live jit grant of `role` for `member` covers `from..to`, and no other one overlaps or
+/// touches it when the grant wrote it (it would have joined them). Windows the grant did not
+/// write may touch each other as the policy `before` had them.
 fn one_window_covers(
+    before: &Policy,
     p: &Policy,
     role: &str,
     member: &str,
@@ -245,11 +247,14 @@ fn one_window_covers(
     to: DateTime<Utc>,
 ) -> Result<(), String> {
     let w = live_jit_windows(p, role, member);
-    if w.windows(2).any(|pair| pair[1].0 <= pair[0].1) {
-        return Err(format!("{role} {member}: windows that join are apart: {w:?}"));
-    }
-    if !w.iter().any(|(a, b)| *a <= from && to <= *b) {
+    let Some(i) = w.iter().position(|(a, b)| *a <= from && to <= *b) else {
         return Err(format!("{role} {member}: no window covers {from}..{to}: {w:?}"));
+    };
+    let (a, b) = w[i];
+    if !live_jit_windows(before, role, member).contains(&(a, b))
+        && w.iter().enumerate().any(|(j, (c, d))| j != i && *c <= b && a <= *d)
+    {
+        return Err(format!("{role} {member}: a window joins the one granted and stays apart: {w:?}"));
     }
     Ok(())
 }
@@ -317,7 +322,7 @@ proptest! {
         }
         for r in &roles {
             for m in &members {
-                if let Err(e) = one_window_covers(&after, r, m, now(), req.end) {
+                if let Err(e) = one_window_covers(&p, &after, r, m, now(), req.end) {
                     prop_assert!(false, "{}", e);
                 }
             }
@@ -470,7 +475,7 @@ proptest! {
                 let end = now() + Duration::minutes(minutes);
                 for r in &roles {
                     prop_assert!(live_jit_count_any_case(&after, r, member) >= 1, "{} {}", r, spelled);
-                    if let Err(e) = one_window_covers(&after, r, member, now(), end) {
+                    if let Err(e) = one_window_covers(&p, &after, r, member, now(), end) {
                         prop_assert!(false, "{} ({})", e, spelled);
                     }
                 }
