@@ -26,6 +26,8 @@ pub enum Kind {
     NoBundle,
     /// A delegation (`jit delegate`) without an end.
     PermanentDelegation,
+    /// A delegation whose list holds a role that grants or leads to more access (issue 17 item 5).
+    EscalatingDelegation,
     /// A policy at 90% or more of Google's limit on principals.
     NearPrincipalLimit,
     /// A member at 90% or more of Google's limit on bindings of one role.
@@ -39,6 +41,7 @@ impl Kind {
             Kind::TooLong => "too-long",
             Kind::NoBundle => "no-bundle",
             Kind::PermanentDelegation => "permanent-delegation",
+            Kind::EscalatingDelegation => "escalating-delegation",
             Kind::NearPrincipalLimit => "near-principal-limit",
             Kind::NearBindingLimit => "near-binding-limit",
         }
@@ -92,6 +95,45 @@ pub fn sensitive(role: &str, team: Option<&Team>) -> Option<String> {
     ))
 }
 
+/// As [`sensitive`], for a binding under a delegation condition: the condition limits only
+/// `setIamPolicy` (Google evaluates `modifiedGrantsByRole` to an empty list on every other
+/// request, so `hasOnly` holds), so only the role's other sensitive permissions count. `None`:
+/// the delegation limits all that makes the role sensitive.
+fn sensitive_beyond_granting(role: &str, team: Option<&Team>) -> Option<String> {
+    if team.and_then(|t| t.sensitive_roles.as_ref()).is_some() || BASIC_ROLES.contains(&role) {
+        return sensitive(role, team);
+    }
+    let r = crate::roles::get(role)?;
+    let hits: Vec<&str> = r
+        .permissions()
+        .filter(|p| !p.ends_with(".setIamPolicy"))
+        .filter(|p| TOKEN_AND_KEY.contains(p) || crate::roles::escalation_reason(p).is_some())
+        .collect();
+    (!hits.is_empty()).then(|| {
+        format!(
+            "carries `{}`{}",
+            hits[0],
+            if hits.len() > 1 { format!(" and {} more", hits.len() - 1) } else { String::new() }
+        )
+    })
+}
+
+/// True when a delegation condition is all that limits a binding of `role`: the role is one of
+/// the granting roles Google names for delegation (`delegation::granting_role`) and carries
+/// nothing else that leads to more access. Otherwise (a role that is not a granting role, one
+/// with token or key creation, a custom role jit cannot see) the binding grants the role for
+/// every request but `setIamPolicy`, and is audited as the plain grant it is (issue 17 item 5).
+fn delegation_limits(role: &str) -> bool {
+    use crate::iam::Kind as K;
+    let granting =
+        [K::Project, K::Folder, K::Organization].iter().any(|k| delegation::granting_role(*k) == Some(role));
+    let Some(r) = crate::roles::get(role) else { return false };
+    granting
+        && !r
+            .permissions()
+            .any(|p| !p.ends_with(".setIamPolicy") && crate::roles::escalation_reason(p).is_some())
+}
+
 /// Every finding on one policy.
 pub fn audit(
     resource: &str,
@@ -109,7 +151,8 @@ pub fn audit(
         detail,
     };
     for b in &policy.bindings {
-        if let Some(d) = delegation::of(b) {
+        let delegated = delegation::of(b);
+        if let Some(d) = &delegated {
             if d.window.upper.is_none() {
                 for m in &b.members {
                     out.push(finding(
@@ -120,15 +163,49 @@ pub fn audit(
                     ));
                 }
             }
-            continue;
+            // A delegate who may grant a role that grants (or leads to) more access may give
+            // itself, or anyone, more than the list says.
+            let escalating: Vec<String> = d
+                .roles
+                .iter()
+                .filter_map(|r| {
+                    let esc = delegation::escalation(r);
+                    (!esc.is_empty()).then(|| format!("`{r}` (carries `{}`)", esc[0]))
+                })
+                .collect();
+            if !escalating.is_empty() && !d.window.ended_by(now) {
+                for m in &b.members {
+                    out.push(finding(
+                        Kind::EscalatingDelegation,
+                        Some(&b.role),
+                        Some(m),
+                        format!("may grant {}, which lead to more access", escalating.join(", ")),
+                    ));
+                }
+            }
+            if delegation_limits(&b.role) {
+                continue;
+            }
         }
+        // Under a delegation condition that does not limit the role, what it grants on every
+        // other request is judged here as any grant.
+        let under = if delegated.is_some() {
+            "under a delegation condition, which limits only setIamPolicy, "
+        } else {
+            ""
+        };
         let window = match &b.condition {
             None => None,
             // A condition jit cannot read is judged as standing: it may hold at any time.
             Some(c) => condition::window(&c.expression).ok().filter(|w| w.is_time_bound()),
         };
-        let (Some(w), Some(condition)) = (window, b.condition.as_ref()) else {
-            if let Some(why) = sensitive(&b.role, team) {
+        let Some(w) = window else {
+            let why = if delegated.is_some() {
+                sensitive_beyond_granting(&b.role, team)
+            } else {
+                sensitive(&b.role, team)
+            };
+            if let Some(why) = why {
                 let how =
                     if b.condition.is_some() { "with a condition that has no end" } else { "with no end" };
                 for m in &b.members {
@@ -136,7 +213,7 @@ pub fn audit(
                         Kind::StandingSensitive,
                         Some(&b.role),
                         Some(m),
-                        format!("held {how}; {why}"),
+                        format!("held {under}{how}; {why}"),
                     ));
                 }
             }
@@ -146,13 +223,13 @@ pub fn audit(
             continue;
         }
         let end = w.upper.map(|u| u.at).unwrap_or(now);
-        let start = w
-            .lower
-            .map(|l| l.at)
-            .or_else(|| condition::parse_description(condition.description()).and_then(|n| n.granted_at));
-        if let (Some(t), Some(start)) = (team, start)
+        // The time left, from now or the start if later, read from the window alone: never from
+        // a start the description claims (issue 17 item 5), and for every tool's binding,
+        // gcloud's hand-written ones with no start and no description included.
+        let left = crate::edit::remaining(w.lower.map(|l| l.at), end, now);
+        if let Some(t) = team
             && let Some((max, source)) = t.limit(&b.role, None)
-            && end - start > max
+            && left > max
         {
             for m in &b.members {
                 out.push(finding(
@@ -160,8 +237,9 @@ pub fn audit(
                     Some(&b.role),
                     Some(m),
                     format!(
-                        "{} long, over the {} of {source}",
-                        crate::timespec::words(end - start),
+                        "{} of access left {under}(until {}), over the {} of {source}",
+                        crate::timespec::words(left),
+                        condition::format_timestamp(end),
                         crate::timespec::words(max)
                     ),
                 ));
@@ -293,7 +371,133 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(f[1].detail, "1d long, over the 8h of `max_duration`");
+        assert_eq!(
+            f[1].detail,
+            "1d of access left (until 2026-11-26T12:00:00Z), over the 8h of `max_duration`"
+        );
+    }
+
+    fn config(text: &str) -> Team {
+        crate::team::parse(text, Path::new("jit.toml")).unwrap()
+    }
+
+    /// Issue 17 item 5: "too long" is the time left, from the window alone, for every tool's
+    /// binding: gcloud's hand-written one (no start, no description) and one whose description
+    /// claims a later "granted at" than the truth.
+    #[test]
+    fn too_long_is_the_time_left_whoever_wrote_it() {
+        let team = config("max_duration = \"8h\"\n");
+        let p = Policy::from_json(
+            r#"{"version": 3, "bindings": [
+            {"role": "roles/pubsub.viewer", "members": ["user:gcloud@example.com"],
+             "condition": {"title": "by hand", "expression": "request.time < timestamp('2026-11-27T12:00:00Z')"}},
+            {"role": "roles/pubsub.viewer", "members": ["user:liar@example.com"],
+             "condition": {"title": "jit until 2026-11-27T12:00:00Z", "expression": "request.time < timestamp(\"2026-11-27T12:00:00Z\")",
+                           "description": "Granted by user:x@example.com at 2026-11-27T11:00:00Z via jit."}},
+            {"role": "roles/pubsub.viewer", "members": ["user:later@example.com"],
+             "condition": {"title": "jit from 2026-11-30T00:00:00Z", "expression": "request.time >= timestamp(\"2026-11-30T00:00:00Z\") && request.time < timestamp(\"2026-11-30T06:00:00Z\")"}},
+            {"role": "roles/pubsub.viewer", "members": ["user:old@example.com"],
+             "condition": {"title": "started long ago", "expression": "request.time >= timestamp(\"2026-11-01T00:00:00Z\") && request.time < timestamp(\"2026-11-25T18:00:00Z\")"}}
+        ]}"#,
+        )
+        .unwrap();
+        let f = audit("projects/p", &p, Some(&team), now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (Kind::TooLong, Some("roles/pubsub.viewer"), Some("user:gcloud@example.com")),
+                (Kind::TooLong, Some("roles/pubsub.viewer"), Some("user:liar@example.com")),
+            ],
+            "a 6h window ahead and 6h left of a long one are within 8h"
+        );
+        assert_eq!(
+            f[0].detail,
+            "2d of access left (until 2026-11-27T12:00:00Z), over the 8h of `max_duration`"
+        );
+    }
+
+    /// Issue 17 item 5: a delegation condition limits only setIamPolicy. On a role that is not a
+    /// granting role, or one with token or key creation, the binding is the plain grant it is;
+    /// a delegation that may grant a granting or escalating role is a finding.
+    #[test]
+    fn a_delegation_shape_hides_nothing() {
+        let shape = |roles: &str, end: Option<&str>| {
+            let mut e =
+                format!("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{roles}])");
+            if let Some(end) = end {
+                e.push_str(&format!(" && request.time < timestamp(\\\"{end}\\\")"));
+            }
+            e
+        };
+        let text = format!(
+            r#"{{"version": 3, "bindings": [
+            {{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:a@example.com"],
+              "condition": {{"title": "looks delegated", "expression": "{}"}}}},
+            {{"role": "roles/pubsub.viewer", "members": ["user:b@example.com"],
+              "condition": {{"title": "looks delegated", "expression": "{}"}}}},
+            {{"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:c@example.com"],
+              "condition": {{"title": "jit delegation", "expression": "{}"}}}},
+            {{"role": "roles/resourcemanager.projectIamAdmin", "members": ["user:d@example.com"],
+              "condition": {{"title": "jit delegation", "expression": "{}"}}}}
+        ]}}"#,
+            shape("'roles/logging.viewer'", None),
+            shape("'roles/logging.viewer'", Some("2026-11-28T12:00:00Z")),
+            shape("'roles/iam.serviceAccountKeyAdmin', 'roles/logging.viewer'", Some("2026-11-26T12:00:00Z")),
+            shape("'roles/resourcemanager.projectIamAdmin'", Some("2026-11-26T12:00:00Z")),
+        );
+        let p = Policy::from_json(&text).unwrap();
+        let f = audit("projects/p", &p, None, now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (
+                    Kind::PermanentDelegation,
+                    Some("roles/iam.serviceAccountTokenCreator"),
+                    Some("user:a@example.com")
+                ),
+                (
+                    Kind::StandingSensitive,
+                    Some("roles/iam.serviceAccountTokenCreator"),
+                    Some("user:a@example.com")
+                ),
+                (
+                    Kind::EscalatingDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:c@example.com")
+                ),
+                (
+                    Kind::EscalatingDelegation,
+                    Some("roles/resourcemanager.projectIamAdmin"),
+                    Some("user:d@example.com")
+                ),
+            ]
+        );
+        assert!(
+            f[1].detail.starts_with(
+                "held under a delegation condition, which limits only setIamPolicy, with a condition that has no end; \
+                 carries `iam.serviceAccounts."
+            ),
+            "{}",
+            f[1].detail
+        );
+        assert!(
+            f[2].detail.starts_with(
+                "may grant `roles/iam.serviceAccountKeyAdmin` (carries `iam.serviceAccountKeys."
+            ),
+            "{}",
+            f[2].detail
+        );
+        assert_eq!(
+            f[3].detail,
+            "may grant `roles/resourcemanager.projectIamAdmin` (carries `resourcemanager.projects.setIamPolicy`), which lead to more access"
+        );
+        // With a config, the non-granting role's window is audited as any grant's.
+        let team = config("max_duration = \"8h\"\n");
+        let f = audit("projects/p", &p, Some(&team), now()).unwrap();
+        assert!(
+            f.iter().any(|f| f.finding == Kind::TooLong && f.member.as_deref() == Some("user:b@example.com")),
+            "{f:?}"
+        );
     }
 
     #[test]

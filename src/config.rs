@@ -358,6 +358,7 @@ impl Grant {
             end: self.end,
             replace: self.replace,
             note: self.note(caller, now),
+            maximum: crate::edit::Maximum::default(),
         }
     }
 }

@@ -210,6 +210,18 @@ pub fn delegate(
     Ok((out, Report { delegated, replaced }, changed))
 }
 
+/// The member as the policy spells it when `principal` holds `granting` without a condition: a
+/// delegation then limits nothing, since that binding lets it set the whole policy (issue 17
+/// item 6).
+pub fn unconditional<'a>(policy: &'a Policy, granting: &str, principal: &Principal) -> Option<&'a str> {
+    policy
+        .bindings
+        .iter()
+        .filter(|b| b.role == granting && b.condition.is_none())
+        .find_map(|b| b.members.iter().find(|m| same_member(m, principal.as_str())))
+        .map(String::as_str)
+}
+
 /// `jit revoke --delegation PRINCIPAL` on one policy: the principal leaves every delegation
 /// binding (of any granting role); nothing else changes.
 pub fn revoke(
@@ -358,6 +370,17 @@ mod tests {
             revoke("projects/p", &p, &Principal::from_str("user:root@example.com").unwrap(), now()).unwrap();
         assert!(none.is_empty(), "root's binding has no delegation condition");
         assert_eq!(r, p);
+    }
+
+    #[test]
+    fn an_unconditional_granting_role_is_found() {
+        let root = Principal::from_str("user:ROOT@example.com").unwrap();
+        assert_eq!(unconditional(&base(), ADMIN, &root), Some("user:root@example.com"));
+        let dana = Principal::from_str("user:dana@example.com").unwrap();
+        assert_eq!(unconditional(&base(), ADMIN, &dana), None);
+        let (p, _, _) =
+            delegate("projects/p", &base(), ADMIN, &req(&["roles/logging.viewer"], None), now()).unwrap();
+        assert_eq!(unconditional(&p, ADMIN, &dana), None, "the delegation itself is conditional");
     }
 
     #[test]

@@ -157,6 +157,27 @@ pub struct GrantRequest {
     /// Set the window exactly, even if it shortens an existing grant.
     pub replace: bool,
     pub note: GrantNote,
+    /// The longest window each role may be left with: checked on every binding the grant
+    /// creates or changes, not only on the request (issue 17 item 1).
+    pub maximum: Maximum,
+}
+
+/// The longest time-bound window a grant may leave, counted from now (or the start, if later) to
+/// the end: jit's own maximum and the team config's, each with what sets it for messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Maximum {
+    /// jit's maximum (`--max-duration`, `JIT_MAX_DURATION`, the team file's `max_duration`, or
+    /// the default), for every role; `None`: no maximum (tests, the property tests' base case).
+    pub all: Option<(Duration, String)>,
+    /// The team config's limit of a role (its own, its bundle's, the file's), when it has one.
+    pub roles: BTreeMap<String, (Duration, String)>,
+}
+
+impl Maximum {
+    /// The least maximum that applies to `role`, and what sets it.
+    pub fn of(&self, role: &str) -> Option<&(Duration, String)> {
+        [self.all.as_ref(), self.roles.get(role)].into_iter().flatten().min_by_key(|(d, _)| *d)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -194,10 +215,16 @@ impl GrantReport {
 type Span = (Option<DateTime<Utc>>, DateTime<Utc>);
 
 /// Grants every role to every member in one edit (design §2 grant): extend, never shorten (unless
-/// `replace`); merge into a binding with identical role and condition; never two live jit
-/// bindings for one (role, member); drop jit's own expired bindings; warn when a member already
-/// holds a role unconditionally. Returns the new policy (identical to the input when the report
-/// says nothing changed).
+/// `replace`); merge into a binding with identical role and condition; drop jit's own expired
+/// bindings; warn when a member already holds a role unconditionally. Returns the new policy
+/// (identical to the input when the report says nothing changed).
+///
+/// Never more access than asked (issue 17 item 1): the request joins the member's live jit
+/// grants of the role only where their windows overlap or touch it (and, through it, each
+/// other); a window across a gap stays as it is, and the request gets a binding of its own, so a
+/// scheduled grant ahead of a live one stays scheduled. Every window the write creates or changes
+/// is checked against `req.maximum`, and Google's limit of bindings per role and principal is
+/// checked on the result, before anything is written.
 pub fn grant(
     resource: &str,
     policy: &Policy,
@@ -238,25 +265,34 @@ pub fn grant(
                 .filter_map(|(i, b)| time_bound(b).map(|(_, w)| (i, w)))
                 .filter(|(_, w)| !w.ended_by(now))
                 .collect();
-            let wanted: Span = if req.replace || live.is_empty() {
-                (req_start, req_end)
-            } else {
-                // The hull of everything already granted and what is asked for: extend, never shorten.
-                let end = live.iter().filter_map(|(_, w)| w.upper.map(|u| u.at)).fold(req_end, DateTime::max);
-                let active_now = req_start.is_none() || live.iter().any(|(_, w)| !w.not_started_at(now));
-                let start = if active_now {
-                    None
-                } else {
-                    live.iter().filter_map(|(_, w)| w.lower.map(|l| l.at)).chain(req_start).min()
-                };
-                (start, end)
-            };
+            // The request and the live windows it overlaps or touches, directly or through another
+            // one it joins: only those merge (with --replace, the request replaces them).
+            let asked: Span = (req_start.filter(|s| *s > now), req_end);
+            let spans: Vec<(usize, Span)> =
+                live.iter().filter_map(|(i, w)| Some((*i, loose_span(w, now)?))).collect();
+            let mut joined: Vec<usize> = Vec::new();
+            let mut wanted = asked;
+            loop {
+                let before = joined.len();
+                for (k, (_, s)) in spans.iter().enumerate() {
+                    if !joined.contains(&k) && joins(&wanted, s, now) {
+                        joined.push(k);
+                        if !req.replace {
+                            wanted = union(&wanted, s, now);
+                        }
+                    }
+                }
+                if joined.len() == before {
+                    break;
+                }
+            }
             // The member as the policy spells it (Google keeps the account's own case), so that an
             // extension keeps that spelling instead of churning it.
             let spelled = live
                 .iter()
                 .find_map(|(i, _)| policy.bindings[*i].members.iter().find(|m| same_member(m, member)))
                 .map_or(member, String::as_str);
+            let live: Vec<(usize, Window)> = joined.iter().map(|k| live_at(&live, spans[*k].0)).collect();
             if let [(i, w)] = live.as_slice()
                 && span_of(w, now) == Some(wanted)
             {
@@ -267,6 +303,7 @@ pub fn grant(
                 take_out.insert((*i, member_key(member).into_owned()));
             }
             let member = spelled;
+            check_maximum(resource, role, member, &wanted, !live.is_empty(), &req.maximum, now)?;
             let key = (role.to_string(), wanted);
             if !add.contains_key(&key) {
                 add_order.push(key.clone());
@@ -364,6 +401,69 @@ fn span_of(w: &Window, now: DateTime<Utc>) -> Option<Span> {
     Some((start, upper.at))
 }
 
+/// The live window of binding `i`.
+fn live_at(live: &[(usize, Window)], i: usize) -> (usize, Window) {
+    live.iter().find(|(j, _)| *j == i).copied().expect("a span of a live window")
+}
+
+/// The window of a live jit grant as a span, whatever the exact shape of its bounds: start (if
+/// still ahead) and end. For joining windows only; [`span_of`] decides whether one is exactly
+/// jit's shape.
+fn loose_span(w: &Window, now: DateTime<Utc>) -> Option<Span> {
+    let upper = w.upper?;
+    Some((w.lower.map(|l| l.at).filter(|at| *at > now), upper.at))
+}
+
+/// When a span's access begins, seen from `now`.
+fn begins(s: &Span, now: DateTime<Utc>) -> DateTime<Utc> {
+    s.0.map_or(now, |at| at.max(now))
+}
+
+/// True when two windows overlap or touch (one ends where the other begins): joining them grants
+/// no moment that neither granted.
+fn joins(a: &Span, b: &Span, now: DateTime<Utc>) -> bool {
+    begins(a, now) <= b.1 && begins(b, now) <= a.1
+}
+
+/// The one window covering two that join.
+fn union(a: &Span, b: &Span, now: DateTime<Utc>) -> Span {
+    let start = begins(a, now).min(begins(b, now));
+    (Some(start).filter(|s| *s > now), a.1.max(b.1))
+}
+
+/// How long a window grants access, from now (or its start, if later) to its end.
+pub fn remaining(start: Option<DateTime<Utc>>, end: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    end - start.map_or(now, |s| s.max(now))
+}
+
+/// Refuses a window the grant would write that is longer than the role's maximum (issue 17
+/// item 1): the maximum holds on what is written, not only on what was asked.
+fn check_maximum(
+    resource: &str,
+    role: &str,
+    member: &str,
+    wanted: &Span,
+    joined: bool,
+    maximum: &Maximum,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some((max, source)) = maximum.of(role) else { return Ok(()) };
+    let long = remaining(wanted.0, wanted.1, now);
+    if long <= *max {
+        return Ok(());
+    }
+    let how = if joined { ", joined with the grant already there" } else { "" };
+    Err(Error::usage_hint(
+        format!(
+            "`{member}` would hold `{role}` on `{resource}` for {} (until {}{how}), over the maximum of {}",
+            crate::timespec::words(long),
+            condition::format_timestamp(wanted.1),
+            crate::timespec::words(*max)
+        ),
+        format!("set by {source}; ask for an end at most {} from now", crate::timespec::words(*max)),
+    ))
+}
+
 /// Removes jit's own bindings of `roles` that have ended (access-neutral: they grant nothing now
 /// or later). Only the roles the grant writes: Google counts a role as modified by a
 /// `setIamPolicy` when any of its bindings changes, and a delegate (`jit delegate`) may change only
@@ -415,7 +515,8 @@ pub fn check_limits(
                     "`{member}` would be in {n} bindings of `{role}` on `{resource}`, over Google's limit of \
                      {MAX_BINDINGS_PER_ROLE_AND_MEMBER}"
                 ),
-                "run `jit cleanup` to remove expired bindings first",
+                "each window that neither overlaps nor touches another needs a binding of its own; run `jit cleanup` \
+                 to remove expired bindings first, or ask for a window that joins one already there",
             ));
         }
     }
@@ -466,6 +567,46 @@ pub fn revoke(
     }
     sort(&mut removed);
     Ok((out, removed))
+}
+
+/// What still grants a role to a member after `revoke` took its time-bound grants away (issue 17
+/// item 6): a binding of the role in `after` without a condition, or under a condition with no
+/// time bound (JIT Access's eligibility markers, `has({}.…Constraint)`, grant nothing and are not
+/// counted; design §3). One line per (role, member) that still holds the role, for a warning:
+/// the revoke did what it said, and the member's access did not end.
+pub fn still_held(resource: &str, after: &Policy, removed: &[TimedBinding]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in removed {
+        if !seen.insert((r.role.clone(), member_key(&r.member).into_owned())) {
+            continue;
+        }
+        let standing = after
+            .bindings
+            .iter()
+            .filter(|b| b.role == r.role && b.members.iter().any(|m| same_member(m, &r.member)));
+        let mut how: Vec<String> = Vec::new();
+        for b in standing {
+            match &b.condition {
+                None => how.push("without a condition".to_string()),
+                Some(c) if c.expression.trim_start().starts_with("has({}.") => {}
+                Some(c) if condition::window(&c.expression).map_or(true, |w| w.upper.is_none()) => {
+                    how.push(format!("under the condition `{}`, which has no time bound", c.title()));
+                }
+                Some(_) => {}
+            }
+        }
+        how.dedup();
+        if !how.is_empty() {
+            out.push(format!(
+                "`{}` still holds `{}` on `{resource}` {}: the revoke removed only its time-bound grant",
+                r.member,
+                r.role,
+                how.join(" and ")
+            ));
+        }
+    }
+    out
 }
 
 /// Removes every binding that can never grant access again: upper bound ≤ now − grace
@@ -525,6 +666,7 @@ mod tests {
                 granted_at: Some(now()),
                 reason: Some("INC-1".into()),
             },
+            maximum: Maximum::default(),
         }
     }
 
@@ -644,25 +786,214 @@ mod tests {
         );
     }
 
+    /// The windows of `member`'s jit grants of `role`, as (start, end), sorted.
+    type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+    fn windows(p: &Policy, role: &str, member: &str) -> Vec<Times> {
+        let mut w: Vec<_> = timed_bindings("projects/p", p, now())
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.role == role && r.member == member)
+            .map(|r| (r.starts, r.expires))
+            .collect();
+        w.sort();
+        w
+    }
+
+    fn scheduled(role: &str, member: &str, start: &str, end: &str) -> GrantRequest {
+        let mut r = req(&[role], &[member], end);
+        r.start = Some(t(start));
+        r
+    }
+
     #[test]
-    fn scheduled_grants_and_the_hull() {
+    fn scheduled_grants_join_only_what_they_touch() {
+        let ov = "roles/storage.objectViewer";
+        let bob = "user:bob@example.com";
         let p = policy(BASE);
-        let mut r = req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T20:00:00Z");
-        r.start = Some(t("2026-11-25T18:00:00Z"));
-        let (p1, rep) = grant("projects/p", &p, &r, now()).unwrap();
-        assert_eq!(rep.granted[0].state, State::Scheduled);
-        assert_eq!(rep.granted[0].starts, Some(t("2026-11-25T18:00:00Z")));
-        // An immediate grant on top covers now through the later end.
-        let (p2, rep) = grant(
+        let (p1, rep) = grant(
             "projects/p",
-            &p1,
-            &req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T13:00:00Z"),
+            &p,
+            &scheduled(ov, bob, "2026-11-25T18:00:00Z", "2026-11-25T20:00:00Z"),
             now(),
         )
         .unwrap();
-        assert_eq!(rep.extended[0].starts, None);
-        assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T20:00:00Z")));
-        assert_eq!(timed_bindings("projects/p", &p2, now()).unwrap().len(), 1);
+        assert_eq!(rep.granted[0].state, State::Scheduled);
+        assert_eq!(rep.granted[0].starts, Some(t("2026-11-25T18:00:00Z")));
+        // An immediate grant across the gap gets a binding of its own; the scheduled one stays.
+        let (p2, rep) = grant("projects/p", &p1, &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        assert_eq!((rep.granted.len(), rep.extended.len()), (1, 0), "{rep:?}");
+        assert_eq!(
+            windows(&p2, ov, bob),
+            [
+                (None, Some(t("2026-11-25T13:00:00Z"))),
+                (Some(t("2026-11-25T18:00:00Z")), Some(t("2026-11-25T20:00:00Z")))
+            ]
+        );
+        // One that overlaps the scheduled one joins it, and it stays scheduled.
+        let (p3, rep) = grant(
+            "projects/p",
+            &p2,
+            &scheduled(ov, bob, "2026-11-25T17:00:00Z", "2026-11-25T19:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!((rep.granted.len(), rep.extended.len()), (0, 1), "{rep:?}");
+        assert_eq!(rep.extended[0].state, State::Scheduled);
+        assert_eq!(
+            windows(&p3, ov, bob),
+            [
+                (None, Some(t("2026-11-25T13:00:00Z"))),
+                (Some(t("2026-11-25T17:00:00Z")), Some(t("2026-11-25T20:00:00Z")))
+            ]
+        );
+        // One that touches the live one (starts where it ends) joins it; the scheduled one stays.
+        let (p4, rep) = grant(
+            "projects/p",
+            &p3,
+            &scheduled(ov, bob, "2026-11-25T13:00:00Z", "2026-11-25T15:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!((rep.granted.len(), rep.extended.len()), (0, 1), "{rep:?}");
+        assert_eq!(
+            windows(&p4, ov, bob),
+            [
+                (None, Some(t("2026-11-25T15:00:00Z"))),
+                (Some(t("2026-11-25T17:00:00Z")), Some(t("2026-11-25T20:00:00Z")))
+            ]
+        );
+        // One that bridges both joins all three, and covers no moment nobody asked for.
+        let (p5, rep) = grant(
+            "projects/p",
+            &p4,
+            &scheduled(ov, bob, "2026-11-25T14:00:00Z", "2026-11-25T17:30:00Z"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(rep.extended.len(), 1, "{rep:?}");
+        assert_eq!(windows(&p5, ov, bob), [(None, Some(t("2026-11-25T20:00:00Z")))]);
+        // Within a window: unchanged. --replace sets only the windows it touches.
+        let (same, rep) =
+            grant("projects/p", &p4, &req(&[ov], &[bob], "2026-11-25T14:00:00Z"), now()).unwrap();
+        assert_eq!((same, rep.unchanged.len(), rep.changed()), (p4.clone(), 1, false));
+        let mut r = req(&[ov], &[bob], "2026-11-25T12:30:00Z");
+        r.replace = true;
+        let (p6, _) = grant("projects/p", &p4, &r, now()).unwrap();
+        assert_eq!(
+            windows(&p6, ov, bob),
+            [
+                (None, Some(t("2026-11-25T12:30:00Z"))),
+                (Some(t("2026-11-25T17:00:00Z")), Some(t("2026-11-25T20:00:00Z")))
+            ]
+        );
+    }
+
+    /// Issue 17 item 1: a live grant and a scheduled one far ahead, and one more hour asked: the
+    /// hour, not the whole gap (it was one binding to the scheduled one's end, past every maximum).
+    #[test]
+    fn one_more_hour_is_one_more_hour() {
+        let ov = "roles/storage.objectViewer";
+        let bob = "user:bob@example.com";
+        let (p1, _) =
+            grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        let (p2, _) = grant(
+            "projects/p",
+            &p1,
+            &scheduled(ov, bob, "2029-12-01T00:00:00Z", "2029-12-01T08:00:00Z"),
+            now(),
+        )
+        .unwrap();
+        let mut r = req(&[ov], &[bob], "2026-11-25T14:00:00Z");
+        r.maximum.all = Some((Duration::hours(12), "jit's default maximum".into()));
+        let (p3, rep) = grant("projects/p", &p2, &r, now()).unwrap();
+        assert_eq!(rep.extended.len(), 1);
+        assert_eq!(
+            windows(&p3, ov, bob),
+            [
+                (None, Some(t("2026-11-25T14:00:00Z"))),
+                (Some(t("2029-12-01T00:00:00Z")), Some(t("2029-12-01T08:00:00Z")))
+            ]
+        );
+    }
+
+    /// Every maximum holds on the window written, not only on the one asked for.
+    #[test]
+    fn the_maximum_holds_on_the_joined_window() {
+        let ov = "roles/storage.objectViewer";
+        let bob = "user:bob@example.com";
+        // Granted at 06:00 for 12h: live until 18:00.
+        let (p1, _) = grant(
+            "projects/p",
+            &policy(BASE),
+            &req(&[ov], &[bob], "2026-11-25T18:00:00Z"),
+            t("2026-11-25T06:00:00Z"),
+        )
+        .unwrap();
+        let twelve = Some((Duration::hours(12), "jit's default maximum".to_string()));
+        // 12h asked from where it ends: 18h from now once joined.
+        let mut r = scheduled(ov, bob, "2026-11-25T18:00:00Z", "2026-11-26T06:00:00Z");
+        r.maximum.all.clone_from(&twelve);
+        let e = grant("projects/p", &p1, &r, now()).unwrap_err();
+        assert_eq!(
+            (e.to_string(), e.exit_code()),
+            (
+                "`user:bob@example.com` would hold `roles/storage.objectViewer` on `projects/p` for 18h (until \
+                 2026-11-26T06:00:00Z, joined with the grant already there), over the maximum of 12h"
+                    .to_string(),
+                2
+            )
+        );
+        assert_eq!(e.hint().unwrap(), "set by jit's default maximum; ask for an end at most 12h from now");
+        // Up to 12h from now is fine.
+        r.end = t("2026-11-26T00:00:00Z");
+        let (p2, _) = grant("projects/p", &p1, &r, now()).unwrap();
+        assert_eq!(windows(&p2, ov, bob), [(None, Some(t("2026-11-26T00:00:00Z")))]);
+        // The team's per-role maximum, on a 1h request that joins a live 1h grant.
+        let mut r = scheduled(ov, bob, "2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z");
+        r.maximum.all.clone_from(&twelve);
+        r.maximum.roles.insert(ov.into(), (Duration::minutes(90), "`roles.\"x\".max_duration`".into()));
+        let (p3, _) =
+            grant("projects/p", &policy(BASE), &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        let e = grant("projects/p", &p3, &r, now()).unwrap_err();
+        assert!(e.to_string().ends_with("for 2h (until 2026-11-25T14:00:00Z, joined with the grant already there), over the maximum of 1h 30m"), "{e}");
+        assert!(e.hint().unwrap().starts_with("set by `roles.\"x\".max_duration`"), "{:?}", e.hint());
+        // The same 1h on its own, across a gap, is within it.
+        r.start = Some(t("2026-11-25T13:30:00Z"));
+        r.end = t("2026-11-25T14:30:00Z");
+        assert!(grant("projects/p", &p3, &r, now()).is_ok());
+    }
+
+    /// Windows apart each need a binding: Google's 20 per role and principal is checked on the
+    /// result before anything is written.
+    #[test]
+    fn separate_windows_count_toward_googles_twenty() {
+        let ov = "roles/storage.objectViewer";
+        let bob = "user:bob@example.com";
+        let mut p = policy(BASE);
+        for day in 1..=19 {
+            let start = format!("2026-12-{day:02}T00:00:00Z");
+            let end = format!("2026-12-{day:02}T01:00:00Z");
+            p = grant("projects/p", &p, &scheduled(ov, bob, &start, &end), now()).unwrap().0;
+        }
+        let (p20, rep) = grant("projects/p", &p, &req(&[ov], &[bob], "2026-11-25T13:00:00Z"), now()).unwrap();
+        assert_eq!(rep.granted.len(), 1);
+        assert_eq!(windows(&p20, ov, bob).len(), 20);
+        let e = grant(
+            "projects/p",
+            &p20,
+            &scheduled(ov, bob, "2026-12-25T00:00:00Z", "2026-12-25T01:00:00Z"),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`user:bob@example.com` would be in 21 bindings of `roles/storage.objectViewer` on `projects/p`, over \
+             Google's limit of 20"
+        );
+        assert_eq!(e.exit_code(), 2);
+        // A window that joins one already there needs no new binding.
+        assert!(grant("projects/p", &p20, &req(&[ov], &[bob], "2026-11-25T13:30:00Z"), now()).is_ok());
     }
 
     #[test]
@@ -887,6 +1218,43 @@ mod tests {
             revoke("projects/p", &p, &[Role::from_str("roles/e.f").unwrap()], &Members::All, now()).unwrap();
         assert!(removed.is_empty());
         assert_eq!(same, p);
+    }
+
+    /// Issue 17 item 6: a revoke that leaves the member holding the role says so.
+    #[test]
+    fn revoke_says_what_still_stands() {
+        let p = policy(MIXED);
+        let ab = [Role::from_str("roles/a.b").unwrap()];
+        let x = Members::Only(vec![Principal::from_str("user:x@example.com").unwrap()]);
+        let (out, removed) = revoke("projects/p", &p, &ab, &x, now()).unwrap();
+        assert_eq!(
+            still_held("projects/p", &out, &removed),
+            [
+                "`user:x@example.com` still holds `roles/a.b` on `projects/p` without a condition: the revoke removed \
+              only its time-bound grant"
+            ]
+        );
+        // JIT Access's eligibility marker grants nothing; y holds nothing else.
+        let y = Members::Only(vec![Principal::from_str("user:y@example.com").unwrap()]);
+        let (out, removed) = revoke("projects/p", &p, &ab, &y, now()).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(still_held("projects/p", &out, &removed).is_empty());
+        // A condition with no time bound still grants.
+        let p = policy(
+            r#"{"bindings": [
+            {"role": "roles/a.b", "members": ["user:y@example.com"],
+             "condition": {"expression": "request.time < timestamp('2026-11-25T14:00:00Z')", "title": "jit until 2026-11-25T14:00:00Z"}},
+            {"role": "roles/a.b", "members": ["user:Y@example.com"],
+             "condition": {"expression": "resource.name.startsWith('projects/_/buckets/b')", "title": "bucket b"}}]}"#,
+        );
+        let (out, removed) = revoke("projects/p", &p, &ab, &y, now()).unwrap();
+        assert_eq!(
+            still_held("projects/p", &out, &removed),
+            [
+                "`user:y@example.com` still holds `roles/a.b` on `projects/p` under the condition `bucket b`, which has \
+              no time bound: the revoke removed only its time-bound grant"
+            ]
+        );
     }
 
     #[test]

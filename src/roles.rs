@@ -399,9 +399,32 @@ fn title_has(title: &str, word: &str) -> bool {
 ///   resources "on your behalf" as the Google APIs service agent, by default an Editor of the
 ///   project).
 ///
+/// - <https://cloud.google.com/build/docs/cloud-build-service-account> and
+///   <https://cloud.google.com/build/docs/securing-builds/configure-access-for-cloud-build-service-account>
+///   (a build runs as the Cloud Build service account, with that account's access: Cloud Build
+///   Editor's `cloudbuild.builds.create` is a path to it; issue 17 item 5);
+/// - <https://cloud.google.com/iam/docs/tags-access-control> and
+///   <https://cloud.google.com/resource-manager/docs/tags/tags-overview#iam-conditions> (a condition
+///   can test a resource's tags, so Tag User's `tagValueBindings.create` and `.delete` can make
+///   such a condition true, or a deny rule's tag test false);
+/// - <https://cloud.google.com/iam/docs/deny-overview> (a deny rule holds "regardless of the roles
+///   they're granted": Deny Admin's update and delete of deny policies give denied permissions
+///   back);
+/// - <https://cloud.google.com/resource-manager/docs/organization-policy/overview> (Organization
+///   Policy Administrator's `orgpolicy.policy.set` lifts constraints such as
+///   `iam.disableServiceAccountKeyCreation` and `iam.allowedPolicyMemberDomains`);
+/// - <https://cloud.google.com/compute/docs/connect/add-ssh-keys> and
+///   <https://cloud.google.com/compute/docs/access/service-accounts> (an SSH key added to instance
+///   or project metadata is a shell on VMs that run as their service accounts);
+/// - <https://cloud.google.com/storage/docs/authentication/hmackeys> (an HMAC key for a service
+///   account is a long-lived credential that acts as it);
+/// - Google's own summary of these paths: "Privilege escalation" in
+///   <https://cloud.google.com/iam/docs/best-practices-service-accounts> (service accounts as a
+///   way to more access) and <https://cloud.google.com/iam/docs/service-account-permissions>.
+///
 /// Any `*.setIamPolicy` changes who may use the resource, the caller included
 /// (<https://cloud.google.com/iam/docs/granting-changing-revoking-access>).
-const ESCALATION: [(&str, &str); 11] = [
+const ESCALATION: [(&str, &str); 20] = [
     ("iam.serviceAccounts.actAs", "run code as a service account, with all of its access"),
     ("iam.serviceAccounts.getAccessToken", "mint OAuth access tokens for a service account"),
     ("iam.serviceAccounts.getOpenIdToken", "mint OpenID Connect ID tokens for a service account"),
@@ -413,6 +436,15 @@ const ESCALATION: [(&str, &str); 11] = [
     ("iam.roles.update", "add permissions to a custom role, for everyone who holds it"),
     ("deploymentmanager.deployments.create", "create resources as the Google APIs service agent (Editor)"),
     ("deploymentmanager.deployments.update", "change resources as the Google APIs service agent (Editor)"),
+    ("cloudbuild.builds.create", "run a build as the Cloud Build service account, with all of its access"),
+    ("resourcemanager.tagValueBindings.create", "attach a tag that makes a tag-based IAM condition hold"),
+    ("resourcemanager.tagValueBindings.delete", "detach a tag that a deny rule or a condition depends on"),
+    ("iam.denypolicies.update", "change a deny policy, giving denied permissions back"),
+    ("iam.denypolicies.delete", "delete a deny policy, giving denied permissions back"),
+    ("orgpolicy.policy.set", "lift organization policy constraints (key creation, allowed domains, ...)"),
+    ("compute.instances.setMetadata", "add an SSH key to a VM, a shell as its service account"),
+    ("compute.projects.setCommonInstanceMetadata", "add an SSH key to every VM of the project"),
+    ("storage.hmacKeys.create", "create a long-lived HMAC key for a service account"),
 ];
 
 /// Why `permission` is a path to more access, or `None` if it is not one jit knows of.
@@ -661,6 +693,18 @@ mod tests {
         let admin = escalation_permissions(get("roles/resourcemanager.projectIamAdmin").unwrap());
         assert!(admin.contains(&"resourcemanager.projects.setIamPolicy"), "{admin:?}");
         assert!(escalation_permissions(get("roles/storage.objectViewer").unwrap()).is_empty());
+        // Issue 17 item 5: the paths Google's guidance names beyond keys, tokens and policies.
+        for (role, permission) in [
+            ("roles/cloudbuild.builds.editor", "cloudbuild.builds.create"),
+            ("roles/resourcemanager.tagUser", "resourcemanager.tagValueBindings.create"),
+            ("roles/iam.denyAdmin", "iam.denypolicies.delete"),
+            ("roles/orgpolicy.policyAdmin", "orgpolicy.policy.set"),
+            ("roles/compute.instanceAdmin.v1", "compute.instances.setMetadata"),
+            ("roles/storage.hmacKeyAdmin", "storage.hmacKeys.create"),
+        ] {
+            let found = escalation_permissions(get(role).unwrap());
+            assert!(found.contains(&permission), "{role}: {found:?}");
+        }
         assert_eq!(escalation_reason("storage.objects.get"), None);
     }
 

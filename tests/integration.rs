@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod completions;
 mod delegate;
+mod engine;
 mod examples;
 mod fuzz_regressions;
 mod history;

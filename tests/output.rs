@@ -130,6 +130,7 @@ fn request(roles: &[&str], members: &[&str], end: &str) -> GrantRequest {
         end: end.parse().unwrap(),
         replace: false,
         note: GrantNote { granted_by: None, granted_at: Some(now()), reason: Some("INC-42".into()) },
+        maximum: Default::default(),
     }
 }
 

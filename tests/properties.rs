@@ -169,19 +169,6 @@ fn sample_times(policies: &[&Policy]) -> Vec<DateTime<Utc>> {
     times.into_iter().filter(|t| *t >= now()).collect()
 }
 
-fn live_jit_count(p: &Policy, role: &str, member: &str) -> usize {
-    p.bindings
-        .iter()
-        .filter(|b| b.role == role && b.members.iter().any(|m| m == member))
-        .filter_map(|b| b.condition.as_ref())
-        .filter(|c| Source::of(c) == Source::Jit)
-        .filter(|c| {
-            let w = condition::window(&c.expression).unwrap();
-            w.is_time_bound() && !w.ended_by(now())
-        })
-        .count()
-}
-
 /// `member` with the case of its value flipped where `mask` has a bit set: the same principal as
 /// Google may store it (issue 8 defect 3).
 fn recase(member: &str, mask: u64) -> String {
@@ -227,7 +214,59 @@ fn grant_request(roles: &[&str], members: &[&str], minutes: i64) -> GrantRequest
             granted_at: Some(now()),
             reason: Some("prop".into()),
         },
+        maximum: edit::Maximum::default(),
     }
+}
+
+/// The windows of the live jit grants of `role` held by `member` (in any case), as (from, to)
+/// seen from now: a start already passed is now.
+fn live_jit_windows(p: &Policy, role: &str, member: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut w: Vec<_> = p
+        .bindings
+        .iter()
+        .filter(|b| b.role == role && b.members.iter().any(|m| same_member(m, member)))
+        .filter_map(|b| b.condition.as_ref())
+        .filter(|c| Source::of(c) == Source::Jit && jit::condition::delegation(&c.expression).is_none())
+        .map(|c| condition::window(&c.expression).unwrap())
+        .filter(|w| w.is_time_bound() && !w.ended_by(now()))
+        .map(|w| (w.lower.map_or(now(), |l| l.at.max(now())), w.upper.unwrap().at))
+        .collect();
+    w.sort();
+    w
+}
+
+/// One live jit grant of `role` for `member` covers `from..to`, and no other one overlaps or
+/// touches it when the grant wrote it (it would have joined them). Windows the grant did not
+/// write may touch each other as the policy `before` had them.
+fn one_window_covers(
+    before: &Policy,
+    p: &Policy,
+    role: &str,
+    member: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), String> {
+    let w = live_jit_windows(p, role, member);
+    let Some(i) = w.iter().position(|(a, b)| *a <= from && to <= *b) else {
+        return Err(format!("{role} {member}: no window covers {from}..{to}: {w:?}"));
+    };
+    let (a, b) = w[i];
+    if !live_jit_windows(before, role, member).contains(&(a, b))
+        && w.iter().enumerate().any(|(j, (c, d))| j != i && *c <= b && a <= *d)
+    {
+        return Err(format!("{role} {member}: a window joins the one granted and stays apart: {w:?}"));
+    }
+    Ok(())
+}
+
+/// `sample_times`, and the middle of every interval between two of them (inside any gap).
+fn dense_times(policies: &[&Policy]) -> Vec<DateTime<Utc>> {
+    let t = sample_times(policies);
+    let mut out = t.clone();
+    out.extend(t.windows(2).map(|p| p[0] + (p[1] - p[0]) / 2));
+    out.sort();
+    out.dedup();
+    out
 }
 
 proptest! {
@@ -283,7 +322,9 @@ proptest! {
         }
         for r in &roles {
             for m in &members {
-                prop_assert_eq!(live_jit_count(&after, r, m), 1, "{} {}", r, m);
+                if let Err(e) = one_window_covers(&p, &after, r, m, now(), req.end) {
+                    prop_assert!(false, "{}", e);
+                }
             }
         }
         // Access: everyone else's is unchanged from now on; the grantees hold the roles until the end.
@@ -302,6 +343,74 @@ proptest! {
         }
         prop_assert_eq!(&after.extra, &p.extra);
         prop_assert_eq!(&after.etag, &p.etag);
+    }
+
+    /// Issue 17 item 1: never more access than asked. After a grant, no binding's window covers a
+    /// moment that neither the windows it came from nor the request covered (so none is longer
+    /// than they are together: windows join only where they overlap or touch, never across a
+    /// gap), and no window the grant writes is longer than the maximum, counted from now or its
+    /// start. A refusal is always one such maximum, which the same grant without it would pass.
+    #[test]
+    fn a_grant_never_widens_a_window_across_a_gap(
+        p in arb_policy(),
+        roles in proptest::sample::subsequence(ROLES.to_vec(), 1..=2),
+        members in proptest::sample::subsequence(MEMBERS.to_vec(), 1..=2),
+        start in proptest::option::of(1i64..600),
+        minutes in 1i64..720,
+        max_minutes in proptest::option::of(60i64..1440),
+        per_role in proptest::option::of((0..ROLES.len(), 30i64..720)),
+        replace in any::<bool>(),
+    ) {
+        let mut req = grant_request(&roles, &members, minutes);
+        if let Some(s) = start {
+            req.start = Some(now() + Duration::minutes(s));
+            req.end = now() + Duration::minutes(s + minutes);
+        }
+        req.replace = replace;
+        let mut limited = req.clone();
+        limited.maximum.all = max_minutes.map(|m| (Duration::minutes(m), "the maximum".to_string()));
+        if let Some((r, m)) = per_role {
+            limited.maximum.roles.insert(ROLES[r].to_string(), (Duration::minutes(m), "the team".to_string()));
+        }
+        // The windows the grant gives a member that member did not hold under that condition.
+        let written = |before: &Policy, after: &Policy| -> Vec<Binding> {
+            let held = |b: &Binding, m: &str| before.bindings.iter().any(|o| o.role == b.role && o.condition == b.condition && o.members.iter().any(|x| x == m));
+            after
+                .bindings
+                .iter()
+                .filter(|b| roles.contains(&b.role.as_str()) && b.members.iter().any(|m| members.contains(&m.as_str()) && !held(b, m)))
+                .cloned()
+                .collect()
+        };
+        let too_long = |b: &Binding| {
+            let w = condition::window(&b.condition.as_ref().unwrap().expression).unwrap();
+            let long = edit::remaining(w.lower.map(|l| l.at), w.upper.unwrap().at, now());
+            limited.maximum.of(&b.role).is_some_and(|(max, _)| long > *max)
+        };
+        match edit::grant("projects/p", &p, &limited, now()) {
+            Ok((after, _)) => {
+                for b in written(&p, &after) {
+                    prop_assert!(!too_long(&b), "over the maximum: {:?}", b);
+                }
+                let mut access = Access::new();
+                for t in dense_times(&[&p, &after]) {
+                    let asked = req.start.is_none_or(|s| t >= s) && t < req.end;
+                    for r in &roles {
+                        for m in &members {
+                            if access.holds(&after, r, m, t) {
+                                prop_assert!(asked || access.holds(&p, r, m, t), "{} {} at {}: granted, never asked", r, m, t);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                prop_assert_eq!(e.exit_code(), 2);
+                prop_assert!(e.to_string().contains("over the maximum of"), "{}", e);
+                let (after, _) = edit::grant("projects/p", &p, &req, now()).unwrap();
+                prop_assert!(written(&p, &after).iter().any(too_long), "refused with no window over the maximum: {}", e);
+            }
+        }
     }
 
     #[test]
@@ -363,8 +472,12 @@ proptest! {
         // grant: never a second live jit binding beside the one in the policy's spelling.
         match edit::grant("projects/p", &p, &grant_request(&roles, &[spelled.as_str()], minutes), now()) {
             Ok((after, _)) => {
+                let end = now() + Duration::minutes(minutes);
                 for r in &roles {
-                    prop_assert_eq!(live_jit_count_any_case(&after, r, member), 1, "{} {}", r, spelled);
+                    prop_assert!(live_jit_count_any_case(&after, r, member) >= 1, "{} {}", r, spelled);
+                    if let Err(e) = one_window_covers(&p, &after, r, member, now(), end) {
+                        prop_assert!(false, "{} ({})", e, spelled);
+                    }
                 }
             }
             Err(e) => prop_assert!(false, "grant refused: {}", e),

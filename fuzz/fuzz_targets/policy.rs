@@ -159,6 +159,7 @@ fn edits(policy: &Policy, p: &Params) {
                 granted_at: Some(now),
                 reason: Some("fuzz".into()),
             },
+            maximum: Default::default(),
         };
         if let Ok((out, report)) = edit::grant("projects/p", policy, &req, now) {
             check_grant(policy, &out, &roles, &members, now);

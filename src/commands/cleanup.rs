@@ -54,14 +54,23 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             }
         }
         let progress = Progress::new(config, policies.places().len(), "cleaning up");
+        // Google judges `request.time` by its own clock: with this machine's ahead of it, expiry
+        // is judged by Google's, from the `Date` of the answer to the read just made (issue 17
+        // item 3).
+        let gcp = policies.gcp().cloned();
+        let skew = || gcp.as_ref().and_then(crate::gcp::Gcp::clock_skew);
         let mut results = policies
             .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
-                let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;
+                let judged = crate::gcp::clock::judge(now, skew());
+                let (new, removed) = edit::cleanup(name, policy, judged, c.grace, c.only_jit)?;
                 let changed = !removed.is_empty();
                 Ok((new, removed, changed))
             })
             .await;
         progress.finish();
+        if let Some(line) = crate::gcp::clock::cleanup_warning(skew()) {
+            eprintln!("warning: {line}");
+        }
         results.extend(extra);
         super::report_removals(config, &policies, results, c.dry_run, "Nothing to clean up.", None)
     })

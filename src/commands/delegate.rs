@@ -1,8 +1,9 @@
 //! `jit delegate`, `jit list --delegations` and `jit revoke --delegation`: delegated role granting
 //! (src/delegation.rs holds the pure edits), one read-modify-write per place.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
@@ -64,6 +65,16 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
     };
     if raw.is_empty() {
         return Err(Error::usage("--roles names no role"));
+    }
+    // The team's `denied_roles` hold for a delegation as for a grant: a delegate could grant them
+    // (issue 17 item 6).
+    if let Some(t) = team
+        && let Some(r) = raw.iter().find(|r| t.denied_roles.iter().any(|d| d == r.as_str()))
+    {
+        return Err(Error::usage_hint(
+            format!("role `{r}` is denied by the team config `{}`", t.path.display()),
+            "its `denied_roles` lists it, and a delegate could grant it; leave it out of the delegation",
+        ));
     }
     let mut roles = Vec::new();
     let mut warnings = Vec::new();
@@ -213,12 +224,30 @@ pub fn run(config: &Config, d: &Delegate) -> Result<i32, Error> {
                 reason: d.reason.clone(),
             },
         };
+        // Where the delegate already holds the granting role without a condition, per place.
+        let unlimited: Mutex<BTreeMap<String, String>> = Mutex::default();
         let edit = |name: &str, policy: &crate::policy::Policy| {
             let role = granting
                 .get(name)
                 .copied()
                 .ok_or_else(|| Error::usage(format!("`{name}` is not a scope")))?;
+            let mut seen = unlimited.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match delegation::unconditional(policy, role, &req.principal) {
+                Some(spelled) => seen.insert(
+                    name.to_string(),
+                    format!(
+                        "`{spelled}` already holds `{role}` on `{name}` without a condition: it can grant any role \
+                         there, whatever this delegation says"
+                    ),
+                ),
+                None => seen.remove(name),
+            };
             delegation::delegate(name, policy, role, &req, now)
+        };
+        let warn = || {
+            for line in unlimited.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values() {
+                eprintln!("warning: {}", output::escape(line));
+            }
         };
         if policies.asks(config, d.yes, d.dry_run) {
             let mut plan = DelegateOutput { dry_run: true, ..Default::default() };
@@ -228,6 +257,7 @@ pub fn run(config: &Config, d: &Delegate) -> Result<i32, Error> {
                 plan.replaced.extend(report.replaced);
             }
             render(&plan, Format::Table, now, &mut std::io::stderr())?;
+            warn();
             if !super::confirm(config, "Apply this change?")? {
                 return Ok(super::cancelled());
             }
@@ -251,6 +281,9 @@ pub fn run(config: &Config, d: &Delegate) -> Result<i32, Error> {
             out.replaced.extend(r.replaced);
         }
         policies.report(config, d.dry_run, None, |w, format| render(&out, format, now, w))?;
+        if !config.quiet {
+            warn();
+        }
         target::settle(&errors, total)
     })
 }

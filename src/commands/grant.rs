@@ -14,7 +14,7 @@ use crate::target::{self, Policies, Progress};
 
 /// `jit grant`: one read-modify-write per place (a policy file, or resources through the API),
 /// with the caller and the roles Google must decide on asked while the policies are read.
-pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
+pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Result<i32, Error> {
     // jit's grants are conditional: a kind that refuses conditions (src/gcp/kinds.rs) is refused
     // before anything is read or sent, offline too (the file is that resource's policy).
     if let Some(r) =
@@ -39,6 +39,19 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         if g.dry_run {
             refuse_unchecked_in_dry_run(&g.ask_google, &answers)?;
         }
+        // The window was computed from this machine's clock; Google's may differ (issue 17 item 3).
+        // Said once, as soon as an answer of Google's has shown its clock.
+        let skew_said = std::cell::Cell::new(false);
+        let say_skew = || {
+            let skew = policies.gcp().and_then(crate::gcp::Gcp::clock_skew);
+            if !skew_said.get()
+                && let Some(line) = crate::gcp::clock::grant_warning(skew, g.start, g.end, now)
+            {
+                skew_said.set(true);
+                eprintln!("warning: {}", output::escape(&line));
+            }
+        };
+        say_skew();
         check_online(&g.ask_google, answers, &mut |line| {
             eprintln!("warning: {}", output::escape(line));
         })?;
@@ -49,7 +62,8 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             other => other?,
         };
         let members = policies.members_or_caller(&g.members, "--member").await?;
-        let req = g.request(&members, caller.as_ref(), now);
+        let mut req = g.request(&members, caller.as_ref(), now);
+        req.maximum = maximum.clone();
 
         // The plan shown on a terminal, to show only a line when the outcome is that plan.
         let mut shown: Option<GrantReport> = None;
@@ -62,6 +76,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
                 merge(&mut plan.report, report);
             }
             output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
+            say_skew();
             if !plan.report.changed() {
                 let unchanged = GrantOutput { dry_run: false, ..plan };
                 policies
@@ -92,6 +107,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             })
             .await;
         progress.finish();
+        say_skew();
         let total = policies.places().len();
         let (reports, errors) = target::split(results);
         let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
@@ -117,6 +133,42 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
         }
         target::settle(&errors, total)
     })
+}
+
+/// The maxima a grant's windows are held to once joined with the grants already there (issue 17
+/// item 1): jit's own (`max_given`: from --max-duration, JIT_MAX_DURATION or the team file's
+/// `max_duration`, which `team::prepare_grant` puts there; else jit's default) and the team
+/// config's per role, per bundle and global ones.
+pub(crate) fn maximum(
+    args: &crate::cli::GrantArgs,
+    max_given: bool,
+    team: Option<&crate::team::Team>,
+    bundle: Option<&crate::team::Bundle>,
+    g: &config::Grant,
+) -> Result<edit::Maximum, Error> {
+    let all = match args.max_duration.as_deref() {
+        Some(m) => {
+            let source = if max_given {
+                "--max-duration (or JIT_MAX_DURATION)".to_string()
+            } else {
+                "the team config's `max_duration`".to_string()
+            };
+            (crate::timespec::parse_duration(m)?, source)
+        }
+        None => (crate::timespec::DEFAULT_MAX, "jit's default maximum".to_string()),
+    };
+    let mut roles = std::collections::BTreeMap::new();
+    if let Some(t) = team {
+        for r in &g.roles {
+            if let Some((d, source)) = t.limit(r.as_str(), bundle) {
+                roles.insert(
+                    r.as_str().to_string(),
+                    (d, format!("{source} in the team config `{}`", t.path.display())),
+                );
+            }
+        }
+    }
+    Ok(edit::Maximum { all: Some(all), roles })
 }
 
 /// A report with its rows in one order, to compare a plan with what was done.

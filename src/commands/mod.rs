@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     };
     match cli.command {
         Command::Grant(mut args) => {
+            let max_given = args.max_duration.is_some();
             let bundle = team::prepare_grant(team.as_ref(), &mut args, &mut global)?;
             let config = Config::resolve(&global, Some(&args.file), &env)?;
             if args.roles.is_empty() {
@@ -61,7 +62,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 crate::roles::check_applies(grant.roles.iter().map(|r| r.as_str()), &kinds)?;
             }
             team::after_resolve(team.as_ref(), bundle.as_ref(), &config, &grant)?;
-            grant::run(&config, &grant)
+            let maximum = grant::maximum(&args, max_given, team.as_ref(), bundle.as_ref(), &grant)?;
+            grant::run(&config, &grant, &maximum)
         }
         Command::List(args) => {
             team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());

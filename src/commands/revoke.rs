@@ -1,6 +1,9 @@
 //! `jit revoke`: ends time-bound grants early, one read-modify-write per place (a policy file, or
 //! resources through the API).
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::edit::{self, Members};
@@ -57,14 +60,30 @@ pub fn run(config: &Config, rv: &config::Revoke) -> Result<i32, Error> {
             shown = Some(plan.removed);
         }
         let progress = Progress::new(config, policies.places().len(), "revoking");
+        // What still grants the roles afterwards, per place (the last attempt's, if one repeats).
+        let standing: Mutex<BTreeMap<String, Vec<String>>> = Mutex::default();
         let results = policies
             .edit_each(first, target::CONCURRENCY, &progress, rv.dry_run, |name, policy| {
                 let (new, removed) = edit::revoke(name, policy, &rv.roles, &members, now)?;
                 let changed = !removed.is_empty();
+                standing
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(name.to_string(), edit::still_held(name, &new, &removed));
                 Ok((new, removed, changed))
             })
             .await;
         progress.finish();
-        super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.", shown)
+        let done: Vec<String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(p, _)| p.name()).collect();
+        let code =
+            super::report_removals(config, &policies, results, rv.dry_run, "Nothing to revoke.", shown);
+        // The revoke did what it said (exit 0), and the access did not end (issue 17 item 6).
+        if !config.quiet {
+            let standing = standing.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for line in standing.iter().filter(|(name, _)| done.contains(name)).flat_map(|(_, lines)| lines) {
+                eprintln!("warning: {}", output::escape(line));
+            }
+        }
+        code
     })
 }

@@ -89,6 +89,8 @@ pub(crate) struct Clients {
     /// The quota project sent as `x-goog-user-project` on every call (`--billing-project`,
     /// `CLOUDSDK_BILLING_QUOTA_PROJECT`), over any the credentials carry.
     quota_project: Option<http::HeaderValue>,
+    /// Google's clock by the `Date` of its answers (issue 17 item 3).
+    pub(crate) clock: super::clock::ServerClock,
 }
 
 /// gcloud's `api_endpoint_overrides/cloudasset` property as an environment variable.
@@ -184,6 +186,7 @@ impl Clients {
             credentials,
             asset,
             quota_project,
+            clock: Default::default(),
         })
     }
 
@@ -269,6 +272,7 @@ impl Clients {
         let response = builder.send().await.map_err(|e| errors::transport(e, cx))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        self.clock.observe(&headers);
         let body = super::transport::read_capped(response, ANSWER_MAX_BYTES)
             .await
             .map_err(|e| errors::transport(e, cx))?;

@@ -14,6 +14,7 @@
 pub mod asset;
 pub mod auth;
 pub mod client;
+pub mod clock;
 pub mod errors;
 pub mod kinds;
 pub mod logging;
@@ -188,6 +189,12 @@ impl Gcp {
         };
         gcp.log(&format!("using {} against `{}`", resolved.source, gcp.inner.clients.endpoint));
         Ok(gcp)
+    }
+
+    /// How far this machine's clock is ahead of Google's (negative: behind), by the `Date` of the
+    /// last answer that carried one (issue 17 item 3; src/gcp/clock.rs).
+    pub fn clock_skew(&self) -> Option<chrono::Duration> {
+        self.inner.clients.clock.skew()
     }
 
     /// The API endpoint in use.

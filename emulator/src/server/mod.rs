@@ -387,11 +387,34 @@ async fn read_body(
     }
 }
 
-/// The entry point for every request.
+/// The entry point for every request: its answer, dated by the emulator's clock.
 pub async fn handle(
     shared: Arc<Shared>,
     request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    let mut response = answer(&shared, request).await?;
+    date(&shared, &mut response);
+    Ok(response)
+}
+
+/// Dates an answer by the emulator's clock, as Google's front ends date theirs by Google's: an
+/// origin server with a clock "MUST send a Date header field" (RFC 9110 §6.6.1), an IMF-fixdate
+/// in GMT (§5.6.7). hyper would otherwise date it by the machine's clock; it leaves a `date` the
+/// answer already has. jit reads it to judge expiry by Google's clock (issue 17 item 3), so the
+/// control routes' clock (`/_emulator/clock`) moves it too.
+fn date(shared: &Shared, response: &mut Response<Body>) {
+    let now = lock(&shared.store).now(Utc::now());
+    let text = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = header::HeaderValue::from_str(&text) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+}
+
+async fn answer(
+    shared: &Arc<Shared>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let shared = Arc::clone(shared);
     let (parts, body) = request.into_parts();
     let body = match read_body(&shared.limits, &parts.headers, body).await {
         Ok(b) => b,
