@@ -101,7 +101,7 @@ impl Config {
                 quota_project: quota_project(global, env)?,
                 writes_per_minute: global.writes_per_minute,
                 searches_per_minute: global.searches_per_minute,
-                list_timeout: positive(timespec::parse_duration(&global.list_timeout)?, "--list-timeout")?,
+                list_timeout: timespec::parse_duration(&global.list_timeout)?,
             }),
         };
         let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;
@@ -117,14 +117,6 @@ impl Config {
             interactive: env.interactive,
         })
     }
-}
-
-/// A duration that must be more than zero.
-fn positive(d: Duration, flag: &str) -> Result<Duration, Error> {
-    if d <= Duration::zero() {
-        return Err(Error::usage(format!("{flag} must be longer than zero")));
-    }
-    Ok(d)
 }
 
 /// The quota project, as gcloud chooses it: `--billing-project`, else the `billing/quota_project`

@@ -362,16 +362,20 @@ impl Policies {
             ));
         };
         let mut index = Index::default();
-        // A resource below two of the scopes named is handed over once; with one scope, the
-        // search names each resource once and nothing need be remembered.
-        let several = self.places.len() > 1;
+        // Each resource is handed over once, even when it is below two of the scopes named or
+        // a server names it on two pages: remembered by a 64-bit hash of its name (16 bytes or so
+        // a resource, where the names themselves would cost ten times that).
         let mut seen = std::collections::HashSet::new();
+        let key = |r: &ResourceId| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(r)
+        };
         for place in &self.places {
             let Place::Resource(scope) = place else { continue };
             let searched = session
                 .gcp
                 .search_policies_each(scope, |f| {
-                    if !several || seen.insert(f.resource.clone()) {
+                    if seen.insert(key(&f.resource)) {
                         index.examined += 1;
                         each(Place::Resource(f.resource), f.policy);
                     }
@@ -684,6 +688,7 @@ impl Progress {
     }
 
     fn tick(&self) {
+        crate::commands::stopped::tick();
         if let Some(bar) = &self.0 {
             bar.inc(1);
         }

@@ -14,6 +14,7 @@ mod offline;
 mod output;
 mod pam;
 mod properties;
+mod quota;
 mod reports;
 mod roles;
 mod team;

@@ -123,6 +123,11 @@ impl Handle {
         lock(&self.shared.quota).set(quotas);
     }
 
+    /// Calls answered 429 over a quota since the quotas were last set.
+    pub fn quotas_refused(&self) -> u64 {
+        lock(&self.shared.quota).refused_total()
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.shared.faults) = faults;
     }

@@ -30,9 +30,11 @@ pub fn run(
             Some(via) => {
                 policies.check_recursive()?;
                 policies
-                    .index(config, via, |place, policy| match audit::audit(&place.name(), &policy, team, now) {
-                        Ok(f) => searched.push(f),
-                        Err(e) => unreadable.push((place, e)),
+                    .index(config, via, |place, policy| {
+                        match audit::audit(&place.name(), &policy, team, now) {
+                            Ok(f) => searched.push(f),
+                            Err(e) => unreadable.push((place, e)),
+                        }
                     })
                     .await?
             }

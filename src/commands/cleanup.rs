@@ -56,6 +56,8 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             }
         }
         let progress = Progress::new(config, policies.places().len(), "cleaning up");
+        // Killed part-way, the run says how far it got (issue 22 item 4).
+        let _stopped = super::stopped::ReportOnSignal::install(policies.places().len());
         let mut results = policies
             .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
                 let (new, removed) = edit::cleanup(name, policy, now, c.grace, c.only_jit)?;

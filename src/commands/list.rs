@@ -21,9 +21,11 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
             let mut rows = Vec::new();
             let mut unreadable = Vec::new();
             let index = policies
-                .index(config, l.via, |place, policy| match edit::timed_bindings(&place.name(), &policy, at) {
-                    Ok(r) => rows.extend(r),
-                    Err(e) => unreadable.push((place, e)),
+                .index(config, l.via, |place, policy| {
+                    match edit::timed_bindings(&place.name(), &policy, at) {
+                        Ok(r) => rows.extend(r),
+                        Err(e) => unreadable.push((place, e)),
+                    }
                 })
                 .await?;
             match index {

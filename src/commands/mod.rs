@@ -19,6 +19,7 @@ pub mod list;
 pub mod offline;
 pub mod revoke;
 pub mod roles;
+pub mod stopped;
 pub mod team;
 
 /// Runs a parsed command line; returns the exit code.

@@ -137,9 +137,11 @@ impl Gcp {
                 self.inner.pace.after_search(&page);
                 page
             });
-            let page = match tokio::time::timeout_at(deadline, fetch).await {
-                Ok(page) => page,
-                Err(_) => Err(self.listing_took_too_long(&name, "searchAllIamPolicies", search.pages)),
+            let Ok(page) = tokio::time::timeout_at(deadline, fetch).await else {
+                // The search as a whole is bounded (issue 17 item 4).
+                let error = self.listing_took_too_long(&name, "searchAllIamPolicies", search.pages);
+                flush(&mut search, &mut pending, &ids, &mut each);
+                return Err(Stopped { read: search, error });
             };
             match page {
                 Ok(page) => {

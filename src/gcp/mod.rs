@@ -154,9 +154,15 @@ impl Gcp {
             iam_endpoint,
         })?;
         let quota_project = opts.quota_project.clone();
-        let gcp =
-            Gcp::from_resolved_with(resolved, opts.endpoint, opts.verbose, opts.retry, log, opts.quota_project)
-                .await?;
+        let gcp = Gcp::from_resolved_with(
+            resolved,
+            opts.endpoint,
+            opts.verbose,
+            opts.retry,
+            log,
+            opts.quota_project,
+        )
+        .await?;
         Ok(gcp.paced(opts.pace, quota_project.as_deref(), opts.listing_timeout))
     }
 
@@ -455,16 +461,18 @@ impl Gcp {
             self.log(&format!("{what}, attempt {} of {}", tracker.attempts, tracker.budget().max_attempts));
             match within(tracker.attempt_limit(), op, call()).await {
                 Ok(v) => return Ok(v),
-                Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => match tracker.throttled(&e).next(&e) {
-                    Next::Wait(wait) => {
-                        self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
-                        tokio::time::sleep(wait).await;
+                Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => {
+                    match tracker.throttled(&e).next(&e) {
+                        Next::Wait(wait) => {
+                            self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
+                            tokio::time::sleep(wait).await;
+                        }
+                        Next::GiveUp => {
+                            self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
+                            return Err(retry::exhausted(e, &tracker));
+                        }
                     }
-                    Next::GiveUp => {
-                        self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
-                        return Err(retry::exhausted(e, &tracker));
-                    }
-                },
+                }
                 Err(e) => return Err(e),
             }
         }

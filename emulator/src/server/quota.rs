@@ -111,7 +111,14 @@ impl Meter {
     /// Admits one call at `now` into the window of `(metric, key)` of `limit` calls per `window`,
     /// or refuses it. The window is half-open, `(now - window, now]`: calls spaced exactly
     /// `window / limit` apart are all admitted. A clock moved back drops the times after it.
-    fn admit(&mut self, metric: Metric, key: &str, limit: u32, window: TimeDelta, now: DateTime<Utc>) -> bool {
+    fn admit(
+        &mut self,
+        metric: Metric,
+        key: &str,
+        limit: u32,
+        window: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> bool {
         let log = self.windows.entry((metric, key.to_string())).or_default();
         while log.front().is_some_and(|t| *t <= now - window) {
             log.pop_front();
@@ -127,12 +134,18 @@ impl Meter {
         true
     }
 
+    /// Calls refused over quota since the quotas were last set.
+    pub fn refused_total(&self) -> u64 {
+        self.refused.values().sum()
+    }
+
     fn json(&self) -> Value {
         let mut v = serde_json::to_value(self.quotas).expect("quotas serialise");
-        let refused: serde_json::Map<String, Value> = [Metric::Writes, Metric::BucketUpdates, Metric::Searches]
-            .iter()
-            .map(|m| (m.name().to_string(), json!(self.refused.get(m).copied().unwrap_or(0))))
-            .collect();
+        let refused: serde_json::Map<String, Value> =
+            [Metric::Writes, Metric::BucketUpdates, Metric::Searches]
+                .iter()
+                .map(|m| (m.name().to_string(), json!(self.refused.get(m).copied().unwrap_or(0))))
+                .collect();
         v["refused"] = Value::Object(refused);
         v
     }
