@@ -188,12 +188,12 @@ fn refilling<T>(emu: &harness::Emulator, run: impl FnOnce() -> T) -> T {
 
 #[test]
 fn a_cleanup_that_hits_the_quota_finishes_with_everything_done_and_no_failure() {
-    // 620 projects (two search pages), 14 with an expired grant; the emulator allows 4 writes and
+    // 620 projects (two search pages), 14 with an expired grant; the emulator allows 10 writes and
     // 1 search a minute. jit's default pace bursts past that, so it runs into 429s.
     let expired: Vec<usize> = (0..14).map(|i| i * 41).collect();
     let emu = harness::emulator().seed(org_seed(620, &expired)).start();
     emu.handle().set_quotas(jit_emulator::server::quota::Quotas {
-        writes_per_minute: 4,
+        writes_per_minute: 10,
         searches_per_minute: 1,
         ..Default::default()
     });
@@ -330,10 +330,10 @@ fn a_server_that_never_stops_sending_page_tokens_is_stopped_and_the_scope_named_
 #[test]
 #[cfg(unix)]
 fn a_cleanup_killed_part_way_says_how_far_it_got_and_a_second_run_does_only_what_is_left() {
-    // 40 projects, all with an expired grant; one resource at a time, 30 ms a call, so that the
+    // 20 projects, all with an expired grant; one resource at a time, 20 ms a call, so that the
     // run is still going when it is stopped.
-    let expired: Vec<usize> = (0..40).collect();
-    let emu = harness::emulator().seed(org_seed(40, &expired)).faults(json!({"latencyMs": 30})).start();
+    let expired: Vec<usize> = (0..20).collect();
+    let emu = harness::emulator().seed(org_seed(20, &expired)).faults(json!({"latencyMs": 20})).start();
     let token = emu.file("alice.token", "alice-token");
     let args = [
         "--endpoint",
@@ -376,21 +376,21 @@ fn a_cleanup_killed_part_way_says_how_far_it_got_and_a_second_run_does_only_what
     let line =
         stderr.lines().find(|l| l.starts_with("jit: stopped after")).unwrap_or_else(|| panic!("{stderr}"));
     let done: usize = line["jit: stopped after ".len()..].split(' ').next().unwrap().parse().unwrap();
-    assert!(line.contains(" of 40 resources"), "{line}");
+    assert!(line.contains(" of 20 resources"), "{line}");
     let first = written(&emu);
-    assert!(done >= 3 && done <= first && first < 40, "done {done}, written {first}: {line}");
+    assert!(done >= 3 && done <= first && first < 20, "done {done}, written {first}: {line}");
 
     // Run again: only what is left, nothing twice. (A write in flight when the first run died
     // may still land: the second run's fresh read then finds nothing to do there.)
     let run = emu.jit(&["cleanup", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
     let second = run.json()["removed"].as_array().unwrap().len();
     assert!(
-        second + first <= 40 && second + first + 1 >= 40,
+        second + first <= 20 && second + first + 1 >= 20,
         "first {first}, second {second}: {}",
         run.stdout
     );
-    assert_eq!(written(&emu), 40, "each expired grant removed once, across the two runs");
-    for i in 0..40 {
+    assert_eq!(written(&emu), 20, "each expired grant removed once, across the two runs");
+    for i in 0..20 {
         assert_eq!(emu.stored(&format!("projects/p-{i:04}-quota")).bindings.len(), 1);
     }
 }
