@@ -127,6 +127,19 @@ pub struct Global {
     /// included; no single call waits longer for an answer.
     #[arg(long, global = true, value_name = "DURATION", default_value = crate::gcp::retry::DEFAULT_TIMEOUT_FLAG)]
     pub retry_timeout: String,
+    /// Pace policy writes to this many a minute per service, the quota project's write quota
+    /// (Resource Manager's published default: 600); buckets get one write a second each. A 429
+    /// slows the pace further. 0 turns pacing off.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::gcp::pace::DEFAULT_WRITES_PER_MINUTE, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub writes_per_minute: u32,
+    /// Pace Cloud Asset Inventory searches to this many pages a minute, the quota project's
+    /// searchAllIamPolicies quota (published default: 400). 0 turns pacing off.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::gcp::pace::DEFAULT_SEARCHES_PER_MINUTE, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub searches_per_minute: u32,
+    /// The longest a --recursive listing (the search of a scope, or the walk below it) may take;
+    /// past it the listing stops, what was read is used and the scope is named as failed (exit 4).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1h")]
+    pub list_timeout: String,
 }
 
 /// How `--recursive` finds the resources below a scope.

@@ -34,6 +34,12 @@ pub struct Connection {
     /// The quota project (`x-goog-user-project`): `--billing-project`, else
     /// `CLOUDSDK_BILLING_QUOTA_PROJECT` as gcloud reads it.
     pub quota_project: Option<String>,
+    /// The rates writes and searches are paced to (`--writes-per-minute`,
+    /// `--searches-per-minute`; 0 is not paced).
+    pub writes_per_minute: u32,
+    pub searches_per_minute: u32,
+    /// `--list-timeout`: the longest a `--recursive` listing may take.
+    pub list_timeout: Duration,
 }
 
 /// What every command gets.
@@ -93,6 +99,9 @@ impl Config {
                 retry_attempts: global.retry_attempts,
                 retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
                 quota_project: quota_project(global, env)?,
+                writes_per_minute: global.writes_per_minute,
+                searches_per_minute: global.searches_per_minute,
+                list_timeout: timespec::parse_duration(&global.list_timeout)?,
             }),
         };
         let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;

@@ -15,6 +15,7 @@ mod offline;
 mod output;
 mod pam;
 mod properties;
+mod quota;
 mod reports;
 mod roles;
 mod team;

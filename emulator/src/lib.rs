@@ -60,6 +60,8 @@ pub struct Options {
     /// Cloud Asset Inventory's index lag: its search sees the policies as they were this many
     /// seconds ago (`jit emulator --asset-lag`).
     pub asset_lag_seconds: u64,
+    /// Google's rate quotas, none enforced by default (`jit emulator --quota-…`).
+    pub quotas: server::quota::Quotas,
 }
 
 /// A running emulator. Dropping it (or [`Handle::shutdown`]) stops the server.
@@ -114,6 +116,16 @@ impl Handle {
     /// Sets Cloud Asset Inventory's index lag and whether its API is enabled.
     pub fn set_asset_index(&self, index: server::asset::AssetIndex) {
         *lock(&self.shared.asset) = index;
+    }
+
+    /// Sets the rate quotas the emulator enforces (and forgets the calls counted so far).
+    pub fn set_quotas(&self, quotas: server::quota::Quotas) {
+        lock(&self.shared.quota).set(quotas);
+    }
+
+    /// Calls answered 429 over a quota since the quotas were last set.
+    pub fn quotas_refused(&self) -> u64 {
+        lock(&self.shared.quota).refused_total()
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -185,6 +197,7 @@ fn read_data(path: &Path, what: &str) -> Result<Data> {
 /// here, with the reason, before anything listens.
 pub async fn start(opts: Options) -> Result<Handle> {
     opts.faults.check().map_err(|e| Error::usage(format!("faults: {e}")))?;
+    opts.quotas.check().map_err(|e| Error::usage(format!("quotas: {e}")))?;
     let index = server::asset::AssetIndex { lag_seconds: opts.asset_lag_seconds, api_enabled: true };
     index.check().map_err(|e| Error::usage(format!("asset lag: {e}")))?;
     let initial = match (&opts.seed_data, &opts.seed) {
@@ -220,6 +233,7 @@ pub async fn start(opts: Options) -> Result<Handle> {
         asset: Mutex::new(index),
         asset_cache: Mutex::new(server::asset::Cache::default()),
         log: Mutex::new(server::Log::default()),
+        quota: Mutex::new(server::quota::Meter::new(opts.quotas)),
         limits: opts.limits.clone(),
         url: url.clone(),
     });

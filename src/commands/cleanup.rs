@@ -29,21 +29,23 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
             if c.via == Via::Asset {
                 policies.check_recursive()?;
             }
-            let index = policies.index(config, c.via).await?;
+            // Candidates: the resources whose indexed policy holds something to remove, decided a
+            // search page at a time (issue 22 item 3: the policies are not kept).
+            let mut candidates = Vec::new();
+            let index = policies
+                .index(config, c.via, |place, policy| {
+                    match edit::cleanup(&place.name(), &policy, now, c.grace, c.only_jit) {
+                        Ok((_, removed)) if !removed.is_empty() => candidates.push(place),
+                        // Nothing to do by the index: examined, not read again.
+                        Ok(_) => extra.push((place, Ok(Vec::new()))),
+                        // The index's copy cannot be read (a version-1 view): the fresh read
+                        // decides.
+                        Err(_) => candidates.push(place),
+                    }
+                })
+                .await?;
             match index {
                 Some(index) => {
-                    // Candidates: the resources whose indexed policy holds something to remove.
-                    let mut candidates = Vec::new();
-                    for (place, policy) in index.found {
-                        match edit::cleanup(&place.name(), &policy, now, c.grace, c.only_jit) {
-                            Ok((_, removed)) if !removed.is_empty() => candidates.push(place),
-                            // Nothing to do by the index: examined, not read again.
-                            Ok(_) => extra.push((place, Ok(Vec::new()))),
-                            // The index's copy cannot be read (a version-1 view): the fresh read
-                            // decides.
-                            Err(_) => candidates.push(place),
-                        }
-                    }
                     extra.extend(index.errors.into_iter().map(|(p, e)| (p, Err(e))));
                     policies.set_places(candidates);
                 }
@@ -59,6 +61,8 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
         // item 3).
         let gcp = policies.gcp().cloned();
         let skew = || gcp.as_ref().and_then(crate::gcp::Gcp::clock_skew);
+        // Killed part-way, the run says how far it got (issue 22 item 4).
+        let _stopped = super::stopped::ReportOnSignal::install(policies.places().len());
         let mut results = policies
             .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
                 let judged = crate::gcp::clock::judge(now, skew());

@@ -51,6 +51,18 @@ pub struct Args {
     /// this many seconds ago (at most 35 days; 0: up to date). Also POST /_emulator/asset.
     #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_024_000))]
     pub asset_lag: u64,
+    /// Quota: setIamPolicy calls a minute per quota project per service, answered 429
+    /// RESOURCE_EXHAUSTED past it as Google does (Resource Manager's default is 600; 0: off). Also
+    /// POST /_emulator/quotas.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub quota_writes_per_minute: u32,
+    /// Quota: IAM policy writes a second per bucket (Cloud Storage's limit is 1; 0: off).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub quota_bucket_updates_per_second: u32,
+    /// Quota: searchAllIamPolicies calls a minute per quota project (Cloud Asset's default is 400;
+    /// 0: off).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub quota_searches_per_minute: u32,
     /// Write a service-account JSON key file (token_uri pointing at the emulator) and register its
     /// key, then serve.
     #[arg(long, value_name = "FILE")]
@@ -118,6 +130,11 @@ pub fn run(args: Args) -> Result<(), Error> {
         freeze_clock: args.freeze_clock,
         limits: jit_emulator::Limits::default(),
         asset_lag_seconds: args.asset_lag,
+        quotas: jit_emulator::server::quota::Quotas {
+            writes_per_minute: args.quota_writes_per_minute,
+            bucket_updates_per_second: args.quota_bucket_updates_per_second,
+            searches_per_minute: args.quota_searches_per_minute,
+        },
     };
     let key = args
         .write_key

@@ -17,18 +17,22 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let mut policies = Policies::open(config).await?;
         let (rows, errors, total) = if l.recursive {
             policies.check_recursive()?;
-            let index = policies.index(config, l.via).await?;
+            // A search page at a time: only the rows are kept (issue 22 item 3).
+            let mut rows = Vec::new();
+            let mut unreadable = Vec::new();
+            let index = policies
+                .index(config, l.via, |place, policy| {
+                    match edit::timed_bindings(&place.name(), &policy, at) {
+                        Ok(r) => rows.extend(r),
+                        Err(e) => unreadable.push((place, e)),
+                    }
+                })
+                .await?;
             match index {
                 Some(index) => {
-                    let mut rows = Vec::new();
                     let mut errors = index.errors;
-                    for (place, policy) in &index.found {
-                        match edit::timed_bindings(&place.name(), policy, at) {
-                            Ok(r) => rows.extend(r),
-                            Err(e) => errors.push((place.clone(), e)),
-                        }
-                    }
-                    let total = index.found.len() + errors.len();
+                    errors.extend(unreadable);
+                    let total = index.examined + errors.len();
                     (rows, errors, total)
                 }
                 None => walk(config, &mut policies, at).await?,

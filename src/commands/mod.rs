@@ -20,6 +20,7 @@ pub mod history;
 pub mod list;
 pub mod revoke;
 pub mod roles;
+pub mod stopped;
 pub mod team;
 
 /// Runs a parsed command line; returns the exit code.

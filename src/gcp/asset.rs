@@ -30,7 +30,7 @@
 //! a service account by unique ID), so cleanup's fresh read and write go to the same resource the
 //! search named. A result jit cannot map is an error naming it, never dropped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 
@@ -83,26 +83,66 @@ pub fn asset_types() -> Vec<&'static str> {
     kinds::ROWS.iter().map(|r| r.asset_type).collect()
 }
 
+/// Pages one search reads at most: 5,000,000 results at 500 a page, far beyond any organization
+/// (a server that keeps sending new page tokens is stopped here, issue 17 item 4).
+pub const MAX_PAGES: u32 = 10_000;
+
+/// Results held back, at most, until a later page names their project's ID (see
+/// [`Gcp::search_policies_each`]).
+const MAX_PENDING: usize = 5_000;
+
 impl Gcp {
     /// Every allow policy in and below `scope` (a project, folder or organization) of the kinds
-    /// jit knows, page by page; each page is retried on 429 (honouring `Retry-After`), 5xx and a
-    /// dropped connection within the retry budget. A page that still fails stops the search:
-    /// what was read comes back with the error, which names the scope — never a silently short
-    /// list.
+    /// jit knows, collected; see [`Gcp::search_policies_each`].
     pub async fn search_policies(&self, scope: &ResourceId) -> Result<Search, Stopped> {
+        let mut found = Vec::new();
+        let mut search = self.search_policies_each(scope, |f| found.push(f)).await;
+        match &mut search {
+            Ok(s) => s.found = found,
+            Err(stopped) => stopped.read.found = found,
+        }
+        search
+    }
+
+    /// Every allow policy in and below `scope`, handed to `each` a page at a time, so that memory
+    /// does not grow with the organization (issue 22 item 3): what is kept is the project IDs
+    /// learnt, and at most [`MAX_PENDING`] results that name their project by number while no
+    /// page has named its ID yet (past that, the oldest go out under the number, a name Google
+    /// accepts as well). Each page waits for its slot in the search quota (src/gcp/pace.rs) and
+    /// is retried on 429 (honouring `Retry-After`), 5xx and a dropped connection within the retry
+    /// budget. A page that still fails, a server that keeps sending page tokens past
+    /// [`MAX_PAGES`], and a search that runs past the listing time bound stop the search: what was
+    /// read has been handed over, and the error names the scope — never a silently short list.
+    pub async fn search_policies_each(
+        &self,
+        scope: &ResourceId,
+        mut each: impl FnMut(Found),
+    ) -> Result<Search, Stopped> {
         let name = scope.name();
         let types = asset_types();
         let mut search = Search::default();
-        let mut raw: Vec<SearchResult> = Vec::new();
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut pending: VecDeque<SearchResult> = VecDeque::new();
         let mut token = String::new();
+        let deadline = tokio::time::Instant::now() + self.inner.listing_timeout;
         loop {
             let op = Op {
                 resource: &name,
                 verb: "searchAllIamPolicies",
                 endpoint: self.inner.clients.asset_shown(),
             };
-            let page =
-                self.retrying(op, || self.inner.clients.search_page(scope, &types, PAGE_SIZE, &token)).await;
+            let fetch = self.retrying(op, || async {
+                self.inner.pace.before_search().await;
+                let page = self.inner.clients.search_page(scope, &types, PAGE_SIZE, &token).await;
+                self.inner.pace.after_search(&page);
+                page
+            });
+            let Ok(page) = tokio::time::timeout_at(deadline, fetch).await else {
+                // The search as a whole is bounded (issue 17 item 4).
+                let error = self.listing_took_too_long(&name, "searchAllIamPolicies", search.pages);
+                flush(&mut search, &mut pending, &ids, &mut each);
+                return Err(Stopped { read: search, error });
+            };
             match page {
                 Ok(page) => {
                     search.pages += 1;
@@ -111,21 +151,42 @@ impl Gcp {
                         search.pages,
                         page.results.len()
                     ));
-                    raw.extend(page.results);
+                    ids.extend(project_ids(&page.results));
+                    for r in page.results {
+                        if needs_id(&r.resource, &ids) {
+                            pending.push_back(r);
+                            if pending.len() > MAX_PENDING
+                                && let Some(oldest) = pending.pop_front()
+                            {
+                                read_result(&mut search, &oldest, &ids, &mut each);
+                            }
+                        } else {
+                            read_result(&mut search, &r, &ids, &mut each);
+                        }
+                    }
                     if page.next_page_token.is_empty() {
                         break;
                     }
-                    if page.next_page_token == token {
+                    let looping = if page.next_page_token == token {
                         // A server that hands back the token it was given would page forever.
+                        Some(format!(
+                            "searchAllIamPolicies answered page {} with the token it was sent; stopped",
+                            search.pages
+                        ))
+                    } else if search.pages >= MAX_PAGES {
+                        Some(format!(
+                            "searchAllIamPolicies kept sending page tokens past {MAX_PAGES} pages; stopped"
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(message) = looping {
                         let error = Error::Api {
                             resource: name.clone(),
                             status: None,
-                            message: format!(
-                                "searchAllIamPolicies answered page {} with the token it was sent; stopped",
-                                search.pages
-                            ),
+                            message: format!("{message} (what they held is shown)"),
                         };
-                        read_results(&mut search, &raw);
+                        flush(&mut search, &mut pending, &ids, &mut each);
                         return Err(Stopped { read: search, error });
                     }
                     token = page.next_page_token;
@@ -133,13 +194,50 @@ impl Gcp {
                 Err(error) => {
                     let error =
                         if search.pages > 0 { after_pages(error, &name, search.pages) } else { error };
-                    read_results(&mut search, &raw);
+                    flush(&mut search, &mut pending, &ids, &mut each);
                     return Err(Stopped { read: search, error });
                 }
             }
         }
-        read_results(&mut search, &raw);
+        flush(&mut search, &mut pending, &ids, &mut each);
         Ok(search)
+    }
+}
+
+/// Whether a result names its project by a number whose ID no page has named yet (a project, or
+/// a secret below one): it is worth holding back for a page that does.
+fn needs_id(full: &str, ids: &HashMap<String, String>) -> bool {
+    ["//cloudresourcemanager.googleapis.com/projects/", "//secretmanager.googleapis.com/projects/"]
+        .iter()
+        .filter_map(|prefix| full.strip_prefix(prefix))
+        .filter_map(|rest| rest.split('/').next())
+        .any(|p| is_number(p) && !ids.contains_key(p))
+}
+
+/// Hands on every result held back, under the IDs learnt by now.
+fn flush(
+    search: &mut Search,
+    pending: &mut VecDeque<SearchResult>,
+    ids: &HashMap<String, String>,
+    each: &mut impl FnMut(Found),
+) {
+    for r in pending.drain(..) {
+        read_result(search, &r, ids, each);
+    }
+}
+
+/// Maps one result and hands it on, or records why it cannot be read.
+fn read_result(
+    search: &mut Search,
+    r: &SearchResult,
+    ids: &HashMap<String, String>,
+    each: &mut impl FnMut(Found),
+) {
+    let mapped = resource_of(&r.resource, ids)
+        .and_then(|resource| policy_of(&r.resource, &r.policy).map(|policy| Found { resource, policy }));
+    match mapped {
+        Ok(found) => each(found),
+        Err(e) => search.unreadable.push((r.resource.clone(), e)),
     }
 }
 
@@ -157,19 +255,6 @@ fn after_pages(error: Error, scope: &str, pages: u32) -> Error {
         }
         Error::Api { resource, status, message } => Error::Api { resource, status, message: message + &note },
         other => other,
-    }
-}
-
-/// Maps every result, learning project numbers' IDs from the results that name both.
-fn read_results(search: &mut Search, raw: &[SearchResult]) {
-    let ids = project_ids(raw);
-    for r in raw {
-        let mapped = resource_of(&r.resource, &ids)
-            .and_then(|resource| policy_of(&r.resource, &r.policy).map(|policy| Found { resource, policy }));
-        match mapped {
-            Ok(found) => search.found.push(found),
-            Err(e) => search.unreadable.push((r.resource.clone(), e)),
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`auth`]: credentials in design §5's order through `google-cloud-auth`.
 //! - [`errors`]: Google's errors as typed [`crate::Error`]s.
 //! - [`retry`]: the budget and the jittered backoff of design §4.2.
+//! - [`pace`]: writes and searches paced to Google's rate quotas (issue 22).
 //!
 //! Endpoints other than Cloud Resource Manager's follow the same override, so that one emulator
 //! serves them all: with an endpoint override, tokeninfo is `<endpoint>/oauth2/v3/tokeninfo` and
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod errors;
 pub mod kinds;
 pub mod logging;
+pub mod pace;
 pub mod retry;
 pub mod transport;
 
@@ -68,7 +70,17 @@ pub struct Options {
     /// `CLOUDSDK_BILLING_QUOTA_PROJECT`); `None` leaves it to the credentials (an ADC file's
     /// `quota_project_id`, `GOOGLE_CLOUD_QUOTA_PROJECT`, both read by google-cloud-auth).
     pub quota_project: Option<String>,
+    /// The rates writes and searches are paced to (the CLI: Google's published quotas, or
+    /// `--writes-per-minute`); the default paces nothing.
+    pub pace: pace::Settings,
+    /// The longest a `--recursive` listing may take in all (the search of a scope, or the walk
+    /// below it); `None`: [`DEFAULT_LISTING_TIMEOUT`].
+    pub listing_timeout: Option<Duration>,
 }
+
+/// How long a `--recursive` listing may take by default: an organization of 100,000 projects is
+/// searched in minutes at Cloud Asset's quota of 400 pages a minute (500 policies a page).
+pub const DEFAULT_LISTING_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// What an edit of a read policy decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +121,8 @@ struct Inner {
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
+    pace: pace::Pacer,
+    listing_timeout: Duration,
 }
 
 impl fmt::Debug for Gcp {
@@ -141,8 +155,17 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
         })?;
-        Gcp::from_resolved_with(resolved, opts.endpoint, opts.verbose, opts.retry, log, opts.quota_project)
-            .await
+        let quota_project = opts.quota_project.clone();
+        let gcp = Gcp::from_resolved_with(
+            resolved,
+            opts.endpoint,
+            opts.verbose,
+            opts.retry,
+            log,
+            opts.quota_project,
+        )
+        .await?;
+        Ok(gcp.paced(opts.pace, quota_project.as_deref(), opts.listing_timeout))
     }
 
     /// `endpoint` is `--endpoint`: one base for every service. Without it each service follows
@@ -185,6 +208,8 @@ impl Gcp {
                 verbose,
                 budget,
                 log,
+                pace: pace::Pacer::new(pace::Settings::default()),
+                listing_timeout: DEFAULT_LISTING_TIMEOUT,
             }),
         };
         gcp.log(&format!("using {} against `{}`", resolved.source, gcp.inner.clients.endpoint));
@@ -195,6 +220,34 @@ impl Gcp {
     /// last answer that carried one (issue 17 item 3; src/gcp/clock.rs).
     pub fn clock_skew(&self) -> Option<chrono::Duration> {
         self.inner.clients.clock.skew()
+    }
+
+    /// The same connection, paced to `settings` (said under `--verbose`, with the quota project).
+    pub(crate) fn paced(
+        self,
+        settings: pace::Settings,
+        quota_project: Option<&str>,
+        listing_timeout: Option<Duration>,
+    ) -> Gcp {
+        let inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            // Not shared yet when built; a clone keeps its own pacer.
+            Err(shared) => return Gcp { inner: shared },
+        };
+        let gcp = Gcp {
+            inner: Arc::new(Inner {
+                pace: pace::Pacer::new(settings),
+                listing_timeout: listing_timeout.unwrap_or(DEFAULT_LISTING_TIMEOUT),
+                ..inner
+            }),
+        };
+        gcp.log(&settings.describe(quota_project));
+        gcp
+    }
+
+    /// Answers 429 (over a quota) so far in this run.
+    pub fn throttled(&self) -> u64 {
+        self.inner.pace.throttled_count()
     }
 
     /// The API endpoint in use.
@@ -223,7 +276,13 @@ impl Gcp {
         let mut p = p.clone();
         p.version = Some(3);
         let name = r.name();
-        self.retrying(self.op_on(r, &name, "setIamPolicy"), || self.inner.clients.set_policy(r, &p)).await
+        self.retrying(self.op_on(r, &name, "setIamPolicy"), || async {
+            self.inner.pace.before_write(r).await;
+            let written = self.inner.clients.set_policy(r, &p).await;
+            self.inner.pace.after_write(r, &written);
+            written
+        })
+        .await
     }
 
     /// Whether Google knows `role` (IAM v1 `roles.get` on IAM's endpoint: `--endpoint`, else
@@ -312,7 +371,7 @@ impl Gcp {
                     ));
                     return Ok(Outcome { value, policy, written, attempts: tracker.attempts });
                 }
-                Err(e) => match tracker.next(&e) {
+                Err(e) => match tracker.throttled(&e).next(&e) {
                     Next::Wait(wait) => {
                         self.log(&format!(
                             "{r}: attempt {} failed: {}; reading again in {}",
@@ -375,12 +434,16 @@ impl Gcp {
                     "{r}: setIamPolicy (version 3, etag {})",
                     new.etag.as_deref().unwrap_or("")
                 ));
+                // The quota's slot is waited for before the try's deadline starts.
+                self.inner.pace.before_write(r).await;
                 let written = within(
                     tracker.attempt_limit(),
                     self.op_on(r, &name, "setIamPolicy"),
                     self.inner.clients.set_policy(r, &new),
                 )
-                .await?;
+                .await;
+                self.inner.pace.after_write(r, &written);
+                let written = written?;
                 Ok((value, written, true))
             }
         }
@@ -406,16 +469,18 @@ impl Gcp {
             self.log(&format!("{what}, attempt {} of {}", tracker.attempts, tracker.budget().max_attempts));
             match within(tracker.attempt_limit(), op, call()).await {
                 Ok(v) => return Ok(v),
-                Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => match tracker.next(&e) {
-                    Next::Wait(wait) => {
-                        self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
-                        tokio::time::sleep(wait).await;
+                Err(e @ (Error::Unavailable { .. } | Error::Network { .. })) => {
+                    match tracker.throttled(&e).next(&e) {
+                        Next::Wait(wait) => {
+                            self.log(&format!("{what}: {}; trying again in {}", describe(&e), secs(wait)));
+                            tokio::time::sleep(wait).await;
+                        }
+                        Next::GiveUp => {
+                            self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
+                            return Err(retry::exhausted(e, &tracker));
+                        }
                     }
-                    Next::GiveUp => {
-                        self.log(&format!("{what}: {}; retry budget spent", describe(&e)));
-                        return Err(retry::exhausted(e, &tracker));
-                    }
-                },
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -602,13 +667,23 @@ impl Gcp {
         }
         let mut queue = vec![root.clone()];
         let mut running = FuturesUnordered::new();
+        let deadline = tokio::time::Instant::now() + self.inner.listing_timeout;
         loop {
             while running.len() < concurrency.max(1)
                 && let Some(parent) = queue.pop()
             {
                 running.push(self.children(parent));
             }
-            let Some((parent, folders, projects)) = running.next().await else { break };
+            let next = match tokio::time::timeout_at(deadline, running.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    // The walk as a whole is bounded (issue 17 item 4): what was found stays, and
+                    // the root is named as not listed in full.
+                    failed.push((root.clone(), self.listing_took_too_long(&root.name(), "the walk", 0)));
+                    break;
+                }
+            };
+            let Some((parent, folders, projects)) = next else { break };
             match folders {
                 Ok(folders) => {
                     found.extend(folders.iter().cloned());
@@ -655,20 +730,42 @@ impl Gcp {
     {
         let mut all = Vec::new();
         let mut token = String::new();
-        // A server that keeps handing out page tokens must not keep us forever.
-        for _ in 0..10_000 {
+        // A server that keeps handing out page tokens must not keep us forever: the pages are
+        // capped, and the walk that asks for them is bounded by time (`descendants`).
+        for _ in 0..asset::MAX_PAGES {
             let (items, next) = self.retrying(op, || page(token.clone())).await?;
             all.extend(items);
             if next.is_empty() {
                 return Ok(all);
+            }
+            if next == token {
+                return Err(Error::Api {
+                    resource: op.resource.to_string(),
+                    status: None,
+                    message: format!("{} answered with the page token it was sent; stopped", op.verb),
+                });
             }
             token = next;
         }
         Err(Error::Api {
             resource: op.resource.to_string(),
             status: None,
-            message: format!("{} gave more than 10,000 pages", op.verb),
+            message: format!("{} kept sending page tokens past {} pages; stopped", op.verb, asset::MAX_PAGES),
         })
+    }
+
+    /// The error of a listing stopped by its time bound, naming the scope.
+    pub(crate) fn listing_took_too_long(&self, scope: &str, what: &str, pages: u32) -> Error {
+        let read = if pages > 0 { format!(" after {pages} page(s)") } else { String::new() };
+        Error::Api {
+            resource: scope.to_string(),
+            status: None,
+            message: format!(
+                "{what} of `{scope}` stopped{read}: a listing may take {} at most (--list-timeout); what was \
+                 read is shown",
+                humantime(self.inner.listing_timeout)
+            ),
+        }
     }
 }
 
@@ -793,6 +890,17 @@ fn describe(e: &Error) -> String {
             format!("HTTP {status} ({}){after}", message.trim_end_matches('.'))
         }
         other => other.to_string(),
+    }
+}
+
+/// `90s`, `5m`, `1h` as the flags take them.
+fn humantime(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 

@@ -67,6 +67,9 @@ pub(crate) struct Tracker {
     started: Instant,
     /// Tries made so far.
     pub attempts: u32,
+    /// Of those, the ones answered 429 (over a quota): they cost the budget's time, not its
+    /// tries, so that a run slowed by the quota is not failed by it while the time lasts (issue 22).
+    pub throttled: u32,
 }
 
 /// What to do after a failed try.
@@ -78,7 +81,7 @@ pub(crate) enum Next {
 
 impl Tracker {
     pub(crate) fn new(budget: RetryBudget) -> Self {
-        Tracker { budget, started: Instant::now(), attempts: 0 }
+        Tracker { budget, started: Instant::now(), attempts: 0, throttled: 0 }
     }
 
     pub(crate) fn elapsed(&self) -> Duration {
@@ -99,6 +102,14 @@ impl Tracker {
         ATTEMPT_TIMEOUT.min(self.remaining())
     }
 
+    /// Notes a try that failed with `error`: a 429 does not count against the tries.
+    pub(crate) fn throttled(&mut self, error: &Error) -> &mut Self {
+        if matches!(error, Error::Unavailable { status: 429, .. }) {
+            self.throttled += 1;
+        }
+        self
+    }
+
     /// After try number `self.attempts` failed with `error`: wait how long, or give up. Only
     /// conflicts, 429, 5xx and dropped connections are retried; `Retry-After` is a floor on the wait.
     pub(crate) fn next(&self, error: &Error) -> Next {
@@ -107,7 +118,8 @@ impl Tracker {
             Error::Unavailable { retry_after, .. } => *retry_after,
             _ => return Next::GiveUp,
         };
-        if self.attempts >= self.budget.max_attempts {
+        let counted = self.attempts.saturating_sub(self.throttled);
+        if counted >= self.budget.max_attempts {
             return Next::GiveUp;
         }
         let ceiling = self.budget.ceiling(self.attempts);

@@ -351,31 +351,43 @@ impl Policies {
     }
 
     /// Searches every place named (projects, folders, organizations) through Cloud Asset
-    /// Inventory (src/gcp/asset.rs): each resource found once, with its indexed policy, and the
-    /// scopes whose search stopped part-way (with what they held before). `Err` when the search
-    /// is not available to the caller (API disabled, permission missing): nothing was read and the
-    /// walk should do the work.
-    pub async fn search(&self) -> Result<Result<Index, Error>, Error> {
+    /// Inventory (src/gcp/asset.rs): each resource found handed to `each` once, with its indexed
+    /// policy, a page at a time (issue 22 item 3: nothing grows with the organization but what
+    /// `each` keeps), and the scopes whose search stopped part-way (after what they held was
+    /// handed over). `Err` when the search is not available to the caller (API disabled,
+    /// permission missing): nothing was read and the walk should do the work.
+    pub async fn search(&self, mut each: impl FnMut(Place, Policy)) -> Result<Result<Index, Error>, Error> {
         let Backend::Api(session) = &self.backend else {
             return Err(Error::usage(
                 "--via asset searches through the API and cannot work on a policy file",
             ));
         };
         let mut index = Index::default();
+        // Each resource is handed over once, even when it is below two of the scopes named or
+        // a server names it on two pages: remembered by a 64-bit hash of its name (16 bytes or so
+        // a resource, where the names themselves would cost ten times that).
         let mut seen = std::collections::HashSet::new();
+        let key = |r: &ResourceId| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(r)
+        };
         for place in &self.places {
             let Place::Resource(scope) = place else { continue };
-            let (read, error) = match session.gcp.search_policies(scope).await {
+            let searched = session
+                .gcp
+                .search_policies_each(scope, |f| {
+                    if seen.insert(key(&f.resource)) {
+                        index.examined += 1;
+                        each(Place::Resource(f.resource), f.policy);
+                    }
+                })
+                .await;
+            let (read, error) = match searched {
                 Ok(read) => (read, None),
                 Err(stopped) if stopped.unavailable() => return Ok(Err(stopped.error)),
                 Err(stopped) => (stopped.read, Some(stopped.error)),
             };
             index.pages += read.pages;
-            for f in read.found {
-                if seen.insert(f.resource.clone()) {
-                    index.found.push((Place::Resource(f.resource), f.policy));
-                }
-            }
             for (full, e) in read.unreadable {
                 index.errors.push((Place::File { label: full }, e));
             }
@@ -386,14 +398,19 @@ impl Policies {
         Ok(Ok(index))
     }
 
-    /// The search's index for `--recursive --via asset`; `None` for `--via walk`, and when the
-    /// search is not available to the caller, which is said in one line on stderr (issue 10 item
+    /// The search's index for `--recursive --via asset`, each resource handed to `each` as its
+    /// page arrives; `None` for `--via walk`, and when the search is not available to the caller, which is said in one line on stderr (issue 10 item
     /// 3) before the caller walks instead.
-    pub async fn index(&self, config: &Config, via: crate::cli::Via) -> Result<Option<Index>, Error> {
+    pub async fn index(
+        &self,
+        config: &Config,
+        via: crate::cli::Via,
+        each: impl FnMut(Place, Policy),
+    ) -> Result<Option<Index>, Error> {
         if via == crate::cli::Via::Walk {
             return Ok(None);
         }
-        match self.search().await? {
+        match self.search(each).await? {
             Ok(index) => Ok(Some(index)),
             Err(e) => {
                 if !config.quiet {
@@ -444,11 +461,11 @@ impl Policies {
     }
 }
 
-/// What the search of `--recursive` read: each resource once with its indexed policy (possibly
-/// stale), the scopes (or results) that failed, and the pages read.
+/// What the search of `--recursive` read: how many resources were handed over (each once, with
+/// its indexed policy, possibly stale), the scopes (or results) that failed, and the pages read.
 #[derive(Debug, Default)]
 pub struct Index {
-    pub found: Vec<(Place, Policy)>,
+    pub examined: usize,
     pub errors: Vec<(Place, Error)>,
     pub pages: u32,
 }
@@ -504,6 +521,17 @@ impl Session {
                 ..Default::default()
             },
             quota_project: conn.quota_project.clone(),
+            pace: gcp::pace::Settings {
+                writes_per_minute: conn.writes_per_minute,
+                searches_per_minute: conn.searches_per_minute,
+                // `--writes-per-minute 0` turns every write pace off, buckets' included.
+                bucket_writes_per_second: if conn.writes_per_minute == 0 {
+                    0
+                } else {
+                    gcp::pace::BUCKET_WRITES_PER_SECOND
+                },
+            },
+            listing_timeout: conn.list_timeout.to_std().ok(),
         };
         #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut lock = None;
@@ -611,6 +639,27 @@ where
     out.into_iter().flatten().collect()
 }
 
+/// The progress line: what is done, of how many, at what pace, and how long is left.
+const PROGRESS_TEMPLATE: &str = "{spinner} {msg} [{bar:30}] {pos}/{len}, {pace}, {left}";
+
+/// `540/min`, the pace of a run.
+fn pace_per_minute(per_second: f64) -> String {
+    format!("{:.0}/min", per_second * 60.0)
+}
+
+/// `about 3m 20s left`, or nothing to say before the first resource is done.
+fn time_left(done: u64, total: Option<u64>, eta: std::time::Duration) -> String {
+    if done == 0 || total.is_none_or(|t| done >= t) {
+        return "time left unknown".to_string();
+    }
+    let s = eta.as_secs();
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, s) => format!("about {s}s left"),
+        (0, m, s) => format!("about {m}m {s:02}s left"),
+        (h, m, _) => format!("about {h}h {m:02}m left"),
+    }
+}
+
 /// A progress bar on a terminal (stderr) for a run over several places, nothing otherwise.
 pub struct Progress(Option<indicatif::ProgressBar>);
 
@@ -621,10 +670,17 @@ impl Progress {
         }
         let bar = indicatif::ProgressBar::new(total as u64);
         // The verb and the count: the names of the resources are in the report (issue 12 item 8:
-        // the bar named each resource twice and cut the second).
+        // the bar named each resource twice and cut the second). Then the pace a minute and the
+        // time left (issue 22 item 2: a run paced to the quota says how long it will take).
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE)
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .with_key("pace", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", pace_per_minute(s.per_sec()));
+                })
+                .with_key("left", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", time_left(s.pos(), s.len(), s.eta()));
+                })
                 .progress_chars("=> "),
         );
         bar.set_message(what.to_string());
@@ -632,6 +688,7 @@ impl Progress {
     }
 
     fn tick(&self) {
+        crate::commands::stopped::tick();
         if let Some(bar) = &self.0 {
             bar.inc(1);
         }
@@ -759,6 +816,17 @@ mod tests {
 
     fn place(n: &str) -> Place {
         Place::File { label: n.to_string() }
+    }
+
+    #[test]
+    fn the_progress_line_shows_the_pace_and_the_time_left() {
+        use std::time::Duration;
+        assert_eq!(pace_per_minute(9.0), "540/min");
+        assert_eq!(time_left(0, Some(10), Duration::ZERO), "time left unknown");
+        assert_eq!(time_left(5, Some(10), Duration::from_secs(200)), "about 3m 20s left");
+        assert_eq!(time_left(5, Some(10), Duration::from_secs(9)), "about 9s left");
+        assert_eq!(time_left(5, Some(100), Duration::from_secs(3 * 3600 + 120)), "about 3h 02m left");
+        assert!(indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE).is_ok());
     }
 
     #[test]

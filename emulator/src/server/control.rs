@@ -1,4 +1,4 @@
-//! The emulator's own routes under `/_emulator/`: the clock, faults, the asset index, tokens, keys, the request
+//! The emulator's own routes under `/_emulator/`: the clock, faults, quotas, the asset index, tokens, keys, the request
 //! log, the state and a reset. Every input is checked before anything changes: a value the
 //! emulator could not serve afterwards (a clock past year 9999, a rate above 1) is a 400 naming
 //! the valid range, and the state stays as it was.
@@ -99,6 +99,7 @@ fn control_inner(shared: &Shared, req: &Req) -> Result<Value, ApiError> {
             *lock(&shared.asset) = index.clone();
             Ok(serde_json::to_value(index).expect("the index serialises"))
         }
+        (_, "quotas") => super::quota::control(shared, req),
         ("GET", "faults") => {
             Ok(serde_json::to_value(lock(&shared.faults).clone()).expect("faults serialise"))
         }

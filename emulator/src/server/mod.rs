@@ -13,7 +13,8 @@
 //!   key rings and keys, and Cloud Run services;
 //! - [`asset`]: Cloud Asset Inventory's `searchAllIamPolicies`, over an index that may lag;
 //! - [`control`]: the emulator's own routes under `/_emulator/`;
-//! - [`faults`]: injected latency, conflicts, errors and dropped connections.
+//! - [`faults`]: injected latency, conflicts, errors and dropped connections;
+//! - [`quota`]: Google's rate quotas, off by default.
 //!
 //! Paths carry Google's `:verb` suffixes (`/v1/projects/p:getIamPolicy`), which no router matches
 //! mid-segment, so requests are dispatched by hand on (method, path).
@@ -31,6 +32,7 @@ pub mod iam_credentials;
 pub mod iam_roles;
 pub mod logging;
 pub mod oauth;
+pub mod quota;
 pub mod resource_manager;
 pub mod services;
 pub mod storage;
@@ -185,6 +187,8 @@ pub struct Shared {
     /// The resources the search pages through, built once per state of the resources.
     pub asset_cache: Mutex<asset::Cache>,
     pub log: Mutex<Log>,
+    /// Google's rate quotas, when enforced (issue 22).
+    pub quota: Mutex<quota::Meter>,
     pub limits: Limits,
     /// `http://127.0.0.1:PORT`, known once bound.
     pub url: String,
@@ -720,6 +724,9 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
     // Unknown fields and query parameters are refused, as Google's front end does (issue 18).
     if let Err(e) = strict::check(req, &s, v) {
         return (who, Err(e));
+    }
+    if let Some(answer) = quota::over_quota(shared, req, &s, v) {
+        return (who, Ok(Routed::Raw(answer)));
     }
     (who, handler(&caller))
 }
