@@ -340,6 +340,8 @@ fn gcloud_ok(emu: &Emulator, token: &str, args: &[&str]) -> Value {
 #[test]
 fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
     if !harness::gcloud_available() {
+        eprintln!("skipped: gcloud not installed");
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "gcloud is required when CI=true");
         return;
     }
     let emu = harness::emulator().start();
@@ -359,7 +361,10 @@ fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
     let mut args = vec!["pam", "entitlements", "create", "gcloud-debug", entitlement_file.as_str()];
     args.extend(scope);
     let created = gcloud_ok(&emu, ALICE, &args);
-    assert_eq!(created["name"], "projects/jit-demo-prod/locations/global/entitlements/gcloud-debug", "{created}");
+    assert_eq!(
+        created["name"], "projects/jit-demo-prod/locations/global/entitlements/gcloud-debug",
+        "{created}"
+    );
     assert_eq!(created["state"], "AVAILABLE", "{created}");
     let mut args = vec!["pam", "entitlements", "list"];
     args.extend(scope);
@@ -397,12 +402,17 @@ fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
     assert!(ok, "{err}");
     assert_eq!(grant["state"], "APPROVAL_AWAITED");
     let name = grant["name"].as_str().unwrap().to_string();
-    let (ok, _, err) = gcloud(&emu, BOB, &["pam", "grants", "approve", &name, "--reason=me", "--format=json"]);
+    let (ok, _, err) =
+        gcloud(&emu, BOB, &["pam", "grants", "approve", &name, "--reason=me", "--format=json"]);
     assert!(!ok && err.contains("own grant"), "self-approval: {err}");
-    let found =
-        gcloud_ok(&emu, ALICE, &["pam", "grants", "search", ent.as_str(), "--caller-relationship=can-approve", "--format=json"]);
+    let found = gcloud_ok(
+        &emu,
+        ALICE,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=can-approve", "--format=json"],
+    );
     assert_eq!(found[0]["name"], name.as_str(), "{found}");
-    let approved = gcloud_ok(&emu, ALICE, &["pam", "grants", "approve", &name, "--reason=ok", "--format=json"]);
+    let approved =
+        gcloud_ok(&emu, ALICE, &["pam", "grants", "approve", &name, "--reason=ok", "--format=json"]);
     assert_eq!(approved["state"], "SCHEDULED");
 
     // Each request moves it on: activating, then active with the binding in PAM's shape.
@@ -418,7 +428,11 @@ fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
             && b["condition"]["expression"] == expression),
         "{policy}"
     );
-    let mine = gcloud_ok(&emu, BOB, &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-created", "--format=json"]);
+    let mine = gcloud_ok(
+        &emu,
+        BOB,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-created", "--format=json"],
+    );
     assert_eq!(mine[0]["state"], "ACTIVE");
 
     // alice ends it early: revoke is an operation gcloud waits on.
@@ -431,9 +445,60 @@ fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
     let (ok, grant, err) = create(BOB, &["--requested-duration=600s", "--justification=INC-43"]);
     assert!(ok, "{err}");
     let name = grant["name"].as_str().unwrap();
-    let denied = gcloud_ok(&emu, ALICE, &["pam", "grants", "deny", name, "--reason=not now", "--format=json"]);
+    let denied =
+        gcloud_ok(&emu, ALICE, &["pam", "grants", "deny", name, "--reason=not now", "--format=json"]);
     assert_eq!(denied["state"], "DENIED");
-    let had =
-        gcloud_ok(&emu, ALICE, &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-approved", "--format=json"]);
+    let had = gcloud_ok(
+        &emu,
+        ALICE,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-approved", "--format=json"],
+    );
     assert_eq!(had.as_array().unwrap().len(), 2, "{had}");
+}
+
+fn webhook_seed() -> Value {
+    let mut seed: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    // "https://chat.example/hook" and an older, disabled value.
+    seed["secrets"] = json!([{"name": "projects/jit-demo-prod/secrets/jit-webhook", "versions": [
+        {"version": 1, "data": "b2xk", "state": "DISABLED"},
+        {"version": 2, "data": "aHR0cHM6Ly9jaGF0LmV4YW1wbGUvaG9vaw=="}]}]);
+    seed["customRoles"][1]["includedPermissions"] = json!(["secretmanager.versions.access"]);
+    seed["policies"]["projects/jit-demo-prod"]["bindings"].as_array_mut().unwrap().push(
+        json!({"role": "projects/jit-demo-prod/roles/secretReader", "members": ["user:bob@example.com"]}),
+    );
+    seed
+}
+
+#[test]
+fn a_webhook_kept_in_a_secret_is_read_with_versions_access() {
+    let emu = harness::emulator().seed(webhook_seed()).start();
+    let path = "/v1/projects/jit-demo-prod/secrets/jit-webhook/versions";
+    let v = ok(&emu, "GET", &format!("{path}/latest:access"), BOB, None);
+    assert_eq!(v["name"], "projects/100000000001/secrets/jit-webhook/versions/2");
+    assert_eq!(v["payload"]["data"], "aHR0cHM6Ly9jaGF0LmV4YW1wbGUvaG9vaw==");
+    // CRC-32C of the payload, as a decimal string (int64 in JSON).
+    assert_eq!(v["payload"]["dataCrc32c"].as_str().unwrap().parse::<u64>().is_ok(), true);
+    let (status, e) = call(&emu, "GET", &format!("{path}/1:access"), BOB, None);
+    assert_eq!((status, e["error"]["status"].as_str()), (400, Some("FAILED_PRECONDITION")), "{e}");
+    let (status, _) = call(&emu, "GET", &format!("{path}/3:access"), BOB, None);
+    assert_eq!(status, 404);
+    let (status, e) = call(&emu, "GET", &format!("{path}/2:access"), DANA, None);
+    assert_eq!(status, 403, "{e}");
+    assert_eq!(e["error"]["details"][0]["metadata"]["permission"], "secretmanager.versions.access");
+}
+
+#[test]
+fn gcloud_reads_the_webhook_secret_and_checks_its_crc32c() {
+    if !harness::gcloud_available() {
+        eprintln!("skipped: gcloud not installed");
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "gcloud is required when CI=true");
+        return;
+    }
+    let emu = harness::emulator().seed(webhook_seed()).start();
+    let o = emu.gcloud(
+        BOB,
+        &["secrets", "versions", "access", "latest", "--secret=jit-webhook", "--project=jit-demo-prod"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "https://chat.example/hook");
 }
