@@ -34,5 +34,6 @@ mod emulator_http;
 mod emulator_kinds;
 mod emulator_logging;
 mod emulator_python;
+mod emulator_pam;
 mod emulator_roles;
 mod emulator_sdk;
