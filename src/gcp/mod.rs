@@ -17,6 +17,7 @@ pub mod client;
 pub mod errors;
 pub mod kinds;
 pub mod logging;
+pub mod pam;
 pub mod retry;
 
 #[cfg(test)]
