@@ -521,6 +521,7 @@ mod permission {
     pub const ENTITLEMENTS_UPDATE: &str = "privilegedaccessmanager.entitlements.update";
     pub const ENTITLEMENTS_DELETE: &str = "privilegedaccessmanager.entitlements.delete";
     pub const GRANTS_GET: &str = "privilegedaccessmanager.grants.get";
+    pub const GRANTS_LIST: &str = "privilegedaccessmanager.grants.list";
     pub const GRANTS_REVOKE: &str = "privilegedaccessmanager.grants.revoke";
     pub const OPERATIONS_GET: &str = "privilegedaccessmanager.operations.get";
     /// No IAM permission: the entitlement decides.
@@ -770,6 +771,15 @@ impl Gcp {
             vec![("callerRelationship", relationship.wire())],
             |p: GrantsPage| (p.grants, p.next_page_token),
         )
+        .await
+    }
+
+    /// `grants.list` on one entitlement: every grant (an administrator's view).
+    pub async fn list_grants(&self, entitlement: &str) -> crate::Result<Vec<Grant>> {
+        let cx = self.pam_cx(entitlement, kind_of(entitlement), "grants.list", permission::GRANTS_LIST);
+        self.pam_pages(&cx, format!("v1/{entitlement}/grants"), Vec::new(), |p: GrantsPage| {
+            (p.grants, p.next_page_token)
+        })
         .await
     }
 
@@ -1176,7 +1186,11 @@ mod tests {
         assert_eq!(g.reason(), "INC-42");
         assert_eq!(g.approver().unwrap().actor, "alice@example.com");
         assert_eq!(g.ends(), crate::condition::parse_timestamp("2026-01-01T11:00:00Z"));
-        assert_eq!(scope_of(&g.name), Some(ResourceId::project("p").unwrap()));
+        assert_eq!(scope_of(&g.name), None, "`p` is no project ID");
+        assert_eq!(
+            scope_of("projects/jit-demo-prod/locations/global/entitlements/e1"),
+            Some(ResourceId::project("jit-demo-prod").unwrap())
+        );
         assert_eq!(kind_of("folders/12/locations/global"), Kind::Folder);
     }
 
