@@ -206,6 +206,9 @@ pub enum Command {
     Approve(crate::commands::requests::ApproveArgs),
     /// Deny a Privileged Access Manager grant.
     Deny(crate::commands::requests::DenyArgs),
+    /// Run a command with access that ends when it does: a self-grant, or a Privileged Access
+    /// Manager grant waited for.
+    Exec(crate::commands::exec::Args),
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,9 @@
 //! `approve`, `deny`, `revoke --grant`, `exec`): the scopes they work on, the connection and the
 //! caller, finding a grant named by its short ID, and the grants' table.
 
-use chrono::{DateTime, Utc};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::cli::{Format, Global};
 use crate::config::{Config, Env};
@@ -11,8 +13,9 @@ use crate::gcp::Gcp;
 use crate::gcp::pam::{AccessType, Entitlement, Grant, Relationship};
 use crate::iam::{Kind, ResourceId};
 use crate::output;
-use crate::pam::{GrantRef, GrantRow};
+use crate::pam::{self, GrantRef, GrantRow};
 use crate::target::Policies;
+use crate::timespec;
 
 /// The configuration of a PAM command: `scope` (the command's positional `projects/P`,
 /// `folders/N` or `organizations/N`) joins the scope flags, and every scope must be one PAM
@@ -76,7 +79,16 @@ pub async fn find_grant(
     relationships: &[Relationship],
 ) -> Result<Grant, Error> {
     let (entitlement, id) = match r {
-        GrantRef::Full(name) => return gcp.get_grant(name).await,
+        // An approver may not hold `grants.get`: a grant named in full is then looked for as
+        // by its short ID, on its own scope.
+        GrantRef::Full(name) => match gcp.get_grant(name).await {
+            Ok(g) => return Ok(g),
+            Err(e) => {
+                let (ent, id) = name.rsplit_once("/grants/").unwrap_or((name, name));
+                let short = GrantRef::Short { entitlement: Some(ent.to_string()), id: id.to_string() };
+                return Box::pin(find_grant(gcp, scopes, &short, relationships)).await.map_err(|_| e);
+            }
+        },
         GrantRef::Short { entitlement, id } => (entitlement.as_deref(), id.as_str()),
     };
     let matches_entitlement = |e: &Entitlement| entitlement.is_none_or(|want| crate::pam::names(e, want));
@@ -187,4 +199,103 @@ pub fn note(config: &Config, line: &str) {
     if !config.quiet {
         eprintln!("{}", output::escape(line));
     }
+}
+
+/// `--wait`: the grant until it is active (or refused), then the access until Google applies
+/// it, within `bound`; a line on stderr each time what is awaited changes.
+pub async fn follow(
+    config: &Config,
+    gcp: &Gcp,
+    g: &Grant,
+    approvers: &[String],
+    bound: StdDuration,
+) -> Result<Grant, Error> {
+    let started = tokio::time::Instant::now();
+    let mut pause = StdDuration::from_millis(200);
+    let mut grant = g.clone();
+    let mut said = String::new();
+    loop {
+        if grant.state == "ACTIVE" {
+            break;
+        }
+        if pam::is_final(&grant.state) {
+            return Err(Error::Api {
+                resource: grant.name.clone(),
+                status: None,
+                message: format!(
+                    "the grant was not activated: it is {}; {}",
+                    pam::state_words(&grant.state),
+                    pam::next_step(&grant, &[], chrono::Utc::now())
+                ),
+            });
+        }
+        let line = match grant.state.as_str() {
+            "APPROVAL_AWAITED" if !approvers.is_empty() => {
+                format!("waiting for {} to approve grant `{}`…", approvers.join(" or "), grant.id())
+            }
+            state => format!("waiting: grant `{}` is {}…", grant.id(), pam::state_words(state)),
+        };
+        progress(config, &mut said, line);
+        wait_or_give_up(started, bound, &mut pause, &grant.name).await?;
+        grant = gcp.get_grant(&grant.name).await?;
+    }
+    // Active: now wait until the caller's own access shows it.
+    let roles = grant.roles();
+    let resource = grant
+        .iam_access()
+        .and_then(|a| pam::parse_scope(&pam::short_resource(&a.resource)))
+        .and_then(Result::ok);
+    match (resource, pam::probe_permissions(&roles)) {
+        (Some(resource), Some(permissions)) if !permissions.is_empty() => {
+            progress(
+                config,
+                &mut said,
+                format!("grant `{}` is active; waiting for Google to apply it on `{resource}`…", grant.id()),
+            );
+            loop {
+                let held = gcp.test_permissions(&resource, &permissions).await?;
+                if permissions.iter().all(|p| held.contains(p)) {
+                    break;
+                }
+                wait_or_give_up(started, bound, &mut pause, &grant.name).await?;
+            }
+            note(config, &format!("Effective: {} on `{resource}`.", roles.join(", ")));
+        }
+        _ => note(
+            config,
+            &format!(
+                "Grant `{}` is active; jit cannot test custom roles' permissions, so Google may still be applying it.",
+                grant.id()
+            ),
+        ),
+    }
+    Ok(grant)
+}
+
+fn progress(config: &Config, said: &mut String, line: String) {
+    if *said != line {
+        note(config, &line);
+        *said = line;
+    }
+}
+
+async fn wait_or_give_up(
+    started: tokio::time::Instant,
+    bound: StdDuration,
+    pause: &mut StdDuration,
+    name: &str,
+) -> Result<(), Error> {
+    if started.elapsed() >= bound {
+        return Err(Error::Api {
+            resource: name.to_string(),
+            status: None,
+            message: format!(
+                "still waiting after {}; the request stays, `jit requests --mine` follows it",
+                timespec::words(Duration::from_std(bound).unwrap_or_default())
+            ),
+        });
+    }
+    tokio::time::sleep((*pause).min(bound.saturating_sub(started.elapsed()))).await;
+    *pause = (*pause * 2).min(StdDuration::from_secs(5));
+    Ok(())
 }

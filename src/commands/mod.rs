@@ -14,6 +14,7 @@ pub mod completions;
 pub mod delegate;
 pub mod emulator;
 pub mod entitlements;
+pub mod exec;
 pub mod grant;
 pub mod grants;
 pub mod history;
@@ -137,6 +138,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let (scope, r) = request::Request::resolve(&args)?;
             let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
             request::run(&config, &r, team.as_ref().and_then(|t| t.pam.notify.as_ref()))
+        }
+        Command::Exec(args) => {
+            let (scope, _) = crate::pam::parse_request_words(&args.words)?;
+            let scope = scope.map(|s| s.name());
+            exec::run(&grants::resolve(&mut global, scope.as_deref(), &env)?, &args)
         }
         Command::Requests(args) => {
             let config = grants::resolve(&mut global, args.scope.as_deref(), &env)?;

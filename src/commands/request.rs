@@ -9,7 +9,6 @@ use chrono::Duration;
 use crate::cli::Format;
 use crate::config::Config;
 use crate::error::{Error, exit};
-use crate::gcp::Gcp;
 use crate::gcp::pam::{AccessType, Entitlement, Grant};
 use crate::pam::{self, GrantRow, Wanted};
 use crate::timespec;
@@ -136,7 +135,7 @@ pub fn run(config: &Config, r: &Request, notify: Option<&crate::entitlements::No
         }
         if let Some(bound) = r.wait {
             for (g, approvers) in &made {
-                follow(config, gcp, g, approvers, bound).await?;
+                grants::follow(config, gcp, g, approvers, bound).await?;
             }
         }
         Ok(exit::OK)
@@ -160,104 +159,5 @@ fn show(config: &Config, made: &[(Grant, Vec<String>)]) -> Result<(), Error> {
             grants::note(config, &format!("{}: {}.", row.id, row.next));
         }
     }
-    Ok(())
-}
-
-/// `--wait`: the grant until it is active (or refused), then the access until Google applies
-/// it, within `bound`; a line on stderr each time what is awaited changes.
-pub async fn follow(
-    config: &Config,
-    gcp: &Gcp,
-    g: &Grant,
-    approvers: &[String],
-    bound: StdDuration,
-) -> Result<Grant, Error> {
-    let started = tokio::time::Instant::now();
-    let mut pause = StdDuration::from_millis(200);
-    let mut grant = g.clone();
-    let mut said = String::new();
-    loop {
-        if grant.state == "ACTIVE" {
-            break;
-        }
-        if pam::is_final(&grant.state) {
-            return Err(Error::Api {
-                resource: grant.name.clone(),
-                status: None,
-                message: format!(
-                    "the grant was not activated: it is {}; {}",
-                    pam::state_words(&grant.state),
-                    pam::next_step(&grant, &[], chrono::Utc::now())
-                ),
-            });
-        }
-        let line = match grant.state.as_str() {
-            "APPROVAL_AWAITED" if !approvers.is_empty() => {
-                format!("waiting for {} to approve grant `{}`…", approvers.join(" or "), grant.id())
-            }
-            state => format!("waiting: grant `{}` is {}…", grant.id(), pam::state_words(state)),
-        };
-        progress(config, &mut said, line);
-        wait_or_give_up(started, bound, &mut pause, &grant.name).await?;
-        grant = gcp.get_grant(&grant.name).await?;
-    }
-    // Active: now wait until the caller's own access shows it.
-    let roles = grant.roles();
-    let resource = grant
-        .iam_access()
-        .and_then(|a| pam::parse_scope(&pam::short_resource(&a.resource)))
-        .and_then(Result::ok);
-    match (resource, pam::probe_permissions(&roles)) {
-        (Some(resource), Some(permissions)) if !permissions.is_empty() => {
-            progress(
-                config,
-                &mut said,
-                format!("grant `{}` is active; waiting for Google to apply it on `{resource}`…", grant.id()),
-            );
-            loop {
-                let held = gcp.test_permissions(&resource, &permissions).await?;
-                if permissions.iter().all(|p| held.contains(p)) {
-                    break;
-                }
-                wait_or_give_up(started, bound, &mut pause, &grant.name).await?;
-            }
-            grants::note(config, &format!("Effective: {} on `{resource}`.", roles.join(", ")));
-        }
-        _ => grants::note(
-            config,
-            &format!(
-                "Grant `{}` is active; jit cannot test custom roles' permissions, so Google may still be applying it.",
-                grant.id()
-            ),
-        ),
-    }
-    Ok(grant)
-}
-
-fn progress(config: &Config, said: &mut String, line: String) {
-    if *said != line {
-        grants::note(config, &line);
-        *said = line;
-    }
-}
-
-async fn wait_or_give_up(
-    started: tokio::time::Instant,
-    bound: StdDuration,
-    pause: &mut StdDuration,
-    name: &str,
-) -> Result<(), Error> {
-    if started.elapsed() >= bound {
-        return Err(Error::Api {
-            resource: name.to_string(),
-            status: None,
-            message: format!(
-                "still waiting after {}; the request stays, `jit requests --mine` follows it",
-                timespec::words(Duration::from_std(bound).unwrap_or_default())
-            ),
-        });
-    }
-    tokio::time::sleep((*pause).min(bound.saturating_sub(started.elapsed()))).await;
-    *pause = (*pause * 2).min(StdDuration::from_secs(5));
     Ok(())
 }
