@@ -15,6 +15,7 @@ mod output;
 mod pam;
 mod properties;
 mod reports;
+mod requests;
 mod roles;
 mod team;
 mod tls;
