@@ -31,5 +31,6 @@ mod emulator_gcloud;
 mod emulator_http;
 mod emulator_kinds;
 mod emulator_logging;
+mod emulator_pam;
 mod emulator_roles;
 mod emulator_sdk;

@@ -31,6 +31,7 @@ pub mod iam_credentials;
 pub mod iam_roles;
 pub mod logging;
 pub mod oauth;
+pub mod pam;
 pub mod resource_manager;
 pub mod services;
 pub mod storage;
@@ -402,6 +403,8 @@ pub async fn handle(
         headers: parts.headers,
         body,
     };
+    // Privileged Access Manager's grants and operations move on with the clock (`state::pam`).
+    pam::tick(&shared);
     if req.path.starts_with("/_emulator/") || req.path == "/_emulator" {
         return Ok(control::control(&shared, &req));
     }
@@ -528,7 +531,8 @@ fn split_path(path: &str) -> (Vec<String>, Option<String>) {
         && let Some((head, v)) = last.rsplit_once(':')
         && (VERBS.contains(&v)
             || ["search", "generateAccessToken", "queryGrantableRoles", "searchAllIamPolicies", "list"]
-                .contains(&v))
+                .contains(&v)
+            || pam::VERBS.contains(&v))
     {
         verb = Some(v.to_string());
         *last = head.to_string();
@@ -681,7 +685,8 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
             let kind = Kind::from_collection(coll).expect("matched");
             Some(Box::new(move |c: &Caller| iam_roles::list_custom(shared, c, kind, id, req)))
         }
-        _ => None,
+        // Privileged Access Manager and Secret Manager's `versions:access` (pam).
+        (method, path, verb) => pam::handler(shared, req, method, path, verb),
     };
     let Some(handler) = handler else { return (None, Ok(Routed::Raw(wire::html_404(&req.path)))) };
     let caller = match caller(shared, req) {
@@ -695,7 +700,7 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
     (who, handler(&caller))
 }
 
-type Handler<'a> = Box<dyn FnOnce(&Caller) -> Result<Routed, ApiError> + 'a>;
+pub(crate) type Handler<'a> = Box<dyn FnOnce(&Caller) -> Result<Routed, ApiError> + 'a>;
 
 /// The caller of an API request: 401 without a bearer token or with one the emulator does not
 /// know (unless it runs with `--no-auth`).

@@ -6,6 +6,7 @@ pub mod audit_log;
 pub mod catalog;
 pub mod log_query;
 pub mod model;
+pub mod pam;
 pub mod seed;
 pub mod store;
 pub mod validation;

@@ -152,6 +152,9 @@ pub struct Data {
     /// successful `setIamPolicy` (`state::audit_log`), and any a seed brings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_entries: Vec<Value>,
+    /// Privileged Access Manager's entitlements, grants and operations (`state::pam`).
+    #[serde(default, skip_serializing_if = "super::pam::PamState::is_empty")]
+    pub pam: super::pam::PamState,
 }
 
 /// A custom role, in the shape of IAM's `Role`
@@ -319,6 +322,29 @@ pub struct Bucket {
 pub struct Secret {
     /// `projects/ID/secrets/S`.
     pub name: String,
+    /// Its versions, for `versions:access` (issue 21: a chat webhook kept in a secret).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<SecretVersion>,
+}
+
+/// A version of a secret
+/// (<https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets.versions>).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretVersion {
+    /// 1, 2, …
+    pub version: u64,
+    /// The payload, base64 (as `SecretPayload.data` travels).
+    pub data: String,
+    /// `ENABLED` (default), `DISABLED` or `DESTROYED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+impl SecretVersion {
+    pub fn state(&self) -> &str {
+        self.state.as_deref().unwrap_or("ENABLED")
+    }
 }
 
 /// A Cloud KMS key ring and the ids of its crypto keys.

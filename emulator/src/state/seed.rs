@@ -146,6 +146,7 @@ impl Data {
             check_policy(kind, policy, &known, &|role| store.custom_role_in_hierarchy(key, role))
                 .map_err(|e| format!("the policy of `{key}` cannot be served: {e}"))?;
         }
+        super::pam::check_seed(&store)?;
         if let Some(clock) = &self.clock {
             clock.check(wall)?;
         }

@@ -375,7 +375,7 @@ impl Store {
     /// stores an e-mail member in the account's own case whatever case it was sent in
     /// (terraform-provider-google #4276, #3880, #5107), so a binding written for
     /// `user:jane.doe@example.com` grants `user:Jane.Doe@example.com`.
-    fn member_matches(&self, member: &str, principal: &str) -> bool {
+    pub fn member_matches(&self, member: &str, principal: &str) -> bool {
         if member == principal || member == "allUsers" || member == "allAuthenticatedUsers" {
             return true;
         }
@@ -689,6 +689,20 @@ impl Store {
         let before = self.data.policies.insert(found.key.clone(), stored.clone());
         self.history.entry(found.key).or_default().push((now, before));
         Ok(stored)
+    }
+
+    /// Appends an audit-log entry written elsewhere (Privileged Access Manager's, `state::pam`).
+    pub fn push_log_entry(&mut self, entry: Value) {
+        self.log_json.push(compact(&entry));
+        self.data.log_entries.push(entry);
+        self.log_version += 1;
+    }
+
+    /// Takes back the last audit-log entry (for PAM to name its service agent on a write it made).
+    pub fn pop_log_entry(&mut self) -> Option<Value> {
+        self.log_json.pop();
+        self.log_version += 1;
+        self.data.log_entries.pop()
     }
 
     /// `testIamPermissions`: the subset of `permissions` the caller holds. An unknown resource is a
