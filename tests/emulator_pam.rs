@@ -319,3 +319,186 @@ fn onboarding_status_names_the_service_agent() {
     let (status, _) = call(&emu, "GET", &format!("{LOC}:checkOnboardingStatus"), BOB, None);
     assert_eq!(status, 403);
 }
+
+// ---- gcloud's own `gcloud pam` against the emulator -------------------------------------------
+
+fn gcloud(emu: &Emulator, token: &str, args: &[&str]) -> (bool, Value, String) {
+    let o = emu.gcloud(token, args);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let v = serde_json::from_str(&out).unwrap_or(Value::Null);
+    (o.status.success(), v, err)
+}
+
+#[track_caller]
+fn gcloud_ok(emu: &Emulator, token: &str, args: &[&str]) -> Value {
+    let (ok, v, err) = gcloud(emu, token, args);
+    assert!(ok, "gcloud {args:?} failed: {err}");
+    v
+}
+
+#[test]
+fn gcloud_pam_requests_approves_denies_and_revokes_against_the_emulator() {
+    if !harness::gcloud_available() {
+        eprintln!("skipped: gcloud not installed");
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "gcloud is required when CI=true");
+        return;
+    }
+    let emu = harness::emulator().start();
+    emu.set_clock("2030-01-01T10:00:00Z");
+    let scope = ["--project=jit-demo-prod", "--location=global", "--format=json"];
+
+    // alice creates an entitlement from a file; gcloud waits on the operation.
+    let file = emu.file(
+        "ent.yaml",
+        "eligibleUsers:\n- principals: ['user:bob@example.com']\n\
+         approvalWorkflow:\n  manualApprovals:\n    steps:\n    - approvalsNeeded: 1\n      approvers:\n      - principals: ['user:alice@example.com']\n\
+         privilegedAccess:\n  gcpIamAccess:\n    resourceType: cloudresourcemanager.googleapis.com/Project\n    \
+         resource: //cloudresourcemanager.googleapis.com/projects/jit-demo-prod\n    roleBindings:\n    - role: roles/bigquery.dataViewer\n\
+         maxRequestDuration: 7200s\nrequesterJustificationConfig:\n  unstructured: {}\n",
+    );
+    let entitlement_file = format!("--entitlement-file={}", file.display());
+    let mut args = vec!["pam", "entitlements", "create", "gcloud-debug", entitlement_file.as_str()];
+    args.extend(scope);
+    let created = gcloud_ok(&emu, ALICE, &args);
+    assert_eq!(
+        created["name"], "projects/jit-demo-prod/locations/global/entitlements/gcloud-debug",
+        "{created}"
+    );
+    assert_eq!(created["state"], "AVAILABLE", "{created}");
+    let mut args = vec!["pam", "entitlements", "list"];
+    args.extend(scope);
+    let list = gcloud_ok(&emu, ALICE, &args);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "projects/jit-demo-prod/locations/global/entitlements/gcloud-debug",
+            "projects/jit-demo-prod/locations/global/entitlements/prod-debug"
+        ]
+    );
+    // bob has no PAM permission, but may search what he can request.
+    let (ok, _, _) = gcloud(&emu, BOB, &args);
+    assert!(!ok, "bob cannot list entitlements");
+    let mut args = vec!["pam", "entitlements", "search", "--caller-access-type=grant-requester"];
+    args.extend(scope);
+    assert_eq!(gcloud_ok(&emu, BOB, &args).as_array().unwrap().len(), 2);
+
+    let ent = format!("--entitlement={DEMO}");
+    let create = |token: &str, extra: &[&str]| {
+        let mut args = vec!["pam", "grants", "create", ent.as_str(), "--format=json"];
+        args.extend_from_slice(extra);
+        gcloud(&emu, token, &args)
+    };
+    // What PAM refuses, gcloud shows as an error.
+    let (ok, _, err) = create(DANA, &["--requested-duration=3600s", "--justification=INC-42"]);
+    assert!(!ok && err.contains("not eligible"), "{err}");
+    let (ok, _, err) = create(BOB, &["--requested-duration=20000s", "--justification=INC-42"]);
+    assert!(!ok && err.contains("maximum request duration"), "{err}");
+    let (ok, _, err) = create(BOB, &["--requested-duration=3600s"]);
+    assert!(!ok && err.contains("justification"), "{err}");
+
+    let (ok, grant, err) = create(BOB, &["--requested-duration=3600s", "--justification=INC-42"]);
+    assert!(ok, "{err}");
+    assert_eq!(grant["state"], "APPROVAL_AWAITED");
+    let name = grant["name"].as_str().unwrap().to_string();
+    let (ok, _, err) =
+        gcloud(&emu, BOB, &["pam", "grants", "approve", &name, "--reason=me", "--format=json"]);
+    assert!(!ok && err.contains("own grant"), "self-approval: {err}");
+    let found = gcloud_ok(
+        &emu,
+        ALICE,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=can-approve", "--format=json"],
+    );
+    assert_eq!(found[0]["name"], name.as_str(), "{found}");
+    let approved =
+        gcloud_ok(&emu, ALICE, &["pam", "grants", "approve", &name, "--reason=ok", "--format=json"]);
+    assert_eq!(approved["state"], "SCHEDULED");
+
+    // Each request moves it on: activating, then active with the binding in PAM's shape.
+    let g = gcloud_ok(&emu, BOB, &["pam", "grants", "describe", &name, "--format=json"]);
+    assert_eq!(g["state"], "ACTIVATING", "{g}");
+    let g = gcloud_ok(&emu, BOB, &["pam", "grants", "describe", &name, "--format=json"]);
+    assert_eq!(g["state"], "ACTIVE", "{g}");
+    let policy = emu.policy("projects/jit-demo-prod");
+    let expression = "request.time < timestamp(\"2030-01-01T11:00:00Z\")";
+    assert!(
+        pam_bindings(&policy).iter().any(|b| b["role"] == "roles/logging.viewer"
+            && b["members"] == json!(["user:bob@example.com"])
+            && b["condition"]["expression"] == expression),
+        "{policy}"
+    );
+    let mine = gcloud_ok(
+        &emu,
+        BOB,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-created", "--format=json"],
+    );
+    assert_eq!(mine[0]["state"], "ACTIVE");
+
+    // alice ends it early: revoke is an operation gcloud waits on.
+    gcloud_ok(&emu, ALICE, &["pam", "grants", "revoke", &name, "--reason=done", "--format=json"]);
+    let g = gcloud_ok(&emu, BOB, &["pam", "grants", "describe", &name, "--format=json"]);
+    assert_eq!(g["state"], "REVOKED", "{g}");
+    assert!(pam_bindings(&emu.policy("projects/jit-demo-prod")).is_empty());
+
+    // A new request, denied.
+    let (ok, grant, err) = create(BOB, &["--requested-duration=600s", "--justification=INC-43"]);
+    assert!(ok, "{err}");
+    let name = grant["name"].as_str().unwrap();
+    let denied =
+        gcloud_ok(&emu, ALICE, &["pam", "grants", "deny", name, "--reason=not now", "--format=json"]);
+    assert_eq!(denied["state"], "DENIED");
+    let had = gcloud_ok(
+        &emu,
+        ALICE,
+        &["pam", "grants", "search", ent.as_str(), "--caller-relationship=had-approved", "--format=json"],
+    );
+    assert_eq!(had.as_array().unwrap().len(), 2, "{had}");
+}
+
+fn webhook_seed() -> Value {
+    let mut seed: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    // "https://chat.example/hook" and an older, disabled value.
+    seed["secrets"] = json!([{"name": "projects/jit-demo-prod/secrets/jit-webhook", "versions": [
+        {"version": 1, "data": "b2xk", "state": "DISABLED"},
+        {"version": 2, "data": "aHR0cHM6Ly9jaGF0LmV4YW1wbGUvaG9vaw=="}]}]);
+    seed["customRoles"][1]["includedPermissions"] = json!(["secretmanager.versions.access"]);
+    seed["policies"]["projects/jit-demo-prod"]["bindings"].as_array_mut().unwrap().push(
+        json!({"role": "projects/jit-demo-prod/roles/secretReader", "members": ["user:bob@example.com"]}),
+    );
+    seed
+}
+
+#[test]
+fn a_webhook_kept_in_a_secret_is_read_with_versions_access() {
+    let emu = harness::emulator().seed(webhook_seed()).start();
+    let path = "/v1/projects/jit-demo-prod/secrets/jit-webhook/versions";
+    let v = ok(&emu, "GET", &format!("{path}/latest:access"), BOB, None);
+    assert_eq!(v["name"], "projects/100000000001/secrets/jit-webhook/versions/2");
+    assert_eq!(v["payload"]["data"], "aHR0cHM6Ly9jaGF0LmV4YW1wbGUvaG9vaw==");
+    // CRC-32C of the payload, as a decimal string (int64 in JSON).
+    assert_eq!(v["payload"]["dataCrc32c"].as_str().unwrap().parse::<u64>().is_ok(), true);
+    let (status, e) = call(&emu, "GET", &format!("{path}/1:access"), BOB, None);
+    assert_eq!((status, e["error"]["status"].as_str()), (400, Some("FAILED_PRECONDITION")), "{e}");
+    let (status, _) = call(&emu, "GET", &format!("{path}/3:access"), BOB, None);
+    assert_eq!(status, 404);
+    let (status, e) = call(&emu, "GET", &format!("{path}/2:access"), DANA, None);
+    assert_eq!(status, 403, "{e}");
+    assert_eq!(e["error"]["details"][0]["metadata"]["permission"], "secretmanager.versions.access");
+}
+
+#[test]
+fn gcloud_reads_the_webhook_secret_and_checks_its_crc32c() {
+    if !harness::gcloud_available() {
+        eprintln!("skipped: gcloud not installed");
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "gcloud is required when CI=true");
+        return;
+    }
+    let emu = harness::emulator().seed(webhook_seed()).start();
+    let o = emu.gcloud(
+        BOB,
+        &["secrets", "versions", "access", "latest", "--secret=jit-webhook", "--project=jit-demo-prod"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "https://chat.example/hook");
+}

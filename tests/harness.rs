@@ -380,6 +380,7 @@ impl Emulator {
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN", format!("{}/", self.url))
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET", format!("{}/", self.url))
             .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING", format!("{}/", self.url))
+            .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_PRIVILEGEDACCESSMANAGER", format!("{}/", self.url))
             .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", self.token_file(token))
             .env("CLOUDSDK_CONFIG", &config)
             .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")

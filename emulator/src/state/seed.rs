@@ -191,6 +191,24 @@ impl Data {
         for s in &self.secrets {
             under_project(&s.name, Kind::Secret, "projects/ID/secrets/S")?;
             add(s.name.clone(), "secret")?;
+            let mut seen = BTreeSet::new();
+            for v in &s.versions {
+                use base64::Engine as _;
+                if v.version == 0 || !seen.insert(v.version) {
+                    return Err(format!("secret `{}`: version numbers start at 1 and appear once", s.name));
+                }
+                if base64::engine::general_purpose::STANDARD.decode(&v.data).is_err() {
+                    return Err(format!("secret `{}` version {}: `data` is not base64", s.name, v.version));
+                }
+                if !["ENABLED", "DISABLED", "DESTROYED"].contains(&v.state()) {
+                    return Err(format!(
+                        "secret `{}` version {}: state `{}`; use ENABLED, DISABLED or DESTROYED",
+                        s.name,
+                        v.version,
+                        v.state()
+                    ));
+                }
+            }
         }
         for r in &self.key_rings {
             under_project(&r.name, Kind::KeyRing, "projects/ID/locations/L/keyRings/R")?;
