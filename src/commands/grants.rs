@@ -43,6 +43,15 @@ pub fn resolve(global: &mut Global, scope: Option<&str>, env: &Env) -> Result<Co
     Ok(config)
 }
 
+/// The scope a command on one grant works on: the one given, else the scope of a grant named in
+/// full (`projects/P/locations/global/…` is on `projects/P`).
+pub fn scope_of_grant(grant: &str, given: Option<&str>) -> Option<String> {
+    given.map(str::to_string).or_else(|| {
+        let g = grant.trim();
+        g.contains("/grants/").then(|| crate::gcp::pam::scope_of(g)).flatten().map(|s| s.name())
+    })
+}
+
 /// The one scope of a command that works on one.
 pub fn one_scope(config: &Config) -> Result<&ResourceId, Error> {
     match config.scopes.as_slice() {

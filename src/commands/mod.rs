@@ -80,7 +80,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             list::run(&config, &list)
         }
         Command::Revoke(args) if args.grant.is_some() => {
-            let config = grants::resolve(&mut global, None, &env)?;
+            let scope = grants::scope_of_grant(args.grant.as_deref().unwrap_or_default(), None);
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
             requests::revoke(&config, args.grant.as_deref().unwrap_or_default())
         }
         Command::Revoke(args) => {
@@ -149,7 +150,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             requests::run(&config, &args.relationships())
         }
         Command::Approve(args) => {
-            let config = grants::resolve(&mut global, args.scope.as_deref(), &env)?;
+            let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
             let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
             requests::decide(
                 &config,
@@ -160,7 +162,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             )
         }
         Command::Deny(args) => {
-            let config = grants::resolve(&mut global, args.scope.as_deref(), &env)?;
+            let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
             let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
             requests::decide(&config, &args.grant, Some(&args.reason), requests::Decision::Deny, notify)
         }

@@ -76,6 +76,13 @@ impl Request {
         } else {
             None
         };
+        // An entitlement named in full says its scope.
+        let scope = scope.or_else(|| {
+            wanted.iter().find_map(|w| match w {
+                Wanted::Entitlement(name) if name.contains('/') => crate::gcp::pam::scope_of(name),
+                _ => None,
+            })
+        });
         Ok((scope.map(|s| s.name()), Request { wanted, duration, reason, wait }))
     }
 }
