@@ -65,7 +65,7 @@ fn page(req: &Req, items: Vec<Value>, field: &str) -> Result<Routed, ApiError> {
     let size = match req.query_param("pageSize") {
         Some(s) => match s.parse::<i64>() {
             Ok(n) if n < 0 => {
-                return Err(ApiError::invalid("`pageSize` must not be negative.")).map_err(one_platform);
+                return Err(one_platform(ApiError::invalid("`pageSize` must not be negative.")));
             }
             Ok(0) => DEFAULT_PAGE,
             Ok(n) => (n as usize).min(MAX_PAGE),

@@ -422,8 +422,7 @@ fn audit(
     who: Option<&str>,
     method: &str,
     permission: Option<&str>,
-    resource_name: &str,
-    scope_key: &str,
+    (resource_name, scope_key): (&str, &str),
     request: Value,
     now: DateTime<Utc>,
 ) {
@@ -645,8 +644,7 @@ pub fn create_entitlement(
         principal_of(caller).ok(),
         &format!("{METHOD_PREFIX}CreateEntitlement"),
         Some(permission),
-        &name,
-        &loc.key,
+        (&name, &loc.key),
         json!({"parent": loc.name(), "entitlementId": id, "entitlement": ent}),
         now,
     );
@@ -818,8 +816,7 @@ pub fn patch_entitlement(
         principal_of(caller).ok(),
         &format!("{METHOD_PREFIX}UpdateEntitlement"),
         Some(permission),
-        str_of(&current, &["name"]),
-        &loc.key,
+        (str_of(&current, &["name"]), &loc.key),
         json!({"entitlement": next, "updateMask": mask}),
         now,
     );
@@ -875,8 +872,7 @@ pub fn delete_entitlement(
         principal_of(caller).ok(),
         &format!("{METHOD_PREFIX}DeleteEntitlement"),
         Some(permission),
-        &ent_name,
-        &loc.key,
+        (&ent_name, &loc.key),
         json!({"name": ent_name, "force": force}),
         now,
     );
@@ -1018,8 +1014,7 @@ pub fn create_grant(
         Some(&principal),
         &format!("{METHOD_PREFIX}CreateGrant"),
         None,
-        &name,
-        &scope,
+        (&name, &scope),
         json!({"parent": entitlement, "grant": body}),
         now,
     );
@@ -1189,8 +1184,7 @@ pub fn decide(
         Some(&principal),
         &format!("{METHOD_PREFIX}{method}"),
         None,
-        str_of(&out, &["name"]),
-        &scope,
+        (str_of(&out, &["name"]), &scope),
         json!({"name": name, "reason": reason}),
         now,
     );
@@ -1240,8 +1234,7 @@ pub fn revoke_grant(
         principal_of(caller).ok(),
         &format!("{METHOD_PREFIX}RevokeGrant"),
         Some(permission),
-        &grant_name,
-        &scope,
+        (&grant_name, &scope),
         json!({"name": name, "reason": reason}),
         now,
     );
@@ -1450,7 +1443,7 @@ pub fn tick(store: &mut Store, now: DateTime<Utc>) -> bool {
                     push_event(g, "expired", json!({}), now);
                     let name = str_of(g, &["name"]).to_string();
                     let (scope, _) = scope_of_name(store, &name);
-                    audit(store, None, "PAMExpireGrant", None, &name, &scope, json!({}), now);
+                    audit(store, None, "PAMExpireGrant", None, (&name, &scope), json!({}), now);
                     changed = true;
                 }
             }
@@ -1478,7 +1471,7 @@ fn activate(store: &mut Store, gi: usize, now: DateTime<Utc>) {
             record.grant["auditTrail"] = json!({"accessGrantTime": time(now)});
             record.access_ends = Some(end);
             record.bindings = bindings;
-            audit(store, None, "PAMActivateGrant", None, &name, &scope, json!({}), now);
+            audit(store, None, "PAMActivateGrant", None, (&name, &scope), json!({}), now);
         }
         Err(e) => {
             record.grant["state"] = json!("ACTIVATION_FAILED");
@@ -1488,7 +1481,7 @@ fn activate(store: &mut Store, gi: usize, now: DateTime<Utc>) {
                 json!({"error": {"code": 9, "message": e}}),
                 now,
             );
-            audit(store, None, "PAMActivateGrant", None, &name, &scope, json!({}), now);
+            audit(store, None, "PAMActivateGrant", None, (&name, &scope), json!({}), now);
         }
     }
 }
@@ -1527,7 +1520,7 @@ fn end_access(store: &mut Store, gi: usize, now: DateTime<Utc>, how: &str) {
     }
     r.revoke_operation = None;
     let method = if how == "revoked" { "PAMRevokeGrant" } else { "PAMEndGrant" };
-    audit(store, None, method, None, &name, &scope, json!({}), now);
+    audit(store, None, method, None, (&name, &scope), json!({}), now);
 }
 
 // ---- seed ------------------------------------------------------------------------------------
