@@ -469,7 +469,7 @@ max_duration = "4h"
             err("max_duration = \"8h\"\nmax_durations = \"2h\"\n"),
             "`jit.toml`, line 2, column 1: unknown key `max_durations`, expected one of `max_duration`, \
              `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, \
-             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`"
+             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`"
         );
         assert_eq!(err("max_duration = \"8x\"\n"), "`jit.toml`, line 1, column 16: `8x` is not a duration");
         let e = err("[bundles.b]\nroles = [\"roles/logging.viewer\",\n  \"roles/logging.veiwer\"]\n");
