@@ -207,6 +207,21 @@ pub enum Command {
     /// in no bundle, delegations without an end, policies near Google's limits); exit 1 when
     /// anything is found, for CI.
     Audit(AuditArgs),
+    /// Privileged Access Manager: the entitlements you may request or approve; `apply` makes PAM
+    /// match the team config's [entitlements.ID] tables.
+    Entitlements(crate::commands::entitlements::Args),
+    /// Ask Privileged Access Manager for access (an entitlement, or roles), approved and ended by
+    /// Google.
+    Request(crate::commands::request::Args),
+    /// Privileged Access Manager's grants you asked for, may approve, or approved.
+    Requests(crate::commands::requests::Args),
+    /// Approve a Privileged Access Manager grant.
+    Approve(crate::commands::requests::ApproveArgs),
+    /// Deny a Privileged Access Manager grant.
+    Deny(crate::commands::requests::DenyArgs),
+    /// Run a command with access that ends when it does: a self-grant, or a Privileged Access
+    /// Manager grant waited for.
+    Exec(crate::commands::exec::Args),
 }
 
 #[derive(Debug, Args)]
@@ -379,11 +394,15 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// Roles whose time-bound bindings to end.
-    #[arg(required_unless_present = "delegation", value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
+    #[arg(required_unless_present_any = ["delegation", "grant"], value_name = "ROLE", add = ArgValueCompleter::new(role_names))]
     pub roles: Vec<String>,
     /// End this principal's delegations (`jit delegate`) instead.
     #[arg(long, value_name = "PRINCIPAL", conflicts_with_all = ["roles", "member", "all_members"])]
     pub delegation: Option<String>,
+    /// End this Privileged Access Manager grant early instead: its full name, or its ID with
+    /// --project, --folder or --organization.
+    #[arg(long, value_name = "GRANT", conflicts_with_all = ["roles", "member", "all_members", "delegation", "dry_run"])]
+    pub grant: Option<String>,
     /// Whose access to end (repeatable). Default: yourself.
     #[arg(long, value_name = "PRINCIPAL", conflicts_with = "all_members")]
     pub member: Vec<String>,

@@ -144,7 +144,7 @@ impl fmt::Display for Principal {
 /// sequence, a carriage return, a bidirectional override: `text::is_terminal_control`): every
 /// later reader of the policy would be shown something else than what is there. Checked before the
 /// syntax, so the message says what is actually wrong.
-fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
+pub(crate) fn refuse_terminal_controls(what: &str, s: &str) -> Result<(), Error> {
     match s.chars().find(|&c| crate::text::is_terminal_control(c)) {
         Some(c) => Err(Error::usage_hint(
             format!("{what} `{s}` contains the control character `{}`", crate::text::escape(&c.to_string())),

@@ -46,6 +46,8 @@ pub struct Team {
     pub roles: BTreeMap<String, RoleRule>,
     /// Bundles, by name (without the `@`).
     pub bundles: BTreeMap<String, Bundle>,
+    /// `[entitlements.ID]` and `[notify]`: Privileged Access Manager (src/entitlements.rs).
+    pub pam: crate::entitlements::Pam,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,6 +89,9 @@ struct Raw {
     roles: BTreeMap<Spanned<String>, RawRole>,
     #[serde(default)]
     bundles: BTreeMap<Spanned<String>, RawBundle>,
+    #[serde(default)]
+    entitlements: BTreeMap<Spanned<String>, crate::entitlements::RawEntitlement>,
+    notify: Option<crate::entitlements::RawNotify>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +204,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
         denied_roles: raw.denied_roles.iter().map(role).collect::<Result<_, _>>()?,
         sensitive_roles: raw.sensitive_roles.as_ref().map(|v| v.iter().map(role).collect()).transpose()?,
         scopes: scopes(&raw.projects, &raw.folders, &raw.organizations, &raw.resources)?,
+        pam: crate::entitlements::parse(&raw.entitlements, raw.notify.as_ref(), &at)?,
         ..Team::default()
     };
     for (name, rule) in &raw.roles {
@@ -463,7 +469,7 @@ max_duration = "4h"
             err("max_duration = \"8h\"\nmax_durations = \"2h\"\n"),
             "`jit.toml`, line 2, column 1: unknown key `max_durations`, expected one of `max_duration`, \
              `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, \
-             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`"
+             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`"
         );
         assert_eq!(err("max_duration = \"8x\"\n"), "`jit.toml`, line 1, column 16: `8x` is not a duration");
         let e = err("[bundles.b]\nroles = [\"roles/logging.viewer\",\n  \"roles/logging.veiwer\"]\n");

@@ -17,6 +17,7 @@ mod pam;
 mod properties;
 mod quota;
 mod reports;
+mod requests;
 mod roles;
 mod team;
 mod tls;

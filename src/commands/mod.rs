@@ -15,9 +15,15 @@ pub mod cleanup;
 pub mod completions;
 pub mod delegate;
 pub mod emulator;
+pub mod entitlements;
+pub mod exec;
 pub mod grant;
+pub mod grants;
 pub mod history;
 pub mod list;
+pub mod notify;
+pub mod request;
+pub mod requests;
 pub mod revoke;
 pub mod roles;
 pub mod stopped;
@@ -42,7 +48,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         | Command::Cleanup(_)
         | Command::Delegate(_)
         | Command::Audit(_)
-        | Command::History(_) => team::load(&global, &env)?,
+        | Command::History(_)
+        | Command::Entitlements(_)
+        | Command::Request(_)
+        | Command::Approve(_)
+        | Command::Deny(_) => team::load(&global, &env)?,
         _ => None,
     };
     match cli.command {
@@ -78,6 +88,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 return delegate::list(&config, &list.members);
             }
             list::run(&config, &list)
+        }
+        Command::Revoke(args) if args.grant.is_some() => {
+            let scope = grants::scope_of_grant(args.grant.as_deref().unwrap_or_default(), None);
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
+            requests::revoke(&config, args.grant.as_deref().unwrap_or_default())
         }
         Command::Revoke(args) => {
             team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
@@ -115,6 +130,52 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
             let config = Config::resolve(&global, Some(&file), &env)?;
             audit::run(&config, team.as_ref(), args.recursive.then_some(args.via), args.concurrency.into())
+        }
+        Command::Entitlements(args) => match args.command {
+            Some(entitlements::Sub::Apply { dry_run, yes }) => {
+                let declared = team.as_ref().map(|t| t.pam.entitlements.clone()).unwrap_or_default();
+                if declared.is_empty() {
+                    return Err(Error::usage_hint(
+                        "the team config has no [entitlements.ID] table",
+                        "docs/usage.md \"Requests and approvals\" shows one; `jit config check` checks the file",
+                    ));
+                }
+                let config = grants::resolve(&mut global, Some(&declared[0].scope.name()), &env)?;
+                entitlements::apply(&config, &declared, dry_run, yes)
+            }
+            None => entitlements::list(&grants::resolve(&mut global, args.scope.as_deref(), &env)?),
+        },
+        Command::Request(args) => {
+            let (scope, r) = request::Request::resolve(&args)?;
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
+            request::run(&config, &r, team.as_ref().and_then(|t| t.pam.notify.as_ref()))
+        }
+        Command::Exec(args) => {
+            let (scope, _) = crate::pam::parse_request_words(&args.words)?;
+            let scope = scope.map(|s| s.name());
+            exec::run(&grants::resolve(&mut global, scope.as_deref(), &env)?, &args)
+        }
+        Command::Requests(args) => {
+            let config = grants::resolve(&mut global, args.scope.as_deref(), &env)?;
+            requests::run(&config, &args.relationships())
+        }
+        Command::Approve(args) => {
+            let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
+            let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
+            requests::decide(
+                &config,
+                &args.grant,
+                args.reason.as_deref(),
+                requests::Decision::Approve,
+                notify,
+            )
+        }
+        Command::Deny(args) => {
+            let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
+            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
+            let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
+            requests::decide(&config, &args.grant, Some(&args.reason), requests::Decision::Deny, notify)
         }
         Command::Config(args) => match args.command {
             crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),

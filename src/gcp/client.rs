@@ -91,6 +91,24 @@ pub(crate) struct Clients {
     quota_project: Option<http::HeaderValue>,
     /// Google's clock by the `Date` of its answers (issue 17 item 3).
     pub(crate) clock: super::clock::ServerClock,
+    /// Privileged Access Manager's base URL and its shown form: `--endpoint`, else
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_PRIVILEGEDACCESSMANAGER`, else Google's (src/gcp/pam.rs).
+    pam: (String, String),
+}
+
+/// gcloud's `api_endpoint_overrides/privilegedaccessmanager` property as an environment variable.
+pub const PAM_OVERRIDE_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_PRIVILEGEDACCESSMANAGER";
+/// Privileged Access Manager's endpoint (its discovery document's `rootUrl`; paths start `v1/`).
+pub const PAM_ENDPOINT: &str = "https://privilegedaccessmanager.googleapis.com/";
+
+/// Which API a call of [`Clients::call`] goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// Privileged Access Manager.
+    Pam,
+    /// The API that serves policies of this kind (Cloud Resource Manager for projects, Secret
+    /// Manager for secrets, …).
+    Of(Kind),
 }
 
 /// gcloud's `api_endpoint_overrides/cloudasset` property as an environment variable.
@@ -169,6 +187,7 @@ impl Clients {
         // `_BuildEndpointOverride` does for such APIs (kinds::base_url).
         let asset = root_base(flag, ASSET_OVERRIDE_VAR, "https://cloudasset.googleapis.com")?;
         let logging = root_base(flag, LOGGING_OVERRIDE_VAR, LOGGING_ENDPOINT)?;
+        let pam = root_base(flag, PAM_OVERRIDE_VAR, PAM_ENDPOINT)?;
         let quota_project =
             match quota_project {
                 Some(p) => Some(http::HeaderValue::from_str(p).map_err(|_| {
@@ -187,6 +206,7 @@ impl Clients {
             asset,
             quota_project,
             clock: Default::default(),
+            pam,
         })
     }
 
@@ -426,6 +446,38 @@ impl Clients {
             return Ok(body);
         }
         Err(errors::from_answer(status, &headers, &body, &cx))
+    }
+
+    /// For messages: the endpoint of `service`.
+    pub(crate) fn shown_of(&self, service: Service) -> &str {
+        match service {
+            Service::Pam => &self.pam.1,
+            Service::Of(kind) => self.shown(kind),
+        }
+    }
+
+    /// One call to `service`: `method` on `path` below its base URL, with `query` and a JSON
+    /// `body`; the 2xx answer's body, or the error it maps to. The calls of src/gcp/pam.rs (and
+    /// the `testIamPermissions` and `versions:access` it needs) are built there.
+    pub(crate) async fn call(
+        &self,
+        service: Service,
+        method: reqwest::Method,
+        path: String,
+        query: Vec<(&str, &str)>,
+        body: Option<Value>,
+        cx: &Context<'_>,
+    ) -> crate::Result<Vec<u8>> {
+        let base = match service {
+            Service::Pam => self.pam.0.as_str(),
+            Service::Of(kind) => self.base(kind).0,
+        };
+        let (status, headers, body) =
+            self.exchange_at(base, Request { method, path, query, body }, cx).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(errors::from_answer(status, &headers, &body, cx))
     }
 
     /// For messages: Cloud Logging's endpoint.

@@ -32,6 +32,13 @@ pub(crate) enum Call {
     GetBucket,
     /// IAM v1 `roles.queryGrantableRoles`, on a resource.
     QueryGrantableRoles,
+    /// A call to Privileged Access Manager (src/gcp/pam.rs): its method and the permission it
+    /// needs, from PAM's access-control page
+    /// (<https://cloud.google.com/iam/docs/pam-permissions-and-setup>).
+    Pam {
+        verb: &'static str,
+        permission: &'static str,
+    },
 }
 
 impl Call {
@@ -58,6 +65,7 @@ impl Call {
             // resource's policy can hold) is what its getIamPolicy tells, so a 403 names that
             // (assumed).
             Call::QueryGrantableRoles => super::kinds::row(kind).get_permission.to_string(),
+            Call::Pam { permission, .. } => permission.to_string(),
         }
     }
 
@@ -72,6 +80,7 @@ impl Call {
             Call::ListLogEntries => "entries.list",
             Call::GetBucket => "buckets.get",
             Call::QueryGrantableRoles => "roles.queryGrantableRoles",
+            Call::Pam { verb, .. } => verb,
         }
     }
 }

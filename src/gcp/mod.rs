@@ -20,6 +20,7 @@ pub mod errors;
 pub mod kinds;
 pub mod logging;
 pub mod pace;
+pub mod pam;
 pub mod retry;
 pub mod transport;
 

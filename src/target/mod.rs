@@ -560,7 +560,15 @@ impl Session {
                 .await
                 .map_err(Error::from_emulator)?;
                 // The token comes from the emulator's API, in memory: no token file is written.
-                let token = h.mint_token(EMULATOR_CALLER).map_err(Error::from_emulator)?;
+                // `JIT_EMULATOR_AS=bob@example.com` acts as another of the seed's people (the
+                // requester of a Privileged Access Manager tour, docs/usage.md).
+                let caller = std::env::var("JIT_EMULATOR_AS")
+                    .ok()
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| if v.contains(':') { v } else { crate::iam::member_of_email(&v) })
+                    .unwrap_or_else(|| EMULATOR_CALLER.to_string());
+                let token = h.mint_token(&caller).map_err(Error::from_emulator)?;
                 if config.verbose {
                     eprintln!(
                         "in-process emulator at {} with its state in {}",
