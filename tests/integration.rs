@@ -34,7 +34,7 @@ mod emulator_gcloud;
 mod emulator_http;
 mod emulator_kinds;
 mod emulator_logging;
-mod emulator_python;
 mod emulator_pam;
+mod emulator_python;
 mod emulator_roles;
 mod emulator_sdk;
