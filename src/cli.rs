@@ -302,14 +302,8 @@ pub struct GrantArgs {
     /// Set the expiry exactly, even if that shortens an existing grant.
     #[arg(long)]
     pub replace: bool,
-    /// The longest grant allowed. Default: 12h.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        env = "JIT_MAX_DURATION",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
+    /// The longest grant allowed. Default: JIT_MAX_DURATION, else 12h.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub max_duration: Option<String>,
     /// Show the change without writing it.
     #[arg(long)]
@@ -527,11 +521,15 @@ fn global_given_to(command: &clap::Command, matches: &clap::ArgMatches) -> Optio
 
 /// Parses the command line. With `picker` (stdin and stderr are terminals), `jit grant` may omit
 /// its roles: it then asks for one. Otherwise a missing role is clap's usual error.
-pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>, picker: bool) -> Cli {
+pub fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    picker: bool,
+    columns: Option<usize>,
+) -> Cli {
     let mut command = command();
     // clap reads COLUMNS only when no stream is a terminal; jit's tables read it first
-    // (`output::columns`), and help follows the same width.
-    if let Some(width) = crate::output::columns() {
+    // (`config::Env::columns`), and help follows the same width.
+    if let Some(width) = columns {
         command = command.term_width(width.min(HELP_MAX_WIDTH));
     }
     if picker {

@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -476,11 +475,11 @@ struct Session {
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
 /// `~/.local/state/jit/emulator.json`.
-pub fn emulator_state_file() -> Result<PathBuf, Error> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
+pub fn emulator_state_file(vars: &crate::config::Vars) -> Result<PathBuf, Error> {
+    let base = vars
+        .os("XDG_STATE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
+        .or_else(|| vars.os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
         .ok_or_else(|| {
             Error::usage("cannot place the emulator's state: neither XDG_STATE_HOME nor HOME is set")
         })?;
@@ -503,6 +502,7 @@ impl Session {
                 ..Default::default()
             },
             quota_project: conn.quota_project.clone(),
+            vars: conn.vars.clone(),
         };
         #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut lock = None;
@@ -513,7 +513,7 @@ impl Session {
             return Err(crate::commands::emulator::not_built());
             #[cfg(feature = "emulator")]
             {
-                let state = emulator_state_file()?;
+                let state = emulator_state_file(&conn.vars)?;
                 if let Some(dir) = state.parent() {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
@@ -616,7 +616,7 @@ pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
     pub fn new(config: &Config, total: usize, what: &str) -> Progress {
-        if config.quiet || total < 2 || !std::io::stderr().is_terminal() {
+        if config.quiet || total < 2 || !config.stderr_is_terminal {
             return Progress(None);
         }
         let bar = indicatif::ProgressBar::new(total as u64);

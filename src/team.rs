@@ -5,8 +5,8 @@
 //! These are jit's own guard-rails: anyone with `setIamPolicy` can go around them with gcloud
 //! (docs/security.md). What Google enforces is delegation (`jit delegate`).
 //!
-//! Pure apart from [`locate`] and [`load`], which read the file system: parsing and every check
-//! take their inputs as arguments. Every value is checked when the file is read, and a mistake is
+//! Pure: finding and reading the file is `config::team_file`'s; parsing and every check take
+//! their inputs as arguments. Every value is checked when the file is read, and a mistake is
 //! reported with its line and column (exit 2) before anything is sent.
 
 use std::collections::BTreeMap;
@@ -251,59 +251,6 @@ fn first_line(text: &str) -> String {
         .trim()
         .trim_start_matches("error: ")
         .to_string()
-}
-
-/// Where the team config is, if anywhere: `flag` (--config), then `JIT_CONFIG`, then `jit.toml`
-/// in `cwd` or a parent, then `$XDG_CONFIG_HOME/jit/config.toml` (`~/.config` when unset, as the
-/// XDG base directory specification says). A file named by the flag or the variable must exist;
-/// the others are used only when they do.
-pub fn locate(
-    flag: Option<&Path>,
-    var: &dyn Fn(&str) -> Option<String>,
-    cwd: Option<&Path>,
-) -> Result<Option<PathBuf>, Error> {
-    let named = flag
-        .map(Path::to_path_buf)
-        .or_else(|| var("JIT_CONFIG").filter(|v| !v.trim().is_empty()).map(PathBuf::from));
-    if let Some(path) = named {
-        if !path.is_file() {
-            let from = if flag.is_some() { "--config" } else { "JIT_CONFIG" };
-            return Err(Error::usage(format!(
-                "the config file `{}` ({from}) does not exist",
-                path.display()
-            )));
-        }
-        return Ok(Some(path));
-    }
-    if let Some(cwd) = cwd {
-        for dir in cwd.ancestors() {
-            let candidate = dir.join(FILE_NAME);
-            if candidate.is_file() {
-                return Ok(Some(candidate));
-            }
-        }
-    }
-    let base = var("XDG_CONFIG_HOME")
-        .filter(|v| !v.trim().is_empty())
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".config")));
-    Ok(base.map(|b| b.join("jit").join("config.toml")).filter(|p| p.is_file()))
-}
-
-/// Reads and checks the file at `path`.
-pub fn read(path: &Path) -> Result<Team, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read the config file `{}`: {e}", path.display())))?;
-    parse(&text, path)
-}
-
-/// [`locate`] then [`read`].
-pub fn load(
-    flag: Option<&Path>,
-    var: &dyn Fn(&str) -> Option<String>,
-    cwd: Option<&Path>,
-) -> Result<Option<Team>, Error> {
-    locate(flag, var, cwd)?.map(|p| read(&p)).transpose()
 }
 
 // ---- applying it -------------------------------------------------------------------------------
@@ -556,41 +503,5 @@ max_duration = "4h"
         assert!(team.in_some_bundle("roles/logging.viewer"));
         assert!(!team.in_some_bundle("roles/owner"));
         assert_eq!(team.bundle("nope").unwrap_err().to_string(), "there is no bundle `@nope` in `jit.toml`");
-    }
-
-    #[test]
-    fn located_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let deep = dir.path().join("a/b");
-        std::fs::create_dir_all(&deep).unwrap();
-        let xdg = dir.path().join("xdg");
-        std::fs::create_dir_all(xdg.join("jit")).unwrap();
-        std::fs::write(xdg.join("jit/config.toml"), "").unwrap();
-        let xdg_s = xdg.to_str().unwrap().to_string();
-        let vars = |jit_config: Option<String>| {
-            let xdg_s = xdg_s.clone();
-            move |k: &str| match k {
-                "XDG_CONFIG_HOME" => Some(xdg_s.clone()),
-                "JIT_CONFIG" => jit_config.clone(),
-                _ => None,
-            }
-        };
-        let none = vars(None);
-        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(xdg.join("jit/config.toml")));
-        std::fs::write(dir.path().join("a/jit.toml"), "").unwrap();
-        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(dir.path().join("a/jit.toml")));
-        let named = dir.path().join("named.toml");
-        std::fs::write(&named, "").unwrap();
-        let env = vars(Some(named.to_str().unwrap().into()));
-        assert_eq!(locate(None, &env, Some(&deep)).unwrap(), Some(named.clone()));
-        let flag = dir.path().join("flag.toml");
-        std::fs::write(&flag, "").unwrap();
-        assert_eq!(locate(Some(&flag), &env, Some(&deep)).unwrap(), Some(flag));
-        let missing = dir.path().join("missing.toml");
-        let e = locate(Some(&missing), &env, None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!("the config file `{}` (--config) does not exist", missing.display())
-        );
     }
 }

@@ -293,7 +293,7 @@ fn roles_list_filters_by_prefix() {
 #[test]
 fn on_a_terminal_grant_may_omit_its_role() {
     let args = ["jit", "grant", "--member", "bob@example.com"].map(std::ffi::OsString::from);
-    let cli = jit::cli::parse(args, true);
+    let cli = jit::cli::parse(args, true, None);
     let jit::cli::Command::Grant(grant) = cli.command else { panic!("not a grant: {:?}", cli.command) };
     assert!(grant.roles.is_empty());
     assert_eq!(grant.member, ["bob@example.com"]);

@@ -105,7 +105,7 @@ pub fn run(config: &Config, g: &config::Grant) -> Result<i32, Error> {
             let as_planned = shown.is_some_and(|plan| same_rows(&plan) == same_rows(&out.report))
                 && errors.is_empty()
                 && config.format == Format::Table
-                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+                && config.stdout_is_terminal;
             if as_planned {
                 if !config.quiet {
                     println!("{}", output::grant_done(&out.report));
@@ -150,15 +150,17 @@ fn merge(into: &mut GrantReport, from: GrantReport) {
 /// [`check_online`] to decide with Google's `roles.get`.
 pub(crate) fn resolve_checked(
     args: &crate::cli::GrantArgs,
+    from: config::GrantFrom,
     now: chrono::DateTime<chrono::Utc>,
     online: bool,
 ) -> Result<config::Grant, Error> {
+    let names = from.role_names(args);
     let check = || -> Result<Vec<String>, Error> {
         let mut ask: Vec<String> = Vec::new();
         if args.no_role_check {
             return Ok(ask);
         }
-        for role in &args.roles {
+        for role in &names {
             let name = role.trim();
             match roles::check(name, None) {
                 Ok(RoleCheck::Custom) if online => ask.push(name.to_string()),
@@ -181,10 +183,10 @@ pub(crate) fn resolve_checked(
         ask.dedup();
         Ok(ask)
     };
-    if args.roles.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
+    if names.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
         check()?;
     }
-    let mut grant = config::Grant::resolve(args, now)?;
+    let mut grant = config::Grant::resolve(args, from, now)?;
     grant.ask_google = check()?;
     Ok(grant)
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Env;
+use super::origin::Origin;
 use crate::cli;
 use crate::error::Error;
 use crate::iam::ResourceId;
@@ -13,7 +14,8 @@ use crate::iam::ResourceId;
 /// `googlecloudsdk/core/credentials/creds.py` `GetQuotaProject`; a service account's credentials
 /// are treated alike here). Unset: none, and the credentials' own quota project (an ADC file's
 /// `quota_project_id`) applies.
-pub(super) fn quota_project(global: &cli::Global, env: &Env) -> Result<Option<String>, Error> {
+pub(super) fn quota_project(global: &cli::Global, env: &Env) -> Result<(Option<String>, Origin), Error> {
+    const VAR: &str = "CLOUDSDK_BILLING_QUOTA_PROJECT";
     let check = |p: String, from: &str| {
         if ResourceId::project_ok(&p) {
             Ok(Some(p))
@@ -25,20 +27,35 @@ pub(super) fn quota_project(global: &cli::Global, env: &Env) -> Result<Option<St
         }
     };
     if let Some(p) = &global.billing_project {
-        return check(p.trim().to_string(), "");
+        return Ok((check(p.trim().to_string(), "")?, Origin::Flag("--billing-project")));
     }
-    match env.get("CLOUDSDK_BILLING_QUOTA_PROJECT").map(|v| v.trim().to_string()) {
-        None => Ok(None),
-        Some(v) if v == "LEGACY" => Ok(None),
-        Some(v) if v == "CURRENT_PROJECT" || v == "CURRENT_PROJECT_WITH_FALLBACK" => Ok(env
-            .get("CLOUDSDK_CORE_PROJECT")
-            .or_else(|| {
-                gcloud_config_dir(env)
-                    .and_then(|d| gcloud_project(&d, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
-            })
-            .map(|p| p.trim().to_string())),
-        Some(v) => check(v, " in CLOUDSDK_BILLING_QUOTA_PROJECT"),
+    let from_env = |p| Ok((p, Origin::Env(VAR)));
+    match env.get(VAR).map(|v| v.trim().to_string()) {
+        None => Ok((None, Origin::Default)),
+        Some(v) if v == "LEGACY" => from_env(None),
+        Some(v) if v == "CURRENT_PROJECT" || v == "CURRENT_PROJECT_WITH_FALLBACK" => from_env(
+            env.get("CLOUDSDK_CORE_PROJECT")
+                .or_else(|| {
+                    gcloud_config_dir(env)
+                        .and_then(|d| gcloud_project(&d, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
+                })
+                .map(|p| p.trim().to_string()),
+        ),
+        Some(v) => from_env(check(v, " in CLOUDSDK_BILLING_QUOTA_PROJECT")?),
     }
+}
+
+/// The default project and where it came from: CLOUDSDK_CORE_PROJECT, else GOOGLE_CLOUD_PROJECT,
+/// else the `[core] project` of gcloud's active configuration.
+pub(super) fn default_project(env: &Env) -> Option<(String, Origin)> {
+    for var in ["CLOUDSDK_CORE_PROJECT", "GOOGLE_CLOUD_PROJECT"] {
+        if let Some(p) = env.get(var) {
+            return Some((p, Origin::Env(var)));
+        }
+    }
+    let dir = gcloud_config_dir(env)?;
+    let project = gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME"))?;
+    Some((project, Origin::Gcloud(dir)))
 }
 
 /// `$CLOUDSDK_CONFIG`, else `~/.config/gcloud`.

@@ -4,11 +4,14 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Local, Utc};
 
+use super::origin::{Origin, Origins};
+use super::{Env, TeamFile};
 use crate::cli;
 use crate::condition::GrantNote;
 use crate::edit::GrantRequest;
 use crate::error::Error;
 use crate::iam::{Principal, Role};
+use crate::team::Bundle;
 use crate::timespec;
 
 /// A resolved `jit grant`.
@@ -26,34 +29,163 @@ pub struct Grant {
     /// Roles to ask Google about before writing (issue 13): online, the roles jit's copy does not
     /// know and every custom role. Filled in by `commands::grant::resolve_checked`.
     pub ask_google: Vec<String>,
+    /// Where the roles, the length and the maximum came from, for `--verbose`.
+    pub origins: Origins,
 }
 
+/// What besides the command line decides a grant: the environment (`JIT_MAX_DURATION`), the
+/// team file and the bundle named (`@NAME`), and what the picker asked on the terminal. Each
+/// setting is taken from the first of: a flag, the environment, the picker, the team file, jit's
+/// default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantFrom<'a> {
+    pub env: Option<&'a Env>,
+    pub team: Option<&'a TeamFile>,
+    pub bundle: Option<&'a Bundle>,
+    pub picked: Option<&'a Picked>,
+}
+
+/// What the role picker of `jit grant` asked on a terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    pub role: String,
+    /// Asked only when neither --for nor --until was given.
+    pub duration: Option<String>,
+}
+
+/// How long a grant (or a delegation) lasts, as typed: `--for`, or `--until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Length {
+    For(String),
+    Until(String),
+}
+
+impl Length {
+    /// The end of a window that begins at `from`.
+    pub fn end<Tz: chrono::TimeZone>(
+        &self,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) -> Result<DateTime<Utc>, Error> {
+        match self {
+            Length::For(d) => timespec::after(from, timespec::parse_duration(d)?, d.trim()),
+            Length::Until(u) => timespec::parse_time(u, now, tz),
+        }
+    }
+
+    /// `--for` or `--until` as given, if either is.
+    pub fn given(duration: Option<&String>, until: Option<&String>) -> Option<(Length, Origin)> {
+        match (duration, until) {
+            (Some(d), _) => Some((Length::For(d.clone()), Origin::Flag("--for"))),
+            (None, Some(u)) => Some((Length::Until(u.clone()), Origin::Flag("--until"))),
+            (None, None) => None,
+        }
+    }
+}
+
+/// jit's default length of a grant.
+pub const DEFAULT_LENGTH: &str = "1h";
+
+impl<'a> GrantFrom<'a> {
+    /// The roles asked for: a bundle's, else the one picked, else the command line's.
+    pub fn role_names(&self, args: &cli::GrantArgs) -> Vec<String> {
+        match (self.bundle, self.picked) {
+            (Some(b), _) => b.roles.clone(),
+            (None, Some(p)) => vec![p.role.clone()],
+            (None, None) => args.roles.clone(),
+        }
+    }
+
+    /// The length: --for or --until, else the picker's answer, else the team file's
+    /// `default_duration`, else one hour.
+    pub fn length(&self, args: &cli::GrantArgs) -> (Length, Origin) {
+        if let Some(given) = Length::given(args.duration.as_ref(), args.until.as_ref()) {
+            return given;
+        }
+        if let Some(d) = self.picked.and_then(|p| p.duration.clone()) {
+            return (Length::For(d), Origin::Picker);
+        }
+        if let Some(f) = self.team
+            && let Some(d) = &f.team.default_duration
+        {
+            return (
+                Length::For(d.clone()),
+                Origin::Team { file: f.team.path.clone(), key: "default_duration".into() },
+            );
+        }
+        (Length::For(DEFAULT_LENGTH.to_string()), Origin::Default)
+    }
+
+    /// jit's maximum: --max-duration, else JIT_MAX_DURATION, else the team file's `max_duration`
+    /// when it is above jit's default (one below is the team's own check, `Team::check_grant`,
+    /// whose message names the file and the key), else 12h. With the text to echo in messages.
+    pub fn max(&self, args: &cli::GrantArgs) -> Result<(Duration, Option<String>, Origin), Error> {
+        let typed =
+            |text: &str, origin| Ok((timespec::parse_duration(text)?, Some(text.trim().to_string()), origin));
+        if let Some(m) = &args.max_duration {
+            return typed(m, Origin::Flag("--max-duration"));
+        }
+        if let Some(m) = self.env.and_then(|e| e.get(MAX_DURATION_VAR)) {
+            return typed(&m, Origin::Env(MAX_DURATION_VAR));
+        }
+        if let Some(f) = self.team
+            && let Some(max) = f.team.max_duration
+            && max > timespec::DEFAULT_MAX
+        {
+            let origin = Origin::Team { file: f.team.path.clone(), key: "max_duration".into() };
+            return Ok((max, Some(timespec::words(max)), origin));
+        }
+        Ok((timespec::DEFAULT_MAX, None, Origin::Default))
+    }
+}
+
+/// The environment variable that sets jit's maximum, below `--max-duration`.
+pub const MAX_DURATION_VAR: &str = "JIT_MAX_DURATION";
+
 impl Grant {
-    pub fn resolve(args: &cli::GrantArgs, now: DateTime<Utc>) -> Result<Grant, Error> {
-        Grant::resolve_in(args, now, &Local)
+    pub fn resolve(args: &cli::GrantArgs, from: GrantFrom, now: DateTime<Utc>) -> Result<Grant, Error> {
+        Grant::resolve_in(args, from, now, &Local)
     }
 
     pub fn resolve_in<Tz: chrono::TimeZone>(
         args: &cli::GrantArgs,
+        from: GrantFrom,
         now: DateTime<Utc>,
         tz: &Tz,
     ) -> Result<Grant, Error> {
-        let roles = roles(&args.roles)?;
+        let mut origins = Origins::default();
+        let role_names = from.role_names(args);
+        let roles = roles(&role_names)?;
+        let roles_origin = match (from.bundle, from.picked, from.team) {
+            (Some(b), _, Some(f)) => {
+                Origin::Team { file: f.team.path.clone(), key: format!("bundles.{}", b.name) }
+            }
+            (None, Some(_), _) => Origin::Picker,
+            _ => Origin::Flag("ROLE"),
+        };
+        origins.push("roles", role_names.join(", "), roles_origin);
         let members = principals(&args.member)?;
-        let max = match &args.max_duration {
-            Some(m) => timespec::parse_duration(m)?,
-            None => timespec::DEFAULT_MAX,
-        };
+        let (max, max_text, max_origin) = from.max(args)?;
+        origins.push("maximum", timespec::words(max), max_origin);
         let start = args.start.as_deref().map(|s| timespec::parse_time(s, now, tz)).transpose()?;
-        let end = match (&args.duration, &args.until) {
-            (Some(d), _) => timespec::after(start.unwrap_or(now), timespec::parse_duration(d)?, d.trim())?,
-            (None, Some(u)) => timespec::parse_time(u, now, tz)?,
-            (None, None) => timespec::after(start.unwrap_or(now), Duration::hours(1), "1h")?,
-        };
+        let (length, length_origin) = from.length(args);
+        let end = length.end(start.unwrap_or(now), now, tz)?;
         let typed = timespec::Typed {
-            duration: args.duration.as_deref().map(str::trim),
-            max: args.max_duration.as_deref().map(str::trim),
+            duration: match &length {
+                Length::For(d) => Some(d.trim()),
+                Length::Until(_) => None,
+            },
+            max: max_text.as_deref(),
         };
+        origins.push(
+            "length",
+            match &length {
+                Length::For(d) => d.trim().to_string(),
+                Length::Until(u) => format!("until {}", u.trim()),
+            },
+            length_origin,
+        );
         let (start, end) = timespec::grant_window(start, end, now, max, Some(typed))?;
         Ok(Grant {
             roles,
@@ -65,6 +197,7 @@ impl Grant {
             dry_run: args.dry_run,
             yes: args.yes,
             ask_google: Vec::new(),
+            origins,
         })
     }
 
@@ -111,7 +244,7 @@ mod tests {
     fn grant(args: &[&str]) -> Result<Grant, Error> {
         let c = cli(&[&["grant"], args].concat());
         let cli::Command::Grant(g) = c.command else { unreachable!() };
-        Grant::resolve_in(&g, now(), &chrono::FixedOffset::east_opt(3600).unwrap())
+        Grant::resolve_in(&g, GrantFrom::default(), now(), &chrono::FixedOffset::east_opt(3600).unwrap())
     }
 
     #[test]

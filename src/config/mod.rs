@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::cli::{self, Format};
 use crate::error::Error;
 use crate::iam::ResourceId;
+use crate::team::Bundle;
 use crate::timespec;
 
 /// Where policies come from and go to.
@@ -31,6 +32,9 @@ pub struct Connection {
     /// The quota project (`x-goog-user-project`): `--billing-project`, else
     /// `CLOUDSDK_BILLING_QUOTA_PROJECT` as gcloud reads it.
     pub quota_project: Option<String>,
+    /// The environment the API clients read (gcloud's endpoint overrides, credential files, the
+    /// emulator's state directory), from [`Env`].
+    pub vars: Vars,
 }
 
 /// What every command gets.
@@ -42,17 +46,48 @@ pub struct Config {
     pub quiet: bool,
     pub verbose: bool,
     pub now: DateTime<Utc>,
-    /// stdin and stderr are terminals: prompts and progress bars are allowed.
+    /// stdin and stderr are terminals: prompts are allowed.
     pub interactive: bool,
+    /// stdout is a terminal.
+    pub stdout_is_terminal: bool,
+    /// stderr is a terminal: progress bars are allowed.
+    pub stderr_is_terminal: bool,
+    /// Where each setting came from, for `--verbose`.
+    pub origins: Origins,
+}
+
+/// What the team file offers a command as its scopes when no scope flag is given: a bundle's
+/// resources, else the file's own scopes.
+pub fn team_scopes<'a>(
+    team: Option<&'a TeamFile>,
+    bundle: Option<&'a Bundle>,
+) -> Option<(&'a [ResourceId], Origin)> {
+    let t = &team?.team;
+    if let Some(b) = bundle
+        && !b.resources.is_empty()
+    {
+        let key = format!("bundles.{}", b.name);
+        return Some((&b.resources, Origin::Team { file: t.path.clone(), key }));
+    }
+    (!t.scopes.is_empty())
+        .then(|| (t.scopes.as_slice(), Origin::Team { file: t.path.clone(), key: "projects".into() }))
 }
 
 impl Config {
-    /// `file` is the command's --policy-file/--in-place, when it has them.
+    /// `file` is the command's --policy-file/--in-place, when it has them; `team` and `bundle`
+    /// offer scopes when no scope flag is given ([`team_scopes`]). Nothing here changes `global`
+    /// or the team file.
     pub fn resolve(
         global: &cli::Global,
         file: Option<&cli::EditFileArgs>,
         env: &Env,
+        team: Option<&TeamFile>,
+        bundle: Option<&Bundle>,
     ) -> Result<Config, Error> {
+        let mut origins = Origins::default();
+        if let Some(t) = team {
+            origins.push("team config", t.team.path.display().to_string(), t.origin.clone());
+        }
         let policy_file = file.and_then(|f| f.file.policy_file.clone());
         let target = match policy_file {
             Some(path) => {
@@ -68,19 +103,36 @@ impl Config {
                 }
                 Target::File { path, in_place }
             }
-            None => Target::Api(Connection {
-                endpoint: global.endpoint.clone(),
-                emulator: global.emulator,
-                impersonate: global.impersonate_service_account.clone(),
-                access_token_file: global.access_token_file.clone(),
-                retry_attempts: global.retry_attempts,
-                retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
-                quota_project: quota_project(global, env)?,
-            }),
+            None => {
+                let (quota_project, quota_origin) = quota_project(global, env)?;
+                if let Some(q) = &quota_project {
+                    origins.push("quota project", q.clone(), quota_origin);
+                }
+                Target::Api(Connection {
+                    endpoint: global.endpoint.clone(),
+                    emulator: global.emulator,
+                    impersonate: global.impersonate_service_account.clone(),
+                    access_token_file: global.access_token_file.clone(),
+                    retry_attempts: global.retry_attempts,
+                    retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
+                    quota_project,
+                    vars: env.vars.clone(),
+                })
+            }
         };
-        let scopes = scopes(global, env, matches!(target, Target::Api(_)))?;
-        let format =
-            global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
+        let online = matches!(target, Target::Api(_));
+        // A policy file is its own scope: the team file's scopes are not offered then.
+        let defaults = if online { team_scopes(team, bundle) } else { None };
+        let (scopes, scopes_origin) = scopes(global, env, online, defaults)?;
+        if !scopes.is_empty() {
+            let names: Vec<String> = scopes.iter().map(|r| r.name()).collect();
+            origins.push("scopes", names.join(", "), scopes_origin);
+        }
+        let (format, format_origin) = match global.format {
+            Some(f) => (f, Origin::Flag("--format")),
+            None => (if env.stdout_is_terminal { Format::Table } else { Format::Json }, Origin::Default),
+        };
+        origins.push("format", format!("{format:?}").to_lowercase(), format_origin);
         Ok(Config {
             scopes,
             target,
@@ -89,7 +141,16 @@ impl Config {
             verbose: global.verbose,
             now: env.now,
             interactive: env.interactive,
+            stdout_is_terminal: env.stdout_is_terminal,
+            stderr_is_terminal: env.stderr_is_terminal,
+            origins,
         })
+    }
+
+    /// The format of a command that reads no policy (`roles`, `config check`): `--format`, else a
+    /// table on a terminal and JSON otherwise.
+    pub fn format(global: &cli::Global, env: &Env) -> Format {
+        global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json })
     }
 }
 
@@ -98,23 +159,26 @@ mod env;
 mod gcloud;
 mod grant;
 mod list;
+mod origin;
 mod revoke;
 mod scopes;
+pub mod team_file;
 
 pub use cleanup::Cleanup;
-pub use env::Env;
+pub use env::{Env, Vars};
 pub use gcloud::gcloud_project;
 use gcloud::quota_project;
-pub use grant::Grant;
+pub use grant::{DEFAULT_LENGTH, Grant, GrantFrom, Length, MAX_DURATION_VAR, Picked};
 pub use list::List;
+pub use origin::{Origin, Origins, Setting};
 pub use revoke::Revoke;
-pub use scopes::scopes;
+pub use scopes::{has_scope_flags, scopes};
+pub use team_file::TeamFile;
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use clap::Parser;
-    use std::collections::HashMap;
 
     pub(crate) fn now() -> DateTime<Utc> {
         crate::condition::parse_timestamp("2026-11-25T12:00:00Z").unwrap()
@@ -124,17 +188,17 @@ pub(crate) mod tests {
         cli::Cli::try_parse_from(std::iter::once("jit").chain(args.iter().copied())).unwrap()
     }
 
+    pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
+        Env::with_vars(Vars::from_pairs(vars.iter().copied()), now())
+    }
+
     fn resolve(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, Error> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let get = move |k: &str| vars.get(k).cloned();
-        let env = Env { var: &get, stdout_is_terminal: false, interactive: false, now: now() };
         let c = cli(args);
         let file = match &c.command {
             cli::Command::Grant(g) => Some(&g.file),
             _ => None,
         };
-        Config::resolve(&c.global, file, &env)
+        Config::resolve(&c.global, file, &env(vars), None, None)
     }
 
     /// The quota project as gcloud picks it: the flag, then CLOUDSDK_BILLING_QUOTA_PROJECT

@@ -1,21 +1,46 @@
 //! The resources a command works on.
 
 use super::Env;
-use super::gcloud::{gcloud_config_dir, gcloud_project};
+use super::gcloud::default_project;
+use super::origin::Origin;
 use crate::cli;
 use crate::error::Error;
 use crate::iam::ResourceId;
 
-/// The resources named on the command line, or the default project (design §2). Offline, no scope
-/// is needed (the file is the scope). Every kind's flag is parsed here, at the edge, into a
-/// checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before anything is sent.
-pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<ResourceId>, Error> {
-    let default_project = || {
-        env.get("CLOUDSDK_CORE_PROJECT").or_else(|| env.get("GOOGLE_CLOUD_PROJECT")).or_else(|| {
-            gcloud_config_dir(env)
-                .and_then(|dir| gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")))
-        })
-    };
+/// True when the command line names a resource of any kind.
+pub fn has_scope_flags(g: &cli::Global) -> bool {
+    !(g.project.is_empty()
+        && g.folder.is_empty()
+        && g.organization.is_empty()
+        && g.bucket.is_empty()
+        && g.secret.is_empty()
+        && g.service_account.is_empty()
+        && g.kms_keyring.is_empty()
+        && g.kms_key.is_empty()
+        && g.run_service.is_empty()
+        && g.resource.is_empty())
+}
+
+/// The resources a command works on, and where they came from: the scope flags, else `defaults`
+/// (a bundle's resources, or the team file's scopes), else the default project (design §2).
+/// Offline, no scope is needed (the file is the scope). Every kind's flag is parsed here, at the
+/// edge, into a checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before
+/// anything is sent.
+pub fn scopes(
+    global: &cli::Global,
+    env: &Env,
+    required: bool,
+    defaults: Option<(&[ResourceId], Origin)>,
+) -> Result<(Vec<ResourceId>, Origin), Error> {
+    if !has_scope_flags(global)
+        && let Some((resources, origin)) = defaults.filter(|(r, _)| !r.is_empty())
+    {
+        let mut seen = std::collections::HashSet::new();
+        let out = resources.iter().filter(|r| seen.insert((*r).clone())).cloned().collect();
+        return Ok((out, origin));
+    }
+    let flags = Origin::Flag("the scope flags");
+    let default_project = || default_project(env);
     // A bare secret or Cloud Run service name (`--secret S`, `--run-service S --region R`) is in a
     // project: `--project P` when given, as in gcloud (`gcloud secrets add-iam-policy-binding S
     // --project P`, `gcloud run services add-iam-policy-binding S --region R --project P`), else
@@ -44,7 +69,8 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
         }
         _ => None,
     };
-    let default_project = || qualifier.clone().or_else(default_project);
+    let default_project =
+        || qualifier.clone().map(|p| (p, Origin::Flag("--project"))).or_else(default_project);
     let mut out = Vec::new();
     if qualifier.is_none() {
         for p in &projects {
@@ -62,7 +88,7 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
     }
     for s in &global.secret {
         let s = s.trim();
-        let project = if s.contains('/') { None } else { default_project() };
+        let project = if s.contains('/') { None } else { default_project().map(|(p, _)| p) };
         out.push(ResourceId::secret(s, project.as_deref().map(str::trim))?);
     }
     for a in &global.service_account {
@@ -83,7 +109,7 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
     for r in &global.run_service {
         let r = r.trim();
         let region = global.region.as_deref().map(str::trim);
-        let project = if r.contains('/') { None } else { default_project() };
+        let project = if r.contains('/') { None } else { default_project().map(|(p, _)| p) };
         out.push(ResourceId::run_service(r, region, project.as_deref().map(str::trim))?);
     }
     for r in &global.resource {
@@ -93,10 +119,11 @@ pub fn scopes(global: &cli::Global, env: &Env, required: bool) -> Result<Vec<Res
     let mut seen = std::collections::HashSet::new();
     out.retain(|r| seen.insert(r.clone()));
     if !out.is_empty() || !required {
-        return Ok(out);
+        let origin = if out.is_empty() { Origin::Default } else { flags };
+        return Ok((out, origin));
     }
     match default_project() {
-        Some(p) => Ok(vec![ResourceId::project(p.trim())?]),
+        Some((p, origin)) => Ok((vec![ResourceId::project(p.trim())?], origin)),
         None => Err(Error::usage_hint(
             "no project, folder, organization or other resource given, and no default project found",
             "pass --project ID (or --folder, --organization, --bucket, --secret, …), or set CLOUDSDK_CORE_PROJECT, \
