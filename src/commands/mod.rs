@@ -125,7 +125,18 @@ fn announce(
             eprintln!("jit: {line}");
         }
     }
-    let _ = (team, rules_apply);
+    let Some(t) = team else { return };
+    let keys = origins.team_keys();
+    if config.quiet || (keys.is_empty() && !rules_apply) {
+        return;
+    }
+    let path = crate::output::escape(&t.team.path.display().to_string()).into_owned();
+    if keys.is_empty() {
+        eprintln!("note: the team config `{path}` applies");
+    } else {
+        let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        eprintln!("note: the team config `{path}` applies; it sets {}", keys.join(", "));
+    }
 }
 
 /// Writes a human report to stderr unless --quiet (used when stdout carries the policy).

@@ -60,9 +60,11 @@ pub fn after_resolve(
 pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Error> {
     let path = match file {
         Some(f) => f.to_path_buf(),
-        None => team_file::locate(global.config.as_deref(), &env.vars, env.cwd.as_deref())?
-            .map(|(p, _)| p)
-            .ok_or_else(|| {
+        None => team_file::locate(global.config.as_deref(), &env.vars, env.cwd.as_deref(), &mut |w| {
+            eprintln!("warning: {w}")
+        })?
+        .map(|(p, _)| p)
+        .ok_or_else(|| {
             Error::usage_hint(
                 "no team config found",
                 "looked at --config, JIT_CONFIG, jit.toml in this directory and above, and \
@@ -71,6 +73,19 @@ pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Err
         })?,
     };
     let t = team_file::read(&path)?;
+    // Rules that can never work are mistakes too (issue 17 item 2): the first is the error.
+    let impossible = t.impossible();
+    if let Some(first) = impossible.first() {
+        let more = impossible.len() - 1;
+        return Err(Error::usage_hint(
+            format!("`{}`: {first}", crate::output::escape(&t.path.display().to_string())),
+            if more == 0 {
+                "change the rule: jit would refuse every grant it touches".to_string()
+            } else {
+                format!("change the rule; {more} more can never work either (fix this one to see the next)")
+            },
+        ));
+    }
     let format = Config::format(global, env);
     let out = summary(&t);
     let mut w = std::io::stdout().lock();
