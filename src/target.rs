@@ -514,8 +514,14 @@ impl Session {
             #[cfg(feature = "emulator")]
             {
                 let state = emulator_state_file(&conn.vars)?;
-                if let Some(dir) = state.parent() {
-                    std::fs::create_dir_all(dir)
+                if let Some(dir) = state.parent().filter(|d| !d.exists()) {
+                    // Only its owner may enter it: the state holds tokens (issue 17 item 8).
+                    let mut builder = std::fs::DirBuilder::new();
+                    builder.recursive(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                    builder
+                        .create(dir)
                         .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
                 }
                 let lock_path = state.with_file_name("emulator.lock");
