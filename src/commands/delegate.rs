@@ -135,7 +135,7 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
         principal,
         roles,
         end,
-        reason: args.reason.clone(),
+        reason: args.reason.as_deref().map(crate::config::reason).transpose()?,
         dry_run: args.dry_run,
         yes: args.yes,
         warnings,

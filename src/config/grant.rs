@@ -140,6 +140,24 @@ impl<'a> GrantFrom<'a> {
     }
 }
 
+/// A `--reason` as written into a condition's description: refused when it holds a control
+/// character (a newline, an escape, a bidi override: `output::is_terminal_control`), so that a
+/// team's `require_reason` cannot be met by an invisible character and nothing in the
+/// description can redraw a terminal (issue 17 item 7).
+pub fn reason(text: &str) -> Result<String, Error> {
+    match text.chars().find(|&c| crate::output::is_terminal_control(c)) {
+        Some(c) => Err(Error::usage_hint(
+            format!(
+                "the reason `{}` holds a control character (U+{:04X})",
+                crate::output::escape(text),
+                u32::from(c)
+            ),
+            "write the reason as plain text on one line, e.g. --reason INC-42",
+        )),
+        None => Ok(text.to_string()),
+    }
+}
+
 /// The environment variable that sets jit's maximum, below `--max-duration`.
 pub const MAX_DURATION_VAR: &str = "JIT_MAX_DURATION";
 
@@ -187,13 +205,14 @@ impl Grant {
             length_origin,
         );
         let (start, end) = timespec::grant_window(start, end, now, max, Some(typed))?;
+        let reason = args.reason.as_deref().map(reason).transpose()?;
         Ok(Grant {
             roles,
             members,
             start,
             end,
             replace: args.replace,
-            reason: args.reason.clone(),
+            reason,
             dry_run: args.dry_run,
             yes: args.yes,
             ask_google: Vec::new(),
@@ -281,5 +300,22 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// Issue 17 item 7: a reason holding a control character is refused before anything is sent,
+    /// so an invisible character cannot meet `require_reason`.
+    #[test]
+    fn a_reason_with_control_characters_is_refused() {
+        for bad in ["\u{7}", "INC-1\nsecond line", "\u{202E}1-CNI", "\u{1b}[2J"] {
+            let e = grant(&["roles/a.b", "--reason", bad]).unwrap_err();
+            assert!(e.to_string().starts_with("the reason `"), "{e}");
+            assert!(e.to_string().contains("holds a control character (U+"), "{e}");
+            assert!(!e.to_string().chars().any(crate::output::is_terminal_control), "{e:?}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        assert_eq!(
+            grant(&["roles/a.b", "--reason", "INC-42 café"]).unwrap().reason.as_deref(),
+            Some("INC-42 café")
+        );
     }
 }

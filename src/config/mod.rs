@@ -168,7 +168,7 @@ pub use cleanup::Cleanup;
 pub use env::{Env, Vars};
 pub use gcloud::gcloud_project;
 use gcloud::quota_project;
-pub use grant::{DEFAULT_LENGTH, Grant, GrantFrom, Length, MAX_DURATION_VAR, Picked};
+pub use grant::{DEFAULT_LENGTH, Grant, GrantFrom, Length, MAX_DURATION_VAR, Picked, reason};
 pub use list::List;
 pub use origin::{Origin, Origins, Setting};
 pub use revoke::Revoke;
