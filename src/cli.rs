@@ -40,7 +40,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes, shown after each command's own.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
@@ -330,14 +330,8 @@ pub struct GrantArgs {
     /// Set the expiry exactly, even if that shortens an existing grant.
     #[arg(long)]
     pub replace: bool,
-    /// The longest grant allowed. Default: 12h.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        env = "JIT_MAX_DURATION",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
+    /// The longest grant allowed. Default: JIT_MAX_DURATION, else 12h.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub max_duration: Option<String>,
     /// Show the change without writing it.
     #[arg(long)]

@@ -35,17 +35,15 @@ pub use error::{Error, Result};
 /// code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<i32> {
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    if commands::completions::complete_from_env(&args)? {
+    // The environment, the terminals and the clock, read once (config/env.rs is their only reader).
+    let env = config::Env::from_process();
+    if commands::completions::complete_from_env(&args, &env)? {
         return Ok(error::exit::OK);
     }
-    use std::io::IsTerminal;
-    let cli = cli::parse(
-        args,
-        std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        output::columns(),
-    );
+    output::set_table_width(env.table_width);
+    let cli = cli::parse(args, env.interactive, env.columns());
     match cli.command {
         cli::Command::Emulator(args) => commands::emulator::run(args).map(|()| error::exit::OK),
-        _ => commands::run(cli),
+        _ => commands::run(cli, &env),
     }
 }

@@ -109,20 +109,24 @@ where
     t.with_timezone(tz).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
-/// COLUMNS when it holds a positive number: the width a user asks for, as `ls` reads it.
-pub fn columns() -> Option<usize> {
-    parse_columns(std::env::var("COLUMNS").ok().as_deref())
-}
-
-fn parse_columns(value: Option<&str>) -> Option<usize> {
+/// COLUMNS' value when it is a positive number (`config::Env` reads the variable).
+pub fn parse_columns(value: Option<&str>) -> Option<usize> {
     value?.trim().parse::<usize>().ok().filter(|&w| w > 0)
 }
 
-/// The width tables fit: COLUMNS, else the width of the terminal on stdout, else none: a pipe or a
-/// file gets every column in full, one line per row, as before. (A report on stderr follows the
-/// same width: it goes to the same terminal when stdout is one.)
+/// The width tables fit, as `config::Env` found it when jit started (COLUMNS, else the width of
+/// the terminal on stdout), set once by `jit::run`; none (unset, or a pipe or a file): every
+/// column in full, one line per row. (A report on stderr follows the same width: it goes to the
+/// same terminal when stdout is one.)
+static TABLE_WIDTH: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// Sets the width of [`table_width`], once per process (`jit::run`).
+pub fn set_table_width(width: Option<usize>) {
+    let _ = TABLE_WIDTH.set(width);
+}
+
 pub fn table_width() -> Option<usize> {
-    columns().or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)))
+    TABLE_WIDTH.get().copied().flatten()
 }
 
 /// Spaces between two columns.

@@ -5,8 +5,8 @@
 //! These are jit's own guard-rails: anyone with `setIamPolicy` can go around them with gcloud
 //! (docs/security.md). What Google enforces is delegation (`jit delegate`).
 //!
-//! Pure apart from [`locate`] and [`load`], which read the file system: parsing and every check
-//! take their inputs as arguments. Every value is checked when the file is read, and a mistake is
+//! Pure: finding and reading the file is `config::team_file`'s; parsing and every check take
+//! their inputs as arguments. Every value is checked when the file is read, and a mistake is
 //! reported with its line and column (exit 2) before anything is sent.
 
 use std::collections::BTreeMap;
@@ -208,6 +208,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
         ..Team::default()
     };
     for (name, rule) in &raw.roles {
+        // `roles."roles/x "` or a no-break space would read as the role after trimming, or as a
+        // role of its own that no grant names: either way a limit that does not mean what it says
+        // (issue 17 item 2).
+        if let Some(c) = name.get_ref().chars().find(|&c| c.is_whitespace() || invisible(c)) {
+            return Err(at(
+                name.span(),
+                &format!(
+                    "the key `{}` holds {} (U+{:04X}); write the role's name alone",
+                    crate::output::escape(name.get_ref()),
+                    if c.is_whitespace() { "a space" } else { "an invisible character" },
+                    u32::from(c)
+                ),
+            ));
+        }
         let role = role(name)?;
         team.roles
             .insert(role, RoleRule { max_duration: rule.max_duration.as_ref().map(duration).transpose()? });
@@ -249,6 +263,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
     Ok(team)
 }
 
+/// Characters that show nothing: format characters (zero-width spaces and joiners, bidi marks
+/// and controls, the byte-order mark, the soft hyphen), and the other control characters.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E0FFF}')
+        || c.is_control()
+}
+
 fn first_line(text: &str) -> String {
     // regex's messages draw the pattern over several lines; the last line says what is wrong.
     text.lines()
@@ -259,57 +283,25 @@ fn first_line(text: &str) -> String {
         .to_string()
 }
 
-/// Where the team config is, if anywhere: `flag` (--config), then `JIT_CONFIG`, then `jit.toml`
-/// in `cwd` or a parent, then `$XDG_CONFIG_HOME/jit/config.toml` (`~/.config` when unset, as the
-/// XDG base directory specification says). A file named by the flag or the variable must exist;
-/// the others are used only when they do.
-pub fn locate(
-    flag: Option<&Path>,
-    var: &dyn Fn(&str) -> Option<String>,
-    cwd: Option<&Path>,
-) -> Result<Option<PathBuf>, Error> {
-    let named = flag
-        .map(Path::to_path_buf)
-        .or_else(|| var("JIT_CONFIG").filter(|v| !v.trim().is_empty()).map(PathBuf::from));
-    if let Some(path) = named {
-        if !path.is_file() {
-            let from = if flag.is_some() { "--config" } else { "JIT_CONFIG" };
-            return Err(Error::usage(format!(
-                "the config file `{}` ({from}) does not exist",
-                path.display()
-            )));
-        }
-        return Ok(Some(path));
+/// Whether a predefined role can mean anything on `resource`: on a project, folder or
+/// organization every role can (its permissions apply below); on a resource of another kind the
+/// role must hold a permission of that kind's service (the prefix of its `getIamPolicy`
+/// permission, src/gcp/kinds.rs), as Google's `queryGrantableRoles` answers. Custom roles, and
+/// roles jit's copy does not know, are not judged.
+fn grantable_on(role: &str, resource: &ResourceId) -> bool {
+    if resource.is_container() {
+        return true;
     }
-    if let Some(cwd) = cwd {
-        for dir in cwd.ancestors() {
-            let candidate = dir.join(FILE_NAME);
-            if candidate.is_file() {
-                return Ok(Some(candidate));
-            }
-        }
-    }
-    let base = var("XDG_CONFIG_HOME")
-        .filter(|v| !v.trim().is_empty())
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".config")));
-    Ok(base.map(|b| b.join("jit").join("config.toml")).filter(|p| p.is_file()))
-}
-
-/// Reads and checks the file at `path`.
-pub fn read(path: &Path) -> Result<Team, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read the config file `{}`: {e}", path.display())))?;
-    parse(&text, path)
-}
-
-/// [`locate`] then [`read`].
-pub fn load(
-    flag: Option<&Path>,
-    var: &dyn Fn(&str) -> Option<String>,
-    cwd: Option<&Path>,
-) -> Result<Option<Team>, Error> {
-    locate(flag, var, cwd)?.map(|p| read(&p)).transpose()
+    let Ok(crate::roles::RoleCheck::Predefined(r)) = crate::roles::check(role, None) else { return true };
+    let get = crate::gcp::kinds::row(resource.kind).get_permission;
+    // `storage.buckets.getIamPolicy` -> `storage.`; `iam.serviceAccounts.getIamPolicy` ->
+    // `iam.serviceAccounts.` (IAM's own permissions are mostly about other things).
+    let service = match get.split('.').collect::<Vec<_>>().as_slice() {
+        ["iam", kind, ..] => format!("iam.{kind}."),
+        [service, ..] => format!("{service}."),
+        [] => return true,
+    };
+    r.permissions().any(|p| p.starts_with(&service))
 }
 
 // ---- applying it -------------------------------------------------------------------------------
@@ -408,6 +400,67 @@ impl Team {
             }
         }
         Ok(())
+    }
+
+    /// The rules of the file that can never work (issue 17 item 2), for `jit config check`: a
+    /// default length over the maximum, a per-role or bundle maximum over the file's own (the
+    /// least applies, so it can never be reached), a basic role in a bundle (Google refuses a
+    /// condition on it), and a bundle role that cannot be granted on one of the bundle's
+    /// resources (a predefined role whose permissions include none of that kind's service).
+    pub fn impossible(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let cap = self.max_duration.unwrap_or(timespec::DEFAULT_MAX);
+        let cap_name = if self.max_duration.is_some() { "`max_duration`" } else { "jit's default maximum" };
+        if let Some(d) = &self.default_duration
+            && let Ok(length) = timespec::parse_duration(d)
+            && length > cap
+        {
+            out.push(format!(
+                "`default_duration` ({}) is longer than {cap_name} ({}): every grant without --for would be refused",
+                d,
+                timespec::words(cap)
+            ));
+        }
+        if let Some(max) = self.max_duration {
+            for (role, rule) in &self.roles {
+                if let Some(d) = rule.max_duration.filter(|d| *d > max) {
+                    out.push(format!(
+                        "`roles.\"{role}\".max_duration` ({}) is over `max_duration` ({}), which applies first",
+                        timespec::words(d),
+                        timespec::words(max)
+                    ));
+                }
+            }
+            for b in self.bundles.values() {
+                if let Some(d) = b.max_duration.filter(|d| *d > max) {
+                    out.push(format!(
+                        "`bundles.{}.max_duration` ({}) is over `max_duration` ({}), which applies first",
+                        b.name,
+                        timespec::words(d),
+                        timespec::words(max)
+                    ));
+                }
+            }
+        }
+        for b in self.bundles.values() {
+            for role in &b.roles {
+                if crate::iam::BASIC_ROLES.contains(&role.as_str()) {
+                    out.push(format!(
+                        "bundle `{}` holds the basic role `{role}`, which Google never grants with a condition",
+                        b.name
+                    ));
+                    continue;
+                }
+                if let Some(r) = b.resources.iter().find(|r| !grantable_on(role, r)) {
+                    out.push(format!(
+                        "bundle `{}` holds `{role}`, which has no permission on `{}`",
+                        b.name,
+                        r.name()
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// True when some bundle holds `role` (audit's "role in no bundle").
@@ -564,39 +617,65 @@ max_duration = "4h"
         assert_eq!(team.bundle("nope").unwrap_err().to_string(), "there is no bundle `@nope` in `jit.toml`");
     }
 
+    /// Issue 17 item 2: a role key that differs from the role by a space or an invisible
+    /// character is refused with its line and column, not read as the role (or as another).
     #[test]
-    fn located_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let deep = dir.path().join("a/b");
-        std::fs::create_dir_all(&deep).unwrap();
-        let xdg = dir.path().join("xdg");
-        std::fs::create_dir_all(xdg.join("jit")).unwrap();
-        std::fs::write(xdg.join("jit/config.toml"), "").unwrap();
-        let xdg_s = xdg.to_str().unwrap().to_string();
-        let vars = |jit_config: Option<String>| {
-            let xdg_s = xdg_s.clone();
-            move |k: &str| match k {
-                "XDG_CONFIG_HOME" => Some(xdg_s.clone()),
-                "JIT_CONFIG" => jit_config.clone(),
-                _ => None,
-            }
-        };
-        let none = vars(None);
-        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(xdg.join("jit/config.toml")));
-        std::fs::write(dir.path().join("a/jit.toml"), "").unwrap();
-        assert_eq!(locate(None, &none, Some(&deep)).unwrap(), Some(dir.path().join("a/jit.toml")));
-        let named = dir.path().join("named.toml");
-        std::fs::write(&named, "").unwrap();
-        let env = vars(Some(named.to_str().unwrap().into()));
-        assert_eq!(locate(None, &env, Some(&deep)).unwrap(), Some(named.clone()));
-        let flag = dir.path().join("flag.toml");
-        std::fs::write(&flag, "").unwrap();
-        assert_eq!(locate(Some(&flag), &env, Some(&deep)).unwrap(), Some(flag));
-        let missing = dir.path().join("missing.toml");
-        let e = locate(Some(&missing), &env, None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!("the config file `{}` (--config) does not exist", missing.display())
+    fn keys_with_spaces_or_invisible_characters_are_refused() {
+        let cases = [
+            ("[roles.\"roles/logging.viewer \"]\nmax_duration = \"1h\"\n", "a space (U+0020)"),
+            ("[roles.\"roles/logging.viewer\u{a0}\"]\nmax_duration = \"1h\"\n", "a space (U+00A0)"),
+            (
+                "\n[roles.\"roles/logging\u{200b}.viewer\"]\nmax_duration = \"1h\"\n",
+                "an invisible character (U+200B)",
+            ),
+        ];
+        for (text, what) in cases {
+            let e = err(text);
+            let line = if text.starts_with('\n') { 2 } else { 1 };
+            assert!(e.starts_with(&format!("`jit.toml`, line {line}, column 8: the key `")), "{e}");
+            assert!(e.ends_with(&format!("` holds {what}; write the role's name alone")), "{e}");
+        }
+        assert!(
+            parse("[roles.\"roles/logging.viewer\"]\nmax_duration = \"1h\"\n", Path::new("jit.toml")).is_ok()
         );
+    }
+
+    /// Issue 17 item 2: rules that can never work are found (`jit config check` refuses them).
+    #[test]
+    fn rules_that_can_never_work_are_found() {
+        let text = r#"max_duration = "4h"
+default_duration = "6h"
+[roles."roles/logging.viewer"]
+max_duration = "8h"
+[bundles.admin]
+roles = ["roles/owner"]
+[bundles.secrets]
+roles = ["roles/secretmanager.secretAccessor", "roles/storage.objectViewer"]
+resources = ["//secretmanager.googleapis.com/projects/pay-prod/secrets/db"]
+max_duration = "5h"
+[bundles.fine]
+roles = ["roles/storage.objectViewer"]
+resources = ["//storage.googleapis.com/projects/_/buckets/logs-1", "//cloudresourcemanager.googleapis.com/projects/pay-prod"]
+"#;
+        let team = parse(text, Path::new("jit.toml")).unwrap();
+        assert_eq!(
+            team.impossible(),
+            [
+                "`default_duration` (6h) is longer than `max_duration` (4h): every grant without --for would be refused",
+                "`roles.\"roles/logging.viewer\".max_duration` (8h) is over `max_duration` (4h), which applies first",
+                "`bundles.secrets.max_duration` (5h) is over `max_duration` (4h), which applies first",
+                "bundle `admin` holds the basic role `roles/owner`, which Google never grants with a condition",
+                "bundle `secrets` holds `roles/storage.objectViewer`, which has no permission on `projects/pay-prod/secrets/db`",
+            ]
+        );
+        // Without a maximum of the file's own, jit's default (12h) is the one a default passes.
+        let team = parse("default_duration = \"13h\"\n", Path::new("jit.toml")).unwrap();
+        assert_eq!(
+            team.impossible(),
+            [
+                "`default_duration` (13h) is longer than jit's default maximum (12h): every grant without --for would be refused"
+            ]
+        );
+        assert_eq!(parse(EXAMPLE, Path::new("jit.toml")).unwrap().impossible(), Vec::<String>::new());
     }
 }

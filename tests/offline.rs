@@ -239,7 +239,7 @@ fn grant_writes_the_policy_to_stdout_and_reports_on_stderr() {
         "--member",
         "ci@p-1.iam.gserviceaccount.com",
         "--reason",
-        "INC-42 \"disk\"\nfull",
+        "INC-42 \"disk\" full",
         "--policy-file",
         f.p(),
     ])

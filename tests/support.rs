@@ -33,8 +33,9 @@ impl Run {
     }
 
     /// The first line of stderr (the error itself, without the hint).
+    /// The first line of stderr, past the line that names a team config in use (issue 17 item 2).
     pub fn error_line(&self) -> &str {
-        self.stderr.lines().next().unwrap_or_default()
+        self.stderr.lines().find(|l| !l.starts_with("note: the team config ")).unwrap_or_default()
     }
 }
 

@@ -188,6 +188,8 @@ fn the_file_is_found_the_documented_ways() {
     std::fs::create_dir_all(&nested).unwrap();
     std::fs::write(dir.path().join("jit.toml"), "denied_roles = [\"roles/pubsub.viewer\"]\n").unwrap();
     let grant = ["grant", "roles/pubsub.viewer", "--project", PROD, "--member", "bob@example.com"];
+    // The search goes up only inside a repository (issue 17 item 2): mark `dir` as its root.
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
     // A jit.toml in a parent directory.
     let run = emu.jit(&grant).current_dir(&nested).run().code(2);
     assert!(run.error_line().contains("is denied by the team config"), "{}", run.stderr);
@@ -369,4 +371,80 @@ fn the_file_s_maximum_and_default_length_replace_jit_s() {
         .run()
         .ok();
     assert!((179..=180).contains(&expires(&run.json(), "granted")), "3h by default: {}", run.stdout);
+}
+
+/// Issue 17 item 2: a team file never acts in silence. A command it changes names it in one line
+/// on stderr (with the keys that set something); --verbose says where every setting came from;
+/// a command it changes nothing of says nothing, and --quiet silences the line.
+#[test]
+fn a_team_file_that_changes_a_command_is_named() {
+    let emu = harness::emulator().start();
+    let config = emu.file("scopes.toml", "projects = [\"jit-demo-dev\"]\nmax_duration = \"1d\"\n");
+    let c = config.to_str().unwrap();
+    let shown = config.display().to_string();
+    let run = emu.jit(&["--config", c, "list", "--format", "json"]).run().ok();
+    assert_eq!(run.stderr, format!("note: the team config `{shown}` applies; it sets `projects`\n"));
+    // The scope flag wins: the file changes nothing of `list`, and nothing is said.
+    let run = emu.jit(&["--config", c, "list", "--project", PROD, "--format", "json"]).run().ok();
+    assert_eq!(run.stderr, "");
+    let run = emu.jit(&["--config", c, "--quiet", "list", "--format", "json"]).run().ok();
+    assert_eq!(run.stderr, "");
+    // A grant: the maximum (raised by the file) and the scopes came from the file.
+    let run = emu
+        .jit(&[
+            "--config",
+            c,
+            "-v",
+            "grant",
+            "roles/pubsub.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "13h",
+        ])
+        .run()
+        .ok();
+    let settings: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("jit: setting ")).collect();
+    assert_eq!(
+        settings,
+        [
+            format!("jit: setting team config = {shown} (from the command line (--config))").as_str(),
+            format!(
+                "jit: setting scopes = projects/jit-demo-dev (from the team config `{shown}` (`projects`))"
+            )
+            .as_str(),
+            "jit: setting format = json (from jit's default)",
+            "jit: setting roles = roles/pubsub.viewer (from the command line (ROLE))",
+            format!("jit: setting maximum = 1d (from the team config `{shown}` (`max_duration`))").as_str(),
+            "jit: setting length = 13h (from the command line (--for))",
+        ]
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "note: the team config `{shown}` applies; it sets `projects`, `max_duration`\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The environment comes before the file: JIT_MAX_DURATION sets the maximum then.
+    let run = emu
+        .jit(&[
+            "--config",
+            c,
+            "-v",
+            "grant",
+            "roles/pubsub.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "1h",
+        ])
+        .env("JIT_MAX_DURATION", "2h")
+        .run()
+        .ok();
+    assert!(
+        run.stderr.contains("jit: setting maximum = 2h (from the environment (JIT_MAX_DURATION))"),
+        "{}",
+        run.stderr
+    );
 }

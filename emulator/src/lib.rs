@@ -267,7 +267,7 @@ pub fn serve(opts: Options, key: Option<KeyFile>) -> Result<()> {
         if let Some(k) = &key {
             let file = handle.new_service_account_key(&k.service_account)?;
             let text = serde_json::to_string_pretty(&file).expect("JSON serialises");
-            std::fs::write(&k.path, text + "\n")
+            write_private(&k.path, (text + "\n").as_bytes())
                 .map_err(|e| Error::io(format!("cannot write `{}`: {e}", k.path.display())))?;
         }
         print_banner(&handle, key.as_ref(), no_auth);
@@ -325,4 +325,53 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     );
     let _ = writeln!(out, "Press Ctrl-C to stop.");
     let _ = out.flush();
+}
+
+/// Writes a file only its owner may read (mode 0600: the state holds access tokens, a key file is
+/// a private key), in a directory created only its owner may enter (0700) when it does not exist
+/// yet (issue 17 item 8). An existing file's mode is set too: `mode` on open applies only when
+/// the file is created.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(all(test, unix))]
+mod private_file_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Issue 17 item 8: the state file (which holds tokens) and a key file are 0600, in a
+    /// directory created 0700.
+    #[test]
+    fn state_and_key_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("jit/state/emulator.json");
+        super::server::write_atomically(&state, &Default::default()).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o600);
+        assert_eq!(mode(state.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("jit")), 0o700);
+        // An existing file written before (0644) becomes private too.
+        let key = dir.path().join("key.json");
+        std::fs::write(&key, "{}").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&key, b"{}\n").unwrap();
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "{}\n");
+    }
 }

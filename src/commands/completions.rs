@@ -38,11 +38,11 @@ pub fn script(shell: Shell) -> Vec<u8> {
 
 /// Answers a shell's completion request (`COMPLETE=SHELL jit -- WORDS`) if this run is one; true
 /// then, and the caller exits. Reads only one variable otherwise.
-pub fn complete_from_env(args: &[OsString]) -> Result<bool, Error> {
-    if std::env::var_os(VAR).is_none_or(|v| v.is_empty() || v == "0") {
+pub fn complete_from_env(args: &[OsString], env: &crate::config::Env) -> Result<bool, Error> {
+    if env.vars.os(VAR).is_none_or(|v| v == "0") {
         return Ok(false);
     }
-    let current_dir = std::env::current_dir().ok();
+    let current_dir = env.cwd.clone();
     CompleteEnv::with_factory(crate::cli::command)
         .var(VAR)
         .bin("jit")

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::cli::{DelegateArgs, Format, Global};
+use crate::cli::{DelegateArgs, Format};
 use crate::condition::{DELEGATION_ROLES_MAX, GrantNote};
-use crate::config::{Config, Target};
+use crate::config::{Config, Length, Target};
 use crate::delegation::{self, Report, Request, Row};
 use crate::error::{Error, exit};
 use crate::iam::{Principal, ResourceId};
@@ -32,19 +32,9 @@ pub struct Delegate {
     pub warnings: Vec<String>,
 }
 
-/// `--bundle NAME` with no scope flag: the bundle's resources are the scopes, as for a grant.
-pub fn prepare(team: Option<&Team>, args: &DelegateArgs, global: &mut Global) -> Result<(), Error> {
-    if let Some(name) = &args.bundle {
-        let b = bundle(team, name)?;
-        if !super::team::has_scope_flags(global) && args.file.file.policy_file.is_none() {
-            global.resource.extend(b.resources.iter().map(ResourceId::to_full_name));
-        }
-    }
-    super::team::default_scopes(team, global, args.file.file.policy_file.is_some());
-    Ok(())
-}
-
-fn bundle<'a>(team: Option<&'a Team>, name: &str) -> Result<&'a crate::team::Bundle, Error> {
+/// The bundle `--bundle NAME` names: its roles are delegated, on its resources when no scope flag
+/// is given (`config::team_scopes`).
+pub fn bundle<'a>(team: Option<&'a Team>, name: &str) -> Result<&'a crate::team::Bundle, Error> {
     let name = name.trim().trim_start_matches('@');
     match team {
         Some(t) => t.bundle(name),
@@ -121,11 +111,11 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
         ));
     }
     let now = config.now;
-    let end = match (&args.duration, &args.until, args.permanent) {
-        (Some(d), _, _) => Some(timespec::after(now, timespec::parse_duration(d)?, d.trim())?),
-        (None, Some(u), _) => Some(timespec::parse_time(u, now, &Local)?),
-        (None, None, true) => None,
-        (None, None, false) => {
+    // `--for` and `--until` read as a grant's are (config::Length).
+    let end = match (Length::given(args.duration.as_ref(), args.until.as_ref()), args.permanent) {
+        (Some((length, _)), _) => Some(length.end(now, now, &Local)?),
+        (None, true) => None,
+        (None, false) => {
             return Err(Error::usage_hint(
                 "a delegation needs an end: --for DURATION or --until TIME, or --permanent",
                 "e.g. --for 30d; `jit audit` reports delegations without an end",
@@ -156,7 +146,7 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
         principal,
         roles,
         end,
-        reason: args.reason.clone(),
+        reason: args.reason.as_deref().map(crate::config::reason).transpose()?,
         dry_run: args.dry_run,
         yes: args.yes,
         warnings,

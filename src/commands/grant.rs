@@ -121,7 +121,7 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
             let as_planned = shown.is_some_and(|plan| same_rows(&plan) == same_rows(&out.report))
                 && errors.is_empty()
                 && config.format == Format::Table
-                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+                && config.stdout_is_terminal;
             if as_planned {
                 if !config.quiet {
                     println!("{}", output::grant_done(&out.report));
@@ -136,27 +136,14 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
 }
 
 /// The maxima a grant's windows are held to once joined with the grants already there (issue 17
-/// item 1): jit's own (`max_given`: from --max-duration, JIT_MAX_DURATION or the team file's
-/// `max_duration`, which `team::prepare_grant` puts there; else jit's default) and the team
-/// config's per role, per bundle and global ones.
+/// item 1): jit's own (resolved once with its origin: --max-duration, JIT_MAX_DURATION, the team
+/// file's `max_duration`, or the default) and the team config's per role, per bundle and global
+/// ones.
 pub(crate) fn maximum(
-    args: &crate::cli::GrantArgs,
-    max_given: bool,
     team: Option<&crate::team::Team>,
     bundle: Option<&crate::team::Bundle>,
     g: &config::Grant,
-) -> Result<edit::Maximum, Error> {
-    let all = match args.max_duration.as_deref() {
-        Some(m) => {
-            let source = if max_given {
-                "--max-duration (or JIT_MAX_DURATION)".to_string()
-            } else {
-                "the team config's `max_duration`".to_string()
-            };
-            (crate::timespec::parse_duration(m)?, source)
-        }
-        None => (crate::timespec::DEFAULT_MAX, "jit's default maximum".to_string()),
-    };
+) -> edit::Maximum {
     let mut roles = std::collections::BTreeMap::new();
     if let Some(t) = team {
         for r in &g.roles {
@@ -168,7 +155,7 @@ pub(crate) fn maximum(
             }
         }
     }
-    Ok(edit::Maximum { all: Some(all), roles })
+    edit::Maximum { all: Some(g.max.clone()), roles }
 }
 
 /// A report with its rows in one order, to compare a plan with what was done.
@@ -202,15 +189,17 @@ fn merge(into: &mut GrantReport, from: GrantReport) {
 /// [`check_online`] to decide with Google's `roles.get`.
 pub(crate) fn resolve_checked(
     args: &crate::cli::GrantArgs,
+    from: config::GrantFrom,
     now: chrono::DateTime<chrono::Utc>,
     online: bool,
 ) -> Result<config::Grant, Error> {
+    let names = from.role_names(args);
     let check = || -> Result<Vec<String>, Error> {
         let mut ask: Vec<String> = Vec::new();
         if args.no_role_check {
             return Ok(ask);
         }
-        for role in &args.roles {
+        for role in &names {
             let name = role.trim();
             match roles::check(name, None) {
                 Ok(RoleCheck::Custom) if online => ask.push(name.to_string()),
@@ -233,10 +222,10 @@ pub(crate) fn resolve_checked(
         ask.dedup();
         Ok(ask)
     };
-    if args.roles.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
+    if names.iter().any(|r| r.parse::<crate::iam::Role>().is_err()) {
         check()?;
     }
-    let mut grant = config::Grant::resolve(args, now)?;
+    let mut grant = config::Grant::resolve(args, from, now)?;
     grant.ask_google = check()?;
     Ok(grant)
 }

@@ -20,7 +20,9 @@ use crate::timespec;
 /// The configuration of a PAM command: `scope` (the command's positional `projects/P`,
 /// `folders/N` or `organizations/N`) joins the scope flags, and every scope must be one PAM
 /// serves.
-pub fn resolve(global: &mut Global, scope: Option<&str>, env: &Env) -> Result<Config, Error> {
+pub fn resolve(global: &Global, scope: Option<&str>, env: &Env) -> Result<Config, Error> {
+    // The scope word is a flag in another form: resolved on a copy, never on the parsed flags.
+    let mut global = global.clone();
     if let Some(s) = scope {
         let r = crate::pam::parse_scope(s.trim()).ok_or_else(|| {
             Error::usage_hint(
@@ -34,7 +36,7 @@ pub fn resolve(global: &mut Global, scope: Option<&str>, env: &Env) -> Result<Co
             _ => global.organization.push(r.id),
         }
     }
-    let config = Config::resolve(global, None, env)?;
+    let config = Config::resolve(&global, None, env, None, None)?;
     if let Some(r) = config.scopes.iter().find(|r| !r.is_container()) {
         return Err(Error::usage(format!(
             "Privileged Access Manager works on projects, folders and organizations, not on `{r}`"

@@ -2,9 +2,7 @@
 //! Google's API): resolve → read → edit → show and confirm → write → report. No command calls
 //! another; what they share (asking, the removal report) is here.
 
-use std::io::IsTerminal;
-
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{Cli, Command};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
 pub(crate) use crate::flow::report_removals;
@@ -29,19 +27,13 @@ pub mod roles;
 pub mod stopped;
 pub mod team;
 
-/// Runs a parsed command line; returns the exit code.
-pub fn run(cli: Cli) -> Result<i32, Error> {
-    let now = chrono::Utc::now();
-    let var = |name: &str| std::env::var(name).ok();
-    let env = Env {
-        var: &var,
-        stdout_is_terminal: std::io::stdout().is_terminal(),
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        now,
-    };
-    let mut global = cli.global;
+/// Runs a parsed command line in `env`; returns the exit code. Every setting is resolved once
+/// here, from the command line, the environment, the team file and gcloud's configuration
+/// (src/config/), and nothing parsed is changed afterwards.
+pub fn run(cli: Cli, env: &Env) -> Result<i32, Error> {
+    let global = &cli.global;
     // The team config (src/team.rs), read once; `config check` reads it itself.
-    let team = match &cli.command {
+    let team_file = match &cli.command {
         Command::Grant(_)
         | Command::List(_)
         | Command::Revoke(_)
@@ -52,38 +44,37 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         | Command::Entitlements(_)
         | Command::Request(_)
         | Command::Approve(_)
-        | Command::Deny(_) => team::load(&global, &env)?,
+        | Command::Deny(_) => config::team_file::load(global.config.as_deref(), env)?,
         _ => None,
     };
-    match cli.command {
-        Command::Grant(mut args) => {
-            let max_given = args.max_duration.is_some();
-            let bundle = team::prepare_grant(team.as_ref(), &mut args, &mut global)?;
-            let config = Config::resolve(&global, Some(&args.file), &env)?;
-            if args.roles.is_empty() {
-                // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
-                roles::pick(&config, &mut args)?;
-            }
+    let tf = team_file.as_ref();
+    let team = tf.map(|f| &f.team);
+    match &cli.command {
+        Command::Grant(args) => {
+            let bundle = team::grant_bundle(team, args)?;
+            let config = Config::resolve(global, Some(&args.file), env, tf, bundle)?;
+            // Only on a terminal: elsewhere clap refuses a grant without a role (cli::parse).
+            let picked = if args.roles.is_empty() { Some(roles::pick(&config, args)?) } else { None };
+            let from = config::GrantFrom { env: Some(env), team: tf, bundle, picked: picked.as_ref() };
             let online = matches!(config.target, crate::config::Target::Api(_));
-            let grant = grant::resolve_checked(&args, now, online)?;
+            let grant = grant::resolve_checked(args, from, config.now, online)?;
             if !args.no_role_check {
                 // A role that does not apply to a kind granted on is refused before anything is
                 // sent (issue 18 item 3).
                 let kinds: Vec<_> = config.scopes.iter().map(|r| r.kind).collect();
                 crate::roles::check_applies(grant.roles.iter().map(|r| r.as_str()), &kinds)?;
             }
-            team::after_resolve(team.as_ref(), bundle.as_ref(), &config, &grant)?;
-            let maximum = grant::maximum(&args, max_given, team.as_ref(), bundle.as_ref(), &grant)?;
+            // The team file's rules apply to every grant: it is named even when it set nothing.
+            announce(&config, Some(&grant.origins), tf, true);
+            team::after_resolve(team, bundle, &config, &grant)?;
+            let maximum = grant::maximum(team, bundle, &grant);
             grant::run(&config, &grant, &maximum)
         }
         Command::List(args) => {
-            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
-            let file = crate::cli::EditFileArgs {
-                file: crate::cli::PolicyFileArgs { policy_file: args.file.policy_file.clone() },
-                in_place: false,
-            };
-            let config = Config::resolve(&global, Some(&file), &env)?;
-            let list = config::List::resolve(&args, config.now)?;
+            let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
+            let config = Config::resolve(global, Some(&file), env, tf, None)?;
+            announce(&config, None, tf, false);
+            let list = config::List::resolve(args, config.now)?;
             if args.delegations {
                 return delegate::list(&config, &list.members);
             }
@@ -91,78 +82,77 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Revoke(args) if args.grant.is_some() => {
             let scope = grants::scope_of_grant(args.grant.as_deref().unwrap_or_default(), None);
-            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
+            let config = grants::resolve(global, scope.as_deref(), env)?;
             requests::revoke(&config, args.grant.as_deref().unwrap_or_default())
         }
         Command::Revoke(args) => {
-            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
-            let config = Config::resolve(&global, Some(&args.file), &env)?;
+            let config = Config::resolve(global, Some(&args.file), env, tf, None)?;
+            announce(&config, None, tf, false);
             if let Some(p) = &args.delegation {
                 return delegate::revoke(&config, p, args.dry_run, args.yes);
             }
-            revoke::run(&config, &config::Revoke::resolve(&args)?)
+            revoke::run(&config, &config::Revoke::resolve(args)?)
         }
         Command::Cleanup(args) => {
-            team::default_scopes(team.as_ref(), &mut global, args.file.file.policy_file.is_some());
-            let config = Config::resolve(&global, Some(&args.file), &env)?;
-            cleanup::run(&config, &config::Cleanup::resolve(&args)?)
+            let config = Config::resolve(global, Some(&args.file), env, tf, None)?;
+            announce(&config, None, tf, false);
+            cleanup::run(&config, &config::Cleanup::resolve(args)?)
         }
         Command::History(args) => {
-            team::default_scopes(team.as_ref(), &mut global, false);
-            let config = Config::resolve(&global, None, &env)?;
-            history::run(&config, &args)
+            let config = Config::resolve(global, None, env, tf, None)?;
+            announce(&config, None, tf, false);
+            history::run(&config, args)
         }
         Command::Emulator(_) => unreachable!("handled before configuration"),
-        Command::Roles(args) => {
-            let format =
-                global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
-            roles::run(&args.command, format)
-        }
+        Command::Roles(args) => roles::run(&args.command, Config::format(global, env)),
         Command::Completions(args) => completions::run(args.shell).map(|()| exit::OK),
         Command::Delegate(args) => {
-            delegate::prepare(team.as_ref(), &args, &mut global)?;
-            let config = Config::resolve(&global, Some(&args.file), &env)?;
-            let d = delegate::resolve(&args, team.as_ref(), &config)?;
+            let bundle = args.bundle.as_deref().map(|name| delegate::bundle(team, name)).transpose()?;
+            let config = Config::resolve(global, Some(&args.file), env, tf, bundle)?;
+            let d = delegate::resolve(args, team, &config)?;
+            // A bundle, the scopes and the denied roles of the file apply to a delegation.
+            announce(&config, None, tf, bundle.is_some());
             delegate::run(&config, &d)
         }
         Command::Audit(args) => {
-            team::default_scopes(team.as_ref(), &mut global, args.file.policy_file.is_some());
             let file = crate::cli::EditFileArgs { file: args.file.clone(), in_place: false };
-            let config = Config::resolve(&global, Some(&file), &env)?;
-            audit::run(&config, team.as_ref(), args.recursive.then_some(args.via), args.concurrency.into())
+            let config = Config::resolve(global, Some(&file), env, tf, None)?;
+            // Audit reads the file's sensitive roles, bundles and limits.
+            announce(&config, None, tf, true);
+            audit::run(&config, team, args.recursive.then_some(args.via), args.concurrency.into())
         }
-        Command::Entitlements(args) => match args.command {
+        Command::Entitlements(args) => match &args.command {
             Some(entitlements::Sub::Apply { dry_run, yes }) => {
-                let declared = team.as_ref().map(|t| t.pam.entitlements.clone()).unwrap_or_default();
+                let declared = team.map(|t| t.pam.entitlements.clone()).unwrap_or_default();
                 if declared.is_empty() {
                     return Err(Error::usage_hint(
                         "the team config has no [entitlements.ID] table",
                         "docs/usage.md \"Requests and approvals\" shows one; `jit config check` checks the file",
                     ));
                 }
-                let config = grants::resolve(&mut global, Some(&declared[0].scope.name()), &env)?;
-                entitlements::apply(&config, &declared, dry_run, yes)
+                let config = grants::resolve(global, Some(&declared[0].scope.name()), env)?;
+                entitlements::apply(&config, &declared, *dry_run, *yes)
             }
-            None => entitlements::list(&grants::resolve(&mut global, args.scope.as_deref(), &env)?),
+            None => entitlements::list(&grants::resolve(global, args.scope.as_deref(), env)?),
         },
         Command::Request(args) => {
-            let (scope, r) = request::Request::resolve(&args)?;
-            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
-            request::run(&config, &r, team.as_ref().and_then(|t| t.pam.notify.as_ref()))
+            let (scope, r) = request::Request::resolve(args)?;
+            let config = grants::resolve(global, scope.as_deref(), env)?;
+            request::run(&config, &r, team.and_then(|t| t.pam.notify.as_ref()))
         }
         Command::Exec(args) => {
             let (scope, _) = crate::pam::parse_request_words(&args.words)?;
             let scope = scope.map(|s| s.name());
-            exec::run(&grants::resolve(&mut global, scope.as_deref(), &env)?, &args)
+            exec::run(&grants::resolve(global, scope.as_deref(), env)?, args)
         }
         Command::Requests(args) => {
-            let config = grants::resolve(&mut global, args.scope.as_deref(), &env)?;
+            let config = grants::resolve(global, args.scope.as_deref(), env)?;
             requests::run(&config, &args.relationships())
         }
         Command::Approve(args) => {
             let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
-            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
-            let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
+            let config = grants::resolve(global, scope.as_deref(), env)?;
+            let notify = team.and_then(|t| t.pam.notify.as_ref());
             requests::decide(
                 &config,
                 &args.grant,
@@ -173,12 +163,46 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Deny(args) => {
             let scope = grants::scope_of_grant(&args.grant, args.scope.as_deref());
-            let config = grants::resolve(&mut global, scope.as_deref(), &env)?;
-            let notify = team.as_ref().and_then(|t| t.pam.notify.as_ref());
+            let config = grants::resolve(global, scope.as_deref(), env)?;
+            let notify = team.and_then(|t| t.pam.notify.as_ref());
             requests::decide(&config, &args.grant, Some(&args.reason), requests::Decision::Deny, notify)
         }
-        Command::Config(args) => match args.command {
-            crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), &global, &env),
+        Command::Config(args) => match &args.command {
+            crate::cli::ConfigCommand::Check { file } => team::check(file.as_deref(), global, env),
         },
+    }
+}
+
+/// Says on stderr what the team file changed (issue 17 item 2: a team file never acts in
+/// silence): one line naming the file and the keys it supplied, when it supplied any setting or
+/// `rules_apply` (its checks apply to the command); nothing under --quiet. With --verbose, every
+/// setting and where it came from (a flag, the environment, the team file, gcloud's
+/// configuration, jit's default).
+fn announce(
+    config: &Config,
+    more: Option<&config::Origins>,
+    team: Option<&config::TeamFile>,
+    rules_apply: bool,
+) {
+    let mut origins = config.origins.clone();
+    if let Some(more) = more {
+        origins.extend(more);
+    }
+    if config.verbose {
+        for line in origins.lines() {
+            eprintln!("jit: {line}");
+        }
+    }
+    let Some(t) = team else { return };
+    let keys = origins.team_keys();
+    if config.quiet || (keys.is_empty() && !rules_apply) {
+        return;
+    }
+    let path = crate::output::escape(&t.team.path.display().to_string()).into_owned();
+    if keys.is_empty() {
+        eprintln!("note: the team config `{path}` applies");
+    } else {
+        let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        eprintln!("note: the team config `{path}` applies; it sets {}", keys.join(", "));
     }
 }

@@ -147,7 +147,7 @@ fn clean(s: &str) -> String {
 /// `jit grant` with no role on a terminal: a fuzzy finder over the roles with their titles, then,
 /// with neither --for nor --until, the duration. Never called without a terminal (cli::parse keeps
 /// the role required there).
-pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
+pub(crate) fn pick(config: &Config, args: &GrantArgs) -> Result<crate::config::Picked, Error> {
     if !config.interactive {
         return Err(Error::usage("no role given"));
     }
@@ -182,7 +182,7 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
     };
     let (name, title) = &choices[index];
     eprintln!("Role to grant: {name} ({})", clean(title));
-    args.roles.push(name.clone());
+    let mut picked = crate::config::Picked { role: name.clone(), duration: None };
     if args.duration.is_none() && args.until.is_none() {
         let duration: String = dialoguer::Input::new()
             .with_prompt("For how long (90m, 2h, 1d…)")
@@ -192,9 +192,9 @@ pub(crate) fn pick(config: &Config, args: &mut GrantArgs) -> Result<(), Error> {
             })
             .interact_text()
             .map_err(|e| Error::io(format!("cannot ask for a duration: {e}")))?;
-        args.duration = Some(duration);
+        picked.duration = Some(duration);
     }
-    Ok(())
+    Ok(picked)
 }
 
 /// The roles the picker offers, as (name, title). Online, the roles Google says can be granted

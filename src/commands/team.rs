@@ -7,91 +7,27 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::cli::{Format, Global, GrantArgs};
-use crate::config::{Config, Env, Target};
+use crate::config::{Config, Env, Target, team_file};
 use crate::error::{Error, exit};
 use crate::team::{self, Bundle, Team};
 
-/// The team config for this run, if there is one (src/team.rs `locate` says where it is looked
-/// for). A broken file stops every command that reads it, with its line and column.
-pub fn load(global: &Global, env: &Env) -> Result<Option<Team>, Error> {
-    let cwd = std::env::current_dir().ok();
-    team::load(global.config.as_deref(), env.var, cwd.as_deref())
-}
-
-/// True when the command line names a resource of any kind.
-pub fn has_scope_flags(g: &Global) -> bool {
-    !(g.project.is_empty()
-        && g.folder.is_empty()
-        && g.organization.is_empty()
-        && g.bucket.is_empty()
-        && g.secret.is_empty()
-        && g.service_account.is_empty()
-        && g.kms_keyring.is_empty()
-        && g.kms_key.is_empty()
-        && g.run_service.is_empty()
-        && g.resource.is_empty())
-}
-
-/// With no scope flag, the config's `projects`, `folders`, `organizations` and `resources` are
-/// the scopes (before the default project); not for a policy file (`offline`), which is its own
-/// scope.
-pub fn default_scopes(team: Option<&Team>, global: &mut Global, offline: bool) {
-    if let Some(t) = team
-        && !offline
-        && !has_scope_flags(global)
-    {
-        global.resource.extend(t.scopes.iter().map(|r| r.to_full_name()));
-    }
-}
-
-/// Applies the team config to `jit grant` before the command line is resolved: `@BUNDLE` becomes
-/// the bundle's roles, and its resources the scopes when no scope flag is given; the file's
-/// `max_duration` replaces jit's default maximum and `default_duration` its default length.
-/// Returns the bundle, for [`after_resolve`].
-pub fn prepare_grant(
-    team: Option<&Team>,
-    args: &mut GrantArgs,
-    global: &mut Global,
-) -> Result<Option<Bundle>, Error> {
+/// The bundle a `jit grant @BUNDLE` names, if any: its roles are granted on its resources
+/// (when no scope flag is given: `config::team_scopes`), within its limits.
+pub fn grant_bundle<'a>(team: Option<&'a Team>, args: &GrantArgs) -> Result<Option<&'a Bundle>, Error> {
     let named: Vec<&str> = args.roles.iter().filter_map(|r| team::bundle_name(r)).collect();
-    let bundle = match (named.as_slice(), team) {
-        ([], _) => None,
-        ([name], Some(t)) if args.roles.len() == 1 => Some(t.bundle(name)?.clone()),
-        ([name], None) if args.roles.len() == 1 => {
-            return Err(Error::usage_hint(
-                format!("`@{name}` names a bundle, and no team config was found"),
-                "pass --config FILE or set JIT_CONFIG, or put a jit.toml in this directory or above \
-                 (or $XDG_CONFIG_HOME/jit/config.toml)",
-            ));
-        }
-        _ => {
-            return Err(Error::usage_hint(
-                "a bundle is granted on its own",
-                "run `jit grant @NAME` for the bundle, and grant other roles in another command",
-            ));
-        }
-    };
-    let Some(t) = team else { return Ok(None) };
-    if let Some(b) = &bundle {
-        args.roles = b.roles.clone();
-        if !has_scope_flags(global) && args.file.file.policy_file.is_none() {
-            global.resource.extend(b.resources.iter().map(|r| r.to_full_name()));
-        }
+    match (named.as_slice(), team) {
+        ([], _) => Ok(None),
+        ([name], Some(t)) if args.roles.len() == 1 => t.bundle(name).map(Some),
+        ([name], None) if args.roles.len() == 1 => Err(Error::usage_hint(
+            format!("`@{name}` names a bundle, and no team config was found"),
+            "pass --config FILE or set JIT_CONFIG, or put a jit.toml in this directory or above \
+             (or $XDG_CONFIG_HOME/jit/config.toml)",
+        )),
+        _ => Err(Error::usage_hint(
+            "a bundle is granted on its own",
+            "run `jit grant @NAME` for the bundle, and grant other roles in another command",
+        )),
     }
-    default_scopes(Some(t), global, args.file.file.policy_file.is_some());
-    // A file's maximum above jit's default raises it; one below is checked by `after_resolve`,
-    // whose message names the file and the key that set it.
-    if args.max_duration.is_none()
-        && let Some(max) = t.max_duration
-        && max > crate::timespec::DEFAULT_MAX
-    {
-        // In words (`1d`), as an error naming the maximum shows it.
-        args.max_duration = Some(crate::timespec::words(max));
-    }
-    if args.duration.is_none() && args.until.is_none() {
-        args.duration.clone_from(&t.default_duration);
-    }
-    Ok(bundle)
 }
 
 /// The checks of the team config on a resolved grant, before anything is read or sent: a
@@ -122,10 +58,13 @@ pub fn after_resolve(
 
 /// `jit config check [FILE]`: the file's content as jit reads it, or its first mistake (exit 2).
 pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Error> {
-    let cwd = std::env::current_dir().ok();
     let path = match file {
         Some(f) => f.to_path_buf(),
-        None => team::locate(global.config.as_deref(), env.var, cwd.as_deref())?.ok_or_else(|| {
+        None => team_file::locate(global.config.as_deref(), &env.vars, env.cwd.as_deref(), &mut |w| {
+            eprintln!("warning: {w}")
+        })?
+        .map(|(p, _)| p)
+        .ok_or_else(|| {
             Error::usage_hint(
                 "no team config found",
                 "looked at --config, JIT_CONFIG, jit.toml in this directory and above, and \
@@ -133,8 +72,21 @@ pub fn check(file: Option<&Path>, global: &Global, env: &Env) -> Result<i32, Err
             )
         })?,
     };
-    let t = team::read(&path)?;
-    let format = global.format.unwrap_or(if env.stdout_is_terminal { Format::Table } else { Format::Json });
+    let t = team_file::read(&path)?;
+    // Rules that can never work are mistakes too (issue 17 item 2): the first is the error.
+    let impossible = t.impossible();
+    if let Some(first) = impossible.first() {
+        let more = impossible.len() - 1;
+        return Err(Error::usage_hint(
+            format!("`{}`: {first}", crate::output::escape(&t.path.display().to_string())),
+            if more == 0 {
+                "change the rule: jit would refuse every grant it touches".to_string()
+            } else {
+                format!("change the rule; {more} more can never work either (fix this one to see the next)")
+            },
+        ));
+    }
+    let format = Config::format(global, env);
     let out = summary(&t);
     let mut w = std::io::stdout().lock();
     let text = match format {

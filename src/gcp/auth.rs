@@ -58,6 +58,8 @@ pub(crate) struct AuthOptions {
     /// Where to send `generateAccessToken` for impersonation: `None` lets the SDK use Google's
     /// IAM Credentials API.
     pub iam_endpoint: Option<String>,
+    /// The environment (`config::Env`): GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_CONFIG, HOME.
+    pub vars: crate::config::Vars,
 }
 
 /// Picks the credentials in design §5's order.
@@ -92,12 +94,12 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
             source: format!("the access token in `{}`", path.display()),
         });
     }
-    if let Some(path) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
+    if let Some(path) = opts.vars.os("GOOGLE_APPLICATION_CREDENTIALS") {
         let path = PathBuf::from(path);
         let json = read_json(&path, "GOOGLE_APPLICATION_CREDENTIALS names")?;
         return from_json(json, &path);
     }
-    if let Some(path) = adc_file()
+    if let Some(path) = adc_file(&opts.vars)
         && path.is_file()
     {
         let json = read_json(&path, "gcloud's application-default credentials file")?;
@@ -120,11 +122,11 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
 
 /// gcloud's application-default credentials file: `$CLOUDSDK_CONFIG` when set (as gcloud itself
 /// does), else `~/.config/gcloud` (AIP-4113).
-pub(crate) fn adc_file() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CLOUDSDK_CONFIG").filter(|d| !d.is_empty()) {
+pub(crate) fn adc_file(vars: &crate::config::Vars) -> Option<PathBuf> {
+    if let Some(dir) = vars.os("CLOUDSDK_CONFIG") {
         return Some(PathBuf::from(dir).join("application_default_credentials.json"));
     }
-    let home = std::env::var_os("HOME")?;
+    let home = vars.os("HOME")?;
     Some(PathBuf::from(home).join(".config/gcloud/application_default_credentials.json"))
 }
 

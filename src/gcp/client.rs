@@ -41,9 +41,9 @@ pub const DEFAULT_ENDPOINT: &str = "https://cloudresourcemanager.googleapis.com"
 /// the default base URL's path is `/`, as it is for cloudresourcemanager, and appends the
 /// method's relative path `v3/…` to it: `http://127.0.0.1:PORT/` gives
 /// `http://127.0.0.1:PORT/v3/projects/ID:getIamPolicy`. jit does the same.
-pub fn resolve_endpoint(flag: Option<&str>) -> Option<String> {
+pub fn resolve_endpoint(flag: Option<&str>, vars: &crate::config::Vars) -> Option<String> {
     flag.map(str::to_string)
-        .or_else(|| std::env::var(CRM_OVERRIDE_VAR).ok())
+        .or_else(|| vars.raw(CRM_OVERRIDE_VAR))
         .map(|e| e.trim().to_string())
         .filter(|e| !e.is_empty())
 }
@@ -166,6 +166,7 @@ impl Clients {
         creds: Credentials,
         credentials: String,
         quota_project: Option<&str>,
+        vars: &crate::config::Vars,
     ) -> crate::Result<Clients> {
         if let Some(e) = endpoint {
             check_endpoint(e, "")?;
@@ -173,7 +174,7 @@ impl Clients {
         let flag = endpoint;
         let mut bases = Vec::new();
         for row in &kinds::ROWS {
-            let var = if endpoint.is_some() { None } else { std::env::var(row.override_var).ok() };
+            let var = if endpoint.is_some() { None } else { vars.raw(row.override_var) };
             if let Some(v) = var.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 check_endpoint(v, &format!(" in {}", row.override_var))?;
             }
@@ -185,9 +186,9 @@ impl Clients {
         // Cloud Asset's and Logging's base path is `/` (their `rootUrl`; the methods start with
         // `v1/`, `v2/`), so an override is used as it is given, as gcloud's
         // `_BuildEndpointOverride` does for such APIs (kinds::base_url).
-        let asset = root_base(flag, ASSET_OVERRIDE_VAR, "https://cloudasset.googleapis.com")?;
-        let logging = root_base(flag, LOGGING_OVERRIDE_VAR, LOGGING_ENDPOINT)?;
-        let pam = root_base(flag, PAM_OVERRIDE_VAR, PAM_ENDPOINT)?;
+        let asset = root_base(flag, ASSET_OVERRIDE_VAR, "https://cloudasset.googleapis.com", vars)?;
+        let logging = root_base(flag, LOGGING_OVERRIDE_VAR, LOGGING_ENDPOINT, vars)?;
+        let pam = root_base(flag, PAM_OVERRIDE_VAR, PAM_ENDPOINT, vars)?;
         let quota_project =
             match quota_project {
                 Some(p) => Some(http::HeaderValue::from_str(p).map_err(|_| {
@@ -683,11 +684,16 @@ fn bad_answer(resource: &str, message: &str) -> Error {
 
 /// The base URL of an API whose paths start at its host's root: `--endpoint`, else the gcloud
 /// override variable `var`, else Google's `default`; with how messages show it.
-fn root_base(flag: Option<&str>, var: &str, default: &str) -> crate::Result<(String, String)> {
+fn root_base(
+    flag: Option<&str>,
+    var: &str,
+    default: &str,
+    vars: &crate::config::Vars,
+) -> crate::Result<(String, String)> {
     let from_var = if flag.is_some() {
         None
     } else {
-        std::env::var(var).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        vars.raw(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
     };
     if let Some(v) = &from_var {
         check_endpoint(v, &format!(" in {var}"))?;
@@ -703,8 +709,11 @@ mod tests {
 
     #[test]
     fn endpoint_flag_wins_over_gclouds_variable() {
-        assert_eq!(resolve_endpoint(Some("http://127.0.0.1:1/")).as_deref(), Some("http://127.0.0.1:1/"));
-        assert_eq!(resolve_endpoint(Some("  ")), None);
+        assert_eq!(
+            resolve_endpoint(Some("http://127.0.0.1:1/"), &crate::config::Vars::default()).as_deref(),
+            Some("http://127.0.0.1:1/")
+        );
+        assert_eq!(resolve_endpoint(Some("  "), &crate::config::Vars::default()), None);
         assert_eq!(join("http://h:1/", "/oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
         assert_eq!(join("http://h:1", "oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
     }

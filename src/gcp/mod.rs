@@ -37,6 +37,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+use crate::config::Vars;
 pub use client::{CRM_OVERRIDE_VAR, DEFAULT_ENDPOINT, resolve_endpoint};
 pub use retry::RetryBudget;
 
@@ -77,6 +78,9 @@ pub struct Options {
     /// The longest a `--recursive` listing may take in all (the search of a scope, or the walk
     /// below it); `None`: [`DEFAULT_LISTING_TIMEOUT`].
     pub listing_timeout: Option<Duration>,
+    /// The environment variables jit was started with (`config::Env`): gcloud's endpoint
+    /// overrides, credentials files, the metadata host.
+    pub vars: Vars,
 }
 
 /// How long a `--recursive` listing may take by default: an organization of 100,000 projects is
@@ -119,6 +123,8 @@ struct Inner {
     identity: Identity,
     /// The endpoint override, if any: tokeninfo follows it.
     endpoint_override: Option<String>,
+    /// `GCE_METADATA_HOST`, as the SDK honours it.
+    metadata_host: Option<String>,
     verbose: bool,
     budget: RetryBudget,
     log: LogSink,
@@ -144,9 +150,10 @@ impl Gcp {
     /// As [`Gcp::new`], with `--verbose` lines sent to `log` instead of stderr.
     pub async fn with_log(opts: Options, log: Arc<dyn Fn(&str) + Send + Sync>) -> crate::Result<Gcp> {
         auth::install_crypto();
-        let endpoint = resolve_endpoint(opts.endpoint.as_deref());
-        let iam_endpoint = std::env::var(auth::IAMCREDENTIALS_OVERRIDE_VAR)
-            .ok()
+        let endpoint = resolve_endpoint(opts.endpoint.as_deref(), &opts.vars);
+        let iam_endpoint = opts
+            .vars
+            .raw(auth::IAMCREDENTIALS_OVERRIDE_VAR)
             .filter(|e| !e.trim().is_empty())
             .or_else(|| endpoint.clone());
         let resolved = auth::resolve(&auth::AuthOptions {
@@ -155,6 +162,7 @@ impl Gcp {
             impersonate: opts.impersonate.clone(),
             anonymous: opts.anonymous,
             iam_endpoint,
+            vars: opts.vars.clone(),
         })?;
         let quota_project = opts.quota_project.clone();
         let gcp = Gcp::from_resolved_with(
@@ -164,6 +172,7 @@ impl Gcp {
             opts.retry,
             log,
             opts.quota_project,
+            opts.vars,
         )
         .await?;
         Ok(gcp.paced(opts.pace, quota_project.as_deref(), opts.listing_timeout))
@@ -180,7 +189,7 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
     ) -> crate::Result<Gcp> {
-        Gcp::from_resolved_with(resolved, endpoint, verbose, budget, log, None).await
+        Gcp::from_resolved_with(resolved, endpoint, verbose, budget, log, None, Vars::default()).await
     }
 
     /// As [`Gcp::from_resolved`], with a quota project.
@@ -191,6 +200,7 @@ impl Gcp {
         budget: RetryBudget,
         log: LogSink,
         quota_project: Option<String>,
+        vars: Vars,
     ) -> crate::Result<Gcp> {
         auth::install_crypto();
         let flag = endpoint.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
@@ -199,13 +209,15 @@ impl Gcp {
             resolved.creds,
             resolved.source.clone(),
             quota_project.as_deref(),
+            &vars,
         )?;
-        let endpoint = resolve_endpoint(flag.as_deref());
+        let endpoint = resolve_endpoint(flag.as_deref(), &vars);
         let gcp = Gcp {
             inner: Arc::new(Inner {
                 clients,
                 identity: resolved.identity,
                 endpoint_override: endpoint,
+                metadata_host: vars.raw("GCE_METADATA_HOST"),
                 verbose,
                 budget,
                 log,
@@ -626,8 +638,7 @@ impl Gcp {
     /// The default service account's e-mail from the metadata server (`GCE_METADATA_HOST`
     /// honoured, as the SDK does).
     async fn metadata_email(&self) -> Option<String> {
-        let host =
-            std::env::var("GCE_METADATA_HOST").unwrap_or_else(|_| "metadata.google.internal".to_string());
+        let host = self.inner.metadata_host.clone().unwrap_or_else(|| "metadata.google.internal".to_string());
         self.metadata_email_from(&host).await
     }
 

@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -494,11 +493,11 @@ struct Session {
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
 /// `~/.local/state/jit/emulator.json`.
-pub fn emulator_state_file() -> Result<PathBuf, Error> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
+pub fn emulator_state_file(vars: &crate::config::Vars) -> Result<PathBuf, Error> {
+    let base = vars
+        .os("XDG_STATE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
+        .or_else(|| vars.os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
         .ok_or_else(|| {
             Error::usage("cannot place the emulator's state: neither XDG_STATE_HOME nor HOME is set")
         })?;
@@ -532,6 +531,7 @@ impl Session {
                 },
             },
             listing_timeout: conn.list_timeout.to_std().ok(),
+            vars: conn.vars.clone(),
         };
         #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
         let mut lock = None;
@@ -542,9 +542,15 @@ impl Session {
             return Err(Error::no_emulator());
             #[cfg(feature = "emulator")]
             {
-                let state = emulator_state_file()?;
-                if let Some(dir) = state.parent() {
-                    std::fs::create_dir_all(dir)
+                let state = emulator_state_file(&conn.vars)?;
+                if let Some(dir) = state.parent().filter(|d| !d.exists()) {
+                    // Only its owner may enter it: the state holds tokens (issue 17 item 8).
+                    let mut builder = std::fs::DirBuilder::new();
+                    builder.recursive(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                    builder
+                        .create(dir)
                         .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
                 }
                 let lock_path = state.with_file_name("emulator.lock");
@@ -562,10 +568,10 @@ impl Session {
                 // The token comes from the emulator's API, in memory: no token file is written.
                 // `JIT_EMULATOR_AS=bob@example.com` acts as another of the seed's people (the
                 // requester of a Privileged Access Manager tour, docs/usage.md).
-                let caller = std::env::var("JIT_EMULATOR_AS")
-                    .ok()
+                let caller = conn
+                    .vars
+                    .get("JIT_EMULATOR_AS")
                     .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
                     .map(|v| if v.contains(':') { v } else { crate::iam::member_of_email(&v) })
                     .unwrap_or_else(|| EMULATOR_CALLER.to_string());
                 let token = h.mint_token(&caller).map_err(Error::from_emulator)?;
@@ -673,7 +679,7 @@ pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
     pub fn new(config: &Config, total: usize, what: &str) -> Progress {
-        if config.quiet || total < 2 || !std::io::stderr().is_terminal() {
+        if config.quiet || total < 2 || !config.stderr_is_terminal {
             return Progress(None);
         }
         let bar = indicatif::ProgressBar::new(total as u64);

@@ -227,7 +227,7 @@ pub fn write_atomically(path: &std::path::Path, data: &Data) -> std::io::Result<
     let mut text = serde_json::to_string_pretty(data).expect("the state serialises");
     text.push('\n');
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
+    crate::write_private(&tmp, text.as_bytes())?;
     std::fs::rename(&tmp, path)
 }
 
