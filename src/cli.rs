@@ -473,7 +473,7 @@ pub enum RolesCommand {
 
 /// The examples each command's help ends with (`--help`, `-h` and its man page), as gcloud's do
 /// (issue 19 item 12). One line each, under 80 columns (tests/ux.rs).
-pub const EXAMPLES: [(&str, &str); 14] = [
+pub const EXAMPLES: [(&str, &str); 21] = [
     (
         "grant",
         "  jit grant roles/storage.admin --for 2h --reason INC-42 --project my-project
@@ -546,6 +546,34 @@ pub const EXAMPLES: [(&str, &str); 14] = [
         "audit",
         "  jit audit --project my-project
   jit audit --recursive --organization 123456789012 --format json",
+    ),
+    (
+        "entitlements",
+        "  jit entitlements projects/my-project
+  jit entitlements apply --dry-run
+  jit entitlements --format json",
+    ),
+    ("entitlements apply", "  jit entitlements apply --dry-run\n  jit entitlements apply --yes"),
+    (
+        "request",
+        "  jit request prod-debug --for 2h --reason INC-42 projects/my-project
+  jit request roles/logging.viewer --for 1h --reason INC-42 --wait",
+    ),
+    (
+        "requests",
+        "  jit requests --to-approve projects/my-project
+  jit requests --mine --format json",
+    ),
+    (
+        "approve",
+        "  jit approve GRANT_ID projects/my-project --reason looks-right
+  jit approve projects/my-project/locations/global/entitlements/E/grants/G",
+    ),
+    ("deny", "  jit deny GRANT_ID projects/my-project --reason \"use the read-only role\""),
+    (
+        "exec",
+        "  jit exec roles/logging.viewer --for 1h -- gcloud logging read --limit 5
+  jit exec prod-debug --for 30m --reason INC-42 -- ./debug.sh",
     ),
 ];
 

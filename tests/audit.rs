@@ -156,10 +156,13 @@ fn the_team_config_and_delegations_add_findings() {
         .filter_map(|f| f["detail"].as_str())
         .filter(|d| d.contains("over the") || d.contains("may grant"))
         .collect();
-    assert_eq!(
-        details,
-        ["3h long, over the 2h of `max_duration`", "may grant roles/pubsub.viewer with no end"]
+    // "Too long" is the time left, with its end (issue 17 item 5).
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(
+        details[0].starts_with("3h of access left (until ") && details[0].ends_with("), over the 2h of `max_duration`"),
+        "{details:?}"
     );
+    assert_eq!(details[1], "may grant roles/pubsub.viewer with no end");
 }
 
 #[test]

@@ -193,7 +193,14 @@ fn a_closed_stdout_ends_jit_quietly() {
 /// columns; `-h` names the global options in one paragraph instead of twenty in full.
 #[test]
 fn every_commands_help_ends_with_examples() {
-    let commands: [&[&str]; 14] = [
+    let commands: [&[&str]; 21] = [
+        &["entitlements"],
+        &["entitlements", "apply"],
+        &["request"],
+        &["requests"],
+        &["approve"],
+        &["deny"],
+        &["exec"],
         &["grant"],
         &["list"],
         &["revoke"],

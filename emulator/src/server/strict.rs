@@ -190,6 +190,19 @@ fn spec(method: &str, s: &[&str], verb: Option<&str>) -> Option<(&'static [&'sta
     if s.first() == Some(&"storage") {
         return None;
     }
+    // Privileged Access Manager's routes (emulator/src/server/pam.rs): the query parameters of
+    // its discovery document; bodies are checked by its own handlers.
+    if s.iter().any(|x| matches!(*x, "entitlements" | "grants" | "operations")) {
+        const PAM_LIST: &[&str] = &["filter", "orderBy", "pageSize", "pageToken"];
+        return match (method, verb) {
+            ("GET", Some("search")) if s.last() == Some(&"entitlements") => {
+                Some((&["callerAccessType", "filter", "pageSize", "pageToken"], &EMPTY))
+            }
+            ("GET", Some("search")) => Some((&["callerRelationship", "filter", "pageSize", "pageToken"], &EMPTY)),
+            ("GET", None) => Some((PAM_LIST, &EMPTY)),
+            _ => None,
+        };
+    }
     let service_account = s.len() == 5 && s[1] == "projects" && s[3] == "serviceAccounts";
     Some(match (method, verb) {
         ("POST", Some("getIamPolicy")) if service_account => (VERSION, &GET_IAM_POLICY),
