@@ -159,7 +159,8 @@ fn the_team_config_and_delegations_add_findings() {
     // "Too long" is the time left, with its end (issue 17 item 5).
     assert_eq!(details.len(), 2, "{details:?}");
     assert!(
-        details[0].starts_with("3h of access left (until ") && details[0].ends_with("), over the 2h of `max_duration`"),
+        details[0].starts_with("3h of access left (until ")
+            && details[0].ends_with("), over the 2h of `max_duration`"),
         "{details:?}"
     );
     assert_eq!(details[1], "may grant roles/pubsub.viewer with no end");

@@ -2,6 +2,7 @@
 //! Access Manager; `jit entitlements apply [--dry-run]`: makes PAM match jit.toml's
 //! `[entitlements.ID]` tables.
 
+pub use crate::cli::{EntitlementsArgs as Args, EntitlementsCommand as Sub};
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -12,32 +13,6 @@ use crate::gcp::pam::{AccessType, Entitlement};
 use crate::output;
 
 use super::grants::{self, Session};
-
-#[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: Option<Sub>,
-    /// The project, folder or organization: `projects/P`, `folders/N`, `organizations/N`
-    /// (default: --project, or the default project).
-    #[arg(value_name = "SCOPE")]
-    pub scope: Option<String>,
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Sub {
-    /// Make PAM match the team config's [entitlements.ID] tables: create, update, or leave
-    /// alone; delete only the entitlements jit created (their IDs start with `jit-`) that no
-    /// table names any more.
-    Apply {
-        /// Show the plan without changing anything.
-        #[arg(long)]
-        dry_run: bool,
-        /// Do not ask for confirmation on a terminal.
-        #[arg(long, short)]
-        yes: bool,
-    },
-}
 
 /// One entitlement as listed.
 #[derive(Debug, Serialize)]

@@ -5,6 +5,7 @@
 //! command exits, or when jit is interrupted or terminated. If jit itself is killed (SIGKILL),
 //! the condition's end (or PAM's) is the backstop.
 
+pub use crate::cli::{ExecArgs as Args, ExecVia as Via};
 use std::ffi::OsString;
 use std::time::Duration as StdDuration;
 
@@ -20,42 +21,6 @@ use crate::pam::{self, Wanted};
 use crate::timespec;
 
 use super::grants::{self, Session};
-
-/// How the access is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Via {
-    /// PAM when an entitlement is named or one you may request holds the roles, else jit's own
-    /// self-grant.
-    #[default]
-    Auto,
-    /// A time-bound binding jit writes (needs setIamPolicy on the scope).
-    Grant,
-    /// A Privileged Access Manager grant.
-    Pam,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Roles or entitlements (by ID), and at most one scope `projects/P`, `folders/N` or
-    /// `organizations/N` (default: --project, or the default project).
-    #[arg(required = true, value_name = "ROLE|ID|SCOPE")]
-    pub words: Vec<String>,
-    /// The command to run, after `--`.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
-    pub command: Vec<OsString>,
-    /// How long at most: the access ends then even if the command runs on. Default: 1h.
-    #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
-    pub duration: Option<String>,
-    /// Why (recorded in the condition, or PAM's justification).
-    #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
-    /// Through PAM or jit's own grant.
-    #[arg(long, value_enum, default_value_t = Via::Auto)]
-    pub via: Via,
-    /// Give up waiting for an approval and for the access to apply after this long.
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub wait_timeout: String,
-}
 
 /// The access given, to be ended.
 enum Given {

@@ -2,6 +2,7 @@
 //! Manager for access through the entitlements the caller may request. Google enforces the rest:
 //! who may ask, for how long, with which reason, who approves, and the end.
 
+pub use crate::cli::RequestArgs as Args;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -14,32 +15,6 @@ use crate::pam::{self, GrantRow, Wanted};
 use crate::timespec;
 
 use super::grants::{self, Session};
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// What to request: entitlements by ID (`prod-debug`) or full name, or roles (the entitlement
-    /// on the scope that holds them is found); and at most one scope, `projects/P`, `folders/N` or
-    /// `organizations/N` (default: --project, or the default project).
-    #[arg(required = true, value_name = "ID|ROLE|SCOPE")]
-    pub words: Vec<String>,
-    /// How long: 90m, 2h, PT2H; at most the entitlement's maximum. Default: 1h.
-    #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
-    pub duration: Option<String>,
-    /// Why (PAM's justification; required when the entitlement says so).
-    #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
-    /// Start later. PAM v1 starts a grant when it is approved: its Grant has no start time, so
-    /// this is refused with what to do instead.
-    #[arg(long, value_name = "TIME")]
-    pub start: Option<String>,
-    /// Follow the grant until it is active (or refused), then until the access is effective:
-    /// your own testIamPermissions on the resource sees the roles' permissions.
-    #[arg(long)]
-    pub wait: bool,
-    /// With --wait: give up waiting after this long (the request stays).
-    #[arg(long, value_name = "DURATION", default_value = "30m", requires = "wait")]
-    pub wait_timeout: String,
-}
 
 /// What was asked, checked at the edge.
 pub struct Request {

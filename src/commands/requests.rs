@@ -2,55 +2,13 @@
 //! by the caller's relationship to them; `jit approve`, `jit deny` and `jit revoke --grant` act
 //! on one.
 
+pub use crate::cli::{ApproveArgs, DenyArgs, RequestsArgs as Args};
 use crate::config::Config;
 use crate::error::{Error, exit};
 use crate::gcp::pam::{AccessType, Grant, Relationship};
 use crate::pam::{self, GrantRow};
 
 use super::grants::{self, Session};
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Only the grants awaiting your approval.
-    #[arg(long)]
-    pub to_approve: bool,
-    /// Only the grants you asked for.
-    #[arg(long)]
-    pub mine: bool,
-    /// Only the grants you approved.
-    #[arg(long)]
-    pub approved: bool,
-    /// The project, folder or organization: `projects/P`, `folders/N`, `organizations/N`
-    /// (default: --project, or the default project).
-    #[arg(value_name = "SCOPE")]
-    pub scope: Option<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ApproveArgs {
-    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope.
-    #[arg(value_name = "GRANT")]
-    pub grant: String,
-    /// The project, folder or organization of a grant named by its ID.
-    #[arg(value_name = "SCOPE")]
-    pub scope: Option<String>,
-    /// Why (required when the entitlement asks approvers for one).
-    #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct DenyArgs {
-    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope.
-    #[arg(value_name = "GRANT")]
-    pub grant: String,
-    /// The project, folder or organization of a grant named by its ID.
-    #[arg(value_name = "SCOPE")]
-    pub scope: Option<String>,
-    /// Why, for the requester.
-    #[arg(long, value_name = "TEXT", required = true)]
-    pub reason: String,
-}
 
 impl Args {
     /// The relationships asked for: all three when none is named.

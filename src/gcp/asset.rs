@@ -83,9 +83,7 @@ pub fn asset_types() -> Vec<&'static str> {
     kinds::ROWS.iter().map(|r| r.asset_type).collect()
 }
 
-/// Pages one search reads at most: 5,000,000 results at 500 a page, far beyond any organization
-/// (a server that keeps sending new page tokens is stopped here, issue 17 item 4).
-pub const MAX_PAGES: u32 = 10_000;
+pub use super::MAX_PAGES;
 
 /// Results held back, at most, until a later page names their project's ID (see
 /// [`Gcp::search_policies_each`]).

@@ -12,6 +12,10 @@
 //! impersonation's `generateAccessToken` is `<endpoint>/v1/projects/-/serviceAccounts/…`
 //! (`CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS`, gcloud's own variable, wins for the latter).
 
+/// Pages one search reads at most: 5,000,000 results at 500 a page, far beyond any organization
+/// (a server that keeps sending new page tokens is stopped here, issue 17 item 4).
+pub const MAX_PAGES: u32 = 10_000;
+
 pub mod asset;
 pub mod auth;
 pub mod client;
@@ -744,7 +748,7 @@ impl Gcp {
         let mut token = String::new();
         // A server that keeps handing out page tokens must not keep us forever: the pages are
         // capped, and the walk that asks for them is bounded by time (`descendants`).
-        for _ in 0..asset::MAX_PAGES {
+        for _ in 0..MAX_PAGES {
             let (items, next) = self.retrying(op, || page(token.clone())).await?;
             all.extend(items);
             if next.is_empty() {
@@ -762,7 +766,7 @@ impl Gcp {
         Err(Error::Api {
             resource: op.resource.to_string(),
             status: None,
-            message: format!("{} kept sending page tokens past {} pages; stopped", op.verb, asset::MAX_PAGES),
+            message: format!("{} kept sending page tokens past {} pages; stopped", op.verb, MAX_PAGES),
         })
     }
 

@@ -198,7 +198,9 @@ fn spec(method: &str, s: &[&str], verb: Option<&str>) -> Option<(&'static [&'sta
             ("GET", Some("search")) if s.last() == Some(&"entitlements") => {
                 Some((&["callerAccessType", "filter", "pageSize", "pageToken"], &EMPTY))
             }
-            ("GET", Some("search")) => Some((&["callerRelationship", "filter", "pageSize", "pageToken"], &EMPTY)),
+            ("GET", Some("search")) => {
+                Some((&["callerRelationship", "filter", "pageSize", "pageToken"], &EMPTY))
+            }
             ("GET", None) => Some((PAM_LIST, &EMPTY)),
             _ => None,
         };
