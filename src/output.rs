@@ -13,6 +13,7 @@ use std::io::Write;
 use chrono::{DateTime, Local, TimeZone, Utc};
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde::Serialize;
+use serde_json::Value;
 
 pub use crate::text::{Escaped, escape, is_terminal_control};
 
@@ -57,8 +58,8 @@ fn io(e: std::io::Error) -> Error {
 pub fn structured<T: Serialize>(value: &T, format: Format, w: &mut dyn Write) -> Result<(), Error> {
     match format {
         Format::Yaml => {
-            let text = serde_norway::to_string(value).map_err(|e| Error::io(e.to_string()))?;
-            w.write_all(text.as_bytes()).map_err(io)
+            let value = serde_json::to_value(value).map_err(|e| Error::io(e.to_string()))?;
+            w.write_all(yaml(&value).as_bytes()).map_err(io)
         }
         _ => {
             let text = serde_json::to_string_pretty(value).map_err(|e| Error::io(e.to_string()))?;
@@ -66,6 +67,102 @@ pub fn structured<T: Serialize>(value: &T, format: Format, w: &mut dyn Write) ->
             writeln!(w).map_err(io)
         }
     }
+}
+
+/// YAML of a JSON value, block style, read back by any YAML parser as the same document (issue 17
+/// item 7): a string is written plain only when no YAML 1.1 or 1.2 parser could read it as
+/// anything else (`yes`, `2026-12-07`, `1_000`, `=`, `<<`, `~` are quoted), and a quoted string is
+/// JSON's double-quoted form, which YAML reads the same, with every terminal control (bidi
+/// included) as `\uXXXX`.
+fn yaml(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Array(a) if !a.is_empty() => yaml_seq(a, 0, &mut out),
+        Value::Object(m) if !m.is_empty() => yaml_map(m, 0, false, &mut out),
+        _ => {
+            out.push_str(&yaml_scalar(v));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn yaml_map(m: &serde_json::Map<String, Value>, indent: usize, inline_first: bool, out: &mut String) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        if !(inline_first && i == 0) {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&yaml_string(k));
+        out.push(':');
+        match v {
+            Value::Array(a) if !a.is_empty() => {
+                out.push('\n');
+                yaml_seq(a, indent, out);
+            }
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push('\n');
+                yaml_map(inner, indent + 2, false, out);
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&yaml_scalar(v));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn yaml_seq(a: &[Value], indent: usize, out: &mut String) {
+    for item in a {
+        out.push_str(&" ".repeat(indent));
+        out.push('-');
+        match item {
+            Value::Object(m) if !m.is_empty() => {
+                out.push(' ');
+                yaml_map(m, indent + 2, true, out);
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.push('\n');
+                yaml_seq(inner, indent + 2, out);
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&yaml_scalar(item));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn yaml_scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => yaml_string(s),
+        Value::Array(_) => "[]".to_string(),
+        Value::Object(_) => "{}".to_string(),
+    }
+}
+
+/// `text` plain when it starts with a letter, holds only letters, digits and `._/:@()-,+` and
+/// single spaces (no `: `, no ` #`, no space at the end), and is none of YAML 1.1's words for
+/// booleans and null; else double-quoted.
+fn yaml_string(text: &str) -> String {
+    const WORDS: [&str; 12] =
+        ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "no"];
+    let plain = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || " ._/:@()-,+".contains(c))
+        && !text.contains(": ")
+        && !text.ends_with(':')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !WORDS.contains(&text.to_ascii_lowercase().as_str());
+    if plain {
+        return text.to_string();
+    }
+    let quoted = serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"));
+    json_inert(&quoted).into_owned()
 }
 
 /// serde_json escapes the C0 controls inside strings (RFC 8259 §7 requires it) but writes DEL, the

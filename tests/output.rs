@@ -843,3 +843,39 @@ fn columns_fits_the_table_of_a_pipe() {
         same(&jit(&args).env("COLUMNS", junk).run().ok().stdout, &full);
     }
 }
+
+/// Issue 17 item 7: YAML output is read back by a YAML parser as written: a string a parser would
+/// take for another type (`yes`, a date, `1_000`, `<<`, `=`, `~`) is quoted, and a bidi control
+/// is escaped as JSON and the table escape it.
+#[test]
+fn yaml_quotes_what_a_parser_would_read_as_another_type() {
+    let cond = |title: &str, description: &str| json!({"title": title, "description": description, "expression": "request.time < timestamp(\"2099-01-01T00:00:00Z\")"});
+    let policy = json!({"version": 3, "etag": "BwY=", "bindings": [
+        {"role": "roles/logging.viewer", "members": ["user:a@example.com"], "condition": cond("yes", "2026-12-07")},
+        {"role": "roles/logging.viewer", "members": ["user:b@example.com"], "condition": cond("1_000", "<<")},
+        {"role": "roles/logging.viewer", "members": ["user:c@example.com"], "condition": cond("=", "a\u{202e}b ~ null")},
+        {"role": "roles/logging.viewer", "members": ["user:d@example.com"], "condition": cond("No", "~")},
+    ]});
+    let f = File::new(&policy);
+    let yaml = jit(&["list", "--policy-file", f.p(), "--format", "yaml"]).run().ok().stdout;
+    let json = jit(&["list", "--policy-file", f.p(), "--format", "json"]).run().ok().json();
+    let back: Value = serde_norway::from_str(&yaml).unwrap();
+    assert_eq!(back, json, "{yaml}");
+    for quoted in [
+        "title: \"yes\"",
+        "description: \"2026-12-07\"",
+        "title: \"1_000\"",
+        "description: \"<<\"",
+        "title: \"=\"",
+        "title: \"No\"",
+        "description: \"~\"",
+        "description: \"a\\u202eb ~ null\"",
+    ] {
+        assert!(
+            yaml.lines().any(|l| l.trim_start().trim_start_matches("- ") == quoted),
+            "{quoted} in:\n{yaml}"
+        );
+    }
+    assert!(!yaml.contains('\u{202e}'), "{yaml}");
+    assert!(yaml.contains("member: user:a@example.com"), "{yaml}");
+}
