@@ -64,7 +64,15 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
                     let container = history::container(r, number.as_deref())?;
                     let filter = history::filter(r, query);
                     let name = r.name();
-                    let entries: Vec<history::LogEntry> = gcp.log_entries(&container, &filter, &name).await?;
+                    let (entries, skipped): (Vec<history::LogEntry>, usize) =
+                        gcp.log_entries(&container, &filter, &name).await?;
+                    if skipped > 0 {
+                        eprintln!(
+                            "warning: `{}`: skipped {skipped} log {} that jit cannot read",
+                            crate::text::escape(&name),
+                            if skipped == 1 { "entry" } else { "entries" }
+                        );
+                    }
                     Ok(entries
                         .iter()
                         .filter(|e| history::is_for(r, e))

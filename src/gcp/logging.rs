@@ -17,9 +17,28 @@ use crate::iam::ResourceId;
 #[serde(rename_all = "camelCase", bound = "T: DeserializeOwned")]
 struct Page<T> {
     #[serde(default = "Vec::new")]
-    entries: Vec<T>,
+    entries: Vec<Lenient<T>>,
     #[serde(default)]
     next_page_token: String,
+}
+
+/// One entry of a page: `None` when it is not an entry jit can read (issue 17 item 7: one malformed
+/// entry is skipped and counted, it does not fail `jit history`).
+struct Lenient<T>(Option<T>);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// The entries of a page that parse, counting those that do not in `skipped`.
+fn readable<T>(entries: Vec<Lenient<T>>, skipped: &mut usize) -> impl Iterator<Item = T> {
+    let total = entries.len();
+    let read: Vec<T> = entries.into_iter().filter_map(|e| e.0).collect();
+    *skipped += total - read.len();
+    read.into_iter()
 }
 
 /// The value of the string member `key` of the JSON object `json` at its top level, found by
@@ -108,8 +127,9 @@ impl Gcp {
         container: &str,
         filter: &str,
         label: &str,
-    ) -> crate::Result<Vec<T>> {
+    ) -> crate::Result<(Vec<T>, usize)> {
         let mut entries = Vec::new();
+        let mut skipped = 0;
         let mut token = String::new();
         let mut bytes = self.log_page(container, filter, label, &token, 1).await?;
         for page in 1..=MAX_PAGES {
@@ -125,8 +145,8 @@ impl Gcp {
             if next.is_empty() {
                 let page = self.page_part::<Page<T>>(&bytes, label)?;
                 self.same_token(&page, &next, label)?;
-                entries.extend(page.entries);
-                return Ok(entries);
+                entries.extend(readable(page.entries, &mut skipped));
+                return Ok((entries, skipped));
             }
             if next == token {
                 return Err(Error::Api {
@@ -148,7 +168,7 @@ impl Gcp {
                 });
             let parsed = parsed?;
             self.same_token(&parsed, &next, label)?;
-            entries.extend(parsed.entries);
+            entries.extend(readable(parsed.entries, &mut skipped));
             bytes = fetched?;
             token = next;
         }
@@ -223,7 +243,25 @@ impl Gcp {
 
 #[cfg(test)]
 mod tests {
-    use super::top_level_string;
+
+    /// Issue 17 item 7: an entry that does not parse is skipped and counted; the others are read.
+    #[test]
+    fn a_malformed_entry_is_skipped_and_counted() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Entry {
+            #[serde(rename = "logName")]
+            log_name: String,
+        }
+        let page: Page<Entry> = serde_json::from_str(
+            r#"{"entries": [{"logName": "a"}, {"logName": 5}, "not an entry", {"logName": "b"}], "nextPageToken": ""}"#,
+        )
+        .unwrap();
+        let mut skipped = 0;
+        let read: Vec<Entry> = readable(page.entries, &mut skipped).collect();
+        assert_eq!(read, [Entry { log_name: "a".into() }, Entry { log_name: "b".into() }]);
+        assert_eq!(skipped, 2);
+    }
+    use super::{Page, readable, top_level_string};
 
     #[test]
     fn the_scan_finds_only_the_top_level_token() {
