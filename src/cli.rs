@@ -107,16 +107,20 @@ pub struct Global {
     /// alice@example.com. It has its own endpoint and credentials, so the flags for those are refused.
     #[arg(long, global = true, conflicts_with_all = ["endpoint", "access_token_file", "impersonate_service_account"])]
     pub emulator: bool,
-    /// Act as this service account, through short-lived tokens from IAM Credentials.
+    /// Act as this service account, through short-lived tokens from IAM Credentials; a chain
+    /// `A,B,TARGET` as gcloud's. Default: CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT, else gcloud's
+    /// auth/impersonate_service_account.
     #[arg(long, global = true, value_name = "EMAIL")]
     pub impersonate_service_account: Option<String>,
     /// The project whose quota and billing API calls use (sent as x-goog-user-project), as gcloud's
-    /// --billing-project. Default: CLOUDSDK_BILLING_QUOTA_PROJECT, else the credentials' own
+    /// --billing-project. Default: CLOUDSDK_BILLING_QUOTA_PROJECT, else gcloud's
+    /// billing/quota_project, else the credentials' own
     /// (an ADC file's quota_project_id). Cloud Asset Inventory's search needs one with user
     /// credentials.
     #[arg(long, global = true, value_name = "PROJECT")]
     pub billing_project: Option<String>,
-    /// Read the OAuth access token from this file instead of looking for credentials.
+    /// Read the OAuth access token from this file instead of looking for credentials. Default:
+    /// CLOUDSDK_AUTH_ACCESS_TOKEN_FILE, else gcloud's auth/access_token_file.
     #[arg(long, global = true, value_name = "FILE")]
     pub access_token_file: Option<PathBuf>,
     /// Give up a call after this many tries: a read-modify-write, or a read (conflicts, 429, 5xx,

@@ -10,6 +10,7 @@ mod engine;
 mod examples;
 mod fuzz_regressions;
 mod history;
+mod identity;
 mod modes;
 mod offline;
 mod output;

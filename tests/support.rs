@@ -59,6 +59,10 @@ pub fn jit(args: &[&str]) -> Jit {
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDASSET",
         "CLOUDSDK_BILLING_QUOTA_PROJECT",
         "GOOGLE_CLOUD_QUOTA_PROJECT",
+        // gcloud's identity settings, which jit honours (issue 19 item 2).
+        "CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS",
         "JIT_MAX_DURATION",
         // No team config from the developer's environment (src/team.rs).
         "JIT_CONFIG",

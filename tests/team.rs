@@ -382,6 +382,8 @@ fn a_team_file_that_changes_a_command_is_named() {
     let config = emu.file("scopes.toml", "projects = [\"jit-demo-dev\"]\nmax_duration = \"1d\"\n");
     let c = config.to_str().unwrap();
     let shown = config.display().to_string();
+    // emu.jit's token file.
+    let token = emu.dir().join("alice-token.token").display().to_string();
     let run = emu.jit(&["--config", c, "list", "--format", "json"]).run().ok();
     assert_eq!(run.stderr, format!("note: the team config `{shown}` applies; it sets `projects`\n"));
     // The scope flag wins: the file changes nothing of `list`, and nothing is said.
@@ -409,6 +411,8 @@ fn a_team_file_that_changes_a_command_is_named() {
         settings,
         [
             format!("jit: setting team config = {shown} (from the command line (--config))").as_str(),
+            format!("jit: setting access token file = {token} (from the command line (--access-token-file))")
+                .as_str(),
             format!(
                 "jit: setting scopes = projects/jit-demo-dev (from the team config `{shown}` (`projects`))"
             )

@@ -25,8 +25,12 @@ pub enum Target {
 pub struct Connection {
     pub endpoint: Option<String>,
     pub emulator: bool,
+    /// The service account to act as, after its delegates: gcloud's `a@…,b@…` (the last is the
+    /// account acted as), from [`AuthSettings`].
     pub impersonate: Option<String>,
     pub access_token_file: Option<PathBuf>,
+    /// gcloud's `auth/disable_credentials`: send no credentials at all.
+    pub anonymous: bool,
     pub retry_attempts: u32,
     pub retry_timeout: Duration,
     /// The quota project (`x-goog-user-project`): `--billing-project`, else
@@ -114,11 +118,25 @@ impl Config {
                 if let Some(q) = &quota_project {
                     origins.push("quota project", q.clone(), quota_origin);
                 }
+                // `--emulator` acts as its own admin: gcloud's identity settings are not used
+                // (and its flags for them are refused by clap).
+                let auth =
+                    if global.emulator { AuthSettings::default() } else { auth_settings(global, env)? };
+                if let Some((chain, origin)) = &auth.impersonate {
+                    origins.push("impersonate", chain.join(","), origin.clone());
+                }
+                if let Some((path, origin)) = &auth.access_token_file {
+                    origins.push("access token file", path.display().to_string(), origin.clone());
+                }
+                if let Some(origin) = &auth.disable_credentials {
+                    origins.push("credentials", "none (auth/disable_credentials)", origin.clone());
+                }
                 Target::Api(Connection {
                     endpoint: global.endpoint.clone(),
                     emulator: global.emulator,
-                    impersonate: global.impersonate_service_account.clone(),
-                    access_token_file: global.access_token_file.clone(),
+                    impersonate: auth.impersonate.map(|(chain, _)| chain.join(",")),
+                    access_token_file: auth.access_token_file.map(|(path, _)| path),
+                    anonymous: auth.disable_credentials.is_some(),
                     retry_attempts: global.retry_attempts,
                     retry_timeout: timespec::parse_duration(&global.retry_timeout)?,
                     quota_project,
@@ -175,8 +193,8 @@ pub mod team_file;
 
 pub use cleanup::Cleanup;
 pub use env::{Env, Vars};
-pub use gcloud::gcloud_project;
-use gcloud::quota_project;
+pub use gcloud::{AuthSettings, gcloud_project};
+use gcloud::{auth_settings, quota_project};
 pub use grant::{DEFAULT_LENGTH, Grant, GrantFrom, Length, MAX_DURATION_VAR, Picked, reason};
 pub use list::List;
 pub use origin::{Origin, Origins, Setting};
@@ -243,6 +261,71 @@ pub(crate) mod tests {
         assert_eq!(
             e.to_string(),
             "`Bad Project` in CLOUDSDK_BILLING_QUOTA_PROJECT is not a project ID or number"
+        );
+    }
+
+    /// Issue 19 item 2: gcloud's `[billing] quota_project` and `[auth]` settings of the active
+    /// configuration, under the environment variable and the flag; the connection carries them.
+    #[test]
+    fn gclouds_configuration_settings_under_the_environment_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("configurations")).unwrap();
+        std::fs::write(
+            dir.path().join("configurations/config_default"),
+            "[core]\nproject = core-1\n[billing]\nquota_project = billing-cfg\n[auth]\n\
+             impersonate_service_account = a@p.iam.gserviceaccount.com, b@p.iam.gserviceaccount.com\n\
+             access_token_file = /cfg/token\n",
+        )
+        .unwrap();
+        let cfg = dir.path().to_str().unwrap();
+        let conn = |args: &[&str], vars: &[(&str, &str)]| match resolve(args, vars).unwrap().target {
+            Target::Api(c) => c,
+            Target::File { .. } => panic!("an API target"),
+        };
+        let c = conn(&["list"], &[("CLOUDSDK_CONFIG", cfg)]);
+        assert_eq!(c.quota_project.as_deref(), Some("billing-cfg"));
+        assert_eq!(c.impersonate.as_deref(), Some("a@p.iam.gserviceaccount.com,b@p.iam.gserviceaccount.com"));
+        assert_eq!(c.access_token_file, Some(PathBuf::from("/cfg/token")));
+        assert!(!c.anonymous);
+        let c = conn(
+            &["list"],
+            &[
+                ("CLOUDSDK_CONFIG", cfg),
+                ("CLOUDSDK_BILLING_QUOTA_PROJECT", "billing-env"),
+                ("CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT", "e@p.iam.gserviceaccount.com"),
+                ("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", "/env/token"),
+                ("CLOUDSDK_AUTH_DISABLE_CREDENTIALS", "1"),
+            ],
+        );
+        assert_eq!(c.quota_project.as_deref(), Some("billing-env"));
+        assert_eq!(c.impersonate.as_deref(), Some("e@p.iam.gserviceaccount.com"));
+        assert_eq!(c.access_token_file, Some(PathBuf::from("/env/token")));
+        assert!(c.anonymous);
+        let c = conn(
+            &[
+                "--impersonate-service-account",
+                "f@p.iam.gserviceaccount.com",
+                "--access-token-file",
+                "/flag/token",
+                "--billing-project",
+                "billing-flag",
+                "list",
+            ],
+            &[
+                ("CLOUDSDK_CONFIG", cfg),
+                ("CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT", "e@p.iam.gserviceaccount.com"),
+            ],
+        );
+        assert_eq!(c.quota_project.as_deref(), Some("billing-flag"));
+        assert_eq!(c.impersonate.as_deref(), Some("f@p.iam.gserviceaccount.com"));
+        assert_eq!(c.access_token_file, Some(PathBuf::from("/flag/token")));
+        // --emulator acts as its own admin: gcloud's settings are not used.
+        let c = conn(&["--emulator", "list", "--project", "p-123456"], &[("CLOUDSDK_CONFIG", cfg)]);
+        assert_eq!((c.impersonate, c.access_token_file), (None, None));
+        let o = resolve(&["list"], &[("CLOUDSDK_CONFIG", cfg)]).unwrap().origins;
+        assert_eq!(
+            o.get("impersonate").unwrap().origin,
+            Origin::Gcloud(dir.path().join("configurations/config_default"))
         );
     }
 

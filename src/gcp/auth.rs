@@ -17,7 +17,7 @@ use google_cloud_auth::errors::CredentialsError;
 use http::{Extensions, HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use super::errors::{AUTH_HINT, redact};
+use super::errors::{AUTH_HINT, NO_CREDENTIALS, plain_loopback_host, redact};
 pub(crate) use super::transport::{http_client, install_crypto, plain_http_client};
 use crate::error::Error;
 
@@ -60,6 +60,9 @@ pub(crate) struct AuthOptions {
     pub iam_endpoint: Option<String>,
     /// The environment (`config::Env`): GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_CONFIG, HOME.
     pub vars: crate::config::Vars,
+    /// The API endpoint when it is not Google's (`--endpoint`, or Cloud Resource Manager's
+    /// override variable).
+    pub endpoint: Option<String>,
 }
 
 /// Picks the credentials in design §5's order.
@@ -69,13 +72,13 @@ pub(crate) fn resolve(opts: &AuthOptions) -> crate::Result<Resolved> {
         return Ok(Resolved {
             creds: anonymous::Builder::new().build(),
             identity: Identity::Unknown,
-            source: "no credentials (anonymous)".to_string(),
+            source: format!("{NO_CREDENTIALS} (auth/disable_credentials)"),
         });
     }
     let base = base_credentials(opts)?;
     match &opts.impersonate {
         None => Ok(base),
-        Some(email) => impersonate(base, email, opts.iam_endpoint.as_deref()),
+        Some(chain) => impersonate(base, chain, opts.iam_endpoint.as_deref()),
     }
 }
 
@@ -104,6 +107,22 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
     {
         let json = read_json(&path, "gcloud's application-default credentials file")?;
         return from_json(json, &path);
+    }
+    // An emulator on this machine (a plain-http loopback endpoint) with no metadata server named:
+    // there is none to ask (metadata.google.internal answers only on Google Cloud, after a DNS
+    // wait), so no credentials are sent, which `jit emulator --no-auth` takes (issue 19 item 4);
+    // an emulator that checks credentials answers 401, whose hint says how to pass them.
+    if opts.vars.os("GCE_METADATA_HOST").is_none()
+        && let Some(host) = opts.endpoint.as_deref().and_then(plain_loopback_host)
+    {
+        return Ok(Resolved {
+            creds: anonymous::Builder::new().build(),
+            identity: Identity::Unknown,
+            source: format!(
+                "{NO_CREDENTIALS} (none is set, and `http://{host}` is an emulator on this machine, with no \
+                 metadata server to ask)"
+            ),
+        });
     }
     // Cloud Run, GCE, GKE: the metadata server (`GCE_METADATA_HOST` honoured by the SDK). The
     // universe is fixed so that building a client does not query the metadata server.
@@ -282,13 +301,29 @@ fn email_of_impersonation_url(url: &str) -> Option<String> {
     (!email.is_empty()).then(|| email.to_string())
 }
 
-fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate::Result<Resolved> {
-    let source = format!("{} impersonating `{email}`", base.source);
+/// Impersonation of the last account of `chain` (`a@…,b@…,target@…`, gcloud's delegation
+/// syntax): the accounts before it are the `delegates` of `generateAccessToken`, each of which
+/// must be able to mint tokens for the next, the caller for the first
+/// (<https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/generateAccessToken>).
+fn impersonate(base: Resolved, chain: &str, iam_endpoint: Option<&str>) -> crate::Result<Resolved> {
+    let accounts: Vec<&str> = chain.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+    let Some((email, delegates)) = accounts.split_last() else {
+        return Err(Error::usage("--impersonate-service-account names no service account"));
+    };
+    let email = *email;
+    let delegates: Vec<String> =
+        delegates.iter().map(|d| format!("projects/-/serviceAccounts/{d}")).collect();
+    let source = if delegates.is_empty() {
+        format!("{} impersonating `{email}`", base.source)
+    } else {
+        format!("{} impersonating `{email}` through the chain `{}`", base.source, accounts.join(","))
+    };
     let identity = Identity::Known(format!("serviceAccount:{email}"));
     let creds = match iam_endpoint {
         // The SDK's builder: Google's IAM Credentials API.
         None => impersonated::Builder::from_source_credentials(base.creds)
             .with_target_principal(email)
+            .with_delegates(delegates)
             .with_scopes([CLOUD_PLATFORM])
             .build()
             .map_err(|e| build_error(&format!("impersonating `{email}`"), &e))?,
@@ -302,6 +337,8 @@ fn impersonate(base: Resolved, email: &str, iam_endpoint: Option<&str>) -> crate
                 endpoint.trim_end_matches('/')
             ),
             email: email.to_string(),
+            chain: (!delegates.is_empty()).then(|| accounts.join(",")),
+            delegates,
             // A plain-http IAM endpoint (the emulator) needs no TLS roots.
             http: if endpoint.starts_with("http://") { plain_http_client()? } else { http_client()? },
             cache: tokio::sync::Mutex::new(None),
@@ -420,6 +457,10 @@ struct Impersonate {
     source: Credentials,
     url: String,
     email: String,
+    /// `projects/-/serviceAccounts/EMAIL` of each account between the caller and `email`.
+    delegates: Vec<String>,
+    /// The chain as the user wrote it, for messages, when there are delegates.
+    chain: Option<String>,
     http: reqwest::Client,
     cache: tokio::sync::Mutex<Option<(String, Instant)>>,
 }
@@ -449,13 +490,19 @@ impl CredentialsProvider for Impersonate {
             CacheableResource::NotModified => HeaderMap::new(),
         };
         let fail = |m: String| {
-            CredentialsError::from_msg(false, format!("cannot impersonate `{}`: {m}", self.email))
+            let through =
+                self.chain.as_ref().map(|c| format!(" through the chain `{c}`")).unwrap_or_default();
+            CredentialsError::from_msg(false, format!("cannot impersonate `{}`{through}: {m}", self.email))
         };
+        let mut body = serde_json::json!({"scope": [CLOUD_PLATFORM], "lifetime": "3600s"});
+        if !self.delegates.is_empty() {
+            body["delegates"] = serde_json::json!(self.delegates);
+        }
         let response = self
             .http
             .post(&self.url)
             .headers(source)
-            .json(&serde_json::json!({"scope": [CLOUD_PLATFORM], "lifetime": "3600s"}))
+            .json(&body)
             .send()
             .await
             .map_err(|e| fail(redact(&super::errors::chain(&e.without_url()))))?;

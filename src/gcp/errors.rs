@@ -203,18 +203,26 @@ pub(crate) const AUTH_HINT: &str = "run `gcloud auth application-default login`,
 /// loopback endpoint (a `jit emulator`, never Google), the two ways that emulator takes: one of
 /// its tokens, or its own metadata server, as its banner prints (issue 12 item 3).
 pub(crate) fn auth_hint(url: &str, credentials: &str) -> String {
-    let host = url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(rest));
-    let local = host.is_some_and(|h| {
-        let name = h.rsplit_once(':').map_or(h, |(n, _)| n);
-        name == "localhost" || name == "[::1]" || name.starts_with("127.")
-    });
-    match host {
-        Some(host) if local && credentials.contains("metadata server") => format!(
-            "for the emulator at http://{host}, pass --access-token-file with one of its tokens, or set \
+    match plain_loopback_host(url) {
+        Some(host) if credentials.contains("metadata server") || credentials.starts_with(NO_CREDENTIALS) => {
+            format!(
+                "for the emulator at http://{host}, pass --access-token-file with one of its tokens, or set \
              GCE_METADATA_HOST={host} to take its metadata server's; against Google, {AUTH_HINT}"
-        ),
+            )
+        }
         _ => AUTH_HINT.to_string(),
     }
+}
+
+/// How the source of no credentials at all starts (src/gcp/auth.rs).
+pub(crate) const NO_CREDENTIALS: &str = "no credentials";
+
+/// `HOST:PORT` of a plain-http URL on a loopback address (`127.x`, `localhost`, `[::1]`): an
+/// emulator, never Google.
+pub(crate) fn plain_loopback_host(url: &str) -> Option<&str> {
+    let host = url.trim().strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or(rest))?;
+    let name = host.rsplit_once(':').map_or(host, |(n, _)| n);
+    (name == "localhost" || name == "[::1]" || name.starts_with("127.")).then_some(host)
 }
 
 const IMPERSONATION_HINT: &str = "impersonating needs `iam.serviceAccounts.getAccessToken` on the service \
@@ -229,7 +237,7 @@ fn by_status(status: u16, message: String, retry_after: Option<Duration>, cx: &C
                 "Google refused the credentials for {} on `{resource}`: {message}",
                 cx.call.verb()
             ),
-            hint: Some(AUTH_HINT.to_string()),
+            hint: Some(auth_hint(cx.endpoint, cx.credentials)),
         },
         403 => Error::PermissionDenied { permission: Some(cx.call.permission(cx.kind)), resource, message },
         409 | 412 => Error::Conflict { resource, message },

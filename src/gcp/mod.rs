@@ -167,6 +167,7 @@ impl Gcp {
             anonymous: opts.anonymous,
             iam_endpoint,
             vars: opts.vars.clone(),
+            endpoint: endpoint.clone(),
         })?;
         let quota_project = opts.quota_project.clone();
         let gcp = Gcp::from_resolved_with(
@@ -529,10 +530,24 @@ impl Gcp {
     /// token, from tokeninfo (`<endpoint>/oauth2/v3/tokeninfo` when an endpoint override is set).
     /// `None` when jit cannot tell.
     pub async fn caller_principal(&self) -> crate::Result<Option<String>> {
+        let who = self.caller_principal_once().await?;
+        match &who {
+            Some(p) => self.log(&format!("acting as {p}")),
+            None => self.log("the credentials do not say who they belong to"),
+        }
+        Ok(who)
+    }
+
+    async fn caller_principal_once(&self) -> crate::Result<Option<String>> {
         match &self.inner.identity {
             Identity::Known(p) => Ok(Some(p.clone())),
             Identity::Unknown => Ok(None),
-            Identity::Metadata => Ok(self.metadata_email().await.map(|e| crate::iam::member_of_email(&e))),
+            Identity::Metadata => {
+                // Credentials first (issue 19 item 1): off Google Cloud the metadata server gives
+                // no token, and that, not "cannot tell who you are", is what to say.
+                self.token().await?;
+                Ok(self.metadata_email().await.map(|e| crate::iam::member_of_email(&e)))
+            }
             Identity::TokenInfo => {
                 self.tokeninfo_email().await.map(|e| e.map(|e| crate::iam::member_of_email(&e)))
             }
@@ -556,16 +571,25 @@ impl Gcp {
         self.retrying(op, || self.tokeninfo_once(&url, &shown)).await
     }
 
-    async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
+    /// The access token of the credentials (`None`: they send none), or the error an API call
+    /// would meet getting it.
+    async fn token(&self) -> crate::Result<Option<String>> {
         // Worded as a failure to get credentials for an API call is (errors::credentials).
-        let token = auth::access_token(self.inner.clients.creds()).await.map_err(|e| Error::Auth {
+        auth::access_token(self.inner.clients.creds()).await.map_err(|e| Error::Auth {
             message: errors::redact(&format!(
                 "could not get credentials from {}: {}",
                 self.inner.clients.credentials,
                 errors::root_cause(&e)
             )),
-            hint: Some(errors::redact(&errors::auth_hint(shown, &self.inner.clients.credentials))),
-        })?;
+            hint: Some(errors::redact(&errors::auth_hint(
+                &self.inner.clients.endpoint,
+                &self.inner.clients.credentials,
+            ))),
+        })
+    }
+
+    async fn tokeninfo_once(&self, url: &str, shown: &str) -> crate::Result<Option<String>> {
+        let token = self.token().await?;
         let Some(token) = token else { return Ok(None) };
         self.log(&format!("asking `{shown}` whose token this is"));
         // The token travels as the documented query parameter; reqwest's errors would name the

@@ -512,7 +512,7 @@ impl Session {
             access_token_file: conn.access_token_file.clone(),
             access_token: None,
             impersonate: conn.impersonate.clone(),
-            anonymous: false,
+            anonymous: conn.anonymous,
             verbose: config.verbose,
             retry: gcp::RetryBudget {
                 max_attempts: conn.retry_attempts,
