@@ -56,6 +56,53 @@ pub struct Finding {
     pub role: Option<String>,
     pub member: Option<String>,
     pub detail: String,
+    /// The reason of the team config's `[[audit.waive]]` that accepts this finding: shown, and
+    /// not failing the audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
+}
+
+/// The roles Google grants a project's convenience members on each new bucket
+/// (<https://cloud.google.com/storage/docs/access-control/iam#convenience-values>): legacy roles
+/// that only give the project's owners, editors and viewers access to its buckets.
+const DEFAULT_BUCKET_ROLES: [&str; 4] = [
+    "roles/storage.legacyBucketOwner",
+    "roles/storage.legacyObjectOwner",
+    "roles/storage.legacyBucketReader",
+    "roles/storage.legacyObjectReader",
+];
+
+/// Why a binding of `role` to `member` is not a standing grant of a person, or `None` (issue 19
+/// item 10): a convenience member (`projectOwner:P`, `projectEditor:P`, `projectViewer:P`) is the
+/// set of holders of a basic role on P, each of whom is audited where that role is granted; a
+/// Google-managed service agent holding its service-agent role, or the Google APIs Service
+/// Agent (`NUMBER@cloudservices.gserviceaccount.com`) holding the `roles/editor` Google gives it,
+/// is Google's own default (<https://cloud.google.com/iam/docs/service-agents>).
+pub fn google_default(role: &str, member: &str) -> Option<&'static str> {
+    if ["projectOwner:", "projectEditor:", "projectViewer:"].iter().any(|p| member.starts_with(p)) {
+        return Some(if DEFAULT_BUCKET_ROLES.contains(&role) {
+            "Google's default bucket role for a convenience member"
+        } else {
+            "a convenience member: its people are audited where their basic role is granted"
+        });
+    }
+    let email = member.strip_prefix("serviceAccount:")?.to_ascii_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if domain == "cloudservices.gserviceaccount.com" && digits(local) && role == "roles/editor" {
+        return Some("Google's default grant to the Google APIs Service Agent");
+    }
+    // `service-NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com`, and the older
+    // `service-NUMBER@SERVICE.iam.gserviceaccount.com` of the first services (compute-system,
+    // container-engine-robot, …), also `service-org-N` and `service-folder-N`.
+    let number = local
+        .strip_prefix("service-")
+        .map(|n| n.strip_prefix("org-").or_else(|| n.strip_prefix("folder-")).unwrap_or(n));
+    let agent = number.is_some_and(digits) && domain.ends_with(".iam.gserviceaccount.com");
+    let agent_role = role
+        .strip_prefix("roles/")
+        .is_some_and(|r| r.ends_with("serviceAgent") || r.ends_with("ServiceAgent"));
+    (agent && agent_role).then_some("a Google-managed service agent's own role")
 }
 
 /// Service-account token and key creation: the permissions that make a role "sensitive" by
@@ -149,6 +196,7 @@ pub fn audit(
         role: role.map(str::to_string),
         member: member.map(str::to_string),
         detail,
+        waived: None,
     };
     for b in &policy.bindings {
         let delegated = delegation::of(b);
@@ -208,7 +256,7 @@ pub fn audit(
             if let Some(why) = why {
                 let how =
                     if b.condition.is_some() { "with a condition that has no end" } else { "with no end" };
-                for m in &b.members {
+                for m in b.members.iter().filter(|m| google_default(&b.role, m).is_none()) {
                     out.push(finding(
                         Kind::StandingSensitive,
                         Some(&b.role),
@@ -287,6 +335,14 @@ pub fn audit(
             Some(member),
             format!("in {n} bindings of the role, of Google's limit of {MAX_BINDINGS_PER_ROLE_AND_MEMBER}"),
         ));
+    }
+    if let Some(t) = team {
+        for f in &mut out {
+            if let (Some(role), Some(member)) = (&f.role, &f.member) {
+                f.waived =
+                    t.waivers.iter().find(|w| w.covers(resource, role, member)).map(|w| w.reason.clone());
+            }
+        }
     }
     Ok(out)
 }
@@ -498,6 +554,59 @@ mod tests {
             f.iter().any(|f| f.finding == Kind::TooLong && f.member.as_deref() == Some("user:b@example.com")),
             "{f:?}"
         );
+    }
+
+    /// Issue 19 item 10: Google's default bucket roles (4 findings per bucket before), other
+    /// convenience members and service agents' own roles are not findings; a binding a person
+    /// holds is, and a `[[audit.waive]]` marks it waived with its reason.
+    #[test]
+    fn google_defaults_are_not_findings_and_waivers_are_marked() {
+        let p = Policy::from_json(
+            r#"{"version": 1, "bindings": [
+            {"role": "roles/storage.legacyBucketOwner", "members": ["projectEditor:p-1", "projectOwner:p-1"]},
+            {"role": "roles/storage.legacyObjectOwner", "members": ["projectEditor:p-1", "projectOwner:p-1"]},
+            {"role": "roles/storage.legacyBucketReader", "members": ["projectViewer:p-1"]},
+            {"role": "roles/editor", "members": ["serviceAccount:123456789@cloudservices.gserviceaccount.com",
+                                                 "serviceAccount:123456789-compute@developer.gserviceaccount.com"]},
+            {"role": "roles/container.serviceAgent", "members": ["serviceAccount:service-123456789@container-engine-robot.iam.gserviceaccount.com"]},
+            {"role": "roles/owner", "members": ["serviceAccount:service-123456789@gcp-sa-foo.iam.gserviceaccount.com",
+                                                "user:breakglass@example.com", "user:alice@example.com"]}
+        ]}"#,
+        )
+        .unwrap();
+        let f = audit("projects/_/buckets/b-1", &p, None, now()).unwrap();
+        assert_eq!(
+            kinds(&f),
+            [
+                (
+                    Kind::StandingSensitive,
+                    Some("roles/editor"),
+                    Some("serviceAccount:123456789-compute@developer.gserviceaccount.com")
+                ),
+                (
+                    Kind::StandingSensitive,
+                    Some("roles/owner"),
+                    Some("serviceAccount:service-123456789@gcp-sa-foo.iam.gserviceaccount.com")
+                ),
+                (Kind::StandingSensitive, Some("roles/owner"), Some("user:breakglass@example.com")),
+                (Kind::StandingSensitive, Some("roles/owner"), Some("user:alice@example.com")),
+            ],
+            "a service agent holding roles/owner is not Google's default"
+        );
+        let team = config(
+            "[[audit.waive]]\nmember = \"BreakGlass@example.com\"\nrole = \"roles/owner\"\n\
+             resource = \"projects/_/buckets/b-1\"\nreason = \"the break-glass account, reviewed monthly\"\n\
+             [[audit.waive]]\nmember = \"user:alice@example.com\"\nrole = \"roles/owner\"\n\
+             resource = \"//cloudresourcemanager.googleapis.com/projects/other-1\"\nreason = \"elsewhere\"\n",
+        );
+        let f = audit("projects/_/buckets/b-1", &p, Some(&team), now()).unwrap();
+        let waived: Vec<(Option<&str>, Option<&str>)> =
+            f.iter().map(|f| (f.member.as_deref(), f.waived.as_deref())).collect();
+        assert_eq!(
+            waived[2],
+            (Some("user:breakglass@example.com"), Some("the break-glass account, reviewed monthly"))
+        );
+        assert_eq!(waived[3], (Some("user:alice@example.com"), None), "waived on another resource only");
     }
 
     #[test]

@@ -48,6 +48,29 @@ pub struct Team {
     pub bundles: BTreeMap<String, Bundle>,
     /// `[entitlements.ID]` and `[notify]`: Privileged Access Manager (src/entitlements.rs).
     pub pam: crate::entitlements::Pam,
+    /// `[[audit.waive]]`: findings of `jit audit` the team has accepted, each with its reason.
+    pub waivers: Vec<Waiver>,
+}
+
+/// One `[[audit.waive]]`: a finding on `member` holding `role` (on `resource`, or anywhere when
+/// none is named) that the team accepts for `reason`; `jit audit` shows it as waived and does not
+/// fail on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub member: String,
+    pub role: String,
+    /// The resource's name as reports show it (`projects/P`, `projects/_/buckets/B`, …).
+    pub resource: Option<String>,
+    pub reason: String,
+}
+
+impl Waiver {
+    /// Whether this waiver covers a finding on `member` holding `role` on `resource`.
+    pub fn covers(&self, resource: &str, role: &str, member: &str) -> bool {
+        self.role == role
+            && crate::iam::same_member(&self.member, member)
+            && self.resource.as_deref().is_none_or(|r| r == resource)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,6 +115,23 @@ struct Raw {
     #[serde(default)]
     entitlements: BTreeMap<Spanned<String>, crate::entitlements::RawEntitlement>,
     notify: Option<crate::entitlements::RawNotify>,
+    audit: Option<RawAudit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default)]
+    waive: Vec<RawWaiver>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    member: Spanned<String>,
+    role: Spanned<String>,
+    resource: Option<Spanned<String>>,
+    reason: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +247,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
         pam: crate::entitlements::parse(&raw.entitlements, raw.notify.as_ref(), &at)?,
         ..Team::default()
     };
+    for w in raw.audit.iter().flat_map(|a| &a.waive) {
+        team.waivers.push(waiver(w, &at)?);
+    }
     for (name, rule) in &raw.roles {
         // `roles."roles/x "` or a no-break space would read as the role after trimming, or as a
         // role of its own that no grant names: either way a limit that does not mean what it says
@@ -261,6 +304,77 @@ pub fn parse(text: &str, path: &Path) -> Result<Team, Error> {
         );
     }
     Ok(team)
+}
+
+/// One `[[audit.waive]]`, checked: a member as policies write it (a convenience or deleted member
+/// too), a role's name, a resource as a name or a full resource name, and a reason that says
+/// something.
+fn waiver(w: &RawWaiver, at: &dyn Fn(std::ops::Range<usize>, &str) -> Error) -> Result<Waiver, Error> {
+    let member = w.member.get_ref().trim();
+    let member = if !member.contains(':') && member.contains('@') {
+        crate::iam::member_of_email(member)
+    } else {
+        member.to_string()
+    };
+    if !crate::iam::Principal::is_well_formed(&member) {
+        return Err(at(
+            w.member.span(),
+            &format!(
+                "`{}` is not a member as a policy writes it (user:EMAIL, serviceAccount:EMAIL, group:EMAIL, …)",
+                crate::output::escape(&member)
+            ),
+        ));
+    }
+    let role = w.role.get_ref().trim();
+    if !crate::iam::Role::is_well_formed(role) {
+        return Err(at(w.role.span(), &format!("`{}` is not a role's name", crate::output::escape(role))));
+    }
+    let resource = match &w.resource {
+        None => None,
+        Some(r) => {
+            let text = r.get_ref().trim();
+            let id = if text.starts_with("//") {
+                ResourceId::full_name(text)
+            } else {
+                ResourceId::full_name(&format!("//{}/{text}", service_of_name(text)))
+            };
+            Some(
+                id.map_err(|_| {
+                    at(
+                        r.span(),
+                        &format!(
+                            "`{}` is not a resource jit knows: write it as reports show it (projects/P, \
+                         folders/N, projects/_/buckets/B, …) or as a full resource name",
+                            crate::output::escape(text)
+                        ),
+                    )
+                })?
+                .name(),
+            )
+        }
+    };
+    let reason = w.reason.get_ref().trim();
+    if reason.is_empty() || reason.chars().any(crate::text::is_terminal_control) {
+        return Err(at(w.reason.span(), "a waiver needs a reason: one line of text saying why"));
+    }
+    Ok(Waiver { member, role: role.to_string(), resource, reason: reason.to_string() })
+}
+
+/// The service whose full resource names hold `name` as reports show it.
+fn service_of_name(name: &str) -> &'static str {
+    if name.starts_with("projects/_/buckets/") {
+        "storage.googleapis.com"
+    } else if name.contains("/secrets/") {
+        "secretmanager.googleapis.com"
+    } else if name.contains("/serviceAccounts/") {
+        "iam.googleapis.com"
+    } else if name.contains("/keyRings/") {
+        "cloudkms.googleapis.com"
+    } else if name.contains("/services/") {
+        "run.googleapis.com"
+    } else {
+        "cloudresourcemanager.googleapis.com"
+    }
 }
 
 /// Characters that show nothing: format characters (zero-width spaces and joiners, bidi marks
@@ -517,12 +631,52 @@ max_duration = "4h"
     }
 
     #[test]
+    fn audit_waivers_are_checked_with_line_and_column() {
+        assert_eq!(
+            err("[[audit.waive]]\nmember = \"user:a@example.com\"\nrole = \"roles/owner\"\n"),
+            "`jit.toml`, line 1, column 1: missing field `reason`"
+        );
+        assert_eq!(
+            err("[[audit.waive]]\nmember = \"alice\"\nrole = \"roles/owner\"\nreason = \"r\"\n"),
+            "`jit.toml`, line 2, column 10: `alice` is not a member as a policy writes it (user:EMAIL, \
+             serviceAccount:EMAIL, group:EMAIL, …)"
+        );
+        assert_eq!(
+            err("[[audit.waive]]\nmember = \"user:a@example.com\"\nrole = \"roles/owner\"\nreason = \" \"\n"),
+            "`jit.toml`, line 4, column 10: a waiver needs a reason: one line of text saying why"
+        );
+        let e =
+            err("[[audit.waive]]\nmember = \"user:a@example.com\"\nrole = \"roles/owner\"\nreason = \"r\"\n\
+             resource = \"project/x\"\n");
+        assert!(
+            e.starts_with("`jit.toml`, line 5, column 12: `project/x` is not a resource jit knows"),
+            "{e}"
+        );
+        let t = parse(
+            "[[audit.waive]]\nmember = \"ci@p-1.iam.gserviceaccount.com\"\nrole = \"roles/owner\"\n\
+             reason = \"CI deploys\"\nresource = \"projects/_/buckets/b-1\"\n",
+            Path::new("jit.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            t.waivers,
+            [Waiver {
+                member: "serviceAccount:ci@p-1.iam.gserviceaccount.com".into(),
+                role: "roles/owner".into(),
+                resource: Some("projects/_/buckets/b-1".into()),
+                reason: "CI deploys".into(),
+            }]
+        );
+    }
+
+    #[test]
     fn mistakes_have_a_line_and_column() {
         assert_eq!(
             err("max_duration = \"8h\"\nmax_durations = \"2h\"\n"),
             "`jit.toml`, line 2, column 1: unknown key `max_durations`, expected one of `max_duration`, \
              `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, \
-             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`"
+             `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`, \
+             `audit`"
         );
         assert_eq!(err("max_duration = \"8x\"\n"), "`jit.toml`, line 1, column 16: `8x` is not a duration");
         let e = err("[bundles.b]\nroles = [\"roles/logging.viewer\",\n  \"roles/logging.veiwer\"]\n");

@@ -237,7 +237,7 @@ fn the_file_is_found_the_documented_ways() {
     .unwrap();
     let run = emu.jit(&["list"]).env("XDG_CONFIG_HOME", xdg.path()).current_dir(xdg.path()).run().code(2);
     assert!(
-        run.error_line().ends_with("config.toml`, line 2, column 1: unknown key `max_duraton`, expected one of `max_duration`, `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`"),
+        run.error_line().ends_with("config.toml`, line 2, column 1: unknown key `max_duraton`, expected one of `max_duration`, `default_duration`, `require_reason`, `reason_pattern`, `denied_roles`, `sensitive_roles`, `projects`, `folders`, `organizations`, `resources`, `roles`, `bundles`, `entitlements`, `notify`, `audit`"),
         "{}",
         run.stderr
     );

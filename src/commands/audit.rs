@@ -75,6 +75,7 @@ pub fn run(
             1 => "No findings.".to_string(),
             n => format!("No findings ({n} resources examined)."),
         });
+        let failing = findings.iter().any(|f| f.waived.is_none());
         policies.report(config, false, nothing.as_deref(), |w, format| match format {
             Format::Table => output::plain_table(
                 vec!["RESOURCE", "FINDING", "ROLE", "MEMBER", "DETAIL"],
@@ -86,7 +87,10 @@ pub fn run(
                             f.finding.as_str().to_string(),
                             f.role.clone().unwrap_or_default(),
                             f.member.clone().unwrap_or_default(),
-                            f.detail.clone(),
+                            match &f.waived {
+                                Some(reason) => format!("waived: {reason} ({})", f.detail),
+                                None => f.detail.clone(),
+                            },
                         ]
                     })
                     .collect(),
@@ -98,7 +102,7 @@ pub fn run(
             eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
         }
         match target::settle(&errors, total)? {
-            exit::OK if !findings.is_empty() => Ok(exit::FAILED),
+            exit::OK if failing => Ok(exit::FAILED),
             code => Ok(code),
         }
     })

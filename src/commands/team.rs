@@ -139,5 +139,8 @@ pub fn summary(t: &Team) -> Value {
             "resources": b.resources.iter().map(|r| r.to_full_name()).collect::<Vec<_>>(),
             "max_duration": d(b.max_duration),
         }))).collect::<serde_json::Map<_, _>>(),
+        "audit_waive": t.waivers.iter().map(|w| json!({
+            "member": w.member, "role": w.role, "resource": w.resource, "reason": w.reason,
+        })).collect::<Vec<_>>(),
     })
 }
