@@ -89,8 +89,10 @@ pub struct Global {
     /// Output format. Default: table on a terminal, JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
-    /// Print no tables, notes or progress: only errors, and what a script reads (JSON or YAML
-    /// output, the edited policy of --policy-file).
+    /// Ask nothing, as gcloud's --quiet: a change is made without showing the plan or asking
+    /// (the answer that proceeds, like --yes). Print no notes or progress, and no table unless
+    /// --format table asks for one: only errors and what a script reads (JSON or YAML output, the
+    /// edited policy of --policy-file).
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Explain each API call, retry and wait on stderr (never a token).

@@ -19,12 +19,12 @@ pub(crate) fn to_stderr(
 }
 
 /// Writes the report to stdout unless --quiet (JSON and YAML are always written: they are the
-/// output a script asked for).
+/// output a script asked for; so is a table asked for by name, `--format table`).
 pub(crate) fn to_stdout(
     config: &Config,
     render: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    if config.quiet && config.format == crate::cli::Format::Table {
+    if config.quiet && config.format == crate::cli::Format::Table && !config.format_given {
         return Ok(());
     }
     buffered(std::io::stdout().lock(), "stdout", render)
@@ -42,7 +42,8 @@ fn buffered(
     out.flush().map_err(|e| Error::io(format!("cannot write to {name}: {e}")))
 }
 
-/// Asks on a terminal whether to go ahead (`Policies::asks` decides when to ask).
+/// Asks on a terminal whether to go ahead (`Policies::asks` decides when to ask); never under
+/// `--quiet` (`Config::interactive` is false then), where the answer is yes.
 pub(crate) fn confirm(config: &Config, question: &str) -> Result<bool, Error> {
     if !config.interactive {
         return Ok(true);

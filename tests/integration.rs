@@ -9,6 +9,7 @@ mod delegate;
 mod engine;
 mod examples;
 mod fuzz_regressions;
+mod gcloud_habits;
 mod history;
 mod identity;
 mod modes;

@@ -38,7 +38,7 @@ fn every_command_names_failures_on_stderr_flat() {
     let run = emu.jit(&all).run().code(4);
     assert_eq!(
         (run.stdout.as_str(), run.stderr.as_str()),
-        ("No time-bound bindings on `projects/jit-demo-prod`.\n", DENIED_NOPE)
+        ("", format!("No time-bound bindings on `projects/jit-demo-prod`.\n{DENIED_NOPE}").as_str())
     );
 }
 
@@ -252,14 +252,17 @@ fn an_empty_list_names_what_it_read_and_the_clock() {
     let run = emu.jit(&["list", "--format", "table"]).env("CLOUDSDK_CORE_PROJECT", "jit-demo-dev").run().ok();
     assert_eq!(
         (run.stdout.as_str(), run.stderr.as_str()),
-        ("No time-bound bindings on `projects/jit-demo-dev`.\n", "")
+        ("", "No time-bound bindings on `projects/jit-demo-dev`.\n")
     );
     // The demo's hand-written grant on jit-demo-prod has expired by this machine's clock, whatever
     // the emulator's says.
     let run = emu.jit(&["list", "--project", "jit-demo-prod", "--format", "table"]).run().ok();
-    assert_eq!(run.stdout, "No time-bound bindings on `projects/jit-demo-prod`.\n");
+    assert_eq!(run.stdout, "");
     let (head, tail) = run.stderr.split_once("clock, ").unwrap();
-    assert_eq!(head, "1 expired binding not shown (expired by this machine's ");
+    assert_eq!(
+        head,
+        "No time-bound bindings on `projects/jit-demo-prod`.\n1 expired binding not shown (expired by this machine's "
+    );
     assert!(
         tail.len() == "2026-12-01T12:00:00Z); --all shows it.\n".len()
             && tail.ends_with("Z); --all shows it.\n"),
@@ -279,7 +282,7 @@ fn an_empty_list_names_what_it_read_and_the_clock() {
         ])
         .run()
         .ok();
-    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("No time-bound bindings on 2 resources.\n", ""));
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", "No time-bound bindings on 2 resources.\n"));
 }
 
 /// On a terminal, after `y` the plan is not shown a second time: one line says it was done; and

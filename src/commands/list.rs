@@ -62,14 +62,11 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
             [one] => format!("`{one}`"),
             many => format!("{} resources", many.len()),
         };
-        policies.report(config, false, None, |w, format| {
-            if rows.is_empty() && format == Format::Table {
-                writeln!(w, "No time-bound bindings on {}.", output::escape(&read))
-                    .map_err(|e| Error::io(format!("cannot write to stdout: {e}")))
-            } else {
-                output::list(&rows, format, at, w)
-            }
-        })?;
+        // Said on stderr, as every command's "nothing there" line (issue 19 items 3 and 14), and
+        // under --quiet when a table was asked for by name.
+        let nothing =
+            rows.is_empty().then(|| format!("No time-bound bindings on {}.", output::escape(&read)));
+        policies.report(config, false, nothing.as_deref(), |w, format| output::list(&rows, format, at, w))?;
         if hidden > 0 && config.format == Format::Table && !config.quiet {
             eprintln!(
                 "{hidden} expired binding{} not shown (expired by this machine's clock, {}); --all shows {}.",

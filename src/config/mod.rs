@@ -53,10 +53,14 @@ pub struct Config {
     pub scopes: Vec<ResourceId>,
     pub target: Target,
     pub format: Format,
+    /// `--format` was given: a table asked for by name is printed under `--quiet` too.
+    pub format_given: bool,
+    /// `--quiet`: no prompt (the answer that proceeds, as gcloud's `--quiet`), no plan, no notes
+    /// or progress, and no table report unless `--format table` asks for it.
     pub quiet: bool,
     pub verbose: bool,
     pub now: DateTime<Utc>,
-    /// stdin and stderr are terminals: prompts are allowed.
+    /// stdin and stderr are terminals and `--quiet` is not given: prompts are allowed.
     pub interactive: bool,
     /// stdout is a terminal.
     pub stdout_is_terminal: bool,
@@ -164,10 +168,13 @@ impl Config {
             scopes,
             target,
             format,
+            format_given: global.format.is_some(),
             quiet: global.quiet,
             verbose: global.verbose,
             now: env.now,
-            interactive: env.interactive,
+            // gcloud's `--quiet`: "disable all interactive prompts", taking the answer that
+            // proceeds (issue 19 item 3).
+            interactive: env.interactive && !global.quiet,
             stdout_is_terminal: env.stdout_is_terminal,
             stderr_is_terminal: env.stderr_is_terminal,
             origins,
@@ -533,6 +540,20 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(c.scopes.len(), 2);
         assert_eq!(gcloud_project(dir.path(), Some("other".into())), None);
+    }
+
+    /// Issue 19 item 3: `--quiet` on a terminal asks nothing (so no plan is shown and the change
+    /// is made, as gcloud's `--quiet` takes the default that proceeds).
+    #[test]
+    fn quiet_asks_nothing_even_on_a_terminal() {
+        let c = cli(&["--quiet", "grant", "roles/logging.viewer", "--project", "p-123456"]);
+        let mut e = env(&[]);
+        e.interactive = true;
+        let config = Config::resolve(&c.global, None, &e, None, None).unwrap();
+        assert!(config.quiet && !config.interactive && !config.format_given);
+        let c = cli(&["grant", "roles/logging.viewer", "--project", "p-123456", "--format", "table"]);
+        let config = Config::resolve(&c.global, None, &e, None, None).unwrap();
+        assert!(config.interactive && config.format_given);
     }
 
     #[test]

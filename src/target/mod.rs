@@ -445,7 +445,9 @@ impl Policies {
         if let Some(line) = nothing
             && (policy_out.is_some() || config.format == Format::Table)
         {
-            if !config.quiet {
+            // Under --quiet only when a table was asked for by name (issue 19 item 3): the one
+            // line that answers it.
+            if !config.quiet || config.format_given {
                 eprintln!("{line}");
             }
             return Ok(());
