@@ -98,10 +98,39 @@ fn bob_requests_alice_approves_the_binding_appears_as_pams_and_ends() {
         .run()
         .ok()
         .json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "roles/logging.viewer" && r["source"] == "pam")
+        .unwrap_or_else(|| panic!("{list}"));
+    // ... joined to the grant that wrote it: who asked, who approved, and why.
+    assert_eq!(row["pam"]["grant"], name.as_str(), "{row}");
+    assert_eq!(row["pam"]["requester"], "bob@example.com");
+    assert_eq!(row["pam"]["approver"], "alice@example.com");
+    assert_eq!(row["grantedBy"], "alice@example.com");
+    assert_eq!(row["reason"], "INC-42");
+    let table = emu
+        .jit(&["list", "--member", "bob@example.com", "--project", "jit-demo-prod", "--format", "table"])
+        .env("COLUMNS", "250")
+        .run()
+        .ok();
+    let line = table.stdout.lines().find(|l| l.contains("roles/logging.viewer")).unwrap_or_default();
     assert!(
-        list.as_array().unwrap().iter().any(|r| r["role"] == "roles/logging.viewer" && r["source"] == "pam"),
-        "{list}"
+        line.contains("pam") && line.contains("alice@example.com") && line.contains("INC-42"),
+        "{}",
+        table.stdout
     );
+    // One `entitlements.list` for the scope and one `grants.list` for its one entitlement, however
+    // many bindings PAM wrote (two here).
+    let before = emu.requests().len();
+    emu.jit(&["list", "--project", "jit-demo-prod", "--format", "json"]).run().ok();
+    let pam_calls: Vec<String> = emu.requests()[before..]
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .filter(|p| p.contains("/locations/global/"))
+        .collect();
+    assert_eq!(pam_calls.len(), 2, "{pam_calls:?}");
 
     // After the end, the binding is gone.
     emu.advance(2 * 3600 + 60);
