@@ -420,3 +420,90 @@ fn exec_ends_the_access_when_jit_is_terminated() {
     assert!(stderr.contains("Ended the access"), "{stderr}");
     assert!(!has(&emu));
 }
+
+#[test]
+fn history_shows_pams_request_approval_activation_and_revocation() {
+    let emu = harness::emulator().start();
+    let asked = emu
+        .jit_as(
+            "bob-token",
+            &["request", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-9", "--format", "json"],
+        )
+        .run()
+        .ok()
+        .json();
+    let name = grant_name(&asked);
+    emu.jit(&["approve", &name, "--reason", "go", "--format", "json"]).run().ok();
+    // Each request the emulator serves moves the approved grant on, until it is active.
+    for _ in 0..10 {
+        if pam_bindings(&emu, "roles/logging.viewer") > 0 {
+            break;
+        }
+        emu.jit_as("bob-token", &["requests", "--mine", SCOPE, "--format", "json"]).run().ok();
+    }
+    emu.jit(&["revoke", "--grant", &name, "--format", "json"]).run().ok();
+    assert_eq!(pam_bindings(&emu, "roles/logging.viewer"), 0);
+
+    let events = emu
+        .jit(&["history", "--project", "jit-demo-prod", "--role", "roles/logging.viewer", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    let got: Vec<(String, String, String, String)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+            (s("action"), s("member"), s("by"), s("reason"))
+        })
+        .collect();
+    let agent = "service-100000000001@gcp-sa-pam.iam.gserviceaccount.com";
+    let row = |a: &str, by: &str, reason: &str| {
+        (a.to_string(), "user:bob@example.com".to_string(), by.to_string(), reason.to_string())
+    };
+    assert_eq!(
+        got,
+        [
+            row("requested", "bob@example.com", "INC-9"),
+            row("approved", "alice@example.com", "go"),
+            // The service agent's write of the binding, then PAM's own activation entry.
+            row("granted", agent, "-"),
+            row("activated", "-", "INC-9"),
+            // alice's revocation (one row for the operation's two entries), then the removal.
+            row("revoked", "alice@example.com", "-"),
+            row("revoked", agent, "-"),
+        ],
+        "{events}"
+    );
+    assert!(events.as_array().unwrap().iter().all(|e| e["source"] == "pam"), "{events}");
+    assert_eq!(events[0]["grant"], name.as_str());
+
+    // --member narrows PAM's events too; the table reads them.
+    let carol = emu
+        .jit(&["history", "--project", "jit-demo-prod", "--member", "carol@example.com", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert!(carol.as_array().unwrap().iter().all(|e| e["source"] != "pam"), "{carol}");
+    let table = emu
+        .jit(&[
+            "history",
+            "--project",
+            "jit-demo-prod",
+            "--role",
+            "roles/cloudsql.client",
+            "--format",
+            "table",
+        ])
+        .env("COLUMNS", "400")
+        .run()
+        .ok();
+    for action in ["requested", "approved", "activated", "revoked"] {
+        assert!(
+            table.stdout.lines().any(|l| l.contains(action) && l.contains("roles/cloudsql.client")),
+            "{}",
+            table.stdout
+        );
+    }
+}

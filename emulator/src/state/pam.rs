@@ -423,7 +423,7 @@ fn audit(
     method: &str,
     permission: Option<&str>,
     (resource_name, scope_key): (&str, &str),
-    request: Value,
+    fields: Value,
     now: DateTime<Utc>,
 ) {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -445,8 +445,11 @@ fn audit(
         "serviceName": PAM_SERVICE,
         "methodName": method,
         "resourceName": resource_name,
-        "request": request,
     });
+    // `request`, `response`, `operation`, `status`: what the entry says of the call.
+    for (k, v) in fields.as_object().into_iter().flatten() {
+        payload[k] = v.clone();
+    }
     let log = match who {
         Some(p) => {
             payload["authenticationInfo"] = json!({"principalEmail": email(p)});
@@ -645,7 +648,7 @@ pub fn create_entitlement(
         &format!("{METHOD_PREFIX}CreateEntitlement"),
         Some(permission),
         (&name, &loc.key),
-        json!({"parent": loc.name(), "entitlementId": id, "entitlement": ent}),
+        json!({"request": {"parent": loc.name(), "entitlementId": id, "entitlement": ent}}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
@@ -817,7 +820,7 @@ pub fn patch_entitlement(
         &format!("{METHOD_PREFIX}UpdateEntitlement"),
         Some(permission),
         (str_of(&current, &["name"]), &loc.key),
-        json!({"entitlement": next, "updateMask": mask}),
+        json!({"request": {"entitlement": next, "updateMask": mask}}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
@@ -873,7 +876,7 @@ pub fn delete_entitlement(
         &format!("{METHOD_PREFIX}DeleteEntitlement"),
         Some(permission),
         (&ent_name, &loc.key),
-        json!({"name": ent_name, "force": force}),
+        json!({"request": {"name": ent_name, "force": force}}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
@@ -1015,7 +1018,7 @@ pub fn create_grant(
         &format!("{METHOD_PREFIX}CreateGrant"),
         None,
         (&name, &scope),
-        json!({"parent": entitlement, "grant": body}),
+        json!({"request": {"parent": entitlement, "grant": body}, "response": grant_response(&grant)}),
         now,
     );
     Ok(grant)
@@ -1185,7 +1188,7 @@ pub fn decide(
         &format!("{METHOD_PREFIX}{method}"),
         None,
         (str_of(&out, &["name"]), &scope),
-        json!({"name": name, "reason": reason}),
+        json!({"request": {"name": name, "reason": reason}, "response": grant_response(&out)}),
         now,
     );
     Ok(out)
@@ -1235,11 +1238,28 @@ pub fn revoke_grant(
         &format!("{METHOD_PREFIX}RevokeGrant"),
         Some(permission),
         (&grant_name, &scope),
-        json!({"name": name, "reason": reason}),
+        json!({"request": {"name": name, "reason": reason}, "operation": lro(&op, true)}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
     Ok(op)
+}
+
+/// A grant as an audit entry's `response`: the method's answer, with its `@type`.
+fn grant_response(grant: &Value) -> Value {
+    let mut r = grant.clone();
+    r["@type"] = json!("type.googleapis.com/google.cloud.privilegedaccessmanager.v1.Grant");
+    r
+}
+
+/// The `operation` of a long-running method's audit entry: "These methods usually generate two
+/// audit log entries: one when the operation starts and another when it ends"
+/// (<https://cloud.google.com/iam/docs/audit-logging/audit-logging-pam>; `LogEntryOperation`:
+/// `id`, `producer`, `first`, `last`).
+fn lro(op: &Value, first: bool) -> Value {
+    let mut o = json!({"id": str_of(op, &["name"]), "producer": PAM_SERVICE});
+    o[if first { "first" } else { "last" }] = json!(true);
+    o
 }
 
 /// `checkOnboardingStatus` (`privilegedaccessmanager.locations.checkOnboardingStatus`): the
@@ -1481,7 +1501,8 @@ fn activate(store: &mut Store, gi: usize, now: DateTime<Utc>) {
                 json!({"error": {"code": 9, "message": e}}),
                 now,
             );
-            audit(store, None, "PAMActivateGrant", None, (&name, &scope), json!({}), now);
+            let status = json!({"status": {"code": 9, "message": e}});
+            audit(store, None, "PAMActivateGrant", None, (&name, &scope), status, now);
         }
     }
 }
@@ -1507,10 +1528,11 @@ fn end_access(store: &mut Store, gi: usize, now: DateTime<Utc>, how: &str) {
         push_event(&mut r.grant, "externallyModified", json!({}), now);
     }
     let actor = r.revoke_actor.take().unwrap_or(json!({}));
+    let operation = r.revoke_operation.clone().unwrap_or_default();
     let g = &mut r.grant;
     if how == "revoked" {
         g["state"] = json!("REVOKED");
-        push_event(g, "revoked", actor, now);
+        push_event(g, "revoked", actor.clone(), now);
     } else {
         g["state"] = json!("ENDED");
         push_event(g, "ended", json!({}), now);
@@ -1519,8 +1541,24 @@ fn end_access(store: &mut Store, gi: usize, now: DateTime<Utc>, how: &str) {
         g["auditTrail"]["accessRemoveTime"] = json!(time(now));
     }
     r.revoke_operation = None;
-    let method = if how == "revoked" { "PAMRevokeGrant" } else { "PAMEndGrant" };
-    audit(store, None, method, None, (&name, &scope), json!({}), now);
+    if how == "revoked" {
+        // The revocation's second entry, when its operation ends: the same method and caller.
+        let who = str_of(&actor, &["actor"]).to_string();
+        let fields = json!({"operation": lro(&json!({"name": operation}), false)});
+        let method = format!("{METHOD_PREFIX}RevokeGrant");
+        let permission = Some("privilegedaccessmanager.grants.revoke");
+        audit(
+            store,
+            Some(who.as_str()).filter(|w| !w.is_empty()),
+            &method,
+            permission,
+            (&name, &scope),
+            fields,
+            now,
+        );
+    } else {
+        audit(store, None, "PAMEndGrant", None, (&name, &scope), json!({}), now);
+    }
 }
 
 // ---- seed ------------------------------------------------------------------------------------
