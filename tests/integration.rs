@@ -11,6 +11,7 @@ mod examples;
 mod fuzz_regressions;
 mod history;
 mod modes;
+mod notify;
 mod offline;
 mod output;
 mod pam;
