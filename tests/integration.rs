@@ -8,6 +8,7 @@ mod completions;
 mod delegate;
 mod engine;
 mod examples;
+mod exec;
 mod fuzz_regressions;
 mod history;
 mod modes;
