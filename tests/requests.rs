@@ -507,3 +507,45 @@ fn history_shows_pams_request_approval_activation_and_revocation() {
         );
     }
 }
+
+#[test]
+fn approve_and_deny_take_an_entitlement_for_the_one_grant_awaiting_the_caller() {
+    let emu = harness::emulator().start();
+    let cfg = emu.file(
+        "jit.toml",
+        r#"
+[entitlements.pair]
+scope = "projects/jit-demo-prod"
+roles = ["roles/logging.viewer"]
+requesters = ["user:bob@example.com", "user:dana@example.com"]
+approvers = ["user:alice@example.com"]
+max_duration = "2h"
+"#,
+    );
+    emu.jit(&["--config", cfg.to_str().unwrap(), "entitlements", "apply", "--format", "json"]).run().ok();
+    let ask = |token: &str| {
+        let asked = emu
+            .jit_as(token, &["request", "pair", SCOPE, "--for", "1h", "--format", "json"])
+            .run()
+            .ok()
+            .json();
+        asked[0]["id"].as_str().unwrap().to_string()
+    };
+    let (bobs, danas) = (ask("bob-token"), ask("dana-token"));
+    // Two await alice: she is told which, and nothing is decided.
+    let both = emu.jit(&["approve", "pair", SCOPE]).run().code(2);
+    assert!(
+        both.error_line().starts_with("error: 2 grants of entitlement `pair` await your approval: "),
+        "{}",
+        both.stderr
+    );
+    assert!(both.stderr.contains(&bobs) && both.stderr.contains(&danas), "{}", both.stderr);
+    emu.jit(&["deny", &danas, SCOPE, "--reason", "one at a time", "--format", "json"]).run().ok();
+    // One left: the entitlement names it.
+    let approved = emu.jit(&["approve", "pair", SCOPE, "--format", "json"]).run().ok().json();
+    assert_eq!(approved[0]["id"], bobs.as_str());
+    assert_eq!(approved[0]["approver"], "alice@example.com");
+    // None left: the error is the one for an unknown grant.
+    let none = emu.jit(&["deny", "pair", SCOPE, "--reason", "x"]).run().code(2);
+    assert!(none.error_line().contains("no grant `pair`"), "{}", none.stderr);
+}
