@@ -82,7 +82,13 @@ fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
         // Who may not look where it would be learns nothing: 403.
         let b = get_policy(&emu, BOB, name);
         assert_eq!(b.status, 403, "{name}: {}", b.text);
-        assert!(b.json()["error"]["message"].as_str().unwrap().contains("may not exist"), "{name}");
+        // IAM's words for it say nothing of existence ("Permission P is required to perform this
+        // operation on service account NAME."); the others' add "(or it may not exist)".
+        let said = b.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            said.contains("may not exist") || said.contains("is required to perform this operation"),
+            "{name}: {said}"
+        );
     }
     // A secret of a project that does not exist, and an account under `projects/-`: 403.
     assert_eq!(get_policy(&emu, ALICE, "projects/no-such-project/secrets/s").status, 403);
@@ -430,4 +436,217 @@ fn a_body_that_is_not_json_gets_one_shape_per_service() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["message"], "Parse Error");
     assert_eq!(body["error"]["errors"][0]["reason"], "parseError");
+}
+
+/// Issue 18's remainder: each service's 403 in its own words and shape, as Google's clients show
+/// them (docs/emulator.md, "403 per service"): which names the resource and how, whether `errors[]`
+/// (`reason: forbidden`) comes with it, and the `ErrorInfo` naming the service or IAM.
+#[test]
+fn each_services_403_has_its_own_words_and_shape() {
+    let emu = harness::emulator().start();
+    let sa_email = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    let v2_run = RUN;
+    let cases: Vec<(&str, String, Option<Value>, &str, bool, Option<&str>)> = vec![
+        // (method, path, body, message, errors[] present, ErrorInfo domain)
+        (
+            "POST",
+            "/v1/projects/jit-demo-prod:getIamPolicy".into(),
+            None,
+            "The caller does not have permission",
+            true,
+            None,
+        ),
+        (
+            "POST",
+            "/v3/projects/jit-demo-prod:getIamPolicy".into(),
+            None,
+            "Permission 'resourcemanager.projects.getIamPolicy' denied on resource \
+             '//cloudresourcemanager.googleapis.com/projects/jit-demo-prod' (or it may not exist).",
+            false,
+            Some("cloudresourcemanager.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/storage/v1/b/jit-demo-prod-data/iam".into(),
+            None,
+            "bob@example.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage \
+             bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{SECRET}:getIamPolicy"),
+            None,
+            "Permission 'secretmanager.secrets.getIamPolicy' denied for resource \
+             'projects/100000000001/secrets/db-password' (or it may not exist).",
+            false,
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/{SA}:getIamPolicy"),
+            None,
+            "Permission iam.serviceAccounts.getIamPolicy is required to perform this operation on service \
+             account projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com.",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{KEY}:getIamPolicy"),
+            None,
+            "Permission 'cloudkms.cryptoKeys.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db' (or it may not exist).",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{RUN}:getIamPolicy"),
+            None,
+            "Permission 'run.services.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/europe-west1/services/api' (or resource may not exist).",
+            true,
+            Some("run.googleapis.com"),
+        ),
+        (
+            "GET",
+            format!("/v2/{v2_run}:getIamPolicy"),
+            None,
+            "Permission 'run.services.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/europe-west1/services/api' (or resource may not exist).",
+            false,
+            Some("run.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod:searchAllIamPolicies".into(),
+            None,
+            "Request denied by Cloud IAM.",
+            false,
+            Some("cloudasset.googleapis.com"),
+        ),
+        (
+            "POST",
+            "/v2/entries:list".into(),
+            Some(json!({"resourceNames": ["projects/jit-demo-prod"]})),
+            "Permission 'logging.logEntries.list' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod/roles/anything".into(),
+            None,
+            "Permission 'iam.roles.get' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "POST",
+            format!("/v1/projects/-/serviceAccounts/{sa_email}:generateAccessToken"),
+            Some(json!({"scope": ["https://www.googleapis.com/auth/cloud-platform"]})),
+            "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod/locations/global/entitlements".into(),
+            None,
+            "Permission 'privilegedaccessmanager.entitlements.list' denied on resource \
+             '//privilegedaccessmanager.googleapis.com/projects/jit-demo-prod/locations/global' (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+    ];
+    for (method, path, body, message, errors, domain) in cases {
+        let a = emu.request(method, &path, Some(BOB), body);
+        assert_eq!(a.status, 403, "{method} {path}: {}", a.text);
+        let e = &a.json()["error"];
+        assert_eq!(e["message"], message, "{method} {path}");
+        if path.starts_with("/storage/") {
+            assert!(e.get("status").is_none(), "{path}: {e}");
+        } else {
+            assert_eq!(e["status"], "PERMISSION_DENIED", "{path}");
+        }
+        assert_eq!(e.get("errors").is_some(), errors, "{method} {path}: {e}");
+        if errors {
+            assert_eq!(e["errors"][0]["reason"], "forbidden", "{path}");
+        }
+        let info = e["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo");
+        assert_eq!(info.map(|d| d["domain"].as_str().unwrap()), domain, "{method} {path}: {e}");
+        if let Some(d) = info {
+            assert_eq!(d["reason"], "IAM_PERMISSION_DENIED", "{path}");
+            assert!(d["metadata"]["permission"].is_string(), "{path}: {d}");
+        }
+    }
+}
+
+/// The 409 of a stale etag is Google's current text, which names both etags; an injected conflict
+/// (no etag of its own to name) keeps the first sentence alone.
+#[test]
+fn a_stale_etag_is_a_409_naming_both_etags() {
+    let emu = harness::emulator().start();
+    let v3 = || Some(json!({"options": {"requestedPolicyVersion": 3}}));
+    let read = emu.request("POST", "/v1/projects/jit-demo-prod:getIamPolicy", Some(ALICE), v3()).json();
+    let mut policy = read.clone();
+    let first = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:setIamPolicy",
+        Some(ALICE),
+        Some(json!({ "policy": policy.clone() })),
+    );
+    assert_eq!(first.status, 200, "{}", first.text);
+    let current = first.json()["etag"].as_str().unwrap().to_string();
+    policy["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/viewer", "members": ["user:bob@example.com"]}));
+    for surface in ["/v1", "/v3"] {
+        let a = emu.request(
+            "POST",
+            &format!("{surface}/projects/jit-demo-prod:setIamPolicy"),
+            Some(ALICE),
+            Some(json!({ "policy": policy.clone() })),
+        );
+        assert_eq!(a.status, 409, "{}", a.text);
+        let e = &a.json()["error"];
+        assert_eq!(e["status"], "ABORTED");
+        assert_eq!(
+            e["message"],
+            format!(
+                "There were concurrent policy changes. Please retry the whole read-modify-write with exponential \
+                 backoff. The request's ETag '{}' did not match the current policy's ETag '{current}'.",
+                read["etag"].as_str().unwrap()
+            )
+        );
+        assert_eq!(e.get("errors").is_some(), surface == "/v1", "{e}");
+    }
+    // Nothing was written: the policy still has the first write's etag.
+    let after = emu.request("POST", "/v1/projects/jit-demo-prod:getIamPolicy", Some(ALICE), v3()).json();
+    assert_eq!(after["etag"], current.as_str());
+    // An injected conflict has no stale etag to name.
+    emu.faults(json!({"conflictNext": 1}));
+    let mut fresh = after.clone();
+    fresh["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/viewer", "members": ["user:bob@example.com"]}));
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:setIamPolicy",
+        Some(ALICE),
+        Some(json!({ "policy": fresh })),
+    );
+    assert_eq!(a.status, 409, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff."
+    );
 }
