@@ -650,3 +650,49 @@ fn a_stale_etag_is_a_409_naming_both_etags() {
         "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff."
     );
 }
+
+/// Issue 18 item 4 for Cloud Storage: an unknown query parameter is a 400 in Storage's shape,
+/// naming the parameter; every parameter its methods declare (and gcloud and the Python client
+/// send) is taken.
+#[test]
+fn storage_refuses_unknown_query_parameters_in_its_own_shape() {
+    let emu = harness::emulator().start();
+    let bucket = "/storage/v1/b/jit-demo-prod-data";
+    for path in [
+        format!(
+            "{bucket}/iam?optionsRequestedPolicyVersion=3&userProject=jit-demo-prod&prettyPrint=false&alt=json"
+        ),
+        format!("{bucket}/iam?fields=bindings,etag&quotaUser=q"),
+        format!(
+            "{bucket}/iam/testPermissions?permissions=storage.buckets.get&permissions=storage.buckets.getIamPolicy"
+        ),
+        format!("{bucket}?projection=noAcl&prettyPrint=false"),
+    ] {
+        let a = emu.request("GET", &path, Some(ALICE), None);
+        assert_eq!(a.status, 200, "{path}: {}", a.text);
+    }
+    let etag = |emu: &Emulator| {
+        emu.request("GET", &format!("{bucket}/iam"), Some(ALICE), None).json()["etag"].clone()
+    };
+    let before = etag(&emu);
+    // A misspelt version (the v1-v3 APIs' dotted name) and a made-up parameter.
+    for (method, path, name) in [
+        ("GET", format!("{bucket}/iam?options.requestedPolicyVersion=3"), "options.requestedPolicyVersion"),
+        ("GET", format!("{bucket}/iam/testPermissions?permissions=storage.buckets.get&perm=x"), "perm"),
+        ("GET", format!("{bucket}?projection=full&nosuch=1"), "nosuch"),
+        ("PUT", format!("{bucket}/iam?optionsRequestedPolicyVersion=3"), "optionsRequestedPolicyVersion"),
+    ] {
+        let body = (method == "PUT").then(|| json!({"bindings": []}));
+        let a = emu.request(method, &path, Some(ALICE), body);
+        assert_eq!(a.status, 400, "{path}: {}", a.text);
+        assert_eq!(
+            a.json(),
+            json!({"error": {"code": 400, "message": "Invalid argument.", "errors": [{
+                "message": "Invalid argument.", "domain": "global", "reason": "invalid",
+                "location": name, "locationType": "parameter"}]}}),
+            "{path}"
+        );
+    }
+    // The refused PUT wrote nothing.
+    assert_eq!(etag(&emu), before);
+}

@@ -36,7 +36,7 @@ pub struct ApiError {
     /// `Retry-After` seconds.
     pub retry_after: Option<u64>,
     /// Extra `errors[]` fields (`location`, `locationType`).
-    pub location: Option<(&'static str, &'static str)>,
+    pub location: Option<(String, &'static str)>,
     /// Whether the v1/v2 surface adds `errors[]`: Google's front end answers 401s without it, with
     /// an `ErrorInfo` instead (<https://github.com/openforis/sepal/issues/192>).
     pub errors_array: bool,
@@ -150,7 +150,7 @@ impl ApiError {
             } else {
                 ApiError::new(401, "UNAUTHENTICATED", "authError", "Invalid Credentials")
             };
-            e.location = Some(("Authorization", "header"));
+            e.location = Some(("Authorization".into(), "header"));
             return e;
         }
         for d in &mut self.details {
@@ -327,7 +327,7 @@ impl ApiError {
         error.insert("message".into(), json!(self.message));
         if surface != Surface::V3 && self.errors_array {
             let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
-            if let Some((location, kind)) = self.location {
+            if let Some((location, kind)) = &self.location {
                 item["location"] = json!(location);
                 item["locationType"] = json!(kind);
             }
