@@ -696,3 +696,97 @@ fn storage_refuses_unknown_query_parameters_in_its_own_shape() {
     // The refused PUT wrote nothing.
     assert_eq!(etag(&emu), before);
 }
+
+/// Issue 18 item 3 for `jit delegate`: a role that does not apply to the place the delegate would
+/// grant it on is refused before anything is read or sent, as `jit grant` refuses it and as the
+/// emulator (like Google) refuses binding it there; `--no-role-check` leaves it to Google.
+#[test]
+fn jit_delegate_refuses_a_role_that_does_not_apply_to_its_scope() {
+    let emu = harness::emulator().start();
+    let writes = || {
+        emu.requests().iter().filter(|r| r["path"].as_str().unwrap_or("").ends_with(":setIamPolicy")).count()
+    };
+    let role = "roles/resourcemanager.organizationViewer";
+    // What the emulator answers a direct binding of it on a project: Google's 400.
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-dev:setIamPolicy",
+        Some(ALICE),
+        Some(json!({"policy": {"bindings": [{"role": role, "members": ["user:dana@example.com"]}]}})),
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.json()["error"]["message"], format!("Role {role} is not supported for this resource."));
+    let before = writes();
+    let want = format!(
+        "error: that role does not apply to a project: none of the permissions of `{role}` is about a project or \
+         what it holds"
+    );
+    for args in [
+        vec![
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            role,
+            "--for",
+            "1d",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+        vec![
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            &format!("roles/logging.viewer,{role}"),
+            "--permanent",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+        vec![
+            "grant",
+            role,
+            "--for",
+            "1h",
+            "--member",
+            "user:dana@example.com",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+    ] {
+        let run = emu.jit(&args).run().code(2);
+        assert!(run.error_line().starts_with(&want), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(writes(), before, "nothing written");
+    // A role that applies goes through, and so does this one with --no-role-check (the delegated
+    // roles are the condition's list: Google does not judge them on the write).
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--for",
+        "1d",
+        "--yes",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        role,
+        "--for",
+        "1d",
+        "--yes",
+        "--no-role-check",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    assert_eq!(writes(), before + 2);
+}
