@@ -35,14 +35,7 @@ pub(crate) fn generate_access_token(
     let mut store = lock(&shared.store);
     let now = store.now(wall);
     let permission = "iam.serviceAccounts.getAccessToken";
-    let denied = || {
-        ApiError::new(
-            403,
-            "PERMISSION_DENIED",
-            "forbidden",
-            format!("Permission '{permission}' denied on resource (or it may not exist)."),
-        )
-    };
+    let denied = || ApiError::iam_denied(permission);
     let mut chain: Vec<String> = Vec::new();
     if let Some(delegates) = body.get("delegates").filter(|d| !d.is_null()) {
         let Some(delegates) = delegates.as_array() else {
