@@ -253,6 +253,43 @@ pub struct EntryStatus {
 #[serde(rename_all = "camelCase", default)]
 pub struct AuthenticationInfo {
     pub principal_email: String,
+    /// Who acted through the service account named in `principal_email`, oldest first: the
+    /// person who impersonated it, then each account of a delegation chain
+    /// (<https://cloud.google.com/logging/docs/reference/audit/auditlog/rest/Shared.Types/AuditLog#ServiceAccountDelegationInfo>).
+    pub service_account_delegation_info: Vec<DelegationInfo>,
+}
+
+/// One `ServiceAccountDelegationInfo`: a first-party (Google) principal, or a third-party one
+/// (a federated identity, whose claims are free-form).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DelegationInfo {
+    pub first_party_principal: Option<FirstParty>,
+    pub third_party_principal: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FirstParty {
+    pub principal_email: String,
+}
+
+impl AuthenticationInfo {
+    /// The principals who acted through the service account, oldest (the person) first; a
+    /// third-party principal is named by its `principalSubject` or `sub` claim when it has one.
+    pub fn delegation_chain(&self) -> Vec<String> {
+        self.service_account_delegation_info
+            .iter()
+            .filter_map(|d| match (&d.first_party_principal, &d.third_party_principal) {
+                (Some(f), _) if !f.principal_email.is_empty() => Some(f.principal_email.clone()),
+                (_, Some(t)) => t["thirdPartyClaims"]["sub"]
+                    .as_str()
+                    .or_else(|| t["principalSubject"].as_str())
+                    .map(str::to_string),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// IAM's `AuditData`.
@@ -355,6 +392,10 @@ pub struct Event {
     pub member: String,
     /// Who wrote the policy (`authenticationInfo.principalEmail`), when the log names them.
     pub by: Option<String>,
+    /// When `by` is a service account acted through: who acted through it, the person first,
+    /// then each account of a delegation chain (`serviceAccountDelegationInfo`; issue 19 item 9).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delegation_chain: Vec<String>,
     /// The end of the access after the change (granted, extended, shortened), or of the access
     /// removed (revoked, cleaned up).
     #[serde(serialize_with = "rfc3339_opt")]
@@ -429,6 +470,7 @@ pub fn events(resource: &str, entry: &LogEntry, q: &Query) -> Vec<Event> {
     };
     let email = &entry.proto_payload.authentication_info.principal_email;
     let by = (!email.is_empty()).then(|| email.clone());
+    let chain = entry.proto_payload.authentication_info.delegation_chain();
     let insert_id = entry.insert_id.clone();
     let all = deltas(entry);
     let mut out = Vec::new();
@@ -452,7 +494,17 @@ pub fn events(resource: &str, entry: &LogEntry, q: &Query) -> Vec<Event> {
         let (action, shown, previous) = match (added.last(), removed.last()) {
             (Some(a), None) => (Action::Granted, *a, None),
             (Some(a), Some(r)) => {
-                let action = if end(a) >= end(r) { Action::Extended } else { Action::Shortened };
+                // A write that leaves the access as it was (the same window, another description)
+                // changes no access: it is not "extended T → T" (issue 19 item 9).
+                let start = |x: &Delta| x.window.lower.map(|l| l.at);
+                let action = match end(a).cmp(&end(r)) {
+                    std::cmp::Ordering::Greater => Action::Extended,
+                    std::cmp::Ordering::Less => Action::Shortened,
+                    std::cmp::Ordering::Equal if start(a) == start(r) => continue,
+                    // The same end from another start: more access when it starts earlier.
+                    std::cmp::Ordering::Equal if start(a) < start(r) => Action::Extended,
+                    std::cmp::Ordering::Equal => Action::Shortened,
+                };
                 (action, *a, end(r))
             }
             (None, Some(r)) => {
@@ -468,6 +520,7 @@ pub fn events(resource: &str, entry: &LogEntry, q: &Query) -> Vec<Event> {
             role: shown.role.clone(),
             member: shown.member.clone(),
             by: by.clone(),
+            delegation_chain: chain.clone(),
             expires: end(shown),
             previous_expires: previous,
             source: Source::of(&shown.condition),
@@ -522,6 +575,58 @@ mod tests {
 
     fn parse(v: Value) -> LogEntry {
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Issue 19 item 9: a change made through impersonation names the person behind the service
+    /// account (a chain too, in order); a repeated write with the same window is no event, not
+    /// "extended T → T".
+    #[test]
+    fn the_person_behind_a_service_account_and_no_empty_extension() {
+        let sa = "ci@p-1.iam.gserviceaccount.com";
+        let mut e = parse(json!({"timestamp": "2026-11-25T12:00:00Z", "insertId": "e1", "protoPayload": {
+            "authenticationInfo": {"principalEmail": sa, "serviceAccountDelegationInfo": [
+                {"firstPartyPrincipal": {"principalEmail": "alice@example.com"}},
+                {"firstPartyPrincipal": {"principalEmail": "deployer@p-1.iam.gserviceaccount.com"}}
+            ]},
+            "serviceData": {"policyDelta": {"bindingDeltas": [delta("ADD", "user:bob@example.com", "2026-11-25T13:00:00Z", "INC-1")]}}}}));
+        let got = events("projects/p-1", &e, &q());
+        assert_eq!(got[0].by.as_deref(), Some(sa));
+        assert_eq!(got[0].delegation_chain, ["alice@example.com", "deployer@p-1.iam.gserviceaccount.com"]);
+        let json = serde_json::to_value(&got[0]).unwrap();
+        assert_eq!(
+            json["delegationChain"],
+            json!(["alice@example.com", "deployer@p-1.iam.gserviceaccount.com"])
+        );
+        // A federated person behind it is named by its subject.
+        e.proto_payload.authentication_info.service_account_delegation_info = vec![DelegationInfo {
+            first_party_principal: None,
+            third_party_principal: Some(
+                json!({"thirdPartyClaims": {"sub": "repo:org/app:ref:refs/heads/main"}}),
+            ),
+        }];
+        assert_eq!(
+            events("projects/p-1", &e, &q())[0].delegation_chain,
+            ["repo:org/app:ref:refs/heads/main"]
+        );
+        // Without delegation, no chain (and the JSON has no key).
+        let plain = entry(
+            "2026-11-25T12:00:00Z",
+            "alice@example.com",
+            vec![delta("ADD", "user:bob@example.com", "2026-11-25T13:00:00Z", "INC-1")],
+        );
+        let got = events("projects/p-1", &plain, &q());
+        assert!(got[0].delegation_chain.is_empty());
+        assert!(serde_json::to_value(&got[0]).unwrap().get("delegationChain").is_none());
+        // The same window written again (a new reason): no event.
+        let again = entry(
+            "2026-11-25T12:10:00Z",
+            "alice@example.com",
+            vec![
+                delta("REMOVE", "user:bob@example.com", "2026-11-25T13:00:00Z", "INC-1"),
+                delta("ADD", "user:bob@example.com", "2026-11-25T13:00:00Z", "INC-2"),
+            ],
+        );
+        assert_eq!(events("projects/p-1", &again, &q()), vec![]);
     }
 
     #[test]

@@ -151,6 +151,7 @@ pub fn events(resource: &str, entries: &[LogEntry], q: &Query) -> Vec<Event> {
                 role: role.to_string(),
                 member: member.clone(),
                 by: (!by.is_empty()).then(|| by.clone()),
+                delegation_chain: Vec::new(),
                 expires,
                 previous_expires: None,
                 source: Source::Pam,

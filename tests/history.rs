@@ -396,3 +396,48 @@ fn every_page_is_read_in_order() {
     assert!(sent[1]["body"]["pageToken"].as_str().is_some_and(|t| !t.is_empty()));
     assert_ne!(sent[1]["body"]["pageToken"], sent[2]["body"]["pageToken"]);
 }
+
+/// Issue 19 item 9: a change made through impersonation shows the person behind the service
+/// account (`serviceAccountDelegationInfo`), in one BY column (the table has no GRANTED BY
+/// beside it); a repeated write of the same window is not "extended T → T".
+#[test]
+fn the_person_behind_an_impersonated_change_and_no_empty_extension() {
+    let first = harness::emulator().start();
+    grant(&first, "alice-token", "roles/logging.viewer", "bob@example.com", "2h", "INC-7");
+    let mut entry = first.state()["logEntries"].as_array().unwrap().last().unwrap().clone();
+    // As Google logs a write made with a token minted by impersonation (AuditLog's
+    // serviceAccountDelegationInfo): the account wrote, alice acted through it.
+    let sa = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    entry["protoPayload"]["authenticationInfo"] = json!({
+        "principalEmail": sa,
+        "serviceAccountDelegationInfo": [{"firstPartyPrincipal": {"principalEmail": "alice@example.com"}}]
+    });
+    // The same window written again (as a tool that rewrites every binding would): a REMOVE and
+    // an ADD of the same condition.
+    let mut again = entry.clone();
+    again["insertId"] = json!(format!("{}-again", entry["insertId"].as_str().unwrap()));
+    let deltas =
+        entry["protoPayload"]["serviceData"]["policyDelta"]["bindingDeltas"].as_array().unwrap().clone();
+    let mut both = Vec::new();
+    for d in deltas {
+        let mut removed = d.clone();
+        removed["action"] = json!("REMOVE");
+        both.push(removed);
+        both.push(d);
+    }
+    again["protoPayload"]["serviceData"]["policyDelta"]["bindingDeltas"] = json!(both);
+    let mut seed = serde_json::to_value(jit_emulator::demo_seed()).unwrap();
+    seed["logEntries"] = json!([entry, again]);
+    let emu = harness::emulator().seed(seed).start();
+    let run = emu.jit(&["history", "--project", PROD, "--format", "json"]).run().ok();
+    let events = run.json();
+    assert_eq!(events.as_array().unwrap().len(), 1, "the rewrite is no event: {events}");
+    assert_eq!(events[0]["action"], "granted");
+    assert_eq!(events[0]["by"], sa);
+    assert_eq!(events[0]["delegationChain"], json!(["alice@example.com"]));
+    let table =
+        emu.jit(&["history", "--project", PROD, "--format", "table"]).env("COLUMNS", "200").run().ok();
+    assert!(table.stdout.contains(&format!("alice@example.com via {sa}")), "{}", table.stdout);
+    let header = table.stdout.lines().next().unwrap();
+    assert_eq!(header.matches("BY").count(), 1, "one BY column: {header}");
+}

@@ -341,7 +341,7 @@ pub fn removal_fit(
 
 /// The columns of `jit history`: a narrow terminal loses SOURCE, GRANTED BY and the log entry
 /// first, then REASON wraps and goes.
-const HISTORY: [Col; 11] = [
+const HISTORY: [Col; 10] = [
     Col::keep("TIME (UTC)", "TIME"),
     Col::wrap("ACTION", FLOOR),
     Col::wrap("RESOURCE", FLOOR),
@@ -349,11 +349,23 @@ const HISTORY: [Col; 11] = [
     Col::wrap("MEMBER", FLOOR),
     Col::wrap("BY", FLOOR),
     Col::keep("EXPIRES (UTC)", "EXPIRES"),
-    Col::keep("SOURCE", "SOURCE").drop_first(3),
-    Col::wrap("GRANTED BY", FLOOR).drop_first(2),
-    Col::wrap("REASON", FLOOR).then_drop(4),
+    Col::keep("SOURCE", "SOURCE").drop_first(2),
+    Col::wrap("REASON", FLOOR).then_drop(3),
     Col::keep("LOG ENTRY", "ENTRY").drop_first(1),
 ];
+
+/// The one BY of a history row (issue 19 item 9): who wrote, as the audit log says, with the
+/// person behind a service account acted through (`alice@example.com via ci@…`, a chain as
+/// `alice@… via a@… via ci@…`); when the log names nobody, who the condition says granted it
+/// (`user:alice@example.com (condition)`); else `-`.
+fn history_by(e: &crate::history::Event) -> String {
+    match (&e.by, &e.granted_by) {
+        (Some(by), _) if e.delegation_chain.is_empty() => by.clone(),
+        (Some(by), _) => format!("{} via {by}", e.delegation_chain.join(" via ")),
+        (None, Some(granted)) => format!("{granted} (condition)"),
+        (None, None) => "-".into(),
+    }
+}
 
 /// `jit history`, fitted to the terminal ([`table_width`]).
 pub fn history(
@@ -393,10 +405,9 @@ pub fn history_fit(
                 e.resource.clone(),
                 e.role.clone(),
                 e.member.clone(),
-                e.by.clone().unwrap_or_else(|| "-".into()),
+                history_by(e),
                 expires,
                 e.source.to_string(),
-                e.granted_by.clone().unwrap_or_default(),
                 e.reason.clone().unwrap_or_default(),
                 e.insert_id.clone(),
             ])
