@@ -358,15 +358,25 @@ fn list_at_an_instant_shows_who_holds_access_then() {
     // Without --at the scheduled grant is listed (it is not expired).
     let run = emu.jit(&["list", "--project", "jit-demo-dev", "--format", "json"]).run().ok();
     assert_eq!(run.json()[0]["state"], "scheduled");
-    // Carol's hand-written grant ended 2024-03-01: she held it the day before.
-    let run = emu
-        .jit(&["list", "--project", "jit-demo-prod", "--at", "2024-02-29T12:00:00Z", "--format", "json"])
-        .run()
-        .ok();
+    // The past is refused (issue 19 item 8): carol's hand-written grant that ended 2024-03-01
+    // would read as held on 2024-02-29 whenever it was written, and grants removed since would
+    // be missing; the audit logs know, and the hint says how to ask them.
+    let run = emu.jit(&["list", "--project", "jit-demo-prod", "--at", "2024-02-29T12:00:00Z"]).run().code(2);
     assert_eq!(
-        rows(&run.json()),
-        set(&[("projects/jit-demo-prod", "user:carol@example.com", "roles/bigquery.dataViewer")])
+        run.error_line(),
+        "error: `--at 2024-02-29T12:00:00Z` is in the past: a policy says who holds access now and later, not who \
+         held it then"
     );
+    assert!(
+        run.stderr
+            .contains("hint: `jit history --since 400d` (audit logs keep no more) lists what was granted"),
+        "{}",
+        run.stderr
+    );
+    let run = emu.jit(&["list", "--project", "jit-demo-dev", "--at", &time(-3 * 24 * 60)]).run().code(2);
+    assert!(run.stderr.contains("hint: `jit history --since 3d` lists"), "{}", run.stderr);
+    // A time typed as now, a few seconds late, is now.
+    emu.jit(&["list", "--project", "jit-demo-dev", "--at", &time(0)]).run().ok();
     let bad = emu.jit(&["list", "--project", "jit-demo-dev", "--at", "tomorrow"]).run();
     assert_eq!((bad.code, bad.error_line()), (2, "error: `tomorrow` is not a time"));
     let bad = emu.jit(&["list", "--project", "jit-demo-dev", "--at", &time(0), "--all"]).run();

@@ -141,8 +141,8 @@ pub struct ListArgs {
     /// or walk the hierarchy.
     #[arg(long, value_enum, default_value_t = Via::Asset, requires = "recursive")]
     pub via: Via,
-    /// Who holds time-bound access at this instant (past or future): RFC 3339 with an offset, or
-    /// HH:MM (the next such local time).
+    /// Who will hold time-bound access at this instant, now or later: RFC 3339 with an offset,
+    /// or HH:MM (the next such local time). The past is in `jit history`.
     #[arg(long, value_name = "TIME", conflicts_with = "all")]
     pub at: Option<String>,
     #[command(flatten)]

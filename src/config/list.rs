@@ -22,6 +22,34 @@ pub struct List {
     pub at: Option<DateTime<Utc>>,
 }
 
+/// How far in the past `--at` may be: a time typed as "now" a few seconds late.
+const AT_PAST_TOLERANCE_SECONDS: i64 = 60;
+
+/// `--at` in the past is refused (issue 19 item 8): a policy is today's. Its conditions say when
+/// each binding it holds now gives access, not when the binding was written, nor anything of the
+/// bindings removed since; a past instant would show today's grants as held that day and miss
+/// the ones that were. What was held then is in the audit logs, which `jit history` reads.
+fn refuse_the_past(text: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+    if at >= now - chrono::Duration::seconds(AT_PAST_TOLERANCE_SECONDS) {
+        return Ok(());
+    }
+    let days = ((now - at).num_hours() + 23) / 24;
+    let since = if days > crate::history::RETENTION_DAYS {
+        format!("`jit history --since {}d` (audit logs keep no more)", crate::history::RETENTION_DAYS)
+    } else {
+        format!("`jit history --since {}d`", days.max(1))
+    };
+    Err(Error::usage_hint(
+        format!(
+            "`--at {}` is in the past: a policy says who holds access now and later, not who held it then",
+            crate::output::escape(text.trim())
+        ),
+        format!(
+            "{since} lists what was granted, extended, revoked and cleaned up since, from the audit logs"
+        ),
+    ))
+}
+
 impl List {
     /// `--all`, `--member` and `--role`: the same for a file and for the API.
     pub fn filter(&self, rows: Vec<TimedBinding>) -> Vec<TimedBinding> {
@@ -65,6 +93,9 @@ impl List {
             }
         }
         let at = args.at.as_deref().map(|t| timespec::parse_time(t, now, tz)).transpose()?;
+        if let (Some(t), Some(text)) = (at, args.at.as_deref()) {
+            refuse_the_past(text, t, now)?;
+        }
         Ok(List {
             all: args.all,
             members,
