@@ -98,3 +98,64 @@ fn quiet_with_a_table_asked_for_by_name_still_answers() {
     assert!(run.stdout.contains("user:bob@example.com"), "{}", run.stdout);
     assert_eq!(run.stderr, "");
 }
+
+/// Issue 19 item 5: gcloud's spellings get hints in gcloud's terms (clap alone suggested
+/// `--folder` for `--role`), and gcloud's `--format` values are refused naming jit's; all exit 2
+/// before anything is sent.
+#[test]
+fn gcloud_spellings_get_gcloud_aware_hints() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["grant", "--role=roles/logging.viewer", "--for", "1h", "--project", DEV],
+            "error: unexpected argument `--role`: that is gcloud's spelling",
+            "  hint: the role is the first argument: `jit grant ROLE …` (several: `jit grant ROLE ROLE`)",
+        ),
+        (
+            &["revoke", "--role", "roles/logging.viewer", "--project", DEV],
+            "error: unexpected argument `--role`: that is gcloud's spelling",
+            "  hint: the role is the first argument: `jit revoke ROLE …` (several: `jit revoke ROLE ROLE`)",
+        ),
+        (
+            &[
+                "grant",
+                "roles/logging.viewer",
+                "--condition=expression=request.time<x,title=t",
+                "--project",
+                DEV,
+            ],
+            "error: unexpected argument `--condition`: that is gcloud's spelling",
+            "  hint: jit writes the condition itself: give the length with --for DURATION or --until TIME (and --start \
+             TIME), and the reason with --reason",
+        ),
+        (
+            &["list", "--filter", "bindings.role:roles/owner", "--project", DEV],
+            "error: unexpected argument `--filter`: that is gcloud's spelling",
+            "  hint: jit has no --filter: narrow with --member and --role (list, history), or read `--format json` with jq",
+        ),
+        (
+            &["grant", "roles/logging.viewer", "--duration", "1h", "--project", DEV],
+            "error: unexpected argument `--duration`: that is gcloud's spelling",
+            "  hint: the length is --for DURATION (1h, 90m, 1d), or --until TIME",
+        ),
+        (
+            &["list", "--project", DEV, "--format", "value(bindings.role)"],
+            "error: `--format value(bindings.role)` is gcloud's; jit's formats are table, json and yaml",
+            "  hint: read fields from `--format json` (its shape is in docs/output.md) with jq, e.g. `jit list --format \
+             json | jq -r '.[].member'`; --quiet prints no table",
+        ),
+        (
+            &["list", "--project", DEV, "--format=csv"],
+            "error: `--format csv` is gcloud's; jit's formats are table, json and yaml",
+            "  hint: read fields from `--format json` (its shape is in docs/output.md) with jq, e.g. `jit list --format \
+             json | jq -r '.[].member'`; --quiet prints no table",
+        ),
+    ];
+    for (args, error, hint) in cases {
+        let run = crate::support::jit(args).run().code(2);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines, [*error, *hint], "{args:?}");
+    }
+    // Not a gcloud spelling: clap's own message, which lists jit's formats.
+    let run = crate::support::jit(&["list", "--project", DEV, "--format", "xml"]).run().code(2);
+    assert!(run.stderr.contains("[possible values: table, json, yaml]"), "{}", run.stderr);
+}

@@ -258,6 +258,75 @@ pub fn command() -> clap::Command {
 /// the width the user asked for (COLUMNS, read by the caller): clap reads COLUMNS only when no
 /// stream is a terminal; jit's tables read it first (`output::columns`), and help follows the
 /// same width.
+/// A gcloud habit behind a command-line error, said in gcloud's terms (issue 19 item 5):
+/// `gcloud … add-iam-policy-binding --role=ROLE --condition=…`, `--filter`, `--duration`, and
+/// gcloud's `--format` values: the error and its hint. `None`: clap's own message is the right
+/// one.
+pub fn gcloud_spelling(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<(String, String)> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let words: Vec<String> = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let command = words
+        .iter()
+        .find(|w| {
+            ["grant", "revoke", "list", "history", "delegate", "audit", "cleanup"].contains(&w.as_str())
+        })
+        .map_or("grant", String::as_str);
+    match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let arg = context(ContextKind::InvalidArg)?;
+            let flag = arg.split('=').next().unwrap_or(&arg);
+            let hint = match flag {
+                "--role" => format!("the role is the first argument: `jit {command} ROLE …` (several: `jit {command} ROLE ROLE`)"),
+                "--condition" | "--condition-from-file" => {
+                    "jit writes the condition itself: give the length with --for DURATION or --until TIME (and --start TIME), and \
+                     the reason with --reason"
+                        .to_string()
+                }
+                "--filter" => "jit has no --filter: narrow with --member and --role (list, history), or read `--format json` \
+                               with jq"
+                    .to_string(),
+                "--duration" | "--expiry" | "--expiration" | "--ttl" => {
+                    "the length is --for DURATION (1h, 90m, 1d), or --until TIME".to_string()
+                }
+                _ => return None,
+            };
+            Some((format!("unexpected argument `{flag}`: that is gcloud's spelling"), hint))
+        }
+        ErrorKind::InvalidValue
+            if context(ContextKind::InvalidArg).is_some_and(|a| a.starts_with("--format")) =>
+        {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let name = value.split(['(', '[', '=']).next().unwrap_or(&value).trim().to_ascii_lowercase();
+            let gcloud = [
+                "value",
+                "csv",
+                "tsv",
+                "none",
+                "text",
+                "flattened",
+                "list",
+                "default",
+                "get",
+                "object",
+                "disable",
+            ];
+            gcloud.contains(&name.as_str()).then(|| {
+                (
+                    format!("`--format {value}` is gcloud's; jit's formats are table, json and yaml"),
+                    "read fields from `--format json` (its shape is in docs/output.md) with jq, e.g. \
+                     `jit list --format json | jq -r '.[].member'`; --quiet prints no table"
+                        .to_string(),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 pub fn parse(
     args: impl IntoIterator<Item = std::ffi::OsString>,
     picker: bool,
@@ -270,7 +339,15 @@ pub fn parse(
     if picker {
         command = command.mut_subcommand("grant", |g| g.mut_arg("roles", |a| a.required(false)));
     }
-    let matches = command.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let matches = command.try_get_matches_from_mut(args.clone()).unwrap_or_else(|e| {
+        if let Some((message, hint)) = gcloud_spelling(&e, &args) {
+            // jit's own error shape (`error:` and `  hint:`), exit 2 as every usage error.
+            eprintln!("error: {}\n  hint: {}", crate::text::escape(&message), crate::text::escape(&hint));
+            std::process::exit(crate::error::exit::USAGE);
+        }
+        e.exit()
+    });
     if let Some((flag, name)) = global_given_to(&command, &matches) {
         let message =
             format!("`{flag}` means nothing to `jit {name}`; `jit {name} --help` lists what it takes");
