@@ -50,6 +50,21 @@ fn serve(args: &[&str]) -> Served {
 fn no_auth_serves_jit_with_or_without_a_token() {
     let emu = serve(&["--no-auth"]);
     let host = emu.url.trim_start_matches("http://").to_string();
+    // Every override the emulator serves is printed, Logging's included (issue 19 item 14).
+    for service in [
+        "CLOUDRESOURCEMANAGER",
+        "STORAGE",
+        "SECRETMANAGER",
+        "IAM",
+        "CLOUDKMS",
+        "RUN",
+        "CLOUDASSET",
+        "PRIVILEGEDACCESSMANAGER",
+        "LOGGING",
+    ] {
+        let line = format!("  export CLOUDSDK_API_ENDPOINT_OVERRIDES_{service}={}/", emu.url);
+        assert!(emu.banner.iter().any(|l| l.starts_with(&line)), "{service}: {:#?}", emu.banner);
+    }
     let from = emu.banner.iter().position(|l| l.starts_with("Running with --no-auth")).unwrap();
     assert_eq!(
         emu.banner[from..from + 4],
@@ -234,9 +249,17 @@ fn emulator_and_completions_take_only_their_own_options() {
         );
         assert_eq!(run.stdout, "");
     }
-    let run =
-        jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
+    // The key's account is --key-account (issue 19 item 14): --service-account is the global
+    // scope flag, which the emulator refuses as every other.
+    let run = jit(&["emulator", "--key-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().ok();
     assert!(run.stdout.starts_with("{\n  \"organizations\""), "{}", run.stdout);
+    let run =
+        jit(&["emulator", "--service-account", "sa@p.iam.gserviceaccount.com", "--print-seed"]).run().code(2);
+    assert!(
+        run.stderr.starts_with("error: `--service-account` means nothing to `jit emulator`"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// `jit roles` takes only --format and `jit config check` only --config, --format and --quiet: a

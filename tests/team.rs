@@ -250,9 +250,10 @@ fn config_check_reports_the_file_or_its_first_mistake() {
     std::fs::write(&good, CONFIG).unwrap();
     let run = jit(&["config", "check", good.to_str().unwrap()]).run().ok();
     let out = run.json();
-    assert_eq!(out["max_duration"], "8h");
-    assert_eq!(out["reason_pattern"], "^(INC|CHG)-[0-9]+");
-    assert_eq!(out["roles"], json!({"roles/logging.viewer": {"max_duration": "2h"}}));
+    assert_eq!(out["maxDuration"], "8h");
+    assert_eq!(out["reasonPattern"], "^(INC|CHG)-[0-9]+");
+    assert!(out.get("max_duration").is_none(), "camelCase keys, as every JSON of jit (issue 19 item 14)");
+    assert_eq!(out["roles"], json!({"roles/logging.viewer": {"maxDuration": "2h"}}));
     assert_eq!(
         out["bundles"]["oncall-payments"],
         json!({
@@ -261,7 +262,7 @@ fn config_check_reports_the_file_or_its_first_mistake() {
                 "//cloudresourcemanager.googleapis.com/projects/jit-demo-prod",
                 "//cloudresourcemanager.googleapis.com/projects/jit-demo-dev"
             ],
-            "max_duration": "4h"
+            "maxDuration": "4h"
         })
     );
     // Found in the current directory with no argument; a table says it in one line.

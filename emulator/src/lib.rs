@@ -287,7 +287,9 @@ fn print_banner(handle: &Handle, key: Option<&KeyFile>, no_auth: bool) {
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER={url}/");
     // Every kind's service answers on the same port; Storage's override names its path.
     let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE={url}/storage/v1/");
-    for service in ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN", "CLOUDASSET", "PRIVILEGEDACCESSMANAGER"] {
+    for service in
+        ["SECRETMANAGER", "IAM", "CLOUDKMS", "RUN", "CLOUDASSET", "PRIVILEGEDACCESSMANAGER", "LOGGING"]
+    {
         let _ = writeln!(out, "  export CLOUDSDK_API_ENDPOINT_OVERRIDES_{service}={url}/");
     }
     let _ = writeln!(

@@ -67,9 +67,10 @@ pub struct Args {
     /// key, then serve.
     #[arg(long, value_name = "FILE")]
     pub write_key: Option<PathBuf>,
-    /// The service account of --write-key.
+    /// The service account of --write-key (named so as not to read as the global
+    /// --service-account scope).
     #[arg(long, value_name = "EMAIL", default_value = "jit-cleanup@jit-demo-prod.iam.gserviceaccount.com")]
-    pub service_account: String,
+    pub key_account: String,
     /// Print the built-in demo seed (the seed file format) and exit.
     #[arg(long)]
     pub print_seed: bool,
@@ -139,7 +140,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     let key = args
         .write_key
         .clone()
-        .map(|path| jit_emulator::KeyFile { path, service_account: args.service_account.clone() });
+        .map(|path| jit_emulator::KeyFile { path, service_account: args.key_account.clone() });
     jit_emulator::serve(opts, key).map_err(Error::from_emulator)
 }
 

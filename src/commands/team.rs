@@ -126,20 +126,20 @@ pub fn summary(t: &Team) -> Value {
     let d = |d: Option<chrono::Duration>| d.map(crate::timespec::words);
     json!({
         "file": t.path.display().to_string(),
-        "max_duration": d(t.max_duration),
-        "default_duration": t.default_duration,
-        "require_reason": t.require_reason,
-        "reason_pattern": t.reason_pattern.as_ref().map(|p| p.as_str()),
-        "denied_roles": t.denied_roles,
-        "sensitive_roles": t.sensitive_roles,
+        "maxDuration": d(t.max_duration),
+        "defaultDuration": t.default_duration,
+        "requireReason": t.require_reason,
+        "reasonPattern": t.reason_pattern.as_ref().map(|p| p.as_str()),
+        "deniedRoles": t.denied_roles,
+        "sensitiveRoles": t.sensitive_roles,
         "scopes": t.scopes.iter().map(|r| r.to_full_name()).collect::<Vec<_>>(),
-        "roles": t.roles.iter().map(|(k, v)| (k.clone(), json!({"max_duration": d(v.max_duration)}))).collect::<serde_json::Map<_, _>>(),
+        "roles": t.roles.iter().map(|(k, v)| (k.clone(), json!({"maxDuration": d(v.max_duration)}))).collect::<serde_json::Map<_, _>>(),
         "bundles": t.bundles.iter().map(|(k, b)| (k.clone(), json!({
             "roles": b.roles,
             "resources": b.resources.iter().map(|r| r.to_full_name()).collect::<Vec<_>>(),
-            "max_duration": d(b.max_duration),
+            "maxDuration": d(b.max_duration),
         }))).collect::<serde_json::Map<_, _>>(),
-        "audit_waive": t.waivers.iter().map(|w| json!({
+        "auditWaive": t.waivers.iter().map(|w| json!({
             "member": w.member, "role": w.role, "resource": w.resource, "reason": w.reason,
         })).collect::<Vec<_>>(),
     })
