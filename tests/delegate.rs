@@ -456,3 +456,32 @@ fn a_delegation_on_a_policy_file() {
     .code(2);
     assert_eq!(run.error_line(), "error: with --policy-file, name the resource the policy belongs to");
 }
+
+/// Issue 19 item 14: a role carrying many escalating permissions is refused naming a few and how
+/// many more, on one short line, not every one of them (14 KB for some roles).
+#[test]
+fn an_escalation_refusal_names_a_few_permissions_and_how_many_more() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&[
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            "roles/iam.securityAdmin",
+            "--for",
+            "1d",
+            "--project",
+            DEV,
+        ])
+        .run()
+        .code(2);
+    let line = run.error_line();
+    assert!(
+        line.starts_with(
+            "error: role `roles/iam.securityAdmin` would let `user:dana@example.com` give itself more access: it carries `"
+        ),
+        "{line}"
+    );
+    assert!(line.ends_with(" more (`jit roles show roles/iam.securityAdmin` lists them)"), "{line}");
+    assert!(line.len() < 400, "{} characters: {line}", line.len());
+}

@@ -87,10 +87,18 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
             _ => {
                 let esc = delegation::escalation(r);
                 if !esc.is_empty() && !args.allow_escalation {
+                    // A few, then how many more (issue 19 item 14: roles/owner carries hundreds,
+                    // 14 KB on one line); `jit roles show` lists them all.
+                    const SHOWN: usize = 3;
+                    let more = match esc.len().saturating_sub(SHOWN) {
+                        0 => String::new(),
+                        n => format!(" and {n} more (`jit roles show {r}` lists them)"),
+                    };
+                    let shown: Vec<&str> = esc.iter().take(SHOWN).copied().collect();
                     return Err(Error::usage_hint(
                         format!(
-                            "role `{r}` would let `{principal}` give itself more access: it carries `{}`",
-                            esc.join("`, `")
+                            "role `{r}` would let `{principal}` give itself more access: it carries `{}`{more}",
+                            shown.join("`, `")
                         ),
                         "Google warns against delegating roles with setIamPolicy; leave it out, or pass \
                          --allow-escalation if that is what you mean",
