@@ -17,8 +17,9 @@
 //!   prompts, every line is a command. Each command must exit 0, or N when it ends `# exit N`.
 //!   A reason may follow the code: `# exit 2: no reason given`.
 //! - `<!-- file: NAME -->` just before a fence writes the block into the scratch directory as
-//!   NAME for the examples after it in its section (a `jit.toml` the reader is told to save); it
-//!   is removed at the next `## ` heading.
+//!   NAME for every example after it in the document (a `jit.toml` the reader is told to save):
+//!   a reader who follows the page top to bottom in one directory keeps every file it saved
+//!   (issue 19 item 11), so a later example must work with it there.
 //! - `jit emulator …` (serving, not `--print-seed`) is started in the background for the rest of
 //!   its document, on a free port that replaces the port the document names.
 
@@ -51,12 +52,11 @@ struct Block {
     file: Option<Saved>,
 }
 
-/// A file a page tells the reader to save: written for the page's later examples, and removed at
-/// the next `## ` heading, so that it changes only its own section's examples.
+/// A file a page tells the reader to save: written for the page's later examples, and kept, as
+/// a reader's directory keeps it.
 #[derive(Debug, Clone, PartialEq)]
 enum Saved {
     Write(String, String),
-    Remove(String),
 }
 
 /// True for a line that runs jit: `jit …`, `VAR=VALUE … jit …` or `cargo run --release -- …`.
@@ -76,19 +76,9 @@ fn runs_jit(line: &str) -> bool {
 fn blocks(file: &str, doc: &str) -> Vec<Block> {
     let lines: Vec<&str> = doc.lines().collect();
     let mut out = Vec::new();
-    let mut saved_files: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let fence = lines[i].trim_start();
-        if lines[i].starts_with("## ") {
-            for name in saved_files.drain(..) {
-                out.push(Block {
-                    at: format!("{file}:{}", i + 1),
-                    cmds: Vec::new(),
-                    file: Some(Saved::Remove(name)),
-                });
-            }
-        }
         if !fence.starts_with("```") {
             // A whole command in prose: `jit --emulator …` (with no `…` left out of it).
             for (n, span) in lines[i].split('`').enumerate() {
@@ -117,7 +107,6 @@ fn blocks(file: &str, doc: &str) -> Vec<Block> {
         }
         if let Some(name) = saved {
             let text = body.iter().map(|l| format!("{l}\n")).collect();
-            saved_files.push(name.to_string());
             out.push(Block {
                 at: format!("{file}:{}", start + 1),
                 cmds: Vec::new(),
@@ -328,7 +317,6 @@ fn run_document(file: &Path) -> (Vec<String>, Vec<String>) {
     for block in blocks(&name, &doc) {
         match &block.file {
             Some(Saved::Write(name, text)) => std::fs::write(place.work.join(name), text).unwrap(),
-            Some(Saved::Remove(name)) => std::fs::remove_file(place.work.join(name)).unwrap(),
             None => {}
         }
         if block.file.is_some() {
