@@ -533,9 +533,10 @@ fn the_picker_grants_the_picked_role_on_a_terminal() {
         let out = std::process::Command::new("tmux").arg("-S").arg(&socket).args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
+    // Not --quiet: it asks nothing, as gcloud's (issue 19 item 3), so there would be no picker.
     let command = format!(
         "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} grant --member bob@example.com --policy-file {} \
-         --in-place --quiet; echo $? > {}; sleep 30",
+         --in-place; echo $? > {}; sleep 30",
         env!("CARGO_BIN_EXE_jit"),
         f.p(),
         code_file.display()
@@ -664,7 +665,7 @@ fn ctrl_c_in_the_picker_shows_the_cursor_again() {
     let before = f.bytes();
     let command = format!(
         "env TZ=UTC CLOUDSDK_CONFIG=/nonexistent-jit-test-gcloud {} grant --member bob@example.com --policy-file {} \
-         --in-place --quiet",
+         --in-place",
         env!("CARGO_BIN_EXE_jit"),
         f.p(),
     );
