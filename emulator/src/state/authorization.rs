@@ -109,3 +109,190 @@ impl Store {
         Ok(permissions.iter().filter(|p| self.has_permission(caller, &found.key, p, now)).cloned().collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::state::model::Policy;
+    use crate::state::seed::demo_seed;
+    use crate::state::store::{Caller, Kind, Store, StoreError, default_bucket_policy};
+    use crate::state::test_support::*;
+
+    #[test]
+    fn permissions_follow_the_hierarchy_and_the_clock() {
+        let mut s = store();
+        let set = "resourcemanager.projects.setIamPolicy";
+        // Alice is organization admin: everything below it.
+        assert!(s.has_permission(&alice(), "projects/jit-demo-prod", set, t(12)));
+        assert!(s.has_permission(
+            &alice(),
+            "folders/234567890123",
+            "resourcemanager.folders.setIamPolicy",
+            t(12)
+        ));
+        // Bob holds nothing.
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(12)));
+        assert!(matches!(
+            s.get_policy(&bob(), Kind::Project, "jit-demo-prod", 3, t(12)),
+            Err(StoreError::Denied { .. })
+        ));
+        // A time-bound grant: access before its end, none after.
+        let mut p = read(&s, 3);
+        p.bindings.push(grant_bob("2026-11-25T14:00:00Z"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob(), "projects/jit-demo-prod", set, t(13)));
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(14)));
+        assert!(!s.has_permission(&bob(), "projects/jit-demo-dev", set, t(13)));
+        // Groups and domains.
+        let carol = Caller::Principal("user:carol@example.com".into());
+        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
+        // Carol's own binding expired in 2024.
+        assert!(!s.has_permission(&carol, "projects/jit-demo-prod", "bigquery.tables.getData", t(12)));
+        assert!(s.has_permission(
+            &bob(),
+            "organizations/123456789012",
+            "resourcemanager.organizations.get",
+            t(12)
+        ));
+        // testIamPermissions returns the subset held.
+        let asked = vec![set.to_string(), "storage.buckets.list".to_string()];
+        assert_eq!(
+            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(13)).unwrap(),
+            vec![set.to_string()]
+        );
+        assert!(
+            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(15)).unwrap().is_empty()
+        );
+        assert!(matches!(
+            s.test_permissions(&bob(), Kind::Project, "nope-nope", &asked, t(15)),
+            Err(StoreError::Denied { .. })
+        ));
+    }
+    #[test]
+    fn unknown_resources_are_denied_like_forbidden_ones() {
+        let s = store();
+        let Err(StoreError::Denied { permission, resource }) =
+            s.get_policy(&alice(), Kind::Project, "no-such-project", 3, t(12))
+        else {
+            panic!()
+        };
+        assert_eq!(permission, "resourcemanager.projects.getIamPolicy");
+        assert_eq!(resource, "projects/no-such-project");
+        // Projects are found by number too.
+        assert!(s.get_policy(&alice(), Kind::Project, "100000000001", 3, t(12)).is_ok());
+    }
+    #[test]
+    fn every_predefined_role_and_declared_custom_roles_grant_their_permissions() {
+        let mut s = store();
+        let bob = bob();
+        let access = "secretmanager.versions.access";
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("roles/secretmanager.secretAccessor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+
+        // The project's own custom role, and the organization's one bound on a project below it.
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"));
+        p.bindings.push(binding("organizations/123456789012/roles/iamAuditor", "user:bob@example.com"));
+        write(&mut s, p).unwrap();
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        assert!(s.has_permission(
+            &bob,
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.getIamPolicy",
+            t(12)
+        ));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
+        // A deleted or disabled custom role stays bound and grants nothing.
+        s.data.custom_roles.iter_mut().for_each(|r| r.deleted = r.name.ends_with("secretReader"));
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| {
+            r.deleted = false;
+            r.stage = Some("DISABLED".into());
+        });
+        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+        s.data.custom_roles.iter_mut().for_each(|r| r.stage = None);
+        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
+    }
+    #[test]
+    fn a_project_viewer_reads_a_bucket_but_neither_reads_nor_sets_its_policy_through_the_legacy_roles() {
+        let mut s = store();
+        let key = "projects/_/buckets/jit-demo-prod-legacy";
+        // The seed gives this bucket no policy: it has the one Google gives a new bucket.
+        assert!(!demo_seed().policies.contains_key(key));
+        assert_eq!(s.stored(key), default_bucket_policy("jit-demo-prod"));
+        assert_eq!(
+            s.stored(key).bindings.iter().map(|b| (b.role.as_str(), b.members.join(","))).collect::<Vec<_>>(),
+            [
+                (
+                    "roles/storage.legacyBucketOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
+                ("roles/storage.legacyBucketReader", "projectViewer:jit-demo-prod".into()),
+                (
+                    "roles/storage.legacyObjectOwner",
+                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
+                ),
+                ("roles/storage.legacyObjectReader", "projectViewer:jit-demo-prod".into()),
+            ]
+        );
+        // What the catalog says: of the four, only legacyBucketOwner reads or sets a bucket's policy;
+        // the basic roles carry nothing of Cloud Storage's buckets or objects.
+        for (role, get, get_policy, set_policy) in [
+            ("roles/storage.legacyBucketOwner", true, true, true),
+            ("roles/storage.legacyBucketReader", true, false, false),
+            ("roles/storage.legacyObjectOwner", false, false, false),
+            ("roles/storage.legacyObjectReader", false, false, false),
+            ("roles/owner", false, false, false),
+            ("roles/viewer", false, false, false),
+        ] {
+            assert_eq!(
+                [
+                    s.role_grants(role, "storage.buckets.get"),
+                    s.role_grants(role, "storage.buckets.getIamPolicy"),
+                    s.role_grants(role, "storage.buckets.setIamPolicy"),
+                ],
+                [get, get_policy, set_policy],
+                "{role}"
+            );
+        }
+        let carol = Caller::Principal("user:carol@example.com".into());
+        let can = |s: &Store, who: &Caller, p: &str| s.has_permission(who, key, p, t(12));
+        assert!(can(&s, &carol, "storage.buckets.get"));
+        assert!(can(&s, &carol, "storage.objects.get"));
+        assert!(!can(&s, &carol, "storage.buckets.getIamPolicy"));
+        assert_eq!(
+            s.get_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", 3, t(12)),
+            Err(StoreError::Denied {
+                permission: "storage.buckets.getIamPolicy".into(),
+                resource: "jit-demo-prod-legacy".into()
+            })
+        );
+        assert!(matches!(
+            s.set_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", Policy::default(), None, t(12)),
+            Err(StoreError::Denied { permission, .. }) if permission == "storage.buckets.setIamPolicy"
+        ));
+        // A project owner reads and sets it, and reads objects, through that policy alone (Alice
+        // could anyway: roles/iam.securityAdmin on the organization carries the bucket policy
+        // permissions; Dave is an owner and nothing else).
+        let dave = Caller::Principal("user:dave@example.com".into());
+        s.data
+            .policies
+            .get_mut("projects/jit-demo-prod")
+            .unwrap()
+            .bindings
+            .push(binding("roles/owner", "user:dave@example.com"));
+        let owner = ["storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy", "storage.objects.get"];
+        for p in owner {
+            assert!(can(&s, &dave, p), "{p}");
+        }
+        s.data.policies.insert(key.into(), Policy::default());
+        for p in owner {
+            assert!(!can(&s, &dave, p), "{p}");
+        }
+        assert!(!can(&s, &carol, "storage.buckets.get"));
+    }
+}

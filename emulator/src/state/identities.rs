@@ -182,3 +182,120 @@ pub(crate) fn canonical_member(member: &str, known: &HashMap<String, String>) ->
         None => member.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::state::model::{Binding, Policy};
+    use crate::state::seed::demo_seed;
+    use crate::state::store::{Caller, Kind, StoreError};
+    use crate::state::test_support::*;
+
+    /// Google stores an e-mail member in the account's own case (terraform-provider-google #4276,
+    /// #3880, #5107): the seed's `user:Jane.Doe@example.com` keeps her case whatever case a write
+    /// uses, and e-mail members match callers without regard to case.
+    #[test]
+    fn e_mail_members_keep_the_accounts_own_case_and_match_without_it() {
+        let mut s = store();
+        let mut p = read(&s, 3);
+        p.bindings.push(Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec![
+                "user:jane.doe@example.com".into(),
+                "user:JANE.DOE@EXAMPLE.COM".into(),
+                "user:Zed@Example.com".into(),
+                "serviceAccount:JIT-CLEANUP@jit-demo-prod.iam.gserviceaccount.com".into(),
+            ],
+            ..Binding::default()
+        });
+        let stored = write(&mut s, p).unwrap();
+        let b = stored.bindings.iter().find(|b| b.role == "roles/storage.objectViewer").unwrap();
+        assert_eq!(
+            b.members,
+            [
+                "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
+                "user:Jane.Doe@example.com",
+                // Unknown to the emulator: kept as sent.
+                "user:Zed@Example.com",
+            ]
+        );
+        let get = "storage.objects.get";
+        let jane = Caller::Principal("user:Jane.Doe@example.com".into());
+        assert!(s.has_permission(&jane, "projects/jit-demo-prod", get, t(12)));
+        let zed = Caller::Principal("user:zed@example.com".into());
+        assert!(s.has_permission(&zed, "projects/jit-demo-prod", get, t(12)));
+        let other = Caller::Principal("user:zed@example.org".into());
+        assert!(!s.has_permission(&other, "projects/jit-demo-prod", get, t(12)));
+        // Groups and domains too.
+        let carol = Caller::Principal("user:Carol@EXAMPLE.com".into());
+        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
+        assert!(s.has_permission(
+            &carol,
+            "organizations/123456789012",
+            "resourcemanager.organizations.get",
+            t(12)
+        ));
+    }
+    #[test]
+    fn tokens_expire_on_the_wall_clock() {
+        let mut s = store();
+        let tok = s.issue_token("user:bob@example.com", t(1), 3600);
+        assert_eq!(s.token_principal(&tok.token, t(1)).unwrap().principal, "user:bob@example.com");
+        assert!(s.token_principal(&tok.token, t(2)).is_none());
+        assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
+    }
+    #[test]
+    fn convenience_values_stand_for_the_holders_of_the_projects_basic_roles() {
+        let mut s = store();
+        let a = "user:alice@example.com";
+        // Alice holds roles/owner on jit-demo-prod's own policy, by ID or number.
+        assert!(s.member_matches("projectOwner:jit-demo-prod", a));
+        assert!(s.member_matches("projectOwner:100000000001", a));
+        assert!(!s.member_matches("projectEditor:jit-demo-prod", a));
+        assert!(!s.member_matches("projectViewer:jit-demo-prod", a));
+        assert!(!s.member_matches("projectOwner:jit-demo-dev", "user:bob@example.com"));
+        assert!(!s.member_matches("projectOwner:no-such-project", a));
+        // Carol is a viewer through group:sre; the project's service account directly.
+        assert!(s.member_matches("projectViewer:jit-demo-prod", "user:carol@example.com"));
+        assert!(s.member_matches(
+            "projectViewer:jit-demo-prod",
+            "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", "user:carol@example.com"));
+        // An owner by inheritance (a folder's policy) is not one of the project's owners.
+        let dave = "user:dave@example.com";
+        s.data.policies.get_mut("folders/234567890123").unwrap().bindings.push(binding("roles/owner", dave));
+        assert!(s.has_permission(
+            &Caller::Principal(dave.into()),
+            "projects/jit-demo-prod",
+            "resourcemanager.projects.setIamPolicy",
+            t(12)
+        ));
+        assert!(!s.member_matches("projectOwner:jit-demo-prod", dave));
+        // Valid in a bucket's policy, refused in any other.
+        let with = |b: Binding| Policy { bindings: vec![b], ..Policy::default() };
+        let owner = binding("roles/storage.objectViewer", "projectOwner:jit-demo-dev");
+        assert_eq!(
+            s.set_policy(&alice(), Kind::Project, "jit-demo-prod", with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(
+                "The member projectOwner:jit-demo-dev is of an unknown type. Please set a valid type prefix \
+                 for the member."
+                    .into()
+            ))
+        );
+        let secret = "projects/jit-demo-prod/secrets/db-password";
+        assert!(matches!(
+            s.set_policy(&alice(), Kind::Secret, secret, with(owner.clone()), None, t(12)),
+            Err(StoreError::Invalid(m)) if m.contains("unknown type")
+        ));
+        let mut d = demo_seed();
+        d.policies.get_mut("projects/jit-demo-dev").unwrap().bindings.push(owner.clone());
+        assert_eq!(
+            d.check(),
+            Err("the policy of `projects/jit-demo-dev` cannot be served: The member projectOwner:jit-demo-dev is \
+                 of an unknown type. Please set a valid type prefix for the member."
+                .into())
+        );
+        let stored = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-legacy", with(owner), None, t(12));
+        assert_eq!(stored.unwrap().bindings[0].members, ["projectOwner:jit-demo-dev"]);
+    }
+}

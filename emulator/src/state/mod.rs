@@ -13,6 +13,8 @@ pub mod pam;
 pub mod policies;
 pub mod seed;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod types;
 pub mod validation;
 

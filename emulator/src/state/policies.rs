@@ -464,34 +464,10 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::state::model::{Clock, Data};
+    use crate::state::model::Data;
     use crate::state::seed::demo_seed;
-    use crate::state::store::default_bucket_policy;
-    use chrono::TimeZone;
 
-    fn t(h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
-    }
-
-    fn alice() -> Caller {
-        Caller::Principal("user:alice@example.com".into())
-    }
-
-    fn bob() -> Caller {
-        Caller::Principal("user:bob@example.com".into())
-    }
-
-    fn store() -> Store {
-        Store::new(demo_seed())
-    }
-
-    fn read(s: &Store, v: i64) -> Policy {
-        s.get_policy(&alice(), Kind::Project, "jit-demo-prod", v, t(12)).unwrap()
-    }
-
-    fn write(s: &mut Store, p: Policy) -> Result<Policy, StoreError> {
-        s.set_policy(&alice(), Kind::Project, "jit-demo-prod", p, None, t(12))
-    }
+    use crate::state::test_support::*;
 
     /// Delegated role granting: bob holds projectIamAdmin only under the documented condition, so
     /// a write changing a listed role lands and one changing any other role is a 403, whose
@@ -552,7 +528,6 @@ mod tests {
                 == 1
         );
     }
-
     #[test]
     fn only_the_hierarchy_accepts_a_delegation_condition() {
         let mut s = store();
@@ -577,7 +552,6 @@ mod tests {
             )
         );
     }
-
     #[test]
     fn modified_roles_compare_bindings_by_role() {
         let b = |role: &str, members: &[&str], cond: Option<&str>| Binding {
@@ -603,7 +577,6 @@ mod tests {
         ];
         assert_eq!(modified_roles(&before, &after), ["roles/a.b", "roles/c.d", "roles/e.f"]);
     }
-
     #[test]
     fn delegation_conditions_follow_google_s_rules() {
         let too_many: Vec<String> = (0..11).map(|i| format!("'roles/r.r{i}'")).collect();
@@ -626,20 +599,6 @@ mod tests {
             assert_eq!(validation::condition_error(&e).as_deref(), want, "{e}");
         }
     }
-
-    fn grant_bob(expiry: &str) -> Binding {
-        Binding {
-            role: "roles/resourcemanager.projectIamAdmin".into(),
-            members: vec!["user:bob@example.com".into()],
-            condition: Some(Expr {
-                expression: format!("request.time < timestamp(\"{expiry}\")"),
-                title: Some("jit".into()),
-                ..Expr::default()
-            }),
-            ..Binding::default()
-        }
-    }
-
     #[test]
     fn etags_are_8_bytes_new_on_every_write_and_accepted_in_either_alphabet() {
         let mut s = store();
@@ -668,13 +627,6 @@ mod tests {
         blind.etag = None;
         write(&mut s, blind).unwrap();
     }
-
-    #[test]
-    fn url_safe_and_standard_etags_decode_alike() {
-        assert_eq!(decode_etag("BwY+RpZ/Nr8="), decode_etag("BwY-RpZ_Nr8="));
-        assert!(decode_etag("not base64!").is_none());
-    }
-
     #[test]
     fn versions_and_withcond_views() {
         let s = store();
@@ -699,7 +651,6 @@ mod tests {
             Err(StoreError::Invalid(_))
         ));
     }
-
     #[test]
     fn a_version_1_write_over_conditions_with_an_etag_is_refused() {
         let mut s = store();
@@ -714,7 +665,6 @@ mod tests {
         p.etag = None;
         assert_eq!(write(&mut s, p).unwrap().version, Some(1));
     }
-
     #[test]
     fn a_condition_needs_version_3() {
         let mut s = store();
@@ -723,7 +673,6 @@ mod tests {
         let Err(StoreError::Invalid(m)) = write(&mut s, p) else { panic!() };
         assert!(m.contains("version 3"), "{m}");
     }
-
     #[test]
     fn validation() {
         let mut s = store();
@@ -810,7 +759,6 @@ mod tests {
         };
         assert!(m.contains("Conditions are not supported for allUsers"), "{m}");
     }
-
     #[test]
     fn bindings_with_the_same_role_and_condition_merge_and_members_deduplicate() {
         let mut s = store();
@@ -835,7 +783,6 @@ mod tests {
         // Audit configs survive a write whose mask does not name them.
         assert!(stored.extra.contains_key("auditConfigs"));
     }
-
     #[test]
     fn limits() {
         let mut s = store();
@@ -870,139 +817,6 @@ mod tests {
         let Err(StoreError::Invalid(m)) = write(&mut s, p) else { panic!() };
         assert!(m.contains("at most 20"), "{m}");
     }
-
-    #[test]
-    fn permissions_follow_the_hierarchy_and_the_clock() {
-        let mut s = store();
-        let set = "resourcemanager.projects.setIamPolicy";
-        // Alice is organization admin: everything below it.
-        assert!(s.has_permission(&alice(), "projects/jit-demo-prod", set, t(12)));
-        assert!(s.has_permission(
-            &alice(),
-            "folders/234567890123",
-            "resourcemanager.folders.setIamPolicy",
-            t(12)
-        ));
-        // Bob holds nothing.
-        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(12)));
-        assert!(matches!(
-            s.get_policy(&bob(), Kind::Project, "jit-demo-prod", 3, t(12)),
-            Err(StoreError::Denied { .. })
-        ));
-        // A time-bound grant: access before its end, none after.
-        let mut p = read(&s, 3);
-        p.bindings.push(grant_bob("2026-11-25T14:00:00Z"));
-        write(&mut s, p).unwrap();
-        assert!(s.has_permission(&bob(), "projects/jit-demo-prod", set, t(13)));
-        assert!(!s.has_permission(&bob(), "projects/jit-demo-prod", set, t(14)));
-        assert!(!s.has_permission(&bob(), "projects/jit-demo-dev", set, t(13)));
-        // Groups and domains.
-        let carol = Caller::Principal("user:carol@example.com".into());
-        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
-        // Carol's own binding expired in 2024.
-        assert!(!s.has_permission(&carol, "projects/jit-demo-prod", "bigquery.tables.getData", t(12)));
-        assert!(s.has_permission(
-            &bob(),
-            "organizations/123456789012",
-            "resourcemanager.organizations.get",
-            t(12)
-        ));
-        // testIamPermissions returns the subset held.
-        let asked = vec![set.to_string(), "storage.buckets.list".to_string()];
-        assert_eq!(
-            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(13)).unwrap(),
-            vec![set.to_string()]
-        );
-        assert!(
-            s.test_permissions(&bob(), Kind::Project, "jit-demo-prod", &asked, t(15)).unwrap().is_empty()
-        );
-        assert!(matches!(
-            s.test_permissions(&bob(), Kind::Project, "nope-nope", &asked, t(15)),
-            Err(StoreError::Denied { .. })
-        ));
-    }
-
-    /// Google stores an e-mail member in the account's own case (terraform-provider-google #4276,
-    /// #3880, #5107): the seed's `user:Jane.Doe@example.com` keeps her case whatever case a write
-    /// uses, and e-mail members match callers without regard to case.
-    #[test]
-    fn e_mail_members_keep_the_accounts_own_case_and_match_without_it() {
-        let mut s = store();
-        let mut p = read(&s, 3);
-        p.bindings.push(Binding {
-            role: "roles/storage.objectViewer".into(),
-            members: vec![
-                "user:jane.doe@example.com".into(),
-                "user:JANE.DOE@EXAMPLE.COM".into(),
-                "user:Zed@Example.com".into(),
-                "serviceAccount:JIT-CLEANUP@jit-demo-prod.iam.gserviceaccount.com".into(),
-            ],
-            ..Binding::default()
-        });
-        let stored = write(&mut s, p).unwrap();
-        let b = stored.bindings.iter().find(|b| b.role == "roles/storage.objectViewer").unwrap();
-        assert_eq!(
-            b.members,
-            [
-                "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
-                "user:Jane.Doe@example.com",
-                // Unknown to the emulator: kept as sent.
-                "user:Zed@Example.com",
-            ]
-        );
-        let get = "storage.objects.get";
-        let jane = Caller::Principal("user:Jane.Doe@example.com".into());
-        assert!(s.has_permission(&jane, "projects/jit-demo-prod", get, t(12)));
-        let zed = Caller::Principal("user:zed@example.com".into());
-        assert!(s.has_permission(&zed, "projects/jit-demo-prod", get, t(12)));
-        let other = Caller::Principal("user:zed@example.org".into());
-        assert!(!s.has_permission(&other, "projects/jit-demo-prod", get, t(12)));
-        // Groups and domains too.
-        let carol = Caller::Principal("user:Carol@EXAMPLE.com".into());
-        assert!(s.has_permission(&carol, "projects/jit-demo-prod", "logging.logEntries.list", t(12)));
-        assert!(s.has_permission(
-            &carol,
-            "organizations/123456789012",
-            "resourcemanager.organizations.get",
-            t(12)
-        ));
-    }
-
-    #[test]
-    fn unknown_resources_are_denied_like_forbidden_ones() {
-        let s = store();
-        let Err(StoreError::Denied { permission, resource }) =
-            s.get_policy(&alice(), Kind::Project, "no-such-project", 3, t(12))
-        else {
-            panic!()
-        };
-        assert_eq!(permission, "resourcemanager.projects.getIamPolicy");
-        assert_eq!(resource, "projects/no-such-project");
-        // Projects are found by number too.
-        assert!(s.get_policy(&alice(), Kind::Project, "100000000001", 3, t(12)).is_ok());
-    }
-
-    #[test]
-    fn the_clock_moves_by_offset_or_stays_frozen() {
-        let c = Clock { offset_seconds: 3600, frozen_at: None };
-        assert_eq!(c.now(t(1)), t(2));
-        let c = Clock { offset_seconds: 0, frozen_at: Some(t(5)) };
-        assert_eq!(c.now(t(1)), t(5));
-    }
-
-    #[test]
-    fn tokens_expire_on_the_wall_clock() {
-        let mut s = store();
-        let tok = s.issue_token("user:bob@example.com", t(1), 3600);
-        assert_eq!(s.token_principal(&tok.token, t(1)).unwrap().principal, "user:bob@example.com");
-        assert!(s.token_principal(&tok.token, t(2)).is_none());
-        assert_eq!(s.token_principal("alice-token", t(23)).unwrap().principal, "user:alice@example.com");
-    }
-
-    fn binding(role: &str, member: &str) -> Binding {
-        Binding { role: role.into(), members: vec![member.into()], ..Binding::default() }
-    }
-
     #[test]
     fn a_role_google_does_not_define_is_refused_with_googles_message() {
         let mut s = store();
@@ -1026,45 +840,6 @@ mod tests {
             );
         }
     }
-
-    #[test]
-    fn every_predefined_role_and_declared_custom_roles_grant_their_permissions() {
-        let mut s = store();
-        let bob = bob();
-        let access = "secretmanager.versions.access";
-        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        let mut p = read(&s, 3);
-        p.bindings.push(binding("roles/secretmanager.secretAccessor", "user:bob@example.com"));
-        write(&mut s, p).unwrap();
-        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
-
-        // The project's own custom role, and the organization's one bound on a project below it.
-        let mut s = store();
-        let mut p = read(&s, 3);
-        p.bindings.push(binding("projects/jit-demo-prod/roles/secretReader", "user:bob@example.com"));
-        p.bindings.push(binding("organizations/123456789012/roles/iamAuditor", "user:bob@example.com"));
-        write(&mut s, p).unwrap();
-        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        assert!(s.has_permission(
-            &bob,
-            "projects/jit-demo-prod",
-            "resourcemanager.projects.getIamPolicy",
-            t(12)
-        ));
-        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", "secretmanager.secrets.delete", t(12)));
-        // A deleted or disabled custom role stays bound and grants nothing.
-        s.data.custom_roles.iter_mut().for_each(|r| r.deleted = r.name.ends_with("secretReader"));
-        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        s.data.custom_roles.iter_mut().for_each(|r| {
-            r.deleted = false;
-            r.stage = Some("DISABLED".into());
-        });
-        assert!(!s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-        s.data.custom_roles.iter_mut().for_each(|r| r.stage = None);
-        assert!(s.has_permission(&bob, "projects/jit-demo-prod", access, t(12)));
-    }
-
     #[test]
     fn seeds_with_custom_roles_are_checked() {
         let with = |f: &dyn Fn(&mut Data)| {
@@ -1115,7 +890,6 @@ mod tests {
             Err("the policy of `projects/jit-demo-dev` cannot be served: Role roles/a.b is not supported for this resource.".into())
         );
     }
-
     #[test]
     fn seeds_are_checked() {
         assert_eq!(demo_seed().check(), Ok(()));
@@ -1129,7 +903,6 @@ mod tests {
         d.projects[1].project_number = d.projects[0].project_number.clone();
         assert!(d.check().unwrap_err().contains("twice"));
     }
-
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -1232,7 +1005,6 @@ mod tests {
             }
         }
     }
-
     #[test]
     fn thousands_separators() {
         assert_eq!(thousands(1500), "1,500");
@@ -1241,147 +1013,6 @@ mod tests {
     }
 
     // ---- issue 9: the kinds below a project -------------------------------------------------------
-
-    #[test]
-    fn every_kind_has_its_services_permission_names() {
-        let got: Vec<String> = [
-            Kind::Project,
-            Kind::Bucket,
-            Kind::Secret,
-            Kind::ServiceAccount,
-            Kind::KeyRing,
-            Kind::CryptoKey,
-            Kind::RunService,
-        ]
-        .iter()
-        .map(|k| k.permission("setIamPolicy"))
-        .collect();
-        assert_eq!(
-            got,
-            [
-                "resourcemanager.projects.setIamPolicy",
-                "storage.buckets.setIamPolicy",
-                "secretmanager.secrets.setIamPolicy",
-                "iam.serviceAccounts.setIamPolicy",
-                "cloudkms.keyRings.setIamPolicy",
-                "cloudkms.cryptoKeys.setIamPolicy",
-                "run.services.setIamPolicy",
-            ]
-        );
-    }
-
-    #[test]
-    fn resources_are_found_by_the_names_clients_send_and_keyed_canonically() {
-        let s = store();
-        let key = |kind, id: &str| s.find(kind, id).map(|f| f.key);
-        assert_eq!(
-            key(Kind::Bucket, "jit-demo-prod-data").as_deref(),
-            Some("projects/_/buckets/jit-demo-prod-data")
-        );
-        assert_eq!(key(Kind::Bucket, "no-such-bucket"), None);
-        // By project number, as Secret Manager names secrets in its answers.
-        assert_eq!(
-            key(Kind::Secret, "projects/100000000001/secrets/db-password").as_deref(),
-            Some("projects/jit-demo-prod/secrets/db-password")
-        );
-        assert_eq!(key(Kind::Secret, "projects/jit-demo-dev/secrets/db-password"), None);
-        let sa = "projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com";
-        for id in [
-            "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
-            "projects/jit-demo-prod/serviceAccounts/Deployer@jit-demo-prod.iam.gserviceaccount.com",
-            "projects/-/serviceAccounts/104635000000000000001",
-        ] {
-            assert_eq!(key(Kind::ServiceAccount, id).as_deref(), Some(sa), "{id}");
-        }
-        // Another project's name for it is no name.
-        assert_eq!(
-            key(
-                Kind::ServiceAccount,
-                "projects/jit-demo-dev/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com"
-            ),
-            None
-        );
-        let ck = "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db";
-        assert_eq!(key(Kind::CryptoKey, ck).as_deref(), Some(ck));
-        assert_eq!(key(Kind::KeyRing, ck), None, "a key is not a key ring");
-        assert_eq!(
-            key(Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/x"),
-            None
-        );
-        let run = "projects/jit-demo-prod/locations/europe-west1/services/api";
-        assert_eq!(key(Kind::RunService, run).as_deref(), Some(run));
-        assert_eq!(key(Kind::RunService, "projects/jit-demo-prod/locations/us-east1/services/api"), None);
-        assert_eq!(key(Kind::Secret, "projects/jit-demo-prod/secrets"), None);
-        assert_eq!(key(Kind::Secret, ""), None);
-    }
-
-    #[test]
-    fn a_resource_below_a_project_inherits_the_whole_chain_above() {
-        let s = store();
-        assert_eq!(
-            s.ancestry("projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
-            [
-                "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
-                "projects/jit-demo-prod/locations/global/keyRings/app",
-                "projects/jit-demo-prod",
-                "folders/234567890123",
-                "organizations/123456789012",
-            ]
-        );
-        assert_eq!(
-            s.ancestry("projects/_/buckets/jit-demo-prod-data")[1..3],
-            ["projects/jit-demo-prod", "folders/234567890123"]
-        );
-        // A binding on the bucket's own policy grants on that bucket alone.
-        let mut s = s;
-        let dave = Caller::Principal("user:dave@example.com".into());
-        let mut own = s.stored("projects/_/buckets/jit-demo-prod-data");
-        own.bindings.push(Binding {
-            role: "roles/storage.objectViewer".into(),
-            members: vec!["user:dave@example.com".into()],
-            ..Binding::default()
-        });
-        s.data.policies.insert("projects/_/buckets/jit-demo-prod-data".into(), own);
-        assert!(s.has_permission(
-            &dave,
-            "projects/_/buckets/jit-demo-prod-data",
-            "storage.objects.get",
-            t(12)
-        ));
-        assert!(!s.has_permission(
-            &dave,
-            "projects/_/buckets/jit-demo-prod-legacy",
-            "storage.objects.get",
-            t(12)
-        ));
-        assert!(!s.has_permission(&dave, "projects/jit-demo-prod", "storage.objects.get", t(12)));
-        // Alice owns the project: every kind's policy is hers to read and set (docs/emulator.md
-        // says so of the demo seed).
-        for (kind, id) in [
-            (Kind::Bucket, "jit-demo-prod-legacy"),
-            (Kind::Bucket, "jit-demo-prod-data"),
-            (Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
-            (
-                Kind::ServiceAccount,
-                "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
-            ),
-            (Kind::Secret, "projects/jit-demo-prod/secrets/db-password"),
-            (
-                Kind::ServiceAccount,
-                "projects/-/serviceAccounts/jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
-            ),
-            (Kind::KeyRing, "projects/jit-demo-prod/locations/global/keyRings/app"),
-            (Kind::RunService, "projects/jit-demo-prod/locations/europe-west1/services/api"),
-        ] {
-            assert!(s.authorize(&alice(), kind, id, "getIamPolicy", t(12)).is_ok(), "{id}");
-            assert!(s.authorize(&alice(), kind, id, "setIamPolicy", t(12)).is_ok(), "{id}");
-            assert_eq!(
-                s.authorize(&bob(), kind, id, "setIamPolicy", t(12)),
-                Err(StoreError::Denied { permission: kind.permission("setIamPolicy"), resource: id.into() })
-            );
-        }
-    }
-
     #[test]
     fn a_bucket_takes_a_condition_only_with_uniform_access_and_version_3() {
         let mut s = store();
@@ -1416,140 +1047,5 @@ mod tests {
         // A version-1 read of it shows the `_withcond_` view, as for every kind.
         let v1 = s.get_policy(&alice(), Kind::Bucket, "jit-demo-prod-data", 1, t(12)).unwrap();
         assert!(v1.bindings[0].role.starts_with("roles/storage.objectViewer_withcond_"), "{v1:?}");
-    }
-
-    #[test]
-    fn convenience_values_stand_for_the_holders_of_the_projects_basic_roles() {
-        let mut s = store();
-        let a = "user:alice@example.com";
-        // Alice holds roles/owner on jit-demo-prod's own policy, by ID or number.
-        assert!(s.member_matches("projectOwner:jit-demo-prod", a));
-        assert!(s.member_matches("projectOwner:100000000001", a));
-        assert!(!s.member_matches("projectEditor:jit-demo-prod", a));
-        assert!(!s.member_matches("projectViewer:jit-demo-prod", a));
-        assert!(!s.member_matches("projectOwner:jit-demo-dev", "user:bob@example.com"));
-        assert!(!s.member_matches("projectOwner:no-such-project", a));
-        // Carol is a viewer through group:sre; the project's service account directly.
-        assert!(s.member_matches("projectViewer:jit-demo-prod", "user:carol@example.com"));
-        assert!(s.member_matches(
-            "projectViewer:jit-demo-prod",
-            "serviceAccount:jit-cleanup@jit-demo-prod.iam.gserviceaccount.com"
-        ));
-        assert!(!s.member_matches("projectOwner:jit-demo-prod", "user:carol@example.com"));
-        // An owner by inheritance (a folder's policy) is not one of the project's owners.
-        let dave = "user:dave@example.com";
-        s.data.policies.get_mut("folders/234567890123").unwrap().bindings.push(binding("roles/owner", dave));
-        assert!(s.has_permission(
-            &Caller::Principal(dave.into()),
-            "projects/jit-demo-prod",
-            "resourcemanager.projects.setIamPolicy",
-            t(12)
-        ));
-        assert!(!s.member_matches("projectOwner:jit-demo-prod", dave));
-        // Valid in a bucket's policy, refused in any other.
-        let with = |b: Binding| Policy { bindings: vec![b], ..Policy::default() };
-        let owner = binding("roles/storage.objectViewer", "projectOwner:jit-demo-dev");
-        assert_eq!(
-            s.set_policy(&alice(), Kind::Project, "jit-demo-prod", with(owner.clone()), None, t(12)),
-            Err(StoreError::Invalid(
-                "The member projectOwner:jit-demo-dev is of an unknown type. Please set a valid type prefix \
-                 for the member."
-                    .into()
-            ))
-        );
-        let secret = "projects/jit-demo-prod/secrets/db-password";
-        assert!(matches!(
-            s.set_policy(&alice(), Kind::Secret, secret, with(owner.clone()), None, t(12)),
-            Err(StoreError::Invalid(m)) if m.contains("unknown type")
-        ));
-        let mut d = demo_seed();
-        d.policies.get_mut("projects/jit-demo-dev").unwrap().bindings.push(owner.clone());
-        assert_eq!(
-            d.check(),
-            Err("the policy of `projects/jit-demo-dev` cannot be served: The member projectOwner:jit-demo-dev is \
-                 of an unknown type. Please set a valid type prefix for the member."
-                .into())
-        );
-        let stored = s.set_policy(&alice(), Kind::Bucket, "jit-demo-prod-legacy", with(owner), None, t(12));
-        assert_eq!(stored.unwrap().bindings[0].members, ["projectOwner:jit-demo-dev"]);
-    }
-
-    #[test]
-    fn a_project_viewer_reads_a_bucket_but_neither_reads_nor_sets_its_policy_through_the_legacy_roles() {
-        let mut s = store();
-        let key = "projects/_/buckets/jit-demo-prod-legacy";
-        // The seed gives this bucket no policy: it has the one Google gives a new bucket.
-        assert!(!demo_seed().policies.contains_key(key));
-        assert_eq!(s.stored(key), default_bucket_policy("jit-demo-prod"));
-        assert_eq!(
-            s.stored(key).bindings.iter().map(|b| (b.role.as_str(), b.members.join(","))).collect::<Vec<_>>(),
-            [
-                (
-                    "roles/storage.legacyBucketOwner",
-                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
-                ),
-                ("roles/storage.legacyBucketReader", "projectViewer:jit-demo-prod".into()),
-                (
-                    "roles/storage.legacyObjectOwner",
-                    "projectEditor:jit-demo-prod,projectOwner:jit-demo-prod".into()
-                ),
-                ("roles/storage.legacyObjectReader", "projectViewer:jit-demo-prod".into()),
-            ]
-        );
-        // What the catalog says: of the four, only legacyBucketOwner reads or sets a bucket's policy;
-        // the basic roles carry nothing of Cloud Storage's buckets or objects.
-        for (role, get, get_policy, set_policy) in [
-            ("roles/storage.legacyBucketOwner", true, true, true),
-            ("roles/storage.legacyBucketReader", true, false, false),
-            ("roles/storage.legacyObjectOwner", false, false, false),
-            ("roles/storage.legacyObjectReader", false, false, false),
-            ("roles/owner", false, false, false),
-            ("roles/viewer", false, false, false),
-        ] {
-            assert_eq!(
-                [
-                    s.role_grants(role, "storage.buckets.get"),
-                    s.role_grants(role, "storage.buckets.getIamPolicy"),
-                    s.role_grants(role, "storage.buckets.setIamPolicy"),
-                ],
-                [get, get_policy, set_policy],
-                "{role}"
-            );
-        }
-        let carol = Caller::Principal("user:carol@example.com".into());
-        let can = |s: &Store, who: &Caller, p: &str| s.has_permission(who, key, p, t(12));
-        assert!(can(&s, &carol, "storage.buckets.get"));
-        assert!(can(&s, &carol, "storage.objects.get"));
-        assert!(!can(&s, &carol, "storage.buckets.getIamPolicy"));
-        assert_eq!(
-            s.get_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", 3, t(12)),
-            Err(StoreError::Denied {
-                permission: "storage.buckets.getIamPolicy".into(),
-                resource: "jit-demo-prod-legacy".into()
-            })
-        );
-        assert!(matches!(
-            s.set_policy(&carol, Kind::Bucket, "jit-demo-prod-legacy", Policy::default(), None, t(12)),
-            Err(StoreError::Denied { permission, .. }) if permission == "storage.buckets.setIamPolicy"
-        ));
-        // A project owner reads and sets it, and reads objects, through that policy alone (Alice
-        // could anyway: roles/iam.securityAdmin on the organization carries the bucket policy
-        // permissions; Dave is an owner and nothing else).
-        let dave = Caller::Principal("user:dave@example.com".into());
-        s.data
-            .policies
-            .get_mut("projects/jit-demo-prod")
-            .unwrap()
-            .bindings
-            .push(binding("roles/owner", "user:dave@example.com"));
-        let owner = ["storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy", "storage.objects.get"];
-        for p in owner {
-            assert!(can(&s, &dave, p), "{p}");
-        }
-        s.data.policies.insert(key.into(), Policy::default());
-        for p in owner {
-            assert!(!can(&s, &dave, p), "{p}");
-        }
-        assert!(!can(&s, &carol, "storage.buckets.get"));
     }
 }

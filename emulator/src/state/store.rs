@@ -242,3 +242,128 @@ pub fn default_bucket_policy(project: &str) -> Policy {
         ..Policy::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::model::{Binding, Clock};
+    use crate::state::test_support::*;
+
+    #[test]
+    fn the_clock_moves_by_offset_or_stays_frozen() {
+        let c = Clock { offset_seconds: 3600, frozen_at: None };
+        assert_eq!(c.now(t(1)), t(2));
+        let c = Clock { offset_seconds: 0, frozen_at: Some(t(5)) };
+        assert_eq!(c.now(t(1)), t(5));
+    }
+    #[test]
+    fn resources_are_found_by_the_names_clients_send_and_keyed_canonically() {
+        let s = store();
+        let key = |kind, id: &str| s.find(kind, id).map(|f| f.key);
+        assert_eq!(
+            key(Kind::Bucket, "jit-demo-prod-data").as_deref(),
+            Some("projects/_/buckets/jit-demo-prod-data")
+        );
+        assert_eq!(key(Kind::Bucket, "no-such-bucket"), None);
+        // By project number, as Secret Manager names secrets in its answers.
+        assert_eq!(
+            key(Kind::Secret, "projects/100000000001/secrets/db-password").as_deref(),
+            Some("projects/jit-demo-prod/secrets/db-password")
+        );
+        assert_eq!(key(Kind::Secret, "projects/jit-demo-dev/secrets/db-password"), None);
+        let sa = "projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com";
+        for id in [
+            "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "projects/jit-demo-prod/serviceAccounts/Deployer@jit-demo-prod.iam.gserviceaccount.com",
+            "projects/-/serviceAccounts/104635000000000000001",
+        ] {
+            assert_eq!(key(Kind::ServiceAccount, id).as_deref(), Some(sa), "{id}");
+        }
+        // Another project's name for it is no name.
+        assert_eq!(
+            key(
+                Kind::ServiceAccount,
+                "projects/jit-demo-dev/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com"
+            ),
+            None
+        );
+        let ck = "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db";
+        assert_eq!(key(Kind::CryptoKey, ck).as_deref(), Some(ck));
+        assert_eq!(key(Kind::KeyRing, ck), None, "a key is not a key ring");
+        assert_eq!(
+            key(Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/x"),
+            None
+        );
+        let run = "projects/jit-demo-prod/locations/europe-west1/services/api";
+        assert_eq!(key(Kind::RunService, run).as_deref(), Some(run));
+        assert_eq!(key(Kind::RunService, "projects/jit-demo-prod/locations/us-east1/services/api"), None);
+        assert_eq!(key(Kind::Secret, "projects/jit-demo-prod/secrets"), None);
+        assert_eq!(key(Kind::Secret, ""), None);
+    }
+    #[test]
+    fn a_resource_below_a_project_inherits_the_whole_chain_above() {
+        let s = store();
+        assert_eq!(
+            s.ancestry("projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
+            [
+                "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db",
+                "projects/jit-demo-prod/locations/global/keyRings/app",
+                "projects/jit-demo-prod",
+                "folders/234567890123",
+                "organizations/123456789012",
+            ]
+        );
+        assert_eq!(
+            s.ancestry("projects/_/buckets/jit-demo-prod-data")[1..3],
+            ["projects/jit-demo-prod", "folders/234567890123"]
+        );
+        // A binding on the bucket's own policy grants on that bucket alone.
+        let mut s = s;
+        let dave = Caller::Principal("user:dave@example.com".into());
+        let mut own = s.stored("projects/_/buckets/jit-demo-prod-data");
+        own.bindings.push(Binding {
+            role: "roles/storage.objectViewer".into(),
+            members: vec!["user:dave@example.com".into()],
+            ..Binding::default()
+        });
+        s.data.policies.insert("projects/_/buckets/jit-demo-prod-data".into(), own);
+        assert!(s.has_permission(
+            &dave,
+            "projects/_/buckets/jit-demo-prod-data",
+            "storage.objects.get",
+            t(12)
+        ));
+        assert!(!s.has_permission(
+            &dave,
+            "projects/_/buckets/jit-demo-prod-legacy",
+            "storage.objects.get",
+            t(12)
+        ));
+        assert!(!s.has_permission(&dave, "projects/jit-demo-prod", "storage.objects.get", t(12)));
+        // Alice owns the project: every kind's policy is hers to read and set (docs/emulator.md
+        // says so of the demo seed).
+        for (kind, id) in [
+            (Kind::Bucket, "jit-demo-prod-legacy"),
+            (Kind::Bucket, "jit-demo-prod-data"),
+            (Kind::CryptoKey, "projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db"),
+            (
+                Kind::ServiceAccount,
+                "projects/-/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com",
+            ),
+            (Kind::Secret, "projects/jit-demo-prod/secrets/db-password"),
+            (
+                Kind::ServiceAccount,
+                "projects/-/serviceAccounts/jit-cleanup@jit-demo-prod.iam.gserviceaccount.com",
+            ),
+            (Kind::KeyRing, "projects/jit-demo-prod/locations/global/keyRings/app"),
+            (Kind::RunService, "projects/jit-demo-prod/locations/europe-west1/services/api"),
+        ] {
+            assert!(s.authorize(&alice(), kind, id, "getIamPolicy", t(12)).is_ok(), "{id}");
+            assert!(s.authorize(&alice(), kind, id, "setIamPolicy", t(12)).is_ok(), "{id}");
+            assert_eq!(
+                s.authorize(&bob(), kind, id, "setIamPolicy", t(12)),
+                Err(StoreError::Denied { permission: kind.permission("setIamPolicy"), resource: id.into() })
+            );
+        }
+    }
+}

@@ -176,3 +176,41 @@ pub fn next_storage_etag(current: Option<&str>) -> String {
     }
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_safe_and_standard_etags_decode_alike() {
+        assert_eq!(decode_etag("BwY+RpZ/Nr8="), decode_etag("BwY-RpZ_Nr8="));
+        assert!(decode_etag("not base64!").is_none());
+    }
+    #[test]
+    fn every_kind_has_its_services_permission_names() {
+        let got: Vec<String> = [
+            Kind::Project,
+            Kind::Bucket,
+            Kind::Secret,
+            Kind::ServiceAccount,
+            Kind::KeyRing,
+            Kind::CryptoKey,
+            Kind::RunService,
+        ]
+        .iter()
+        .map(|k| k.permission("setIamPolicy"))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                "resourcemanager.projects.setIamPolicy",
+                "storage.buckets.setIamPolicy",
+                "secretmanager.secrets.setIamPolicy",
+                "iam.serviceAccounts.setIamPolicy",
+                "cloudkms.keyRings.setIamPolicy",
+                "cloudkms.cryptoKeys.setIamPolicy",
+                "run.services.setIamPolicy",
+            ]
+        );
+    }
+}
