@@ -20,6 +20,7 @@ pub mod history;
 pub mod iam;
 pub mod output;
 pub mod pam;
+pub mod pam_log;
 pub mod policy;
 pub mod present;
 pub mod roles;
