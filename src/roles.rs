@@ -469,32 +469,7 @@ pub fn escalation_permissions(role: CatalogRole) -> Vec<&'static str> {
 /// write (issue 18 item 3); Google refuses a role none of whose permissions applies with "Role R
 /// is not supported for this resource."
 fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'static str])> {
-    use crate::iam::Kind;
-    Some(match kind {
-        Kind::Organization | Kind::Folder | Kind::Project => return None,
-        Kind::Bucket => (
-            "storage.buckets",
-            &[
-                "storage.objects",
-                "storage.managedFolders",
-                "storage.folders",
-                "storage.multipartUploads",
-                "storage.anywhereCaches",
-                "storage.bucketOperations",
-                "storage.intelligenceConfigs",
-            ],
-        ),
-        Kind::Secret => ("secretmanager.secrets", &["secretmanager.versions"]),
-        Kind::ServiceAccount => {
-            ("iam.serviceAccounts", &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"])
-        }
-        Kind::KmsKeyRing => (
-            "cloudkms.keyRings",
-            &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"],
-        ),
-        Kind::KmsCryptoKey => ("cloudkms.cryptoKeys", &["cloudkms.cryptoKeyVersions"]),
-        Kind::RunService => ("run.services", &["run.routes", "run.revisions", "run.configurations"]),
-    })
+    crate::kinds::row(kind).permission_types
 }
 
 /// True when `role` (in jit's copy) can be bound on a resource of `kind`: it has no permission,
@@ -518,7 +493,7 @@ pub fn check_applies<'a>(
     for name in roles {
         let Some(role) = get(name) else { continue };
         if let Some(&kind) = kinds.iter().find(|&&k| !applies_to(role, k)) {
-            let noun = crate::gcp::kinds::row(kind).noun;
+            let noun = crate::kinds::row(kind).noun;
             return Err(Error::usage_hint(
                 format!(
                     "that role does not apply to a {noun}: none of the permissions of `{name}` is about a {noun} or \

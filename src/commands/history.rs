@@ -10,7 +10,8 @@ use crate::cli::HistoryArgs;
 use crate::config::{Config, Target};
 use crate::error::Error;
 use crate::history::{self, Event, Query};
-use crate::iam::{Kind, Principal, Role};
+use crate::iam::{Principal, Role};
+use crate::kinds::{Log, row};
 use crate::output;
 use crate::target::{self, Place, Policies};
 
@@ -45,7 +46,7 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
     }
     // Every scope whose log jit cannot name is refused before anything is sent (a bucket's
     // project is asked of Cloud Storage below).
-    for r in config.scopes.iter().filter(|r| r.kind != Kind::Bucket) {
+    for r in config.scopes.iter().filter(|r| row(r.kind).history.log != Log::BucketProject) {
         history::container(r, None)?;
     }
     target::block_on(async {
@@ -57,8 +58,8 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
         let results: Vec<(Place, Result<Vec<Event>, Error>)> = futures::stream::iter(config.scopes.iter())
             .map(|r| async move {
                 let read = async {
-                    let number = match r.kind {
-                        Kind::Bucket => Some(gcp.bucket_project_number(r).await?),
+                    let number = match row(r.kind).history.log {
+                        Log::BucketProject => Some(gcp.bucket_project_number(r).await?),
                         _ => None,
                     };
                     let container = history::container(r, number.as_deref())?;
