@@ -7,7 +7,7 @@ use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::edit::{self, GrantReport};
 use crate::error::{Error, exit};
-use crate::gcp::kinds;
+use crate::kinds;
 use crate::output::{self, GrantOutput};
 use crate::roles::{self, Online, RoleCheck};
 use crate::target::{self, Policies, Progress};
@@ -15,7 +15,7 @@ use crate::target::{self, Policies, Progress};
 /// `jit grant`: one read-modify-write per place (a policy file, or resources through the API),
 /// with the caller and the roles Google must decide on asked while the policies are read.
 pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Result<i32, Error> {
-    // jit's grants are conditional: a kind that refuses conditions (src/gcp/kinds.rs) is refused
+    // jit's grants are conditional: a kind that refuses conditions (src/kinds/) is refused
     // before anything is read or sent, offline too (the file is that resource's policy).
     if let Some(r) =
         config.scopes.iter().find(|r| kinds::row(r.kind).conditions == kinds::Conditions::Refused)

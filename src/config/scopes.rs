@@ -16,7 +16,7 @@ pub fn has_scope_flags(g: &cli::Global) -> bool {
 /// The resources a command works on, and where they came from: the scope flags, else `defaults`
 /// (a bundle's resources, or the team file's scopes), else the default project (design §2).
 /// Offline, no scope is needed (the file is the scope). Every kind's flag is parsed here, at the
-/// edge, into a checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before
+/// edge, into a checked [`ResourceId`] (src/kinds/); a bad name is a usage error before
 /// anything is sent.
 pub fn scopes(
     global: &cli::Global,

@@ -6,7 +6,7 @@
 //! (cloudasset v1 discovery document, googleapis/google-api-go-client
 //! `cloudasset/v1/cloudasset-api.json`): "Page size is capped at 500 even if a larger value is
 //! given", so 500 is the fewest pages; `assetTypes` limits the search to the kinds of
-//! src/gcp/kinds.rs (each row's `asset_type`), so no page carries a resource jit cannot edit. No
+//! src/kinds/ (each row's `asset_type`), so no page carries a resource jit cannot edit. No
 //! `query` is sent: jit reads every binding and decides itself which are time-bound, with the
 //! same reader as everywhere else, rather than trust the search's word matching over condition
 //! text.
@@ -78,7 +78,7 @@ impl Stopped {
     }
 }
 
-/// The asset types of every kind jit knows (src/gcp/kinds.rs).
+/// The asset types of every kind jit knows (src/kinds/).
 pub fn asset_types() -> Vec<&'static str> {
     kinds::ROWS.iter().map(|r| r.asset_type).collect()
 }

@@ -43,7 +43,7 @@ pub(crate) enum Call {
 
 impl Call {
     /// The IAM permission the call needs on a resource of `kind`, from its row in
-    /// src/gcp/kinds.rs (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
+    /// src/kinds/ (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
     /// and each service's reference list them).
     pub(crate) fn permission(self, kind: Kind) -> String {
         match self {

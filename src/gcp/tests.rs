@@ -221,7 +221,7 @@ async fn handle(
         return json_response(200, json!({key: page, "nextPageToken": next}));
     }
 
-    // The other services (src/gcp/kinds.rs), each in its own shape: Storage's JSON API, and the
+    // The other services (src/kinds/), each in its own shape: Storage's JSON API, and the
     // `v1/{name}:getIamPolicy` of Secret Manager, IAM, KMS and Run.
     if let Some(answer) = other_service(&mut s, &method, &path, &query, &body_json) {
         return answer;
@@ -1313,7 +1313,7 @@ fn add_conditional(member: &'static str) -> impl FnMut(&Policy) -> crate::Result
     }
 }
 
-/// Each kind's read and write go out in its service's own shape (src/gcp/kinds.rs, as gcloud 528
+/// Each kind's read and write go out in its service's own shape (src/kinds/, as gcloud 528
 /// sends them), version 3 asked for where that service takes it, the etag read sent back, and
 /// fields jit does not know (Storage's `kind` and `resourceId`) kept.
 #[tokio::test]
@@ -1449,7 +1449,7 @@ async fn a_conflict_on_a_secret_repeats_the_cycle() {
     assert_eq!(roles, ["roles/viewer", "roles/other", "roles/viewer"]);
 }
 
-/// A service account accepts conditional role bindings (src/gcp/kinds.rs says why): a time-bound
+/// A service account accepts conditional role bindings (src/kinds/ says why): a time-bound
 /// grant on one is written, once, with its condition.
 #[tokio::test]
 async fn a_conditional_binding_on_a_service_account_is_written() {
