@@ -85,17 +85,13 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
             .buffered(target::CONCURRENCY)
             .collect()
             .await;
-        let total = results.len();
-        let (found, errors) = target::split(results);
-        if errors.len() == total {
-            return target::settle(&errors, total);
+        let mut read = crate::flow::Read::of(results);
+        if let Some(answer) = read.all_failed() {
+            return answer;
         }
-        let mut events: Vec<Event> = found.into_iter().flatten().collect();
+        let mut events: Vec<Event> = std::mem::take(&mut read.found).into_iter().flatten().collect();
         history::sort(&mut events);
         super::to_stdout(config, |w| output::history(&events, config.format, query.since, w))?;
-        for e in target::resource_errors(&errors) {
-            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-        }
-        target::settle(&errors, total)
+        read.settle()
     })
 }
