@@ -39,6 +39,20 @@ pub struct TimedBinding {
     pub title: String,
     pub description: String,
     pub expression: String,
+    /// The Privileged Access Manager grant that wrote a `pam` binding, when `jit list` could read
+    /// it (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pam: Option<PamGrant>,
+}
+
+/// The PAM grant behind a binding PAM wrote: its name, who asked and who approved (none when the
+/// entitlement has no approval step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PamGrant {
+    pub grant: String,
+    pub requester: String,
+    pub approver: Option<String>,
 }
 
 fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
@@ -71,6 +85,7 @@ impl TimedBinding {
             title: condition.title().to_string(),
             description: condition.description().to_string(),
             expression: condition.expression.clone(),
+            pam: None,
         }
     }
 

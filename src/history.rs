@@ -219,6 +219,30 @@ pub struct AuditLog {
     pub authentication_info: AuthenticationInfo,
     pub resource_name: String,
     pub service_data: ServiceData,
+    /// The rest is read for Privileged Access Manager's entries (`crate::pam_log`).
+    pub service_name: String,
+    pub method_name: String,
+    pub request: serde_json::Value,
+    pub response: serde_json::Value,
+    pub operation: EntryOperation,
+    pub status: EntryStatus,
+}
+
+/// `LogEntryOperation`: a long-running method's entries carry `first` and `last`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EntryOperation {
+    pub id: String,
+    pub first: bool,
+    pub last: bool,
+}
+
+/// `google.rpc.Status`: a failed action's code and message.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EntryStatus {
+    pub code: i32,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -286,6 +310,14 @@ pub enum Action {
     Shortened,
     Revoked,
     CleanedUp,
+    /// Privileged Access Manager's grant events (`crate::pam_log`).
+    Requested,
+    Approved,
+    Denied,
+    Activated,
+    ActivationFailed,
+    Ended,
+    Expired,
 }
 
 impl Action {
@@ -296,6 +328,13 @@ impl Action {
             Action::Shortened => "shortened",
             Action::Revoked => "revoked",
             Action::CleanedUp => "cleaned up",
+            Action::Requested => "requested",
+            Action::Approved => "approved",
+            Action::Denied => "denied",
+            Action::Activated => "activated",
+            Action::ActivationFailed => "activation failed",
+            Action::Ended => "ended",
+            Action::Expired => "expired",
         }
     }
 }
@@ -326,6 +365,9 @@ pub struct Event {
     pub reason: Option<String>,
     /// The log entry (`insertId`), to find it again in Cloud Logging.
     pub insert_id: String,
+    /// The Privileged Access Manager grant an event of PAM's is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -428,6 +470,7 @@ pub fn events(resource: &str, entry: &LogEntry, q: &Query) -> Vec<Event> {
             granted_by: source::granted_by(&shown.condition),
             reason: source::reason(&shown.condition),
             insert_id: insert_id.clone(),
+            grant: None,
         });
     }
     out

@@ -21,6 +21,7 @@ pub mod iam;
 pub mod kinds;
 pub mod output;
 pub mod pam;
+pub mod pam_log;
 pub mod policy;
 pub mod present;
 pub mod roles;

@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::edit::{PamGrant, TimedBinding};
 use crate::error::Error;
 use crate::gcp::pam::{Entitlement, Grant, Relationship};
-use crate::iam::{ResourceId, Role};
+use crate::iam::{ResourceId, Role, same_member};
+use crate::source::Source;
 
 /// What one word of `jit request` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -523,10 +525,103 @@ pub fn probe_permissions(roles: &[&str]) -> Option<Vec<String>> {
     Some(out)
 }
 
+// ---- `jit list`: the grant behind a binding PAM wrote --------------------------------------
+
+/// How far a binding's end may be from its grant's (activation time plus requested duration):
+/// PAM's condition names whole seconds, the grant's times carry fractions.
+const END_TOLERANCE_SECONDS: i64 = 5;
+
+/// The roles of `jit list`'s PAM-written rows on `scope`, to know which of the scope's
+/// entitlements can have written them.
+pub fn pam_roles_on(rows: &[TimedBinding], scope: &str) -> BTreeSet<String> {
+    rows.iter().filter(|r| r.source == Source::Pam && r.resource == scope).map(|r| r.role.clone()).collect()
+}
+
+/// Joins each row of a binding PAM wrote on `scope` to the grant of `grants` (the grants of the
+/// scope's entitlements) that wrote it: the same role, the requester as member, and an end
+/// within a few seconds of the grant's (the closest wins). A joined row shows the approver as
+/// GRANTED BY and the grant's justification as REASON. Returns how many rows were joined.
+pub fn join_grants(rows: &mut [TimedBinding], scope: &str, grants: &[Grant]) -> usize {
+    let mut joined = 0;
+    for row in rows.iter_mut().filter(|r| r.source == Source::Pam && r.resource == scope) {
+        let Some(expires) = row.expires else { continue };
+        let best = grants
+            .iter()
+            .filter(|g| g.roles().contains(&row.role.as_str()))
+            .filter(|g| same_member(&member(&g.requester), &row.member))
+            .filter_map(|g| Some((g, (g.ends()? - expires).num_milliseconds().abs())))
+            .filter(|(_, off)| *off <= END_TOLERANCE_SECONDS * 1000)
+            .min_by_key(|(_, off)| *off);
+        if let Some((g, _)) = best {
+            let approver = g.approver().map(|a| a.actor.clone()).filter(|a| !a.is_empty());
+            row.granted_by = approver.clone();
+            row.reason = Some(g.reason().to_string()).filter(|r| !r.is_empty());
+            row.pam = Some(PamGrant { grant: g.name.clone(), requester: g.requester.clone(), approver });
+            joined += 1;
+        }
+    }
+    joined
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_pam_binding_is_joined_to_the_grant_that_wrote_it() {
+        let policy: crate::policy::Policy = serde_json::from_value(json!({"version": 3, "bindings": [
+            {"role": "roles/logging.viewer", "members": ["user:bob@example.com", "user:eve@example.com"],
+             "condition": {"title": "Created by: PAM", "expression": "request.time < timestamp(\"2026-01-05T12:00:00Z\")"}},
+            {"role": "roles/logging.viewer", "members": ["user:bob@example.com"],
+             "condition": {"title": "jit: x", "expression": "request.time < timestamp(\"2026-01-05T12:00:00Z\")"}}
+        ]}))
+        .unwrap();
+        let now = "2026-01-05T10:00:00Z".parse().unwrap();
+        let mut rows = crate::edit::timed_bindings("projects/p", &policy, now).unwrap();
+        let grant = |id: &str, activated: &str, approver: Option<&str>| -> Grant {
+            let mut events = vec![json!({"requested": {}})];
+            if let Some(a) = approver {
+                events.push(json!({"approved": {"actor": a, "reason": "ok"}}));
+            }
+            serde_json::from_value(json!({
+                "name": format!("projects/p/locations/global/entitlements/e/grants/{id}"),
+                "requester": "bob@example.com", "state": "ACTIVE", "requestedDuration": "7200s",
+                "justification": {"unstructuredJustification": "INC-42"},
+                "auditTrail": {"accessGrantTime": activated},
+                "privilegedAccess": {"gcpIamAccess": {"roleBindings": [{"role": "roles/logging.viewer"}]}},
+                "timeline": {"events": events}
+            }))
+            .unwrap()
+        };
+        // An older grant of the same role ended an hour earlier: not this binding's.
+        let grants = [
+            grant("old", "2026-01-05T09:00:00.400Z", None),
+            grant("g1", "2026-01-05T10:00:00.400Z", Some("alice@example.com")),
+        ];
+        assert_eq!(
+            pam_roles_on(&rows, "projects/p").into_iter().collect::<Vec<_>>(),
+            ["roles/logging.viewer"]
+        );
+        assert_eq!(join_grants(&mut rows, "projects/p", &grants), 1);
+        let bob =
+            rows.iter().find(|r| r.member == "user:bob@example.com" && r.source == Source::Pam).unwrap();
+        let pam = bob.pam.as_ref().unwrap();
+        assert!(pam.grant.ends_with("/grants/g1"));
+        assert_eq!(pam.requester, "bob@example.com");
+        assert_eq!(pam.approver.as_deref(), Some("alice@example.com"));
+        assert_eq!(bob.granted_by.as_deref(), Some("alice@example.com"));
+        assert_eq!(bob.reason.as_deref(), Some("INC-42"));
+        // Another member of the binding, and jit's own binding, are nobody's grant.
+        assert!(
+            rows.iter()
+                .filter(|r| r.member != "user:bob@example.com" || r.source != Source::Pam)
+                .all(|r| r.pam.is_none())
+        );
+        // On another scope, nothing is joined.
+        let mut again = crate::edit::timed_bindings("projects/q", &policy, now).unwrap();
+        assert_eq!(join_grants(&mut again, "projects/p", &grants), 0);
+    }
 
     fn ent(id: &str, roles: &[&str]) -> Entitlement {
         serde_json::from_value(json!({

@@ -160,6 +160,10 @@ fn a_requester_without_rights_requests_an_approver_approves_and_the_access_ends_
         ]
     );
     assert!(entries[3]["logName"].as_str().unwrap().ends_with("cloudaudit.googleapis.com%2Fsystem_event"));
+    // The request's and the approval's entries carry the grant as the method answered it.
+    assert_eq!(entries[0]["protoPayload"]["response"]["requester"], "bob@example.com");
+    assert_eq!(entries[1]["protoPayload"]["response"]["state"], "SCHEDULED");
+    assert_eq!(entries[1]["protoPayload"]["response"]["name"], entries[0]["protoPayload"]["resourceName"]);
     assert!(entries[1]["logName"].as_str().unwrap().ends_with("cloudaudit.googleapis.com%2Factivity"));
 }
 
@@ -290,6 +294,24 @@ fn entitlements_are_created_patched_and_deleted_through_operations() {
     let done = ok(&emu, "GET", &format!("/v1/{}", op["name"].as_str().unwrap()), ALICE, None);
     assert_eq!(done["response"]["state"], "REVOKED", "{done}");
     assert!(pam_bindings(&emu.policy("projects/jit-demo-dev")).is_empty());
+    // A long-running method's two audit entries: one when the operation starts (with the
+    // request), one when it ends; both alice's, both Admin Activity.
+    let state = emu.state();
+    let revokes: Vec<&Value> = state["logEntries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["protoPayload"]["methodName"].as_str().unwrap().ends_with(".RevokeGrant"))
+        .collect();
+    assert_eq!(revokes.len(), 2, "{revokes:?}");
+    assert_eq!(revokes[0]["protoPayload"]["operation"]["first"], true);
+    assert_eq!(revokes[0]["protoPayload"]["request"]["reason"], "done");
+    assert_eq!(revokes[1]["protoPayload"]["operation"]["last"], true);
+    assert_eq!(revokes[1]["protoPayload"]["operation"]["id"], op["name"]);
+    for r in &revokes {
+        assert_eq!(r["protoPayload"]["authenticationInfo"]["principalEmail"], "alice@example.com");
+        assert!(r["logName"].as_str().unwrap().ends_with("%2Factivity"));
+    }
 
     let list = ok(&emu, "GET", &format!("{dev}/entitlements"), ALICE, None);
     assert_eq!(list["entitlements"].as_array().unwrap().len(), 1);

@@ -126,10 +126,11 @@ fn grant_extend_revoke_and_cleanup_each_show_with_their_actor() {
     let filter = last["filter"].as_str().unwrap();
     assert!(
         filter.starts_with(
-            "logName:\"/logs/cloudaudit.googleapis.com%2Factivity\" AND \
+            "(logName:\"/logs/cloudaudit.googleapis.com%2Factivity\" AND \
              protoPayload.serviceName=\"cloudresourcemanager.googleapis.com\" AND protoPayload.methodName:\"SetIamPolicy\" AND timestamp>=\""
-        ) && filter.ends_with(
-            "AND resource.type=\"project\" AND protoPayload.serviceData.policyDelta.bindingDeltas.role=\"roles/storage.admin\""
+        ) && filter.contains(
+            "AND resource.type=\"project\" AND protoPayload.serviceData.policyDelta.bindingDeltas.role=\"roles/storage.admin\") \
+             OR (protoPayload.serviceName=\"privilegedaccessmanager.googleapis.com\" AND "
         ),
         "{filter}"
     );

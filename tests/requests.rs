@@ -98,10 +98,39 @@ fn bob_requests_alice_approves_the_binding_appears_as_pams_and_ends() {
         .run()
         .ok()
         .json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "roles/logging.viewer" && r["source"] == "pam")
+        .unwrap_or_else(|| panic!("{list}"));
+    // ... joined to the grant that wrote it: who asked, who approved, and why.
+    assert_eq!(row["pam"]["grant"], name.as_str(), "{row}");
+    assert_eq!(row["pam"]["requester"], "bob@example.com");
+    assert_eq!(row["pam"]["approver"], "alice@example.com");
+    assert_eq!(row["grantedBy"], "alice@example.com");
+    assert_eq!(row["reason"], "INC-42");
+    let table = emu
+        .jit(&["list", "--member", "bob@example.com", "--project", "jit-demo-prod", "--format", "table"])
+        .env("COLUMNS", "250")
+        .run()
+        .ok();
+    let line = table.stdout.lines().find(|l| l.contains("roles/logging.viewer")).unwrap_or_default();
     assert!(
-        list.as_array().unwrap().iter().any(|r| r["role"] == "roles/logging.viewer" && r["source"] == "pam"),
-        "{list}"
+        line.contains("pam") && line.contains("alice@example.com") && line.contains("INC-42"),
+        "{}",
+        table.stdout
     );
+    // One `entitlements.list` for the scope and one `grants.list` for its one entitlement, however
+    // many bindings PAM wrote (two here).
+    let before = emu.requests().len();
+    emu.jit(&["list", "--project", "jit-demo-prod", "--format", "json"]).run().ok();
+    let pam_calls: Vec<String> = emu.requests()[before..]
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .filter(|p| p.contains("/locations/global/"))
+        .collect();
+    assert_eq!(pam_calls.len(), 2, "{pam_calls:?}");
 
     // After the end, the binding is gone.
     emu.advance(2 * 3600 + 60);
@@ -390,4 +419,133 @@ fn exec_ends_the_access_when_jit_is_terminated() {
     assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
     assert!(stderr.contains("Ended the access"), "{stderr}");
     assert!(!has(&emu));
+}
+
+#[test]
+fn history_shows_pams_request_approval_activation_and_revocation() {
+    let emu = harness::emulator().start();
+    let asked = emu
+        .jit_as(
+            "bob-token",
+            &["request", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-9", "--format", "json"],
+        )
+        .run()
+        .ok()
+        .json();
+    let name = grant_name(&asked);
+    emu.jit(&["approve", &name, "--reason", "go", "--format", "json"]).run().ok();
+    // Each request the emulator serves moves the approved grant on, until it is active.
+    for _ in 0..10 {
+        if pam_bindings(&emu, "roles/logging.viewer") > 0 {
+            break;
+        }
+        emu.jit_as("bob-token", &["requests", "--mine", SCOPE, "--format", "json"]).run().ok();
+    }
+    emu.jit(&["revoke", "--grant", &name, "--format", "json"]).run().ok();
+    assert_eq!(pam_bindings(&emu, "roles/logging.viewer"), 0);
+
+    let events = emu
+        .jit(&["history", "--project", "jit-demo-prod", "--role", "roles/logging.viewer", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    let got: Vec<(String, String, String, String)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+            (s("action"), s("member"), s("by"), s("reason"))
+        })
+        .collect();
+    let agent = "service-100000000001@gcp-sa-pam.iam.gserviceaccount.com";
+    let row = |a: &str, by: &str, reason: &str| {
+        (a.to_string(), "user:bob@example.com".to_string(), by.to_string(), reason.to_string())
+    };
+    assert_eq!(
+        got,
+        [
+            row("requested", "bob@example.com", "INC-9"),
+            row("approved", "alice@example.com", "go"),
+            // The service agent's write of the binding, then PAM's own activation entry.
+            row("granted", agent, "-"),
+            row("activated", "-", "INC-9"),
+            // alice's revocation (one row for the operation's two entries), then the removal.
+            row("revoked", "alice@example.com", "-"),
+            row("revoked", agent, "-"),
+        ],
+        "{events}"
+    );
+    assert!(events.as_array().unwrap().iter().all(|e| e["source"] == "pam"), "{events}");
+    assert_eq!(events[0]["grant"], name.as_str());
+
+    // --member narrows PAM's events too; the table reads them.
+    let carol = emu
+        .jit(&["history", "--project", "jit-demo-prod", "--member", "carol@example.com", "--format", "json"])
+        .run()
+        .ok()
+        .json();
+    assert!(carol.as_array().unwrap().iter().all(|e| e["source"] != "pam"), "{carol}");
+    let table = emu
+        .jit(&[
+            "history",
+            "--project",
+            "jit-demo-prod",
+            "--role",
+            "roles/cloudsql.client",
+            "--format",
+            "table",
+        ])
+        .env("COLUMNS", "400")
+        .run()
+        .ok();
+    for action in ["requested", "approved", "activated", "revoked"] {
+        assert!(
+            table.stdout.lines().any(|l| l.contains(action) && l.contains("roles/cloudsql.client")),
+            "{}",
+            table.stdout
+        );
+    }
+}
+
+#[test]
+fn approve_and_deny_take_an_entitlement_for_the_one_grant_awaiting_the_caller() {
+    let emu = harness::emulator().start();
+    let cfg = emu.file(
+        "jit.toml",
+        r#"
+[entitlements.pair]
+scope = "projects/jit-demo-prod"
+roles = ["roles/logging.viewer"]
+requesters = ["user:bob@example.com", "user:dana@example.com"]
+approvers = ["user:alice@example.com"]
+max_duration = "2h"
+"#,
+    );
+    emu.jit(&["--config", cfg.to_str().unwrap(), "entitlements", "apply", "--format", "json"]).run().ok();
+    let ask = |token: &str| {
+        let asked = emu
+            .jit_as(token, &["request", "pair", SCOPE, "--for", "1h", "--format", "json"])
+            .run()
+            .ok()
+            .json();
+        asked[0]["id"].as_str().unwrap().to_string()
+    };
+    let (bobs, danas) = (ask("bob-token"), ask("dana-token"));
+    // Two await alice: she is told which, and nothing is decided.
+    let both = emu.jit(&["approve", "pair", SCOPE]).run().code(2);
+    assert!(
+        both.error_line().starts_with("error: 2 grants of entitlement `pair` await your approval: "),
+        "{}",
+        both.stderr
+    );
+    assert!(both.stderr.contains(&bobs) && both.stderr.contains(&danas), "{}", both.stderr);
+    emu.jit(&["deny", &danas, SCOPE, "--reason", "one at a time", "--format", "json"]).run().ok();
+    // One left: the entitlement names it.
+    let approved = emu.jit(&["approve", "pair", SCOPE, "--format", "json"]).run().ok().json();
+    assert_eq!(approved[0]["id"], bobs.as_str());
+    assert_eq!(approved[0]["approver"], "alice@example.com");
+    // None left: the error is the one for an unknown grant.
+    let none = emu.jit(&["deny", "pair", SCOPE, "--reason", "x"]).run().code(2);
+    assert!(none.error_line().contains("no grant `pair`"), "{}", none.stderr);
 }

@@ -247,19 +247,24 @@ async fn end(config: &Config, gcp: &crate::gcp::Gcp, given: &Given) {
 /// SIGHUP sent to jit are passed on to the command, and so is SIGINT when no terminal sent it
 /// to both; jit itself waits for the command to end either way, so that it can end the access.
 async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error> {
-    let mut child = std::process::Command::new(program).args(args).spawn().map_err(|e| {
-        Error::usage(format!("cannot run `{}`: {e}", crate::output::escape(&program.to_string_lossy())))
-    })?;
+    let spawn = || {
+        std::process::Command::new(program).args(args).spawn().map_err(|e| {
+            Error::usage(format!("cannot run `{}`: {e}", crate::output::escape(&program.to_string_lossy())))
+        })
+    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let pid = child.id() as libc::pid_t;
+        // Watched before the command starts: a signal that comes as soon as it runs must find
+        // jit listening, not end jit with the access still given.
         let listen = |k: SignalKind| signal(k).map_err(|e| Error::io(format!("cannot watch signals: {e}")));
         let (mut int, mut term, mut hup) = (
             listen(SignalKind::interrupt())?,
             listen(SignalKind::terminate())?,
             listen(SignalKind::hangup())?,
         );
+        let mut child = spawn()?;
+        let pid = child.id() as libc::pid_t;
         let from_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
         let waiter = tokio::task::spawn_blocking(move || child.wait());
         tokio::pin!(waiter);
@@ -285,6 +290,7 @@ async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error
     }
     #[cfg(not(unix))]
     {
+        let mut child = spawn()?;
         let status = tokio::task::spawn_blocking(move || child.wait())
             .await
             .map_err(|e| Error::io(format!("cannot wait for the command: {e}")))?

@@ -130,6 +130,28 @@ pub async fn find_grant(
     ))
 }
 
+/// The one grant awaiting the caller's approval on the entitlement `id` names on `scopes`; `None`
+/// when no entitlement the caller approves has that ID or none awaits; an error naming them when
+/// several do (the caller then names one).
+pub async fn awaiting_on(gcp: &Gcp, scopes: &[ResourceId], id: &str) -> Result<Option<Grant>, Error> {
+    let mut found: Vec<Grant> = Vec::new();
+    for scope in scopes {
+        for e in gcp.search_entitlements(scope, AccessType::Approver).await? {
+            if crate::pam::names(&e, id) {
+                found.extend(gcp.search_grants(&e.name, Relationship::ToApprove).await?);
+            }
+        }
+    }
+    if found.len() > 1 {
+        let ids: Vec<String> = found.iter().map(|g| format!("`{}` of {}", g.id(), g.requester)).collect();
+        return Err(Error::usage_hint(
+            format!("{} grants of entitlement `{id}` await your approval: {}", found.len(), ids.join(", ")),
+            "name one by its ID",
+        ));
+    }
+    Ok(found.pop())
+}
+
 /// The entitlement a grant belongs to, when the caller may read it (its approvers, for
 /// messages); `None` otherwise.
 pub async fn entitlement_of(gcp: &Gcp, g: &Grant) -> Option<Entitlement> {

@@ -1,6 +1,8 @@
 //! `jit history`: who granted, extended, revoked or cleaned up which time-bound access, when, by
 //! whom and why, from Cloud Audit Logs' Admin Activity entries (issue 11 item 5). One
-//! `entries.list` query per scope (every page), read by the pure `crate::history`.
+//! `entries.list` query per scope (every page), read by the pure `crate::history`; on a project,
+//! folder or organization the same query also asks for Privileged Access Manager's grant events,
+//! read by `crate::pam_log`.
 
 use std::str::FromStr;
 
@@ -64,6 +66,9 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
                     };
                     let container = history::container(r, number.as_deref())?;
                     let filter = history::filter(r, query);
+                    // PAM's grant events live in the scope's own logs (issue 21).
+                    let pam = r.is_container();
+                    let filter = if pam { crate::pam_log::or_pam(&filter, query) } else { filter };
                     let name = r.name();
                     let (entries, skipped): (Vec<history::LogEntry>, usize) =
                         gcp.log_entries(&container, &filter, &name).await?;
@@ -74,11 +79,13 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
                             if skipped == 1 { "entry" } else { "entries" }
                         );
                     }
-                    Ok(entries
+                    let mut events: Vec<Event> = entries
                         .iter()
                         .filter(|e| history::is_for(r, e))
                         .flat_map(|e| history::events(&name, e, query))
-                        .collect())
+                        .collect();
+                    events.extend(crate::pam_log::events(&name, &entries, query));
+                    Ok(events)
                 };
                 (Place::Resource(r.clone()), read.await)
             })

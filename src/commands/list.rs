@@ -33,6 +33,9 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
             if l.all { 0 } else { config::List { all: true, ..l.clone() }.filter(rows.clone()).len() };
         let mut rows = l.filter(rows);
         let hidden = hidden.saturating_sub(rows.len());
+        if let Some(gcp) = policies.gcp() {
+            join_pam(config, gcp, &mut rows).await;
+        }
         edit::sort(&mut rows);
         // An empty table names what was read (issue 12 item 10: the default project went unnamed).
         let read: Vec<String> = policies
@@ -64,4 +67,53 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         }
         found.settle()
     })
+}
+/// Joins the rows of bindings Privileged Access Manager wrote to the grants that wrote them
+/// ([`crate::pam::join_grants`]): per project, folder or organization with such rows, one
+/// `entitlements.list`, then one `grants.list` per entitlement there that holds one of their
+/// roles. The cost grows with the scopes and entitlements, never with the bindings. A scope whose
+/// grants cannot be read (PAM not enabled, no `privilegedaccessmanager.grants.list`) keeps its
+/// rows as they are, and a warning says so.
+async fn join_pam(config: &Config, gcp: &crate::gcp::Gcp, rows: &mut [TimedBinding]) {
+    use futures::StreamExt;
+    let scopes: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.source == crate::source::Source::Pam)
+        .filter(|r| crate::gcp::pam::scope_of(&r.resource).is_some_and(|s| s.name() == r.resource))
+        .map(|r| r.resource.clone())
+        .collect();
+    let read: Vec<(String, Result<Vec<crate::gcp::pam::Grant>, Error>)> = futures::stream::iter(scopes)
+        .map(|name| {
+            let roles = crate::pam::pam_roles_on(rows, &name);
+            async move {
+                let grants = async {
+                    let Some(scope) = crate::gcp::pam::scope_of(&name) else { return Ok(Vec::new()) };
+                    let mut grants = Vec::new();
+                    for e in gcp.list_entitlements(&scope).await? {
+                        if e.roles().iter().any(|r| roles.contains(*r)) {
+                            grants.extend(gcp.list_grants(&e.name).await?);
+                        }
+                    }
+                    Ok(grants)
+                };
+                let grants = grants.await;
+                (name, grants)
+            }
+        })
+        .buffered(target::CONCURRENCY)
+        .collect()
+        .await;
+    for (scope, grants) in read {
+        match grants {
+            Ok(grants) => {
+                crate::pam::join_grants(rows, &scope, &grants);
+            }
+            Err(e) if !config.quiet => eprintln!(
+                "warning: `{}`: PAM's grants cannot be read, so the requester and approver of its PAM bindings are not shown: {}",
+                output::escape(&scope),
+                output::escape(&e.to_string())
+            ),
+            Err(_) => {}
+        }
+    }
 }

@@ -94,13 +94,8 @@ pub fn decide(
     crate::target::block_on(async {
         let session = Session::open(config).await?;
         let gcp = session.gcp();
-        let g = grants::find_grant(
-            gcp,
-            &scopes_for(config, &r),
-            &r,
-            &[Relationship::ToApprove, Relationship::Mine, Relationship::Approved],
-        )
-        .await?;
+        let g = find(config, gcp, &r, &[Relationship::ToApprove, Relationship::Mine, Relationship::Approved])
+            .await?;
         let entitlement = grants::entitlement_of(gcp, &g).await;
         let approvers: Vec<&str> = entitlement.as_ref().map(|e| e.approvers()).unwrap_or_default();
         let verb = if decision == Decision::Approve { "approve" } else { "deny" };
@@ -137,13 +132,8 @@ pub fn revoke(config: &Config, grant: &str) -> Result<i32, Error> {
     crate::target::block_on(async {
         let session = Session::open(config).await?;
         let gcp = session.gcp();
-        let g = grants::find_grant(
-            gcp,
-            &scopes_for(config, &r),
-            &r,
-            &[Relationship::Approved, Relationship::Mine, Relationship::ToApprove],
-        )
-        .await?;
+        let g = find(config, gcp, &r, &[Relationship::Approved, Relationship::Mine, Relationship::ToApprove])
+            .await?;
         if !matches!(g.state.as_str(), "ACTIVE" | "ACTIVATING" | "SCHEDULED") {
             return Err(Error::usage(format!(
                 "grant `{}` is {}: only an active grant can be revoked",
@@ -164,11 +154,26 @@ pub fn revoke(config: &Config, grant: &str) -> Result<i32, Error> {
     })
 }
 
-/// The scopes a grant is looked for on: its own for a full name, the command's otherwise.
-fn scopes_for(config: &Config, r: &pam::GrantRef) -> Vec<crate::iam::ResourceId> {
-    match r {
+/// The grant `r` names, for `approve`, `deny` and `revoke --grant`: looked for on its own scope
+/// when named in full, else on the command's, through the caller's `relationships` in that order.
+/// A bare word that is no grant's ID but an entitlement's names the one grant on it awaiting the
+/// caller's approval (`jit approve prod-debug`: what a reader can type without copying an ID).
+async fn find(
+    config: &Config,
+    gcp: &crate::gcp::Gcp,
+    r: &pam::GrantRef,
+    relationships: &[Relationship],
+) -> Result<Grant, Error> {
+    let scopes: Vec<crate::iam::ResourceId> = match r {
         pam::GrantRef::Full(name) => crate::gcp::pam::scope_of(name).into_iter().collect(),
         pam::GrantRef::Short { .. } => config.scopes.clone(),
+    };
+    let by_id = grants::find_grant(gcp, &scopes, r, relationships).await;
+    match (by_id, r) {
+        (Err(e), pam::GrantRef::Short { entitlement: None, id }) if pam::is_entitlement_id(id) => {
+            grants::awaiting_on(gcp, &scopes, id).await?.ok_or(e)
+        }
+        (found, _) => found,
     }
 }
 

@@ -92,7 +92,7 @@ pub(crate) struct Clients {
     /// Google's clock by the `Date` of its answers (issue 17 item 3).
     pub(crate) clock: super::clock::ServerClock,
     /// Privileged Access Manager's base URL and its shown form: `--endpoint`, else
-    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_PRIVILEGEDACCESSMANAGER`, else Google's (src/gcp/pam.rs).
+    /// `CLOUDSDK_API_ENDPOINT_OVERRIDES_PRIVILEGEDACCESSMANAGER`, else Google's (src/gcp/pam/).
     pam: (String, String),
 }
 
@@ -458,7 +458,7 @@ impl Clients {
     }
 
     /// One call to `service`: `method` on `path` below its base URL, with `query` and a JSON
-    /// `body`; the 2xx answer's body, or the error it maps to. The calls of src/gcp/pam.rs (and
+    /// `body`; the 2xx answer's body, or the error it maps to. The calls of src/gcp/pam/ (and
     /// the `testIamPermissions` and `versions:access` it needs) are built there.
     pub(crate) async fn call(
         &self,

@@ -32,7 +32,7 @@ pub(crate) enum Call {
     GetBucket,
     /// IAM v1 `roles.queryGrantableRoles`, on a resource.
     QueryGrantableRoles,
-    /// A call to Privileged Access Manager (src/gcp/pam.rs): its method and the permission it
+    /// A call to Privileged Access Manager (src/gcp/pam/): its method and the permission it
     /// needs, from PAM's access-control page
     /// (<https://cloud.google.com/iam/docs/pam-permissions-and-setup>).
     Pam {
