@@ -476,15 +476,10 @@ fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'stati
 /// to it: a project holds no organization, folder or billing account, and is created and listed
 /// in its parent (`roles/resourcemanager.organizationViewer` or `projectCreator` on a project).
 fn above(kind: crate::iam::Kind, permission: &str) -> bool {
-    use crate::iam::Kind;
-    let prefixes: &[&str] = match kind {
-        Kind::Project => &["resourcemanager.organizations.", "resourcemanager.folders.", "billing.accounts."],
-        Kind::Folder => &["resourcemanager.organizations.", "billing.accounts."],
-        _ => &[],
-    };
-    prefixes.iter().any(|a| permission.starts_with(a))
-        || (kind == Kind::Project
-            && matches!(permission, "resourcemanager.projects.create" | "resourcemanager.projects.list"))
+    crate::kinds::row(kind)
+        .above
+        .iter()
+        .any(|a| if a.ends_with('.') { permission.starts_with(a) } else { permission == *a })
 }
 
 /// True when `role` (in jit's copy) can be bound on a resource of `kind`: it has no permission,

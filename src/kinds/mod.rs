@@ -220,6 +220,11 @@ pub struct Row {
     /// one: its own type and the types beneath it; `None` for the hierarchy, where every role
     /// applies (src/roles.rs, `applies_to`).
     pub permission_types: Option<(&'static str, &'static [&'static str])>,
+    /// For the hierarchy (`permission_types` is `None`): the permissions of what lies above or
+    /// beside it, none of which applies to it, each a prefix ending in `.` or a whole permission (a
+    /// project holds no organization, folder or billing account, and is created and listed in its
+    /// parent; src/roles.rs, `applies_to`).
+    pub above: &'static [&'static str],
     /// The least role that lets a principal set this kind's policy, named by `jit delegate`:
     /// "Projects: Project IAM Admin; Folders: Folder IAM Admin; Organizations: Organization Admin"
     /// (<https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>). `None`: the kind
@@ -293,6 +298,13 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.projects.getIamPolicy",
         set_permission: "resourcemanager.projects.setIamPolicy",
         permission_types: None,
+        above: &[
+            "resourcemanager.organizations.",
+            "resourcemanager.folders.",
+            "billing.accounts.",
+            "resourcemanager.projects.create",
+            "resourcemanager.projects.list",
+        ],
         admin_role: Some("roles/resourcemanager.projectIamAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Project",
@@ -322,6 +334,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.folders.getIamPolicy",
         set_permission: "resourcemanager.folders.setIamPolicy",
         permission_types: None,
+        above: &["resourcemanager.organizations.", "billing.accounts."],
         admin_role: Some("roles/resourcemanager.folderIamAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Folder",
@@ -349,6 +362,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "resourcemanager.organizations.getIamPolicy",
         set_permission: "resourcemanager.organizations.setIamPolicy",
         permission_types: None,
+        above: &[],
         admin_role: Some("roles/resourcemanager.organizationAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Organization",
@@ -394,6 +408,7 @@ pub static ROWS: [Row; 9] = [
                 "storage.intelligenceConfigs",
             ],
         )),
+        above: &[],
         admin_role: None,
         conditions: Conditions::UniformBucketAccessOnly,
         asset_type: "storage.googleapis.com/Bucket",
@@ -429,6 +444,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "secretmanager.secrets.getIamPolicy",
         set_permission: "secretmanager.secrets.setIamPolicy",
         permission_types: Some(("secretmanager.secrets", &["secretmanager.versions"])),
+        above: &[],
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "secretmanager.googleapis.com/Secret",
@@ -466,6 +482,7 @@ pub static ROWS: [Row; 9] = [
             "iam.serviceAccounts",
             &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"],
         )),
+        above: &[],
         admin_role: None,
         // Not on Google's list, but accepted: see the module's comment.
         conditions: Conditions::Accepted,
@@ -499,6 +516,7 @@ pub static ROWS: [Row; 9] = [
             "cloudkms.keyRings",
             &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"],
         )),
+        above: &[],
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "cloudkms.googleapis.com/KeyRing",
@@ -526,6 +544,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "cloudkms.cryptoKeys.getIamPolicy",
         set_permission: "cloudkms.cryptoKeys.setIamPolicy",
         permission_types: Some(("cloudkms.cryptoKeys", &["cloudkms.cryptoKeyVersions"])),
+        above: &[],
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "cloudkms.googleapis.com/CryptoKey",
@@ -558,6 +577,7 @@ pub static ROWS: [Row; 9] = [
         get_permission: "run.services.getIamPolicy",
         set_permission: "run.services.setIamPolicy",
         permission_types: Some(("run.services", &["run.routes", "run.revisions", "run.configurations"])),
+        above: &[],
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "run.googleapis.com/Service",
