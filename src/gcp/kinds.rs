@@ -1,7 +1,7 @@
 //! How jit reaches a kind's service: the base URL from `--endpoint`, gcloud's override variable or
 //! Google's host. Everything else about a kind is its definition in src/kinds/.
 
-pub use crate::kinds::{Conditions, ROWS, Row, Style, row};
+pub use crate::kinds::{AssetName, Conditions, ROWS, Row, Style, row};
 
 /// The base URL of `row`'s API: `--endpoint` (one base for every service, Storage under
 /// `{base}/storage/v1/`), else the service's gcloud override variable as gcloud reads it, else

@@ -133,6 +133,20 @@ pub enum Conditions {
     Refused,
 }
 
+/// How Cloud Asset Inventory's search names a resource of a kind in its results
+/// (<https://cloud.google.com/asset-inventory/docs/resource-name-format>; src/gcp/asset.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetName {
+    /// By its full resource name, as `--resource` takes it.
+    Full,
+    /// With its project's number for the ID (`projects/NUMBER`, `projects/NUMBER/secrets/S`): the
+    /// ID is read back from the other results that name both.
+    ProjectNumber,
+    /// `//HOST/NAME`, short for the full name of the resource whose id is `NAME`
+    /// (`//storage.googleapis.com/B`).
+    Short,
+}
+
 /// How Cloud Audit Logs record a change of a kind's policy, for `jit history`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct History {
@@ -236,6 +250,8 @@ pub struct Row {
     /// `assetTypes` and names it in `assetType`
     /// (<https://cloud.google.com/asset-inventory/docs/supported-asset-types>).
     pub asset_type: &'static str,
+    /// How the search's results name one ([`AssetName`]).
+    pub asset_name: AssetName,
     pub history: History,
     /// Whether writes are paced per resource rather than per service (Cloud Storage: one write a
     /// second per bucket, <https://cloud.google.com/storage/quotas>).
@@ -308,6 +324,7 @@ pub static ROWS: [Row; 9] = [
         admin_role: Some("roles/resourcemanager.projectIamAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Project",
+        asset_name: AssetName::ProjectNumber,
         history: CONTAINER_HISTORY,
         paced_per_resource: false,
     },
@@ -338,6 +355,7 @@ pub static ROWS: [Row; 9] = [
         admin_role: Some("roles/resourcemanager.folderIamAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Folder",
+        asset_name: AssetName::Full,
         history: CONTAINER_HISTORY,
         paced_per_resource: false,
     },
@@ -366,6 +384,7 @@ pub static ROWS: [Row; 9] = [
         admin_role: Some("roles/resourcemanager.organizationAdmin"),
         conditions: Conditions::Accepted,
         asset_type: "cloudresourcemanager.googleapis.com/Organization",
+        asset_name: AssetName::Full,
         history: CONTAINER_HISTORY,
         paced_per_resource: false,
     },
@@ -413,6 +432,7 @@ pub static ROWS: [Row; 9] = [
         conditions: Conditions::UniformBucketAccessOnly,
         asset_type: "storage.googleapis.com/Bucket",
         // A bucket's log is its project's, named by number; Storage's method is its own.
+        asset_name: AssetName::Short,
         history: History {
             method: Some("storage.setIamPermissions"),
             log: Log::BucketProject,
@@ -449,6 +469,7 @@ pub static ROWS: [Row; 9] = [
         conditions: Conditions::Accepted,
         asset_type: "secretmanager.googleapis.com/Secret",
         // Secret Manager names the project by number: matched on the secret's own name.
+        asset_name: AssetName::ProjectNumber,
         history: History {
             method: None,
             log: Log::ProjectInName,
@@ -487,6 +508,7 @@ pub static ROWS: [Row; 9] = [
         // Not on Google's list, but accepted: see the module's comment.
         conditions: Conditions::Accepted,
         asset_type: "iam.googleapis.com/ServiceAccount",
+        asset_name: AssetName::Full,
         history: History { method: None, log: Log::ServiceAccountProject, narrow: Narrow::EmailLabel },
         paced_per_resource: false,
     },
@@ -520,6 +542,7 @@ pub static ROWS: [Row; 9] = [
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "cloudkms.googleapis.com/KeyRing",
+        asset_name: AssetName::Full,
         history: History { method: None, log: Log::ProjectInName, narrow: Narrow::ResourceName },
         paced_per_resource: false,
     },
@@ -548,6 +571,7 @@ pub static ROWS: [Row; 9] = [
         admin_role: None,
         conditions: Conditions::Accepted,
         asset_type: "cloudkms.googleapis.com/CryptoKey",
+        asset_name: AssetName::Full,
         history: History { method: None, log: Log::ProjectInName, narrow: Narrow::ResourceName },
         paced_per_resource: false,
     },
@@ -583,6 +607,7 @@ pub static ROWS: [Row; 9] = [
         asset_type: "run.googleapis.com/Service",
         // Cloud Run logs the service under more than one name form: matched on its own name, and
         // on its region.
+        asset_name: AssetName::Full,
         history: History {
             method: None,
             log: Log::ProjectInName,
