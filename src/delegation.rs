@@ -24,12 +24,7 @@ use crate::policy::{Binding, Expr, Policy};
 /// and organizations accept conditions to limit role granting in their allow policies".
 /// <https://cloud.google.com/iam/docs/setting-limits-on-granting-roles>
 pub fn granting_role(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::Project => Some("roles/resourcemanager.projectIamAdmin"),
-        Kind::Folder => Some("roles/resourcemanager.folderIamAdmin"),
-        Kind::Organization => Some("roles/resourcemanager.organizationAdmin"),
-        _ => None,
-    }
+    crate::kinds::row(kind).admin_role
 }
 
 /// The title of every delegation binding jit writes (jit's prefix, so `source` knows it).

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::condition::{self, Window};
 use crate::error::Error;
 use crate::iam::{Kind, ResourceId, same_member};
+use crate::kinds::{Log, Narrow, row};
 use crate::policy::Expr;
 use crate::source::{self, Source};
 
@@ -106,11 +107,11 @@ pub fn container(r: &ResourceId, bucket_project: Option<&str>) -> Result<String,
             .and_then(|rest| rest.split('/').next())
             .map(|p| format!("projects/{p}"))
     };
-    let found = match r.kind {
-        Kind::Project | Kind::Folder | Kind::Organization => Some(r.name()),
-        Kind::Bucket => bucket_project.map(|n| format!("projects/{n}")),
-        Kind::Secret | Kind::KmsKeyRing | Kind::KmsCryptoKey | Kind::RunService => project_of_name(),
-        Kind::ServiceAccount => service_account_project(&r.id).map(|p| format!("projects/{p}")),
+    let found = match row(r.kind).history.log {
+        Log::Own => Some(r.name()),
+        Log::BucketProject => bucket_project.map(|n| format!("projects/{n}")),
+        Log::ProjectInName => project_of_name(),
+        Log::ServiceAccountProject => service_account_project(&r.id).map(|p| format!("projects/{p}")),
     };
     found.ok_or_else(|| {
         Error::usage_hint(
@@ -147,12 +148,12 @@ fn service_account_project(email: &str) -> Option<String> {
 
 /// The service (`protoPayload.serviceName`) of a kind's policy.
 fn service(kind: Kind) -> &'static str {
-    crate::gcp::kinds::row(kind).host
+    row(kind).host
 }
 
-/// The last segment of a resource's name (`/secrets/S` → `S`).
-fn last(name: &str) -> &str {
-    name.rsplit('/').next().unwrap_or(name)
+/// The last segment of a resource's name with its collection: `/secrets/S`, `/services/S`.
+fn own_segment(r: &ResourceId) -> String {
+    format!("/{}/{}", r.collection(), r.id.rsplit('/').next().unwrap_or(&r.id))
 }
 
 /// The Logging query for `r`'s `setIamPolicy` entries in an Admin Activity log
@@ -167,32 +168,27 @@ pub fn filter(r: &ResourceId, q: &Query) -> String {
         // log's name carries the project's ID, so the log is matched by its own name only.
         format!("logName:{}", quoted("/logs/cloudaudit.googleapis.com%2Factivity")),
         format!("protoPayload.serviceName={}", quoted(service(r.kind))),
-        if r.kind == Kind::Bucket {
-            "protoPayload.methodName=\"storage.setIamPermissions\"".to_string()
-        } else {
-            "protoPayload.methodName:\"SetIamPolicy\"".to_string()
+        match row(r.kind).history.method {
+            Some(method) => format!("protoPayload.methodName={}", quoted(method)),
+            None => "protoPayload.methodName:\"SetIamPolicy\"".to_string(),
         },
         format!("timestamp>={}", quoted(&condition::format_reported(q.since))),
     ];
-    match r.kind {
-        Kind::Project | Kind::Folder | Kind::Organization => {
+    match row(r.kind).history.narrow {
+        Narrow::ResourceType => {
             // The container's own log holds only its own Resource Manager entries.
             parts.push(format!("resource.type={}", quoted(r.collection().trim_end_matches('s'))));
         }
-        Kind::Bucket | Kind::KmsKeyRing | Kind::KmsCryptoKey => {
+        Narrow::ResourceName => {
             parts.push(format!("protoPayload.resourceName={}", quoted(&r.name())));
         }
-        Kind::ServiceAccount => {
+        Narrow::EmailLabel => {
             parts.push(format!("resource.labels.email_id={}", quoted(&r.id)));
         }
-        Kind::Secret => {
-            // Secret Manager names the project by number: matched on the secret's own name here,
+        Narrow::LastSegment { .. } => {
+            // The service names the project by number: matched on the resource's own name here,
             // and exactly in [`is_for`].
-            parts.push(format!("protoPayload.resourceName:{}", quoted(&format!("/secrets/{}", last(&r.id)))));
-        }
-        Kind::RunService => {
-            parts
-                .push(format!("protoPayload.resourceName:{}", quoted(&format!("/services/{}", last(&r.id)))));
+            parts.push(format!("protoPayload.resourceName:{}", quoted(&own_segment(r))));
         }
     }
     if !q.roles.is_empty() {
@@ -331,12 +327,12 @@ pub struct ResourceLabels {
 /// the exact name is not known: a secret's project number, a Run service's name form).
 pub fn is_for(r: &ResourceId, entry: &LogEntry) -> bool {
     let name = entry.proto_payload.resource_name.as_str();
-    match r.kind {
-        Kind::Secret => name.ends_with(&format!("/secrets/{}", last(&r.id))),
-        Kind::RunService => {
-            let location = r.id.split('/').nth(3).unwrap_or_default();
+    match row(r.kind).history.narrow {
+        Narrow::LastSegment { location } => {
+            // `projects/P/locations/L/…`: the resource's location is its fourth segment.
+            let own = r.id.split('/').nth(3).unwrap_or_default();
             let logged = entry.resource.labels.location.as_str();
-            name.ends_with(&format!("/services/{}", last(&r.id))) && (logged.is_empty() || logged == location)
+            name.ends_with(&own_segment(r)) && (!location || logged.is_empty() || logged == own)
         }
         _ => true,
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::Error;
+pub use crate::kinds::{Kind, ResourceId, is_domain, is_number};
 
 /// Google's basic roles, which cannot be used in a conditional binding.
 /// <https://cloud.google.com/iam/docs/conditions-overview#limitations>
@@ -194,22 +195,6 @@ pub fn same_member(a: &str, b: &str) -> bool {
     a == b || member_key(a) == member_key(b)
 }
 
-pub(crate) fn is_number(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub(crate) fn is_domain(s: &str) -> bool {
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-}
-
 pub(crate) fn is_email(s: &str) -> bool {
     match s.rsplit_once('@') {
         Some((local, domain)) => {
@@ -219,144 +204,6 @@ pub(crate) fn is_email(s: &str) -> bool {
                 && is_domain(domain)
         }
         None => false,
-    }
-}
-
-/// The kind of resource an allow policy is attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Organization,
-    Folder,
-    Project,
-    /// A Cloud Storage bucket; `id` is the bucket's name.
-    Bucket,
-    /// A Secret Manager secret; `id` is `projects/P/secrets/S`.
-    Secret,
-    /// An IAM service account; `id` is its e-mail.
-    ServiceAccount,
-    /// A Cloud KMS key ring; `id` is `projects/P/locations/L/keyRings/R`.
-    KmsKeyRing,
-    /// A Cloud KMS crypto key; `id` is `projects/P/locations/L/keyRings/R/cryptoKeys/K`.
-    KmsCryptoKey,
-    /// A Cloud Run service; `id` is `projects/P/locations/L/services/S`.
-    RunService,
-}
-
-/// A resource jit reads and writes allow policies on: `projects/ID`, `folders/N`,
-/// `organizations/N`, or one of the kinds of src/gcp/kinds.rs (a bucket, a secret, …). Built only
-/// through the checked constructors here and in src/gcp/kinds.rs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResourceId {
-    pub kind: Kind,
-    pub id: String,
-}
-
-impl ResourceId {
-    pub fn project(id: &str) -> Result<Self, Error> {
-        if !ResourceId::project_ok(id) {
-            return Err(Error::usage_hint(
-                format!("`{id}` is not a valid project ID"),
-                "project IDs are 6 to 30 lowercase letters, digits and hyphens, starting with a letter",
-            ));
-        }
-        Ok(ResourceId { kind: Kind::Project, id: id.to_string() })
-    }
-
-    pub fn folder(n: &str) -> Result<Self, Error> {
-        let n = n.strip_prefix("folders/").unwrap_or(n);
-        if !is_number(n) {
-            return Err(Error::usage_hint(
-                format!("`{n}` is not a folder number"),
-                "folders are named by number: `--folder 123456789012`",
-            ));
-        }
-        Ok(ResourceId { kind: Kind::Folder, id: n.to_string() })
-    }
-
-    pub fn organization(n: &str) -> Result<Self, Error> {
-        let n = n.strip_prefix("organizations/").unwrap_or(n);
-        if !is_number(n) {
-            return Err(Error::usage_hint(
-                format!("`{n}` is not an organization number"),
-                "organizations are named by number: `--organization 123456789012`",
-            ));
-        }
-        Ok(ResourceId { kind: Kind::Organization, id: n.to_string() })
-    }
-
-    /// Project IDs: 6–30 characters of lowercase letters, digits and hyphens, starting with a
-    /// letter and not ending with a hyphen; legacy domain-scoped IDs (`example.com:my-proj`) and
-    /// project numbers are accepted too, as Google's API accepts them.
-    pub fn project_ok(id: &str) -> bool {
-        if is_number(id) {
-            return true;
-        }
-        let id = match id.split_once(':') {
-            Some((domain, rest)) if is_domain(domain) => rest,
-            Some(_) => return false,
-            None => id,
-        };
-        let b = id.as_bytes();
-        (6..=30).contains(&b.len())
-            && b[0].is_ascii_lowercase()
-            && b[b.len() - 1] != b'-'
-            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-    }
-
-    /// The resource's relative name in its service: `projects/ID`, `folders/N`,
-    /// `organizations/N`, `projects/_/buckets/B`, `projects/-/serviceAccounts/EMAIL`, or the full
-    /// name a secret, key ring, crypto key or Run service is given by. With the service's host in
-    /// front (`//storage.googleapis.com/…`) it is the full resource name of Cloud Asset Inventory.
-    pub fn name(&self) -> String {
-        match self.kind {
-            Kind::Project | Kind::Folder | Kind::Organization => format!("{}/{}", self.collection(), self.id),
-            Kind::Bucket => format!("projects/_/buckets/{}", self.id),
-            Kind::ServiceAccount => format!("projects/-/serviceAccounts/{}", self.id),
-            Kind::Secret | Kind::KmsKeyRing | Kind::KmsCryptoKey | Kind::RunService => self.id.clone(),
-        }
-    }
-
-    /// The collection, for messages: `projects`, `folders`, `organizations`, `buckets`, ….
-    pub fn collection(&self) -> &'static str {
-        match self.kind {
-            Kind::Project => "projects",
-            Kind::Folder => "folders",
-            Kind::Organization => "organizations",
-            Kind::Bucket => "buckets",
-            Kind::Secret => "secrets",
-            Kind::ServiceAccount => "serviceAccounts",
-            Kind::KmsKeyRing => "keyRings",
-            Kind::KmsCryptoKey => "cryptoKeys",
-            Kind::RunService => "services",
-        }
-    }
-
-    /// Whether this is a project, folder or organization (Cloud Resource Manager's kinds, the
-    /// ones with descendants and a default).
-    pub fn is_container(&self) -> bool {
-        matches!(self.kind, Kind::Project | Kind::Folder | Kind::Organization)
-    }
-}
-
-impl FromStr for ResourceId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.split_once('/') {
-            Some(("projects", id)) => ResourceId::project(id),
-            Some(("folders", n)) => ResourceId::folder(n),
-            Some(("organizations", n)) => ResourceId::organization(n),
-            _ => Err(Error::usage_hint(
-                format!("`{s}` is not a resource name"),
-                "use projects/ID, folders/NUMBER or organizations/NUMBER",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for ResourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
     }
 }
 

@@ -18,6 +18,7 @@ pub mod flow;
 pub mod gcp;
 pub mod history;
 pub mod iam;
+pub mod kinds;
 pub mod output;
 pub mod pam;
 pub mod pam_log;

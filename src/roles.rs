@@ -469,47 +469,17 @@ pub fn escalation_permissions(role: CatalogRole) -> Vec<&'static str> {
 /// 3), the emulator's too (emulator/src/state/applies.rs); Google refuses a role none of whose
 /// permissions applies with "Role R is not supported for this resource."
 fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'static str])> {
-    use crate::iam::Kind;
-    Some(match kind {
-        Kind::Organization | Kind::Folder | Kind::Project => return None,
-        Kind::Bucket => (
-            "storage.buckets",
-            &[
-                "storage.objects",
-                "storage.managedFolders",
-                "storage.folders",
-                "storage.multipartUploads",
-                "storage.anywhereCaches",
-                "storage.bucketOperations",
-                "storage.intelligenceConfigs",
-            ],
-        ),
-        Kind::Secret => ("secretmanager.secrets", &["secretmanager.versions"]),
-        Kind::ServiceAccount => {
-            ("iam.serviceAccounts", &["iam.serviceAccountKeys", "iam.serviceAccountApiKeyBindings"])
-        }
-        Kind::KmsKeyRing => (
-            "cloudkms.keyRings",
-            &["cloudkms.cryptoKeys", "cloudkms.cryptoKeyVersions", "cloudkms.importJobs"],
-        ),
-        Kind::KmsCryptoKey => ("cloudkms.cryptoKeys", &["cloudkms.cryptoKeyVersions"]),
-        Kind::RunService => ("run.services", &["run.routes", "run.revisions", "run.configurations"]),
-    })
+    crate::kinds::row(kind).permission_types
 }
 
 /// Permissions of what lies above (or beside) a resource of the hierarchy, none of which applies
 /// to it: a project holds no organization, folder or billing account, and is created and listed
 /// in its parent (`roles/resourcemanager.organizationViewer` or `projectCreator` on a project).
 fn above(kind: crate::iam::Kind, permission: &str) -> bool {
-    use crate::iam::Kind;
-    let prefixes: &[&str] = match kind {
-        Kind::Project => &["resourcemanager.organizations.", "resourcemanager.folders.", "billing.accounts."],
-        Kind::Folder => &["resourcemanager.organizations.", "billing.accounts."],
-        _ => &[],
-    };
-    prefixes.iter().any(|a| permission.starts_with(a))
-        || (kind == Kind::Project
-            && matches!(permission, "resourcemanager.projects.create" | "resourcemanager.projects.list"))
+    crate::kinds::row(kind)
+        .above
+        .iter()
+        .any(|a| if a.ends_with('.') { permission.starts_with(a) } else { permission == *a })
 }
 
 /// True when `role` (in jit's copy) can be bound on a resource of `kind`: it has no permission,
@@ -537,7 +507,7 @@ pub fn check_applies<'a>(
     for name in roles {
         let Some(role) = get(name) else { continue };
         if let Some(&kind) = kinds.iter().find(|&&k| !applies_to(role, k)) {
-            let noun = crate::gcp::kinds::row(kind).noun;
+            let noun = crate::kinds::row(kind).noun;
             return Err(Error::usage_hint(
                 format!(
                     "that role does not apply to a {noun}: none of the permissions of `{name}` is about a {noun} or \

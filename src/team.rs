@@ -400,14 +400,14 @@ fn first_line(text: &str) -> String {
 /// Whether a predefined role can mean anything on `resource`: on a project, folder or
 /// organization every role can (its permissions apply below); on a resource of another kind the
 /// role must hold a permission of that kind's service (the prefix of its `getIamPolicy`
-/// permission, src/gcp/kinds.rs), as Google's `queryGrantableRoles` answers. Custom roles, and
+/// permission, src/kinds/), as Google's `queryGrantableRoles` answers. Custom roles, and
 /// roles jit's copy does not know, are not judged.
 fn grantable_on(role: &str, resource: &ResourceId) -> bool {
     if resource.is_container() {
         return true;
     }
     let Ok(crate::roles::RoleCheck::Predefined(r)) = crate::roles::check(role, None) else { return true };
-    let get = crate::gcp::kinds::row(resource.kind).get_permission;
+    let get = crate::kinds::row(resource.kind).get_permission;
     // `storage.buckets.getIamPolicy` -> `storage.`; `iam.serviceAccounts.getIamPolicy` ->
     // `iam.serviceAccounts.` (IAM's own permissions are mostly about other things).
     let service = match get.split('.').collect::<Vec<_>>().as_slice() {

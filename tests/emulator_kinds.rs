@@ -490,19 +490,29 @@ fn injected_faults_reach_every_kind_and_latency_reaches_the_oauth_routes() {
     assert_eq!(set.status, 409, "{}", set.text);
     emu.faults(json!({"errorNext": 1, "errorStatus": 503}));
     assert_eq!(emu.request("GET", "/storage/v1/b/jit-demo-prod-data/iam", Some(ALICE), None).status, 503);
-    // Before issue 9 the latency skipped tokeninfo, token and metadata.
+    // Before issue 9 the latency skipped tokeninfo, token and metadata. Under 300 ms of latency
+    // each is still unanswered when a 100 ms client timeout fires: an event, not a measured time
+    // (issue 20 item 6); a loaded machine can only make the answer later, never earlier.
     emu.faults(json!({"latencyMs": 300}));
-    for (method, path) in [
-        ("GET", "/tokeninfo?access_token=alice-token"),
-        ("GET", "/computeMetadata/v1/instance/service-accounts/default/token"),
-    ] {
-        let start = std::time::Instant::now();
-        let _ = emu.request(method, path, None, None);
-        assert!(
-            start.elapsed() >= std::time::Duration::from_millis(300),
-            "{path} answered in {:?}",
-            start.elapsed()
-        );
+    for path in
+        ["/tokeninfo?access_token=alice-token", "/computeMetadata/v1/instance/service-accounts/default/token"]
+    {
+        let url = format!("{}{path}", emu.url);
+        let answer = std::thread::scope(|s| {
+            s.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    harness::http_client()
+                        .get(&url)
+                        .timeout(std::time::Duration::from_millis(100))
+                        .send()
+                        .await
+                })
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(answer.as_ref().is_err_and(reqwest::Error::is_timeout), "{path} answered: {answer:?}");
     }
 }
 

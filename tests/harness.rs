@@ -23,6 +23,32 @@ use serde_json::{Value, json};
 
 use crate::support::{Jit, jit};
 
+/// The demo seed with an expired time-bound grant on each `(resource, role, member, reason)`,
+/// written as `jit grant` writes one (`jit::condition::build`, granted by alice) and ended an hour
+/// ago by this machine's clock: `jit cleanup` removes it with no test waiting for a grant to end
+/// (issue 20 item 6: tests wait for events, not time). `resource` is the stored name
+/// (`projects/P`, `projects/_/buckets/B`, `projects/P/secrets/S`, …), `member` a principal.
+pub fn demo_seed_with_expired(grants: &[(&str, &str, &str, Option<&str>)]) -> Value {
+    let mut seed = serde_json::to_value(jit_emulator::demo_seed()).expect("the demo seed serialises");
+    let end = chrono::Utc::now() - chrono::Duration::hours(1);
+    for (resource, role, member, reason) in grants {
+        let note = jit::condition::GrantNote {
+            granted_by: Some("user:alice@example.com".into()),
+            granted_at: Some(end - chrono::Duration::hours(1)),
+            reason: reason.map(str::to_string),
+        };
+        let condition = jit::condition::build(None, end, &note);
+        let binding = json!({"role": role, "members": [member], "condition": condition});
+        let policies = seed["policies"].as_object_mut().expect("the seed's policies");
+        let policy = policies
+            .entry(resource.to_string())
+            .or_insert_with(|| json!({"version": 3, "etag": "BwYRRpZ2AAA=", "bindings": []}));
+        policy["version"] = json!(3);
+        policy["bindings"].as_array_mut().expect("a policy's bindings").push(binding);
+    }
+    seed
+}
+
 /// Starts building an emulator.
 pub fn emulator() -> EmulatorBuilder {
     EmulatorBuilder::default()

@@ -1,6 +1,8 @@
 //! Each command's examples and the global options that mean something to it: what `--help`,
 //! `-h`, the man pages and the completions show, and which global options a command refuses.
 
+use crate::kinds::ROWS;
+
 /// The examples each command's help ends with (`--help`, `-h` and its man page), as gcloud's do
 /// (issue 19 item 12). One line each, under 80 columns (tests/ux.rs).
 pub const EXAMPLES: [(&str, &str); 21] = [
@@ -122,16 +124,21 @@ pub const OWN_GLOBALS: [(&str, &[&str]); 4] = [
     ("config", &["config", "format", "quiet"]),
 ];
 
-/// Global options a subcommand refuses with a reason of its own (a delegation is held by a project,
-/// folder or organization only): kept out of its help, man page and completions, and still parsed
-/// so that the subcommand can say why (issue 19 item 12).
-pub const REFUSED_GLOBALS: [(&str, &[&str]); 1] = [(
-    "delegate",
-    &["bucket", "secret", "service_account", "kms_keyring", "kms_key", "run_service", "region", "resource"],
-)];
-
-fn refused_globals(name: &str) -> &'static [&'static str] {
-    REFUSED_GLOBALS.iter().find(|(n, _)| *n == name).map_or(&[], |(_, r)| *r)
+/// Global options a subcommand refuses with a reason of its own, kept out of its help, man page
+/// and completions, and still parsed so that the subcommand can say why (issue 19 item 12):
+/// `delegate` refuses the scope flags of the kinds that take no delegation (a delegation is held
+/// by a project, folder or organization: their rows name an `admin_role`), --region and
+/// --resource.
+pub fn refused_globals(name: &str) -> Vec<&'static str> {
+    match name {
+        "delegate" => ROWS
+            .iter()
+            .filter(|row| row.admin_role.is_none())
+            .map(|row| row.arg_id)
+            .chain(["region", "resource"])
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The global options that mean something to subcommand `name`: `None` for every one of them.

@@ -16,15 +16,17 @@ pub const HELP_MAX_WIDTH: usize = 120;
 mod bindings;
 mod help;
 mod pam;
+mod scope_flags;
 mod shared;
 mod tools;
 
 pub use bindings::{AuditArgs, CleanupArgs, DelegateArgs, GrantArgs, HistoryArgs, ListArgs, RevokeArgs};
-pub use help::{EXAMPLES, OWN_GLOBALS, REFUSED_GLOBALS, examples_of};
+pub use help::{EXAMPLES, OWN_GLOBALS, examples_of, refused_globals};
 pub use pam::{
     ApproveArgs, DenyArgs, EntitlementsArgs, EntitlementsCommand, ExecArgs, ExecVia, RequestArgs,
     RequestsArgs,
 };
+pub use scope_flags::ScopeFlags;
 pub use shared::{EditFileArgs, Format, PolicyFileArgs, Via, role_names};
 pub use tools::{CompletionsArgs, ConfigArgs, ConfigCommand, RolesArgs, RolesCommand};
 
@@ -63,38 +65,10 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or
-    /// the active gcloud configuration's project. With a bare --secret or --run-service name, it
-    /// says which project that name is in (as in gcloud) and its own policy is left alone.
-    #[arg(long, global = true, value_name = "ID")]
-    pub project: Vec<String>,
-    /// Folder number to work on (repeatable).
-    #[arg(long, global = true, value_name = "NUMBER")]
-    pub folder: Vec<String>,
-    /// Organization number to work on (repeatable).
-    #[arg(long, global = true, value_name = "NUMBER")]
-    pub organization: Vec<String>,
-    /// Cloud Storage bucket to work on, `NAME` or `gs://NAME` (repeatable). Conditions need uniform
-    /// bucket-level access.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub bucket: Vec<String>,
-    /// Secret Manager secret, `projects/P/secrets/NAME`, or NAME in --project or the default
-    /// project (repeatable).
-    #[arg(long, global = true, value_name = "SECRET")]
-    pub secret: Vec<String>,
-    /// IAM service account, by e-mail (repeatable): who may act as it.
-    #[arg(long, global = true, value_name = "EMAIL")]
-    pub service_account: Vec<String>,
-    /// Cloud KMS key ring, `projects/P/locations/L/keyRings/R` (repeatable).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub kms_keyring: Vec<String>,
-    /// Cloud KMS crypto key, `projects/P/locations/L/keyRings/R/cryptoKeys/K` (repeatable).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub kms_key: Vec<String>,
-    /// Cloud Run service, `projects/P/locations/L/services/S`, or S with --region in --project or
-    /// the default project (repeatable).
-    #[arg(long, global = true, value_name = "SERVICE")]
-    pub run_service: Vec<String>,
+    /// One flag per resource kind (`--project`, `--folder`, `--bucket`, …), from each kind's
+    /// definition (src/kinds/).
+    #[command(flatten)]
+    pub scopes: ScopeFlags,
     /// The region of the Cloud Run services named by their short name.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -220,8 +194,13 @@ pub fn command() -> clap::Command {
     let mut command = Cli::command();
     let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
     command = with_examples(command, &globals);
-    for (name, refused) in REFUSED_GLOBALS {
-        command = command.mut_subcommand(name, |mut sub| {
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        let refused = refused_globals(&name);
+        if refused.is_empty() {
+            continue;
+        }
+        command = command.mut_subcommand(&name, |mut sub| {
             for arg in globals.iter().filter(|a| refused.contains(&a.get_id().as_str())) {
                 sub = sub.arg(arg.clone().global(false).hide(true));
             }

@@ -7,8 +7,9 @@ use crate::audit::{self, Finding};
 use crate::cli::{Format, Via};
 use crate::config::Config;
 use crate::error::{Error, exit};
+use crate::flow;
 use crate::output;
-use crate::target::{self, Policies, Progress};
+use crate::target::{self, Policies};
 use crate::team::Team;
 
 /// `recursive`: how to find every resource below the places named (`--recursive --via`).
@@ -24,50 +25,16 @@ pub fn run(
         // The search's copy of every policy is audited as it is, a page at a time (issue 22 item
         // 3): an audit only reports, and Google's index is minutes behind at most (docs/usage.md
         // says so).
-        let mut searched = Vec::new();
-        let mut unreadable = Vec::new();
-        let index = match recursive {
-            Some(via) => {
-                policies.check_recursive()?;
-                policies
-                    .index(config, via, |place, policy| {
-                        match audit::audit(&place.name(), &policy, team, now) {
-                            Ok(f) => searched.push(f),
-                            Err(e) => unreadable.push((place, e)),
-                        }
-                    })
-                    .await?
-            }
-            None => None,
+        let view = |name: &str, p: &crate::policy::Policy| audit::audit(name, p, team, now);
+        let mut read = match recursive {
+            Some(via) => flow::read_below(config, &mut policies, via, concurrency, "auditing", view).await?,
+            None => flow::read_all(config, &policies, concurrency, "auditing", view).await,
         };
-        let (found, errors, total) = match index {
-            Some(index) => {
-                let mut errors = index.errors;
-                errors.extend(unreadable);
-                let total = index.examined + errors.len();
-                (searched, errors, total)
-            }
-            None => {
-                let walk_errors = if recursive.is_some() {
-                    policies.add_descendants(concurrency).await?
-                } else {
-                    Vec::new()
-                };
-                let progress = Progress::new(config, policies.places().len(), "auditing");
-                let results = policies
-                    .read_each(concurrency, &progress, |name, p| audit::audit(name, p, team, now))
-                    .await;
-                progress.finish();
-                let (found, mut errors) = target::split(results);
-                let total = policies.places().len() + walk_errors.len();
-                errors.extend(walk_errors);
-                (found, errors, total)
-            }
-        };
-        if errors.len() == total {
-            return target::settle(&errors, total);
+        if let Some(answer) = read.all_failed() {
+            return answer;
         }
-        let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
+        let total = read.total;
+        let mut findings: Vec<Finding> = std::mem::take(&mut read.found).into_iter().flatten().collect();
         findings.sort_by(|a, b| {
             (&a.resource, a.finding, &a.role, &a.member).cmp(&(&b.resource, b.finding, &b.role, &b.member))
         });
@@ -98,10 +65,7 @@ pub fn run(
             ),
             _ => output::structured(&findings, format, w),
         })?;
-        for e in target::resource_errors(&errors) {
-            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-        }
-        match target::settle(&errors, total)? {
+        match read.settle()? {
             exit::OK if failing => Ok(exit::FAILED),
             code => Ok(code),
         }

@@ -14,8 +14,8 @@ use crate::cli::Via;
 use crate::config::{self, Config};
 use crate::edit;
 use crate::error::Error;
-
-use crate::target::{self, Place, Policies, Progress};
+use crate::flow;
+use crate::target::{self, Place, Policies};
 
 pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
     // A grace reaching back past any time a condition can hold is refused before anything is read
@@ -55,7 +55,6 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
                 }
             }
         }
-        let progress = Progress::new(config, policies.places().len(), "cleaning up");
         // Google judges `request.time` by its own clock: with this machine's ahead of it, expiry
         // is judged by Google's, from the `Date` of the answer to the read just made (issue 17
         // item 3).
@@ -63,15 +62,15 @@ pub fn run(config: &Config, c: &config::Cleanup) -> Result<i32, Error> {
         let skew = || gcp.as_ref().and_then(crate::gcp::Gcp::clock_skew);
         // Killed part-way, the run says how far it got (issue 22 item 4).
         let _stopped = super::stopped::ReportOnSignal::install(policies.places().len());
-        let mut results = policies
-            .edit_each(HashMap::new(), c.concurrency, &progress, c.dry_run, |name, policy| {
-                let judged = crate::gcp::clock::judge(now, skew());
-                let (new, removed) = edit::cleanup(name, policy, judged, c.grace, c.only_jit)?;
-                let changed = !removed.is_empty();
-                Ok((new, removed, changed))
-            })
-            .await;
-        progress.finish();
+        let edit = |name: &str, policy: &crate::policy::Policy| {
+            let judged = crate::gcp::clock::judge(now, skew());
+            let (new, removed) = edit::cleanup(name, policy, judged, c.grace, c.only_jit)?;
+            let changed = !removed.is_empty();
+            Ok((new, removed, changed))
+        };
+        let mut results =
+            flow::apply(config, &policies, HashMap::new(), c.concurrency, "cleaning up", c.dry_run, edit)
+                .await;
         if let Some(line) = crate::gcp::clock::cleanup_warning(skew()) {
             eprintln!("warning: {line}");
         }

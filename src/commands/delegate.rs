@@ -12,10 +12,11 @@ use crate::cli::{DelegateArgs, Format};
 use crate::condition::{DELEGATION_ROLES_MAX, GrantNote};
 use crate::config::{Config, Length, Target};
 use crate::delegation::{self, Report, Request, Row};
-use crate::error::{Error, exit};
+use crate::error::Error;
+use crate::flow::{self, Outcome, Planned};
 use crate::iam::{Principal, ResourceId};
 use crate::output::{self, ResourceError};
-use crate::target::{self, Place, Policies, Progress};
+use crate::target::{self, Place, Policies};
 use crate::team::Team;
 use crate::timespec;
 
@@ -255,41 +256,48 @@ pub fn run(config: &Config, d: &Delegate) -> Result<i32, Error> {
             }
         };
         if policies.asks(config, d.yes, d.dry_run) {
-            let mut plan = DelegateOutput { dry_run: true, ..Default::default() };
-            for place in policies.places() {
-                let (_, report, _) = edit(&place.name(), &policies.read(place).await?)?;
-                plan.delegated.extend(report.delegated);
-                plan.replaced.extend(report.replaced);
-            }
-            render(&plan, Format::Table, now, &mut std::io::stderr())?;
-            warn();
-            if !super::confirm(config, "Apply this change?")? {
-                return Ok(super::cancelled());
+            let plan =
+                |name: &str, policy: &crate::policy::Policy| edit(name, policy).map(|(_, report, _)| report);
+            let show = |reports: Vec<Report>| {
+                let mut plan = DelegateOutput { dry_run: true, ..Default::default() };
+                for r in reports {
+                    plan.delegated.extend(r.delegated);
+                    plan.replaced.extend(r.replaced);
+                }
+                render(&plan, Format::Table, now, &mut std::io::stderr())?;
+                warn();
+                Ok(Planned::Ask(()))
+            };
+            if let Err(code) = flow::plan_and_confirm(config, &policies, plan, show).await? {
+                return Ok(code);
             }
         }
-        let progress = Progress::new(config, policies.places().len(), "delegating");
-        let results =
-            policies.edit_each(HashMap::new(), target::CONCURRENCY, &progress, d.dry_run, edit).await;
-        progress.finish();
-        let total = results.len();
-        let (reports, errors) = target::split::<Report>(results);
-        if errors.len() == 1 && total == 1 {
-            return target::settle(&errors, total);
-        }
-        let mut out = DelegateOutput {
-            dry_run: d.dry_run,
-            errors: target::resource_errors(&errors),
-            ..Default::default()
+        let results = flow::apply(
+            config,
+            &policies,
+            HashMap::new(),
+            target::CONCURRENCY,
+            "delegating",
+            d.dry_run,
+            &edit,
+        )
+        .await;
+        let outcome = |reports: Vec<Report>, errors, _| {
+            let mut out = DelegateOutput { dry_run: d.dry_run, errors, ..Default::default() };
+            for r in reports {
+                out.delegated.extend(r.delegated);
+                out.replaced.extend(r.replaced);
+            }
+            Outcome { out, nothing: None, as_planned: None }
         };
-        for r in reports {
-            out.delegated.extend(r.delegated);
-            out.replaced.extend(r.replaced);
-        }
-        policies.report(config, d.dry_run, None, |w, format| render(&out, format, now, w))?;
-        if !config.quiet {
+        let code = flow::report(config, &policies, results, d.dry_run, outcome, |out, format, w| {
+            render(out, format, now, w)
+        });
+        // Not when the only place failed: its error is the answer.
+        if code.is_ok() && !config.quiet {
             warn();
         }
-        target::settle(&errors, total)
+        code
     })
 }
 
@@ -338,9 +346,6 @@ fn render(
         .map_err(io)?;
         rows_table(&out.replaced, now, w)?;
     }
-    for e in &out.errors {
-        writeln!(w, "error: {}: {}", output::escape(&e.resource), output::escape(&e.message)).map_err(io)?;
-    }
     Ok(())
 }
 
@@ -350,17 +355,14 @@ pub fn list(config: &Config, members: &[String]) -> Result<i32, Error> {
     target::block_on(async {
         let policies = Policies::open(config).await?;
         let now = config.now;
-        let total = policies.places().len();
-        let progress = Progress::new(config, total, "reading");
-        let results = policies
-            .read_each(target::CONCURRENCY, &progress, |name, p| delegation::rows(name, p, now))
-            .await;
-        progress.finish();
-        let (found, errors) = target::split(results);
-        if errors.len() == total {
-            return target::settle(&errors, total);
+        let mut read = flow::read_all(config, &policies, target::CONCURRENCY, "reading", |name, p| {
+            delegation::rows(name, p, now)
+        })
+        .await;
+        if let Some(answer) = read.all_failed() {
+            return answer;
         }
-        let rows: Vec<Row> = found
+        let rows: Vec<Row> = std::mem::take(&mut read.found)
             .into_iter()
             .flatten()
             .filter(|r| members.is_empty() || members.iter().any(|m| crate::iam::same_member(m, &r.member)))
@@ -370,10 +372,7 @@ pub fn list(config: &Config, members: &[String]) -> Result<i32, Error> {
             Format::Table => rows_table(&rows, now, w),
             _ => output::structured(&rows, format, w),
         })?;
-        for e in target::resource_errors(&errors) {
-            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-        }
-        target::settle(&errors, total)
+        read.settle()
     })
 }
 
@@ -391,43 +390,41 @@ pub fn revoke(config: &Config, principal: &str, dry_run: bool, yes: bool) -> Res
     target::block_on(async {
         let policies = Policies::open(config).await?;
         let now = config.now;
-        if policies.asks(config, yes, dry_run) {
-            let mut plan = Vec::new();
-            for place in policies.places() {
-                plan.extend(
-                    delegation::revoke(&place.name(), &policies.read(place).await?, &principal, now)?.1,
-                );
-            }
-            if plan.is_empty() {
-                eprintln!("Nothing to revoke.");
-                return Ok(exit::OK);
-            }
-            rows_table(&plan, now, &mut std::io::stderr())?;
-            if !super::confirm(config, "Apply this change?")? {
-                return Ok(super::cancelled());
-            }
-        }
-        let progress = Progress::new(config, policies.places().len(), "revoking");
-        let results = policies
-            .edit_each(HashMap::new(), target::CONCURRENCY, &progress, dry_run, |name, policy| {
-                let (new, removed) = delegation::revoke(name, policy, &principal, now)?;
-                let changed = !removed.is_empty();
-                Ok((new, removed, changed))
-            })
-            .await;
-        progress.finish();
-        let total = results.len();
-        let (removed, errors) = target::split(results);
-        if errors.len() == 1 && total == 1 {
-            return target::settle(&errors, total);
-        }
-        let out = RevokeOutput {
-            removed: removed.into_iter().flatten().collect(),
-            errors: target::resource_errors(&errors),
-            dry_run,
+        let edit = |name: &str, policy: &crate::policy::Policy| {
+            let (new, removed) = delegation::revoke(name, policy, &principal, now)?;
+            let changed = !removed.is_empty();
+            Ok((new, removed, changed))
         };
-        let nothing = (out.removed.is_empty() && errors.is_empty()).then_some("Nothing to revoke.");
-        policies.report(config, dry_run, nothing, |w, format| match format {
+        if policies.asks(config, yes, dry_run) {
+            let plan = |name: &str, policy: &crate::policy::Policy| {
+                edit(name, policy).map(|(_, removed, _)| removed)
+            };
+            let show = |plan: Vec<Vec<Row>>| {
+                let plan: Vec<Row> = plan.into_iter().flatten().collect();
+                if plan.is_empty() {
+                    eprintln!("Nothing to revoke.");
+                    return Ok(Planned::Nothing);
+                }
+                rows_table(&plan, now, &mut std::io::stderr())?;
+                Ok(Planned::Ask(()))
+            };
+            if let Err(code) = flow::plan_and_confirm(config, &policies, plan, show).await? {
+                return Ok(code);
+            }
+        }
+        let results =
+            flow::apply(config, &policies, HashMap::new(), target::CONCURRENCY, "revoking", dry_run, &edit)
+                .await;
+        let outcome = |removed: Vec<Vec<Row>>, errors: Vec<ResourceError>, _| {
+            let nothing = (removed.iter().all(Vec::is_empty) && errors.is_empty())
+                .then(|| "Nothing to revoke.".to_string());
+            Outcome {
+                out: RevokeOutput { removed: removed.into_iter().flatten().collect(), errors, dry_run },
+                nothing,
+                as_planned: None,
+            }
+        };
+        flow::report(config, &policies, results, dry_run, outcome, |out, format, w| match format {
             Format::Table => {
                 let io = |e: std::io::Error| Error::io(format!("cannot write the output: {e}"));
                 writeln!(
@@ -439,8 +436,7 @@ pub fn revoke(config: &Config, principal: &str, dry_run: bool, yes: bool) -> Res
                 .map_err(io)?;
                 rows_table(&out.removed, now, w)
             }
-            _ => output::structured(&out, format, w),
-        })?;
-        target::settle(&errors, total)
+            _ => output::structured(out, format, w),
+        })
     })
 }

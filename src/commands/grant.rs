@@ -6,16 +6,17 @@ use std::sync::Mutex;
 use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::edit::{self, GrantReport};
-use crate::error::{Error, exit};
-use crate::gcp::kinds;
+use crate::error::Error;
+use crate::flow::{self, Outcome, Planned};
+use crate::kinds;
 use crate::output::{self, GrantOutput};
 use crate::roles::{self, Online, RoleCheck};
-use crate::target::{self, Policies, Progress};
+use crate::target::{self, Policies};
 
 /// `jit grant`: one read-modify-write per place (a policy file, or resources through the API),
 /// with the caller and the roles Google must decide on asked while the policies are read.
 pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Result<i32, Error> {
-    // jit's grants are conditional: a kind that refuses conditions (src/gcp/kinds.rs) is refused
+    // jit's grants are conditional: a kind that refuses conditions (src/kinds/) is refused
     // before anything is read or sent, offline too (the file is that resource's policy).
     if let Some(r) =
         config.scopes.iter().find(|r| kinds::row(r.kind).conditions == kinds::Conditions::Refused)
@@ -66,35 +67,43 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
         req.maximum = maximum.clone();
 
         // The plan shown on a terminal, to show only a line when the outcome is that plan.
-        let mut shown: Option<GrantReport> = None;
-        if asks {
-            // Show the planned change, ask, then do it (the edit is recomputed on a fresh read).
-            let mut plan = GrantOutput { dry_run: true, ..Default::default() };
-            for place in policies.places() {
-                let policy = policies.read(place).await?;
-                let (_, report) = edit::grant(&place.name(), &policy, &req, now)?;
-                merge(&mut plan.report, report);
+        let shown = if asks {
+            let plan =
+                |name: &str, policy: &crate::policy::Policy| Ok(edit::grant(name, policy, &req, now)?.1);
+            let show = |reports: Vec<GrantReport>| {
+                let mut plan = GrantOutput { dry_run: true, ..Default::default() };
+                for report in reports {
+                    merge(&mut plan.report, report);
+                }
+                output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
+                say_skew();
+                if !plan.report.changed() {
+                    let unchanged = GrantOutput { dry_run: false, ..plan };
+                    policies
+                        .report(config, false, None, |w, format| output::grant(&unchanged, format, now, w))?;
+                    return Ok(Planned::Nothing);
+                }
+                Ok(Planned::Ask(plan.report))
+            };
+            match flow::plan_and_confirm(config, &policies, plan, show).await? {
+                Ok(plan) => Some(plan),
+                Err(code) => return Ok(code),
             }
-            output::grant(&plan, Format::Table, now, &mut std::io::stderr())?;
-            say_skew();
-            if !plan.report.changed() {
-                let unchanged = GrantOutput { dry_run: false, ..plan };
-                policies
-                    .report(config, false, None, |w, format| output::grant(&unchanged, format, now, w))?;
-                return Ok(exit::OK);
-            }
-            if !super::confirm(config, "Apply this change?")? {
-                return Ok(super::cancelled());
-            }
-            shown = Some(plan.report);
-        }
+        } else {
+            None
+        };
 
         // A write whose answer was lost is retried from a fresh read that already holds it; the
         // report is then the one of the attempt that wrote (issue 8 defect 12).
         let asked: Mutex<BTreeMap<String, GrantReport>> = Default::default();
-        let progress = Progress::new(config, policies.places().len(), "granting");
-        let results = policies
-            .edit_each(first, target::CONCURRENCY, &progress, g.dry_run, |name, policy| {
+        let results = flow::apply(
+            config,
+            &policies,
+            first,
+            target::CONCURRENCY,
+            "granting",
+            g.dry_run,
+            |name, policy| {
                 let (new, report) = edit::grant(name, policy, &req, now)?;
                 let changed = report.changed();
                 let mut asked = asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -104,34 +113,25 @@ pub fn run(config: &Config, g: &config::Grant, maximum: &edit::Maximum) -> Resul
                     return Ok((new, earlier.clone(), false));
                 }
                 Ok((new, report, changed))
-            })
-            .await;
-        progress.finish();
+            },
+        )
+        .await;
         say_skew();
-        let total = policies.places().len();
-        let (reports, errors) = target::split(results);
-        let mut out = GrantOutput { dry_run: g.dry_run, ..Default::default() };
-        for report in reports {
-            merge(&mut out.report, report);
-        }
-        out.errors = target::resource_errors(&errors);
-        if errors.len() < total || total > 1 {
+        let outcome = |reports: Vec<GrantReport>, errors, _| {
+            let mut out = GrantOutput { dry_run: g.dry_run, errors, ..Default::default() };
+            for report in reports {
+                merge(&mut out.report, report);
+            }
             // After `y`, the table the terminal just showed is not shown again (issue 12 item 8):
             // one line says it was done, unless the outcome differs from the plan.
-            let as_planned = shown.is_some_and(|plan| same_rows(&plan) == same_rows(&out.report))
-                && errors.is_empty()
-                && config.format == Format::Table
-                && config.stdout_is_terminal;
-            if as_planned {
-                if !config.quiet {
-                    println!("{}", output::grant_done(&out.report));
-                }
-            } else {
-                policies.report(config, g.dry_run, None, |w, format| output::grant(&out, format, now, w))?;
-            }
-            target::print_errors(&out.errors);
-        }
-        target::settle(&errors, total)
+            let as_planned = shown
+                .filter(|plan| same_rows(plan) == same_rows(&out.report))
+                .map(|_| output::grant_done(&out.report));
+            Outcome { out, nothing: None, as_planned }
+        };
+        flow::report(config, &policies, results, g.dry_run, outcome, |out, format, w| {
+            output::grant(out, format, now, w)
+        })
     })
 }
 

@@ -11,7 +11,7 @@ use crate::config::{Config, Env};
 use crate::error::Error;
 use crate::gcp::Gcp;
 use crate::gcp::pam::{AccessType, Entitlement, Grant, Relationship};
-use crate::iam::{Kind, ResourceId};
+use crate::iam::ResourceId;
 use crate::output;
 use crate::pam::{self, GrantRef, GrantRow};
 use crate::target::Policies;
@@ -30,11 +30,7 @@ pub fn resolve(global: &Global, scope: Option<&str>, env: &Env) -> Result<Config
                 "name a project, folder or organization: `projects/P`, `folders/N`, `organizations/N`",
             )
         })??;
-        match r.kind {
-            Kind::Project => global.project.push(r.id),
-            Kind::Folder => global.folder.push(r.id),
-            _ => global.organization.push(r.id),
-        }
+        global.scopes = global.scopes.with(r.kind, r.id);
     }
     let config = Config::resolve(&global, None, env, None, None)?;
     if let Some(r) = config.scopes.iter().find(|r| !r.is_container()) {

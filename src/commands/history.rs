@@ -12,7 +12,8 @@ use crate::cli::HistoryArgs;
 use crate::config::{Config, Target};
 use crate::error::Error;
 use crate::history::{self, Event, Query};
-use crate::iam::{Kind, Principal, Role};
+use crate::iam::{Principal, Role};
+use crate::kinds::{Log, row};
 use crate::output;
 use crate::target::{self, Place, Policies};
 
@@ -47,7 +48,7 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
     }
     // Every scope whose log jit cannot name is refused before anything is sent (a bucket's
     // project is asked of Cloud Storage below).
-    for r in config.scopes.iter().filter(|r| r.kind != Kind::Bucket) {
+    for r in config.scopes.iter().filter(|r| row(r.kind).history.log != Log::BucketProject) {
         history::container(r, None)?;
     }
     target::block_on(async {
@@ -59,14 +60,14 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
         let results: Vec<(Place, Result<Vec<Event>, Error>)> = futures::stream::iter(config.scopes.iter())
             .map(|r| async move {
                 let read = async {
-                    let number = match r.kind {
-                        Kind::Bucket => Some(gcp.bucket_project_number(r).await?),
+                    let number = match row(r.kind).history.log {
+                        Log::BucketProject => Some(gcp.bucket_project_number(r).await?),
                         _ => None,
                     };
                     let container = history::container(r, number.as_deref())?;
                     let filter = history::filter(r, query);
                     // PAM's grant events live in the scope's own logs (issue 21).
-                    let pam = matches!(r.kind, Kind::Project | Kind::Folder | Kind::Organization);
+                    let pam = r.is_container();
                     let filter = if pam { crate::pam_log::or_pam(&filter, query) } else { filter };
                     let name = r.name();
                     let (entries, skipped): (Vec<history::LogEntry>, usize) =
@@ -91,17 +92,13 @@ pub fn run(config: &Config, args: &HistoryArgs) -> Result<i32, Error> {
             .buffered(target::CONCURRENCY)
             .collect()
             .await;
-        let total = results.len();
-        let (found, errors) = target::split(results);
-        if errors.len() == total {
-            return target::settle(&errors, total);
+        let mut read = crate::flow::Read::of(results);
+        if let Some(answer) = read.all_failed() {
+            return answer;
         }
-        let mut events: Vec<Event> = found.into_iter().flatten().collect();
+        let mut events: Vec<Event> = std::mem::take(&mut read.found).into_iter().flatten().collect();
         history::sort(&mut events);
         super::to_stdout(config, |w| output::history(&events, config.format, query.since, w))?;
-        for e in target::resource_errors(&errors) {
-            eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-        }
-        target::settle(&errors, total)
+        read.settle()
     })
 }

@@ -7,42 +7,26 @@ use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::edit::{self, TimedBinding};
 use crate::error::Error;
+use crate::flow;
 use crate::output;
-use crate::target::{self, Place, Policies, Progress};
+use crate::target::{self, Policies};
 
 pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
     // The instant the states are computed at: now, or `--at`.
     let at = l.at.unwrap_or(config.now);
     target::block_on(async {
         let mut policies = Policies::open(config).await?;
-        let (rows, errors, total) = if l.recursive {
-            policies.check_recursive()?;
+        let view = |name: &str, policy: &crate::policy::Policy| edit::timed_bindings(name, policy, at);
+        let mut found = if l.recursive {
             // A search page at a time: only the rows are kept (issue 22 item 3).
-            let mut rows = Vec::new();
-            let mut unreadable = Vec::new();
-            let index = policies
-                .index(config, l.via, |place, policy| {
-                    match edit::timed_bindings(&place.name(), &policy, at) {
-                        Ok(r) => rows.extend(r),
-                        Err(e) => unreadable.push((place, e)),
-                    }
-                })
-                .await?;
-            match index {
-                Some(index) => {
-                    let mut errors = index.errors;
-                    errors.extend(unreadable);
-                    let total = index.examined + errors.len();
-                    (rows, errors, total)
-                }
-                None => walk(config, &mut policies, at).await?,
-            }
+            flow::read_below(config, &mut policies, l.via, target::CONCURRENCY, "reading", view).await?
         } else {
-            read(config, &policies, at).await
+            flow::read_all(config, &policies, target::CONCURRENCY, "reading", view).await
         };
-        if total > 0 && errors.len() == total {
-            return target::settle(&errors, total);
+        if let Some(answer) = found.all_failed() {
+            return answer;
         }
+        let rows: Vec<TimedBinding> = std::mem::take(&mut found.found).into_iter().flatten().collect();
         // Expired bindings left out, to say so with the clock they were judged by (issue 12 item
         // 10: under an emulator whose clock is in the past, an empty list did not say why).
         let hidden =
@@ -57,7 +41,7 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
         let read: Vec<String> = policies
             .places()
             .iter()
-            .filter(|p| !errors.iter().any(|(failed, _)| failed == *p))
+            .filter(|p| !found.errors.iter().any(|(failed, _)| failed == *p))
             .map(|p| p.name())
             .collect();
         let read = match read.as_slice() {
@@ -78,43 +62,9 @@ pub fn run(config: &Config, l: &config::List) -> Result<i32, Error> {
                 if hidden == 1 { "it" } else { "them" }
             );
         }
-        target::print_errors(&target::resource_errors(&errors));
-        target::settle(&errors, total)
+        found.settle()
     })
 }
-
-type Read = (Vec<TimedBinding>, Vec<(Place, Error)>, usize);
-
-/// Reads every place's policy, at most [`target::CONCURRENCY`] at once.
-async fn read(config: &Config, policies: &Policies, at: chrono::DateTime<chrono::Utc>) -> Read {
-    let total = policies.places().len();
-    let progress = Progress::new(config, total, "reading");
-    let results = policies
-        .read_each(target::CONCURRENCY, &progress, |name, policy| edit::timed_bindings(name, policy, at))
-        .await;
-    progress.finish();
-    let (found, errors) = target::split(results);
-    (found.into_iter().flatten().collect(), errors, total)
-}
-
-/// The walk: every folder and project below the folders and organizations named, each read.
-async fn walk(
-    config: &Config,
-    policies: &mut Policies,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<Read, Error> {
-    let containers = policies
-        .places()
-        .iter()
-        .any(|p| matches!(p, Place::Resource(r) if r.kind != crate::iam::Kind::Project));
-    let walk_errors =
-        if containers { policies.add_descendants(target::CONCURRENCY).await? } else { Vec::new() };
-    let (rows, mut errors, total) = read(config, policies, at).await;
-    let failed = walk_errors.len();
-    errors.extend(walk_errors);
-    Ok((rows, errors, total + failed))
-}
-
 /// Joins the rows of bindings Privileged Access Manager wrote to the grants that wrote them
 /// ([`crate::pam::join_grants`]): per project, folder or organization with such rows, one
 /// `entitlements.list`, then one `grants.list` per entitlement there that holds one of their

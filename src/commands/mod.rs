@@ -5,8 +5,8 @@
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config, Env};
 use crate::error::{Error, exit};
-pub(crate) use crate::flow::report_removals;
 pub(crate) use crate::present::{cancelled, confirm, to_stdout};
+pub(crate) use revoke::report_removals;
 
 pub mod audit;
 pub mod cleanup;

@@ -6,25 +6,17 @@ use super::origin::Origin;
 use crate::cli;
 use crate::error::Error;
 use crate::iam::ResourceId;
+use crate::kinds::{Kind, ROWS};
 
 /// True when the command line names a resource of any kind.
 pub fn has_scope_flags(g: &cli::Global) -> bool {
-    !(g.project.is_empty()
-        && g.folder.is_empty()
-        && g.organization.is_empty()
-        && g.bucket.is_empty()
-        && g.secret.is_empty()
-        && g.service_account.is_empty()
-        && g.kms_keyring.is_empty()
-        && g.kms_key.is_empty()
-        && g.run_service.is_empty()
-        && g.resource.is_empty())
+    !(g.scopes.is_empty() && g.resource.is_empty())
 }
 
 /// The resources a command works on, and where they came from: the scope flags, else `defaults`
 /// (a bundle's resources, or the team file's scopes), else the default project (design §2).
 /// Offline, no scope is needed (the file is the scope). Every kind's flag is parsed here, at the
-/// edge, into a checked [`ResourceId`] (src/gcp/kinds.rs); a bad name is a usage error before
+/// edge, into a checked [`ResourceId`] (src/kinds/); a bad name is a usage error before
 /// anything is sent.
 pub fn scopes(
     global: &cli::Global,
@@ -46,9 +38,14 @@ pub fn scopes(
     // --project P`, `gcloud run services add-iam-policy-binding S --region R --project P`), else
     // the default project. --project then says where the bare names are, and is not a scope of its
     // own: P's policy is left alone. More than one project would leave the bare names ambiguous.
-    let bare = global.secret.iter().chain(&global.run_service).map(|s| s.trim()).find(|s| !s.contains('/'));
+    let bare = ROWS
+        .iter()
+        .filter(|row| row.bare_in_project)
+        .flat_map(|row| global.scopes.of(row.kind))
+        .map(|s| s.trim())
+        .find(|s| !s.contains('/'));
     let mut projects: Vec<&str> = Vec::new();
-    for p in &global.project {
+    for p in global.scopes.of(Kind::Project) {
         let p = p.trim();
         ResourceId::project(p)?;
         if !projects.contains(&p) {
@@ -72,45 +69,29 @@ pub fn scopes(
     let default_project =
         || qualifier.clone().map(|p| (p, Origin::Flag("--project"))).or_else(default_project);
     let mut out = Vec::new();
-    if qualifier.is_none() {
-        for p in &projects {
-            out.push(ResourceId::project(p)?);
+    let region = global.region.as_deref().map(str::trim);
+    for row in &ROWS {
+        let given = global.scopes.of(row.kind);
+        if row.takes_region && given.is_empty() && region.is_some() {
+            return Err(Error::usage_hint(
+                format!("--region names the region of a {}, and no {} is given", row.noun, row.flag),
+                format!("add {} NAME, or drop --region", row.flag),
+            ));
         }
-    }
-    for f in &global.folder {
-        out.push(ResourceId::folder(f.trim())?);
-    }
-    for o in &global.organization {
-        out.push(ResourceId::organization(o.trim())?);
-    }
-    for b in &global.bucket {
-        out.push(ResourceId::bucket(b.trim())?);
-    }
-    for s in &global.secret {
-        let s = s.trim();
-        let project = if s.contains('/') { None } else { default_project().map(|(p, _)| p) };
-        out.push(ResourceId::secret(s, project.as_deref().map(str::trim))?);
-    }
-    for a in &global.service_account {
-        out.push(ResourceId::service_account(a.trim())?);
-    }
-    for k in &global.kms_keyring {
-        out.push(ResourceId::kms_keyring(k.trim())?);
-    }
-    for k in &global.kms_key {
-        out.push(ResourceId::kms_key(k.trim())?);
-    }
-    if global.region.is_some() && global.run_service.is_empty() {
-        return Err(Error::usage_hint(
-            "--region names the region of a Cloud Run service, and no --run-service is given",
-            "add --run-service NAME, or drop --region",
-        ));
-    }
-    for r in &global.run_service {
-        let r = r.trim();
-        let region = global.region.as_deref().map(str::trim);
-        let project = if r.contains('/') { None } else { default_project().map(|(p, _)| p) };
-        out.push(ResourceId::run_service(r, region, project.as_deref().map(str::trim))?);
+        // --project P says where bare names are when there are any: it is then not a scope.
+        if row.kind == Kind::Project && qualifier.is_some() {
+            continue;
+        }
+        for value in given {
+            let value = value.trim();
+            let project = if row.bare_in_project && !value.contains('/') {
+                default_project().map(|(p, _)| p)
+            } else {
+                None
+            };
+            let region = if row.takes_region { region } else { None };
+            out.push((row.from_flag)(value, project.as_deref().map(str::trim), region)?);
+        }
     }
     for r in &global.resource {
         out.push(ResourceId::full_name(r.trim())?);

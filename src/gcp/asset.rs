@@ -6,7 +6,7 @@
 //! (cloudasset v1 discovery document, googleapis/google-api-go-client
 //! `cloudasset/v1/cloudasset-api.json`): "Page size is capped at 500 even if a larger value is
 //! given", so 500 is the fewest pages; `assetTypes` limits the search to the kinds of
-//! src/gcp/kinds.rs (each row's `asset_type`), so no page carries a resource jit cannot edit. No
+//! src/kinds/ (each row's `asset_type`), so no page carries a resource jit cannot edit. No
 //! `query` is sent: jit reads every binding and decides itself which are time-bound, with the
 //! same reader as everywhere else, rather than trust the search's word matching over condition
 //! text.
@@ -37,7 +37,7 @@ use serde_json::Value;
 use super::client::SearchResult;
 use super::{Gcp, Op, kinds};
 use crate::error::Error;
-use crate::iam::{Kind, ResourceId, is_number};
+use crate::iam::{ResourceId, is_number};
 use crate::policy::Policy;
 
 /// The largest page Google serves.
@@ -78,7 +78,7 @@ impl Stopped {
     }
 }
 
-/// The asset types of every kind jit knows (src/gcp/kinds.rs).
+/// The asset types of every kind jit knows (src/kinds/).
 pub fn asset_types() -> Vec<&'static str> {
     kinds::ROWS.iter().map(|r| r.asset_type).collect()
 }
@@ -278,27 +278,27 @@ pub(crate) fn project_ids(raw: &[SearchResult]) -> HashMap<String, String> {
 /// A result's full resource name as jit's resource (see the module's table).
 pub fn resource_of(full: &str, ids: &HashMap<String, String>) -> Result<ResourceId, Error> {
     // Cloud Asset names a bucket `//storage.googleapis.com/B`; IAM's full names (and jit's
-    // `--resource`) `//storage.googleapis.com/projects/_/buckets/B`.
-    let full = match full.strip_prefix("//storage.googleapis.com/") {
-        Some(b) if !b.contains('/') => format!("//storage.googleapis.com/projects/_/buckets/{b}"),
-        _ => full.to_string(),
+    // `--resource`) `//storage.googleapis.com/projects/_/buckets/B` (each kind's `asset_name`).
+    let short = full.strip_prefix("//").and_then(|r| r.split_once('/')).and_then(|(host, id)| {
+        let row =
+            kinds::ROWS.iter().find(|row| row.host == host && row.asset_name == kinds::AssetName::Short)?;
+        (!id.contains('/')).then(|| format!("//{host}/{}", (row.name)(id)))
+    });
+    let r = ResourceId::full_name(short.as_deref().unwrap_or(full))?;
+    let row = kinds::row(r.kind);
+    if row.asset_name != kinds::AssetName::ProjectNumber {
+        return Ok(r);
+    }
+    // `projects/NUMBER[/…]`: the ID in its place when another result named it.
+    let name = r.name();
+    let Some(rest) = name.strip_prefix("projects/") else { return Ok(r) };
+    let (number, tail) = rest.split_once('/').map_or((rest, None), |(n, t)| (n, Some(t)));
+    let Some(id) = ids.get(number) else { return Ok(r) };
+    let by_id = match tail {
+        Some(tail) => format!("projects/{id}/{tail}"),
+        None => format!("projects/{id}"),
     };
-    let r = ResourceId::full_name(&full)?;
-    let by_id = |number: &str| ids.get(number).cloned();
-    Ok(match r.kind {
-        Kind::Project => match by_id(&r.id) {
-            Some(id) => ResourceId::project(&id)?,
-            None => r,
-        },
-        Kind::Secret => match r.id.strip_prefix("projects/").and_then(|s| s.split_once('/')) {
-            Some((p, rest)) if by_id(p).is_some() => ResourceId {
-                kind: Kind::Secret,
-                id: format!("projects/{}/{rest}", by_id(p).unwrap_or_default()),
-            },
-            _ => r,
-        },
-        _ => r,
-    })
+    (row.from_full_name)(&by_id).unwrap_or(Ok(r))
 }
 
 /// A result's policy: bindings (and audit configs) without etag or version, which jit reads like

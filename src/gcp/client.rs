@@ -3,7 +3,7 @@
 //! function per call jit makes. Each call is made once: retries are decided by [`super::retry`],
 //! so that `Retry-After`, the budget and `--verbose` stay ours.
 //!
-//! Each kind's policy calls are in the shape its service wants (src/gcp/kinds.rs). Cloud Resource
+//! Each kind's policy calls are in the shape its service wants (src/kinds/). Cloud Resource
 //! Manager v3's, as gcloud makes them (`alt=json`, names for enums):
 //! - `POST /v3/{resource}:getIamPolicy` with `{"options": {"requestedPolicyVersion": 3}}`
 //!   (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>),

@@ -119,7 +119,7 @@ impl Gcp {
     }
 
     /// `endpoint` is `--endpoint`: one base for every service. Without it each service follows
-    /// its gcloud override variable (src/gcp/kinds.rs), and tokeninfo follows Cloud Resource
+    /// its gcloud override variable (src/kinds/), and tokeninfo follows Cloud Resource
     /// Manager's.
     #[cfg(test)]
     pub(crate) async fn from_resolved(

@@ -4,7 +4,7 @@
 //! projects/jit-demo-dev under the organization; alice owns both projects.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -193,10 +193,15 @@ async fn conflicts_and_busy_answers_are_retried_and_land_once() {
         retry_after_seconds: Some(1),
         ..Faults::default()
     });
-    let started = Instant::now();
     let out = gcp.read_modify_write(&prod(), grant("user:frank@example.com")).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(out.attempts, 2);
+    // Retry-After was honoured: the wait jit took is the one it says (no clock in the assertion,
+    // issue 20 item 6).
+    assert!(
+        lines.lock().unwrap().iter().any(|l| l.contains("HTTP 429") && l.contains("in 1.00s")),
+        "{:#?}",
+        lines.lock().unwrap()
+    );
     let stored = env.emulator.policy("projects/jit-demo-prod").unwrap();
     for m in ["user:erin@example.com", "user:frank@example.com"] {
         assert_eq!(

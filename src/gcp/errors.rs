@@ -43,7 +43,7 @@ pub(crate) enum Call {
 
 impl Call {
     /// The IAM permission the call needs on a resource of `kind`, from its row in
-    /// src/gcp/kinds.rs (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
+    /// src/kinds/ (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy>
     /// and each service's reference list them).
     pub(crate) fn permission(self, kind: Kind) -> String {
         match self {
@@ -179,7 +179,7 @@ pub(crate) fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8], c
     // reports: both are named as a policy jit should not have sent, with what to do, never taken for
     // an etag conflict and retried.
     if matches!(status, 400 | 412)
-        && cx.kind == Kind::Bucket
+        && super::kinds::row(cx.kind).conditions == super::kinds::Conditions::UniformBucketAccessOnly
         && cx.call == Call::SetIamPolicy
         && message.to_ascii_lowercase().contains("uniform bucket-level access")
     {

@@ -259,7 +259,7 @@ fn refuse_unwritable(r: &ResourceId, p: &Policy) -> crate::Result<()> {
     Ok(())
 }
 
-/// A kind that does not accept conditional role bindings (src/gcp/kinds.rs) is never sent a
+/// A kind that does not accept conditional role bindings (src/kinds/) is never sent a
 /// policy that adds one: Google would refuse the write, and jit says why before sending it.
 pub(crate) fn refuse_conditions(r: &ResourceId, read: &Policy, new: &Policy) -> crate::Result<()> {
     refuse_conditions_of(kinds::row(r.kind).conditions, r, read, new)

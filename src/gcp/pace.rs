@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::iam::{Kind, ResourceId};
+use crate::iam::ResourceId;
 
 /// Resource Manager's published write quota, a minute per quota project.
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 600;
@@ -177,10 +177,8 @@ impl Pacer {
     }
 
     fn write_key(r: &ResourceId) -> Key {
-        match r.kind {
-            Kind::Bucket => Key::Bucket(r.id.clone()),
-            kind => Key::Service(super::kinds::row(kind).host),
-        }
+        let row = super::kinds::row(r.kind);
+        if row.paced_per_resource { Key::Bucket(r.id.clone()) } else { Key::Service(row.host) }
     }
 
     fn limit(&self, key: &Key) -> Option<(u32, Duration)> {

@@ -221,7 +221,7 @@ async fn handle(
         return json_response(200, json!({key: page, "nextPageToken": next}));
     }
 
-    // The other services (src/gcp/kinds.rs), each in its own shape: Storage's JSON API, and the
+    // The other services (src/kinds/), each in its own shape: Storage's JSON API, and the
     // `v1/{name}:getIamPolicy` of Secret Manager, IAM, KMS and Run.
     if let Some(answer) = other_service(&mut s, &method, &path, &query, &body_json) {
         return answer;
@@ -568,11 +568,11 @@ async fn retry_after_is_honoured_on_a_429() {
             retry_after: Some("1"),
         },
     );
-    let started = Instant::now();
     let out =
         t.gcp.read_modify_write(&project(), add_admin("user:c@example.com", Arc::default())).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
     assert_eq!(out.attempts, 2);
+    // The wait jit took is the one it says, Retry-After's (no clock in the assertion, issue 20
+    // item 6).
     let lines = t.lines.lock().unwrap();
     assert!(lines.iter().any(|l| l.contains("HTTP 429") && l.contains("in 1.00s")), "{lines:#?}");
 }
@@ -652,14 +652,17 @@ async fn the_time_budget_bounds_a_long_retry_after() {
             retry_after: Some("30"),
         },
     );
-    let started = Instant::now();
     let e = t.gcp.get_policy(&project()).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
         matches!(e, Error::Unavailable { retry_after: Some(d), .. } if d == Duration::from_secs(30)),
         "{e:?}"
     );
     assert!(e.to_string().contains("Google asked to wait 30s"), "{e}");
+    // The 30 s wait, past the 2 s budget, was never started: one try, and the budget is said
+    // spent (no clock in the assertion, issue 20 item 6).
+    assert_eq!(t.fake.count(":getIamPolicy"), 1);
+    let lines = t.lines.lock().unwrap();
+    assert!(lines.iter().any(|l| l.contains("retry budget spent")), "{lines:#?}");
 }
 
 #[tokio::test]
@@ -850,7 +853,8 @@ async fn a_stalling_server_costs_the_budget_not_forever() {
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"version\": 3,";
     for prefix in [&b""[..], head_then_stall] {
         let url = stalling_server(prefix).await;
-        let budget = RetryBudget { max_elapsed: Duration::from_secs(2), ..fast_budget() };
+        // A short budget: the deadline that ends each try is what is tested, not how long it is.
+        let budget = RetryBudget { max_elapsed: Duration::from_millis(500), ..fast_budget() };
         let gcp = Gcp::new(Options {
             endpoint: Some(url.clone()),
             anonymous: true,
@@ -860,16 +864,13 @@ async fn a_stalling_server_costs_the_budget_not_forever() {
         .await
         .unwrap();
         let want = format!(
-            "`projects/my-project`: `{url}` did not answer getIamPolicy within 2.0s (gave up after 1 try in "
+            "`projects/my-project`: `{url}` did not answer getIamPolicy within 0.5s (gave up after 1 try in "
         );
-        let started = Instant::now();
         let e = gcp.get_policy(&project()).await.unwrap_err();
         assert!(matches!(e, Error::Network { .. }), "{e:?}");
         assert!(e.to_string().starts_with(&want), "{e}");
         let e = gcp.read_modify_write(&project(), |p| Ok(Edit::Unchanged(p.clone()))).await.unwrap_err();
         assert!(e.to_string().starts_with(&want), "{e}");
-        // Generous: a hang test, not a timing test (the machine may be loaded).
-        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
     }
 }
 
@@ -906,7 +907,7 @@ async fn a_silent_tokeninfo_costs_the_budget_not_forever() {
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "some-token").unwrap();
-    let budget = RetryBudget { max_elapsed: Duration::from_secs(2), ..fast_budget() };
+    let budget = RetryBudget { max_elapsed: Duration::from_millis(500), ..fast_budget() };
     let gcp = Gcp::new(Options {
         endpoint: Some(url.clone()),
         access_token_file: Some(token),
@@ -915,13 +916,11 @@ async fn a_silent_tokeninfo_costs_the_budget_not_forever() {
     })
     .await
     .unwrap();
-    let started = Instant::now();
     let e = gcp.caller_principal().await.unwrap_err();
     assert!(matches!(e, Error::Network { .. }), "{e:?}");
     let want =
-        format!("`{url}oauth2/v3/tokeninfo` did not answer tokeninfo within 2.0s (gave up after 1 try in ");
+        format!("`{url}oauth2/v3/tokeninfo` did not answer tokeninfo within 0.5s (gave up after 1 try in ");
     assert!(e.to_string().starts_with(&want), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -1313,7 +1312,7 @@ fn add_conditional(member: &'static str) -> impl FnMut(&Policy) -> crate::Result
     }
 }
 
-/// Each kind's read and write go out in its service's own shape (src/gcp/kinds.rs, as gcloud 528
+/// Each kind's read and write go out in its service's own shape (src/kinds/, as gcloud 528
 /// sends them), version 3 asked for where that service takes it, the etag read sent back, and
 /// fields jit does not know (Storage's `kind` and `resourceId`) kept.
 #[tokio::test]
@@ -1449,7 +1448,7 @@ async fn a_conflict_on_a_secret_repeats_the_cycle() {
     assert_eq!(roles, ["roles/viewer", "roles/other", "roles/viewer"]);
 }
 
-/// A service account accepts conditional role bindings (src/gcp/kinds.rs says why): a time-bound
+/// A service account accepts conditional role bindings (src/kinds/ says why): a time-bound
 /// grant on one is written, once, with its condition.
 #[tokio::test]
 async fn a_conditional_binding_on_a_service_account_is_written() {
