@@ -1,5 +1,6 @@
 //! Requests and approvals through Privileged Access Manager (issue 21): `jit entitlements`,
-//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply` and `exec`,
+//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply`, and PAM's rows
+//! in `list` and `history` (`exec`: tests/exec.rs),
 //! through the real binary against the emulator (its seed: entitlement `prod-debug` on
 //! jit-demo-prod, which bob may request and alice may approve).
 
@@ -339,86 +340,6 @@ fn bad_input_is_refused_before_anything_is_sent() {
     assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
     let bucket = jit(&["requests", "buckets/b"]).run().code(2);
     assert!(bucket.error_line().contains("`buckets/b` is not a scope"), "{}", bucket.stderr);
-}
-
-#[cfg(unix)]
-#[test]
-fn exec_ends_the_access_when_the_command_exits_and_passes_its_status() {
-    let emu = harness::emulator().start();
-    let run = emu
-        .jit(&[
-            "exec",
-            "roles/logging.viewer",
-            SCOPE,
-            "--via",
-            "grant",
-            "--for",
-            "1h",
-            "--reason",
-            "debug",
-            "--",
-            "sh",
-            "-c",
-            "echo running; exit 7",
-        ])
-        .run()
-        .code(7);
-    assert_eq!(run.stdout, "running\n");
-    assert!(run.stderr.contains("Ended the access on `projects/jit-demo-prod`."), "{}", run.stderr);
-    let held = emu
-        .stored(SCOPE)
-        .bindings
-        .iter()
-        .filter(|b| {
-            b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com")
-        })
-        .count();
-    assert_eq!(held, 0, "the self-grant is gone");
-}
-
-#[cfg(unix)]
-#[test]
-fn exec_ends_the_access_when_jit_is_terminated() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let emu = harness::emulator().start();
-    let token = emu.token_file("alice-token");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jit"))
-        .args(["--endpoint", &emu.url, "--access-token-file", token.to_str().unwrap()])
-        .args([
-            "exec",
-            "roles/logging.viewer",
-            SCOPE,
-            "--via",
-            "grant",
-            "--",
-            "sh",
-            "-c",
-            "echo started; exec sleep 600",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command runs: the access is there.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line, "started\n");
-    let has = |emu: &harness::Emulator| {
-        emu.stored(SCOPE).bindings.iter().any(|b| {
-            b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com")
-        })
-    };
-    assert!(has(&emu));
-    // SAFETY: a signal to the child we started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
-    assert!(stderr.contains("Ended the access"), "{stderr}");
-    assert!(!has(&emu));
 }
 
 #[test]
