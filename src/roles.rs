@@ -465,9 +465,9 @@ pub fn escalation_permissions(role: CatalogRole) -> Vec<&'static str> {
 /// The resource types (`SERVICE.RESOURCE` of a permission's name) whose permissions apply to a
 /// resource of `kind`: its own type (but `create` and `list`, which are checked on the parent)
 /// and the types beneath it. `None` for the hierarchy, where every role applies but those of
-/// what lies above (which Google's answer decides). jit's own reading, for the check before a
-/// write (issue 18 item 3); Google refuses a role none of whose permissions applies with "Role R
-/// is not supported for this resource."
+/// what lies above ([`above`]). jit's own reading, for the check before a write (issue 18 item
+/// 3), the emulator's too (emulator/src/state/applies.rs); Google refuses a role none of whose
+/// permissions applies with "Role R is not supported for this resource."
 fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'static str])> {
     use crate::iam::Kind;
     Some(match kind {
@@ -497,15 +497,34 @@ fn kind_types(kind: crate::iam::Kind) -> Option<(&'static str, &'static [&'stati
     })
 }
 
+/// Permissions of what lies above (or beside) a resource of the hierarchy, none of which applies
+/// to it: a project holds no organization, folder or billing account, and is created and listed
+/// in its parent (`roles/resourcemanager.organizationViewer` or `projectCreator` on a project).
+fn above(kind: crate::iam::Kind, permission: &str) -> bool {
+    use crate::iam::Kind;
+    let prefixes: &[&str] = match kind {
+        Kind::Project => &["resourcemanager.organizations.", "resourcemanager.folders.", "billing.accounts."],
+        Kind::Folder => &["resourcemanager.organizations.", "billing.accounts."],
+        _ => &[],
+    };
+    prefixes.iter().any(|a| permission.starts_with(a))
+        || (kind == Kind::Project
+            && matches!(permission, "resourcemanager.projects.create" | "resourcemanager.projects.list"))
+}
+
 /// True when `role` (in jit's copy) can be bound on a resource of `kind`: it has no permission,
-/// or one about the resource or what it holds. Always true for the hierarchy.
+/// or one about the resource or what it holds (for the hierarchy: one not about what lies above).
 pub fn applies_to(role: CatalogRole, kind: crate::iam::Kind) -> bool {
-    let Some((own, beneath)) = kind_types(kind) else { return true };
-    role.permission_count() == 0
-        || role.permissions().any(|p| {
-            let Some((ty, verb)) = p.rsplit_once('.') else { return false };
-            (ty == own && verb != "create" && verb != "list") || beneath.contains(&ty)
-        })
+    if role.permission_count() == 0 {
+        return true;
+    }
+    let Some((own, beneath)) = kind_types(kind) else {
+        return role.permissions().any(|p| !above(kind, p));
+    };
+    role.permissions().any(|p| {
+        let Some((ty, verb)) = p.rsplit_once('.') else { return false };
+        (ty == own && verb != "create" && verb != "list") || beneath.contains(&ty)
+    })
 }
 
 /// Refuses, before anything is read or sent, a role that does not apply to a resource it is to
@@ -717,6 +736,12 @@ mod tests {
         assert!(!applies_to(role("roles/container.clusterAdmin"), Kind::ServiceAccount));
         assert!(applies_to(role("roles/storage.objectViewer"), Kind::Bucket));
         assert!(applies_to(role("roles/container.clusterAdmin"), Kind::Project));
+        // The hierarchy: all but what lies above.
+        assert!(!applies_to(role("roles/resourcemanager.organizationViewer"), Kind::Project));
+        assert!(!applies_to(role("roles/resourcemanager.organizationViewer"), Kind::Folder));
+        assert!(applies_to(role("roles/resourcemanager.organizationViewer"), Kind::Organization));
+        assert!(!applies_to(role("roles/resourcemanager.projectCreator"), Kind::Project));
+        assert!(applies_to(role("roles/resourcemanager.projectCreator"), Kind::Folder));
         let e = check_applies(
             ["roles/storage.objectViewer", "roles/secretmanager.secretAccessor"],
             &[Kind::Bucket],

@@ -82,7 +82,13 @@ fn not_found_is_404_in_each_services_words_and_403_where_google_keeps_it() {
         // Who may not look where it would be learns nothing: 403.
         let b = get_policy(&emu, BOB, name);
         assert_eq!(b.status, 403, "{name}: {}", b.text);
-        assert!(b.json()["error"]["message"].as_str().unwrap().contains("may not exist"), "{name}");
+        // IAM's words for it say nothing of existence ("Permission P is required to perform this
+        // operation on service account NAME."); the others' add "(or it may not exist)".
+        let said = b.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            said.contains("may not exist") || said.contains("is required to perform this operation"),
+            "{name}: {said}"
+        );
     }
     // A secret of a project that does not exist, and an account under `projects/-`: 403.
     assert_eq!(get_policy(&emu, ALICE, "projects/no-such-project/secrets/s").status, 403);
@@ -430,4 +436,357 @@ fn a_body_that_is_not_json_gets_one_shape_per_service() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["message"], "Parse Error");
     assert_eq!(body["error"]["errors"][0]["reason"], "parseError");
+}
+
+/// Issue 18's remainder: each service's 403 in its own words and shape, as Google's clients show
+/// them (docs/emulator.md, "403 per service"): which names the resource and how, whether `errors[]`
+/// (`reason: forbidden`) comes with it, and the `ErrorInfo` naming the service or IAM.
+#[test]
+fn each_services_403_has_its_own_words_and_shape() {
+    let emu = harness::emulator().start();
+    let sa_email = "deployer@jit-demo-prod.iam.gserviceaccount.com";
+    let v2_run = RUN;
+    let cases: Vec<(&str, String, Option<Value>, &str, bool, Option<&str>)> = vec![
+        // (method, path, body, message, errors[] present, ErrorInfo domain)
+        (
+            "POST",
+            "/v1/projects/jit-demo-prod:getIamPolicy".into(),
+            None,
+            "The caller does not have permission",
+            true,
+            None,
+        ),
+        (
+            "POST",
+            "/v3/projects/jit-demo-prod:getIamPolicy".into(),
+            None,
+            "Permission 'resourcemanager.projects.getIamPolicy' denied on resource \
+             '//cloudresourcemanager.googleapis.com/projects/jit-demo-prod' (or it may not exist).",
+            false,
+            Some("cloudresourcemanager.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/storage/v1/b/jit-demo-prod-data/iam".into(),
+            None,
+            "bob@example.com does not have storage.buckets.getIamPolicy access to the Google Cloud Storage \
+             bucket. Permission 'storage.buckets.getIamPolicy' denied on resource (or it may not exist).",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{SECRET}:getIamPolicy"),
+            None,
+            "Permission 'secretmanager.secrets.getIamPolicy' denied for resource \
+             'projects/100000000001/secrets/db-password' (or it may not exist).",
+            false,
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/{SA}:getIamPolicy"),
+            None,
+            "Permission iam.serviceAccounts.getIamPolicy is required to perform this operation on service \
+             account projects/jit-demo-prod/serviceAccounts/deployer@jit-demo-prod.iam.gserviceaccount.com.",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{KEY}:getIamPolicy"),
+            None,
+            "Permission 'cloudkms.cryptoKeys.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/global/keyRings/app/cryptoKeys/db' (or it may not exist).",
+            true,
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/{RUN}:getIamPolicy"),
+            None,
+            "Permission 'run.services.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/europe-west1/services/api' (or resource may not exist).",
+            true,
+            Some("run.googleapis.com"),
+        ),
+        (
+            "GET",
+            format!("/v2/{v2_run}:getIamPolicy"),
+            None,
+            "Permission 'run.services.getIamPolicy' denied on resource \
+             'projects/jit-demo-prod/locations/europe-west1/services/api' (or resource may not exist).",
+            false,
+            Some("run.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod:searchAllIamPolicies".into(),
+            None,
+            "Request denied by Cloud IAM.",
+            false,
+            Some("cloudasset.googleapis.com"),
+        ),
+        (
+            "POST",
+            "/v2/entries:list".into(),
+            Some(json!({"resourceNames": ["projects/jit-demo-prod"]})),
+            "Permission 'logging.logEntries.list' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod/roles/anything".into(),
+            None,
+            "Permission 'iam.roles.get' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "POST",
+            format!("/v1/projects/-/serviceAccounts/{sa_email}:generateAccessToken"),
+            Some(json!({"scope": ["https://www.googleapis.com/auth/cloud-platform"]})),
+            "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+        (
+            "GET",
+            "/v1/projects/jit-demo-prod/locations/global/entitlements".into(),
+            None,
+            "Permission 'privilegedaccessmanager.entitlements.list' denied on resource \
+             '//privilegedaccessmanager.googleapis.com/projects/jit-demo-prod/locations/global' (or it may not exist).",
+            false,
+            Some("iam.googleapis.com"),
+        ),
+    ];
+    for (method, path, body, message, errors, domain) in cases {
+        let a = emu.request(method, &path, Some(BOB), body);
+        assert_eq!(a.status, 403, "{method} {path}: {}", a.text);
+        let e = &a.json()["error"];
+        assert_eq!(e["message"], message, "{method} {path}");
+        if path.starts_with("/storage/") {
+            assert!(e.get("status").is_none(), "{path}: {e}");
+        } else {
+            assert_eq!(e["status"], "PERMISSION_DENIED", "{path}");
+        }
+        assert_eq!(e.get("errors").is_some(), errors, "{method} {path}: {e}");
+        if errors {
+            assert_eq!(e["errors"][0]["reason"], "forbidden", "{path}");
+        }
+        let info = e["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo");
+        assert_eq!(info.map(|d| d["domain"].as_str().unwrap()), domain, "{method} {path}: {e}");
+        if let Some(d) = info {
+            assert_eq!(d["reason"], "IAM_PERMISSION_DENIED", "{path}");
+            assert!(d["metadata"]["permission"].is_string(), "{path}: {d}");
+        }
+    }
+}
+
+/// The 409 of a stale etag is Google's current text, which names both etags; an injected conflict
+/// (no etag of its own to name) keeps the first sentence alone.
+#[test]
+fn a_stale_etag_is_a_409_naming_both_etags() {
+    let emu = harness::emulator().start();
+    let v3 = || Some(json!({"options": {"requestedPolicyVersion": 3}}));
+    let read = emu.request("POST", "/v1/projects/jit-demo-prod:getIamPolicy", Some(ALICE), v3()).json();
+    let mut policy = read.clone();
+    let first = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:setIamPolicy",
+        Some(ALICE),
+        Some(json!({ "policy": policy.clone() })),
+    );
+    assert_eq!(first.status, 200, "{}", first.text);
+    let current = first.json()["etag"].as_str().unwrap().to_string();
+    policy["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/viewer", "members": ["user:bob@example.com"]}));
+    for surface in ["/v1", "/v3"] {
+        let a = emu.request(
+            "POST",
+            &format!("{surface}/projects/jit-demo-prod:setIamPolicy"),
+            Some(ALICE),
+            Some(json!({ "policy": policy.clone() })),
+        );
+        assert_eq!(a.status, 409, "{}", a.text);
+        let e = &a.json()["error"];
+        assert_eq!(e["status"], "ABORTED");
+        assert_eq!(
+            e["message"],
+            format!(
+                "There were concurrent policy changes. Please retry the whole read-modify-write with exponential \
+                 backoff. The request's ETag '{}' did not match the current policy's ETag '{current}'.",
+                read["etag"].as_str().unwrap()
+            )
+        );
+        assert_eq!(e.get("errors").is_some(), surface == "/v1", "{e}");
+    }
+    // Nothing was written: the policy still has the first write's etag.
+    let after = emu.request("POST", "/v1/projects/jit-demo-prod:getIamPolicy", Some(ALICE), v3()).json();
+    assert_eq!(after["etag"], current.as_str());
+    // An injected conflict has no stale etag to name.
+    emu.faults(json!({"conflictNext": 1}));
+    let mut fresh = after.clone();
+    fresh["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/viewer", "members": ["user:bob@example.com"]}));
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-prod:setIamPolicy",
+        Some(ALICE),
+        Some(json!({ "policy": fresh })),
+    );
+    assert_eq!(a.status, 409, "{}", a.text);
+    assert_eq!(
+        a.json()["error"]["message"],
+        "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff."
+    );
+}
+
+/// Issue 18 item 4 for Cloud Storage: an unknown query parameter is a 400 in Storage's shape,
+/// naming the parameter; every parameter its methods declare (and gcloud and the Python client
+/// send) is taken.
+#[test]
+fn storage_refuses_unknown_query_parameters_in_its_own_shape() {
+    let emu = harness::emulator().start();
+    let bucket = "/storage/v1/b/jit-demo-prod-data";
+    for path in [
+        format!(
+            "{bucket}/iam?optionsRequestedPolicyVersion=3&userProject=jit-demo-prod&prettyPrint=false&alt=json"
+        ),
+        format!("{bucket}/iam?fields=bindings,etag&quotaUser=q"),
+        format!(
+            "{bucket}/iam/testPermissions?permissions=storage.buckets.get&permissions=storage.buckets.getIamPolicy"
+        ),
+        format!("{bucket}?projection=noAcl&prettyPrint=false"),
+    ] {
+        let a = emu.request("GET", &path, Some(ALICE), None);
+        assert_eq!(a.status, 200, "{path}: {}", a.text);
+    }
+    let etag = |emu: &Emulator| {
+        emu.request("GET", &format!("{bucket}/iam"), Some(ALICE), None).json()["etag"].clone()
+    };
+    let before = etag(&emu);
+    // A misspelt version (the v1-v3 APIs' dotted name) and a made-up parameter.
+    for (method, path, name) in [
+        ("GET", format!("{bucket}/iam?options.requestedPolicyVersion=3"), "options.requestedPolicyVersion"),
+        ("GET", format!("{bucket}/iam/testPermissions?permissions=storage.buckets.get&perm=x"), "perm"),
+        ("GET", format!("{bucket}?projection=full&nosuch=1"), "nosuch"),
+        ("PUT", format!("{bucket}/iam?optionsRequestedPolicyVersion=3"), "optionsRequestedPolicyVersion"),
+    ] {
+        let body = (method == "PUT").then(|| json!({"bindings": []}));
+        let a = emu.request(method, &path, Some(ALICE), body);
+        assert_eq!(a.status, 400, "{path}: {}", a.text);
+        assert_eq!(
+            a.json(),
+            json!({"error": {"code": 400, "message": "Invalid argument.", "errors": [{
+                "message": "Invalid argument.", "domain": "global", "reason": "invalid",
+                "location": name, "locationType": "parameter"}]}}),
+            "{path}"
+        );
+    }
+    // The refused PUT wrote nothing.
+    assert_eq!(etag(&emu), before);
+}
+
+/// Issue 18 item 3 for `jit delegate`: a role that does not apply to the place the delegate would
+/// grant it on is refused before anything is read or sent, as `jit grant` refuses it and as the
+/// emulator (like Google) refuses binding it there; `--no-role-check` leaves it to Google.
+#[test]
+fn jit_delegate_refuses_a_role_that_does_not_apply_to_its_scope() {
+    let emu = harness::emulator().start();
+    let writes = || {
+        emu.requests().iter().filter(|r| r["path"].as_str().unwrap_or("").ends_with(":setIamPolicy")).count()
+    };
+    let role = "roles/resourcemanager.organizationViewer";
+    // What the emulator answers a direct binding of it on a project: Google's 400.
+    let a = emu.request(
+        "POST",
+        "/v1/projects/jit-demo-dev:setIamPolicy",
+        Some(ALICE),
+        Some(json!({"policy": {"bindings": [{"role": role, "members": ["user:dana@example.com"]}]}})),
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.json()["error"]["message"], format!("Role {role} is not supported for this resource."));
+    let before = writes();
+    let want = format!(
+        "error: that role does not apply to a project: none of the permissions of `{role}` is about a project or \
+         what it holds"
+    );
+    for args in [
+        vec![
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            role,
+            "--for",
+            "1d",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+        vec![
+            "delegate",
+            "dana@example.com",
+            "--roles",
+            &format!("roles/logging.viewer,{role}"),
+            "--permanent",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+        vec![
+            "grant",
+            role,
+            "--for",
+            "1h",
+            "--member",
+            "user:dana@example.com",
+            "--yes",
+            "--project",
+            "jit-demo-dev",
+        ],
+    ] {
+        let run = emu.jit(&args).run().code(2);
+        assert!(run.error_line().starts_with(&want), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(writes(), before, "nothing written");
+    // A role that applies goes through, and so does this one with --no-role-check (the delegated
+    // roles are the condition's list: Google does not judge them on the write).
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        "roles/logging.viewer",
+        "--for",
+        "1d",
+        "--yes",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    emu.jit(&[
+        "delegate",
+        "dana@example.com",
+        "--roles",
+        role,
+        "--for",
+        "1d",
+        "--yes",
+        "--no-role-check",
+        "--project",
+        "jit-demo-dev",
+    ])
+    .run()
+    .ok();
+    assert_eq!(writes(), before + 2);
 }

@@ -323,10 +323,13 @@ fn what_the_emulator_cannot_read_is_a_400_and_a_stranger_a_403() {
         let got = a.json()["error"]["message"].as_str().unwrap().to_string();
         assert!(got.starts_with(message), "{body}: {got}");
     }
-    // Bob holds nothing on the project: Google's generic 403.
+    // Bob holds nothing on the project: IAM's 403, which names the permission only.
     let a = list(&emu, "bob-token", json!({"resourceNames": ["projects/jit-demo-prod"]}));
     assert_eq!(a.status, 403, "{}", a.text);
-    assert_eq!(a.json()["error"]["message"], "The caller does not have permission");
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Permission 'logging.logEntries.list' denied on resource (or it may not exist)."
+    );
     // Alice, an owner of the project, may; a project that does not exist is a 403 too.
     assert_eq!(list(&emu, ALICE, json!({"resourceNames": ["projects/jit-demo-prod"]})).status, 200);
     assert_eq!(list(&emu, ALICE, json!({"resourceNames": ["projects/no-such-project"]})).status, 403);

@@ -142,6 +142,13 @@ pub fn resolve(args: &DelegateArgs, team: Option<&Team>, config: &Config) -> Res
             }
         }
     }
+    if !args.no_role_check {
+        // A role that does not apply to the place it would be granted on (the delegation's
+        // scope: the delegate grants it there) is refused, as `jit grant` refuses it (issue 18
+        // item 3): `roles/resourcemanager.organizationViewer` on a project.
+        let kinds: Vec<_> = config.scopes.iter().map(|r| r.kind).collect();
+        crate::roles::check_applies(roles.iter().map(String::as_str), &kinds)?;
+    }
     Ok(Delegate {
         principal,
         roles,

@@ -11,57 +11,42 @@
 //! - **Where the report goes.** To stdout, unless stdout carries the edited policy: then to
 //!   stderr, as a table.
 //!
-//! One rule for partial failure ([`settle`]): the failed resources are named, the others are done,
-//! and the exit code is 4. One setting for concurrency ([`CONCURRENCY`]).
+//! One rule for partial failure ([`settle`], in `partial.rs`): the failed resources are named, the
+//! others are done, and the exit code is 4. One setting for concurrency ([`CONCURRENCY`]). The
+//! connection of a run and the in-process emulator are in `session.rs`, the progress bar in
+//! `progress.rs`.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Mutex;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 pub mod file;
+mod partial;
+mod place;
+mod progress;
+mod session;
+
+pub use partial::{one_error_per_place, print_errors, resource_errors, settle, split};
+pub use place::Place;
+pub use progress::Progress;
+use session::Session;
+pub use session::emulator_state_file;
 
 use crate::cli::Format;
-use crate::config::{self, Config, Connection};
-use crate::error::{Error, exit};
-use crate::gcp::{self, Edit, Gcp};
+use crate::config::{self, Config};
+use crate::error::Error;
+use crate::gcp::{Edit, Gcp};
 use crate::iam::{Kind, Principal, ResourceId};
-use crate::output::{self, ResourceError};
+use crate::output;
 use crate::policy::Policy;
 
 /// How many resources are read or written at once, for every command (`cleanup --concurrency`
 /// sets its own). Resource Manager allows 600 reads a minute per project; eight at a time stays
 /// well inside it for the few resources a person names.
 pub const CONCURRENCY: usize = 8;
-
-/// Who `--emulator` acts as: the built-in demo seed's organization admin, so that permissions are
-/// checked and "granted by" is filled in as against Google.
-#[cfg(feature = "emulator")]
-const EMULATOR_CALLER: &str = "user:alice@example.com";
-
-/// One place a policy lives.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Place {
-    /// A saved policy, reported under `label`: the one scope named on the command line, or the
-    /// file's path (`stdin` for `-`).
-    File { label: String },
-    /// A resource of any kind, through the API.
-    Resource(ResourceId),
-}
-
-impl Place {
-    /// The name jit reports the place by.
-    pub fn name(&self) -> String {
-        match self {
-            Place::File { label } => label.clone(),
-            Place::Resource(r) => r.name(),
-        }
-    }
-}
 
 /// The policies a command works on, and how to reach them.
 pub struct Policies {
@@ -479,138 +464,6 @@ pub fn fallback_note(e: &Error) -> String {
     )
 }
 
-/// A connection for one run: the API client, and the in-process emulator behind `--emulator`.
-struct Session {
-    gcp: Gcp,
-    #[cfg(feature = "emulator")]
-    _emulator: Option<jit_emulator::Handle>,
-    /// Held while an in-process emulator runs, so two `jit --emulator` processes take turns
-    /// instead of each overwriting the other's state file.
-    _lock: Option<std::fs::File>,
-    /// Who the credentials belong to, asked at most once per run.
-    caller: tokio::sync::OnceCell<Option<Principal>>,
-}
-
-/// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
-/// `~/.local/state/jit/emulator.json`.
-pub fn emulator_state_file(vars: &crate::config::Vars) -> Result<PathBuf, Error> {
-    let base = vars
-        .os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| vars.os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
-        .ok_or_else(|| {
-            Error::usage("cannot place the emulator's state: neither XDG_STATE_HOME nor HOME is set")
-        })?;
-    Ok(base.join("jit").join("emulator.json"))
-}
-
-impl Session {
-    async fn connect(config: &Config, conn: &Connection) -> Result<Session, Error> {
-        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
-        let mut opts = gcp::Options {
-            endpoint: conn.endpoint.clone(),
-            access_token_file: conn.access_token_file.clone(),
-            access_token: None,
-            impersonate: conn.impersonate.clone(),
-            anonymous: false,
-            verbose: config.verbose,
-            retry: gcp::RetryBudget {
-                max_attempts: conn.retry_attempts,
-                max_elapsed: conn.retry_timeout.to_std().unwrap_or(gcp::retry::DEFAULT_TIMEOUT),
-                ..Default::default()
-            },
-            quota_project: conn.quota_project.clone(),
-            pace: gcp::pace::Settings {
-                writes_per_minute: conn.writes_per_minute,
-                searches_per_minute: conn.searches_per_minute,
-                // `--writes-per-minute 0` turns every write pace off, buckets' included.
-                bucket_writes_per_second: if conn.writes_per_minute == 0 {
-                    0
-                } else {
-                    gcp::pace::BUCKET_WRITES_PER_SECOND
-                },
-            },
-            listing_timeout: conn.list_timeout.to_std().ok(),
-            vars: conn.vars.clone(),
-        };
-        #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
-        let mut lock = None;
-        #[cfg(feature = "emulator")]
-        let mut handle = None;
-        if conn.emulator {
-            #[cfg(not(feature = "emulator"))]
-            return Err(Error::no_emulator());
-            #[cfg(feature = "emulator")]
-            {
-                let state = emulator_state_file(&conn.vars)?;
-                if let Some(dir) = state.parent().filter(|d| !d.exists()) {
-                    // Only its owner may enter it: the state holds tokens (issue 17 item 8).
-                    let mut builder = std::fs::DirBuilder::new();
-                    builder.recursive(true);
-                    #[cfg(unix)]
-                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-                    builder
-                        .create(dir)
-                        .map_err(|e| Error::io(format!("cannot create `{}`: {e}", dir.display())))?;
-                }
-                let lock_path = state.with_file_name("emulator.lock");
-                let file = std::fs::File::create(&lock_path)
-                    .and_then(|f| f.lock().map(|()| f))
-                    .map_err(|e| Error::io(format!("cannot lock `{}`: {e}", lock_path.display())))?;
-                lock = Some(file);
-                let h = jit_emulator::start(jit_emulator::Options {
-                    port: 0,
-                    state: Some(state.clone()),
-                    ..Default::default()
-                })
-                .await
-                .map_err(Error::from_emulator)?;
-                // The token comes from the emulator's API, in memory: no token file is written.
-                // `JIT_EMULATOR_AS=bob@example.com` acts as another of the seed's people (the
-                // requester of a Privileged Access Manager tour, docs/usage.md).
-                let caller = conn
-                    .vars
-                    .get("JIT_EMULATOR_AS")
-                    .map(|v| v.trim().to_string())
-                    .map(|v| if v.contains(':') { v } else { crate::iam::member_of_email(&v) })
-                    .unwrap_or_else(|| EMULATOR_CALLER.to_string());
-                let token = h.mint_token(&caller).map_err(Error::from_emulator)?;
-                if config.verbose {
-                    eprintln!(
-                        "in-process emulator at {} with its state in {}",
-                        output::escape(&h.url),
-                        output::escape(&state.display().to_string())
-                    );
-                }
-                opts.endpoint = Some(h.url.clone());
-                opts.access_token = Some(gcp::auth::AccessToken::new(token));
-                opts.access_token_file = None;
-                opts.impersonate = None;
-                handle = Some(h);
-            }
-        }
-        let gcp = Gcp::new(opts).await?;
-        Ok(Session {
-            gcp,
-            #[cfg(feature = "emulator")]
-            _emulator: handle,
-            _lock: lock,
-            caller: tokio::sync::OnceCell::new(),
-        })
-    }
-
-    /// The caller as a principal, asked at most once.
-    async fn caller(&self) -> Result<Option<Principal>, Error> {
-        let found = self
-            .caller
-            .get_or_try_init(|| async {
-                Ok::<_, Error>(self.gcp.caller_principal().await?.and_then(|p| Principal::from_str(&p).ok()))
-            })
-            .await?;
-        Ok(found.clone())
-    }
-}
-
 /// Runs a command's flow. One thread: every command is network-bound (even a recursive cleanup
 /// only waits on sockets), so worker threads would cost start-up time and cross-thread hand-offs
 /// on every response.
@@ -653,196 +506,14 @@ where
     out.into_iter().flatten().collect()
 }
 
-/// The progress line: what is done, of how many, at what pace, and how long is left.
-const PROGRESS_TEMPLATE: &str = "{spinner} {msg} [{bar:30}] {pos}/{len}, {pace}, {left}";
-
-/// `540/min`, the pace of a run.
-fn pace_per_minute(per_second: f64) -> String {
-    format!("{:.0}/min", per_second * 60.0)
-}
-
-/// `about 3m 20s left`, or nothing to say before the first resource is done.
-fn time_left(done: u64, total: Option<u64>, eta: std::time::Duration) -> String {
-    if done == 0 || total.is_none_or(|t| done >= t) {
-        return "time left unknown".to_string();
-    }
-    let s = eta.as_secs();
-    match (s / 3600, s % 3600 / 60, s % 60) {
-        (0, 0, s) => format!("about {s}s left"),
-        (0, m, s) => format!("about {m}m {s:02}s left"),
-        (h, m, _) => format!("about {h}h {m:02}m left"),
-    }
-}
-
-/// A progress bar on a terminal (stderr) for a run over several places, nothing otherwise.
-pub struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    pub fn new(config: &Config, total: usize, what: &str) -> Progress {
-        if config.quiet || total < 2 || !config.stderr_is_terminal {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::new(total as u64);
-        // The verb and the count: the names of the resources are in the report (issue 12 item 8:
-        // the bar named each resource twice and cut the second). Then the pace a minute and the
-        // time left (issue 22 item 2: a run paced to the quota says how long it will take).
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE)
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .with_key("pace", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", pace_per_minute(s.per_sec()));
-                })
-                .with_key("left", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", time_left(s.pos(), s.len(), s.eta()));
-                })
-                .progress_chars("=> "),
-        );
-        bar.set_message(what.to_string());
-        Progress(Some(bar))
-    }
-
-    fn tick(&self) {
-        crate::commands::stopped::tick();
-        if let Some(bar) = &self.0 {
-            bar.inc(1);
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Splits a run's results into the values and the failures.
-pub fn split<T>(results: Vec<(Place, Result<T, Error>)>) -> (Vec<T>, Vec<(Place, Error)>) {
-    let mut values = Vec::new();
-    let mut errors = Vec::new();
-    for (place, result) in results {
-        match result {
-            Ok(v) => values.push(v),
-            Err(e) => errors.push((place, e)),
-        }
-    }
-    (values, errors)
-}
-
-/// The exit code of a run over `total` places, the one rule for partial failure: the error
-/// itself when the only place failed; when every place failed, their common exit code (1 if they
-/// differ); 4 when some failed; 0 when none did.
-pub fn settle(errors: &[(Place, Error)], total: usize) -> Result<i32, Error> {
-    match errors {
-        [] => Ok(exit::OK),
-        [(_, e)] if total == 1 => Err(e.clone()),
-        [(_, first), rest @ ..] if errors.len() == total => {
-            let code = first.exit_code();
-            Ok(if rest.iter().all(|(_, e)| e.exit_code() == code) { code } else { exit::FAILED })
-        }
-        _ => Ok(exit::PARTIAL),
-    }
-}
-
-/// The failures as the report names them: the message and its hint as one flat sentence each
-/// (issue 12 item 8: no brackets inside Google's own).
-pub fn resource_errors(errors: &[(Place, Error)]) -> Vec<ResourceError> {
-    errors
-        .iter()
-        .map(|(p, e)| ResourceError {
-            resource: p.name(),
-            message: match e.hint() {
-                Some(h) => {
-                    let mut hint = h.chars();
-                    let first = hint.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-                    format!(
-                        "{}. {first}{}.",
-                        e.to_string().trim_end_matches('.'),
-                        hint.as_str().trim_end_matches('.')
-                    )
-                }
-                None => e.to_string(),
-            },
-        })
-        .collect()
-}
-
-/// Every failure on stderr, one `error:` line each, whatever the format (issue 12 item 8: one rule
-/// for every command; a JSON or YAML report lists them in `errors` too).
-pub fn print_errors(errors: &[ResourceError]) {
-    for e in errors {
-        eprintln!("error: {}: {}", output::escape(&e.resource), output::escape(&e.message));
-    }
-}
-
-/// One failure per place (issue 12 item 8): `cleanup --recursive` can fail on a root three times
-/// (its own policy, listing its folders, listing its projects). Denied permissions on one place
-/// become one denial naming them all; other mixes one error with every message.
-pub fn one_error_per_place(errors: Vec<(Place, Error)>) -> Vec<(Place, Error)> {
-    let mut grouped: Vec<(Place, Vec<Error>)> = Vec::new();
-    for (place, e) in errors {
-        match grouped.iter_mut().find(|(p, _)| *p == place) {
-            Some((_, es)) => es.push(e),
-            None => grouped.push((place, vec![e])),
-        }
-    }
-    grouped
-        .into_iter()
-        .map(|(place, mut es)| {
-            if es.len() == 1 {
-                return (place, es.remove(0));
-            }
-            let denied: Option<Vec<String>> = es
-                .iter()
-                .map(|e| match e {
-                    Error::PermissionDenied { permission: Some(p), .. } => Some(p.clone()),
-                    _ => None,
-                })
-                .collect();
-            let e = match denied {
-                Some(mut permissions) => {
-                    permissions.dedup();
-                    let last = permissions.pop().unwrap_or_default();
-                    let all = if permissions.is_empty() {
-                        last
-                    } else {
-                        format!("{}` and `{last}", permissions.join("`, `"))
-                    };
-                    Error::PermissionDenied {
-                        resource: place.name(),
-                        message: format!("permissions `{all}` denied (or it may not exist)"),
-                        permission: Some(all),
-                    }
-                }
-                None => Error::Api {
-                    resource: String::new(),
-                    status: None,
-                    message: es.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                },
-            };
-            (place, e)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::exit;
 
     fn place(n: &str) -> Place {
         Place::File { label: n.to_string() }
     }
-
-    #[test]
-    fn the_progress_line_shows_the_pace_and_the_time_left() {
-        use std::time::Duration;
-        assert_eq!(pace_per_minute(9.0), "540/min");
-        assert_eq!(time_left(0, Some(10), Duration::ZERO), "time left unknown");
-        assert_eq!(time_left(5, Some(10), Duration::from_secs(200)), "about 3m 20s left");
-        assert_eq!(time_left(5, Some(10), Duration::from_secs(9)), "about 9s left");
-        assert_eq!(time_left(5, Some(100), Duration::from_secs(3 * 3600 + 120)), "about 3h 02m left");
-        assert!(indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE).is_ok());
-    }
-
     #[test]
     fn one_rule_for_partial_failure() {
         let usage = || Error::usage("bad");

@@ -398,8 +398,10 @@ pub(crate) fn search(
     let Some(scope_key) = scope_key.filter(|_| allowed) else {
         // An unknown scope and a missing permission answer alike. Google's words for a denied
         // Cloud Asset call (somethingnew2-0/SimpleCSPM#1: `{"code": 403, "message": "Request denied
-        // by Cloud IAM.", "status": "PERMISSION_DENIED"}`).
+        // by Cloud IAM.", "status": "PERMISSION_DENIED", "details": […]}`: `status` follows the
+        // message, so no `errors[]`).
         let mut e = ApiError::new(403, "PERMISSION_DENIED", "forbidden", "Request denied by Cloud IAM.");
+        e.errors_array = false;
         e.details.push(json!({
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
             "reason": "IAM_PERMISSION_DENIED",

@@ -30,14 +30,7 @@ pub(crate) fn generate_access_token(
     let mut store = lock(&shared.store);
     let now = store.now(wall);
     let permission = "iam.serviceAccounts.getAccessToken";
-    let denied = || {
-        ApiError::new(
-            403,
-            "PERMISSION_DENIED",
-            "forbidden",
-            format!("Permission '{permission}' denied on resource (or it may not exist)."),
-        )
-    };
+    let denied = || ApiError::iam_denied(permission);
     let key = store.find(Kind::ServiceAccount, &format!("projects/-/serviceAccounts/{email}")).map(|f| f.key);
     let allowed = key.is_some_and(|k| store.has_permission(caller, &k, permission, now));
     if !allowed {

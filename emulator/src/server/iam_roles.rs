@@ -160,14 +160,7 @@ fn authorize_parent(
     permission: &str,
 ) -> Result<String, ApiError> {
     // IAM's words, as for `generateAccessToken` (`iam_credentials`).
-    let denied = || {
-        ApiError::new(
-            403,
-            "PERMISSION_DENIED",
-            "forbidden",
-            format!("Permission '{permission}' denied on resource (or it may not exist)."),
-        )
-    };
+    let denied = || ApiError::iam_denied(permission);
     let now = store.now(chrono::Utc::now());
     let found = store.find(kind, id).ok_or_else(denied)?;
     if !store.has_permission(caller, &found.key, permission, now) {

@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 
 use serde::Serialize;
 
-use super::wire::{self, ApiError, Surface};
+use super::wire::{self, ApiError};
 use super::{Req, Routed, Shared, lock, ok};
 use crate::state::log_query;
-use crate::state::{Caller, Kind, LogQueryCache, Store, StoreError};
+use crate::state::{Caller, Kind, LogQueryCache, Store};
 
 /// The permission `entries.list` checks on each resource for audit (not private) logs.
 pub const LIST_PERMISSION: &str = "logging.logEntries.list";
@@ -119,10 +119,9 @@ pub(crate) fn list_entries(shared: &Shared, caller: &Caller, req: &Req) -> Resul
     for name in &names {
         let key = container(&store, name)?;
         if !store.has_permission(caller, &key, LIST_PERMISSION, now) || store.find_key(&key).is_none() {
-            return Err(ApiError::from_store(
-                StoreError::Denied { permission: LIST_PERMISSION.into(), resource: name.clone() },
-                Surface::V1,
-            ));
+            // IAM's words for a permission it denies on a resource it does not name (see
+            // `ApiError::iam_denied`; Logging's own in kubeflow/pipelines#12591).
+            return Err(ApiError::iam_denied(LIST_PERMISSION));
         }
         containers.push(key);
     }

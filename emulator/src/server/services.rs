@@ -28,7 +28,7 @@ pub(crate) fn iam(
 ) -> Result<Routed, ApiError> {
     let body = req.json()?;
     let shown = shown_name(shared, kind, name);
-    let se = |e| ApiError::from_service_store(renamed(e, &shown), kind);
+    let se = |e| ApiError::from_service_store(renamed(e, &shown), kind, &req.path);
     match verb {
         "getIamPolicy" => {
             // Either JSON spelling of the query parameter (issue 18: both are Google's).
@@ -115,7 +115,7 @@ pub(crate) fn get_secret(shared: &Shared, caller: &Caller, name: &str) -> Result
     let now = store.now(Utc::now());
     let found = store
         .authorize(caller, Kind::Secret, name, "get", now)
-        .map_err(|e| ApiError::from_service_store(e, Kind::Secret))?;
+        .map_err(|e| ApiError::from_service_store(e, Kind::Secret, name))?;
     let (pid, rest) = found.key.trim_start_matches("projects/").split_once('/').expect("a canonical key");
     let number = store.project(pid).map(|p| p.project_number.clone()).unwrap_or_default();
     ok(json!({
@@ -133,7 +133,7 @@ pub(crate) fn get_service_account(shared: &Shared, caller: &Caller, name: &str) 
     let now = store.now(Utc::now());
     let found = store
         .authorize(caller, Kind::ServiceAccount, name, "get", now)
-        .map_err(|e| ApiError::from_service_store(e, Kind::ServiceAccount))?;
+        .map_err(|e| ApiError::from_service_store(e, Kind::ServiceAccount, name))?;
     let email = found.key.rsplit_once('/').map(|(_, e)| e).unwrap_or_default();
     let sa = store.service_account(email).expect("authorized accounts exist");
     let id = sa.unique_id();

@@ -102,7 +102,7 @@ pub(crate) fn set_iam(shared: &Shared, caller: &Caller, bucket: &str, req: &Req)
         return Err(stale_etag());
     }
     let p = store.set_policy(caller, Kind::Bucket, bucket, incoming, None, now).map_err(|e| match e {
-        StoreError::Aborted => stale_etag(),
+        StoreError::Aborted { .. } => stale_etag(),
         e => storage_error(e, caller),
     })?;
     shared.persist(&store)?;

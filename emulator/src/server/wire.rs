@@ -36,7 +36,7 @@ pub struct ApiError {
     /// `Retry-After` seconds.
     pub retry_after: Option<u64>,
     /// Extra `errors[]` fields (`location`, `locationType`).
-    pub location: Option<(&'static str, &'static str)>,
+    pub location: Option<(String, &'static str)>,
     /// Whether the v1/v2 surface adds `errors[]`: Google's front end answers 401s without it, with
     /// an `ErrorInfo` instead (<https://github.com/openforis/sepal/issues/192>).
     pub errors_array: bool,
@@ -65,8 +65,25 @@ impl ApiError {
         ApiError::new(400, "INVALID_ARGUMENT", "badRequest", message)
     }
 
+    /// 409 for a write that lost a race the emulator injected (`conflictNext`, `conflictRate`):
+    /// Google's words with no etags, as its older answers read (DataBiosphere/leonardo#737).
     pub fn aborted() -> ApiError {
         ApiError::new(409, "ABORTED", "aborted", CONCURRENT_CHANGES)
+    }
+
+    /// 409 for a stale etag, in Google's current words: the request's etag and the current one
+    /// follow the sentence, "… with exponential backoff. The request's ETag 'X' did not match the
+    /// current policy's ETag 'Y'." (Resource Manager v3's answer in
+    /// pulumi/pulumi-google-native#862, 2023).
+    pub fn stale_etag(sent: &str, current: &str) -> ApiError {
+        ApiError::new(
+            409,
+            "ABORTED",
+            "aborted",
+            format!(
+                "{CONCURRENT_CHANGES} The request's ETag '{sent}' did not match the current policy's ETag '{current}'."
+            ),
+        )
     }
 
     /// 401 with no credentials at all. Google's words and shape (every googleapis.com API), e.g.
@@ -133,7 +150,7 @@ impl ApiError {
             } else {
                 ApiError::new(401, "UNAUTHENTICATED", "authError", "Invalid Credentials")
             };
-            e.location = Some(("Authorization", "header"));
+            e.location = Some(("Authorization".into(), "header"));
             return e;
         }
         for d in &mut self.details {
@@ -215,7 +232,7 @@ impl ApiError {
                 err
             }
             StoreError::Invalid(m) => ApiError::invalid(m),
-            StoreError::Aborted => ApiError::aborted(),
+            StoreError::Aborted { sent, current } => ApiError::stale_etag(&sent, &current),
             StoreError::NotFound(m) => ApiError::new(404, "NOT_FOUND", "notFound", m),
             StoreError::FailedPrecondition(m) => {
                 ApiError::new(412, "FAILED_PRECONDITION", "conditionNotMet", m)
@@ -224,43 +241,83 @@ impl ApiError {
     }
 
     /// A store error from a service below the hierarchy (Secret Manager, IAM, Cloud KMS, Cloud
-    /// Run), rendered on the v3-style surface (no `errors[]`). A 403 names the permission and the
-    /// resource, as these services do, e.g. KMS's `Permission 'cloudkms.cryptoKeys.getIamPolicy'
-    /// denied on resource 'projects/p/locations/global/keyRings/r/cryptoKeys/k' (or it may not
-    /// exist).`; Cloud Run words its ending `(or resource may not exist).` (its 403s as gcloud
-    /// users report them, e.g. "Permission 'run.services.get' denied on resource '…' (or resource
-    /// may not exist)."). The ErrorInfo's domain is the service's host.
-    pub fn from_service_store(e: StoreError, kind: Kind) -> ApiError {
-        match e {
-            StoreError::Denied { permission, resource } => {
-                let ending = if kind == Kind::RunService {
-                    "(or resource may not exist)"
-                } else {
-                    "(or it may not exist)"
-                };
-                // Secret Manager says "denied for resource" (java-docs-samples#6571).
-                let on = if kind == Kind::Secret { "for" } else { "on" };
-                let mut err = ApiError::new(
-                    403,
-                    "PERMISSION_DENIED",
-                    "forbidden",
-                    format!("Permission '{permission}' denied {on} resource '{resource}' {ending}."),
-                );
+    /// Run), each 403 in its service's words and shape, as Google's clients show them (the Go
+    /// client prints `, REASON` after the message when the body has `errors[]`, and `Details:`
+    /// when it has `details`):
+    /// - Secret Manager: "Permission 'P' denied for resource 'R' (or it may not exist)." with
+    ///   neither `errors[]` nor `details` (terraform-gcp-datadog-integration#2, 2025;
+    ///   k8s-config-connector#711).
+    /// - IAM service accounts: "Permission P is required to perform this operation on service
+    ///   account R." with `errors[{reason: forbidden}]`, no `details` (opstrace#142's body;
+    ///   terraform-provider-google#11068, 2022).
+    /// - Cloud KMS: "Permission 'P' denied on resource 'R' (or it may not exist)." with
+    ///   `errors[{reason: forbidden}]` (terraform-google-kms#51).
+    /// - Cloud Run: "Permission 'P' denied on resource 'R' (or resource may not exist)." (gcloud's
+    ///   output in google-github-actions/deploy-cloudrun#182); v1 with `errors[{reason:
+    ///   forbidden}]` (a v1 body in google/keyword_factory#22), v2 without; both with an
+    ///   `ErrorInfo` naming `run.googleapis.com` (assumed, as other services' `ErrorInfo`, e.g.
+    ///   Artifact Registry's in 2i2c-org/infrastructure#488).
+    ///
+    /// `path` is the request's path: it tells Run's v1 from its v2.
+    pub fn from_service_store(e: StoreError, kind: Kind, path: &str) -> ApiError {
+        let StoreError::Denied { permission, resource } = e else {
+            let mut err = ApiError::from_store(e, Surface::V3);
+            err.errors_array = false;
+            return err;
+        };
+        let forbidden = |message: String| ApiError::new(403, "PERMISSION_DENIED", "forbidden", message);
+        match kind {
+            Kind::Secret => {
+                let mut err = forbidden(format!(
+                    "Permission '{permission}' denied for resource '{resource}' (or it may not exist)."
+                ));
+                err.errors_array = false;
+                err
+            }
+            Kind::ServiceAccount => forbidden(format!(
+                "Permission {permission} is required to perform this operation on service account {resource}."
+            )),
+            Kind::RunService => {
+                let mut err = forbidden(format!(
+                    "Permission '{permission}' denied on resource '{resource}' (or resource may not exist)."
+                ));
+                err.errors_array = !path.starts_with("/v2/");
                 err.details.push(json!({
                     "@type": "type.googleapis.com/google.rpc.ErrorInfo",
                     "reason": "IAM_PERMISSION_DENIED",
                     "domain": service_host(kind),
                     "metadata": {"permission": permission, "resource": resource}
                 }));
-                err.errors_array = false;
                 err
             }
-            other => {
-                let mut err = ApiError::from_store(other, Surface::V3);
-                err.errors_array = false;
-                err
-            }
+            _ => forbidden(format!(
+                "Permission '{permission}' denied on resource '{resource}' (or it may not exist)."
+            )),
         }
+    }
+
+    /// The 403 of a call whose resource IAM itself checks and does not name: IAM Credentials'
+    /// `generateAccessToken`, IAM's custom roles, Logging's `entries.list`. "Permission 'P' denied
+    /// on resource (or it may not exist)." with an `ErrorInfo` `IAM_PERMISSION_DENIED` of domain
+    /// `iam.googleapis.com` naming only the permission, and no `errors[]`: seen for
+    /// `iam.serviceAccounts.getAccessToken` (DataDog/stratus-red-team#299, 2023) and for
+    /// `logging.logEntries.create` (kubeflow/pipelines#12591, 2025; `logging.views.access` in
+    /// apache/airflow#25812).
+    pub fn iam_denied(permission: &str) -> ApiError {
+        let mut err = ApiError::new(
+            403,
+            "PERMISSION_DENIED",
+            "forbidden",
+            format!("Permission '{permission}' denied on resource (or it may not exist)."),
+        );
+        err.errors_array = false;
+        err.details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "IAM_PERMISSION_DENIED",
+            "domain": "iam.googleapis.com",
+            "metadata": {"permission": permission}
+        }));
+        err
     }
 
     /// `{"error": {"code", "message", "errors"?, "status", "details"?}}`.
@@ -270,7 +327,7 @@ impl ApiError {
         error.insert("message".into(), json!(self.message));
         if surface != Surface::V3 && self.errors_array {
             let mut item = json!({"message": self.message, "domain": "global", "reason": self.reason});
-            if let Some((location, kind)) = self.location {
+            if let Some((location, kind)) = &self.location {
                 item["location"] = json!(location);
                 item["locationType"] = json!(kind);
             }
@@ -536,34 +593,72 @@ mod tests {
     }
 
     #[test]
-    fn each_service_words_its_403_and_names_its_host() {
-        let denied = |kind| {
+    fn each_service_words_its_403_in_its_own_shape() {
+        let denied = |kind, path| {
             ApiError::from_service_store(
                 StoreError::Denied { permission: "p.q.r".into(), resource: "projects/x/y/z".into() },
                 kind,
+                path,
             )
+            .body(Surface::V1)["error"]
+                .clone()
         };
-        let kms = denied(Kind::CryptoKey);
+        let kms = denied(Kind::CryptoKey, "/v1/projects/x");
         assert_eq!(
-            kms.message,
+            kms["message"],
             "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or it may not exist)."
         );
-        let body = kms.body(Surface::V1);
-        assert!(body["error"].get("errors").is_none(), "{body}");
-        assert_eq!(body["error"]["details"][0]["domain"], "cloudkms.googleapis.com");
+        assert_eq!(kms["errors"][0]["reason"], "forbidden");
+        assert!(kms.get("details").is_none(), "{kms}");
+        let secret = denied(Kind::Secret, "/v1/projects/x");
         assert_eq!(
-            denied(Kind::Secret).message,
-            "Permission 'p.q.r' denied for resource 'projects/x/y/z' (or it may not exist)."
+            secret,
+            json!({"code": 403, "status": "PERMISSION_DENIED",
+                   "message": "Permission 'p.q.r' denied for resource 'projects/x/y/z' (or it may not exist)."})
         );
+        let sa = denied(Kind::ServiceAccount, "/v1/projects/x");
         assert_eq!(
-            denied(Kind::RunService).message,
+            sa["message"],
+            "Permission p.q.r is required to perform this operation on service account projects/x/y/z."
+        );
+        assert_eq!(sa["errors"][0]["reason"], "forbidden");
+        let run1 = denied(Kind::RunService, "/v1/projects/x");
+        let run2 = denied(Kind::RunService, "/v2/projects/x");
+        assert_eq!(
+            run1["message"],
             "Permission 'p.q.r' denied on resource 'projects/x/y/z' (or resource may not exist)."
         );
+        assert_eq!(run1["errors"][0]["reason"], "forbidden");
+        assert!(run2.get("errors").is_none(), "{run2}");
+        assert_eq!(run2["details"][0]["domain"], "run.googleapis.com");
+        let iam = ApiError::iam_denied("logging.logEntries.list").body(Surface::V1)["error"].clone();
+        assert_eq!(
+            iam["message"],
+            "Permission 'logging.logEntries.list' denied on resource (or it may not exist)."
+        );
+        assert!(iam.get("errors").is_none(), "{iam}");
+        assert_eq!(iam["details"][0]["domain"], "iam.googleapis.com");
+        assert_eq!(iam["details"][0]["metadata"], json!({"permission": "logging.logEntries.list"}));
         let pre = ApiError::from_store(StoreError::FailedPrecondition("m".into()), Surface::V1);
         assert_eq!((pre.code, pre.reason), (412, "conditionNotMet"));
         assert_eq!(
             pre.body(Surface::Storage),
             json!({"error": {"code": 412, "message": "m", "errors": [{"message": "m", "domain": "global", "reason": "conditionNotMet"}]}})
+        );
+    }
+
+    #[test]
+    fn a_stale_etag_names_both_etags() {
+        let e = ApiError::from_store(
+            StoreError::Aborted { sent: "BwX=".into(), current: "BwY=".into() },
+            Surface::V3,
+        );
+        assert_eq!(e.code, 409);
+        assert_eq!(
+            e.message,
+            format!(
+                "{CONCURRENT_CHANGES} The request's ETag 'BwX=' did not match the current policy's ETag 'BwY='."
+            )
         );
     }
 

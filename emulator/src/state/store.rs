@@ -124,8 +124,8 @@ pub enum StoreError {
     Denied { permission: String, resource: String },
     /// 400 INVALID_ARGUMENT with Google's message.
     Invalid(String),
-    /// 409 ABORTED: the etag is stale.
-    Aborted,
+    /// 409 ABORTED: the etag is stale; `sent` as the request had it, `current` the stored one.
+    Aborted { sent: String, current: String },
     /// 404 NOT_FOUND (used where Google says so, e.g. a service account key id).
     NotFound(String),
     /// 412 FAILED_PRECONDITION: Cloud Storage refuses a conditional binding on a bucket without
@@ -661,7 +661,10 @@ impl Store {
                 decode_etag(etag).ok_or_else(|| StoreError::Invalid(format!("Invalid etag: {etag}")))?;
             let stored = current.etag.as_deref().and_then(decode_etag).unwrap_or_default();
             if sent != stored {
-                return Err(StoreError::Aborted);
+                return Err(StoreError::Aborted {
+                    sent: etag.to_string(),
+                    current: current.etag.clone().unwrap_or_else(|| EMPTY_ETAG.to_string()),
+                });
             }
             let stored_version = if current.has_conditions() { 3 } else { 1 };
             if version.max(1) < stored_version {
@@ -1359,7 +1362,10 @@ mod tests {
         let e3 = write(&mut s, p2.clone()).unwrap().etag.unwrap();
         assert_ne!(e2, e3);
         // The stale etag: 409.
-        assert_eq!(write(&mut s, p2.clone()), Err(StoreError::Aborted));
+        assert_eq!(
+            write(&mut s, p2.clone()),
+            Err(StoreError::Aborted { sent: e2.clone(), current: e3.clone() })
+        );
         // URL-safe spelling of the current etag is the same etag.
         let mut p3 = read(&s, 3);
         p3.etag = Some(p3.etag.unwrap().replace('+', "-").replace('/', "_"));
@@ -1891,7 +1897,7 @@ mod tests {
                             prop_assert_eq!(got, &want);
                             prop_assert!(seen.insert(stored.etag.clone().unwrap()), "an etag repeated");
                         }
-                        Err(StoreError::Aborted) => {
+                        Err(StoreError::Aborted { .. }) => {
                             prop_assert!(stale);
                             prop_assert_eq!(&read(&s, 3), &current);
                         }
