@@ -1,8 +1,8 @@
 //! Requests and approvals through Privileged Access Manager (issue 21): `jit entitlements`,
-//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply`, and PAM's rows
-//! in `list` and `history` (`exec`: tests/exec.rs),
-//! through the real binary against the emulator (its seed: entitlement `prod-debug` on
-//! jit-demo-prod, which bob may request and alice may approve).
+//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply`, and PAM's
+//! rows in `list` and `history` (`exec`: tests/exec.rs), through the real binary against the
+//! emulator (its seed: entitlement `prod-debug` on jit-demo-prod, which bob may request and alice
+//! may approve).
 
 use serde_json::Value;
 
@@ -469,4 +469,45 @@ max_duration = "2h"
     // None left: the error is the one for an unknown grant.
     let none = emu.jit(&["deny", "pair", SCOPE, "--reason", "x"]).run().code(2);
     assert!(none.error_line().contains("no grant `pair`"), "{}", none.stderr);
+}
+
+#[test]
+fn list_without_pams_read_permissions_keeps_the_rows_and_says_why() {
+    // dana may read jit-demo-prod's policy, and nothing of PAM's.
+    let mut seed: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    seed["customRoles"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "projects/jit-demo-prod/roles/policyReader", "title": "Policy reader", "stage": "GA",
+        "includedPermissions": ["resourcemanager.projects.getIamPolicy"]}));
+    seed["policies"][SCOPE]["bindings"].as_array_mut().unwrap().push(
+        serde_json::json!({"role": "projects/jit-demo-prod/roles/policyReader", "members": ["user:dana@example.com"]}),
+    );
+    let emu = harness::emulator().seed(seed).start();
+    let asked = emu
+        .jit_as(
+            "bob-token",
+            &["request", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-3", "--format", "json"],
+        )
+        .run()
+        .ok()
+        .json();
+    emu.jit(&["approve", &grant_name(&asked), "--format", "json"]).run().ok();
+    for _ in 0..10 {
+        if pam_bindings(&emu, "roles/logging.viewer") > 0 {
+            break;
+        }
+        emu.jit_as("bob-token", &["requests", "--mine", SCOPE, "--format", "json"]).run().ok();
+    }
+    let run =
+        emu.jit_as("dana-token", &["list", "--project", "jit-demo-prod", "--format", "json"]).run().ok();
+    let rows = run.json();
+    let pam: Vec<&Value> = rows.as_array().unwrap().iter().filter(|r| r["source"] == "pam").collect();
+    assert_eq!(pam.len(), 2, "{rows}");
+    assert!(pam.iter().all(|r| r.get("pam").is_none() && r["grantedBy"].is_null()), "{rows}");
+    assert!(
+        run.stderr.contains(
+            "warning: `projects/jit-demo-prod`: PAM's grants cannot be read, so the requester and approver of its PAM bindings are not shown"
+        ) && run.stderr.contains("privilegedaccessmanager.entitlements.list"),
+        "{}",
+        run.stderr
+    );
 }
