@@ -108,7 +108,8 @@ pub struct RequestsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ApproveArgs {
-    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope.
+    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope; or an
+    /// entitlement's ID, for the one grant on it awaiting your approval.
     #[arg(value_name = "GRANT")]
     pub grant: String,
     /// The project, folder or organization of a grant named by its ID.
@@ -121,7 +122,8 @@ pub struct ApproveArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DenyArgs {
-    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope.
+    /// The grant: its full name, or its ID (`jit requests` shows it) with the scope; or an
+    /// entitlement's ID, for the one grant on it awaiting your approval.
     #[arg(value_name = "GRANT")]
     pub grant: String,
     /// The project, folder or organization of a grant named by its ID.
