@@ -446,8 +446,9 @@ fn each_services_403_has_its_own_words_and_shape() {
     let emu = harness::emulator().start();
     let sa_email = "deployer@jit-demo-prod.iam.gserviceaccount.com";
     let v2_run = RUN;
-    let cases: Vec<(&str, String, Option<Value>, &str, bool, Option<&str>)> = vec![
-        // (method, path, body, message, errors[] present, ErrorInfo domain)
+    // (method, path, body, message, errors[] present, ErrorInfo domain)
+    type Case<'a> = (&'a str, String, Option<Value>, &'a str, bool, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/v1/projects/jit-demo-prod:getIamPolicy".into(),

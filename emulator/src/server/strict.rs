@@ -245,6 +245,46 @@ pub(crate) fn check(req: &super::Req, s: &[&str], verb: Option<&str>) -> Result<
     Ok(())
 }
 
+/// Cloud Storage's standard query parameters (`StandardQueryParameters` of gcloud's generated
+/// `storage/v1` client: no `$.xgafv`, `callback` or `access_token`, but `trace` and `userIp`).
+const STORAGE_SYSTEM: [&str; 9] =
+    ["alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "trace", "uploadType", "userIp"];
+
+/// Cloud Storage's JSON API: every query parameter one of its standard ones or one of the
+/// method's (`storage/v1`'s `buckets.get`, `getIamPolicy`, `setIamPolicy`, `testIamPermissions`,
+/// as gcloud's generated client declares them), else 400 in Storage's shape: "Invalid argument."
+/// (the JSON API's word for an argument it refuses, google-cloud-java#2864; its XML API refuses an
+/// unknown parameter with the same words and "Invalid query parameter(s): [X]",
+/// nextcloud/server#9716) with `errors[{reason: invalid, location: X, locationType: parameter}]`,
+/// the JSON APIs' form for a parameter's error (e.g. Drive's in
+/// torre76/django-googledrive-storage#59). Names are exact: Storage's parameters have one
+/// spelling (`optionsRequestedPolicyVersion`).
+pub fn check_storage_query(method: &str, s: &[&str], pairs: &[(String, String)]) -> Result<(), ApiError> {
+    let allowed: &[&str] = match (method, s) {
+        ("GET", [_, _, "b", _]) => &[
+            "generation",
+            "ifMetagenerationMatch",
+            "ifMetagenerationNotMatch",
+            "projection",
+            "softDeleted",
+            "userProject",
+        ],
+        ("GET", [_, _, "b", _, "iam"]) => &["optionsRequestedPolicyVersion", "userProject"],
+        ("PUT", [_, _, "b", _, "iam"]) => &["userProject"],
+        ("GET", [_, _, "b", _, "iam", "testPermissions"]) => &["permissions", "userProject"],
+        _ => return Ok(()),
+    };
+    match pairs.iter().find(|(n, _)| !STORAGE_SYSTEM.contains(&n.as_str()) && !allowed.contains(&n.as_str()))
+    {
+        None => Ok(()),
+        Some((name, _)) => {
+            let mut e = ApiError::new(400, "INVALID_ARGUMENT", "invalid", "Invalid argument.");
+            e.location = Some((name.clone(), "parameter"));
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,45 +335,5 @@ mod tests {
             "Invalid JSON payload received. Unknown name \"optionsRequestedPolicyVersion\": Cannot bind query \
              parameter. Field 'optionsRequestedPolicyVersion' could not be found in request message."
         );
-    }
-}
-
-/// Cloud Storage's standard query parameters (`StandardQueryParameters` of gcloud's generated
-/// `storage/v1` client: no `$.xgafv`, `callback` or `access_token`, but `trace` and `userIp`).
-const STORAGE_SYSTEM: [&str; 9] =
-    ["alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "trace", "uploadType", "userIp"];
-
-/// Cloud Storage's JSON API: every query parameter one of its standard ones or one of the
-/// method's (`storage/v1`'s `buckets.get`, `getIamPolicy`, `setIamPolicy`, `testIamPermissions`,
-/// as gcloud's generated client declares them), else 400 in Storage's shape: "Invalid argument."
-/// (the JSON API's word for an argument it refuses, google-cloud-java#2864; its XML API refuses an
-/// unknown parameter with the same words and "Invalid query parameter(s): [X]",
-/// nextcloud/server#9716) with `errors[{reason: invalid, location: X, locationType: parameter}]`,
-/// the JSON APIs' form for a parameter's error (e.g. Drive's in
-/// torre76/django-googledrive-storage#59). Names are exact: Storage's parameters have one
-/// spelling (`optionsRequestedPolicyVersion`).
-pub fn check_storage_query(method: &str, s: &[&str], pairs: &[(String, String)]) -> Result<(), ApiError> {
-    let allowed: &[&str] = match (method, s) {
-        ("GET", [_, _, "b", _]) => &[
-            "generation",
-            "ifMetagenerationMatch",
-            "ifMetagenerationNotMatch",
-            "projection",
-            "softDeleted",
-            "userProject",
-        ],
-        ("GET", [_, _, "b", _, "iam"]) => &["optionsRequestedPolicyVersion", "userProject"],
-        ("PUT", [_, _, "b", _, "iam"]) => &["userProject"],
-        ("GET", [_, _, "b", _, "iam", "testPermissions"]) => &["permissions", "userProject"],
-        _ => return Ok(()),
-    };
-    match pairs.iter().find(|(n, _)| !STORAGE_SYSTEM.contains(&n.as_str()) && !allowed.contains(&n.as_str()))
-    {
-        None => Ok(()),
-        Some((name, _)) => {
-            let mut e = ApiError::new(400, "INVALID_ARGUMENT", "invalid", "Invalid argument.");
-            e.location = Some((name.clone(), "parameter"));
-            Err(e)
-        }
     }
 }
