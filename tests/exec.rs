@@ -293,3 +293,23 @@ max_duration = "2h"
     assert_eq!(grant_state(&emu, &id), "REVOKED");
     assert_eq!(pam_bindings(&emu, "user:bob@example.com"), 0);
 }
+
+#[test]
+fn sigint_while_waiting_for_the_approval_ends_the_request() {
+    let emu = harness::emulator().seed(seed_bob_may_revoke()).start();
+    let mut exec = Running::start(
+        &emu,
+        "bob-token",
+        &["exec", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-42", "--", "sh", "-c", "echo ran"],
+    );
+    let id = requested_id(&exec.err_until("Requested grant"));
+    exec.err_until("waiting for user:alice@example.com to approve");
+    exec.signal(libc::SIGINT);
+    let (code, stderr) = exec.finish();
+    assert_eq!(code, Some(128 + libc::SIGINT), "{stderr}");
+    assert!(stderr.contains(&format!("Ended grant `{id}`.")), "{stderr}");
+    // PAM revoked the request: alice has nothing left to approve, and it can never activate.
+    assert_eq!(grant_state(&emu, &id), "REVOKED");
+    let left = emu.jit(&["requests", "--to-approve", SCOPE, "--format", "json"]).run().ok().json();
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+}
