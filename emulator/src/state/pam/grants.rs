@@ -388,16 +388,6 @@ pub(super) fn grant_response(grant: &Value) -> Value {
     r
 }
 
-/// The `operation` of a long-running method's audit entry: "These methods usually generate two
-/// audit log entries: one when the operation starts and another when it ends"
-/// (<https://cloud.google.com/iam/docs/audit-logging/audit-logging-pam>; `LogEntryOperation`:
-/// `id`, `producer`, `first`, `last`).
-pub(super) fn lro(op: &Value, first: bool) -> Value {
-    let mut o = json!({"id": str_of(op, &["name"]), "producer": PAM_SERVICE});
-    o[if first { "first" } else { "last" }] = json!(true);
-    o
-}
-
 /// `checkOnboardingStatus` (`privilegedaccessmanager.locations.checkOnboardingStatus`): the
 /// scope's PAM service agent, and a finding when it lacks the permissions to change the
 /// resource's allow policy. The emulator's PAM acts on its own authority, so it reports the

@@ -333,6 +333,16 @@ fn audit(
     store.push_log_entry(entry);
 }
 
+/// The `operation` of a long-running method's audit entry: "These methods usually generate two
+/// audit log entries: one when the operation starts and another when it ends"
+/// (<https://cloud.google.com/iam/docs/audit-logging/audit-logging-pam>; `LogEntryOperation`:
+/// `id`, `producer`, `first`, `last`).
+fn lro(op: &Value, first: bool) -> Value {
+    let mut o = json!({"id": str_of(op, &["name"]), "producer": PAM_SERVICE});
+    o[if first { "first" } else { "last" }] = json!(true);
+    o
+}
+
 // ---- operations ------------------------------------------------------------------------------
 
 fn new_operation(loc_name: &str, target: &str, verb: &str, now: DateTime<Utc>) -> Value {
