@@ -505,7 +505,7 @@ fn list_without_pams_read_permissions_keeps_the_rows_and_says_why() {
     assert!(pam.iter().all(|r| r.get("pam").is_none() && r["grantedBy"].is_null()), "{rows}");
     assert!(
         run.stderr.contains(
-            "warning: `projects/jit-demo-prod`: PAM's grants cannot be read, so the requester and approver of its PAM bindings are not shown"
+            "warning: `projects/jit-demo-prod`: PAM's grants cannot be read, so the requester and approver of PAM's bindings are not shown"
         ) && run.stderr.contains("privilegedaccessmanager.entitlements.list"),
         "{}",
         run.stderr
