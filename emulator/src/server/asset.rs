@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::resource_manager::policy_json;
+pub use super::shared::{AssetIndex, Cache, Entry};
 use super::wire::ApiError;
 use super::{Req, Routed, Shared, lock, ok};
 use crate::state::{Caller, Kind, Policy, Store};
@@ -35,34 +36,6 @@ pub const MAX_PAGE_SIZE: usize = 500;
 /// Google picks is not documented; 100 is the emulator's (the default of `assets.list`, the one
 /// Cloud Asset method whose default is documented: "Default is 100").
 pub const DEFAULT_PAGE_SIZE: usize = 100;
-
-/// How the index behaves: how far it lags, and whether the API is enabled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AssetIndex {
-    /// The search sees the policies as they were this many seconds ago on the emulator's clock.
-    pub lag_seconds: u64,
-    /// When false, every search answers 403 SERVICE_DISABLED, as a project where the Cloud Asset
-    /// API is not enabled does.
-    pub api_enabled: bool,
-}
-
-impl Default for AssetIndex {
-    fn default() -> AssetIndex {
-        AssetIndex { lag_seconds: 0, api_enabled: true }
-    }
-}
-
-impl AssetIndex {
-    /// At most 35 days: the furthest back Cloud Asset Inventory keeps history ("between the
-    /// current time and the current time minus 35 days", `assets.list.readTime`).
-    pub fn check(&self) -> Result<(), String> {
-        if self.lag_seconds > 35 * 86_400 {
-            return Err(format!("`lagSeconds` must be at most 3024000 (35 days), not {}", self.lag_seconds));
-        }
-        Ok(())
-    }
-}
 
 /// A kind's asset type and full resource name as Cloud Asset Inventory writes them
 /// (<https://cloud.google.com/asset-inventory/docs/resource-name-format>, "supported asset
@@ -94,26 +67,6 @@ const KINDS: [Kind; 9] = [
     Kind::CryptoKey,
     Kind::RunService,
 ];
-
-/// One resource with a policy, as the index knows it.
-#[derive(Debug)]
-pub struct Entry {
-    name: String,
-    kind: Kind,
-    /// The policy key (`projects/ID`, `projects/_/buckets/B`, …).
-    key: String,
-    /// Ancestry, nearest first (the resource itself included).
-    chain: Vec<String>,
-    project_number: Option<String>,
-}
-
-/// Every resource the emulator serves, as the index names them, sorted by name: built once per
-/// state of the resources (they change only on reset; policies are read per page), so that a
-/// search of 12,000 resources costs each page a walk over this list, not a rebuild of it.
-#[derive(Debug, Default)]
-pub struct Cache {
-    built: Option<(u64, std::sync::Arc<Vec<Entry>>)>,
-}
 
 fn skeleton(shared: &Shared, store: &Store) -> std::sync::Arc<Vec<Entry>> {
     let mut cache = lock(&shared.asset_cache);

@@ -3,36 +3,10 @@
 
 use axum::body::Body;
 use axum::http::Response;
-use serde::{Deserialize, Serialize};
 
+pub use super::shared::Faults;
 use super::wire::{ApiError, Surface};
 use super::{Dropped, Req, Shared, lock, log};
-
-/// Faults the emulator can inject into API calls (`/v1`, `/v2`, `/v3`), set by flags or by
-/// `POST /_emulator/faults`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Faults {
-    /// Added to every call a real Google call would cross: the APIs, and the OAuth token,
-    /// tokeninfo and metadata routes (not the emulator's own control routes).
-    pub latency_ms: u64,
-    /// Probability (0–1) that a `setIamPolicy` answers 409 ABORTED without writing.
-    pub conflict_rate: f64,
-    /// The next N `setIamPolicy` calls answer 409 ABORTED without writing.
-    pub conflict_next: u32,
-    /// Probability that an API call answers `error_status` (429 or 503) with `Retry-After`.
-    pub error_rate: f64,
-    /// The next N API calls answer `error_status`.
-    pub error_next: u32,
-    /// 429 or 503 (default 503).
-    pub error_status: u16,
-    /// `Retry-After` seconds on injected 429/503 (default 1).
-    pub retry_after_seconds: Option<u64>,
-    /// Probability that an API call's connection is dropped without an answer.
-    pub drop_rate: f64,
-    /// The next N API calls are dropped without an answer.
-    pub drop_next: u32,
-}
 
 /// Consumes one "next N" fault or rolls the dice for a rate.
 pub(crate) fn take_fault(shared: &Shared, counter: impl Fn(&mut Faults) -> &mut u32, rate: f64) -> bool {

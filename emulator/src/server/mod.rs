@@ -28,6 +28,7 @@
 pub mod asset;
 pub mod control;
 pub mod faults;
+pub mod http;
 pub mod iam_credentials;
 pub mod iam_roles;
 pub mod logging;
@@ -36,249 +37,28 @@ pub mod pam;
 pub mod quota;
 pub mod resource_manager;
 pub mod services;
+pub mod shared;
 pub mod storage;
 pub mod strict;
 pub mod wire;
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, Response, header};
-use chrono::{SecondsFormat, Utc};
+use axum::http::{HeaderMap, Request, Response, header};
+use chrono::Utc;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::auth;
-use crate::state::{Caller, Data, Kind, Store};
-pub use faults::Faults;
+use crate::state::{Caller, Kind};
+pub use http::{Dropped, Limits, Log, LogEntry, MAX_BODY_BYTES};
+pub(crate) use http::{Handler, Req, Routed, is_api_path, lock, ok, service_kind};
 use resource_manager as rm;
+pub(crate) use shared::log;
+pub use shared::{Faults, Shared, write_atomically};
 use wire::{ApiError, Surface};
-
-/// How much one client may take. The defaults suit a local emulator that a test suite or a few
-/// tools share; tests shrink them to show each bound holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Connections served at once; more wait in the kernel's accept queue (they hold no file
-    /// descriptor of the emulator's) until one ends.
-    pub max_connections: usize,
-    /// Time a client has to send a request's headers once the server waits for them (hyper's
-    /// `header_read_timeout`); a half-open connection is closed after it.
-    pub header_read_timeout: Duration,
-    /// An open connection with no request in flight for this long is closed (keep-alive).
-    pub idle_timeout: Duration,
-    /// Time to receive a request's body once its headers are in.
-    pub body_read_timeout: Duration,
-    /// Largest request body; larger ones are answered 413 without being read.
-    pub max_body_bytes: usize,
-    /// Entries the request log keeps (the oldest go first).
-    pub log_entries: usize,
-    /// Largest body the log keeps of one request; a larger one is logged by its size only.
-    pub log_body_bytes: usize,
-    /// Bodies the log keeps in all; past it the oldest entries lose their bodies (not their
-    /// lines).
-    pub log_total_body_bytes: usize,
-}
-
-/// Google's front end refuses request bodies over 10 MiB with "Request payload size exceeds the
-/// limit: 10485760 bytes." (seen from many googleapis.com APIs, e.g.
-/// <https://github.com/googleworkspace/dotnet-samples/issues/23>). A valid allow policy is far
-/// smaller: at most 1,500 principals (<https://cloud.google.com/iam/quotas>), each a few hundred
-/// bytes, plus their conditions.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_connections: 256,
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            body_read_timeout: Duration::from_secs(30),
-            max_body_bytes: MAX_BODY_BYTES,
-            // A benchmark's whole cleanup (about 2,800 calls, docs/bench) fits.
-            log_entries: 10_000,
-            log_body_bytes: 64 * 1024,
-            log_total_body_bytes: 16 * 1024 * 1024,
-        }
-    }
-}
-
-/// One entry of the request log (`GET /_emulator/requests`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LogEntry {
-    pub time: String,
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-    /// The `x-goog-user-project` header (the quota project), when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_project: Option<String>,
-    /// The size of a body the log did not keep (too large, or of a request that was not
-    /// authenticated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_bytes: Option<usize>,
-    /// Bytes of the kept body, for the log's budget.
-    #[serde(skip)]
-    kept: usize,
-}
-
-impl LogEntry {
-    fn kept_bytes(&self) -> usize {
-        if self.body.is_some() { self.kept } else { 0 }
-    }
-}
-
-/// The request log, and the size of the bodies it holds.
-#[derive(Debug, Default)]
-pub struct Log {
-    pub entries: VecDeque<LogEntry>,
-    body_bytes: usize,
-}
-
-impl Log {
-    pub fn clear(&mut self) {
-        self.entries.clear();
-        self.body_bytes = 0;
-    }
-
-    /// Adds an entry whose kept body was `size` bytes, within the limits.
-    fn push(&mut self, entry: LogEntry, size: usize, limits: &Limits) {
-        while self.entries.len() >= limits.log_entries.max(1) {
-            if let Some(old) = self.entries.pop_front() {
-                self.body_bytes -= old.kept_bytes();
-            }
-        }
-        self.entries.push_back(entry);
-        self.body_bytes += size;
-        for old in self.entries.iter_mut() {
-            if self.body_bytes <= limits.log_total_body_bytes {
-                break;
-            }
-            let kept = old.kept_bytes();
-            if kept > 0 {
-                self.body_bytes -= kept;
-                old.body = None;
-                old.body_bytes = Some(kept);
-                old.kept = 0;
-            }
-        }
-    }
-}
-
-/// Everything the handlers share.
-pub struct Shared {
-    pub store: Mutex<Store>,
-    /// What `POST /_emulator/reset` goes back to.
-    pub initial: Data,
-    pub state_path: Option<PathBuf>,
-    pub no_auth: bool,
-    pub faults: Mutex<Faults>,
-    /// Cloud Asset Inventory's index: its lag, and whether the API is enabled.
-    pub asset: Mutex<asset::AssetIndex>,
-    /// The resources the search pages through, built once per state of the resources.
-    pub asset_cache: Mutex<asset::Cache>,
-    pub log: Mutex<Log>,
-    /// Google's rate quotas, when enforced (issue 22).
-    pub quota: Mutex<quota::Meter>,
-    pub limits: Limits,
-    /// `http://127.0.0.1:PORT`, known once bound.
-    pub url: String,
-}
-
-/// Returned to hyper to make it close the connection without an answer.
-#[derive(Debug)]
-pub struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a lock leaves the data as consistent as before it (every write is
-    // one assignment), so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    /// Persists the store to the state file, atomically (write a temporary file, then rename),
-    /// while the caller still holds the store's lock, so files are written in the order of changes.
-    pub fn persist(&self, store: &Store) -> Result<(), ApiError> {
-        let Some(path) = &self.state_path else { return Ok(()) };
-        write_atomically(path, &store.data)
-            .map_err(|e| ApiError::internal(format!("cannot write the state file: {e}")))
-    }
-}
-
-pub fn write_atomically(path: &std::path::Path, data: &Data) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(data).expect("the state serialises");
-    text.push('\n');
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    crate::write_private(&tmp, text.as_bytes())?;
-    std::fs::rename(&tmp, path)
-}
-
-/// A parsed request.
-pub(crate) struct Req {
-    pub method: Method,
-    pub path: String,
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Req {
-    pub(crate) fn json(&self) -> Result<Value, ApiError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(&self.body)
-            .map(strict::camel_keys)
-            .map_err(|e| wire::malformed_json(&self.path, &self.body, &e))
-    }
-
-    pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
-        serde_urlencoded::from_str(&self.query).unwrap_or_default()
-    }
-
-    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
-        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-
-    pub(crate) fn form(&self) -> Vec<(String, String)> {
-        let mut pairs = self.query_pairs();
-        // Google's token endpoint takes the grant as a form or as JSON; google-cloud-auth sends
-        // the refresh_token grant as JSON (user_account.rs), other clients as a form.
-        match serde_json::from_slice::<serde_json::Map<String, Value>>(&self.body) {
-            Ok(object) => pairs.extend(
-                object.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
-            ),
-            Err(_) => pairs.extend(
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&self.body).unwrap_or_default(),
-            ),
-        }
-        pairs
-    }
-
-    pub(crate) fn bearer(&self) -> Option<String> {
-        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
-    }
-}
 
 /// What a connection is doing, for the idle timeout.
 struct Activity {
@@ -469,65 +249,6 @@ async fn answer(
     };
     log(&shared, &req, response.status().as_u16(), principal);
     Ok(response)
-}
-
-/// Logs a request. Bounded: at most `limits.log_entries` entries, and a body only when it is at
-/// most `limits.log_body_bytes`, of an API call (token routes carry refresh tokens, assertions and
-/// client secrets, which the log never keeps, design §4.7; nor query strings of tokeninfo), and of a
-/// caller the emulator authenticated (or any caller under `--no-auth`): an unauthenticated
-/// stranger's bytes are not kept.
-pub(crate) fn log(shared: &Shared, req: &Req, status: u16, principal: Option<String>) {
-    let api = is_api_path(&req.path);
-    let trusted = principal.is_some() || shared.no_auth;
-    let keep = api && trusted && req.body.len() <= shared.limits.log_body_bytes;
-    let body = if keep { serde_json::from_slice(&req.body).ok() } else { None };
-    let body_bytes = (!keep && api && !req.body.is_empty()).then_some(req.body.len());
-    let query = if api { req.query.clone() } else { String::new() };
-    let entry = LogEntry {
-        time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        method: req.method.to_string(),
-        path: req.path.clone(),
-        query,
-        status,
-        principal,
-        user_project: req
-            .headers
-            .get("x-goog-user-project")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        body_bytes,
-        kept: if body.is_some() { req.body.len() } else { 0 },
-        body,
-    };
-    let size = entry.kept_bytes();
-    lock(&shared.log).push(entry, size, &shared.limits);
-}
-
-/// The paths of Google's APIs (as opposed to OAuth, metadata and control routes).
-fn is_api_path(path: &str) -> bool {
-    ["/v1/", "/v2/", "/v3/", "/storage/v1/"].iter().any(|p| path.starts_with(p))
-}
-
-/// The kind of a resource below a project by the segments after the API version
-/// (`projects/P/secrets/S` → `Secret`).
-fn service_kind(s: &[&str]) -> Option<Kind> {
-    Some(match s {
-        ["projects", _, "secrets", _] => Kind::Secret,
-        ["projects", _, "serviceAccounts", _] => Kind::ServiceAccount,
-        ["projects", _, "locations", _, "keyRings", _] => Kind::KeyRing,
-        ["projects", _, "locations", _, "keyRings", _, "cryptoKeys", _] => Kind::CryptoKey,
-        ["projects", _, "locations", _, "services", _] => Kind::RunService,
-        _ => return None,
-    })
-}
-
-pub(crate) enum Routed {
-    Json(u16, Value),
-    Raw(Response<Body>),
-}
-
-pub(crate) fn ok(v: Value) -> Result<Routed, ApiError> {
-    Ok(Routed::Json(200, v))
 }
 
 /// Percent-decodes one path segment.
@@ -727,7 +448,7 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
         Caller::Anyone => None,
     };
     // Unknown fields and query parameters are refused, as Google's front end does (issue 18).
-    if let Err(e) = strict::check(req, &s, v) {
+    if let Err(e) = strict::check(req.method.as_str(), &req.query_pairs(), &req.body, &s, v) {
         return (who, Err(e));
     }
     if let Some(answer) = quota::over_quota(shared, req, &s, v) {
@@ -735,8 +456,6 @@ fn route(shared: &Shared, req: &Req) -> (Option<String>, Result<Routed, ApiError
     }
     (who, handler(&caller))
 }
-
-pub(crate) type Handler<'a> = Box<dyn FnOnce(&Caller) -> Result<Routed, ApiError> + 'a>;
 
 /// The caller of an API request: 401 without a bearer token or with one the emulator does not
 /// know (unless it runs with `--no-auth`).
@@ -746,11 +465,13 @@ pub(crate) fn caller(shared: &Shared, req: &Req) -> Result<Caller, ApiError> {
     }
     // Each service's 401 names that service (issue 18 item 5); Storage's are its own.
     let host = wire::host_of_path(&req.path);
-    let token = req.bearer().ok_or_else(|| ApiError::missing_credentials().for_host(host, req))?;
+    let token = req
+        .bearer()
+        .ok_or_else(|| ApiError::missing_credentials().for_host(host, req.method.as_str(), &req.path))?;
     let store = lock(&shared.store);
     auth::principal_of(&store, &token, Utc::now())
         .map(Caller::Principal)
-        .map_err(|_| ApiError::invalid_credentials().for_host(host, req))
+        .map_err(|_| ApiError::invalid_credentials().for_host(host, req.method.as_str(), &req.path))
 }
 
 #[cfg(test)]

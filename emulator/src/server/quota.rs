@@ -24,79 +24,16 @@
 //! a minute on instead of waiting for it. A call refused over quota is not counted (Google's
 //! quota server charges only the calls it admits).
 
-use std::collections::{HashMap, VecDeque};
-
 use axum::body::Body;
 use axum::http::Response;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::shared::Metric;
+pub use super::shared::{Meter, Quotas};
 use super::wire::{self, ApiError, Surface};
 use super::{Req, Shared, lock};
 use crate::state::Kind;
-
-/// The quotas the emulator enforces; 0 is "not enforced" (the default for each).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Quotas {
-    /// `setIamPolicy` calls a minute per quota project per service (Resource Manager's
-    /// published default is 600; Secret Manager's write quota is also 600).
-    pub writes_per_minute: u32,
-    /// IAM policy writes a second per bucket (Cloud Storage's limit is 1).
-    pub bucket_updates_per_second: u32,
-    /// `searchAllIamPolicies` calls a minute per quota project (Cloud Asset's default is 400).
-    pub searches_per_minute: u32,
-}
-
-impl Quotas {
-    /// The largest quota a flag or the control route may set: far above any of Google's, and
-    /// small enough that a window's log stays bounded.
-    pub const MAX: u32 = 1_000_000;
-
-    pub fn check(&self) -> Result<(), String> {
-        for (name, v) in [
-            ("writesPerMinute", self.writes_per_minute),
-            ("bucketUpdatesPerSecond", self.bucket_updates_per_second),
-            ("searchesPerMinute", self.searches_per_minute),
-        ] {
-            if v > Quotas::MAX {
-                return Err(format!("`{name}` must be at most {} (0 turns it off), not {v}", Quotas::MAX));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn enforced(&self) -> bool {
-        self.writes_per_minute > 0 || self.bucket_updates_per_second > 0 || self.searches_per_minute > 0
-    }
-}
-
-/// The calls admitted in each window: one log of times per (quota, key), the oldest first.
-#[derive(Debug, Default)]
-pub struct Meter {
-    pub quotas: Quotas,
-    windows: HashMap<(Metric, String), VecDeque<DateTime<Utc>>>,
-    /// Calls refused over quota, per metric, since the quotas were last set.
-    refused: HashMap<Metric, u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Metric {
-    Writes,
-    BucketUpdates,
-    Searches,
-}
-
-impl Metric {
-    fn name(self) -> &'static str {
-        match self {
-            Metric::Writes => "writes",
-            Metric::BucketUpdates => "bucketUpdates",
-            Metric::Searches => "searches",
-        }
-    }
-}
 
 impl Meter {
     pub fn new(quotas: Quotas) -> Meter {

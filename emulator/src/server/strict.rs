@@ -233,13 +233,19 @@ fn spec(method: &str, s: &[&str], verb: Option<&str>) -> Option<(&'static [&'sta
 }
 
 /// Checks a request's query and (when it is JSON) body against its route's message.
-pub(crate) fn check(req: &super::Req, s: &[&str], verb: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn check(
+    method: &str,
+    query: &[(String, String)],
+    body: &[u8],
+    s: &[&str],
+    verb: Option<&str>,
+) -> Result<(), ApiError> {
     if s.first() == Some(&"storage") {
-        return check_storage_query(req.method.as_str(), s, &req.query_pairs());
+        return check_storage_query(method, s, query);
     }
-    let Some((params, message)) = spec(req.method.as_str(), s, verb) else { return Ok(()) };
-    check_query(&req.query_pairs(), params)?;
-    if let Ok(body) = serde_json::from_slice::<Value>(&req.body) {
+    let Some((params, message)) = spec(method, s, verb) else { return Ok(()) };
+    check_query(query, params)?;
+    if let Ok(body) = serde_json::from_slice::<Value>(body) {
         check_body(&body, message)?;
     }
     Ok(())

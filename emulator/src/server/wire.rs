@@ -124,15 +124,11 @@ impl ApiError {
     /// no token, "Invalid Credentials" (reason `authError`) with a bad one, each with `location:
     /// Authorization`, `locationType: header` (the answers gsutil, gcloud and the client libraries
     /// show for these cases).
-    pub(crate) fn for_host(mut self, host: &'static str, req: &super::Req) -> ApiError {
+    pub(crate) fn for_host(mut self, host: &'static str, method: &str, path: &str) -> ApiError {
         if host == "storage.googleapis.com" {
             let missing = self.details.iter().any(|d| d["reason"] == "CREDENTIALS_MISSING");
             let mut e = if missing {
-                let verb = match (
-                    req.method.as_str(),
-                    req.path.ends_with("/iam"),
-                    req.path.ends_with("/testPermissions"),
-                ) {
+                let verb = match (method, path.ends_with("/iam"), path.ends_with("/testPermissions")) {
                     (_, _, true) => "get",
                     ("PUT", true, _) => "setIamPolicy",
                     (_, true, _) => "getIamPolicy",
@@ -181,7 +177,7 @@ impl ApiError {
     }
 
     /// 413 for a body over the limit, in Google's words
-    /// ("Request payload size exceeds the limit: 10485760 bytes.", see [`super::MAX_BODY_BYTES`]).
+    /// ("Request payload size exceeds the limit: 10485760 bytes.", see [`super::http::MAX_BODY_BYTES`]).
     pub fn payload_too_large(limit: usize) -> ApiError {
         ApiError::new(
             413,

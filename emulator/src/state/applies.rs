@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 use super::catalog;
 use super::model::Binding;
 use super::store::{Caller, Kind, Store, StoreError};
+pub use super::types::{FIRST_STORAGE_ETAG, next_storage_etag};
 
 /// Resource types (`SERVICE.RESOURCE`) beneath a resource of `kind`, whose every permission
 /// applies to it.
@@ -121,47 +122,6 @@ pub fn check_testable(permission: &str, kind: Kind) -> Result<(), StoreError> {
         return Err(StoreError::Invalid(format!("Permission {permission} is not valid for this resource.")));
     }
     Ok(())
-}
-
-/// The etag of a bucket's policy never written: Cloud Storage's etags are small protobuf-encoded
-/// generations, `CAE=` (bytes `08 01`) for the first, as on a bucket's metadata and in Storage's
-/// own `get-iam-policy` answers (googleapis/python-storage system tests and docs show `CAE=`),
-/// not Resource Manager's 8-byte timestamps.
-pub const FIRST_STORAGE_ETAG: &str = "CAE=";
-
-/// The etag after `current` of a bucket's policy: the next generation, in Storage's shape
-/// (`CAE=` → `CAI=` → `CAM=` …; field 1, varint).
-pub fn next_storage_etag(current: Option<&str>) -> String {
-    use base64::Engine as _;
-    let generation = current
-        .and_then(super::store::decode_etag)
-        .and_then(|bytes| {
-            let (&tag, rest) = bytes.split_first()?;
-            if tag != 0x08 {
-                return None;
-            }
-            let mut n: u64 = 0;
-            for (i, b) in rest.iter().enumerate().take(9) {
-                n |= u64::from(b & 0x7f) << (7 * i);
-                if b & 0x80 == 0 {
-                    return Some(n);
-                }
-            }
-            None
-        })
-        .unwrap_or(1);
-    let mut n = generation + 1;
-    let mut bytes = vec![0x08];
-    loop {
-        let low = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            bytes.push(low);
-            break;
-        }
-        bytes.push(low | 0x80);
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// The message of a 404 for a resource below a project that does not exist, in its service's

@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::{Binding, Policy};
 use super::store::{Caller, Kind, Store};
+use super::types::compact;
 
 /// The log every entry goes to, below its container: `projects/P/logs/` + this.
 pub const ACTIVITY_LOG: &str = "cloudaudit.googleapis.com%2Factivity";
@@ -255,6 +256,32 @@ pub fn set_iam_policy_entry(
         "logName": format!("{}/logs/{ACTIVITY_LOG}", d.container),
         "receiveTimestamp": time,
     })
+}
+
+impl Store {
+    /// Appends an audit-log entry written elsewhere (Privileged Access Manager's, `state::pam`).
+    pub fn push_log_entry(&mut self, entry: Value) {
+        self.log_json.push(compact(&entry));
+        self.data.log_entries.push(entry);
+        self.log_version += 1;
+    }
+    /// Takes back the last audit-log entry (for PAM to name its service agent on a write it made).
+    pub fn pop_log_entry(&mut self) -> Option<Value> {
+        self.log_json.pop();
+        self.log_version += 1;
+        self.data.log_entries.pop()
+    }
+    /// Renames the method of the last audit entry: Cloud Run's v2 API logs its writes under
+    /// `google.cloud.run.v2.Services.SetIamPolicy` (issue 18 item 5), which only the route knows.
+    pub fn rename_last_method(&mut self, method: &str) {
+        if let Some(entry) = self.data.log_entries.last_mut() {
+            entry["protoPayload"]["methodName"] = Value::String(method.to_string());
+            if let Some(text) = self.log_json.last_mut() {
+                *text = compact(entry);
+            }
+            self.log_version += 1;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::catalog;
 use super::model::Data;
-use super::store::{Kind, Store, check_policy};
+use super::policies::check_policy;
+use super::store::{Kind, Store};
 use super::validation;
 
 /// The built-in demo seed: an organization, a folder, two projects, a few realistic bindings and
