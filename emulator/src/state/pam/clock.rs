@@ -1,7 +1,9 @@
 //! What the emulator's clock does to PAM ([`tick`], before every request): operations done, grants
 //! scheduled, activated (their bindings written by the service agent), ended and expired.
 
-use super::*;
+use super::common::*;
+use super::entitlements::find_entitlement;
+use super::grants::{grant_index, push_event, scope_of_name};
 
 // ---- the clock -------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 //! PAM's entitlements: the checks `entitlements.create` and `patch` make (PAM's limits, the
 //! principals it accepts), and create, get, list, search, patch and delete.
 
-use super::*;
+use super::common::*;
 
 // ---- validation of an entitlement -------------------------------------------------------------
 

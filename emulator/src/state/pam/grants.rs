@@ -1,7 +1,8 @@
 //! PAM's grants as callers make them: create (the requester's checks), get, list, search,
 //! approve and deny (the approver's checks), revoke, and the scope's onboarding status.
 
-use super::*;
+use super::common::*;
+use super::entitlements::find_entitlement;
 
 // ---- grants ----------------------------------------------------------------------------------
 
