@@ -312,6 +312,19 @@ fn entitlements_are_created_patched_and_deleted_through_operations() {
         assert_eq!(r["protoPayload"]["authenticationInfo"]["principalEmail"], "alice@example.com");
         assert!(r["logName"].as_str().unwrap().ends_with("%2Factivity"));
     }
+    // The entitlement's creation, long-running too, has its two entries.
+    let ops: Vec<(bool, bool)> = state["logEntries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["protoPayload"]["methodName"].as_str().unwrap().ends_with(".CreateEntitlement"))
+        .map(|e| {
+            let o = &e["protoPayload"]["operation"];
+            (o["first"] == true, o["last"] == true)
+        })
+        .collect();
+    assert!(ops.len() >= 2 && ops.len().is_multiple_of(2), "{ops:?}");
+    assert!(ops.chunks(2).all(|p| p == [(true, false), (false, true)]), "{ops:?}");
 
     let list = ok(&emu, "GET", &format!("{dev}/entitlements"), ALICE, None);
     assert_eq!(list["entitlements"].as_array().unwrap().len(), 1);

@@ -192,7 +192,42 @@ fn exec_through_pam_without_the_right_to_revoke_says_pam_ends_it_on_time() {
 }
 
 #[test]
-fn sigint_ends_a_self_grant() {
+fn exec_ends_the_access_when_the_command_exits_and_passes_its_status() {
+    let emu = harness::emulator().start();
+    let run = emu
+        .jit(&[
+            "exec",
+            "roles/logging.viewer",
+            SCOPE,
+            "--via",
+            "grant",
+            "--for",
+            "1h",
+            "--reason",
+            "debug",
+            "--",
+            "sh",
+            "-c",
+            "echo running; exit 7",
+        ])
+        .run()
+        .code(7);
+    assert_eq!(run.stdout, "running\n");
+    assert!(run.stderr.contains("Ended the access on `projects/jit-demo-prod`."), "{}", run.stderr);
+    assert!(!alice_holds_logs(&emu), "the self-grant is gone");
+}
+
+/// Whether alice holds roles/logging.viewer on jit-demo-prod (the self-grants below).
+fn alice_holds_logs(emu: &harness::Emulator) -> bool {
+    emu.stored(SCOPE)
+        .bindings
+        .iter()
+        .any(|b| b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com"))
+}
+
+/// SIGTERM (or SIGINT, with no terminal in between) reaches jit: it passes the signal on, waits
+/// for the command, and ends the self-grant.
+fn a_signal_ends_a_self_grant(sig: libc::c_int) {
     let emu = harness::emulator().start();
     let mut exec = Running::start(
         &emu,
@@ -210,18 +245,22 @@ fn sigint_ends_a_self_grant() {
         ],
     );
     assert_eq!(exec.out_line(), "started");
-    let has = || {
-        emu.stored(SCOPE).bindings.iter().any(|b| {
-            b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com")
-        })
-    };
-    assert!(has());
-    // Interrupted with no terminal in between: jit passes SIGINT on, waits, and ends the access.
-    exec.signal(libc::SIGINT);
+    assert!(alice_holds_logs(&emu));
+    exec.signal(sig);
     let (code, stderr) = exec.finish();
-    assert_eq!(code, Some(128 + libc::SIGINT), "{stderr}");
+    assert_eq!(code, Some(128 + sig), "{stderr}");
     assert!(stderr.contains("Ended the access on `projects/jit-demo-prod`."), "{stderr}");
-    assert!(!has(), "the self-grant is gone");
+    assert!(!alice_holds_logs(&emu), "the self-grant is gone");
+}
+
+#[test]
+fn sigterm_ends_a_self_grant() {
+    a_signal_ends_a_self_grant(libc::SIGTERM);
+}
+
+#[test]
+fn sigint_ends_a_self_grant() {
+    a_signal_ends_a_self_grant(libc::SIGINT);
 }
 
 #[test]
@@ -253,4 +292,24 @@ max_duration = "2h"
     assert!(stderr.contains(&format!("Ended grant `{id}`.")), "{stderr}");
     assert_eq!(grant_state(&emu, &id), "REVOKED");
     assert_eq!(pam_bindings(&emu, "user:bob@example.com"), 0);
+}
+
+#[test]
+fn sigint_while_waiting_for_the_approval_ends_the_request() {
+    let emu = harness::emulator().seed(seed_bob_may_revoke()).start();
+    let mut exec = Running::start(
+        &emu,
+        "bob-token",
+        &["exec", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-42", "--", "sh", "-c", "echo ran"],
+    );
+    let id = requested_id(&exec.err_until("Requested grant"));
+    exec.err_until("waiting for user:alice@example.com to approve");
+    exec.signal(libc::SIGINT);
+    let (code, stderr) = exec.finish();
+    assert_eq!(code, Some(128 + libc::SIGINT), "{stderr}");
+    assert!(stderr.contains(&format!("Ended grant `{id}`.")), "{stderr}");
+    // PAM revoked the request: alice has nothing left to approve, and it can never activate.
+    assert_eq!(grant_state(&emu, &id), "REVOKED");
+    let left = emu.jit(&["requests", "--to-approve", SCOPE, "--format", "json"]).run().ok().json();
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
 }

@@ -88,6 +88,24 @@ fn seed(url: &str) -> Value {
     seed
 }
 
+/// bob's `jit request` of prod-debug with the `[notify]` of `cfg`; it must succeed.
+fn bob_asks(emu: &harness::Emulator, cfg: &str, duration: &str, reason: &str) -> crate::support::Run {
+    let args = [
+        "--config",
+        cfg,
+        "request",
+        "prod-debug",
+        SCOPE,
+        "--for",
+        duration,
+        "--reason",
+        reason,
+        "--format",
+        "json",
+    ];
+    emu.jit_as("bob-token", &args).run().ok()
+}
+
 fn config(emu: &harness::Emulator, file: &str, notify: &str) -> String {
     emu.file(file, &format!("[notify]\n{notify}\n")).to_str().unwrap().to_string()
 }
@@ -98,25 +116,7 @@ fn the_request_and_the_approval_are_posted_to_the_chat_webhook_kept_in_a_secret(
     let emu = harness::emulator().seed(seed(&hook.url)).start();
     let cfg = config(&emu, "jit.toml", &format!("webhook_secret = \"{SECRET}\""));
 
-    let asked = emu
-        .jit_as(
-            "bob-token",
-            &[
-                "--config",
-                &cfg,
-                "request",
-                "prod-debug",
-                SCOPE,
-                "--for",
-                "2h",
-                "--reason",
-                "INC-42",
-                "--format",
-                "json",
-            ],
-        )
-        .run()
-        .ok();
+    let asked = bob_asks(&emu, &cfg, "2h", "INC-42");
     let name = asked.json()[0]["grant"].as_str().unwrap().to_string();
     let (path, body) = hook.next();
     assert_eq!(path, "/v1/spaces/S/messages?key=k");
@@ -145,25 +145,7 @@ fn slacks_format_and_a_denial() {
     let hook = Hook::start();
     let emu = harness::emulator().seed(seed(&hook.url)).start();
     let cfg = config(&emu, "jit.toml", &format!("webhook_secret = \"{SECRET}\"\nformat = \"slack\""));
-    let asked = emu
-        .jit_as(
-            "bob-token",
-            &[
-                "--config",
-                &cfg,
-                "request",
-                "prod-debug",
-                SCOPE,
-                "--for",
-                "1h",
-                "--reason",
-                "INC-7",
-                "--format",
-                "json",
-            ],
-        )
-        .run()
-        .ok();
+    let asked = bob_asks(&emu, &cfg, "1h", "INC-7");
     let name = asked.json()[0]["grant"].as_str().unwrap().to_string();
     let (_, body) = hook.next();
     assert_eq!(body["blocks"][0]["type"], "section");
@@ -185,25 +167,7 @@ fn a_failed_webhook_is_a_warning_never_a_failed_request() {
     let cfg = config(&emu, "jit.toml", &format!("webhook_secret = \"{SECRET}\""));
     // The chat refuses the message: the grant is made all the same, and jit says so.
     hook.status.store(500, Ordering::SeqCst);
-    let asked = emu
-        .jit_as(
-            "bob-token",
-            &[
-                "--config",
-                &cfg,
-                "request",
-                "prod-debug",
-                SCOPE,
-                "--for",
-                "1h",
-                "--reason",
-                "INC-8",
-                "--format",
-                "json",
-            ],
-        )
-        .run()
-        .ok();
+    let asked = bob_asks(&emu, &cfg, "1h", "INC-8");
     assert_eq!(asked.json()[0]["state"], "APPROVAL_AWAITED");
     hook.next();
     assert!(

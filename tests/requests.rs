@@ -1,7 +1,8 @@
 //! Requests and approvals through Privileged Access Manager (issue 21): `jit entitlements`,
-//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply` and `exec`,
-//! through the real binary against the emulator (its seed: entitlement `prod-debug` on
-//! jit-demo-prod, which bob may request and alice may approve).
+//! `request`, `requests`, `approve`, `deny`, `revoke --grant`, `entitlements apply`, and PAM's
+//! rows in `list` and `history` (`exec`: tests/exec.rs), through the real binary against the
+//! emulator (its seed: entitlement `prod-debug` on jit-demo-prod, which bob may request and alice
+//! may approve).
 
 use serde_json::Value;
 
@@ -341,86 +342,6 @@ fn bad_input_is_refused_before_anything_is_sent() {
     assert!(bucket.error_line().contains("`buckets/b` is not a scope"), "{}", bucket.stderr);
 }
 
-#[cfg(unix)]
-#[test]
-fn exec_ends_the_access_when_the_command_exits_and_passes_its_status() {
-    let emu = harness::emulator().start();
-    let run = emu
-        .jit(&[
-            "exec",
-            "roles/logging.viewer",
-            SCOPE,
-            "--via",
-            "grant",
-            "--for",
-            "1h",
-            "--reason",
-            "debug",
-            "--",
-            "sh",
-            "-c",
-            "echo running; exit 7",
-        ])
-        .run()
-        .code(7);
-    assert_eq!(run.stdout, "running\n");
-    assert!(run.stderr.contains("Ended the access on `projects/jit-demo-prod`."), "{}", run.stderr);
-    let held = emu
-        .stored(SCOPE)
-        .bindings
-        .iter()
-        .filter(|b| {
-            b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com")
-        })
-        .count();
-    assert_eq!(held, 0, "the self-grant is gone");
-}
-
-#[cfg(unix)]
-#[test]
-fn exec_ends_the_access_when_jit_is_terminated() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let emu = harness::emulator().start();
-    let token = emu.token_file("alice-token");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jit"))
-        .args(["--endpoint", &emu.url, "--access-token-file", token.to_str().unwrap()])
-        .args([
-            "exec",
-            "roles/logging.viewer",
-            SCOPE,
-            "--via",
-            "grant",
-            "--",
-            "sh",
-            "-c",
-            "echo started; exec sleep 600",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command runs: the access is there.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line, "started\n");
-    let has = |emu: &harness::Emulator| {
-        emu.stored(SCOPE).bindings.iter().any(|b| {
-            b.role == "roles/logging.viewer" && b.members.iter().any(|m| m == "user:alice@example.com")
-        })
-    };
-    assert!(has(&emu));
-    // SAFETY: a signal to the child we started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
-    assert!(stderr.contains("Ended the access"), "{stderr}");
-    assert!(!has(&emu));
-}
-
 #[test]
 fn history_shows_pams_request_approval_activation_and_revocation() {
     let emu = harness::emulator().start();
@@ -548,4 +469,45 @@ max_duration = "2h"
     // None left: the error is the one for an unknown grant.
     let none = emu.jit(&["deny", "pair", SCOPE, "--reason", "x"]).run().code(2);
     assert!(none.error_line().contains("no grant `pair`"), "{}", none.stderr);
+}
+
+#[test]
+fn list_without_pams_read_permissions_keeps_the_rows_and_says_why() {
+    // dana may read jit-demo-prod's policy, and nothing of PAM's.
+    let mut seed: Value = serde_json::from_str(jit_emulator::DEMO_SEED).unwrap();
+    seed["customRoles"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "projects/jit-demo-prod/roles/policyReader", "title": "Policy reader", "stage": "GA",
+        "includedPermissions": ["resourcemanager.projects.getIamPolicy"]}));
+    seed["policies"][SCOPE]["bindings"].as_array_mut().unwrap().push(
+        serde_json::json!({"role": "projects/jit-demo-prod/roles/policyReader", "members": ["user:dana@example.com"]}),
+    );
+    let emu = harness::emulator().seed(seed).start();
+    let asked = emu
+        .jit_as(
+            "bob-token",
+            &["request", "prod-debug", SCOPE, "--for", "1h", "--reason", "INC-3", "--format", "json"],
+        )
+        .run()
+        .ok()
+        .json();
+    emu.jit(&["approve", &grant_name(&asked), "--format", "json"]).run().ok();
+    for _ in 0..10 {
+        if pam_bindings(&emu, "roles/logging.viewer") > 0 {
+            break;
+        }
+        emu.jit_as("bob-token", &["requests", "--mine", SCOPE, "--format", "json"]).run().ok();
+    }
+    let run =
+        emu.jit_as("dana-token", &["list", "--project", "jit-demo-prod", "--format", "json"]).run().ok();
+    let rows = run.json();
+    let pam: Vec<&Value> = rows.as_array().unwrap().iter().filter(|r| r["source"] == "pam").collect();
+    assert_eq!(pam.len(), 2, "{rows}");
+    assert!(pam.iter().all(|r| r.get("pam").is_none() && r["grantedBy"].is_null()), "{rows}");
+    assert!(
+        run.stderr.contains(
+            "warning: `projects/jit-demo-prod`: PAM's grants cannot be read, so the requester and approver of PAM's bindings are not shown"
+        ) && run.stderr.contains("privilegedaccessmanager.entitlements.list"),
+        "{}",
+        run.stderr
+    );
 }

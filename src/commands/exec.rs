@@ -65,6 +65,9 @@ pub fn run(config: &Config, args: &Args) -> Result<i32, Error> {
                 Err(_) => None,
             }
         };
+        // Watched from before any access is given: an interrupt while jit waits for the approval
+        // or for Google ends what was given, as one while the command runs does.
+        let mut signals = Signals::watch()?;
         let given = match pam_plan {
             Some(plan) => {
                 let mut names = Vec::new();
@@ -81,7 +84,14 @@ pub fn run(config: &Config, args: &Args) -> Result<i32, Error> {
                     );
                     names.push(g.name.clone());
                     let approvers: Vec<String> = e.approvers().iter().map(|a| a.to_string()).collect();
-                    if let Err(err) = grants::follow(config, gcp, &g, &approvers, bound).await {
+                    let waited = tokio::select! {
+                        r = grants::follow(config, gcp, &g, &approvers, bound) => r.map(|_| ()),
+                        sig = signals.recv() => {
+                            end(config, gcp, &Given::Pam(names)).await;
+                            return Ok(128 + sig);
+                        }
+                    };
+                    if let Err(err) = waited {
                         end(config, gcp, &Given::Pam(names)).await;
                         return Err(err);
                     }
@@ -100,14 +110,21 @@ pub fn run(config: &Config, args: &Args) -> Result<i32, Error> {
                 let given =
                     Given::Grant { scope: scope.clone(), roles: roles.clone(), member: caller.clone() };
                 let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
-                if let Err(err) = effective(config, gcp, &scope, &names, bound).await {
+                let waited = tokio::select! {
+                    r = effective(config, gcp, &scope, &names, bound) => r,
+                    sig = signals.recv() => {
+                        end(config, gcp, &given).await;
+                        return Ok(128 + sig);
+                    }
+                };
+                if let Err(err) = waited {
                     end(config, gcp, &given).await;
                     return Err(err);
                 }
                 given
             }
         };
-        let status = run_command(program, &args.command[1..]).await;
+        let status = run_command(program, &args.command[1..], &mut signals).await;
         end(config, gcp, &given).await;
         status
     })
@@ -246,7 +263,7 @@ async fn end(config: &Config, gcp: &crate::gcp::Gcp, given: &Given) {
 /// Runs the command with jit's terminal; its exit status (128 + N for a signal N). SIGTERM and
 /// SIGHUP sent to jit are passed on to the command, and so is SIGINT when no terminal sent it
 /// to both; jit itself waits for the command to end either way, so that it can end the access.
-async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error> {
+async fn run_command(program: &OsString, args: &[OsString], signals: &mut Signals) -> Result<i32, Error> {
     let spawn = || {
         std::process::Command::new(program).args(args).spawn().map_err(|e| {
             Error::usage(format!("cannot run `{}`: {e}", crate::output::escape(&program.to_string_lossy())))
@@ -254,15 +271,6 @@ async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error
     };
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        // Watched before the command starts: a signal that comes as soon as it runs must find
-        // jit listening, not end jit with the access still given.
-        let listen = |k: SignalKind| signal(k).map_err(|e| Error::io(format!("cannot watch signals: {e}")));
-        let (mut int, mut term, mut hup) = (
-            listen(SignalKind::interrupt())?,
-            listen(SignalKind::terminate())?,
-            listen(SignalKind::hangup())?,
-        );
         let mut child = spawn()?;
         let pid = child.id() as libc::pid_t;
         let from_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
@@ -277,9 +285,7 @@ async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error
         let status = loop {
             tokio::select! {
                 done = &mut waiter => break done,
-                _ = int.recv() => if !from_terminal { forward(libc::SIGINT) },
-                _ = term.recv() => forward(libc::SIGTERM),
-                _ = hup.recv() => forward(libc::SIGHUP),
+                sig = signals.recv() => if sig != libc::SIGINT || !from_terminal { forward(sig) },
             }
         };
         let status = status
@@ -290,11 +296,59 @@ async fn run_command(program: &OsString, args: &[OsString]) -> Result<i32, Error
     }
     #[cfg(not(unix))]
     {
+        let _ = signals;
         let mut child = spawn()?;
         let status = tokio::task::spawn_blocking(move || child.wait())
             .await
             .map_err(|e| Error::io(format!("cannot wait for the command: {e}")))?
             .map_err(|e| Error::io(format!("cannot wait for the command: {e}")))?;
         Ok(status.code().unwrap_or(1))
+    }
+}
+
+/// The signals that end the access: SIGINT, SIGTERM and SIGHUP (Ctrl-C elsewhere), watched from
+/// before the access is given until jit exits. Watching them replaces their default action (to
+/// end jit at once) for good, so that jit always ends what it gave.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn watch() -> Result<Signals, Error> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen =
+                |k: SignalKind| signal(k).map_err(|e| Error::io(format!("cannot watch signals: {e}")));
+            Ok(Signals {
+                int: listen(SignalKind::interrupt())?,
+                term: listen(SignalKind::terminate())?,
+                hup: listen(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The next signal's number.
+    async fn recv(&mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => libc::SIGINT,
+                _ = self.term.recv() => libc::SIGTERM,
+                _ = self.hup.recv() => libc::SIGHUP,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
     }
 }

@@ -100,17 +100,27 @@ async fn join_pam(config: &Config, gcp: &crate::gcp::Gcp, rows: &mut [TimedBindi
         .buffered(target::CONCURRENCY)
         .collect()
         .await;
+    let mut failed: Vec<(String, Error)> = Vec::new();
     for (scope, grants) in read {
         match grants {
             Ok(grants) => {
                 crate::pam::join_grants(rows, &scope, &grants);
             }
-            Err(e) if !config.quiet => eprintln!(
-                "warning: `{}`: PAM's grants cannot be read, so the requester and approver of its PAM bindings are not shown: {}",
-                output::escape(&scope),
-                output::escape(&e.to_string())
-            ),
-            Err(_) => {}
+            Err(e) => failed.push((scope, e)),
         }
+    }
+    // One warning, however many scopes (a --recursive list can hold many).
+    if let Some((scope, e)) = failed.first()
+        && !config.quiet
+    {
+        let more = match failed.len() {
+            1 => String::new(),
+            n => format!(" and {} other scope{}", n - 1, if n == 2 { "" } else { "s" }),
+        };
+        eprintln!(
+            "warning: `{}`{more}: PAM's grants cannot be read, so the requester and approver of PAM's bindings are not shown: {}",
+            output::escape(scope),
+            output::escape(&e.to_string())
+        );
     }
 }

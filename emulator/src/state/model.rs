@@ -153,8 +153,8 @@ pub struct Data {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_entries: Vec<Value>,
     /// Privileged Access Manager's entitlements, grants and operations (`state::pam`).
-    #[serde(default, skip_serializing_if = "super::pam::PamState::is_empty")]
-    pub pam: super::pam::PamState,
+    #[serde(default, skip_serializing_if = "PamState::is_empty")]
+    pub pam: PamState,
 }
 
 /// A custom role, in the shape of IAM's `Role`
@@ -444,4 +444,44 @@ pub fn max_time() -> DateTime<Utc> {
 /// RFC 3339, whole seconds, `Z`.
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// What PAM keeps, in the state file's `pam` field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PamState {
+    /// Entitlements in Google's JSON shape (`Entitlement`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantRecord>,
+    /// Long-running operations in Google's JSON shape (`Operation`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Value>,
+}
+
+impl PamState {
+    pub fn is_empty(&self) -> bool {
+        self.entitlements.is_empty() && self.grants.is_empty() && self.operations.is_empty()
+    }
+}
+
+/// A grant, and what the emulator needs to end it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantRecord {
+    /// Google's `Grant`.
+    pub grant: Value,
+    /// When the access ends (set at activation): the time in the bindings' condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_ends: Option<DateTime<Utc>>,
+    /// The bindings activation wrote, exactly, so that the end removes those and nothing else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    /// The operation of a revocation in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_operation: Option<String>,
+    /// Who revoked it and why (the `revoked` event's body), until the revocation is done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_actor: Option<Value>,
 }

@@ -372,6 +372,32 @@ impl Gcp {
         }
     }
 
+    /// One call to the API of `cx.kind` (not PAM's), retried on 429/5xx and dropped connections
+    /// within the budget (reads and idempotent checks only), its answer parsed as `T`.
+    pub(super) async fn kind_call<T: for<'de> Deserialize<'de>>(
+        &self,
+        cx: &Context<'_>,
+        method: reqwest::Method,
+        path: String,
+        body: Option<Value>,
+        what: &str,
+    ) -> crate::Result<T> {
+        let op = super::Op {
+            resource: cx.resource,
+            verb: cx.call.verb(),
+            endpoint: self.inner.clients.shown(cx.kind),
+        };
+        self.retrying(op, || async {
+            let bytes = self
+                .inner
+                .clients
+                .call(Service::Of(cx.kind), method.clone(), path.clone(), Vec::new(), body.clone(), cx)
+                .await?;
+            serde_json::from_slice::<T>(&bytes).map_err(|e| super::errors::not_an_answer(&e, cx, what))
+        })
+        .await
+    }
+
     /// Polls `op` (`operations.get`) until it is done, within [`OPERATION_BOUND`]: its error, if
     /// it failed, as jit's error; the done operation otherwise.
     async fn wait_operation(&self, mut op: Operation, cx: &Context<'_>) -> crate::Result<Operation> {
@@ -447,30 +473,9 @@ impl Gcp {
         struct Answer {
             permissions: Vec<String>,
         }
-        let op = super::Op {
-            resource: &name,
-            verb: "testIamPermissions",
-            endpoint: self.inner.clients.shown(resource.kind),
-        };
         let body = json!({"permissions": permissions});
-        let answer: Answer = self
-            .retrying(op, || async {
-                let bytes = self
-                    .inner
-                    .clients
-                    .call(
-                        Service::Of(resource.kind),
-                        reqwest::Method::POST,
-                        path.clone(),
-                        Vec::new(),
-                        Some(body.clone()),
-                        &cx,
-                    )
-                    .await?;
-                serde_json::from_slice::<Answer>(&bytes)
-                    .map_err(|e| super::errors::not_an_answer(&e, &cx, "a list of permissions"))
-            })
-            .await?;
+        let answer: Answer =
+            self.kind_call(&cx, reqwest::Method::POST, path, Some(body), "a list of permissions").await?;
         Ok(answer.permissions)
     }
 }

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::gcp::Gcp;
-use crate::gcp::client::Service;
 use crate::gcp::errors::{Call, Context};
 use crate::iam::Kind;
 
@@ -36,29 +35,9 @@ impl Gcp {
         struct Answer {
             payload: Payload,
         }
-        let op = crate::gcp::Op {
-            resource: name,
-            verb: "versions.access",
-            endpoint: self.inner.clients.shown(Kind::Secret),
-        };
-        let answer: Answer = self
-            .retrying(op, || async {
-                let bytes = self
-                    .inner
-                    .clients
-                    .call(
-                        Service::Of(Kind::Secret),
-                        reqwest::Method::GET,
-                        format!("v1/{version}:access"),
-                        Vec::new(),
-                        None,
-                        &cx,
-                    )
-                    .await?;
-                serde_json::from_slice::<Answer>(&bytes)
-                    .map_err(|e| crate::gcp::errors::not_an_answer(&e, &cx, "a secret version"))
-            })
-            .await?;
+        let path = format!("v1/{version}:access");
+        let answer: Answer =
+            self.kind_call(&cx, reqwest::Method::GET, path, None, "a secret version").await?;
         let bytes = base64_decode(&answer.payload.data).ok_or_else(|| Error::Api {
             resource: name.to_string(),
             status: None,

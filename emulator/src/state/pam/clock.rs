@@ -1,7 +1,9 @@
 //! What the emulator's clock does to PAM ([`tick`], before every request): operations done, grants
 //! scheduled, activated (their bindings written by the service agent), ended and expired.
 
-use super::*;
+use super::common::*;
+use super::entitlements::find_entitlement;
+use super::grants::{grant_index, push_event, scope_of_name};
 
 // ---- the clock -------------------------------------------------------------------------------
 
@@ -157,6 +159,8 @@ pub fn tick(store: &mut Store, now: DateTime<Utc>) -> bool {
             Some(r) => op["response"] = r,
             None => op["error"] = json!({"code": 5, "message": format!("`{target}` no longer exists.")}),
         }
+        let op = op.clone();
+        closing_entry(store, &op, &verb, &target, now);
     }
     for gi in 0..store.data.pam.grants.len() {
         let state = str_of(&store.data.pam.grants[gi].grant, &["state"]).to_string();
@@ -251,7 +255,6 @@ pub(super) fn end_access(store: &mut Store, gi: usize, now: DateTime<Utc>, how: 
         push_event(&mut r.grant, "externallyModified", json!({}), now);
     }
     let actor = r.revoke_actor.take().unwrap_or(json!({}));
-    let operation = r.revoke_operation.clone().unwrap_or_default();
     let g = &mut r.grant;
     if how == "revoked" {
         g["state"] = json!("REVOKED");
@@ -264,22 +267,30 @@ pub(super) fn end_access(store: &mut Store, gi: usize, now: DateTime<Utc>, how: 
         g["auditTrail"]["accessRemoveTime"] = json!(time(now));
     }
     r.revoke_operation = None;
-    if how == "revoked" {
-        // The revocation's second entry, when its operation ends: the same method and caller.
-        let who = str_of(&actor, &["actor"]).to_string();
-        let fields = json!({"operation": lro(&json!({"name": operation}), false)});
-        let method = format!("{METHOD_PREFIX}RevokeGrant");
-        let permission = Some("privilegedaccessmanager.grants.revoke");
-        audit(
-            store,
-            Some(who.as_str()).filter(|w| !w.is_empty()),
-            &method,
-            permission,
-            (&name, &scope),
-            fields,
-            now,
-        );
-    } else {
+    if how != "revoked" {
+        // A revocation's entries are its operation's (`closing_entry`).
         audit(store, None, "PAMEndGrant", None, (&name, &scope), json!({}), now);
     }
+}
+
+/// The second audit entry of a long-running method, when its operation ends ("one when the
+/// operation starts and another when it ends"): the same method, caller and permission, with
+/// `operation.last` (and the operation's error as `status` when it failed).
+fn closing_entry(store: &mut Store, op: &Value, verb: &str, target: &str, now: DateTime<Utc>) {
+    let (method, permission) = match verb {
+        "create" => ("CreateEntitlement", "privilegedaccessmanager.entitlements.create"),
+        "update" => ("UpdateEntitlement", "privilegedaccessmanager.entitlements.update"),
+        "delete" => ("DeleteEntitlement", "privilegedaccessmanager.entitlements.delete"),
+        "revoke" => ("RevokeGrant", "privilegedaccessmanager.grants.revoke"),
+        _ => return,
+    };
+    let (scope, _) = scope_of_name(store, str_of(op, &["name"]));
+    let who = str_of(op, &["starter"]).to_string();
+    let mut fields = json!({"operation": lro(op, false)});
+    if let Some(e) = op.get("error") {
+        fields["status"] = e.clone();
+    }
+    let method = format!("{METHOD_PREFIX}{method}");
+    let caller = Some(who.as_str()).filter(|w| !w.is_empty());
+    audit(store, caller, &method, Some(permission), (target, &scope), fields, now);
 }

@@ -1,7 +1,7 @@
 //! PAM's entitlements: the checks `entitlements.create` and `patch` make (PAM's limits, the
 //! principals it accepts), and create, get, list, search, patch and delete.
 
-use super::*;
+use super::common::*;
 
 // ---- validation of an entitlement -------------------------------------------------------------
 
@@ -234,7 +234,7 @@ pub fn create_entitlement(
         &format!("{METHOD_PREFIX}CreateEntitlement"),
         Some(permission),
         (&name, &loc.key),
-        json!({"request": {"parent": loc.name(), "entitlementId": id, "entitlement": ent}}),
+        json!({"request": {"parent": loc.name(), "entitlementId": id, "entitlement": ent}, "operation": lro(&op, true)}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
@@ -398,7 +398,7 @@ pub fn patch_entitlement(
         &format!("{METHOD_PREFIX}UpdateEntitlement"),
         Some(permission),
         (str_of(&current, &["name"]), &loc.key),
-        json!({"request": {"entitlement": next, "updateMask": mask}}),
+        json!({"request": {"entitlement": next, "updateMask": mask}, "operation": lro(&op, true)}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));
@@ -452,7 +452,7 @@ pub fn delete_entitlement(
         &format!("{METHOD_PREFIX}DeleteEntitlement"),
         Some(permission),
         (&ent_name, &loc.key),
-        json!({"request": {"name": ent_name, "force": force}}),
+        json!({"request": {"name": ent_name, "force": force}, "operation": lro(&op, true)}),
         now,
     );
     op.as_object_mut().map(|m| m.remove("starter"));

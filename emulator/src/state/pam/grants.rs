@@ -1,7 +1,8 @@
 //! PAM's grants as callers make them: create (the requester's checks), get, list, search,
 //! approve and deny (the approver's checks), revoke, and the scope's onboarding status.
 
-use super::*;
+use super::common::*;
+use super::entitlements::find_entitlement;
 
 // ---- grants ----------------------------------------------------------------------------------
 
@@ -386,16 +387,6 @@ pub(super) fn grant_response(grant: &Value) -> Value {
     let mut r = grant.clone();
     r["@type"] = json!("type.googleapis.com/google.cloud.privilegedaccessmanager.v1.Grant");
     r
-}
-
-/// The `operation` of a long-running method's audit entry: "These methods usually generate two
-/// audit log entries: one when the operation starts and another when it ends"
-/// (<https://cloud.google.com/iam/docs/audit-logging/audit-logging-pam>; `LogEntryOperation`:
-/// `id`, `producer`, `first`, `last`).
-pub(super) fn lro(op: &Value, first: bool) -> Value {
-    let mut o = json!({"id": str_of(op, &["name"]), "producer": PAM_SERVICE});
-    o[if first { "first" } else { "last" }] = json!(true);
-    o
 }
 
 /// `checkOnboardingStatus` (`privilegedaccessmanager.locations.checkOnboardingStatus`): the
