@@ -144,10 +144,17 @@ pub(crate) fn exhausted(error: Error, tracker: &Tracker) -> Error {
         Error::Unavailable { retry_after: Some(d), .. } => format!("; Google asked to wait {}s", d.as_secs()),
         _ => String::new(),
     };
+    // The tries counted against the budget, so that the figure and the budget beside it agree;
+    // the 429s, which cost only time, are said apart.
+    let counted = tracker.attempts.saturating_sub(tracker.throttled);
+    let over_quota = match tracker.throttled {
+        0 => String::new(),
+        1 => ", not counting 1 answered 429".to_string(),
+        n => format!(", not counting {n} answered 429"),
+    };
     let tried = format!(
-        " (gave up after {} {} in {:.1}s; budget {} tries, {}s{asked})",
-        tracker.attempts,
-        if tracker.attempts == 1 { "try" } else { "tries" },
+        " (gave up after {counted} {} in {:.1}s{over_quota}; budget {} tries, {}s{asked})",
+        if counted == 1 { "try" } else { "tries" },
         tracker.elapsed().as_secs_f64(),
         tracker.budget.max_attempts,
         tracker.budget.max_elapsed.as_secs()
@@ -168,6 +175,22 @@ mod tests {
 
     fn conflict() -> Error {
         Error::Conflict { resource: "projects/p".into(), message: "etag".into() }
+    }
+
+    #[test]
+    fn the_tries_reported_are_the_tries_the_budget_counts() {
+        let mut t = Tracker::new(RetryBudget { max_attempts: 2, ..RetryBudget::default() });
+        t.attempts = 3;
+        t.throttled = 1;
+        let e = Error::Unavailable {
+            resource: "projects/p".into(),
+            status: 503,
+            message: "busy".into(),
+            retry_after: None,
+        };
+        let text = exhausted(e, &t).to_string();
+        assert!(text.contains("(gave up after 2 tries in "), "{text}");
+        assert!(text.contains("s, not counting 1 answered 429; budget 2 tries, 60s)"), "{text}");
     }
 
     #[test]
