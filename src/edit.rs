@@ -199,8 +199,11 @@ impl Maximum {
 pub struct GrantReport {
     /// New grants.
     pub granted: Vec<TimedBinding>,
-    /// Existing live jit grants whose window changed (extended, or set exactly with --replace).
+    /// Existing live jit grants whose window now ends later (or, with --replace, at the same end
+    /// from another start).
     pub extended: Vec<TimedBinding>,
+    /// Existing live jit grants that --replace made end earlier (issue 19 item 14).
+    pub shortened: Vec<TimedBinding>,
     /// Existing live jit grants that already cover the request.
     pub unchanged: Vec<TimedBinding>,
     /// jit's own expired bindings dropped in the same write.
@@ -211,7 +214,7 @@ pub struct GrantReport {
 impl GrantReport {
     /// True when the policy must be written.
     pub fn changed(&self) -> bool {
-        !self.granted.is_empty() || !self.extended.is_empty()
+        !self.granted.is_empty() || !self.extended.is_empty() || !self.shortened.is_empty()
     }
 
     /// True when this report (of a fresh read, with nothing left to change) shows exactly the
@@ -220,7 +223,8 @@ impl GrantReport {
     pub fn shows_landed(&self, earlier: &GrantReport) -> bool {
         let key =
             |r: &TimedBinding| (r.role.clone(), member_key(&r.member).into_owned(), r.starts, r.expires);
-        let asked: BTreeSet<_> = earlier.granted.iter().chain(&earlier.extended).map(key).collect();
+        let asked: BTreeSet<_> =
+            earlier.granted.iter().chain(&earlier.extended).chain(&earlier.shortened).map(key).collect();
         let found: BTreeSet<_> = self.unchanged.iter().map(key).collect();
         !self.changed() && !asked.is_empty() && asked == found
     }
@@ -254,6 +258,8 @@ pub fn grant(
     let mut add_order: Vec<(String, Span)> = Vec::new();
     let mut kept: Vec<(usize, String)> = Vec::new();
     let mut extending: BTreeSet<(String, String)> = BTreeSet::new();
+    // The (role, member) pairs among `extending` whose window --replace ends earlier than before.
+    let mut shortening: BTreeSet<(String, String)> = BTreeSet::new();
 
     // jit writes whole seconds; comparing the request in whole seconds too makes the same request
     // twice `unchanged` rather than an `extended` that rewrites identical text (issue 8 defect 12).
@@ -326,6 +332,10 @@ pub fn grant(
             add.entry(key).or_default().push(member.to_string());
             if !live.is_empty() {
                 extending.insert((role.to_string(), member.to_string()));
+                let was_end = live.iter().filter_map(|(_, w)| span_of(w, now)).map(|s| s.1).max();
+                if was_end.is_some_and(|end| wanted.1 < end) {
+                    shortening.insert((role.to_string(), member.to_string()));
+                }
             }
         }
     }
@@ -384,7 +394,9 @@ pub fn grant(
         let w = condition::window(&condition.expression).expect("jit's own expressions parse");
         for m in members {
             let row = TimedBinding::new(resource, &out.bindings[i], &condition, &w, m, now);
-            if extending.contains(&(role.clone(), m.clone())) {
+            if shortening.contains(&(role.clone(), m.clone())) {
+                report.shortened.push(row);
+            } else if extending.contains(&(role.clone(), m.clone())) {
                 report.extended.push(row);
             } else {
                 report.granted.push(row);
@@ -763,7 +775,8 @@ mod tests {
         let mut r = req(&["roles/storage.objectViewer"], &["bob@example.com"], "2026-11-25T13:00:00Z");
         r.replace = true;
         let (p4, rep) = grant("projects/p", &p3, &r, now()).unwrap();
-        assert_eq!(rep.extended[0].expires, Some(t("2026-11-25T13:00:00Z")));
+        assert!(rep.extended.is_empty(), "{rep:?}");
+        assert_eq!(rep.shortened[0].expires, Some(t("2026-11-25T13:00:00Z")));
         assert_eq!(timed_bindings("projects/p", &p4, now()).unwrap().len(), 1);
     }
 

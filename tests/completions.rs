@@ -230,3 +230,64 @@ fn the_committed_bash_script_completes_roles() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 19 item 14: `jit grant @<TAB>` offers the team file's bundles, and `--project <TAB>` the
+/// project IDs of gcloud's configurations (and its environment variable), through the binary.
+#[test]
+fn the_binary_completes_bundles_and_configured_projects() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jit.toml"),
+        "[bundles.oncall-payments]\nroles = [\"roles/logging.viewer\"]\n\n\
+         [bundles.oncall-search]\nroles = [\"roles/logging.viewer\"]\n",
+    )
+    .unwrap();
+    let gcloud = dir.path().join("gcloud");
+    std::fs::create_dir_all(gcloud.join("configurations")).unwrap();
+    std::fs::write(gcloud.join("active_config"), "work\n").unwrap();
+    std::fs::write(gcloud.join("configurations/config_work"), "[core]\nproject = pay-prod\n").unwrap();
+    std::fs::write(
+        gcloud.join("configurations/config_home"),
+        "[core]\naccount = a@b.c\nproject = my-sandbox\n",
+    )
+    .unwrap();
+    std::fs::write(gcloud.join("configurations/config_empty"), "[core]\naccount = a@b.c\n").unwrap();
+    let complete = |words: &[&str], project_var: Option<&str>| -> Vec<String> {
+        let mut args = vec!["--"];
+        args.extend_from_slice(words);
+        let mut jit = crate::support::jit(&args)
+            .env("COMPLETE", "bash")
+            .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+            .env("_CLAP_IFS", "\n")
+            .env("CLOUDSDK_CONFIG", &gcloud)
+            .current_dir(dir.path());
+        if let Some(p) = project_var {
+            jit = jit.env("CLOUDSDK_CORE_PROJECT", p);
+        }
+        let run = jit.run().ok();
+        assert_eq!(run.stderr, "", "a completion prints nothing else");
+        run.stdout.lines().map(str::to_string).collect()
+    };
+    assert_eq!(complete(&["jit", "grant", "@"], None), ["@oncall-payments", "@oncall-search"]);
+    assert_eq!(complete(&["jit", "grant", "@oncall-p"], None), ["@oncall-payments"]);
+    // Nothing typed: `roles/`, the bundles, then clap's flags.
+    assert_eq!(complete(&["jit", "grant", ""], None)[..3], ["roles/", "@oncall-payments", "@oncall-search"]);
+    assert_eq!(complete(&["jit", "grant", "roles/storage.objectV"], None), ["roles/storage.objectViewer"]);
+    // The active configuration's project first, then the others'.
+    assert_eq!(complete(&["jit", "list", "--project", ""], None), ["pay-prod", "my-sandbox"]);
+    assert_eq!(complete(&["jit", "grant", "roles/x", "--project", "my"], None), ["my-sandbox"]);
+    assert_eq!(
+        complete(&["jit", "list", "--project", ""], Some("env-proj")),
+        ["env-proj", "pay-prod", "my-sandbox"]
+    );
+    // Without a team file nor a gcloud configuration: roles only, and no project to offer.
+    let bare = tempfile::tempdir().unwrap();
+    let run = crate::support::jit(&["--", "jit", "grant", "@"])
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .env("_CLAP_IFS", "\n")
+        .current_dir(bare.path())
+        .run()
+        .ok();
+    assert_eq!(run.stdout.trim(), "");
+}

@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod audit;
 mod completions;
+mod consistency;
 mod delegate;
 mod engine;
 mod examples;

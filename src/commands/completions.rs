@@ -8,6 +8,7 @@
 use std::ffi::OsString;
 
 use clap_complete::Shell;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::{CompleteEnv, EnvCompleter};
 
 pub use crate::cli::role_names;
@@ -43,12 +44,58 @@ pub fn complete_from_env(args: &[OsString], env: &crate::config::Env) -> Result<
         return Ok(false);
     }
     let current_dir = env.cwd.clone();
-    CompleteEnv::with_factory(crate::cli::command)
+    let bundles = bundle_names(env);
+    let projects = crate::config::configured_projects(env);
+    CompleteEnv::with_factory(move || with_local_values(crate::cli::command(), &bundles, &projects))
         .var(VAR)
         .bin("jit")
         .completer("jit")
         .try_complete(args.iter().cloned(), current_dir.as_deref())
         .map_err(|e| Error::io(format!("cannot complete: {e}")))
+}
+
+/// The names of the team file's bundles (found as every command finds it, without --config, which
+/// is not parsed while completing); none when there is no file or it does not parse. Silent: a
+/// completion must not print warnings into the shell's line.
+fn bundle_names(env: &crate::config::Env) -> Vec<String> {
+    let found = crate::config::team_file::locate(None, &env.vars, env.cwd.as_deref(), &mut |_| {});
+    let Ok(Some((path, _))) = found else { return Vec::new() };
+    crate::config::team_file::read(&path).map(|t| t.bundles.into_keys().collect()).unwrap_or_default()
+}
+
+/// The command line with completers that know this machine: `jit grant` completes `@BUNDLE`
+/// names of the team file as well as roles, and `--project` the project IDs of gcloud's
+/// configuration (issue 19 item 14).
+fn with_local_values(cmd: clap::Command, bundles: &[String], projects: &[String]) -> clap::Command {
+    let bundles = bundles.to_vec();
+    let roles = move |current: &std::ffi::OsStr| role_or_bundle(current, &bundles);
+    let projects = projects.to_vec();
+    let project = move |current: &std::ffi::OsStr| -> Vec<CompletionCandidate> {
+        let current = current.to_string_lossy();
+        projects.iter().filter(|p| p.starts_with(current.as_ref())).map(CompletionCandidate::new).collect()
+    };
+    cmd.mut_subcommand("grant", |g| g.mut_arg("roles", |a| a.add(ArgValueCompleter::new(roles))))
+        .mut_arg("project", |a| a.add(ArgValueCompleter::new(project)))
+}
+
+/// Role names as [`role_names`] gives them, and `@NAME` for each bundle: all of them when `@` is
+/// typed, besides `roles/` when nothing is.
+pub fn role_or_bundle(current: &std::ffi::OsStr, bundles: &[String]) -> Vec<CompletionCandidate> {
+    let Some(text) = current.to_str() else { return Vec::new() };
+    let at = |b: &String| format!("@{b}");
+    match text.strip_prefix('@') {
+        Some(name) => bundles
+            .iter()
+            .filter(|b| b.starts_with(name))
+            .map(|b| CompletionCandidate::new(at(b)).help(Some("bundle of the team config".into())))
+            .collect(),
+        None if text.is_empty() => {
+            let mut out = role_names(current);
+            out.extend(bundles.iter().map(|b| CompletionCandidate::new(at(b))));
+            out
+        }
+        None => role_names(current),
+    }
 }
 
 /// The file name a shell expects its completion script under.

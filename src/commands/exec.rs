@@ -162,9 +162,14 @@ async fn self_grant(
             let (new, report) = edit::grant(&scope.name(), policy, &req, now)?;
             // exec never lengthens nor takes over a grant the caller already holds: it would
             // end that grant on the way out.
-            if !report.extended.is_empty() || !report.unchanged.is_empty() {
-                let held: Vec<&str> =
-                    report.extended.iter().chain(&report.unchanged).map(|b| b.role.as_str()).collect();
+            if !report.extended.is_empty() || !report.shortened.is_empty() || !report.unchanged.is_empty() {
+                let held: Vec<&str> = report
+                    .extended
+                    .iter()
+                    .chain(&report.shortened)
+                    .chain(&report.unchanged)
+                    .map(|b| b.role.as_str())
+                    .collect();
                 return Err(Error::usage_hint(
                     format!("you already hold {} on `{scope}` through jit", held.join(", ")),
                     "run the command as you are, or `jit revoke` that grant first",

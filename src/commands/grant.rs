@@ -161,7 +161,7 @@ pub(crate) fn maximum(
 /// A report with its rows in one order, to compare a plan with what was done.
 fn same_rows(r: &GrantReport) -> GrantReport {
     let mut r = r.clone();
-    for rows in [&mut r.granted, &mut r.extended, &mut r.unchanged, &mut r.pruned] {
+    for rows in [&mut r.granted, &mut r.extended, &mut r.shortened, &mut r.unchanged, &mut r.pruned] {
         rows.sort_by(|a, b| (&a.resource, &a.role, &a.member).cmp(&(&b.resource, &b.role, &b.member)));
     }
     r.warnings.sort();
@@ -171,6 +171,7 @@ fn same_rows(r: &GrantReport) -> GrantReport {
 fn merge(into: &mut GrantReport, from: GrantReport) {
     into.granted.extend(from.granted);
     into.extended.extend(from.extended);
+    into.shortened.extend(from.shortened);
     into.unchanged.extend(from.unchanged);
     into.pruned.extend(from.pruned);
     into.warnings.extend(from.warnings);

@@ -62,6 +62,40 @@ pub(super) fn default_project(env: &Env) -> Option<(String, Origin)> {
     Some((project, Origin::Gcloud(dir)))
 }
 
+/// Every project ID gcloud's configuration names, for completing `--project`: CLOUDSDK_CORE_PROJECT,
+/// GOOGLE_CLOUD_PROJECT and the `[core] project` of each configuration under `configurations/`
+/// (the active one first), sorted after the first, without repeats.
+pub fn configured_projects(env: &Env) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |p: String| {
+        let p = p.trim().to_string();
+        if ResourceId::project_ok(&p) && !out.contains(&p) {
+            out.push(p);
+        }
+    };
+    for var in ["CLOUDSDK_CORE_PROJECT", "GOOGLE_CLOUD_PROJECT"] {
+        if let Some(p) = env.get(var) {
+            push(p);
+        }
+    }
+    let Some(dir) = gcloud_config_dir(env) else { return out };
+    if let Some(p) = gcloud_project(&dir, env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")) {
+        push(p);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("configurations"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("config_").map(str::to_string))
+        .collect();
+    names.sort();
+    for name in names {
+        if let Some(p) = gcloud_project(&dir, Some(name)) {
+            push(p);
+        }
+    }
+    out
+}
+
 /// `$CLOUDSDK_CONFIG`, else `~/.config/gcloud`.
 pub(super) fn gcloud_config_dir(env: &Env) -> Option<PathBuf> {
     env.get("CLOUDSDK_CONFIG")

@@ -200,7 +200,7 @@ pub mod team_file;
 
 pub use cleanup::Cleanup;
 pub use env::{Env, Vars};
-pub use gcloud::{AuthSettings, gcloud_project};
+pub use gcloud::{AuthSettings, configured_projects, gcloud_project};
 use gcloud::{auth_settings, quota_project};
 pub use grant::{DEFAULT_LENGTH, Grant, GrantFrom, Length, MAX_DURATION_VAR, Picked, reason};
 pub use list::List;

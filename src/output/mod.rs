@@ -216,6 +216,7 @@ where
     let rows: Vec<(&str, &TimedBinding)> = [
         (if out.dry_run { "would grant" } else { "granted" }, &r.granted),
         (if out.dry_run { "would extend" } else { "extended" }, &r.extended),
+        (if out.dry_run { "would shorten" } else { "shortened" }, &r.shortened),
         ("unchanged", &r.unchanged),
         (if out.dry_run { "would prune (expired)" } else { "pruned (expired)" }, &r.pruned),
     ]
@@ -265,6 +266,7 @@ pub fn grant_done(r: &GrantReport) -> String {
     let parts: Vec<String> = [
         (r.granted.len(), "granted"),
         (r.extended.len(), "extended"),
+        (r.shortened.len(), "shortened"),
         (r.unchanged.len(), "unchanged"),
         (r.pruned.len(), "pruned"),
     ]
