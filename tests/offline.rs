@@ -302,8 +302,9 @@ fn grant_in_place_extends_never_shortens_and_replace_sets_exactly() {
     let dan = jit(&["list", "--policy-file", f.p(), "--member", "dan@example.com"]).run().ok().json();
     assert_eq!(dan.as_array().unwrap().len(), 1, "dan keeps his own grant");
     let report = grant(&["--for", "30m", "--replace"]);
-    assert_eq!(report["extended"].as_array().unwrap().len(), 1);
-    assert!(report["extended"][0]["expires"].as_str().unwrap() < expires.as_str());
+    assert_eq!(report["extended"], json!([]), "a replace that ends earlier is not an extension");
+    assert_eq!(report["shortened"].as_array().unwrap().len(), 1, "{report}");
+    assert!(report["shortened"][0]["expires"].as_str().unwrap() < expires.as_str());
 }
 
 #[test]
