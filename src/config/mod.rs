@@ -189,7 +189,7 @@ impl Config {
 }
 
 mod cleanup;
-mod env;
+pub mod env;
 mod gcloud;
 mod grant;
 mod list;

@@ -59,7 +59,7 @@ pub(crate) struct AuthOptions {
     /// IAM Credentials API.
     pub iam_endpoint: Option<String>,
     /// The environment (`config::Env`): GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_CONFIG, HOME.
-    pub vars: crate::config::Vars,
+    pub vars: crate::config::env::Vars,
     /// The API endpoint when it is not Google's (`--endpoint`, or Cloud Resource Manager's
     /// override variable).
     pub endpoint: Option<String>,
@@ -141,7 +141,7 @@ fn base_credentials(opts: &AuthOptions) -> crate::Result<Resolved> {
 
 /// gcloud's application-default credentials file: `$CLOUDSDK_CONFIG` when set (as gcloud itself
 /// does), else `~/.config/gcloud` (AIP-4113).
-pub(crate) fn adc_file(vars: &crate::config::Vars) -> Option<PathBuf> {
+pub(crate) fn adc_file(vars: &crate::config::env::Vars) -> Option<PathBuf> {
     if let Some(dir) = vars.os("CLOUDSDK_CONFIG") {
         return Some(PathBuf::from(dir).join("application_default_credentials.json"));
     }

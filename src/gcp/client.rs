@@ -41,7 +41,7 @@ pub const DEFAULT_ENDPOINT: &str = "https://cloudresourcemanager.googleapis.com"
 /// the default base URL's path is `/`, as it is for cloudresourcemanager, and appends the
 /// method's relative path `v3/…` to it: `http://127.0.0.1:PORT/` gives
 /// `http://127.0.0.1:PORT/v3/projects/ID:getIamPolicy`. jit does the same.
-pub fn resolve_endpoint(flag: Option<&str>, vars: &crate::config::Vars) -> Option<String> {
+pub fn resolve_endpoint(flag: Option<&str>, vars: &crate::config::env::Vars) -> Option<String> {
     flag.map(str::to_string)
         .or_else(|| vars.raw(CRM_OVERRIDE_VAR))
         .map(|e| e.trim().to_string())
@@ -166,7 +166,7 @@ impl Clients {
         creds: Credentials,
         credentials: String,
         quota_project: Option<&str>,
-        vars: &crate::config::Vars,
+        vars: &crate::config::env::Vars,
     ) -> crate::Result<Clients> {
         if let Some(e) = endpoint {
             check_endpoint(e, "")?;
@@ -688,7 +688,7 @@ fn root_base(
     flag: Option<&str>,
     var: &str,
     default: &str,
-    vars: &crate::config::Vars,
+    vars: &crate::config::env::Vars,
 ) -> crate::Result<(String, String)> {
     let from_var = if flag.is_some() {
         None
@@ -710,10 +710,10 @@ mod tests {
     #[test]
     fn endpoint_flag_wins_over_gclouds_variable() {
         assert_eq!(
-            resolve_endpoint(Some("http://127.0.0.1:1/"), &crate::config::Vars::default()).as_deref(),
+            resolve_endpoint(Some("http://127.0.0.1:1/"), &crate::config::env::Vars::default()).as_deref(),
             Some("http://127.0.0.1:1/")
         );
-        assert_eq!(resolve_endpoint(Some("  "), &crate::config::Vars::default()), None);
+        assert_eq!(resolve_endpoint(Some("  "), &crate::config::env::Vars::default()), None);
         assert_eq!(join("http://h:1/", "/oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
         assert_eq!(join("http://h:1", "oauth2/v3/tokeninfo"), "http://h:1/oauth2/v3/tokeninfo");
     }

@@ -10,7 +10,7 @@ use super::auth::{self, Identity};
 use super::client::{self, resolve_endpoint};
 use super::pace;
 use super::retry::RetryBudget;
-use crate::config::Vars;
+use crate::config::env::Vars;
 
 /// How to reach Google: resolved from the global flags.
 #[derive(Debug, Clone, Default)]

@@ -30,7 +30,7 @@ pub(super) struct Session {
 
 /// Where `--emulator` keeps its state: `$XDG_STATE_HOME/jit/emulator.json`, else
 /// `~/.local/state/jit/emulator.json`.
-pub fn emulator_state_file(vars: &crate::config::Vars) -> Result<PathBuf, Error> {
+pub fn emulator_state_file(vars: &crate::config::env::Vars) -> Result<PathBuf, Error> {
     let base = vars
         .os("XDG_STATE_HOME")
         .map(PathBuf::from)
