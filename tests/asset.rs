@@ -105,7 +105,7 @@ fn grants_everywhere(emu: &Emulator) {
 
 fn everywhere() -> BTreeSet<(String, String, String)> {
     set(&[
-        ("projects/100000000002", "user:bob@example.com", "roles/logging.viewer"),
+        ("projects/jit-demo-dev", "user:bob@example.com", "roles/logging.viewer"),
         ("projects/_/buckets/jit-demo-prod-data", "user:bob@example.com", "roles/storage.objectViewer"),
         (
             "projects/jit-demo-prod/secrets/db-password",
@@ -125,11 +125,15 @@ fn list_recursive_searches_every_kind_in_pages_of_500_and_reads_no_policy() {
     emu.request("DELETE", "/_emulator/requests", None, None);
     let run = emu.jit(&["list", "--organization", ORG, "--recursive", "--format", "json"]).run().ok();
     assert_eq!(run.stderr, "");
-    // jit-demo-dev is named by number: no result below it gives its ID. jit-demo-prod's ID comes
-    // from its key ring, so its secret (named by number in the search) shows the ID.
+    // Every project by ID (issue 19 item 6): jit-demo-prod's from its key ring's name, so its
+    // secret (named by number in the search) shows the ID; jit-demo-dev, which no result below
+    // it names, from one projects.get of its number.
     assert_eq!(rows(&run.json()), everywhere());
-    assert_eq!(calls(&emu), [format!("GET /v1/organizations/{ORG}:searchAllIamPolicies")]);
-    let query = emu.requests().last().unwrap()["query"].as_str().unwrap().to_string();
+    assert_eq!(
+        calls(&emu),
+        [format!("GET /v1/organizations/{ORG}:searchAllIamPolicies"), "GET /v3/projects/100000000002".into()]
+    );
+    let query = emu.requests()[0]["query"].as_str().unwrap().to_string();
     assert_eq!(
         query,
         "alt=json&assetTypes=cloudresourcemanager.googleapis.com%2FProject\
@@ -151,7 +155,7 @@ fn list_recursive_searches_every_kind_in_pages_of_500_and_reads_no_policy() {
     let dev = emu.jit(&["list", "--project", "jit-demo-dev", "--recursive", "--format", "json"]).run().ok();
     assert_eq!(
         rows(&dev.json()),
-        set(&[("projects/100000000002", "user:bob@example.com", "roles/logging.viewer")])
+        set(&[("projects/jit-demo-dev", "user:bob@example.com", "roles/logging.viewer")])
     );
 }
 
@@ -429,7 +433,7 @@ fn cleanup_reads_and_writes_only_what_the_index_points_at_and_a_stale_index_remo
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["resource"] == "projects/100000000002")
+        .find(|r| r["resource"] == "projects/jit-demo-dev")
         .unwrap()
         .clone();
     assert_eq!(dev["state"], "expired", "the index is stale: {dev}");
@@ -446,9 +450,11 @@ fn cleanup_reads_and_writes_only_what_the_index_points_at_and_a_stale_index_remo
         [
             "GET /storage/v1/b/jit-demo-prod-data/iam".to_string(),
             format!("GET /v1/organizations/{ORG}:searchAllIamPolicies"),
-            "POST /v3/projects/100000000001:getIamPolicy".to_string(),
-            "POST /v3/projects/100000000001:setIamPolicy".to_string(),
-            "POST /v3/projects/100000000002:getIamPolicy".to_string(),
+            "GET /v3/projects/100000000001".to_string(),
+            "GET /v3/projects/100000000002".to_string(),
+            "POST /v3/projects/jit-demo-dev:getIamPolicy".to_string(),
+            "POST /v3/projects/jit-demo-prod:getIamPolicy".to_string(),
+            "POST /v3/projects/jit-demo-prod:setIamPolicy".to_string(),
             "PUT /storage/v1/b/jit-demo-prod-data/iam".to_string(),
         ]
     );
@@ -465,8 +471,8 @@ fn cleanup_reads_and_writes_only_what_the_index_points_at_and_a_stale_index_remo
         [
             ("projects/_/buckets/jit-demo-prod-data".to_string(), "user:bob@example.com".to_string()),
             // No result below jit-demo-prod names its ID (no key ring, secret or service has a
-            // policy here): it is named by number.
-            ("projects/100000000001".to_string(), "user:carol@example.com".to_string()),
+            // policy here): its number is resolved through Resource Manager.
+            ("projects/jit-demo-prod".to_string(), "user:carol@example.com".to_string()),
         ]
         .into_iter()
         .collect()
@@ -483,4 +489,160 @@ fn cleanup_reads_and_writes_only_what_the_index_points_at_and_a_stale_index_remo
         "{live:?}"
     );
     assert_eq!(report["resources"], 6, "every resource the search returned was examined");
+}
+
+/// The resources of `v`'s rows (a list or an audit report) that are projects or below one.
+fn project_names(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["resource"].as_str())
+        .filter(|r| {
+            r.starts_with("projects/") && !r.starts_with("projects/_/") && !r.starts_with("projects/-/")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Issue 19 item 6: one name per project. The search names projects and secrets by number, the
+/// walk by ID; every report shows the ID, in tables and JSON, whichever way it read, and
+/// `--project NUMBER` and `--project projects/ID` name the same project as `--project ID`.
+#[test]
+fn every_report_names_a_project_by_its_id() {
+    let emu = harness::emulator().start();
+    with_asset_viewer(&emu);
+    grant(&emu, "roles/logging.viewer", &["--project", "jit-demo-dev"], &["--for", "2h"]);
+    grant(&emu, "roles/logging.viewer", &["--project", "jit-demo-prod"], &["--for", "2h"]);
+    grant(
+        &emu,
+        "roles/secretmanager.secretAccessor",
+        &["--secret", "db-password", "--project", "jit-demo-prod"],
+        &["--for", "2h"],
+    );
+    let scope = ["--organization", ORG, "--recursive", "--all"];
+    let listed = |how: &[&str], format: &str| {
+        let mut args = vec!["list"];
+        args.extend_from_slice(&scope);
+        args.extend_from_slice(how);
+        args.extend_from_slice(&["--format", format]);
+        emu.jit(&args).env("COLUMNS", "200").run().ok()
+    };
+    let searched = listed(&[], "json");
+    let walked = listed(&["--via", "walk"], "json");
+    let want: BTreeSet<String> =
+        ["projects/jit-demo-dev", "projects/jit-demo-prod", "projects/jit-demo-prod/secrets/db-password"]
+            .map(String::from)
+            .into();
+    assert_eq!(project_names(&searched.json()), want);
+    // The walk cannot reach the secret; the projects it names the same way.
+    assert_eq!(
+        project_names(&walked.json()),
+        want.iter().filter(|r| !r.contains("/secrets/")).cloned().collect()
+    );
+    for how in [&[][..], &["--via", "walk"]] {
+        let table = listed(how, "table").stdout;
+        assert!(table.contains("projects/jit-demo-dev"), "{table}");
+        assert!(!table.contains("projects/1000"), "a project by number in a table:\n{table}");
+    }
+    // The audit: the same projects by the same names, through the search and the walk.
+    let audited = |how: &[&str]| {
+        let mut args = vec!["audit", "--organization", ORG, "--recursive", "--format", "json"];
+        args.extend_from_slice(how);
+        project_names(&emu.jit(&args).run().code(1).json())
+    };
+    let (through_search, through_walk) = (audited(&[]), audited(&["--via", "walk"]));
+    assert!(through_search.contains("projects/jit-demo-prod"), "{through_search:?}");
+    assert_eq!(through_search, through_walk);
+
+    // A project given by number, or as `projects/ID`, is the project by ID; both with the ID are
+    // one scope.
+    let dev = BTreeSet::from(["projects/jit-demo-dev".to_string()]);
+    for given in [
+        &["--project", "100000000002"][..],
+        &["--project", "projects/jit-demo-dev"],
+        &["--project", "100000000002", "--project", "jit-demo-dev"],
+    ] {
+        let mut args = vec!["list", "--format", "json"];
+        args.extend_from_slice(given);
+        let run = emu.jit(&args).run().ok();
+        assert_eq!(project_names(&run.json()), dev, "{given:?}");
+        assert_eq!(run.json().as_array().unwrap().len(), 1, "one row, not one per name: {given:?}");
+    }
+    // A grant by number lands on the project and reports its ID; a bare secret in a project given
+    // by number too.
+    let run = emu
+        .jit(&[
+            "grant",
+            "roles/pubsub.viewer",
+            "--member",
+            "bob@example.com",
+            "--for",
+            "1h",
+            "--project",
+            "100000000002",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run()
+        .ok();
+    assert!(run.stdout.contains("\"projects/jit-demo-dev\""), "{}", run.stdout);
+    assert!(emu.policy_text("projects/jit-demo-dev").contains("roles/pubsub.viewer"));
+    let run = emu
+        .jit(&["list", "--secret", "db-password", "--project", "100000000001", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(
+        project_names(&run.json()),
+        BTreeSet::from(["projects/jit-demo-prod/secrets/db-password".to_string()])
+    );
+}
+
+/// Many numbers are resolved with one `projects.search`, not a `projects.get` each; a caller who
+/// may search the organization but see no project gets the numbers, and no error.
+#[test]
+fn many_project_numbers_take_one_projects_search_and_an_unresolved_one_stays_a_number() {
+    // Ten more projects under the organization, each with an expired grant of bob's.
+    let ids: Vec<String> = (1..=10).map(|i| format!("jit-many-{i:02}")).collect();
+    let resources: Vec<String> = ids.iter().map(|id| format!("projects/{id}")).collect();
+    let grants: Vec<_> = resources
+        .iter()
+        .map(|r| (r.as_str(), "roles/logging.viewer", "user:bob@example.com", None))
+        .collect();
+    let mut seed = harness::demo_seed_with_expired(&grants);
+    for (i, id) in ids.iter().enumerate() {
+        seed["projects"].as_array_mut().unwrap().push(json!({
+            "projectId": id, "projectNumber": format!("1000000001{:02}", i + 1), "parent": format!("organizations/{ORG}"),
+        }));
+    }
+    let emu = harness::emulator().seed(seed).start();
+    with_asset_viewer(&emu);
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    let run =
+        emu.jit(&["list", "--organization", ORG, "--recursive", "--all", "--format", "json"]).run().ok();
+    let names = project_names(&run.json());
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with("projects/1000")), "{names:?}");
+    assert_eq!(
+        calls(&emu),
+        [format!("GET /v1/organizations/{ORG}:searchAllIamPolicies"), "GET /v3/projects:search".to_string()]
+    );
+    // Bob may search the organization, and see no project.
+    let mut org = emu.policy(&format!("organizations/{ORG}"));
+    org["bindings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "roles/cloudasset.viewer", "members": ["user:bob@example.com"]}));
+    emu.set_policy(
+        &format!("organizations/{ORG}"),
+        json!({"bindings": org["bindings"], "etag": org["etag"]}),
+    );
+    let run = emu
+        .jit_as("bob-token", &["list", "--organization", ORG, "--recursive", "--all", "--format", "json"])
+        .run()
+        .ok();
+    assert_eq!(run.stderr, "");
+    let names = project_names(&run.json());
+    assert!(names.contains("projects/100000000101"), "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("projects/1000")), "{names:?}");
 }

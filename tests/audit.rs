@@ -69,10 +69,11 @@ fn recursively_through_the_search_every_kind_is_audited_in_one_call() {
     // The buckets hold only Google's default roles for convenience members: no finding (issue
     // 19 item 10; they were 4 a bucket).
     assert!(!found.iter().any(|f| f.0.contains("/buckets/")), "{found:?}");
-    // The projects, named by number (the search names them so), hold what the walk found.
+    // The projects, named by ID as the walk names them (the search names them by number, and
+    // jit resolves it: issue 19 item 6), hold what the walk found.
     assert!(
         found.contains(&t(
-            "projects/100000000002",
+            "projects/jit-demo-dev",
             "standing-sensitive",
             "roles/owner",
             "user:alice@example.com"

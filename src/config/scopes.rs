@@ -46,7 +46,9 @@ pub fn scopes(
         .find(|s| !s.contains('/'));
     let mut projects: Vec<&str> = Vec::new();
     for p in global.scopes.of(Kind::Project) {
+        // `projects/ID` as the resource name reads, as --folder and --organization take theirs.
         let p = p.trim();
+        let p = p.strip_prefix("projects/").unwrap_or(p);
         ResourceId::project(p)?;
         if !projects.contains(&p) {
             projects.push(p);

@@ -19,7 +19,7 @@
 //! | result `resource` | jit's resource |
 //! | --- | --- |
 //! | `//cloudresourcemanager.googleapis.com/organizations/N`, `…/folders/N` | `organizations/N`, `folders/N` |
-//! | `//cloudresourcemanager.googleapis.com/projects/NUMBER` | `projects/ID` when a result below the project names its ID, else `projects/NUMBER` |
+//! | `//cloudresourcemanager.googleapis.com/projects/NUMBER` | `projects/ID`: from a result below the project that names its ID, else from Resource Manager (src/gcp/project_names.rs); `projects/NUMBER` when neither can tell |
 //! | `//storage.googleapis.com/B` (or `…/projects/_/buckets/B`) | `projects/_/buckets/B` |
 //! | `//secretmanager.googleapis.com/projects/P/secrets/S` | `projects/ID/secrets/S` (ID as for a project) |
 //! | `//iam.googleapis.com/projects/P/serviceAccounts/A` | `projects/-/serviceAccounts/A` (A an e-mail or unique ID) |
@@ -30,7 +30,7 @@
 //! a service account by unique ID), so cleanup's fresh read and write go to the same resource the
 //! search named. A result jit cannot map is an error naming it, never dropped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_json::Value;
 
@@ -86,7 +86,7 @@ pub fn asset_types() -> Vec<&'static str> {
 pub use super::MAX_PAGES;
 
 /// Results held back, at most, until a later page names their project's ID (see
-/// [`Gcp::search_policies_each`]).
+/// [`Gcp::search_policies_each`]); past that, the numbers they name are resolved in bulk.
 const MAX_PENDING: usize = 5_000;
 
 impl Gcp {
@@ -105,8 +105,10 @@ impl Gcp {
     /// Every allow policy in and below `scope`, handed to `each` a page at a time, so that memory
     /// does not grow with the organization (issue 22 item 3): what is kept is the project IDs
     /// learnt, and at most [`MAX_PENDING`] results that name their project by number while no
-    /// page has named its ID yet (past that, the oldest go out under the number, a name Google
-    /// accepts as well). Each page waits for its slot in the search quota (src/gcp/pace.rs) and
+    /// page has named its ID yet. Past that, and at the end, the numbers still unnamed are
+    /// resolved in bulk through Resource Manager (src/gcp/project_names.rs), so that a project
+    /// has one name in the whole report; one that cannot be resolved goes out under its number,
+    /// a name Google accepts as well. Each page waits for its slot in the search quota (src/gcp/pace.rs) and
     /// is retried on 429 (honouring `Retry-After`), 5xx and a dropped connection within the retry
     /// budget. A page that still fails, a server that keeps sending page tokens past
     /// [`MAX_PAGES`], and a search that runs past the listing time bound stop the search: what was
@@ -153,14 +155,13 @@ impl Gcp {
                     for r in page.results {
                         if needs_id(&r.resource, &ids) {
                             pending.push_back(r);
-                            if pending.len() > MAX_PENDING
-                                && let Some(oldest) = pending.pop_front()
-                            {
-                                read_result(&mut search, &oldest, &ids, &mut each);
-                            }
                         } else {
                             read_result(&mut search, &r, &ids, &mut each);
                         }
+                    }
+                    if pending.len() > MAX_PENDING {
+                        self.resolve_pending(&pending, &mut ids).await;
+                        flush(&mut search, &mut pending, &ids, &mut each);
                     }
                     if page.next_page_token.is_empty() {
                         break;
@@ -184,6 +185,7 @@ impl Gcp {
                             status: None,
                             message: format!("{message} (what they held is shown)"),
                         };
+                        self.resolve_pending(&pending, &mut ids).await;
                         flush(&mut search, &mut pending, &ids, &mut each);
                         return Err(Stopped { read: search, error });
                     }
@@ -192,24 +194,41 @@ impl Gcp {
                 Err(error) => {
                     let error =
                         if search.pages > 0 { after_pages(error, &name, search.pages) } else { error };
+                    self.resolve_pending(&pending, &mut ids).await;
                     flush(&mut search, &mut pending, &ids, &mut each);
                     return Err(Stopped { read: search, error });
                 }
             }
         }
+        self.resolve_pending(&pending, &mut ids).await;
         flush(&mut search, &mut pending, &ids, &mut each);
         Ok(search)
+    }
+
+    /// The IDs of the project numbers `pending` names that no page named, in bulk
+    /// (src/gcp/project_names.rs), into `ids`.
+    async fn resolve_pending(&self, pending: &VecDeque<SearchResult>, ids: &mut HashMap<String, String>) {
+        let numbers: BTreeSet<String> =
+            pending.iter().filter_map(|r| number_without_id(&r.resource, ids)).map(str::to_string).collect();
+        if !numbers.is_empty() {
+            ids.extend(self.project_ids(&numbers).await);
+        }
     }
 }
 
 /// Whether a result names its project by a number whose ID no page has named yet (a project, or
 /// a secret below one): it is worth holding back for a page that does.
 fn needs_id(full: &str, ids: &HashMap<String, String>) -> bool {
+    number_without_id(full, ids).is_some()
+}
+
+/// The project number a result names its project by, when `ids` has no ID for it.
+fn number_without_id<'a>(full: &'a str, ids: &HashMap<String, String>) -> Option<&'a str> {
     ["//cloudresourcemanager.googleapis.com/projects/", "//secretmanager.googleapis.com/projects/"]
         .iter()
         .filter_map(|prefix| full.strip_prefix(prefix))
         .filter_map(|rest| rest.split('/').next())
-        .any(|p| is_number(p) && !ids.contains_key(p))
+        .find(|p| is_number(p) && !ids.contains_key(*p))
 }
 
 /// Hands on every result held back, under the IDs learnt by now.

@@ -557,6 +557,49 @@ impl Clients {
         Ok((projects, page.next_page_token))
     }
 
+    /// Resource Manager v3 `projects.get` of `projects/NUMBER`
+    /// (<https://cloud.google.com/resource-manager/reference/rest/v3/projects/get>, which takes
+    /// the number or the ID): the project's ID, or `None` when the answer carries none.
+    pub(crate) async fn project_id_of(&self, number: &str) -> crate::Result<Option<String>> {
+        let name = format!("projects/{number}");
+        let cx = self.cx(&name, Kind::Project, Call::GetProject);
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: format!("v3/{name}"),
+            query: Vec::new(),
+            body: None,
+        };
+        let body = self.send(Kind::Project, req, &cx).await?;
+        let p: Named =
+            serde_json::from_slice(&body).map_err(|e| errors::not_an_answer(&e, &cx, "a project"))?;
+        Ok(project_number_and_id(&p).map(|(_, id)| id))
+    }
+
+    /// One page of Resource Manager v3 `projects.search` with no query ("returns projects for
+    /// which the user has the `resourcemanager.projects.get` permission",
+    /// <https://cloud.google.com/resource-manager/reference/rest/v3/projects/search>): each
+    /// project's number and ID, and the next page token.
+    pub(crate) async fn search_projects_page(
+        &self,
+        page_token: &str,
+    ) -> crate::Result<(Vec<(String, String)>, String)> {
+        let cx = self.cx("projects", Kind::Project, Call::SearchProjects);
+        let mut query = vec![("pageSize", PAGE_SIZE)];
+        if !page_token.is_empty() {
+            query.push(("pageToken", page_token));
+        }
+        let req = Request {
+            method: reqwest::Method::GET,
+            path: "v3/projects:search".to_string(),
+            query,
+            body: None,
+        };
+        let body = self.send(Kind::Project, req, &cx).await?;
+        let page: ProjectsPage = serde_json::from_slice(&body)
+            .map_err(|e| errors::not_an_answer(&e, &cx, "a page of the search"))?;
+        Ok((page.projects.iter().filter_map(project_number_and_id).collect(), page.next_page_token))
+    }
+
     /// Cloud Asset's endpoint as shown in messages.
     pub(crate) fn asset_shown(&self) -> &str {
         &self.asset.1
@@ -643,6 +686,14 @@ struct ProjectsPage {
 struct Named {
     name: String,
     project_id: String,
+}
+
+/// A v3 project's number (from `name: projects/NUMBER`) and ID, when the answer has both in
+/// valid form.
+fn project_number_and_id(p: &Named) -> Option<(String, String)> {
+    let number = p.name.strip_prefix("projects/").filter(|n| crate::iam::is_number(n))?;
+    let id = p.project_id.as_str();
+    (!crate::iam::is_number(id) && ResourceId::project_ok(id)).then(|| (number.to_string(), id.to_string()))
 }
 
 /// A policy as Google sends it, straight into jit's type (unknown fields kept).

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::auth::{self, Identity};
 use super::client::{self, resolve_endpoint};
-use super::pace;
 use super::retry::RetryBudget;
+use super::{pace, project_names};
 use crate::config::env::Vars;
 
 /// How to reach Google: resolved from the global flags.
@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) log: LogSink,
     pub(crate) pace: pace::Pacer,
     pub(crate) listing_timeout: Duration,
+    /// The project numbers resolved so far (src/gcp/project_names.rs).
+    pub(crate) project_names: project_names::ProjectNames,
 }
 
 impl fmt::Debug for Gcp {
@@ -163,6 +165,7 @@ impl Gcp {
                 log,
                 pace: pace::Pacer::new(pace::Settings::default()),
                 listing_timeout: DEFAULT_LISTING_TIMEOUT,
+                project_names: Default::default(),
             }),
         };
         gcp.log(&format!("using {} against `{}`", resolved.source, gcp.inner.clients.endpoint));

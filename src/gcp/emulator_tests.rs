@@ -372,3 +372,34 @@ async fn an_html_404_to_roles_get_is_no_answer() {
         other => panic!("not an API error: {other:?}"),
     }
 }
+
+/// Issue 19 item 6: a number is resolved once per run, by `projects.get` for a few and by
+/// `projects.search` for many; one the caller cannot see stays unresolved, with no error.
+#[tokio::test]
+async fn project_numbers_resolve_once_per_run() {
+    let env = env().await;
+    let (gcp, lines) = env.with_token("alice-token", |o| o).await;
+    let numbers = |ns: &[&str]| ns.iter().map(|n| n.to_string()).collect::<std::collections::BTreeSet<_>>();
+    let both = numbers(&["100000000001", "100000000002"]);
+    let want = std::collections::HashMap::from([
+        ("100000000001".to_string(), "jit-demo-prod".to_string()),
+        ("100000000002".to_string(), "jit-demo-dev".to_string()),
+    ]);
+    assert_eq!(gcp.project_ids(&both).await, want);
+    assert_eq!(gcp.project_ids(&both).await, want, "the second question is answered from memory");
+    let calls = |what: &str| {
+        lines.lock().unwrap().iter().filter(|l| l.contains(what) && l.contains("attempt")).count()
+    };
+    assert_eq!(calls("projects.get"), 2, "{:?}", lines.lock().unwrap());
+    // More than a few: one search (nine unknown numbers and two known ones).
+    let many: Vec<String> = (3..=11).map(|i| format!("1000000000{i:02}")).collect();
+    let mut asked = both.clone();
+    asked.extend(many.iter().cloned());
+    assert_eq!(gcp.project_ids(&asked).await, want, "numbers of no project stay unresolved");
+    assert_eq!(calls("projects.search"), 1, "{:?}", lines.lock().unwrap());
+    assert_eq!(gcp.project_ids(&asked).await, want);
+    assert_eq!((calls("projects.get"), calls("projects.search")), (2, 1), "nothing asked twice");
+    // A caller who may see no project: nothing resolved, nothing failed.
+    let (bob, _) = env.with_token("bob-token", |o| o).await;
+    assert!(bob.project_ids(&both).await.is_empty());
+}

@@ -22,6 +22,10 @@ pub(crate) enum Call {
     SetIamPolicy,
     ListFolders,
     ListProjects,
+    /// Resource Manager v3 `projects.get` of a project named by number, for its ID.
+    GetProject,
+    /// Resource Manager v3 `projects.search`: every project the caller may see, for their IDs.
+    SearchProjects,
     /// IAM v1 `roles.get`, on a predefined or a custom role.
     GetRole,
     /// Cloud Asset Inventory's `searchAllIamPolicies`, on a project, folder or organization.
@@ -51,6 +55,9 @@ impl Call {
             Call::SetIamPolicy => super::kinds::row(kind).set_permission.to_string(),
             Call::ListFolders => "resourcemanager.folders.list".to_string(),
             Call::ListProjects => "resourcemanager.projects.list".to_string(),
+            // "returns projects for which the user has the `resourcemanager.projects.get`
+            // permission" (v3 `projects.search`); `projects.get` needs the same.
+            Call::GetProject | Call::SearchProjects => "resourcemanager.projects.get".to_string(),
             // A predefined role needs no permission; a custom role needs `iam.roles.get` on its
             // project or organization (https://cloud.google.com/iam/docs/reference/rest/v1/roles/get).
             Call::GetRole => "iam.roles.get".to_string(),
@@ -75,6 +82,8 @@ impl Call {
             Call::SetIamPolicy => "setIamPolicy",
             Call::ListFolders => "folders.list",
             Call::ListProjects => "projects.list",
+            Call::GetProject => "projects.get",
+            Call::SearchProjects => "projects.search",
             Call::GetRole => "roles.get",
             Call::SearchAllIamPolicies => "searchAllIamPolicies",
             Call::ListLogEntries => "entries.list",

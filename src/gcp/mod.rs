@@ -14,6 +14,7 @@
 //! - [`errors`]: Google's errors as typed [`crate::Error`]s.
 //! - [`retry`]: the budget and the jittered backoff of design §4.2.
 //! - [`pace`]: writes and searches paced to Google's rate quotas (issue 22).
+//! - [`project_names`]: project numbers resolved to IDs, once per run (issue 19 item 6).
 //!
 //! Endpoints other than Cloud Resource Manager's follow the same override, so that one emulator
 //! serves them all: with an endpoint override, tokeninfo is `<endpoint>/oauth2/v3/tokeninfo` and
@@ -33,6 +34,7 @@ pub mod kinds;
 pub mod logging;
 pub mod pace;
 pub mod pam;
+pub mod project_names;
 pub mod retry;
 mod roles;
 pub mod transport;

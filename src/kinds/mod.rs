@@ -299,10 +299,10 @@ pub static ROWS: [Row; 9] = [
         arg_id: "project",
         forms: "ID",
         value_name: "ID",
-        help: "Project ID to work on (repeatable). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the \
+        help: "Project ID to work on (repeatable; a number or `projects/ID` works too, and is shown by ID). Default: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, or the \
                active gcloud configuration's project. With a bare --secret or --run-service name, it says which \
                project that name is in (as in gcloud) and its own policy is left alone",
-        from_flag: |s, _, _| ResourceId::project(s),
+        from_flag: |s, _, _| ResourceId::project(s.strip_prefix("projects/").unwrap_or(s)),
         bare_in_project: false,
         takes_region: false,
         name: project_name,

@@ -38,6 +38,7 @@ pub use session::emulator_state_file;
 use crate::cli::Format;
 use crate::config::{self, Config};
 use crate::error::Error;
+use crate::gcp::project_names::{project_number, with_project_ids};
 use crate::gcp::{Edit, Gcp};
 use crate::iam::{Kind, Principal, ResourceId};
 use crate::output;
@@ -73,10 +74,21 @@ impl Policies {
                 places: vec![Place::File { label: file::resource_label(config, path) }],
                 backend: Backend::File { path: path.clone(), in_place: *in_place, edited: Mutex::new(None) },
             }),
-            config::Target::Api(conn) => Ok(Policies {
-                places: config.scopes.iter().cloned().map(Place::Resource).collect(),
-                backend: Backend::Api(Box::new(Session::connect(config, conn).await?)),
-            }),
+            config::Target::Api(conn) => {
+                let session = Session::connect(config, conn).await?;
+                // A project named by number is shown, and deduplicated, by its ID (issue 19
+                // item 6); one that cannot be resolved stays a number, which Google accepts.
+                let numbers = config.scopes.iter().filter_map(project_number).map(str::to_string).collect();
+                let ids = session.gcp.project_ids(&numbers).await;
+                let mut places: Vec<Place> = Vec::new();
+                for r in &config.scopes {
+                    let place = Place::Resource(with_project_ids(r, &ids));
+                    if !places.contains(&place) {
+                        places.push(place);
+                    }
+                }
+                Ok(Policies { places, backend: Backend::Api(Box::new(session)) })
+            }
         }
     }
 
