@@ -291,3 +291,24 @@ fn the_binary_completes_bundles_and_configured_projects() {
         .ok();
     assert_eq!(run.stdout.trim(), "");
 }
+
+/// Every option in every man page says what it does: an option `-h` keeps to its name (the
+/// global ones) still has its text in the page.
+#[test]
+fn every_option_in_a_man_page_has_a_description() {
+    for (name, page) in man_pages() {
+        let page = String::from_utf8(page).unwrap();
+        let lines: Vec<&str> = page.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            // `.TP`, then the option's line, then its description.
+            if *line == ".TP" && lines.get(i + 1).is_some_and(|l| l.starts_with("\\fB\\-")) {
+                let text = lines.get(i + 2).copied().unwrap_or_default();
+                assert!(
+                    !text.trim().is_empty() && !text.starts_with('.'),
+                    "{name}: `{}` has no description",
+                    lines[i + 1]
+                );
+            }
+        }
+    }
+}

@@ -151,7 +151,16 @@ fn own_globals(name: &str) -> Option<&'static [&'static str]> {
 /// options in full buried a command's own few (issue 19 item 12).
 pub(super) fn with_examples(mut command: clap::Command, globals: &[clap::Arg]) -> clap::Command {
     for arg in globals {
-        command = command.mut_arg(arg.get_id().clone(), |a| a.hide_short_help(true));
+        // Hidden from `-h` only: its help goes on as the long help, which `--help` and the man
+        // pages show (clap_mangen shows no short help that `-h` hides).
+        command = command.mut_arg(arg.get_id().clone(), |a| {
+            let long = a.get_long_help().or_else(|| a.get_help()).cloned();
+            let a = a.hide_short_help(true);
+            match long {
+                Some(long) => a.long_help(long),
+                None => a,
+            }
+        });
     }
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
     for name in names {
