@@ -646,3 +646,45 @@ fn many_project_numbers_take_one_projects_search_and_an_unresolved_one_stays_a_n
     assert!(names.contains("projects/100000000101"), "{names:?}");
     assert!(names.iter().all(|n| n.starts_with("projects/1000")), "{names:?}");
 }
+
+/// A search of more than one page resolves the numbers of its first page while the next is read,
+/// and goes on from where Resource Manager's search stopped for the rest: every project by ID,
+/// each projects.search page read once.
+#[test]
+fn a_search_of_many_pages_names_every_project_by_id() {
+    let n = 1100;
+    let ids: Vec<String> = (0..n).map(|i| format!("jit-page-{i:04}")).collect();
+    let resources: Vec<String> = ids.iter().map(|id| format!("projects/{id}")).collect();
+    let grants: Vec<_> = resources
+        .iter()
+        .map(|r| (r.as_str(), "roles/logging.viewer", "user:bob@example.com", None))
+        .collect();
+    let mut seed = harness::demo_seed_with_expired(&grants);
+    for (i, id) in ids.iter().enumerate() {
+        seed["projects"].as_array_mut().unwrap().push(json!({
+            "projectId": id, "projectNumber": format!("2000000{i:05}"), "parent": format!("organizations/{ORG}"),
+        }));
+    }
+    let emu = harness::emulator().seed(seed).start();
+    with_asset_viewer(&emu);
+    emu.request("DELETE", "/_emulator/requests", None, None);
+    let run =
+        emu.jit(&["list", "--organization", ORG, "--recursive", "--all", "--format", "json"]).run().ok();
+    let names = project_names(&run.json());
+    assert_eq!(names.len(), n + 1, "every seeded project and jit-demo-prod's carol");
+    assert!(names.iter().all(|n| !n.starts_with("projects/2000000") && !n.starts_with("projects/1000")));
+    let calls = calls(&emu);
+    let count = |what: &str| calls.iter().filter(|c| c.ends_with(what)).count();
+    assert_eq!(count(":searchAllIamPolicies"), 3, "{calls:?}");
+    // 1,102 projects at 1,000 a page: two pages, each read once (the second from the first's
+    // token), and no projects.get.
+    let searches: Vec<String> = emu
+        .requests()
+        .iter()
+        .filter(|r| r["path"] == "/v3/projects:search")
+        .map(|r| r["query"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(searches.len(), 2, "{searches:?}");
+    assert!(searches[1].contains("pageToken="), "{searches:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("GET /v3/projects/")), "{calls:?}");
+}

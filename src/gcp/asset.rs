@@ -125,6 +125,8 @@ impl Gcp {
         let mut pending: VecDeque<SearchResult> = VecDeque::new();
         let mut token = String::new();
         let deadline = tokio::time::Instant::now() + self.inner.listing_timeout;
+        // The IDs of the numbers the first pages left unnamed, asked while later pages are read.
+        let mut early: Option<Early> = None;
         loop {
             let op = Op {
                 resource: &name,
@@ -140,6 +142,9 @@ impl Gcp {
             let Ok(page) = tokio::time::timeout_at(deadline, fetch).await else {
                 // The search as a whole is bounded (issue 17 item 4).
                 let error = self.listing_took_too_long(&name, "searchAllIamPolicies", search.pages);
+                if let Some(early) = early {
+                    early.abort();
+                }
                 flush(&mut search, &mut pending, &ids, &mut each);
                 return Err(Stopped { read: search, error });
             };
@@ -160,11 +165,15 @@ impl Gcp {
                         }
                     }
                     if pending.len() > MAX_PENDING {
-                        self.resolve_pending(&pending, &mut ids).await;
+                        self.resolve_pending(&pending, &mut ids, early.take()).await;
                         flush(&mut search, &mut pending, &ids, &mut each);
                     }
                     if page.next_page_token.is_empty() {
                         break;
+                    }
+                    if early.is_none() && !pending.is_empty() {
+                        // More pages to come: their latency hides Resource Manager's.
+                        early = Some(self.resolve_early(&pending, &ids));
                     }
                     let looping = if page.next_page_token == token {
                         // A server that hands back the token it was given would page forever.
@@ -185,7 +194,7 @@ impl Gcp {
                             status: None,
                             message: format!("{message} (what they held is shown)"),
                         };
-                        self.resolve_pending(&pending, &mut ids).await;
+                        self.resolve_pending(&pending, &mut ids, early.take()).await;
                         flush(&mut search, &mut pending, &ids, &mut each);
                         return Err(Stopped { read: search, error });
                     }
@@ -194,26 +203,51 @@ impl Gcp {
                 Err(error) => {
                     let error =
                         if search.pages > 0 { after_pages(error, &name, search.pages) } else { error };
-                    self.resolve_pending(&pending, &mut ids).await;
+                    self.resolve_pending(&pending, &mut ids, early.take()).await;
                     flush(&mut search, &mut pending, &ids, &mut each);
                     return Err(Stopped { read: search, error });
                 }
             }
         }
-        self.resolve_pending(&pending, &mut ids).await;
+        self.resolve_pending(&pending, &mut ids, early.take()).await;
         flush(&mut search, &mut pending, &ids, &mut each);
         Ok(search)
     }
 
     /// The IDs of the project numbers `pending` names that no page named, in bulk
-    /// (src/gcp/project_names.rs), into `ids`.
-    async fn resolve_pending(&self, pending: &VecDeque<SearchResult>, ids: &mut HashMap<String, String>) {
-        let numbers: BTreeSet<String> =
-            pending.iter().filter_map(|r| number_without_id(&r.resource, ids)).map(str::to_string).collect();
+    /// (src/gcp/project_names.rs), into `ids`: what `early` asked first, then the rest.
+    async fn resolve_pending(
+        &self,
+        pending: &VecDeque<SearchResult>,
+        ids: &mut HashMap<String, String>,
+        early: Option<Early>,
+    ) {
+        if let Some(early) = early
+            && let Ok(found) = early.await
+        {
+            ids.extend(found);
+        }
+        let numbers = unnamed(pending, ids);
         if !numbers.is_empty() {
             ids.extend(self.project_ids(&numbers).await);
         }
     }
+
+    /// Starts resolving the numbers `pending` names, in a task of its own, while the search
+    /// goes on; [`Gcp::resolve_pending`] takes its answer.
+    fn resolve_early(&self, pending: &VecDeque<SearchResult>, ids: &HashMap<String, String>) -> Early {
+        let numbers = unnamed(pending, ids);
+        let gcp = self.clone();
+        tokio::spawn(async move { gcp.project_ids(&numbers).await })
+    }
+}
+
+/// A resolution started early ([`Gcp::resolve_early`]).
+type Early = tokio::task::JoinHandle<HashMap<String, String>>;
+
+/// The project numbers `pending` names that `ids` has no ID for.
+fn unnamed(pending: &VecDeque<SearchResult>, ids: &HashMap<String, String>) -> BTreeSet<String> {
+    pending.iter().filter_map(|r| number_without_id(&r.resource, ids)).map(str::to_string).collect()
 }
 
 /// Whether a result names its project by a number whose ID no page has named yet (a project, or
