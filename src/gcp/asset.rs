@@ -171,8 +171,21 @@ impl Gcp {
                     if page.next_page_token.is_empty() {
                         break;
                     }
-                    if early.is_none() && !pending.is_empty() {
-                        // More pages to come: their latency hides Resource Manager's.
+                    // More pages to come: their latency hides Resource Manager's. A resolution
+                    // that is done hands over its IDs (and the results they name go out), and
+                    // the next starts for the numbers still unnamed.
+                    if let Some(done) = early.take_if(|e| e.is_finished())
+                        && let Ok(found) = done.await
+                    {
+                        ids.extend(found);
+                        let (named, unnamed): (VecDeque<_>, VecDeque<_>) =
+                            pending.drain(..).partition(|r| !needs_id(&r.resource, &ids));
+                        pending = unnamed;
+                        for r in named {
+                            read_result(&mut search, &r, &ids, &mut each);
+                        }
+                    }
+                    if early.is_none() && !unnamed(&pending, &ids).is_empty() {
                         early = Some(self.resolve_early(&pending, &ids));
                     }
                     let looping = if page.next_page_token == token {
