@@ -50,21 +50,6 @@ fn rows(v: &Value) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
-/// One HTTP/1.1 exchange with the emulator's control routes from a plain thread.
-fn raw(host: &str, method: &str, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
     items.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
 }
@@ -303,27 +288,16 @@ fn a_429_mid_search_is_waited_out_and_a_page_that_keeps_failing_is_an_error_nami
     // The second page fails on every try: what the first held is shown, the error names the
     // scope, exit 4.
     emu.request("DELETE", "/_emulator/requests", None, None);
-    emu.faults(json!({"latencyMs": 400}));
-    let watcher = {
-        let host = emu.host();
-        std::thread::spawn(move || {
-            for _ in 0..500 {
-                let log = raw(&host, "GET", "/_emulator/requests", "");
-                if log.contains(":searchAllIamPolicies") {
-                    let faults =
-                        r#"{"latencyMs": 400, "errorNext": 100, "errorStatus": 503, "retryAfterSeconds": 0}"#;
-                    raw(&host, "POST", "/_emulator/faults", faults);
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-        })
-    };
+    // The first page through, then every search page fails (the emulator counts the calls: no
+    // race with jit).
+    emu.faults(json!({
+        "errorSkip": 1, "errorNext": 100, "errorStatus": 503, "retryAfterSeconds": 0,
+        "errorPath": ":searchAllIamPolicies",
+    }));
     let run = emu
         .jit(&["--retry-attempts", "2", "list", "--organization", ORG, "--recursive", "--format", "json"])
         .run()
         .code(4);
-    watcher.join().unwrap();
     // The first page: the organization (no time-bound binding) and 499 projects.
     assert_eq!(run.json().as_array().unwrap().len(), 499, "the first page's rows");
     let line = run.stderr.lines().next().unwrap();

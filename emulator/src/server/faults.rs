@@ -19,6 +19,18 @@ pub(crate) fn take_fault(shared: &Shared, counter: impl Fn(&mut Faults) -> &mut 
     rate > 0.0 && rand::random::<f64>() < rate
 }
 
+/// Whether this call answers an injected error: none while `error_skip` lets calls through,
+/// then the next `error_next`, else by `rate`.
+fn take_error(shared: &Shared, rate: f64) -> bool {
+    let mut f = lock(&shared.faults);
+    if f.error_next > 0 && f.error_skip > 0 {
+        f.error_skip -= 1;
+        return false;
+    }
+    drop(f);
+    take_fault(shared, |f| &mut f.error_next, rate)
+}
+
 impl Faults {
     /// Why these faults cannot be injected, if they cannot: rates are probabilities (0 to 1),
     /// the status is 429 or 503, latency and `Retry-After` at most an hour.
@@ -67,7 +79,9 @@ pub(crate) async fn inject(
         log(shared, req, 0, None);
         return Some(Err(Dropped));
     }
-    if take_fault(shared, |f| &mut f.error_next, faults.error_rate) {
+    if faults.error_path.as_deref().is_none_or(|p| req.path.contains(p))
+        && take_error(shared, faults.error_rate)
+    {
         let retry = faults.retry_after_seconds.unwrap_or(1);
         let e = if faults.error_status == 429 {
             ApiError::rate_limited(retry)

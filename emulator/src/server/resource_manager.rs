@@ -188,6 +188,17 @@ pub(crate) fn get_project(
 
 /// Pages `items` with an offset token.
 fn page(items: Vec<Value>, req: &Req, key: &str, default_size: usize) -> Result<Routed, ApiError> {
+    page_of(&items, req, key, default_size, Value::clone)
+}
+
+/// [`page`] over items rendered only when they are on the page asked for.
+fn page_of<T>(
+    items: &[T],
+    req: &Req,
+    key: &str,
+    default_size: usize,
+    render: impl Fn(&T) -> Value,
+) -> Result<Routed, ApiError> {
     let size = req
         .query_param("pageSize")
         .and_then(|s| s.parse::<usize>().ok())
@@ -202,7 +213,8 @@ fn page(items: Vec<Value>, req: &Req, key: &str, default_size: usize) -> Result<
     };
     let end = (start + size).min(items.len());
     let mut out = Map::new();
-    let chunk: Vec<Value> = items.get(start..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let chunk: Vec<Value> =
+        items.get(start..end).map(|c| c.iter().map(&render).collect()).unwrap_or_default();
     if !chunk.is_empty() {
         out.insert(key.into(), Value::Array(chunk));
     }
@@ -254,17 +266,21 @@ fn project_matches(p: &Project, query: &str) -> Result<bool, ApiError> {
 }
 
 fn visible_projects<'a>(store: &'a Store, caller: &Caller, now: DateTime<Utc>) -> Vec<&'a Project> {
+    // Each project's ancestry from the project in hand (its parent's chain), rather than a lookup
+    // of the project by name for each: a listing of 10,000 projects stays linear.
+    let mut parents: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     store
         .data
         .projects
         .iter()
         .filter(|p| {
-            store.has_permission(
-                caller,
-                &format!("projects/{}", p.project_id),
-                "resourcemanager.projects.get",
-                now,
-            )
+            let above = parents
+                .entry(p.parent.as_str())
+                .or_insert_with(|| if p.parent.is_empty() { Vec::new() } else { store.ancestry(&p.parent) });
+            let mut chain = Vec::with_capacity(above.len() + 1);
+            chain.push(format!("projects/{}", p.project_id));
+            chain.extend(above.iter().cloned());
+            store.holds_on_chain(caller, &chain, "resourcemanager.projects.get", now, None)
         })
         .collect()
 }
@@ -321,10 +337,10 @@ pub(crate) fn search_projects_v3(
     let mut items = Vec::new();
     for p in visible_projects(&store, caller, now) {
         if project_matches(p, &query)? {
-            items.push(project_json(p, true, int));
+            items.push(p);
         }
     }
-    page(items, req, "projects", 500)
+    page_of(&items, req, "projects", 500, |p| project_json(p, true, int))
 }
 
 fn authorize_parent(

@@ -100,6 +100,12 @@ pub struct Faults {
     pub error_rate: f64,
     /// The next N API calls answer `error_status`.
     pub error_next: u32,
+    /// Let this many calls through before `error_next` starts counting (a failure after the
+    /// first page, say), with no test racing the client.
+    pub error_skip: u32,
+    /// When set, `error_next`, `error_skip` and `error_rate` apply only to calls whose path
+    /// contains this (`:searchAllIamPolicies`); the others are answered as usual.
+    pub error_path: Option<String>,
     /// 429 or 503 (default 503).
     pub error_status: u16,
     /// `Retry-After` seconds on injected 429/503 (default 1).

@@ -27,11 +27,24 @@ impl Store {
         now: DateTime<Utc>,
         modified: Option<&[String]>,
     ) -> bool {
+        self.holds_on_chain(caller, &self.ancestry(key), permission, now, modified)
+    }
+    /// [`Store::has_permission`] on a resource whose ancestry (the resource, then its ancestors,
+    /// nearest first) the caller has worked out already: a listing of many projects looks each
+    /// up once, not once per ancestor.
+    pub fn holds_on_chain(
+        &self,
+        caller: &Caller,
+        chain: &[String],
+        permission: &str,
+        now: DateTime<Utc>,
+        modified: Option<&[String]>,
+    ) -> bool {
         let principal = match caller {
             Caller::Anyone => return true,
             Caller::Principal(p) => p,
         };
-        self.ancestry(key).iter().filter_map(|k| self.data.policies.get(k)).any(|policy| {
+        chain.iter().filter_map(|k| self.data.policies.get(k)).any(|policy| {
             policy.bindings.iter().any(|b| {
                 self.role_grants(&b.role, permission)
                     && b.members.iter().any(|m| self.member_matches(m, principal))
