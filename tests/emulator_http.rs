@@ -348,7 +348,8 @@ fn posting_one_fault_keeps_the_others() {
         get(),
         json!({
             "latencyMs": 5, "conflictRate": 0.25, "conflictNext": 0, "errorRate": 0.0, "errorNext": 0,
-            "errorStatus": 0, "retryAfterSeconds": null, "dropRate": 0.0, "dropNext": 0
+            "errorSkip": 0, "errorPath": null, "errorStatus": 0, "retryAfterSeconds": null, "dropRate": 0.0,
+            "dropNext": 0
         })
     );
     let a = emu.request("POST", "/_emulator/faults", None, Some(json!({"latency": 5})));
@@ -356,7 +357,7 @@ fn posting_one_fault_keeps_the_others() {
     assert_eq!(
         a.json()["error"]["message"],
         "faults: unknown field `latency`, expected one of conflictNext, conflictRate, dropNext, dropRate, \
-         errorNext, errorRate, errorStatus, latencyMs, retryAfterSeconds"
+         errorNext, errorPath, errorRate, errorSkip, errorStatus, latencyMs, retryAfterSeconds"
     );
     let a = emu.request("POST", "/_emulator/faults", None, Some(json!({"conflictRate": 2})));
     assert_eq!(a.status, 400, "{}", a.text);
