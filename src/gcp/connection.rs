@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::auth::{self, Identity};
 use super::client::{self, resolve_endpoint};
 use super::retry::RetryBudget;
-use super::{pace, project_names};
+use super::{pace, project_cache};
 use crate::config::env::Vars;
 
 /// How to reach Google: resolved from the global flags.
@@ -70,7 +70,7 @@ pub(crate) struct Inner {
     pub(crate) pace: pace::Pacer,
     pub(crate) listing_timeout: Duration,
     /// The project numbers resolved so far (src/gcp/project_names.rs).
-    pub(crate) project_names: project_names::ProjectNames,
+    pub(crate) project_names: project_cache::ProjectNames,
 }
 
 impl fmt::Debug for Gcp {

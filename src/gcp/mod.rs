@@ -34,6 +34,7 @@ pub mod kinds;
 pub mod logging;
 pub mod pace;
 pub mod pam;
+mod project_cache;
 pub mod project_names;
 pub mod retry;
 mod roles;

@@ -11,41 +11,19 @@
 //! budget) stays a number, a name Google accepts everywhere jit uses it: the lookup never fails
 //! a command, and `--verbose` says why.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::Mutex;
 
 use super::calls::MAX_PAGES;
 use super::connection::Gcp;
+use super::project_cache::{Known, Progress};
 use crate::iam::{Kind, ResourceId, is_number};
 
 /// Up to this many numbers are resolved with one `projects.get` each; more with
 /// `projects.search`.
 pub const FEW: usize = 8;
-
-/// What the run has learnt of project numbers.
-#[derive(Debug, Default)]
-pub(crate) struct ProjectNames {
-    known: Mutex<Known>,
-}
-
-#[derive(Debug, Default)]
-struct Known {
-    /// Number → ID.
-    ids: HashMap<String, String>,
-    /// Numbers asked for and not resolved: not asked again.
-    unresolved: HashSet<String>,
-    /// `projects.search`: not started (`None`), the next page's token, or done.
-    search: Option<Progress>,
-}
-
-#[derive(Debug)]
-enum Progress {
-    Next(String),
-    Done,
-}
 
 impl Gcp {
     /// The IDs of the project `numbers` this run can learn (see the module's notes); numbers
