@@ -572,23 +572,30 @@ fn every_report_names_a_project_by_its_id() {
     );
 }
 
-/// Many numbers are resolved with one `projects.search`, not a `projects.get` each; a caller who
-/// may search the organization but see no project gets the numbers, and no error.
-#[test]
-fn many_project_numbers_take_one_projects_search_and_an_unresolved_one_stays_a_number() {
-    // Ten more projects under the organization, each with an expired grant of bob's.
-    let ids: Vec<String> = (1..=10).map(|i| format!("jit-many-{i:02}")).collect();
+/// The demo seed and `count` more projects under the organization (`{prefix}-0001`, …, numbered
+/// from `first`), each with an expired grant of bob's.
+fn with_projects(prefix: &str, count: usize, first: u64) -> Value {
+    let ids: Vec<String> = (1..=count).map(|i| format!("{prefix}-{i:04}")).collect();
     let resources: Vec<String> = ids.iter().map(|id| format!("projects/{id}")).collect();
     let grants: Vec<_> = resources
         .iter()
         .map(|r| (r.as_str(), "roles/logging.viewer", "user:bob@example.com", None))
         .collect();
     let mut seed = harness::demo_seed_with_expired(&grants);
-    for (i, id) in ids.iter().enumerate() {
+    for (number, id) in (first..).zip(&ids) {
         seed["projects"].as_array_mut().unwrap().push(json!({
-            "projectId": id, "projectNumber": format!("1000000001{:02}", i + 1), "parent": format!("organizations/{ORG}"),
+            "projectId": id, "projectNumber": number.to_string(), "parent": format!("organizations/{ORG}"),
         }));
     }
+    seed
+}
+
+/// Many numbers are resolved with one `projects.search`, not a `projects.get` each; a caller who
+/// may search the organization but see no project gets the numbers, and no error.
+#[test]
+fn many_project_numbers_take_one_projects_search_and_an_unresolved_one_stays_a_number() {
+    // Ten more projects under the organization, each with an expired grant of bob's.
+    let seed = with_projects("jit-many", 10, 100_000_000_101);
     let emu = harness::emulator().seed(seed).start();
     with_asset_viewer(&emu);
     emu.request("DELETE", "/_emulator/requests", None, None);
@@ -627,18 +634,7 @@ fn many_project_numbers_take_one_projects_search_and_an_unresolved_one_stays_a_n
 #[test]
 fn a_search_of_many_pages_names_every_project_by_id() {
     let n = 1100;
-    let ids: Vec<String> = (0..n).map(|i| format!("jit-page-{i:04}")).collect();
-    let resources: Vec<String> = ids.iter().map(|id| format!("projects/{id}")).collect();
-    let grants: Vec<_> = resources
-        .iter()
-        .map(|r| (r.as_str(), "roles/logging.viewer", "user:bob@example.com", None))
-        .collect();
-    let mut seed = harness::demo_seed_with_expired(&grants);
-    for (i, id) in ids.iter().enumerate() {
-        seed["projects"].as_array_mut().unwrap().push(json!({
-            "projectId": id, "projectNumber": format!("2000000{i:05}"), "parent": format!("organizations/{ORG}"),
-        }));
-    }
+    let seed = with_projects("jit-page", n, 200_000_000_000);
     let emu = harness::emulator().seed(seed).start();
     with_asset_viewer(&emu);
     emu.request("DELETE", "/_emulator/requests", None, None);
