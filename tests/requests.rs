@@ -72,6 +72,15 @@ fn bob_requests_alice_approves_the_binding_appears_as_pams_and_ends() {
     assert!(table.stdout.contains("bob@example.com") && table.stdout.contains("INC-42"), "{}", table.stdout);
     let mine = emu.jit_as("bob-token", &["requests", "--mine", SCOPE, "--format", "json"]).run().ok().json();
     assert_eq!(mine[0]["grant"], name.as_str());
+    // The project by number is the project by ID, named the same way (issue 19 item 6).
+    let by_number = |args: &[&str]| emu.jit(args).run().ok().json();
+    assert_eq!(
+        by_number(&["requests", "--to-approve", "projects/100000000001", "--format", "json"]),
+        to_approve
+    );
+    assert_eq!(by_number(&["entitlements", "--project", "100000000001", "--format", "json"]), alices);
+    let none = emu.jit(&["requests", "--mine", "--project", "100000000001", "--format", "table"]).run().ok();
+    assert_eq!(none.stdout, "No grants asked for by you on `projects/jit-demo-prod`.\n");
 
     // bob cannot approve his own request: PAM refuses, and jit says why.
     let own = emu.jit_as("bob-token", &["approve", &name, "--format", "json"]).run().code(3);

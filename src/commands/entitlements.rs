@@ -31,7 +31,7 @@ pub fn list(config: &Config) -> Result<i32, Error> {
         let session = Session::open(config).await?;
         let gcp = session.gcp();
         let mut rows: Vec<Row> = Vec::new();
-        for scope in &config.scopes {
+        for scope in &session.scopes {
             let (request, approve) = futures::try_join!(
                 gcp.search_entitlements(scope, AccessType::Requester),
                 gcp.search_entitlements(scope, AccessType::Approver)
@@ -46,7 +46,7 @@ pub fn list(config: &Config) -> Result<i32, Error> {
             }
         }
         rows.sort_by(|a, b| a.entitlement.cmp(&b.entitlement));
-        let scopes = config.scopes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+        let scopes = session.scopes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
         super::to_stdout(config, |w| {
             if config.format != Format::Table {
                 return output::structured(&rows, config.format, w);

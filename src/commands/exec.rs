@@ -44,8 +44,9 @@ pub fn run(config: &Config, args: &Args) -> Result<i32, Error> {
     }
     let program = args.command.first().ok_or_else(|| Error::usage("name the command to run after `--`"))?;
     crate::target::block_on(async {
-        let scope = grants::one_scope(config)?.clone();
+        grants::one_scope(config)?;
         let session = Session::open(config).await?;
+        let scope = session.one_scope()?.clone();
         let gcp = session.gcp();
         let caller =
             session.caller.as_deref().and_then(|c| c.parse::<Principal>().ok()).ok_or_else(|| {

@@ -62,13 +62,32 @@ pub fn one_scope(config: &Config) -> Result<&ResourceId, Error> {
 pub struct Session {
     pub policies: Policies,
     pub caller: Option<String>,
+    /// The command's scopes, a project given by number named by its ID (issue 19 item 6).
+    pub scopes: Vec<ResourceId>,
 }
 
 impl Session {
     pub async fn open(config: &Config) -> Result<Session, Error> {
         let policies = Policies::open(config).await?;
         let caller = policies.caller().await?.map(|p| p.as_str().to_string());
-        Ok(Session { policies, caller })
+        let scopes = policies
+            .places()
+            .iter()
+            .filter_map(|p| match p {
+                crate::target::Place::Resource(r) => Some(r.clone()),
+                crate::target::Place::File { .. } => None,
+            })
+            .collect();
+        Ok(Session { policies, caller, scopes })
+    }
+
+    /// The one scope of a command that works on one ([`one_scope`], checked before the session
+    /// was opened), by ID.
+    pub fn one_scope(&self) -> Result<&ResourceId, Error> {
+        match self.scopes.as_slice() {
+            [one] => Ok(one),
+            _ => Err(Error::usage("name one scope: `projects/P`, `folders/N` or `organizations/N`")),
+        }
     }
 
     pub fn gcp(&self) -> &Gcp {

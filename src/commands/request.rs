@@ -64,8 +64,9 @@ impl Request {
 
 pub fn run(config: &Config, r: &Request, notify: Option<&crate::entitlements::Notify>) -> Result<i32, Error> {
     crate::target::block_on(async {
-        let scope = grants::one_scope(config)?.clone();
+        grants::one_scope(config)?;
         let session = Session::open(config).await?;
+        let scope = session.one_scope()?.clone();
         let gcp = session.gcp();
         let mut eligible = gcp.search_entitlements(&scope, AccessType::Requester).await?;
         // An entitlement named in full that the search did not return is asked for anyway: PAM

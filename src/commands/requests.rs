@@ -34,7 +34,7 @@ pub fn run(config: &Config, relationships: &[Relationship]) -> Result<i32, Error
         let session = Session::open(config).await?;
         let gcp = session.gcp();
         let mut rows: Vec<GrantRow> = Vec::new();
-        for scope in &config.scopes {
+        for scope in &session.scopes {
             for rel in relationships {
                 let access =
                     if *rel == Relationship::Mine { AccessType::Requester } else { AccessType::Approver };
@@ -51,7 +51,7 @@ pub fn run(config: &Config, relationships: &[Relationship]) -> Result<i32, Error
             b.created.cmp(&a.created).then(a.grant.cmp(&b.grant)).then(a.relationship.cmp(&b.relationship))
         });
         rows.dedup_by(|a, b| a.grant == b.grant && a.relationship == b.relationship);
-        let scopes = config.scopes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+        let scopes = session.scopes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
         super::to_stdout(config, |w| {
             if rows.is_empty() && config.format == crate::cli::Format::Table {
                 let what = match relationships {
@@ -94,7 +94,7 @@ pub fn decide(
     crate::target::block_on(async {
         let session = Session::open(config).await?;
         let gcp = session.gcp();
-        let g = find(config, gcp, &r, &[Relationship::ToApprove, Relationship::Mine, Relationship::Approved])
+        let g = find(&session, &r, &[Relationship::ToApprove, Relationship::Mine, Relationship::Approved])
             .await?;
         let entitlement = grants::entitlement_of(gcp, &g).await;
         let approvers: Vec<&str> = entitlement.as_ref().map(|e| e.approvers()).unwrap_or_default();
@@ -132,7 +132,7 @@ pub fn revoke(config: &Config, grant: &str) -> Result<i32, Error> {
     crate::target::block_on(async {
         let session = Session::open(config).await?;
         let gcp = session.gcp();
-        let g = find(config, gcp, &r, &[Relationship::Approved, Relationship::Mine, Relationship::ToApprove])
+        let g = find(&session, &r, &[Relationship::Approved, Relationship::Mine, Relationship::ToApprove])
             .await?;
         if !matches!(g.state.as_str(), "ACTIVE" | "ACTIVATING" | "SCHEDULED") {
             return Err(Error::usage(format!(
@@ -158,15 +158,11 @@ pub fn revoke(config: &Config, grant: &str) -> Result<i32, Error> {
 /// when named in full, else on the command's, through the caller's `relationships` in that order.
 /// A bare word that is no grant's ID but an entitlement's names the one grant on it awaiting the
 /// caller's approval (`jit approve prod-debug`: what a reader can type without copying an ID).
-async fn find(
-    config: &Config,
-    gcp: &crate::gcp::Gcp,
-    r: &pam::GrantRef,
-    relationships: &[Relationship],
-) -> Result<Grant, Error> {
+async fn find(session: &Session, r: &pam::GrantRef, relationships: &[Relationship]) -> Result<Grant, Error> {
+    let gcp = session.gcp();
     let scopes: Vec<crate::iam::ResourceId> = match r {
         pam::GrantRef::Full(name) => crate::gcp::pam::scope_of(name).into_iter().collect(),
-        pam::GrantRef::Short { .. } => config.scopes.clone(),
+        pam::GrantRef::Short { .. } => session.scopes.clone(),
     };
     let by_id = grants::find_grant(gcp, &scopes, r, relationships).await;
     match (by_id, r) {
