@@ -242,6 +242,10 @@ async fn the_sdk_gets_lists_and_searches_projects_and_folders() {
     assert_eq!(found.projects.len(), 2);
     let found = client.search_projects().set_query("parent:folders/234567890123").send().await.unwrap();
     assert_eq!(found.projects.len(), 1);
+    // Terms of different fields match any of them, as the reference says (its example
+    // `labels.color:red labels.size:big`: red or big).
+    let found = client.search_projects().set_query("labels.env:prod id:jit-demo-dev").send().await.unwrap();
+    assert_eq!(found.projects.len(), 2);
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let folders = Folders::builder()

@@ -256,19 +256,33 @@ fn project_field(p: &Project, field: &str) -> Option<String> {
 
 /// A filter or query: terms joined by spaces or `AND` (every one must hold).
 fn project_matches(p: &Project, query: &str) -> Result<bool, ApiError> {
+    Ok(project_terms(p, query)?.iter().all(|m| *m))
+}
+
+/// v3 `projects.search`'s `query`: "If multiple fields are included in the query, then it will
+/// return results that match any of the fields" (the discovery document's `query`, with its
+/// example `labels.color:red labels.size:big`, "`color` has the value `red` or its label `size`
+/// has the value `big`"). No query matches every project.
+fn project_matches_any(p: &Project, query: &str) -> Result<bool, ApiError> {
+    let terms = project_terms(p, query)?;
+    Ok(terms.is_empty() || terms.iter().any(|m| *m))
+}
+
+/// Whether `p` matches each term of a v1 `filter` or a v3 `query`.
+fn project_terms(p: &Project, query: &str) -> Result<Vec<bool>, ApiError> {
     // gcloud wraps the user's filter in parentheses after its own `lifecycleState:ACTIVE AND`.
     let query = query.replace(['(', ')'], " ");
+    let mut out = Vec::new();
     for term in query.split_whitespace().filter(|t| !t.eq_ignore_ascii_case("AND")) {
         let (field, value) = term
             .split_once(':')
             .or_else(|| term.split_once('='))
             .ok_or_else(|| ApiError::invalid(format!("Invalid filter or query term: {term}")))?;
-        let Some(actual) = project_field(p, &field.to_ascii_lowercase()) else { return Ok(false) };
-        if !term_matches(&actual, value) {
-            return Ok(false);
-        }
+        out.push(
+            project_field(p, &field.to_ascii_lowercase()).is_some_and(|actual| term_matches(&actual, value)),
+        );
     }
-    Ok(true)
+    Ok(out)
 }
 
 fn visible_projects<'a>(store: &'a Store, caller: &Caller, now: DateTime<Utc>) -> Vec<&'a Project> {
@@ -363,7 +377,7 @@ pub(crate) fn search_projects_v3(
     while at < all.len() && items.len() < size {
         let p = &all[at];
         at += 1;
-        if sight.sees(p) && project_matches(p, &query)? {
+        if sight.sees(p) && project_matches_any(p, &query)? {
             items.push(project_json(p, true, int));
         }
     }
@@ -529,5 +543,10 @@ mod tests {
         assert!(project_matches(&p, "lifecycleState:ACTIVE AND (name:\"jit*\")").unwrap());
         assert!(!project_matches(&p, "state:DELETE_REQUESTED").unwrap());
         assert!(project_matches(&p, "garbage").is_err());
+        // v3's query: any term; v1's filter: every term.
+        assert!(project_matches_any(&p, "labels.env:dev labels.env:prod").unwrap());
+        assert!(!project_matches(&p, "labels.env:dev labels.env:prod").unwrap());
+        assert!(!project_matches_any(&p, "labels.env:dev id:other").unwrap());
+        assert!(project_matches_any(&p, "").unwrap());
     }
 }
