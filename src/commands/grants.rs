@@ -52,7 +52,12 @@ pub fn scope_of_grant(grant: &str, given: Option<&str>) -> Option<String> {
 
 /// The one scope of a command that works on one.
 pub fn one_scope(config: &Config) -> Result<&ResourceId, Error> {
-    match config.scopes.as_slice() {
+    the_one(&config.scopes)
+}
+
+/// The only scope of `scopes`, or the error that asks for one.
+fn the_one(scopes: &[ResourceId]) -> Result<&ResourceId, Error> {
+    match scopes {
         [one] => Ok(one),
         _ => Err(Error::usage("name one scope: `projects/P`, `folders/N` or `organizations/N`")),
     }
@@ -84,10 +89,7 @@ impl Session {
     /// The one scope of a command that works on one ([`one_scope`], checked before the session
     /// was opened), by ID.
     pub fn one_scope(&self) -> Result<&ResourceId, Error> {
-        match self.scopes.as_slice() {
-            [one] => Ok(one),
-            _ => Err(Error::usage("name one scope: `projects/P`, `folders/N` or `organizations/N`")),
-        }
+        the_one(&self.scopes)
     }
 
     pub fn gcp(&self) -> &Gcp {
